@@ -1,0 +1,85 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/waldur-go/waldur/internal/version"
+)
+
+// HealthStatus reports each dependency as "working" or the error.
+type HealthStatus struct {
+	Database string `json:"database" example:"working"`
+	Temporal string `json:"temporal" example:"working"`
+}
+
+// healthCheck godoc
+//
+//	@Summary		Health check
+//	@Description	200 when the database and Temporal answer, 503 (with the failing part) otherwise.
+//	@Tags			health
+//	@Produce		json
+//	@Success		200	{object}	HealthStatus
+//	@Failure		503	{object}	HealthStatus
+//	@Router			/health-check/ [get]
+func (s *Server) healthCheck(c *gin.Context) error {
+	dbErr, tErr := s.ping(c.Request.Context())
+	st := HealthStatus{Database: "working", Temporal: "working"}
+	status := http.StatusOK
+	if dbErr != nil {
+		st.Database = "unavailable: " + dbErr.Error()
+		status = http.StatusServiceUnavailable
+	}
+	if tErr != nil {
+		st.Temporal = "unavailable: " + tErr.Error()
+		status = http.StatusServiceUnavailable
+	}
+	c.JSON(status, st)
+	return nil
+}
+
+// Version is the running version.
+type Version struct {
+	Version string `json:"version" example:"1.0.0"`
+}
+
+// version godoc
+//
+//	@Summary		Get application version
+//	@Description	The installed version. Requires staff or support user permissions.
+//	@Tags			version
+//	@Produce		json
+//	@Security		TokenAuth
+//	@Success		200	{object}	Version
+//	@Failure		401	{object}	ErrorBody
+//	@Failure		403	{object}	ErrorBody
+//	@Router			/api/version/ [get]
+func (s *Server) version(c *gin.Context) error {
+	c.JSON(http.StatusOK, Version{Version: version.String()})
+	return nil
+}
+
+// configuration godoc
+//
+//	@Summary		Get public configuration
+//	@Description	Public settings of the deployment: version, authentication methods, Temporal namespace and feature settings safe to show anyone.
+//	@Tags			configuration
+//	@Produce		json
+//	@Success		200	{object}	map[string]any
+//	@Router			/api/configuration/ [get]
+func (s *Server) configuration(c *gin.Context) error {
+	c.JSON(http.StatusOK, gin.H{
+		"WALDUR_CORE": gin.H{
+			"AUTHENTICATION_METHODS":      []string{"LOCAL_SIGNIN"},
+			"TOKEN_KEY":                   "x-auth-token",
+			"TOKEN_LIFETIME":              3600,
+			"SITE_NAME":                   "Waldur",
+			"ONLY_STAFF_MANAGES_SERVICES": false,
+		},
+		"WALDUR_MARKETPLACE": gin.H{},
+		"version":            version.String(),
+		"temporal_namespace": s.deps.Namespace,
+	})
+	return nil
+}

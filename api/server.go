@@ -1,0 +1,113 @@
+// Package api is the REST API: the Gin router, middleware (request id,
+// access log, recovery, authentication, metrics), the one error-code → HTTP
+// status table, and a handler file per noun. Request and response types live
+// here and are converted explicitly from the models.
+//
+//	@title						Waldur (Go) API
+//	@version					1.0
+//	@description				Cloud and HPC orchestration platform on Temporal. Paths, fields and status codes follow Waldur MasterMind's API.
+//	@BasePath					/
+//	@securityDefinitions.apikey	TokenAuth
+//	@in							header
+//	@name						Authorization
+//	@description				"Token <key>" (the keyword is case-insensitive; "Bearer <key>" is accepted too)
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.temporal.io/sdk/client"
+	"gorm.io/gorm"
+
+	"github.com/waldur-go/waldur/models"
+)
+
+// Deps are what the API needs from the rest of the process.
+type Deps struct {
+	DB       *gorm.DB
+	Users    models.UserStore
+	Temporal client.Client
+	Logger   *slog.Logger
+	// Namespace is the Temporal namespace, shown by /api/configuration/.
+	Namespace string
+	// Now is the clock (tests move it).
+	Now func() time.Time
+}
+
+// Server holds the router and its dependencies.
+type Server struct {
+	deps     Deps
+	users    models.UserStore
+	now      func() time.Time
+	log      *slog.Logger
+	registry *prometheus.Registry
+	engine   *gin.Engine
+}
+
+func init() { gin.SetMode(gin.ReleaseMode) }
+
+// New builds the router.
+func New(deps Deps) *Server {
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	if deps.Now == nil {
+		deps.Now = func() time.Time { return time.Now().UTC() }
+	}
+	s := &Server{deps: deps, users: deps.Users, now: deps.Now, log: deps.Logger, registry: prometheus.NewRegistry()}
+	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := NewMetrics(s.registry)
+
+	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	e.RedirectTrailingSlash = true
+	e.ContextWithFallback = true
+	e.Use(requestID(), accessLog(s.log), recovery(s.log), metrics.middleware(), s.authenticate())
+	e.NoRoute(func(c *gin.Context) { WriteError(c, models.Errorf(models.CodeNotFound, "Not found.")) })
+	e.NoMethod(func(c *gin.Context) {
+		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, ErrorBody{Detail: `Method "` + c.Request.Method + `" not allowed.`})
+	})
+
+	e.GET("/health-check/", H(s.healthCheck))
+	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))
+	s.docsRoutes(e)
+
+	a := e.Group("/api")
+	a.GET("/version/", requireStaffOrSupport, H(s.version))
+	a.GET("/configuration/", H(s.configuration))
+	s.engine = e
+	return s
+}
+
+// Handler is the http.Handler to serve.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+// Engine exposes the router to tests and to packages adding routes.
+func (s *Server) Engine() *gin.Engine { return s.engine }
+
+// Registry is the Prometheus registry behind /metrics.
+func (s *Server) Registry() *prometheus.Registry { return s.registry }
+
+// ping checks the database and Temporal for the health check.
+func (s *Server) ping(ctx context.Context) (db, temporal error) {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	sqlDB, err := s.deps.DB.DB()
+	if err == nil {
+		err = sqlDB.PingContext(ctx)
+	}
+	db = err
+	if s.deps.Temporal == nil {
+		temporal = models.Errorf(models.CodeUnavailable, "no Temporal client")
+	} else {
+		_, temporal = s.deps.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{})
+	}
+	return db, temporal
+}

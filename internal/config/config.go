@@ -1,0 +1,245 @@
+// Package config is the one place configuration is read: environment
+// variables with flag overrides, defaults for the embedded single-machine
+// mode, and validation that turns bad values into one-line errors.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+// Config is the whole runtime configuration.
+type Config struct {
+	// DatabaseURL is a postgres:// URL or a SQLite file path (default ./data/waldur.db).
+	DatabaseURL string
+	// TemporalAddress is host:port of an existing Temporal frontend. Empty means
+	// `serve` embeds a Temporal server (and `api`/`worker` use its default address).
+	TemporalAddress string
+	// TemporalNamespace is the namespace every workflow and schedule lives in.
+	TemporalNamespace string
+	// HTTPAddr is where the REST API listens.
+	HTTPAddr string
+	// DataDir holds the embedded databases (waldur.db, temporal.db).
+	DataDir string
+	// EmbeddedTemporalAddr and TemporalUIAddr are where the embedded server and its Web UI listen.
+	EmbeddedTemporalAddr string
+	TemporalUIAddr       string
+	// AdminPassword is the password of the first staff user created by `serve`; generated when empty.
+	AdminPassword string
+	// LogLevel is debug, info, warn or error.
+	LogLevel string
+	// LogFormat is text (for people) or json (for log collectors).
+	LogFormat string
+	// TemporalLogLevel is the level of the embedded Temporal server's own logs.
+	TemporalLogLevel string
+}
+
+// Env names, one per setting; the README's configuration table lists the same.
+const (
+	EnvDatabaseURL       = "WALDUR_DATABASE_URL"
+	EnvTemporalAddress   = "WALDUR_TEMPORAL_ADDRESS"
+	EnvTemporalNamespace = "WALDUR_TEMPORAL_NAMESPACE"
+	EnvHTTPAddr          = "WALDUR_HTTP_ADDR"
+	EnvDataDir           = "WALDUR_DATA_DIR"
+	EnvTemporalUIAddr    = "WALDUR_TEMPORAL_UI_ADDR"
+	EnvEmbeddedTemporal  = "WALDUR_EMBEDDED_TEMPORAL_ADDR"
+	EnvAdminPassword     = "WALDUR_ADMIN_PASSWORD"
+	EnvLogLevel          = "WALDUR_LOG_LEVEL"
+	EnvTemporalLogLevel  = "WALDUR_TEMPORAL_LOG_LEVEL"
+	EnvLogFormat         = "WALDUR_LOG_FORMAT"
+)
+
+// Default returns the configuration with no environment at all: everything
+// embedded under ./data.
+func Default() Config {
+	return Config{
+		TemporalNamespace:    "default",
+		HTTPAddr:             ":8080",
+		DataDir:              "data",
+		EmbeddedTemporalAddr: "127.0.0.1:7233",
+		TemporalUIAddr:       "127.0.0.1:8233",
+		LogLevel:             "info",
+		LogFormat:            "text",
+		TemporalLogLevel:     "warn",
+	}
+}
+
+// FromEnv returns Default overridden by the WALDUR_* environment variables.
+func FromEnv() Config {
+	c := Default()
+	set := func(dst *string, name string) {
+		if v, ok := os.LookupEnv(name); ok {
+			*dst = v
+		}
+	}
+	set(&c.DatabaseURL, EnvDatabaseURL)
+	set(&c.TemporalAddress, EnvTemporalAddress)
+	set(&c.TemporalNamespace, EnvTemporalNamespace)
+	set(&c.HTTPAddr, EnvHTTPAddr)
+	set(&c.DataDir, EnvDataDir)
+	set(&c.TemporalUIAddr, EnvTemporalUIAddr)
+	set(&c.EmbeddedTemporalAddr, EnvEmbeddedTemporal)
+	set(&c.AdminPassword, EnvAdminPassword)
+	set(&c.LogLevel, EnvLogLevel)
+	set(&c.TemporalLogLevel, EnvTemporalLogLevel)
+	set(&c.LogFormat, EnvLogFormat)
+	return c
+}
+
+// BindFlags registers one flag per setting on fs, each defaulting to the
+// value already in c (so a flag overrides the environment).
+func (c *Config) BindFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "postgres:// URL or SQLite file path ($"+EnvDatabaseURL+"; default <data-dir>/waldur.db)")
+	fs.StringVar(&c.TemporalAddress, "temporal-address", c.TemporalAddress, "host:port of an external Temporal frontend ($"+EnvTemporalAddress+"; empty: embedded)")
+	fs.StringVar(&c.TemporalNamespace, "temporal-namespace", c.TemporalNamespace, "Temporal namespace ($"+EnvTemporalNamespace+")")
+	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "API listen address ($"+EnvHTTPAddr+")")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory of the embedded databases ($"+EnvDataDir+")")
+	fs.StringVar(&c.TemporalUIAddr, "temporal-ui-addr", c.TemporalUIAddr, "embedded Temporal Web UI listen address ($"+EnvTemporalUIAddr+"; empty: no UI)")
+	fs.StringVar(&c.EmbeddedTemporalAddr, "embedded-temporal-addr", c.EmbeddedTemporalAddr, "embedded Temporal frontend listen address ($"+EnvEmbeddedTemporal+")")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error ($"+EnvLogLevel+")")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json ($"+EnvLogFormat+")")
+	fs.StringVar(&c.TemporalLogLevel, "temporal-log-level", c.TemporalLogLevel, "level of the embedded Temporal server's logs ($"+EnvTemporalLogLevel+")")
+}
+
+// Embedded reports whether `serve` should start its own Temporal server.
+func (c Config) Embedded() bool { return c.TemporalAddress == "" }
+
+// TemporalHostPort is the frontend every client dials.
+func (c Config) TemporalHostPort() string {
+	if c.TemporalAddress != "" {
+		return c.TemporalAddress
+	}
+	return c.EmbeddedTemporalAddr
+}
+
+// DatabaseKind names the dialect of DatabaseURL.
+type DatabaseKind string
+
+const (
+	Postgres DatabaseKind = "postgres"
+	SQLite   DatabaseKind = "sqlite"
+)
+
+// Database returns the dialect and the DSN to open. A SQLite path is made
+// relative to nothing: it is used as given (default <DataDir>/waldur.db).
+func (c Config) Database() (DatabaseKind, string, error) {
+	raw := strings.TrimSpace(c.DatabaseURL)
+	if raw == "" {
+		return SQLite, filepath.Join(c.DataDir, "waldur.db"), nil
+	}
+	if i := strings.Index(raw, "://"); i > 0 {
+		scheme := strings.ToLower(raw[:i])
+		switch scheme {
+		case "postgres", "postgresql":
+			u, err := url.Parse(raw)
+			if err != nil {
+				return "", "", fmt.Errorf("%s: malformed URL: %v", EnvDatabaseURL, errors.Unwrap(err))
+			}
+			if u.Host == "" {
+				return "", "", fmt.Errorf("%s: %q has no host", EnvDatabaseURL, redact(u))
+			}
+			if strings.Trim(u.Path, "/") == "" {
+				return "", "", fmt.Errorf("%s: %q names no database", EnvDatabaseURL, redact(u))
+			}
+			return Postgres, raw, nil
+		case "sqlite", "file":
+			p := raw[i+3:]
+			if p == "" {
+				return "", "", fmt.Errorf("%s: %q names no file", EnvDatabaseURL, raw)
+			}
+			return SQLite, p, nil
+		default:
+			return "", "", fmt.Errorf("%s: unsupported scheme %q (use postgres:// or a SQLite file path)", EnvDatabaseURL, scheme)
+		}
+	}
+	return SQLite, raw, nil
+}
+
+func redact(u *url.URL) string {
+	if _, has := u.User.Password(); has {
+		u = &url.URL{Scheme: u.Scheme, User: url.UserPassword(u.User.Username(), "xxxxx"), Host: u.Host, Path: u.Path, RawQuery: u.RawQuery}
+	}
+	return u.String()
+}
+
+// Validate checks every setting that can be checked without I/O.
+func (c Config) Validate() error {
+	if _, _, err := c.Database(); err != nil {
+		return err
+	}
+	if err := checkAddr(EnvHTTPAddr, c.HTTPAddr); err != nil {
+		return err
+	}
+	if c.TemporalAddress != "" {
+		if err := checkAddr(EnvTemporalAddress, c.TemporalAddress); err != nil {
+			return err
+		}
+	} else if err := checkAddr(EnvEmbeddedTemporal, c.EmbeddedTemporalAddr); err != nil {
+		return err
+	}
+	if c.TemporalUIAddr != "" {
+		if err := checkAddr(EnvTemporalUIAddr, c.TemporalUIAddr); err != nil {
+			return err
+		}
+	}
+	if strings.TrimSpace(c.TemporalNamespace) == "" {
+		return fmt.Errorf("%s: must not be empty", EnvTemporalNamespace)
+	}
+	for name, v := range map[string]string{EnvLogLevel: c.LogLevel, EnvTemporalLogLevel: c.TemporalLogLevel} {
+		if _, err := ParseLevel(v); err != nil {
+			return fmt.Errorf("%s: %v", name, err)
+		}
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("%s: %q is not text or json", EnvLogFormat, c.LogFormat)
+	}
+	return nil
+}
+
+func checkAddr(name, addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%s: %q is not host:port", name, addr)
+	}
+	if port == "" {
+		return fmt.Errorf("%s: %q has no port", name, addr)
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return fmt.Errorf("%s: %q has an invalid port", name, addr)
+	}
+	_ = host
+	return nil
+}
+
+// ParseLevel reads debug, info, warn or error.
+func ParseLevel(s string) (slog.Level, error) {
+	switch strings.ToLower(s) {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info":
+		return slog.LevelInfo, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("%q is not one of debug, info, warn, error", s)
+}
+
+// Logger builds the process logger (to stderr).
+func (c Config) Logger() *slog.Logger {
+	level, _ := ParseLevel(c.LogLevel)
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}

@@ -1,0 +1,168 @@
+// Package migrations holds the versioned schema of the application database.
+//
+// Each migration is a Go value (Version, Name, Up, Down) whose SQL is written
+// once with a few dialect placeholders ({{id}}, {{ts}}, {{json}}, {{bigint}})
+// and expanded for PostgreSQL or SQLite, so both dialects get the same
+// schema from the same source. Goose applies them in order, records each in
+// the goose_db_version table, and on PostgreSQL holds an advisory lock so
+// that API replicas starting together migrate once.
+package migrations
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/waldur-go/waldur/internal/config"
+)
+
+// Migration is one schema version. Up and Down are lists of statements in
+// the placeholder dialect; they run in one transaction.
+type Migration struct {
+	Version int64
+	Name    string
+	Up      []string
+	Down    []string
+}
+
+// all is filled by the files of this package, one file per migration.
+var all []Migration
+
+func register(m Migration) { all = append(all, m) }
+
+// All returns the migrations in version order.
+func All() []Migration {
+	out := append([]Migration(nil), all...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
+	return out
+}
+
+var placeholders = map[config.DatabaseKind]*strings.Replacer{
+	config.Postgres: strings.NewReplacer(
+		"{{id}}", "BIGSERIAL PRIMARY KEY",
+		"{{ts}}", "TIMESTAMPTZ",
+		"{{json}}", "JSONB",
+		"{{bigint}}", "BIGINT",
+		"{{decimal}}", "NUMERIC(22,10)",
+	),
+	config.SQLite: strings.NewReplacer(
+		"{{id}}", "INTEGER PRIMARY KEY AUTOINCREMENT",
+		"{{ts}}", "DATETIME",
+		"{{json}}", "TEXT",
+		"{{bigint}}", "INTEGER",
+		"{{decimal}}", "NUMERIC(22,10)",
+	),
+}
+
+// Expand renders a placeholder statement for a dialect.
+func Expand(kind config.DatabaseKind, stmt string) string { return placeholders[kind].Replace(stmt) }
+
+// Migrator applies the migrations to one database.
+type Migrator struct {
+	p *goose.Provider
+}
+
+// New returns a migrator for db of the given kind.
+func New(db *sql.DB, kind config.DatabaseKind, log *slog.Logger) (*Migrator, error) {
+	var dialect goose.Dialect
+	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+	switch kind {
+	case config.Postgres:
+		dialect = goose.DialectPostgres
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	case config.SQLite:
+		dialect = goose.DialectSQLite3
+	default:
+		return nil, fmt.Errorf("migrations: unknown database kind %q", kind)
+	}
+	if log != nil {
+		opts = append(opts, goose.WithSlog(log))
+	}
+	var gms []*goose.Migration
+	for _, m := range All() {
+		gms = append(gms, goose.NewGoMigration(m.Version, run(kind, m.Up), run(kind, m.Down)))
+	}
+	opts = append(opts, goose.WithGoMigrations(gms...))
+	p, err := goose.NewProvider(dialect, db, nil, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	return &Migrator{p: p}, nil
+}
+
+func run(kind config.DatabaseKind, stmts []string) *goose.GoFunc {
+	return &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
+		for _, s := range stmts {
+			if _, err := tx.ExecContext(ctx, Expand(kind, s)); err != nil {
+				return fmt.Errorf("%w\n%s", err, Expand(kind, s))
+			}
+		}
+		return nil
+	}}
+}
+
+// Up applies every pending migration and returns the versions applied.
+func (m *Migrator) Up(ctx context.Context) ([]int64, error) {
+	res, err := m.p.Up(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate up: %w", err)
+	}
+	var vs []int64
+	for _, r := range res {
+		vs = append(vs, r.Source.Version)
+	}
+	return vs, nil
+}
+
+// Down rolls back the newest applied migration; it returns 0 when none was applied.
+func (m *Migrator) Down(ctx context.Context) (int64, error) {
+	res, err := m.p.Down(ctx)
+	if err != nil {
+		if errors.Is(err, goose.ErrNoNextVersion) {
+			return 0, nil
+		}
+		return 0, fmt.Errorf("migrate down: %w", err)
+	}
+	return res.Source.Version, nil
+}
+
+// DownAll rolls back every applied migration.
+func (m *Migrator) DownAll(ctx context.Context) error {
+	_, err := m.p.DownTo(ctx, 0)
+	return err
+}
+
+// Status is one migration and whether it is applied.
+type Status struct {
+	Version int64
+	Name    string
+	Applied bool
+}
+
+// Status lists every migration with its state.
+func (m *Migrator) Status(ctx context.Context) ([]Status, error) {
+	st, err := m.p.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate status: %w", err)
+	}
+	names := map[int64]string{}
+	for _, mg := range All() {
+		names[mg.Version] = mg.Name
+	}
+	out := make([]Status, 0, len(st))
+	for _, s := range st {
+		out = append(out, Status{Version: s.Source.Version, Name: names[s.Source.Version], Applied: s.State == goose.StateApplied})
+	}
+	return out, nil
+}

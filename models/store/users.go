@@ -1,0 +1,151 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+	"gorm.io/gorm"
+
+	"github.com/waldur-go/waldur/models"
+)
+
+var _ models.UserStore = (*Store)(nil)
+
+type userRow struct {
+	ID                   int64 `gorm:"primaryKey"`
+	UUID                 models.UUID
+	Username             string
+	Password             string
+	Email                string
+	FirstName            string
+	LastName             string
+	IsStaff              bool
+	IsSupport            bool
+	IsActive             bool
+	NotificationsEnabled bool
+	TokenLifetime        *int
+	DateJoined           time.Time
+	LastLogin            *time.Time
+	Modified             time.Time
+}
+
+func (userRow) TableName() string { return "users" }
+
+func (r userRow) model() *models.User {
+	u := models.User(r)
+	return &u
+}
+
+type tokenRow struct {
+	Key     string `gorm:"primaryKey"`
+	UserID  int64
+	Created time.Time
+}
+
+func (tokenRow) TableName() string { return "tokens" }
+
+// HashPassword hashes a plain password for storage.
+func HashPassword(password string) (string, error) {
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return "", models.FieldError("password", "Password is not acceptable.")
+	}
+	return string(h), nil
+}
+
+// CheckPassword reports whether password matches the stored hash.
+func CheckPassword(hash, password string) bool {
+	return hash != "" && bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
+}
+
+// CreateUser implements models.UserStore.
+func (s *Store) CreateUser(ctx context.Context, u *models.User, password string) error {
+	if err := models.ValidateUsername(u.Username); err != nil {
+		return err
+	}
+	now := s.Now()
+	if u.UUID.IsZero() {
+		u.UUID = models.NewUUID()
+	}
+	if u.DateJoined.IsZero() {
+		u.DateJoined = now
+	}
+	u.Modified = now
+	u.Password = ""
+	if password != "" {
+		h, err := HashPassword(password)
+		if err != nil {
+			return err
+		}
+		u.Password = h
+	}
+	row := userRow(*u)
+	if err := s.DB.WithContext(ctx).Create(&row).Error; err != nil {
+		if translate(err, "User").(*models.Error).Code == models.CodeConflict {
+			return models.FieldError("username", "User with this username already exists.")
+		}
+		return translate(err, "User")
+	}
+	u.ID = row.ID
+	u.Password = row.Password
+	return nil
+}
+
+// UserByUsername implements models.UserStore.
+func (s *Store) UserByUsername(ctx context.Context, username string) (*models.User, error) {
+	var row userRow
+	if err := s.DB.WithContext(ctx).Where("username = ?", username).Take(&row).Error; err != nil {
+		return nil, translate(err, "User")
+	}
+	return row.model(), nil
+}
+
+// UserByToken implements models.UserStore.
+func (s *Store) UserByToken(ctx context.Context, key string) (*models.User, *models.Token, error) {
+	var t tokenRow
+	if err := s.DB.WithContext(ctx).Where("key = ?", key).Take(&t).Error; err != nil {
+		return nil, nil, translate(err, "Token")
+	}
+	var row userRow
+	if err := s.DB.WithContext(ctx).Where("id = ?", t.UserID).Take(&row).Error; err != nil {
+		return nil, nil, translate(err, "User")
+	}
+	return row.model(), &models.Token{Key: t.Key, UserID: t.UserID, Created: t.Created}, nil
+}
+
+// EnsureToken implements models.UserStore.
+func (s *Store) EnsureToken(ctx context.Context, userID int64) (*models.Token, error) {
+	var t tokenRow
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		err := tx.Where("user_id = ?", userID).Take(&t).Error
+		if err == nil {
+			return nil
+		}
+		if err != gorm.ErrRecordNotFound {
+			return err
+		}
+		t = tokenRow{Key: newTokenKey(), UserID: userID, Created: s.Now()}
+		return tx.Create(&t).Error
+	})
+	if err != nil {
+		return nil, translate(err, "Token")
+	}
+	return &models.Token{Key: t.Key, UserID: t.UserID, Created: t.Created}, nil
+}
+
+// TouchToken implements models.UserStore.
+func (s *Store) TouchToken(ctx context.Context, key string, now time.Time) error {
+	return translate(s.DB.WithContext(ctx).Model(&tokenRow{}).Where("key = ?", key).Update("created", now).Error, "Token")
+}
+
+// newTokenKey is 40 hex characters, the shape of DRF's token keys.
+func newTokenKey() string {
+	b := make([]byte, 20)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
