@@ -35,14 +35,19 @@ import (
 // HTTP requests and activities.
 const ShutdownTimeout = 5 * time.Second
 
+// Deps are what activities need; they are read when a worker starts, so a
+// registry can be built (and queue names checked) before the database opens.
+type Deps struct {
+	DB *gorm.DB
+}
+
 // Registry returns what every task queue runs.
-func Registry(db *gorm.DB) *workflows.Registry {
+func Registry(d *Deps) *workflows.Registry {
 	r := workflows.NewRegistry()
-	core := &activities.Core{DB: db, Now: func() time.Time { return time.Now().UTC() }}
 	r.Add(workflows.QueueCore, func(w worker.Registry) {
 		w.RegisterWorkflow(workflows.Ping)
 		w.RegisterWorkflow(workflows.Empty)
-		w.RegisterActivity(core)
+		w.RegisterActivity(&activities.Core{DB: d.DB, Now: func() time.Time { return time.Now().UTC() }})
 	})
 	return r
 }
@@ -158,8 +163,8 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts ServeO
 	}
 	cleanup.push(tc.Close)
 
-	reg := Registry(db)
-	ws, err := reg.Start(tc, reg.Queues(), worker.Options{})
+	reg := Registry(&Deps{DB: db})
+	ws, err := reg.Start(tc, reg.Queues(), worker.Options{WorkerStopTimeout: ShutdownTimeout})
 	if err != nil {
 		return err
 	}
@@ -223,6 +228,12 @@ func Worker(ctx context.Context, cfg config.Config, log *slog.Logger, queues []s
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	deps := &Deps{}
+	reg := Registry(deps)
+	queues, err := reg.Resolve(queues)
+	if err != nil {
+		return err
+	}
 	db, kind, err := OpenDatabase(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -231,11 +242,7 @@ func Worker(ctx context.Context, cfg config.Config, log *slog.Logger, queues []s
 	if err := requireMigrated(ctx, db, kind); err != nil {
 		return err
 	}
-	reg := Registry(db)
-	queues, err = reg.Resolve(queues)
-	if err != nil {
-		return err
-	}
+	deps.DB = db
 	dialCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	tc, err := temporalclient.Dial(dialCtx, temporalclient.Options{HostPort: cfg.TemporalHostPort(), Namespace: cfg.TemporalNamespace, Logger: log})
 	cancel()

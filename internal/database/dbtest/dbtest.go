@@ -114,8 +114,18 @@ func randomName(prefix string) string {
 	return prefix + hex.EncodeToString(b)
 }
 
-// postgresDB creates a database (a clone of tmpl when given) dropped when the test ends.
-func postgresDB(t testing.TB, tmpl string) *gorm.DB {
+// EmptyURL returns the WALDUR_DATABASE_URL of a fresh, empty database of
+// kind (a file path for SQLite), for tests that run the binary.
+func EmptyURL(t testing.TB, kind config.DatabaseKind) string {
+	t.Helper()
+	if kind == config.SQLite {
+		return filepath.Join(t.TempDir(), "waldur.db")
+	}
+	return DSN(t, createPostgres(t, ""))
+}
+
+// createPostgres creates a database (a clone of tmpl when given), dropped when the test ends.
+func createPostgres(t testing.TB, tmpl string) string {
 	t.Helper()
 	adm := admin(t)
 	name := randomName("waldur_test_")
@@ -126,16 +136,23 @@ func postgresDB(t testing.TB, tmpl string) *gorm.DB {
 	if _, err := adm.Exec(q); err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
-	db, err := database.OpenDSN(context.Background(), config.Postgres, DSN(t, name), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() {
-		database.Close(db)
 		if _, err := adm.Exec(fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name)); err != nil {
 			t.Errorf("drop %s: %v", name, err)
 		}
 	})
+	return name
+}
+
+// postgresDB opens a new database (a clone of tmpl when given), dropped when the test ends.
+func postgresDB(t testing.TB, tmpl string) *gorm.DB {
+	t.Helper()
+	name := createPostgres(t, tmpl)
+	db, err := database.OpenDSN(context.Background(), config.Postgres, DSN(t, name), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { database.Close(db) })
 	return db
 }
 
