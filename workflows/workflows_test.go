@@ -17,7 +17,7 @@ import (
 	"github.com/waldur-go/waldur/workflows"
 )
 
-func registry(t *testing.T) *workflows.Registry {
+func registry(t testing.TB) *workflows.Registry {
 	db := dbtest.Migrated(t, config.SQLite)
 	r := workflows.NewRegistry()
 	r.Add(workflows.QueueCore, func(w worker.Registry) {

@@ -24,8 +24,12 @@ type Server struct {
 	srv       *temporalserver.Server
 }
 
-// Start starts a server that stops when the test ends.
-func Start(t testing.TB) *Server {
+// Start starts an in-memory server that stops when the test ends.
+func Start(t testing.TB) *Server { return StartFile(t, "") }
+
+// StartFile starts a server persisting to the SQLite file at path (with the
+// production pragmas), or in memory when path is empty.
+func StartFile(t testing.TB, path string) *Server {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -39,6 +43,7 @@ func Start(t testing.TB) *Server {
 	}
 	srv, err := temporalserver.Start(temporalserver.Options{
 		FrontendAddr: addr,
+		DatabaseFile: path,
 		Namespace:    "default",
 		Logger:       slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 		LogLevel:     level,
