@@ -9,7 +9,22 @@ import (
 	"github.com/waldur-go/waldur/models"
 )
 
-const ctxUser = "waldur.user"
+const (
+	ctxUser         = "waldur.user"
+	ctxImpersonator = "waldur.impersonator"
+	// HeaderImpersonate names the user a staff request acts as.
+	HeaderImpersonate = "X-Impersonated-User-Uuid"
+	// HeaderImpersonator carries the staff user's UUID back.
+	HeaderImpersonator = "X-impersonator-uuid"
+)
+
+// Impersonator is the staff user behind an impersonated request, nil otherwise.
+func Impersonator(c *gin.Context) *models.User {
+	if v, ok := c.Get(ctxImpersonator); ok {
+		return v.(*models.User)
+	}
+	return nil
+}
 
 // CurrentUser is the authenticated user of the request, nil for anonymous.
 func CurrentUser(c *gin.Context) *models.User {
@@ -41,7 +56,9 @@ func (s *Server) authenticate() gin.HandlerFunc {
 		if key == "" {
 			if hasHeader {
 				WriteError(c, models.Errorf(models.CodeUnauthorized, "Invalid token header. No credentials provided."))
+				return
 			}
+			c.Request = c.Request.WithContext(models.WithActor(c.Request.Context(), models.Actor{IP: c.ClientIP()}))
 			return
 		}
 		u, tok, err := s.users.UserByToken(c.Request.Context(), key)
@@ -70,19 +87,73 @@ func (s *Server) authenticate() gin.HandlerFunc {
 				return
 			}
 		}
+		if target := c.GetHeader(HeaderImpersonate); target != "" {
+			imp, err := s.impersonate(c, u, target)
+			if err != nil {
+				WriteError(c, err)
+				return
+			}
+			c.Set(ctxImpersonator, u)
+			c.Header(HeaderImpersonator, u.UUID.String())
+			u = imp
+		}
 		c.Set(ctxUser, u)
+		c.Request = c.Request.WithContext(models.WithActor(c.Request.Context(), models.Actor{
+			User: u, Impersonator: Impersonator(c), IP: c.ClientIP(),
+		}))
 	}
 }
 
-// requireUser refuses anonymous requests.
-func requireUser(c *gin.Context) {
+// impersonate lets staff act as another user who has an active session
+// (a token), as Waldur does; the response names the impersonator.
+func (s *Server) impersonate(c *gin.Context, staff *models.User, target string) (*models.User, error) {
+	if !staff.IsStaff {
+		return nil, models.Errorf(models.CodeForbidden, "Only staff users can impersonate other users.")
+	}
+	id, err := models.ParseUUID(target)
+	if err != nil {
+		return nil, models.Errorf(models.CodeInvalid, "%s is not a valid UUID.", HeaderImpersonate)
+	}
+	u, err := s.users.UserByUUID(c.Request.Context(), id)
+	if err != nil {
+		if models.IsCode(err, models.CodeNotFound) {
+			return nil, models.Errorf(models.CodeInvalid, "Impersonated user does not exist.")
+		}
+		return nil, err
+	}
+	if _, err := s.users.TokenOf(c.Request.Context(), u.ID); err != nil {
+		if models.IsCode(err, models.CodeNotFound) {
+			return nil, models.Errorf(models.CodeInvalid, "Unable to impersonate user which does not have an active session.")
+		}
+		return nil, err
+	}
+	if !u.IsActive {
+		return nil, models.Errorf(models.CodeInvalid, "Impersonated user is not active.")
+	}
+	return u, nil
+}
+
+// RequireUser refuses anonymous requests (use as route middleware).
+func RequireUser(c *gin.Context) {
 	if CurrentUser(c) == nil {
 		WriteError(c, models.Errorf(models.CodeUnauthorized, "Authentication credentials were not provided."))
 	}
 }
 
-// requireStaffOrSupport allows staff and global support users.
-func requireStaffOrSupport(c *gin.Context) {
+// RequireStaff allows staff only.
+func RequireStaff(c *gin.Context) {
+	u := CurrentUser(c)
+	if u == nil {
+		WriteError(c, models.Errorf(models.CodeUnauthorized, "Authentication credentials were not provided."))
+		return
+	}
+	if !u.IsStaff {
+		WriteError(c, models.Errorf(models.CodeForbidden, "You do not have permission to perform this action."))
+	}
+}
+
+// RequireStaffOrSupport allows staff and global support users.
+func RequireStaffOrSupport(c *gin.Context) {
 	u := CurrentUser(c)
 	if u == nil {
 		WriteError(c, models.Errorf(models.CodeUnauthorized, "Authentication credentials were not provided."))

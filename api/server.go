@@ -29,6 +29,13 @@ import (
 	"github.com/waldur-go/waldur/models"
 )
 
+// Module adds the routes of one area (structure, identity, …) to the API.
+// Modules live in sub-packages of api and use this package's helpers
+// (H, WriteError, CurrentUser, rest) so that each area compiles on its own.
+type Module interface {
+	Routes(api *gin.RouterGroup, root *gin.Engine)
+}
+
 // Deps are what the API needs from the rest of the process.
 type Deps struct {
 	DB       *gorm.DB
@@ -53,8 +60,8 @@ type Server struct {
 
 func init() { gin.SetMode(gin.ReleaseMode) }
 
-// New builds the router.
-func New(deps Deps) *Server {
+// New builds the router with the routes of each module.
+func New(deps Deps, modules ...Module) *Server {
 	if deps.Logger == nil {
 		deps.Logger = slog.Default()
 	}
@@ -80,8 +87,11 @@ func New(deps Deps) *Server {
 	s.docsRoutes(e)
 
 	a := e.Group("/api")
-	a.GET("/version/", requireStaffOrSupport, H(s.version))
+	a.GET("/version/", RequireStaffOrSupport, H(s.version))
 	a.GET("/configuration/", H(s.configuration))
+	for _, m := range modules {
+		m.Routes(a, e)
+	}
 	s.engine = e
 	return s
 }

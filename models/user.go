@@ -60,6 +60,10 @@ type UserStore interface {
 	CreateUser(ctx context.Context, u *User, password string) error
 	// UserByUsername returns the active or inactive user. Codes: not_found.
 	UserByUsername(ctx context.Context, username string) (*User, error)
+	// UserByUUID returns the user. Codes: not_found.
+	UserByUUID(ctx context.Context, id UUID) (*User, error)
+	// TokenOf returns the user's token. Codes: not_found.
+	TokenOf(ctx context.Context, userID int64) (*Token, error)
 	// UserByToken returns the user owning key and the token. Codes: not_found.
 	UserByToken(ctx context.Context, key string) (*User, *Token, error)
 	// EnsureToken returns the user's token, creating it when missing.

@@ -113,6 +113,9 @@ func migrateCmd(cfg *config.Config) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if err := s.EnsureData(cmd.Context()); err != nil {
+				return err
+			}
 			if len(vs) == 0 {
 				fmt.Println("no pending migrations")
 			}

@@ -28,6 +28,7 @@ import (
 	"github.com/waldur-go/waldur/migrations"
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/store"
+	"github.com/waldur-go/waldur/rbac"
 	"github.com/waldur-go/waldur/workflows"
 )
 
@@ -67,8 +68,11 @@ func Migrate(ctx context.Context, db *gorm.DB, kind config.DatabaseKind, log *sl
 	if err != nil {
 		return err
 	}
-	_, err = m.Up(ctx)
-	return err
+	if _, err = m.Up(ctx); err != nil {
+		return err
+	}
+	// The default roles are data every start needs; inserting the missing ones is idempotent.
+	return rbac.EnsureDefaultRoles(ctx, db)
 }
 
 func migrator(db *gorm.DB, kind config.DatabaseKind, log *slog.Logger) (*migrations.Migrator, error) {
@@ -358,3 +362,8 @@ func OpenMigrateSession(ctx context.Context, cfg config.Config) (*MigrateSession
 
 // Close closes the database.
 func (s *MigrateSession) Close() { database.Close(s.db) }
+
+// EnsureData inserts the data every start needs (the default roles); idempotent.
+func (s *MigrateSession) EnsureData(ctx context.Context) error {
+	return rbac.EnsureDefaultRoles(ctx, s.db)
+}

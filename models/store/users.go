@@ -103,6 +103,24 @@ func (s *Store) UserByUsername(ctx context.Context, username string) (*models.Us
 	return row.model(), nil
 }
 
+// UserByUUID implements models.UserStore.
+func (s *Store) UserByUUID(ctx context.Context, id models.UUID) (*models.User, error) {
+	var row userRow
+	if err := s.DB.WithContext(ctx).Where("uuid = ?", id).Take(&row).Error; err != nil {
+		return nil, translate(err, "User")
+	}
+	return row.model(), nil
+}
+
+// TokenOf implements models.UserStore.
+func (s *Store) TokenOf(ctx context.Context, userID int64) (*models.Token, error) {
+	var t tokenRow
+	if err := s.DB.WithContext(ctx).Where("user_id = ?", userID).Take(&t).Error; err != nil {
+		return nil, translate(err, "Token")
+	}
+	return &models.Token{Key: t.Key, UserID: t.UserID, Created: t.Created}, nil
+}
+
 // UserByToken implements models.UserStore.
 func (s *Store) UserByToken(ctx context.Context, key string) (*models.User, *models.Token, error) {
 	var t tokenRow

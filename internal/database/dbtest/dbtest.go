@@ -23,6 +23,7 @@ import (
 	"github.com/waldur-go/waldur/internal/config"
 	"github.com/waldur-go/waldur/internal/database"
 	"github.com/waldur-go/waldur/migrations"
+	"github.com/waldur-go/waldur/rbac"
 )
 
 // EnvPostgres names the PostgreSQL server tests may create databases on.
@@ -46,7 +47,8 @@ func Each(t *testing.T, fn func(t *testing.T, db *gorm.DB, kind config.DatabaseK
 	}
 }
 
-// Migrated returns a fresh database of kind with every migration applied.
+// Migrated returns a fresh database of kind with every migration applied
+// and the default roles in place (what a started server has).
 func Migrated(t testing.TB, kind config.DatabaseKind) *gorm.DB {
 	t.Helper()
 	if kind == config.SQLite {
@@ -57,6 +59,9 @@ func Migrated(t testing.TB, kind config.DatabaseKind) *gorm.DB {
 			t.Fatal(err)
 		}
 		if _, err := m.Up(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if err := rbac.EnsureDefaultRoles(context.Background(), db); err != nil {
 			t.Fatal(err)
 		}
 		return db
@@ -165,6 +170,9 @@ func template(t testing.TB) string {
 	for _, m := range migrations.All() {
 		fmt.Fprintf(h, "%d %s %s %s\n", m.Version, m.Name, strings.Join(m.Up, ";"), strings.Join(m.Down, ";"))
 	}
+	for _, r := range rbac.DefaultRoles {
+		fmt.Fprintf(h, "%s %v %v\n", r.Name, r.IsActive, r.Permissions)
+	}
 	name := "waldur_tpl_" + hex.EncodeToString(h.Sum(nil))[:16]
 	adm := admin(t)
 	ctx := context.Background()
@@ -200,6 +208,9 @@ func template(t testing.TB) string {
 			t.Fatal(err)
 		}
 		if _, err := m.Up(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := rbac.EnsureDefaultRoles(ctx, db); err != nil {
 			t.Fatal(err)
 		}
 	}()
