@@ -26,6 +26,7 @@ import (
 	"github.com/waldur-go/waldur/internal/config"
 	"github.com/waldur-go/waldur/internal/database/dbtest"
 	"github.com/waldur-go/waldur/internal/temporalserver/temporaltest"
+	"github.com/waldur-go/waldur/migrations"
 	"github.com/waldur-go/waldur/workflows"
 )
 
@@ -320,15 +321,22 @@ func TestMigrateAndUserCommands(t *testing.T) {
 		t.Run(string(kind), func(t *testing.T) {
 			dir := t.TempDir()
 			env := []string{config.EnvDatabaseURL + "=" + dbtest.EmptyURL(t, kind)}
+			all := migrations.All()
 			out, err := run(t, dir, env, "migrate", "status")
 			require.NoError(t, err, out)
-			require.Regexp(t, `(?m)^1\s+pending\s+users_and_tokens$`, out)
+			for _, m := range all {
+				require.Regexp(t, fmt.Sprintf(`(?m)^%d\s+pending\s+%s$`, m.Version, m.Name), out)
+			}
 			out, err = run(t, dir, env, "migrate", "up")
 			require.NoError(t, err, out)
-			require.Contains(t, out, "applied 1")
+			for _, m := range all {
+				require.Contains(t, out, fmt.Sprintf("applied %d\n", m.Version))
+			}
 			out, err = run(t, dir, env, "migrate", "status")
 			require.NoError(t, err, out)
-			require.Regexp(t, `(?m)^1\s+applied\s+users_and_tokens$`, out)
+			for _, m := range all {
+				require.Regexp(t, fmt.Sprintf(`(?m)^%d\s+applied\s+%s$`, m.Version, m.Name), out)
+			}
 			out, err = run(t, dir, env, "migrate", "up")
 			require.NoError(t, err, out)
 			require.Contains(t, out, "no pending migrations")
@@ -343,9 +351,11 @@ func TestMigrateAndUserCommands(t *testing.T) {
 			require.Error(t, err)
 			require.Contains(t, out, "username: Enter a valid username")
 
-			out, err = run(t, dir, env, "migrate", "down")
-			require.NoError(t, err, out)
-			require.Contains(t, out, "rolled back 1")
+			for i := len(all) - 1; i >= 0; i-- {
+				out, err = run(t, dir, env, "migrate", "down")
+				require.NoError(t, err, out)
+				require.Equal(t, fmt.Sprintf("rolled back %d\n", all[i].Version), out)
+			}
 			out, err = run(t, dir, env, "migrate", "down")
 			require.NoError(t, err, out)
 			require.Contains(t, out, "no migration to roll back")
