@@ -15,6 +15,8 @@ const (
 	ScopeCustomer ScopeType = "customer"
 	ScopeProject  ScopeType = "project"
 	ScopeOffering ScopeType = "offering"
+	// ScopeUser feeds events that concern a user (not a role scope).
+	ScopeUser ScopeType = "user"
 )
 
 // Scope identifies one object by type and internal id.
