@@ -1,0 +1,98 @@
+// Package apitest holds helpers for API tests: validating real responses
+// against Waldur's published OpenAPI contract.
+package apitest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+)
+
+// EnvSpec overrides where the Waldur OpenAPI file is read from.
+const EnvSpec = "WALDUR_OPENAPI_SPEC"
+
+var (
+	once   sync.Once
+	router routers.Router
+	errLd  error
+)
+
+// specPath finds ../shared/spec/waldur-api/openapi-8.0.5.yaml above the module root.
+func specPath() string {
+	if p := os.Getenv(EnvSpec); p != "" {
+		return p
+	}
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Dir(filepath.Dir(filepath.Dir(file))) // api/apitest → repo root
+	return filepath.Join(root, "..", "shared", "spec", "waldur-api", "openapi-8.0.5.yaml")
+}
+
+func load() (routers.Router, error) {
+	once.Do(func() {
+		loader := openapi3.NewLoader()
+		doc, err := loader.LoadFromFile(specPath())
+		if err != nil {
+			errLd = fmt.Errorf("loading the Waldur OpenAPI file (%s): %w", specPath(), err)
+			return
+		}
+		doc.Servers = openapi3.Servers{{URL: "http://example.com"}}
+		router, errLd = gorillamux.NewRouter(doc)
+	})
+	return router, errLd
+}
+
+// ValidateResponse checks a recorded response against the operation the
+// request maps to in Waldur's OpenAPI file: status documented, body valid
+// against its schema (types, enums, required fields, formats).
+func ValidateResponse(t testing.TB, req *http.Request, w *httptest.ResponseRecorder) {
+	t.Helper()
+	if err := Check(req, w.Code, w.Header(), w.Body.Bytes()); err != nil {
+		t.Errorf("%s %s → %d does not match the OpenAPI contract: %v\nbody: %s", req.Method, req.URL.Path, w.Code, err, truncate(w.Body.String()))
+	}
+}
+
+// Check is ValidateResponse returning the error.
+func Check(req *http.Request, status int, header http.Header, body []byte) error {
+	r, err := load()
+	if err != nil {
+		return err
+	}
+	u := *req.URL
+	u.Scheme, u.Host = "http", "example.com"
+	vreq := req.Clone(context.Background())
+	vreq.URL = &u
+	vreq.Host = "example.com"
+	route, params, err := r.FindRoute(vreq)
+	if err != nil {
+		return fmt.Errorf("no operation for %s %s: %w", req.Method, req.URL.Path, err)
+	}
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route},
+		Status:                 status,
+		Header:                 header,
+		Body:                   io.NopCloser(bytes.NewReader(body)),
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+	}
+	return openapi3filter.ValidateResponse(context.Background(), in)
+}
+
+func truncate(s string) string {
+	if len(s) > 2000 {
+		return s[:2000] + "…"
+	}
+	return strings.TrimSpace(s)
+}
