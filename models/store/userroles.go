@@ -295,3 +295,15 @@ func (s *Store) userCountDelta(ctx context.Context, customerID int64) (int64, er
 	}
 	return n - q.Usage, nil
 }
+
+// RecountUserQuota sets the customer's nc_user_count usage to the number of
+// users holding a role in force in it (after bulk imports).
+func (s *Store) RecountUserQuota(ctx context.Context, customerID int64) error {
+	delta, err := s.userCountDelta(ctx, customerID)
+	if err != nil || delta == 0 {
+		return err
+	}
+	// A recount reflects what exists; it is not refused by a lower limit.
+	return translate(s.DB.WithContext(ctx).Exec(`UPDATE quotas SET usage = usage + ? WHERE scope_type = ? AND scope_id = ? AND name = ?`,
+		delta, models.ScopeCustomer, customerID, models.QuotaUserCount).Error, "Quota")
+}
