@@ -1,0 +1,160 @@
+package identity
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/waldur-go/waldur/api"
+	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/store"
+)
+
+// ObtainAuthTokenRequest is the body of /api-auth/password/.
+type ObtainAuthTokenRequest struct {
+	Username string `json:"username" example:"alice"`
+	Password string `json:"password" example:"$ecr3t"`
+}
+
+// CoreAuthToken is the answer of /api-auth/password/.
+type CoreAuthToken struct {
+	Token string `json:"token" example:"c84d653b9ec92c6cbac41c706593e66f567a7fa4"`
+}
+
+// Waldur's ObtainAuthToken messages.
+var (
+	msgBadCredentials = "Invalid username/password."
+	msgLockedOut      = fmt.Sprintf("Username is locked out. Try in %d minutes.", int(store.LoginLockoutWindow.Minutes()))
+	msgDisabled       = "User account is disabled."
+)
+
+// dummyHash is compared against when the username does not exist, so a
+// miss costs the same bcrypt work as a wrong password.
+var dummyHash, _ = store.HashPassword("not-a-password-1")
+
+func unauthorized(msg string) error { return models.Errorf(models.CodeUnauthorized, "%s", msg) }
+
+// login godoc
+//
+//	@Summary		Obtain an API token with username and password
+//	@Description	Returns the user's token (created when missing, renewed when expired, its lifetime restarted otherwise). After 4 failed attempts for one username from one address, attempts are refused for 10 minutes after the last failure (401), even with the right password; a success clears the count.
+//	@Tags			auth
+//	@Accept			json
+//	@Produce		json
+//	@Param			body	body		ObtainAuthTokenRequest	true	"Credentials"
+//	@Success		200		{object}	CoreAuthToken
+//	@Failure		400		{object}	map[string][]string
+//	@Failure		401		{object}	api.ErrorBody
+//	@Router			/api-auth/password/ [post]
+func (m *Module) login(c *gin.Context) error {
+	f, ok := readForm(c)
+	if !ok {
+		return nil
+	}
+	for _, k := range []string{"username", "password"} {
+		if !f.has(k) {
+			f.fail(k, msgRequired)
+		}
+	}
+	username, _ := f.str("username", 128, false)
+	password, _ := f.str("password", 128, false)
+	if err := f.err(); err != nil {
+		return err
+	}
+	if s, ok := rawString(f.raw["password"]); ok {
+		password = s // passwords are not trimmed
+	}
+	ctx := c.Request.Context()
+	ip := c.ClientIP()
+	locked, err := m.st.LoginLockedOut(ctx, username, ip)
+	if err != nil {
+		return err
+	}
+	if locked {
+		return unauthorized(msgLockedOut)
+	}
+	u, err := m.st.UserByUsername(ctx, username)
+	if err != nil && !models.IsCode(err, models.CodeNotFound) {
+		return err
+	}
+	if u == nil || !store.CheckPassword(u.Password, password) {
+		if u == nil {
+			store.CheckPassword(dummyHash, password)
+		}
+		ev := &models.Event{
+			EventType: "auth_login_failed_with_username",
+			Message:   fmt.Sprintf("User %s failed to authenticate with username and password.", username),
+			Context:   map[string]any{"username": username},
+		}
+		if u != nil {
+			ev.Scopes = []models.Scope{{Type: models.ScopeUser, ID: u.ID}}
+		}
+		if err := m.st.RecordLoginFailure(ctx, username, ip, ev); err != nil {
+			return err
+		}
+		return unauthorized(msgBadCredentials)
+	}
+	if err := m.st.ClearLoginFailures(ctx, username, ip); err != nil {
+		return err
+	}
+	if !u.IsActive {
+		return unauthorized(msgDisabled)
+	}
+	tok, err := m.st.LoginToken(ctx, u)
+	if err != nil {
+		return err
+	}
+	ev := &models.Event{
+		EventType: "auth_logged_in_with_username",
+		Message:   fmt.Sprintf("User %s with full name %s authenticated successfully with username and password.", u.Username, fullName(u.FirstName, u.LastName)),
+		Context:   actorContext(u),
+		Scopes:    []models.Scope{{Type: models.ScopeUser, ID: u.ID}},
+	}
+	// The request is anonymous: the event names the user who logged in.
+	if err := m.st.EmitEvent(models.WithActor(ctx, models.Actor{User: u, IP: ip}), ev); err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, CoreAuthToken{Token: tok.Key})
+	return nil
+}
+
+// rawString is the JSON string r as sent (no trimming); ok is false for other types.
+func rawString(r json.RawMessage) (string, bool) {
+	var s string
+	if err := json.Unmarshal(r, &s); err != nil {
+		return "", false
+	}
+	return s, true
+}
+
+func actorContext(u *models.User) map[string]any {
+	return map[string]any{"user_uuid": u.UUID.String(), "user_username": u.Username, "user_full_name": fullName(u.FirstName, u.LastName)}
+}
+
+// logout godoc
+//
+//	@Summary		Log out
+//	@Description	Deletes the caller's token: it gives 401 afterwards. Under impersonation the staff user's own token is deleted.
+//	@Tags			auth
+//	@Security		TokenAuth
+//	@Success		204
+//	@Failure		401	{object}	api.ErrorBody
+//	@Router			/api-auth/logout/ [post]
+func (m *Module) logout(c *gin.Context) error {
+	u := api.CurrentUser(c)
+	if imp := api.Impersonator(c); imp != nil {
+		u = imp
+	}
+	ev := &models.Event{
+		EventType: "auth_logged_out",
+		Message:   fmt.Sprintf("User %s with full name %s logged out successfully.", u.Username, fullName(u.FirstName, u.LastName)),
+		Context:   actorContext(u),
+		Scopes:    []models.Scope{{Type: models.ScopeUser, ID: u.ID}},
+	}
+	if err := m.st.DeleteToken(c.Request.Context(), u.ID, ev); err != nil {
+		return err
+	}
+	return noContent(c)
+}

@@ -1,0 +1,90 @@
+// Package identity is the API module for users, tokens and SSH keys:
+// /api/users/ (list, create, retrieve, update, destroy, me, change_password,
+// token, refresh_token), /api-auth/password/ (login with lockout),
+// /api-auth/logout/ and /api/keys/, in Waldur's wire format.
+package identity
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/waldur-go/waldur/api"
+	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/store"
+	"github.com/waldur-go/waldur/rbac"
+)
+
+// Deps are what the module needs.
+type Deps struct {
+	Store *store.Store
+	// RBAC is the permission checker (kept for actions that need a
+	// permission on a scope; users and keys need none today).
+	RBAC *rbac.Checker
+	// Now is the clock (tests move it); nil means the store's clock.
+	Now func() time.Time
+}
+
+// Module serves the identity routes.
+type Module struct {
+	st   *store.Store
+	rbac *rbac.Checker
+	now  func() time.Time
+}
+
+var _ api.Module = (*Module)(nil)
+
+// New returns the module.
+func New(d Deps) *Module {
+	m := &Module{st: d.Store, rbac: d.RBAC, now: d.Now}
+	if m.now == nil {
+		m.now = d.Store.Now
+	}
+	return m
+}
+
+// Routes implements api.Module; the /api-auth/ routes go on root.
+func (m *Module) Routes(a *gin.RouterGroup, root *gin.Engine) {
+	h := api.H
+	a.GET("/users/", api.RequireUser, h(m.listUsers))
+	a.HEAD("/users/", api.RequireUser, h(m.listUsers))
+	a.POST("/users/", api.RequireStaff, h(m.createUser))
+	a.GET("/users/me/", api.RequireUser, h(m.me))
+	a.HEAD("/users/me/", api.RequireUser, h(m.me))
+	a.GET("/users/:uuid/", api.RequireUser, h(m.getUser))
+	a.PUT("/users/:uuid/", api.RequireUser, h(m.updateUser))
+	a.PATCH("/users/:uuid/", api.RequireUser, h(m.updateUser))
+	a.DELETE("/users/:uuid/", api.RequireStaff, h(m.deleteUser))
+	a.POST("/users/:uuid/change_password/", api.RequireUser, h(m.changePassword))
+	a.GET("/users/:uuid/token/", api.RequireStaff, h(m.userToken))
+	a.POST("/users/:uuid/refresh_token/", api.RequireStaff, h(m.refreshToken))
+
+	a.GET("/keys/", api.RequireUser, h(m.listKeys))
+	a.HEAD("/keys/", api.RequireUser, h(m.listKeys))
+	a.POST("/keys/", api.RequireUser, h(m.createKey))
+	a.GET("/keys/:uuid/", api.RequireUser, h(m.getKey))
+	a.DELETE("/keys/:uuid/", api.RequireUser, h(m.deleteKey))
+
+	root.POST("/api-auth/password/", h(m.login))
+	root.POST("/api-auth/logout/", api.RequireUser, h(m.logout))
+}
+
+// pathUUID parses the :uuid of the path; a malformed one is a 404 (the
+// route would not match in Waldur).
+func pathUUID(c *gin.Context) (models.UUID, error) {
+	id, err := models.ParseUUID(c.Param("uuid"))
+	if err != nil {
+		return models.NilUUID, models.Errorf(models.CodeNotFound, "Not found.")
+	}
+	return id, nil
+}
+
+func forbidden() error {
+	return models.Errorf(models.CodeForbidden, "You do not have permission to perform this action.")
+}
+
+func noContent(c *gin.Context) error {
+	c.Status(http.StatusNoContent)
+	return nil
+}
