@@ -1,0 +1,378 @@
+package permissions
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/waldur-go/waldur/api"
+	"github.com/waldur-go/waldur/api/rest"
+	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/store"
+	"github.com/waldur-go/waldur/rbac"
+)
+
+// RoleDetails is a role as Waldur renders it. users_count is shown to
+// staff and support only, as in Waldur.
+type RoleDetails struct {
+	UUID         models.UUID `json:"uuid" swaggertype:"string" example:"d8c2d5852d434937985392d24249b6d3"`
+	Name         string      `json:"name" example:"PROJECT.REVIEWER"`
+	Description  string      `json:"description"`
+	Permissions  []string    `json:"permissions"`
+	IsSystemRole bool        `json:"is_system_role"`
+	IsActive     bool        `json:"is_active"`
+	UsersCount   *int64      `json:"users_count,omitempty"`
+	ContentType  string      `json:"content_type" enums:"customer,project,offering"`
+}
+
+// RoleModifyRequest is the body of create and update (PUT); PATCH takes
+// any subset of it.
+type RoleModifyRequest struct {
+	Name        string   `json:"name" example:"PROJECT.REVIEWER"`
+	Description string   `json:"description"`
+	Permissions []string `json:"permissions"`
+	IsActive    *bool    `json:"is_active"`
+	ContentType string   `json:"content_type" enums:"customer,project,offering"`
+}
+
+// RoleDescription is the body and answer of update_descriptions.
+type RoleDescription struct {
+	Description string `json:"description"`
+}
+
+var roleListSpec = rest.ListSpec{
+	Ordering: map[string]string{
+		"name": "roles.name", "description": "roles.description", "is_active": "roles.is_active",
+		"content_type": "roles.content_type", "is_system_role": "roles.is_system_role",
+	},
+	DefaultOrdering: []string{"name"},
+	TieBreaker:      "roles.id",
+}
+
+func (m *Module) renderRoles(c *gin.Context, roles []models.Role) ([]RoleDetails, error) {
+	ids := make([]int64, len(roles))
+	for i, r := range roles {
+		ids[i] = r.ID
+	}
+	ctx := c.Request.Context()
+	perms, err := m.d.Store.RolePermissions(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	var counts map[int64]int64
+	if rbac.SeesEverything(api.CurrentUser(c)) {
+		if counts, err = m.d.Store.RoleUsersCounts(ctx, ids); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]RoleDetails, len(roles))
+	for i, r := range roles {
+		ps := make([]string, 0, len(perms[r.ID]))
+		for _, p := range perms[r.ID] {
+			ps = append(ps, string(p))
+		}
+		out[i] = RoleDetails{UUID: r.UUID, Name: r.Name, Description: r.Description, Permissions: ps,
+			IsSystemRole: r.IsSystemRole, IsActive: r.IsActive, ContentType: string(r.ContentType)}
+		if counts != nil {
+			n := counts[r.ID]
+			out[i].UsersCount = &n
+		}
+	}
+	return out, nil
+}
+
+func (m *Module) renderRole(c *gin.Context, status int, r *models.Role) error {
+	out, err := m.renderRoles(c, []models.Role{*r})
+	if err != nil {
+		return err
+	}
+	return rest.Render(c, status, out[0])
+}
+
+// listRoles godoc
+//
+//	@Summary		List roles
+//	@Description	Every role with its permissions. Anyone may read roles (Waldur's IsAdminOrReadOnly); users_count is shown to staff and support only. Filters: name and description (contains), is_active, content_type (repeatable); ordering ?o=name|description|is_active|content_type.
+//	@Tags			roles
+//	@Produce		json
+//	@Param			name			query	string	false	"Name contains"
+//	@Param			description		query	string	false	"Description contains"
+//	@Param			is_active		query	bool	false	"Active roles only (true) or inactive only (false)"
+//	@Param			content_type	query	[]string	false	"Scope type: customer, project, offering"	collectionFormat(multi)
+//	@Param			o				query	string	false	"Ordering"
+//	@Success		200	{array}	RoleDetails
+//	@Router			/api/roles/ [get]
+func (m *Module) listRoles(c *gin.Context) error {
+	f := store.RoleFilter{}
+	if vs := rest.Values(c, "name"); len(vs) > 0 {
+		f.Name = vs[len(vs)-1]
+	}
+	if vs := rest.Values(c, "description"); len(vs) > 0 {
+		f.Description = vs[len(vs)-1]
+	}
+	active, err := rest.Bool(c, "is_active")
+	if err != nil {
+		return err
+	}
+	f.IsActive = active
+	for _, v := range rest.Values(c, "content_type") {
+		f.ContentType = append(f.ContentType, models.ScopeType(v))
+	}
+	return rest.ListBatch(c, m.d.Store.RolesQuery(c.Request.Context(), f), roleListSpec, func(rows []models.Role) ([]RoleDetails, error) {
+		return m.renderRoles(c, rows)
+	})
+}
+
+// retrieveRole godoc
+//
+//	@Summary	Get role details
+//	@Tags		roles
+//	@Produce	json
+//	@Param		uuid	path	string	true	"Role UUID"
+//	@Success	200	{object}	RoleDetails
+//	@Failure	404	{object}	api.ErrorBody
+//	@Router		/api/roles/{uuid}/ [get]
+func (m *Module) retrieveRole(c *gin.Context) error {
+	id, err := pathUUID(c)
+	if err != nil {
+		return err
+	}
+	r, err := m.d.Store.RoleByUUID(c.Request.Context(), id)
+	if err != nil {
+		return notFoundAs(err)
+	}
+	return m.renderRole(c, http.StatusOK, r)
+}
+
+// roleInput reads a RoleModifyRequest; all says whether name, permissions
+// and content_type are required (create, PUT).
+func roleInput(f *form, all bool) store.RolePatch {
+	var p store.RolePatch
+	if v, ok := f.str("name", 150, all); ok {
+		p.Name = &v
+	}
+	if v, ok := f.str("description", 4096, false); ok {
+		p.Description = &v
+	}
+	if v, ok := f.str("content_type", 0, all); ok {
+		t := models.ScopeType(v)
+		p.ContentType = &t
+	}
+	if vs, ok := f.strList("permissions", all); ok {
+		ps := make([]models.Permission, len(vs))
+		for i, v := range vs {
+			ps[i] = models.Permission(v)
+		}
+		p.Permissions = &ps
+	}
+	if b, ok := f.boolean("is_active"); ok {
+		p.IsActive = b
+	}
+	return p
+}
+
+// createRole godoc
+//
+//	@Summary		Create a new role
+//	@Description	Staff only. A custom role (is_system_role false) bound to one scope type, with known permission strings.
+//	@Tags			roles
+//	@Accept			json
+//	@Produce		json
+//	@Security		TokenAuth
+//	@Param			body	body		RoleModifyRequest	true	"The role"
+//	@Success		201		{object}	RoleDetails
+//	@Failure		400		{object}	map[string][]string
+//	@Failure		401		{object}	api.ErrorBody
+//	@Failure		403		{object}	api.ErrorBody
+//	@Router			/api/roles/ [post]
+func (m *Module) createRole(c *gin.Context) error {
+	f, err := readForm(c)
+	if err != nil {
+		return err
+	}
+	p := roleInput(f, true)
+	if err := f.err(); err != nil {
+		return err
+	}
+	in := store.RoleInput{Name: *p.Name, ContentType: *p.ContentType, Permissions: *p.Permissions, IsActive: p.IsActive}
+	if p.Description != nil {
+		in.Description = *p.Description
+	}
+	r, err := m.d.Store.CreateRole(c.Request.Context(), in)
+	if err != nil {
+		return err
+	}
+	return m.renderRole(c, http.StatusCreated, r)
+}
+
+// replaceRole godoc
+//
+//	@Summary		Update a role
+//	@Description	Staff only. Replaces name, description, content type and permissions. A system role keeps its name; a role in use keeps its content type. The change applies to every permission check at once.
+//	@Tags			roles
+//	@Accept			json
+//	@Produce		json
+//	@Security		TokenAuth
+//	@Param			uuid	path		string				true	"Role UUID"
+//	@Param			body	body		RoleModifyRequest	true	"The role"
+//	@Success		200		{object}	RoleDetails
+//	@Failure		400		{object}	map[string][]string
+//	@Failure		403		{object}	api.ErrorBody
+//	@Failure		404		{object}	api.ErrorBody
+//	@Router			/api/roles/{uuid}/ [put]
+func (m *Module) replaceRole(c *gin.Context) error { return m.updateRole(c, true) }
+
+// patchRole godoc
+//
+//	@Summary		Partially update a role
+//	@Description	Staff only. Changes the given fields (name, description, is_active, and also permissions and content_type).
+//	@Tags			roles
+//	@Accept			json
+//	@Produce		json
+//	@Security		TokenAuth
+//	@Param			uuid	path		string				true	"Role UUID"
+//	@Param			body	body		RoleModifyRequest	false	"Fields to change"
+//	@Success		200		{object}	RoleDetails
+//	@Failure		400		{object}	map[string][]string
+//	@Failure		403		{object}	api.ErrorBody
+//	@Failure		404		{object}	api.ErrorBody
+//	@Router			/api/roles/{uuid}/ [patch]
+func (m *Module) patchRole(c *gin.Context) error { return m.updateRole(c, false) }
+
+func (m *Module) updateRole(c *gin.Context, all bool) error {
+	id, err := pathUUID(c)
+	if err != nil {
+		return err
+	}
+	if _, err := m.d.Store.RoleByUUID(c.Request.Context(), id); err != nil {
+		return notFoundAs(err)
+	}
+	f, err := readForm(c)
+	if err != nil {
+		return err
+	}
+	p := roleInput(f, all)
+	if err := f.err(); err != nil {
+		return err
+	}
+	r, err := m.d.Store.UpdateRole(c.Request.Context(), id, p)
+	if err != nil {
+		return notFoundAs(err)
+	}
+	return m.renderRole(c, http.StatusOK, r)
+}
+
+// destroyRole godoc
+//
+//	@Summary		Delete a role
+//	@Description	Staff only. Refused (400) for a system role ("Destroying of system role is not available."), a role held by active user roles ("Role is still used.") and a role of pending invitations.
+//	@Tags			roles
+//	@Security		TokenAuth
+//	@Param			uuid	path	string	true	"Role UUID"
+//	@Success		204
+//	@Failure		400	{object}	map[string][]string
+//	@Failure		403	{object}	api.ErrorBody
+//	@Failure		404	{object}	api.ErrorBody
+//	@Router			/api/roles/{uuid}/ [delete]
+func (m *Module) destroyRole(c *gin.Context) error {
+	id, err := pathUUID(c)
+	if err != nil {
+		return err
+	}
+	if err := m.d.Store.DeleteRole(c.Request.Context(), id); err != nil {
+		return notFoundAs(err)
+	}
+	c.Status(http.StatusNoContent)
+	return nil
+}
+
+// enableRole godoc
+//
+//	@Summary		Enable a role
+//	@Description	Staff only. The role can be granted again and its permissions count in every check at once.
+//	@Tags			roles
+//	@Produce		json
+//	@Security		TokenAuth
+//	@Param			uuid	path		string	true	"Role UUID"
+//	@Success		200		{object}	Detail
+//	@Failure		403		{object}	api.ErrorBody
+//	@Failure		404		{object}	api.ErrorBody
+//	@Router			/api/roles/{uuid}/enable/ [post]
+func (m *Module) enableRole(c *gin.Context) error { return m.setRoleActive(c, true) }
+
+// disableRole godoc
+//
+//	@Summary		Disable a role
+//	@Description	Staff only. The role can no longer be granted, and its permissions stop counting in permission checks at once (the grants themselves are kept).
+//	@Tags			roles
+//	@Produce		json
+//	@Security		TokenAuth
+//	@Param			uuid	path		string	true	"Role UUID"
+//	@Success		200		{object}	Detail
+//	@Failure		403		{object}	api.ErrorBody
+//	@Failure		404		{object}	api.ErrorBody
+//	@Router			/api/roles/{uuid}/disable/ [post]
+func (m *Module) disableRole(c *gin.Context) error { return m.setRoleActive(c, false) }
+
+func (m *Module) setRoleActive(c *gin.Context, active bool) error {
+	id, err := pathUUID(c)
+	if err != nil {
+		return err
+	}
+	r, err := m.d.Store.RoleByUUID(c.Request.Context(), id)
+	if err != nil {
+		return notFoundAs(err)
+	}
+	verb := "disabled"
+	if active {
+		verb = "enabled"
+	}
+	if r.IsActive != active {
+		if _, err := m.d.Store.SetRoleActive(c.Request.Context(), id, active); err != nil {
+			return notFoundAs(err)
+		}
+	}
+	c.JSON(http.StatusOK, Detail{Detail: "The role " + r.Name + " has been " + verb})
+	return nil
+}
+
+// updateRoleDescriptions godoc
+//
+//	@Summary		Update role descriptions
+//	@Description	Staff only. Sets the description (translated descriptions are not stored).
+//	@Tags			roles
+//	@Accept			json
+//	@Produce		json
+//	@Security		TokenAuth
+//	@Param			uuid	path		string			true	"Role UUID"
+//	@Param			body	body		RoleDescription	false	"Descriptions"
+//	@Success		200		{object}	RoleDescription
+//	@Failure		403		{object}	api.ErrorBody
+//	@Failure		404		{object}	api.ErrorBody
+//	@Router			/api/roles/{uuid}/update_descriptions/ [put]
+func (m *Module) updateRoleDescriptions(c *gin.Context) error {
+	id, err := pathUUID(c)
+	if err != nil {
+		return err
+	}
+	if _, err := m.d.Store.RoleByUUID(c.Request.Context(), id); err != nil {
+		return notFoundAs(err)
+	}
+	f, err := readForm(c)
+	if err != nil {
+		return err
+	}
+	var p store.RolePatch
+	if v, ok := f.str("description", 4096, false); ok {
+		p.Description = &v
+	}
+	if err := f.err(); err != nil {
+		return err
+	}
+	r, err := m.d.Store.UpdateRole(c.Request.Context(), id, p)
+	if err != nil {
+		return notFoundAs(err)
+	}
+	c.JSON(http.StatusOK, RoleDescription{Description: r.Description})
+	return nil
+}
