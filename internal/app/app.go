@@ -19,7 +19,6 @@ import (
 	"go.temporal.io/sdk/worker"
 	"gorm.io/gorm"
 
-	"github.com/waldur-go/waldur/activities"
 	"github.com/waldur-go/waldur/api"
 	"github.com/waldur-go/waldur/internal/config"
 	"github.com/waldur-go/waldur/internal/database"
@@ -35,27 +34,6 @@ import (
 // ShutdownTimeout bounds how long a stopping process waits for in-flight
 // HTTP requests and activities.
 const ShutdownTimeout = 5 * time.Second
-
-// Deps are what activities need; they are read when a worker starts, so a
-// registry can be built (and queue names checked) before the database opens.
-type Deps struct {
-	DB *gorm.DB
-}
-
-// Registry returns what every task queue runs.
-func Registry(d *Deps) *workflows.Registry {
-	r := workflows.NewRegistry()
-	r.Add(workflows.QueueCore, func(w worker.Registry) {
-		w.RegisterWorkflow(workflows.Ping)
-		w.RegisterWorkflow(workflows.Empty)
-		w.RegisterActivity(&activities.Core{DB: d.DB, Now: func() time.Time { return time.Now().UTC() }})
-	})
-	return r
-}
-
-// Schedules are the platform's periodic jobs, created at start-up by the
-// process that runs the core queue.
-func Schedules() []workflows.Schedule { return nil }
 
 // OpenDatabase opens the configured database.
 func OpenDatabase(ctx context.Context, cfg config.Config, log *slog.Logger) (*gorm.DB, config.DatabaseKind, error) {
@@ -167,7 +145,7 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts ServeO
 	}
 	cleanup.push(tc.Close)
 
-	reg := Registry(&Deps{DB: db})
+	reg := Registry(&Deps{DB: db, Config: cfg, Logger: log})
 	ws, err := reg.Start(tc, reg.Queues(), worker.Options{WorkerStopTimeout: ShutdownTimeout})
 	if err != nil {
 		return err
@@ -182,7 +160,11 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts ServeO
 	if err != nil {
 		return err
 	}
-	return serveHTTP(ctx, ln, api.New(api.Deps{DB: db, Users: st, Temporal: tc, Logger: log, Namespace: cfg.TemporalNamespace}), log, func() {
+	srv, err := NewAPI(db, tc, log, cfg.TemporalNamespace)
+	if err != nil {
+		return err
+	}
+	return serveHTTP(ctx, ln, srv, log, func() {
 		if opts.Ready != nil {
 			close(opts.Ready)
 		}
@@ -221,7 +203,11 @@ func API(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer tc.Close()
-	return serveHTTP(ctx, ln, api.New(api.Deps{DB: db, Users: store.New(db), Temporal: tc, Logger: log, Namespace: cfg.TemporalNamespace}), log, func() {
+	srv, err := NewAPI(db, tc, log, cfg.TemporalNamespace)
+	if err != nil {
+		return err
+	}
+	return serveHTTP(ctx, ln, srv, log, func() {
 		log.Info("waldur api is serving", "addr", cfg.HTTPAddr, "temporal", cfg.TemporalHostPort())
 	})
 }
@@ -232,7 +218,7 @@ func Worker(ctx context.Context, cfg config.Config, log *slog.Logger, queues []s
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	deps := &Deps{}
+	deps := &Deps{Config: cfg, Logger: log}
 	reg := Registry(deps)
 	queues, err := reg.Resolve(queues)
 	if err != nil {
@@ -296,9 +282,11 @@ func serveHTTP(ctx context.Context, ln net.Listener, srv *api.Server, log *slog.
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// The listener is bound already: announce first (the banner is complete
+	// before the first request is answered), then serve.
+	ready()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	ready()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("API: %v", err)

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -40,6 +41,12 @@ type Config struct {
 	LogFormat string
 	// TemporalLogLevel is the level of the embedded Temporal server's own logs.
 	TemporalLogLevel string
+	// SMTP sends email hooks and notifications; without a host they go to the log.
+	SMTPHost     string
+	SMTPPort     int
+	SMTPFrom     string
+	SMTPUsername string
+	SMTPPassword string
 }
 
 // Env names, one per setting; the README's configuration table lists the same.
@@ -55,6 +62,11 @@ const (
 	EnvLogLevel          = "WALDUR_LOG_LEVEL"
 	EnvTemporalLogLevel  = "WALDUR_TEMPORAL_LOG_LEVEL"
 	EnvLogFormat         = "WALDUR_LOG_FORMAT"
+	EnvSMTPHost          = "WALDUR_SMTP_HOST"
+	EnvSMTPPort          = "WALDUR_SMTP_PORT"
+	EnvSMTPFrom          = "WALDUR_SMTP_FROM"
+	EnvSMTPUsername      = "WALDUR_SMTP_USERNAME"
+	EnvSMTPPassword      = "WALDUR_SMTP_PASSWORD"
 )
 
 // Default returns the configuration with no environment at all: everything
@@ -69,6 +81,7 @@ func Default() Config {
 		LogLevel:             "info",
 		LogFormat:            "text",
 		TemporalLogLevel:     "warn",
+		SMTPPort:             25,
 	}
 }
 
@@ -91,6 +104,17 @@ func FromEnv() Config {
 	set(&c.LogLevel, EnvLogLevel)
 	set(&c.TemporalLogLevel, EnvTemporalLogLevel)
 	set(&c.LogFormat, EnvLogFormat)
+	set(&c.SMTPHost, EnvSMTPHost)
+	set(&c.SMTPFrom, EnvSMTPFrom)
+	set(&c.SMTPUsername, EnvSMTPUsername)
+	set(&c.SMTPPassword, EnvSMTPPassword)
+	if v, ok := os.LookupEnv(EnvSMTPPort); ok {
+		if n, err := strconv.Atoi(v); err == nil {
+			c.SMTPPort = n
+		} else {
+			c.SMTPPort = -1 // reported by Validate
+		}
+	}
 	return c
 }
 
@@ -197,6 +221,12 @@ func (c Config) Validate() error {
 		if _, err := ParseLevel(v); err != nil {
 			return fmt.Errorf("%s: %v", name, err)
 		}
+	}
+	if c.SMTPHost != "" && (c.SMTPPort <= 0 || c.SMTPPort > 65535 || c.SMTPFrom == "") {
+		return fmt.Errorf("%s needs a valid %s and %s", EnvSMTPHost, EnvSMTPPort, EnvSMTPFrom)
+	}
+	if c.SMTPPort < 0 {
+		return fmt.Errorf("%s: not a port number", EnvSMTPPort)
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("%s: %q is not text or json", EnvLogFormat, c.LogFormat)

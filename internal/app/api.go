@@ -1,0 +1,75 @@
+package app
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"gorm.io/gorm"
+
+	"github.com/waldur-go/waldur/activities"
+	"github.com/waldur-go/waldur/api"
+	"github.com/waldur-go/waldur/api/events"
+	"github.com/waldur-go/waldur/api/identity"
+	"github.com/waldur-go/waldur/api/permissions"
+	"github.com/waldur-go/waldur/api/structure"
+	"github.com/waldur-go/waldur/internal/config"
+	"github.com/waldur-go/waldur/models/store"
+	"github.com/waldur-go/waldur/rbac"
+	"github.com/waldur-go/waldur/workflows"
+)
+
+// NewAPI builds the REST API with every module.
+func NewAPI(db *gorm.DB, tc client.Client, log *slog.Logger, namespace string) (*api.Server, error) {
+	st := store.New(db)
+	chk, err := rbac.NewChecker(db)
+	if err != nil {
+		return nil, err
+	}
+	return api.New(api.Deps{DB: db, Users: st, Temporal: tc, Logger: log, Namespace: namespace},
+		structure.New(structure.Deps{Store: st, RBAC: chk}),
+		identity.New(identity.Deps{Store: st, RBAC: chk}),
+		permissions.New(permissions.Deps{Store: st, RBAC: chk, Logger: log}),
+		events.New(events.Deps{Store: st, RBAC: chk}),
+	), nil
+}
+
+// Deps are what activities need; they are read when a worker starts, so a
+// registry can be built (and queue names checked) before the database opens.
+type Deps struct {
+	DB     *gorm.DB
+	Config config.Config
+	Logger *slog.Logger
+}
+
+// Registry returns what every task queue runs.
+func Registry(d *Deps) *workflows.Registry {
+	r := workflows.NewRegistry()
+	r.Add(workflows.QueueCore, func(w worker.Registry) {
+		st := store.New(d.DB)
+		w.RegisterWorkflow(workflows.Ping)
+		w.RegisterWorkflow(workflows.Empty)
+		w.RegisterActivity(&activities.Core{DB: d.DB, Now: func() time.Time { return time.Now().UTC() }})
+		workflows.RegisterExpiry(w, &activities.Expiry{Store: st})
+		workflows.RegisterHooks(w, &activities.Hooks{
+			Store: st,
+			HTTP:  &http.Client{Timeout: 30 * time.Second},
+			SMTP: activities.SMTPConfig{Host: d.Config.SMTPHost, Port: d.Config.SMTPPort, From: d.Config.SMTPFrom,
+				Username: d.Config.SMTPUsername, Password: d.Config.SMTPPassword},
+			Log: d.Logger,
+		})
+	})
+	return r
+}
+
+// Schedules are the platform's periodic jobs, created at start-up by the
+// process that runs the core queue (README lists them).
+func Schedules() []workflows.Schedule {
+	return []workflows.Schedule{
+		workflows.RoleExpirySchedule,
+		workflows.InvitationExpirySchedule,
+		workflows.EventDispatchSchedule,
+	}
+}

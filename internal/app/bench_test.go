@@ -1,0 +1,205 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/waldur-go/waldur/internal/app"
+	"github.com/waldur-go/waldur/internal/config"
+	"github.com/waldur-go/waldur/internal/database/dbtest"
+	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/store"
+)
+
+const (
+	benchCustomers   = 1000
+	benchPerCustomer = 100 // 100k projects
+	benchUserRoles   = 10  // the user owns 10 customers: 1,000 visible projects
+)
+
+// seedProjects fills db with benchCustomers × benchPerCustomer projects (and
+// their quota rows) in SQL, and returns a user who owns benchUserRoles customers.
+func seedProjects(b *testing.B, db *gorm.DB, kind config.DatabaseKind) (*models.User, string) {
+	ctx := context.Background()
+	st := store.New(db)
+	u := &models.User{Username: "bench", IsActive: true}
+	if err := st.CreateUser(ctx, u, ""); err != nil {
+		b.Fatal(err)
+	}
+	tok, err := st.EnsureToken(ctx, u.ID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	randUUID := "md5(random()::text || i::text)"
+	series := func(n int) string { return fmt.Sprintf("generate_series(1, %d) AS g(i)", n) }
+	if kind == config.SQLite {
+		randUUID = "lower(hex(randomblob(16)))"
+		series = func(n int) string {
+			return fmt.Sprintf("(WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < %d) SELECT i FROM s) AS g", n)
+		}
+	}
+	now := time.Now().UTC()
+	stmts := []string{
+		fmt.Sprintf(`INSERT INTO customers (uuid, name, accounting_start_date, created, modified)
+			SELECT %s, 'customer ' || i, ?, ?, ? FROM %s`, randUUID, series(benchCustomers)),
+		fmt.Sprintf(`INSERT INTO projects (uuid, customer_id, name, created, modified)
+			SELECT %s, c.id, 'project ' || c.id || '-' || g.i, ?, ? FROM customers c CROSS JOIN %s`, randUUID, series(benchPerCustomer)),
+		`INSERT INTO quotas (scope_type, scope_id, name, "limit", usage) SELECT 'project', id, 'nc_resource_count', -1, 0 FROM projects`,
+		`INSERT INTO quotas (scope_type, scope_id, name, "limit", usage) SELECT 'customer', id, 'nc_project_count', -1, 100 FROM customers`,
+	}
+	args := [][]any{{now, now, now}, {now, now}, nil, nil}
+	for i, s := range stmts {
+		if err := db.Exec(s, args[i]...).Error; err != nil {
+			b.Fatalf("%v\n%s", err, s)
+		}
+	}
+	var customerIDs []int64
+	if err := db.Table("customers").Order("id").Limit(benchUserRoles).Pluck("id", &customerIDs).Error; err != nil {
+		b.Fatal(err)
+	}
+	owner, err := st.RoleByName(ctx, models.RoleCustomerOwner)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, id := range customerIDs {
+		if _, err := st.GrantRole(ctx, store.Grant{User: u, Role: owner, Scope: models.Scope{Type: models.ScopeCustomer, ID: id}, CustomerID: id}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	db.Exec("ANALYZE")
+	return u, tok.Key
+}
+
+// rawQueries are the two statements the projects list needs for this user
+// (count and one page), written by hand: the baseline of the comparison.
+func rawQueries(db *gorm.DB, userID int64) func() error {
+	// The same statements the API runs: the visible customer and project ids
+	// of the user (one indexed query), then count and page with them inlined.
+	const roles = `SELECT scope_type, scope_id FROM user_roles WHERE user_id = ? AND is_active = ? AND (expiration_time IS NULL OR expiration_time > ?)`
+	sqlDB, _ := db.DB()
+	return func() error {
+		now := time.Now().UTC()
+		rr, err := sqlDB.Query(rebind(db, roles), userID, true, now)
+		if err != nil {
+			return err
+		}
+		cs, ps := []string{"0"}, []string{"0"}
+		for rr.Next() {
+			var t string
+			var id int64
+			if err := rr.Scan(&t, &id); err != nil {
+				return err
+			}
+			if t == "customer" {
+				cs = append(cs, fmt.Sprint(id))
+			} else {
+				ps = append(ps, fmt.Sprint(id))
+			}
+		}
+		rr.Close()
+		visible := "projects.is_removed = ? AND (projects.customer_id IN (" + strings.Join(cs, ",") + ") OR projects.id IN (" + strings.Join(ps, ",") + "))"
+		var n int64
+		if err := sqlDB.QueryRow(rebind(db, `SELECT COUNT(*) FROM projects WHERE `+visible), false).Scan(&n); err != nil {
+			return err
+		}
+		rows, err := sqlDB.Query(rebind(db, `SELECT projects.id, projects.uuid, projects.name, projects.customer_id, customers.uuid, customers.name
+			FROM projects JOIN customers ON customers.id = projects.customer_id WHERE `+visible+` ORDER BY projects.name, projects.id LIMIT 50`), false)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, cid int64
+			var pu, pn, cu, cn string
+			if err := rows.Scan(&id, &pu, &pn, &cid, &cu, &cn); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
+}
+
+// rebind turns ? placeholders into $n for PostgreSQL.
+func rebind(db *gorm.DB, q string) string {
+	if db.Dialector.Name() != "postgres" {
+		return q
+	}
+	out, n := []byte{}, 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			out = append(out, []byte(fmt.Sprintf("$%d", n))...)
+			continue
+		}
+		out = append(out, q[i])
+	}
+	return string(out)
+}
+
+func percentiles(ds []time.Duration) (p50, p99 time.Duration) {
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return ds[len(ds)/2], ds[(len(ds)*99)/100]
+}
+
+// BenchmarkProjectsList measures GET /api/projects/?page_size=50 for a
+// non-staff user owning 10 of 1,000 customers (100k projects), next to the
+// hand-written SQL of the same count and page, in the same run.
+func BenchmarkProjectsList(b *testing.B) {
+	for _, kind := range dbtest.Kinds() {
+		b.Run(string(kind), func(b *testing.B) {
+			db := dbtest.Migrated(b, kind)
+			u, token := seedProjects(b, db, kind)
+			srv, err := app.NewAPI(db, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), "default")
+			if err != nil {
+				b.Fatal(err)
+			}
+			h := srv.Handler()
+			get := func() {
+				req := httptest.NewRequest(http.MethodGet, "/api/projects/?page_size=50", nil)
+				req.Header.Set("Authorization", "Token "+token)
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req)
+				if w.Code != 200 || w.Header().Get("X-Result-Count") != fmt.Sprint(benchUserRoles*benchPerCustomer) {
+					b.Fatalf("status %d, count %q: %s", w.Code, w.Header().Get("X-Result-Count"), w.Body.String())
+				}
+			}
+			raw := rawQueries(db, u.ID)
+			for i := 0; i < 20; i++ { // warm caches and the query planner
+				get()
+				if err := raw(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var api, sql []time.Duration
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				t0 := time.Now()
+				get()
+				api = append(api, time.Since(t0))
+				t0 = time.Now()
+				if err := raw(); err != nil {
+					b.Fatal(err)
+				}
+				sql = append(sql, time.Since(t0))
+			}
+			b.StopTimer()
+			a50, a99 := percentiles(api)
+			s50, s99 := percentiles(sql)
+			b.ReportMetric(float64(a50.Microseconds())/1000, "api-p50-ms")
+			b.ReportMetric(float64(a99.Microseconds())/1000, "api-p99-ms")
+			b.ReportMetric(float64(s50.Microseconds())/1000, "sql-p50-ms")
+			b.ReportMetric(float64(s99.Microseconds())/1000, "sql-p99-ms")
+			b.ReportMetric(float64(a99)/float64(s99), "p99-ratio")
+		})
+	}
+}
