@@ -31,14 +31,15 @@ var (
 	errLd  error
 )
 
-// specPath finds ../shared/spec/waldur-api/openapi-8.0.5.yaml above the module root.
+// specPath is the committed copy of Waldur's OpenAPI 8.0.5 file
+// (testdata/openapi-8.0.5.yaml, from shared/spec/waldur-api), so every
+// test run validates against the same contract.
 func specPath() string {
 	if p := os.Getenv(EnvSpec); p != "" {
 		return p
 	}
 	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Dir(filepath.Dir(filepath.Dir(file))) // api/apitest → repo root
-	return filepath.Join(root, "..", "shared", "spec", "waldur-api", "openapi-8.0.5.yaml")
+	return filepath.Join(filepath.Dir(file), "testdata", "openapi-8.0.5.yaml")
 }
 
 func load() (routers.Router, error) {

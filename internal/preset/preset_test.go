@@ -20,7 +20,8 @@ import (
 
 func presetFile(t *testing.T) []byte {
 	_, file, _, _ := runtime.Caller(0)
-	p := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "spec", "waldur-api", "preset-slurm-e2e.json")
+	// A committed copy of shared/spec/waldur-api/preset-slurm-e2e.json.
+	p := filepath.Join(filepath.Dir(file), "testdata", "preset-slurm-e2e.json")
 	data, err := os.ReadFile(p)
 	require.NoError(t, err)
 	return data
