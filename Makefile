@@ -29,6 +29,7 @@ test-sqlite: ## Run all tests on SQLite only
 bench: build ## Print time-to-healthy and idle RSS of `waldur serve`, then the Go benchmarks
 	./scripts/bench-serve.sh $(BIN)
 	go test -run '^$$' -bench . -benchtime 500x -count 2 ./workflows/
+	go test -run '^$$' -bench ProjectsList -benchtime 300x ./internal/app/
 
 lint: ## gofmt, go vet and Temporal's workflowcheck
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

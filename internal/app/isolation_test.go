@@ -9,6 +9,7 @@ import (
 	"math/rand"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,10 +112,11 @@ func TestTenantIsolation(t *testing.T) {
 		all := func(p *person, path string) []map[string]any {
 			var out []map[string]any
 			for page := 1; ; page++ {
-				req := httptest.NewRequest(http.MethodGet, fmt.Sprintf("%s?page=%d&page_size=7", path, page), nil)
-				if path == "/api/events/" {
-					req = httptest.NewRequest(http.MethodGet, fmt.Sprintf("%s&page=%d&page_size=7", path, page), nil)
+				sep := "?"
+				if strings.Contains(path, "?") {
+					sep = "&"
 				}
+				req := httptest.NewRequest(http.MethodGet, fmt.Sprintf("%s%spage=%d&page_size=7", path, sep, page), nil)
 				req.Header.Set("Authorization", "Token "+p.token)
 				w := httptest.NewRecorder()
 				srv.Handler().ServeHTTP(w, req)
