@@ -46,7 +46,7 @@ type world struct {
 	ids    map[string]string // placeholder -> value used in paths and bodies
 }
 
-func seedWorld(t *testing.T) *world {
+func seedWorld(t testing.TB) *world {
 	ctx := context.Background()
 	db := dbtest.Migrated(t, config.SQLite)
 	st := store.New(db)
@@ -133,7 +133,7 @@ func seedWorld(t *testing.T) *world {
 }
 
 // fresh copies the seeded database for one case.
-func (w *world) fresh(t *testing.T) *gorm.DB {
+func (w *world) fresh(t testing.TB) *gorm.DB {
 	data, err := os.ReadFile(w.path)
 	require.NoError(t, err)
 	p := filepath.Join(t.TempDir(), "case.db")
