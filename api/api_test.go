@@ -237,3 +237,19 @@ func TestMetricsAndDocs(t *testing.T) {
 	require.Equal(t, 200, w.Code)
 	require.Contains(t, w.Body.String(), "swagger")
 }
+
+func TestClientAddressIgnoresForwardedHeaderUnlessTrusted(t *testing.T) {
+	db := dbtest.Migrated(t, config.SQLite)
+	for _, c := range []struct {
+		trusted []string
+		want    string
+	}{{nil, "192.0.2.1"}, {[]string{"192.0.2.1"}, "203.0.113.7"}} {
+		srv := api.New(api.Deps{DB: db, Users: store.New(db), TrustedProxies: c.trusted})
+		srv.Engine().GET("/test/ip", func(c *gin.Context) { c.String(200, c.ClientIP()) })
+		req := httptest.NewRequest("GET", "/test/ip", nil) // RemoteAddr 192.0.2.1
+		req.Header.Set("X-Forwarded-For", "203.0.113.7")
+		w := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(w, req)
+		require.Equal(t, c.want, w.Body.String(), "trusted proxies %v", c.trusted)
+	}
+}

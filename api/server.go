@@ -46,6 +46,9 @@ type Deps struct {
 	Namespace string
 	// Now is the clock (tests move it).
 	Now func() time.Time
+	// TrustedProxies are the addresses (or CIDRs) whose X-Forwarded-For is
+	// believed for the client address (login lockout, events); none by default.
+	TrustedProxies []string
 }
 
 // Server holds the router and its dependencies.
@@ -73,6 +76,9 @@ func New(deps Deps, modules ...Module) *Server {
 	metrics := NewMetrics(s.registry)
 
 	e := gin.New()
+	// An empty list makes the client address the TCP peer, so a client cannot
+	// pick its own address (and dodge the login lockout) with a header.
+	_ = e.SetTrustedProxies(deps.TrustedProxies)
 	e.HandleMethodNotAllowed = true
 	e.RedirectTrailingSlash = true
 	e.ContextWithFallback = true

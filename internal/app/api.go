@@ -22,13 +22,13 @@ import (
 )
 
 // NewAPI builds the REST API with every module.
-func NewAPI(db *gorm.DB, tc client.Client, log *slog.Logger, namespace string) (*api.Server, error) {
+func NewAPI(db *gorm.DB, tc client.Client, log *slog.Logger, namespace string, trustedProxies ...string) (*api.Server, error) {
 	st := store.New(db)
 	chk, err := rbac.NewChecker(db)
 	if err != nil {
 		return nil, err
 	}
-	return api.New(api.Deps{DB: db, Users: st, Temporal: tc, Logger: log, Namespace: namespace},
+	return api.New(api.Deps{DB: db, Users: st, Temporal: tc, Logger: log, Namespace: namespace, TrustedProxies: trustedProxies},
 		structure.New(structure.Deps{Store: st, RBAC: chk}),
 		identity.New(identity.Deps{Store: st, RBAC: chk}),
 		permissions.New(permissions.Deps{Store: st, RBAC: chk, Logger: log}),

@@ -160,7 +160,7 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts ServeO
 	if err != nil {
 		return err
 	}
-	srv, err := NewAPI(db, tc, log, cfg.TemporalNamespace)
+	srv, err := NewAPI(db, tc, log, cfg.TemporalNamespace, cfg.TrustedProxies...)
 	if err != nil {
 		return err
 	}
@@ -203,7 +203,7 @@ func API(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer tc.Close()
-	srv, err := NewAPI(db, tc, log, cfg.TemporalNamespace)
+	srv, err := NewAPI(db, tc, log, cfg.TemporalNamespace, cfg.TrustedProxies...)
 	if err != nil {
 		return err
 	}

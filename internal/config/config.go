@@ -41,6 +41,8 @@ type Config struct {
 	LogFormat string
 	// TemporalLogLevel is the level of the embedded Temporal server's own logs.
 	TemporalLogLevel string
+	// TrustedProxies lists proxies (IPs or CIDRs) whose X-Forwarded-For is trusted.
+	TrustedProxies []string
 	// SMTP sends email hooks and notifications; without a host they go to the log.
 	SMTPHost     string
 	SMTPPort     int
@@ -62,6 +64,7 @@ const (
 	EnvLogLevel          = "WALDUR_LOG_LEVEL"
 	EnvTemporalLogLevel  = "WALDUR_TEMPORAL_LOG_LEVEL"
 	EnvLogFormat         = "WALDUR_LOG_FORMAT"
+	EnvTrustedProxies    = "WALDUR_TRUSTED_PROXIES"
 	EnvSMTPHost          = "WALDUR_SMTP_HOST"
 	EnvSMTPPort          = "WALDUR_SMTP_PORT"
 	EnvSMTPFrom          = "WALDUR_SMTP_FROM"
@@ -104,6 +107,13 @@ func FromEnv() Config {
 	set(&c.LogLevel, EnvLogLevel)
 	set(&c.TemporalLogLevel, EnvTemporalLogLevel)
 	set(&c.LogFormat, EnvLogFormat)
+	if v := os.Getenv(EnvTrustedProxies); v != "" {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				c.TrustedProxies = append(c.TrustedProxies, p)
+			}
+		}
+	}
 	set(&c.SMTPHost, EnvSMTPHost)
 	set(&c.SMTPFrom, EnvSMTPFrom)
 	set(&c.SMTPUsername, EnvSMTPUsername)
@@ -220,6 +230,13 @@ func (c Config) Validate() error {
 	for name, v := range map[string]string{EnvLogLevel: c.LogLevel, EnvTemporalLogLevel: c.TemporalLogLevel} {
 		if _, err := ParseLevel(v); err != nil {
 			return fmt.Errorf("%s: %v", name, err)
+		}
+	}
+	for _, p := range c.TrustedProxies {
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				return fmt.Errorf("%s: %q is not an IP address or CIDR", EnvTrustedProxies, p)
+			}
 		}
 	}
 	if c.SMTPHost != "" && (c.SMTPPort <= 0 || c.SMTPPort > 65535 || c.SMTPFrom == "") {
