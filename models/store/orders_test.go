@@ -1,0 +1,122 @@
+package store_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"gorm.io/gorm"
+
+	"github.com/waldur-go/waldur/internal/config"
+	"github.com/waldur-go/waldur/internal/database/dbtest"
+	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/store"
+)
+
+type market struct {
+	st                              *store.Store
+	customer, project, offering, pl int64
+}
+
+func seedMarket(t *testing.T, db *gorm.DB, offeringState models.OfferingState) *market {
+	now := time.Now().UTC()
+	ins := func(table string, v map[string]any) int64 {
+		id := models.NewUUID()
+		v["uuid"] = id
+		require.NoError(t, db.Table(table).Create(v).Error)
+		var n int64
+		require.NoError(t, db.Raw("SELECT id FROM "+table+" WHERE uuid = ?", id).Scan(&n).Error)
+		return n
+	}
+	m := &market{st: store.New(db)}
+	m.customer = ins("customers", map[string]any{"name": "consumer", "accounting_start_date": now, "created": now, "modified": now})
+	m.project = ins("projects", map[string]any{"name": "p", "customer_id": m.customer, "created": now, "modified": now})
+	provider := ins("customers", map[string]any{"name": "provider", "accounting_start_date": now, "created": now, "modified": now})
+	cat := ins("categories", map[string]any{"title": "HPC", "created": now, "modified": now})
+	m.offering = ins("offerings", map[string]any{"name": "Compute", "customer_id": provider, "category_id": cat, "type": models.OfferingBasic,
+		"state": offeringState, "created": now, "modified": now})
+	m.pl = ins("plans", map[string]any{"name": "Small", "offering_id": m.offering, "created": now, "modified": now})
+	ctx := context.Background()
+	require.NoError(t, m.st.InitQuotas(ctx, models.Scope{Type: models.ScopeCustomer, ID: m.customer}))
+	require.NoError(t, m.st.InitQuotas(ctx, models.Scope{Type: models.ScopeProject, ID: m.project}))
+	return m
+}
+
+func (m *market) create(ctx context.Context) (*models.Order, error) {
+	return m.st.CreateOrder(ctx, store.NewOrder{Type: models.OrderCreate, ProjectID: m.project, OfferingID: m.offering, PlanID: &m.pl,
+		Attributes: map[string]any{"name": "vm"}, Review: models.ReviewContext{OrderType: models.OrderCreate, OfferingType: models.OfferingBasic, CreatorHasApprove: true}})
+}
+
+// TestParallelOrdersRespectResourceQuota: 300 concurrent create orders
+// against a project nc_resource_count limit of 30 — exactly 30 accepted,
+// and no resource or order is left behind by a refused one.
+func TestParallelOrdersRespectResourceQuota(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
+		ctx := context.Background()
+		m := seedMarket(t, db, models.OfferingActive)
+		require.NoError(t, m.st.SetQuotaLimit(ctx, models.Scope{Type: models.ScopeProject, ID: m.project}, models.QuotaResourceCount, 30))
+		var ok, refused atomic.Int64
+		var wg sync.WaitGroup
+		for i := 0; i < 300; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				o, err := m.create(ctx)
+				switch {
+				case err == nil:
+					require.Equal(t, models.OrderPendingProvider, o.State, "Basic offerings wait for the provider")
+					ok.Add(1)
+				case models.IsCode(err, models.CodeQuotaExceeded):
+					refused.Add(1)
+				default:
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		require.EqualValues(t, 30, ok.Load())
+		require.EqualValues(t, 270, refused.Load())
+		var orders, resources int64
+		require.NoError(t, db.Table("orders").Count(&orders).Error)
+		require.NoError(t, db.Table("resources").Count(&resources).Error)
+		require.EqualValues(t, 30, orders)
+		require.EqualValues(t, 30, resources, "a refused order leaves no resource")
+		qs, err := m.st.Quotas(ctx, models.Scope{Type: models.ScopeCustomer, ID: m.customer})
+		require.NoError(t, err)
+		require.Contains(t, qs, models.Quota{Name: models.QuotaResourceCount, Usage: 30, Limit: -1})
+		pending, err := m.st.PendingWorkflowOrders(ctx, 100)
+		require.NoError(t, err)
+		require.Len(t, pending, 30, "every accepted order waits in the outbox for its workflow")
+	})
+}
+
+func TestOrderRules(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
+		ctx := context.Background()
+		draft := seedMarket(t, db, models.OfferingDraft)
+		_, err := draft.create(ctx)
+		require.True(t, models.IsCode(err, models.CodeInvalid), "a draft offering takes no orders: %v", err)
+
+		m := seedMarket(t, db, models.OfferingActive)
+		o, err := m.create(ctx)
+		require.NoError(t, err)
+		terminate := func() error {
+			_, err := m.st.CreateOrder(ctx, store.NewOrder{Type: models.OrderTerminate, ProjectID: m.project, OfferingID: m.offering, ResourceID: o.ResourceID,
+				Review: models.ReviewContext{OrderType: models.OrderTerminate, OfferingType: models.OfferingBasic, CreatorHasApprove: true}})
+			return err
+		}
+		err = terminate()
+		require.Error(t, err)
+		require.Contains(t, err.Error(), "Pending order for resource already exists.")
+		require.NoError(t, db.Table("orders").Where("id = ?", o.ID).Update("state", models.OrderDone).Error)
+		require.NoError(t, terminate(), "once the create order is done the resource can be terminated")
+		require.Error(t, terminate(), "one pending order per resource")
+
+		require.NoError(t, db.Table("customers").Where("id = ?", m.customer).Update("blocked", true).Error)
+		_, err = m.create(ctx)
+		require.ErrorContains(t, err, "Blocked/Archived organization is not available.")
+	})
+}
