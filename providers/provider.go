@@ -1,0 +1,151 @@
+// Package providers holds the provider contract, the registry keyed by
+// offering type, and one sub-package per provider. Each provider's
+// activities run on its own task queue, so its workers can run wherever the
+// backend is reachable (waldur worker --queue NAME).
+package providers
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/waldur-go/waldur/models"
+)
+
+// Request is what a provider gets to act on one order. Everything a
+// provider needs travels in it (activities must not read the API's state
+// behind the workflow's back), and OrderUUID is the idempotency key: a
+// provider must make a retried call with the same OrderUUID a no-op (look
+// up before create, client tokens, names or tags that carry it).
+type Request struct {
+	OrderUUID    models.UUID
+	OrderType    models.OrderType
+	ResourceUUID models.UUID
+	ResourceName string
+	BackendID    string // the backend's id of the resource, once known
+	OfferingType string
+	// Options are the offering's plugin and secret options (credentials, scripts).
+	PluginOptions map[string]any
+	SecretOptions map[string]any
+	Attributes    map[string]any
+	Limits        map[string]int64
+	OldLimits     map[string]int64
+	PlanName      string
+	ProjectUUID   models.UUID
+	CustomerUUID  models.UUID
+}
+
+// Result is what a provider reports back.
+type Result struct {
+	// Done: the change is complete on the backend. False means the order
+	// waits for an outside party (a provider's operator or site agent) to
+	// finish it through the API (Basic and Slurm offerings).
+	Done      bool
+	BackendID string
+	// Metadata is stored as the resource's backend_metadata; Output as the order's output.
+	Metadata map[string]any
+	Output   string
+}
+
+// Provider performs orders of one or more offering types. Methods are
+// called from activities (with heartbeats and retries): they must be
+// idempotent per Request.OrderUUID and return a permanent error (see
+// Permanent) for failures a retry cannot fix.
+type Provider interface {
+	// Name is the provider's name and the default task queue of its workers.
+	Name() string
+	// Validate checks an order before it is accepted (attributes, limits).
+	Validate(ctx context.Context, r Request) error
+	Create(ctx context.Context, r Request) (Result, error)
+	Update(ctx context.Context, r Request) (Result, error)
+	Terminate(ctx context.Context, r Request) (Result, error)
+}
+
+// Puller is a provider that can refresh a resource's state from its backend.
+type Puller interface {
+	Pull(ctx context.Context, r Request) (Result, error)
+}
+
+// PermanentError marks a failure that retrying will not fix (bad input,
+// refused by the backend); workflows fail the order at once.
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// Permanent wraps err as a PermanentError.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &PermanentError{Err: err}
+}
+
+// Registry maps offering types to providers and their task queues.
+type Registry struct {
+	mu     sync.RWMutex
+	byType map[string]entry
+}
+
+type entry struct {
+	p     Provider
+	queue string
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry { return &Registry{byType: map[string]entry{}} }
+
+// Register makes p serve the offering types, on task queue queue ("" = p.Name()).
+func (r *Registry) Register(p Provider, queue string, offeringTypes ...string) {
+	if queue == "" {
+		queue = p.Name()
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, t := range offeringTypes {
+		if _, dup := r.byType[t]; dup {
+			panic(fmt.Sprintf("providers: offering type %s registered twice", t))
+		}
+		r.byType[t] = entry{p: p, queue: queue}
+	}
+}
+
+// Lookup returns the provider and task queue of an offering type.
+func (r *Registry) Lookup(offeringType string) (Provider, string, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	e, ok := r.byType[offeringType]
+	if !ok {
+		return nil, "", models.Errorf(models.CodeInvalid, "Offering type %q is not supported.", offeringType)
+	}
+	return e.p, e.queue, nil
+}
+
+// Types lists the registered offering types, sorted.
+func (r *Registry) Types() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]string, 0, len(r.byType))
+	for t := range r.byType {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Queues lists the distinct task queues, sorted.
+func (r *Registry) Queues() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	seen := map[string]bool{}
+	var out []string
+	for _, e := range r.byType {
+		if !seen[e.queue] {
+			seen[e.queue] = true
+			out = append(out, e.queue)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
