@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/waldur-go/waldur/models"
@@ -198,4 +199,274 @@ func (s *Store) PendingWorkflowOrders(ctx context.Context, limit int) ([]models.
 func (s *Store) MarkOrderWorkflowStarted(ctx context.Context, orderID int64) error {
 	return translate(s.DB.WithContext(ctx).Model(&orderRow{}).Where("id = ?", orderID).
 		Updates(map[string]any{"workflow_started": true}).Error, "Order")
+}
+
+// OrderInfo is what the order workflow needs about an order.
+type OrderInfo struct {
+	Order        models.Order
+	OfferingType string
+	// ResourceUUID, ResourceName, ResourceBackendID, ResourceState describe the order's resource.
+	ResourceUUID      models.UUID
+	ResourceName      string
+	ResourceBackendID string
+	ResourceState     models.ResourceState
+	ProjectUUID       models.UUID
+	CustomerUUID      models.UUID
+	CustomerID        int64
+	PluginOptions     map[string]any
+	SecretOptions     map[string]any
+	ProjectStartDate  *time.Time
+}
+
+type orderInfoRow struct {
+	ID                int64
+	UUID              models.UUID
+	Type              models.OrderType
+	State             models.OrderState
+	ResourceID        int64
+	OfferingID        int64
+	ProjectID         int64
+	PlanID            *int64
+	Limits            []byte
+	Attributes        []byte
+	CreatedByID       *int64
+	Created           time.Time
+	Modified          time.Time
+	OfferingType      string
+	ResourceUUID      models.UUID
+	ResourceName      string
+	ResourceBackendID string
+	ResourceState     models.ResourceState
+	ProjectUUID       models.UUID
+	CustomerUUID      models.UUID
+	CustomerID        int64
+	PluginOptions     []byte
+	SecretOptions     []byte
+	ProjectStartDate  *time.Time
+}
+
+// OrderInfo loads an order with what its workflow needs. Codes: not_found.
+func (s *Store) OrderInfo(ctx context.Context, id models.UUID) (*OrderInfo, error) {
+	return s.orderInfo(ctx, s.DB.WithContext(ctx), id, false)
+}
+
+func (s *Store) orderInfo(ctx context.Context, db *gorm.DB, id models.UUID, lock bool) (*OrderInfo, error) {
+	if lock && db.Dialector.Name() == "postgres" {
+		// Serialize changes of one order (SQLite transactions already are).
+		if err := db.Exec(`SELECT 1 FROM orders WHERE uuid = ? FOR UPDATE`, id).Error; err != nil {
+			return nil, models.Internal(err)
+		}
+	}
+	var r orderInfoRow
+	err := db.Raw(`SELECT o.id, o.uuid, o.type, o.state, o.resource_id, o.offering_id, o.project_id, o.plan_id, o.limits, o.attributes,
+			o.created_by_id, o.created, o.modified, f.type AS offering_type, r.uuid AS resource_uuid, r.name AS resource_name, r.backend_id AS resource_backend_id,
+			r.state AS resource_state, p.uuid AS project_uuid, p.start_date AS project_start_date, c.uuid AS customer_uuid, c.id AS customer_id,
+			f.plugin_options, f.secret_options
+		FROM orders o JOIN offerings f ON f.id = o.offering_id JOIN resources r ON r.id = o.resource_id
+		JOIN projects p ON p.id = o.project_id JOIN customers c ON c.id = p.customer_id WHERE o.uuid = ?`, id).Scan(&r).Error
+	if err != nil {
+		return nil, models.Internal(err)
+	}
+	if r.ID == 0 {
+		return nil, models.Errorf(models.CodeNotFound, "Order not found.")
+	}
+	info := &OrderInfo{
+		Order: models.Order{ID: r.ID, UUID: r.UUID, Type: r.Type, State: r.State, ResourceID: r.ResourceID, OfferingID: r.OfferingID,
+			ProjectID: r.ProjectID, PlanID: r.PlanID, CreatedByID: r.CreatedByID, Created: r.Created, Modified: r.Modified},
+		OfferingType: r.OfferingType, ResourceUUID: r.ResourceUUID, ResourceName: r.ResourceName, ResourceBackendID: r.ResourceBackendID,
+		ResourceState: r.ResourceState, ProjectUUID: r.ProjectUUID, CustomerUUID: r.CustomerUUID, CustomerID: r.CustomerID,
+		ProjectStartDate: r.ProjectStartDate,
+	}
+	_ = json.Unmarshal(r.Limits, &info.Order.Limits)
+	_ = json.Unmarshal(r.Attributes, &info.Order.Attributes)
+	_ = json.Unmarshal(r.PluginOptions, &info.PluginOptions)
+	_ = json.Unmarshal(r.SecretOptions, &info.SecretOptions)
+	return info, nil
+}
+
+// OrderEvent is a review or state event applied to an order.
+type OrderEvent struct {
+	OrderUUID models.UUID
+	Event     string // approve_by_consumer, approve_by_provider, reject_*, cancel, set_state_executing, set_state_done, set_state_erred
+	ActorID   *int64
+	Message   string // error message (set_state_erred) or comment
+}
+
+// ApplyOrderEvent moves an order by one review or state event, in one
+// transaction with its resource and quota consequences and its event:
+// a rejected or canceled Create order terminates its resource and releases
+// nc_resource_count; a rejected Update or Terminate order returns the
+// resource to OK. Applying an event the order already went through is an
+// error with code conflict (the caller decides whether that is benign).
+// It returns the new state.
+func (s *Store) ApplyOrderEvent(ctx context.Context, ev OrderEvent) (models.OrderState, error) {
+	var state models.OrderState
+	err := s.Tx(ctx, func(tx *Store) error {
+		db := tx.DB.WithContext(ctx)
+		info, err := tx.orderInfo(ctx, db, ev.OrderUUID, true)
+		if err != nil {
+			return err
+		}
+		to, err := models.OrderTransition(ev.Event, info.Order.State)
+		if err != nil {
+			return err
+		}
+		now := tx.Now()
+		if to == "" { // approve_by_consumer: the review rules decide
+			rc := models.ReviewContext{OfferingType: info.OfferingType, ProviderReviewRequested: boolOption(info.PluginOptions, "provider_review_required"),
+				ProjectStartsInFuture: info.ProjectStartDate != nil && info.ProjectStartDate.After(now)}
+			to = rc.StateAfterConsumerApproval()
+		}
+		updates := map[string]any{"state": to, "modified": now}
+		switch ev.Event {
+		case "approve_by_consumer", "reject_by_consumer":
+			updates["consumer_reviewed_by_id"], updates["consumer_reviewed_at"] = ev.ActorID, now
+		case "approve_by_provider", "reject_by_provider":
+			updates["provider_reviewed_by_id"], updates["provider_reviewed_at"] = ev.ActorID, now
+		case "set_state_erred":
+			updates["error_message"] = ev.Message
+		}
+		if to.Terminal() {
+			updates["completed_at"] = now
+		}
+		if err := db.Model(&orderRow{}).Where("id = ?", info.Order.ID).Updates(updates).Error; err != nil {
+			return translate(err, "Order")
+		}
+		switch {
+		case to == models.OrderRejected || to == models.OrderCanceled:
+			if info.Order.Type == models.OrderCreate {
+				if err := tx.terminateResource(ctx, info, now); err != nil {
+					return err
+				}
+			} else if err := tx.setResourceState(ctx, info.Order.ResourceID, models.ResourceOK, now); err != nil {
+				return err
+			}
+		case to == models.OrderErred:
+			if err := tx.failResource(ctx, info, ev.Message, now); err != nil {
+				return err
+			}
+		}
+		state = to
+		return tx.EmitEvent(ctx, orderEventFor(info, ev.Event, to))
+	})
+	return state, err
+}
+
+// CompleteOrder records that the backend finished an executing order:
+// Create → resource OK (with its backend id and metadata); Update → resource
+// OK; Terminate → resource Terminated and its quota released. Completing a
+// done order again changes nothing (a retried activity). Codes: conflict
+// when the order is in another state.
+func (s *Store) CompleteOrder(ctx context.Context, id models.UUID, backendID string, metadata map[string]any, output string) error {
+	return s.Tx(ctx, func(tx *Store) error {
+		db := tx.DB.WithContext(ctx)
+		info, err := tx.orderInfo(ctx, db, id, true)
+		if err != nil {
+			return err
+		}
+		if info.Order.State == models.OrderDone {
+			return nil
+		}
+		if _, err := models.OrderTransition("set_state_done", info.Order.State); err != nil {
+			return err
+		}
+		now := tx.Now()
+		if err := db.Model(&orderRow{}).Where("id = ?", info.Order.ID).
+			Updates(map[string]any{"state": models.OrderDone, "completed_at": now, "modified": now, "output": output}).Error; err != nil {
+			return translate(err, "Order")
+		}
+		switch info.Order.Type {
+		case models.OrderTerminate:
+			if err := tx.terminateResource(ctx, info, now); err != nil {
+				return err
+			}
+		default:
+			updates := map[string]any{"state": models.ResourceOK, "modified": now, "error_message": ""}
+			if backendID != "" {
+				updates["backend_id"] = backendID
+			}
+			if metadata != nil {
+				raw, _ := json.Marshal(metadata)
+				updates["backend_metadata"] = raw
+			}
+			if info.Order.Type == models.OrderUpdate && info.Order.Limits != nil {
+				raw, _ := json.Marshal(info.Order.Limits)
+				updates["limits"] = raw
+			}
+			if err := db.Model(&resourceRow{}).Where("id = ?", info.Order.ResourceID).Updates(updates).Error; err != nil {
+				return translate(err, "Resource")
+			}
+		}
+		return tx.EmitEvent(ctx, orderEventFor(info, "completed", models.OrderDone))
+	})
+}
+
+// FailOrder records that an order failed for good (retries exhausted or a
+// permanent error): order erred with the message; a resource still
+// Creating with no backend id is Terminated (nothing exists to clean up)
+// and its quota released, otherwise Erred. Failing an erred order again
+// changes nothing.
+func (s *Store) FailOrder(ctx context.Context, id models.UUID, message string) error {
+	_, err := s.ApplyOrderEvent(ctx, OrderEvent{OrderUUID: id, Event: "set_state_erred", Message: message})
+	if models.IsCode(err, models.CodeConflict) {
+		info, ierr := s.OrderInfo(ctx, id)
+		if ierr == nil && info.Order.State == models.OrderErred {
+			return nil
+		}
+	}
+	return err
+}
+
+func (s *Store) setResourceState(ctx context.Context, resourceID int64, to models.ResourceState, now time.Time) error {
+	return translate(s.DB.WithContext(ctx).Model(&resourceRow{}).Where("id = ?", resourceID).
+		Updates(map[string]any{"state": to, "modified": now}).Error, "Resource")
+}
+
+// terminateResource ends a resource and gives its nc_resource_count back.
+func (s *Store) terminateResource(ctx context.Context, info *OrderInfo, now time.Time) error {
+	if info.ResourceState == models.ResourceTerminated {
+		return nil
+	}
+	if err := s.setResourceState(ctx, info.Order.ResourceID, models.ResourceTerminated, now); err != nil {
+		return err
+	}
+	return s.AddQuotaUsage(ctx, []models.QuotaDelta{
+		{Scope: models.Scope{Type: models.ScopeCustomer, ID: info.CustomerID}, Name: models.QuotaResourceCount, Delta: -1},
+		{Scope: models.Scope{Type: models.ScopeProject, ID: info.Order.ProjectID}, Name: models.QuotaResourceCount, Delta: -1},
+	})
+}
+
+// failResource applies Waldur's rule for an erred order's resource.
+func (s *Store) failResource(ctx context.Context, info *OrderInfo, message string, now time.Time) error {
+	if info.Order.Type == models.OrderCreate && info.ResourceState == models.ResourceCreating && info.ResourceBackendID == "" {
+		return s.terminateResource(ctx, info, now)
+	}
+	return translate(s.DB.WithContext(ctx).Model(&resourceRow{}).Where("id = ?", info.Order.ResourceID).
+		Updates(map[string]any{"state": models.ResourceErred, "error_message": message, "modified": now}).Error, "Resource")
+}
+
+func orderEventFor(info *OrderInfo, event string, to models.OrderState) *models.Event {
+	types := map[string]string{
+		"approve_by_consumer": "marketplace_order_approved", "approve_by_provider": "marketplace_order_approved",
+		"reject_by_consumer": "marketplace_order_rejected", "reject_by_provider": "marketplace_order_rejected",
+		"cancel": "marketplace_order_canceled", "set_state_erred": "marketplace_order_failed",
+		"set_state_executing": "marketplace_order_approved", "set_state_done": "marketplace_order_completed",
+		"completed": "marketplace_order_completed",
+	}
+	t := types[event]
+	if t == "" {
+		t = "marketplace_order_updated"
+	}
+	return &models.Event{
+		EventType: t,
+		Message:   fmt.Sprintf("Marketplace order %s of resource %s is %s.", info.Order.UUID, info.ResourceName, to),
+		Context: map[string]any{"order_uuid": info.Order.UUID.String(), "order_type": string(info.Order.Type), "order_state": string(to),
+			"resource_uuid": info.ResourceUUID.String(), "resource_name": info.ResourceName},
+		Scopes: []models.Scope{{Type: models.ScopeProject, ID: info.Order.ProjectID}, {Type: models.ScopeCustomer, ID: info.CustomerID}},
+	}
+}
+
+func boolOption(opts map[string]any, key string) bool {
+	v, _ := opts[key].(bool)
+	return v
 }

@@ -120,3 +120,78 @@ func TestOrderRules(t *testing.T) {
 		require.ErrorContains(t, err, "Blocked/Archived organization is not available.")
 	})
 }
+
+func resourceState(t *testing.T, db *gorm.DB, id int64) models.ResourceState {
+	var s models.ResourceState
+	require.NoError(t, db.Raw("SELECT state FROM resources WHERE id = ?", id).Scan(&s).Error)
+	return s
+}
+
+func projectResourceUsage(t *testing.T, m *market) int64 {
+	qs, err := m.st.Quotas(context.Background(), models.Scope{Type: models.ScopeProject, ID: m.project})
+	require.NoError(t, err)
+	for _, q := range qs {
+		if q.Name == models.QuotaResourceCount {
+			return q.Usage
+		}
+	}
+	return -1
+}
+
+// TestOrderLifecycle: approve → executing → done makes the resource OK; a
+// terminate order then terminates it and releases the quota; a rejected
+// create terminates its resource; a failed create with nothing on the
+// backend terminates it too; completing or failing twice changes nothing.
+func TestOrderLifecycle(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
+		ctx := context.Background()
+		m := seedMarket(t, db, models.OfferingActive)
+		o, err := m.create(ctx)
+		require.NoError(t, err)
+		require.EqualValues(t, 1, projectResourceUsage(t, m))
+
+		_, err = m.st.ApplyOrderEvent(ctx, store.OrderEvent{OrderUUID: o.UUID, Event: "set_state_done"})
+		require.True(t, models.IsCode(err, models.CodeConflict), "done only from executing: %v", err)
+		st, err := m.st.ApplyOrderEvent(ctx, store.OrderEvent{OrderUUID: o.UUID, Event: "approve_by_provider"})
+		require.NoError(t, err)
+		require.Equal(t, models.OrderExecuting, st)
+		require.NoError(t, m.st.CompleteOrder(ctx, o.UUID, "backend-1", map[string]any{"ip": "10.0.0.1"}, "created"))
+		require.NoError(t, m.st.CompleteOrder(ctx, o.UUID, "backend-1", nil, ""), "a retried completion is a no-op")
+		require.Equal(t, models.ResourceOK, resourceState(t, db, o.ResourceID))
+		info, err := m.st.OrderInfo(ctx, o.UUID)
+		require.NoError(t, err)
+		require.Equal(t, models.OrderDone, info.Order.State)
+		require.Equal(t, "backend-1", info.ResourceBackendID)
+
+		term, err := m.st.CreateOrder(ctx, store.NewOrder{Type: models.OrderTerminate, ProjectID: m.project, OfferingID: m.offering, ResourceID: o.ResourceID,
+			Review: models.ReviewContext{OrderType: models.OrderTerminate, OfferingType: "Test.Auto", CreatorHasApprove: true}})
+		require.NoError(t, err)
+		require.Equal(t, models.OrderExecuting, term.State, "an automated type needs no provider review")
+		require.NoError(t, m.st.CompleteOrder(ctx, term.UUID, "", nil, ""))
+		require.Equal(t, models.ResourceTerminated, resourceState(t, db, o.ResourceID))
+		require.EqualValues(t, 0, projectResourceUsage(t, m), "termination releases the quota")
+
+		rejected, err := m.create(ctx)
+		require.NoError(t, err)
+		st, err = m.st.ApplyOrderEvent(ctx, store.OrderEvent{OrderUUID: rejected.UUID, Event: "reject_by_provider"})
+		require.NoError(t, err)
+		require.Equal(t, models.OrderRejected, st)
+		require.Equal(t, models.ResourceTerminated, resourceState(t, db, rejected.ResourceID))
+		_, err = m.st.ApplyOrderEvent(ctx, store.OrderEvent{OrderUUID: rejected.UUID, Event: "approve_by_provider"})
+		require.True(t, models.IsCode(err, models.CodeConflict))
+
+		failed, err := m.create(ctx)
+		require.NoError(t, err)
+		_, err = m.st.ApplyOrderEvent(ctx, store.OrderEvent{OrderUUID: failed.UUID, Event: "approve_by_provider"})
+		require.NoError(t, err)
+		require.NoError(t, m.st.FailOrder(ctx, failed.UUID, "backend exploded"))
+		require.NoError(t, m.st.FailOrder(ctx, failed.UUID, "backend exploded"), "failing twice is a no-op")
+		require.Equal(t, models.ResourceTerminated, resourceState(t, db, failed.ResourceID), "nothing was created: terminated, not erred")
+		require.EqualValues(t, 0, projectResourceUsage(t, m))
+		var events []string
+		require.NoError(t, db.Table("events").Order("id").Pluck("event_type", &events).Error)
+		require.Contains(t, events, "marketplace_order_completed")
+		require.Contains(t, events, "marketplace_order_rejected")
+		require.Contains(t, events, "marketplace_order_failed")
+	})
+}
