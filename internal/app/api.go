@@ -17,6 +17,8 @@ import (
 	"github.com/waldur-go/waldur/api/structure"
 	"github.com/waldur-go/waldur/internal/config"
 	"github.com/waldur-go/waldur/models/store"
+	"github.com/waldur-go/waldur/providers"
+	"github.com/waldur-go/waldur/providers/basic"
 	"github.com/waldur-go/waldur/rbac"
 	"github.com/waldur-go/waldur/workflows"
 )
@@ -44,11 +46,26 @@ type Deps struct {
 	Logger *slog.Logger
 }
 
-// Registry returns what every task queue runs.
+// Providers returns the registry of the offering types this build serves.
+func Providers() *providers.Registry {
+	r := providers.NewRegistry()
+	basic.Register(r)
+	return r
+}
+
+// Registry returns what every task queue runs: the platform's workflows on
+// the core queue, and the provider activity on each provider's queue.
 func Registry(d *Deps) *workflows.Registry {
 	r := workflows.NewRegistry()
+	provs := Providers()
+	for _, q := range provs.Queues() {
+		r.Add(q, func(w worker.Registry) {
+			workflows.RegisterProvision(w, &activities.Provision{Providers: provs})
+		})
+	}
 	r.Add(workflows.QueueCore, func(w worker.Registry) {
 		st := store.New(d.DB)
+		workflows.RegisterOrders(w, &activities.Orders{Store: st, Providers: provs}, &workflows.OrderDispatcher{Store: st})
 		w.RegisterWorkflow(workflows.Ping)
 		w.RegisterWorkflow(workflows.Empty)
 		w.RegisterActivity(&activities.Core{DB: d.DB, Now: func() time.Time { return time.Now().UTC() }})
@@ -71,5 +88,6 @@ func Schedules() []workflows.Schedule {
 		workflows.RoleExpirySchedule,
 		workflows.InvitationExpirySchedule,
 		workflows.EventDispatchSchedule,
+		workflows.OrderDispatchSchedule,
 	}
 }

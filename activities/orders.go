@@ -1,0 +1,155 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/store"
+	"github.com/waldur-go/waldur/providers"
+)
+
+// Orders holds the activities of the order workflow that touch the
+// database; they run on the core queue.
+type Orders struct {
+	Store     *store.Store
+	Providers *providers.Registry
+}
+
+// OrderSnapshot is what the order workflow knows about its order.
+type OrderSnapshot struct {
+	State        models.OrderState
+	Type         models.OrderType
+	OfferingType string
+	// Queue is the task queue of the offering's provider.
+	Queue   string
+	Request providers.Request
+}
+
+// ErrTypeOrderConflict marks an order event refused in the order's state;
+// it is never retried.
+const ErrTypeOrderConflict = "OrderConflict"
+
+// LoadOrder reads the order and resolves its provider's task queue.
+func (a *Orders) LoadOrder(ctx context.Context, id models.UUID) (OrderSnapshot, error) {
+	info, err := a.Store.OrderInfo(ctx, id)
+	if err != nil {
+		return OrderSnapshot{}, classify(err)
+	}
+	_, queue, err := a.Providers.Lookup(info.OfferingType)
+	if err != nil {
+		return OrderSnapshot{}, temporal.NewNonRetryableApplicationError(err.Error(), "UnknownOfferingType", err)
+	}
+	return OrderSnapshot{
+		State: info.Order.State, Type: info.Order.Type, OfferingType: info.OfferingType, Queue: queue,
+		Request: providers.Request{
+			OrderUUID: info.Order.UUID, OrderType: info.Order.Type, ResourceUUID: info.ResourceUUID, ResourceName: info.ResourceName,
+			BackendID: info.ResourceBackendID, OfferingType: info.OfferingType, PluginOptions: info.PluginOptions,
+			SecretOptions: info.SecretOptions, Attributes: info.Order.Attributes, Limits: info.Order.Limits,
+			ProjectUUID: info.ProjectUUID, CustomerUUID: info.CustomerUUID,
+		},
+	}, nil
+}
+
+// ApplyOrderEvent applies a review or state event (store.ApplyOrderEvent).
+func (a *Orders) ApplyOrderEvent(ctx context.Context, ev store.OrderEvent) (models.OrderState, error) {
+	st, err := a.Store.ApplyOrderEvent(ctx, ev)
+	return st, classify(err)
+}
+
+// CompleteOrderInput is the input of CompleteOrder.
+type CompleteOrderInput struct {
+	OrderUUID models.UUID
+	Result    providers.Result
+}
+
+// CompleteOrder records the provider's success (idempotent).
+func (a *Orders) CompleteOrder(ctx context.Context, in CompleteOrderInput) error {
+	return classify(a.Store.CompleteOrder(ctx, in.OrderUUID, in.Result.BackendID, in.Result.Metadata, in.Result.Output))
+}
+
+// FailOrderInput is the input of FailOrder.
+type FailOrderInput struct {
+	OrderUUID models.UUID
+	Message   string
+}
+
+// FailOrder records a final failure and compensates the resource (idempotent).
+func (a *Orders) FailOrder(ctx context.Context, in FailOrderInput) error {
+	return classify(a.Store.FailOrder(ctx, in.OrderUUID, in.Message))
+}
+
+// classify makes application errors that a retry cannot change non-retryable.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	switch models.ErrorCode(err) {
+	case models.CodeConflict:
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeOrderConflict, err)
+	case models.CodeNotFound, models.CodeInvalid, models.CodeQuotaExceeded:
+		return temporal.NewNonRetryableApplicationError(err.Error(), string(models.ErrorCode(err)), err)
+	}
+	return err
+}
+
+// Provision runs the provider's side of orders; it is registered on each
+// provider's task queue, so it runs where the backend is reachable.
+type Provision struct {
+	Providers *providers.Registry
+	// HeartbeatEvery is how often a long provider call reports liveness.
+	HeartbeatEvery time.Duration
+}
+
+// ErrTypeProviderRefused marks a permanent provider failure; not retried.
+const ErrTypeProviderRefused = "ProviderRefused"
+
+// ProvisionOrder performs the order on the backend (create, update or
+// terminate), heartbeating while the provider works. A permanent provider
+// error is non-retryable; anything else is retried by the workflow's policy.
+// Providers make retries safe: the request carries the order UUID as the
+// idempotency key.
+func (a *Provision) ProvisionOrder(ctx context.Context, req providers.Request) (providers.Result, error) {
+	p, _, err := a.Providers.Lookup(req.OfferingType)
+	if err != nil {
+		return providers.Result{}, temporal.NewNonRetryableApplicationError(err.Error(), "UnknownOfferingType", err)
+	}
+	every := a.HeartbeatEvery
+	if every <= 0 {
+		every = 5 * time.Second
+	}
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx, "provider working")
+			}
+		}
+	}()
+	var res providers.Result
+	switch req.OrderType {
+	case models.OrderCreate:
+		res, err = p.Create(ctx, req)
+	case models.OrderUpdate:
+		res, err = p.Update(ctx, req)
+	case models.OrderTerminate:
+		res, err = p.Terminate(ctx, req)
+	default:
+		return res, temporal.NewNonRetryableApplicationError("unknown order type "+string(req.OrderType), "InvalidOrder", nil)
+	}
+	var perm *providers.PermanentError
+	if errors.As(err, &perm) {
+		return res, temporal.NewNonRetryableApplicationError(perm.Error(), ErrTypeProviderRefused, perm)
+	}
+	return res, err
+}

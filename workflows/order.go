@@ -1,0 +1,180 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/waldur-go/waldur/activities"
+	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/store"
+	"github.com/waldur-go/waldur/providers"
+)
+
+// OrderWorkflowID is the workflow of an order: one per order, its ID
+// derived from the order, which makes it the order's lock.
+func OrderWorkflowID(id models.UUID) string { return "order-" + id.String() }
+
+// OrderInput is the input of OrderWorkflow.
+type OrderInput struct {
+	OrderUUID models.UUID
+}
+
+// UpdateOrderEvent is the name of the Temporal Update that carries a review
+// or state event to an order (approve_by_consumer, approve_by_provider,
+// reject_by_*, cancel, set_state_executing, set_state_done, set_state_erred).
+// The API sends it and waits for the result: the order's new state.
+const UpdateOrderEvent = "order-event"
+
+// OrderAction is the argument of UpdateOrderEvent.
+type OrderAction struct {
+	Event   string
+	ActorID *int64
+	Message string
+}
+
+// OrderPolicies are the retry policies and timeouts of the order workflow.
+type OrderPolicies struct {
+	// DB is for database activities: retried until they succeed (the
+	// database coming back is only a matter of time).
+	DB *temporal.RetryPolicy
+	// Provider is for the backend call.
+	Provider *temporal.RetryPolicy
+	// ProviderTimeout bounds one backend attempt; HeartbeatTimeout detects a dead worker.
+	ProviderTimeout, HeartbeatTimeout time.Duration
+}
+
+// DefaultOrderPolicies are the production policies: a backend call is tried
+// for up to a day (1 s doubling to 10 min between attempts), each attempt
+// bounded to an hour and declared dead after a minute without heartbeat.
+func DefaultOrderPolicies() OrderPolicies {
+	return OrderPolicies{
+		DB:               &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
+		Provider:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Minute, MaximumAttempts: 50},
+		ProviderTimeout:  time.Hour,
+		HeartbeatTimeout: time.Minute,
+	}
+}
+
+// orderPolicies is set by RegisterOrders (tests shorten it).
+var orderPolicies = DefaultOrderPolicies()
+
+// OrderWorkflow drives one order from its first state to a final one:
+// it waits (as long as it takes) for the reviews, runs the provider's
+// activity on the provider's task queue, and records the result. Reviews
+// and state changes arrive as Updates, validated against the order's state
+// before they are accepted; the database is written only by activities. If
+// the backend call fails for good, the order is failed and its resource
+// compensated (terminated when nothing was created, erred otherwise).
+func OrderWorkflow(ctx workflow.Context, in OrderInput) (models.OrderState, error) {
+	pol := orderPolicies
+	dbCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second, RetryPolicy: pol.DB})
+	var orders *activities.Orders
+
+	var snap activities.OrderSnapshot
+	loaded := false
+	var state models.OrderState
+	provisioning := false
+	waitingForProvider := false // a manual provider (Basic, Slurm agent) finishes the order through the API
+
+	// check is the validation of an action against the order's current state.
+	check := func(a OrderAction) error {
+		if provisioning {
+			return fmt.Errorf("Order is being processed by its provider; try again when it is done.")
+		}
+		if a.Event == "set_state_done" && !waitingForProvider {
+			return fmt.Errorf("Valid states for operation: executing (waiting for the provider).")
+		}
+		_, err := models.OrderTransition(a.Event, state)
+		return err
+	}
+	// The handler is registered before anything blocks, so an Update sent
+	// right after the workflow starts is never lost; it waits for the order
+	// to load and is validated then.
+	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateOrderEvent,
+		func(ctx workflow.Context, a OrderAction) (models.OrderState, error) {
+			if err := workflow.Await(ctx, func() bool { return loaded }); err != nil {
+				return state, err
+			}
+			if err := check(a); err != nil {
+				return state, err
+			}
+			if a.Event == "set_state_done" {
+				err := workflow.ExecuteActivity(dbCtx, orders.CompleteOrder, activities.CompleteOrderInput{OrderUUID: in.OrderUUID}).Get(ctx, nil)
+				if err != nil {
+					return state, err
+				}
+				state = models.OrderDone
+				return state, nil
+			}
+			var next models.OrderState
+			ev := store.OrderEvent{OrderUUID: in.OrderUUID, Event: a.Event, ActorID: a.ActorID, Message: a.Message}
+			if err := workflow.ExecuteActivity(dbCtx, orders.ApplyOrderEvent, ev).Get(ctx, &next); err != nil {
+				return state, err
+			}
+			state = next
+			return state, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, a OrderAction) error {
+			if !loaded {
+				return nil // validated by the handler once the order is loaded
+			}
+			return check(a)
+		}},
+	)
+	if err != nil {
+		return "", err
+	}
+	if err := workflow.ExecuteActivity(dbCtx, orders.LoadOrder, in.OrderUUID).Get(ctx, &snap); err != nil {
+		return "", err
+	}
+	state, loaded = snap.State, true
+
+	provCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		TaskQueue:           snap.Queue,
+		StartToCloseTimeout: pol.ProviderTimeout,
+		HeartbeatTimeout:    pol.HeartbeatTimeout,
+		RetryPolicy:         pol.Provider,
+	})
+	provisioned := false
+	for !state.Terminal() {
+		if state != models.OrderExecuting || provisioned {
+			// Wait for a review, a cancellation, or (manual providers) completion.
+			before := state
+			if err := workflow.Await(ctx, func() bool { return state != before }); err != nil {
+				return state, err
+			}
+			continue
+		}
+		provisioning = true
+		var res providers.Result
+		var prov *activities.Provision
+		err := workflow.ExecuteActivity(provCtx, prov.ProvisionOrder, snap.Request).Get(ctx, &res)
+		provisioning = false
+		provisioned = true
+		if err != nil {
+			// Compensation: the order fails and its resource is cleaned up.
+			msg := err.Error()
+			if ferr := workflow.ExecuteActivity(dbCtx, orders.FailOrder, activities.FailOrderInput{OrderUUID: in.OrderUUID, Message: msg}).Get(ctx, nil); ferr != nil {
+				return state, ferr
+			}
+			state = models.OrderErred
+			break
+		}
+		if !res.Done {
+			waitingForProvider = true
+			continue
+		}
+		if err := workflow.ExecuteActivity(dbCtx, orders.CompleteOrder, activities.CompleteOrderInput{OrderUUID: in.OrderUUID, Result: res}).Get(ctx, nil); err != nil {
+			return state, err
+		}
+		state = models.OrderDone
+	}
+	// Let accepted updates finish before the workflow closes.
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return state, err
+	}
+	return state, nil
+}

@@ -1,0 +1,188 @@
+package workflows_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+	"gorm.io/gorm"
+
+	"github.com/waldur-go/waldur/activities"
+	"github.com/waldur-go/waldur/internal/config"
+	"github.com/waldur-go/waldur/internal/database/dbtest"
+	"github.com/waldur-go/waldur/internal/temporalserver/temporaltest"
+	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/store"
+	"github.com/waldur-go/waldur/providers"
+	"github.com/waldur-go/waldur/providers/fake"
+	"github.com/waldur-go/waldur/workflows"
+)
+
+type orderEnv struct {
+	st       *store.Store
+	db       *gorm.DB
+	c        client.Client
+	project  int64
+	offering map[string]int64 // offering type -> id
+	auto     *fake.Provider
+	manual   *fake.Provider
+	broken   *fake.Provider
+}
+
+func fastPolicies() workflows.OrderPolicies {
+	p := workflows.DefaultOrderPolicies()
+	p.DB = &temporal.RetryPolicy{InitialInterval: 10 * time.Millisecond, MaximumInterval: 100 * time.Millisecond}
+	p.Provider = &temporal.RetryPolicy{InitialInterval: 10 * time.Millisecond, MaximumInterval: 100 * time.Millisecond, MaximumAttempts: 3}
+	return p
+}
+
+func newOrderEnv(t *testing.T, srv *temporaltest.Server, db *gorm.DB) *orderEnv {
+	workflows.SetOrderPolicies(fastPolicies())
+	t.Cleanup(func() { workflows.SetOrderPolicies(workflows.DefaultOrderPolicies()) })
+	e := &orderEnv{st: store.New(db), db: db, c: srv.Client(t), offering: map[string]int64{},
+		auto: &fake.Provider{}, manual: &fake.Provider{Manual: true}, broken: &fake.Provider{FailPermanently: true}}
+	reg := providers.NewRegistry()
+	queue := "q-" + models.NewUUID().String()[:8] // each subtest gets its own queues
+	reg.Register(e.auto, queue+"-auto", "Test.Auto")
+	reg.Register(e.manual, queue+"-basic", models.OfferingBasic)
+	reg.Register(e.broken, queue+"-broken", "Test.Broken")
+
+	wr := workflows.NewRegistry()
+	wr.Add(workflows.QueueCore, func(w worker.Registry) {
+		workflows.RegisterOrders(w, &activities.Orders{Store: e.st, Providers: reg}, &workflows.OrderDispatcher{Store: e.st})
+	})
+	for _, q := range reg.Queues() {
+		wr.Add(q, func(w worker.Registry) {
+			workflows.RegisterProvision(w, &activities.Provision{Providers: reg, HeartbeatEvery: 100 * time.Millisecond})
+		})
+	}
+	qs := append([]string{}, reg.Queues()...)
+	ws, err := wr.Start(e.c, qs, worker.Options{})
+	require.NoError(t, err)
+	t.Cleanup(ws.Stop)
+	// The order workflow runs on the core queue: one core worker per server.
+	cw, err := wr.Start(e.c, []string{workflows.QueueCore}, worker.Options{})
+	require.NoError(t, err)
+	t.Cleanup(cw.Stop)
+
+	now := time.Now().UTC()
+	ins := func(table string, v map[string]any) int64 {
+		id := models.NewUUID()
+		v["uuid"] = id
+		require.NoError(t, db.Table(table).Create(v).Error)
+		var n int64
+		require.NoError(t, db.Raw("SELECT id FROM "+table+" WHERE uuid = ?", id).Scan(&n).Error)
+		return n
+	}
+	cust := ins("customers", map[string]any{"name": "c", "accounting_start_date": now, "created": now, "modified": now})
+	e.project = ins("projects", map[string]any{"name": "p", "customer_id": cust, "created": now, "modified": now})
+	cat := ins("categories", map[string]any{"title": "x", "created": now, "modified": now})
+	for _, typ := range []string{"Test.Auto", models.OfferingBasic, "Test.Broken"} {
+		e.offering[typ] = ins("offerings", map[string]any{"name": typ, "customer_id": cust, "category_id": cat, "type": typ, "state": models.OfferingActive, "created": now, "modified": now})
+	}
+	return e
+}
+
+func (e *orderEnv) order(t *testing.T, typ string) *models.Order {
+	o, err := e.st.CreateOrder(context.Background(), store.NewOrder{Type: models.OrderCreate, ProjectID: e.project, OfferingID: e.offering[typ],
+		Attributes: map[string]any{"name": "r"}, Review: models.ReviewContext{OrderType: models.OrderCreate, OfferingType: typ, CreatorHasApprove: true}})
+	require.NoError(t, err)
+	return o
+}
+
+func (e *orderEnv) result(t *testing.T, o *models.Order) models.OrderState {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var st models.OrderState
+	require.NoError(t, e.c.GetWorkflow(ctx, workflows.OrderWorkflowID(o.UUID), "").Get(ctx, &st))
+	return st
+}
+
+func (e *orderEnv) update(t *testing.T, o *models.Order, event string) (models.OrderState, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	h, err := e.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflows.OrderWorkflowID(o.UUID), UpdateName: workflows.UpdateOrderEvent,
+		Args: []any{workflows.OrderAction{Event: event}}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return "", err
+	}
+	var st models.OrderState
+	err = h.Get(ctx, &st)
+	return st, err
+}
+
+func (e *orderEnv) resourceState(t *testing.T, o *models.Order) models.ResourceState {
+	var s models.ResourceState
+	require.NoError(t, e.db.Raw("SELECT state FROM resources WHERE id = ?", o.ResourceID).Scan(&s).Error)
+	return s
+}
+
+// TestOrderWorkflows runs orders end to end on a real Temporal server.
+func TestOrderWorkflows(t *testing.T) {
+	srv := temporaltest.Start(t)
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
+		e := newOrderEnv(t, srv, db)
+		ctx := context.Background()
+
+		// An automated offering: accepted, executed, done — started by the outbox dispatcher, twice.
+		auto := e.order(t, "Test.Auto")
+		require.Equal(t, models.OrderExecuting, auto.State)
+		d := &workflows.OrderDispatcher{Store: e.st, Temporal: e.c}
+		n, err := d.DispatchPendingOrders(ctx, 10)
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		require.NoError(t, workflows.StartOrder(ctx, e.c, auto.UUID), "a second start is a no-op")
+		require.Equal(t, models.OrderDone, e.result(t, auto))
+		require.Equal(t, models.ResourceOK, e.resourceState(t, auto))
+		require.Equal(t, 1, e.auto.Created(auto.UUID))
+		n, err = d.DispatchPendingOrders(ctx, 10)
+		require.NoError(t, err)
+		require.Zero(t, n, "nothing left in the outbox")
+
+		// A Basic offering: the provider approves, then marks it done.
+		basic := e.order(t, models.OfferingBasic)
+		require.Equal(t, models.OrderPendingProvider, basic.State)
+		require.NoError(t, workflows.StartOrder(ctx, e.c, basic.UUID))
+		_, err = e.update(t, basic, "set_state_done")
+		require.Error(t, err, "not executing yet: the validator refuses")
+		st, err := e.update(t, basic, "approve_by_provider")
+		require.NoError(t, err)
+		require.Equal(t, models.OrderExecuting, st)
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			st, err = e.update(t, basic, "set_state_done")
+			if err == nil || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(20 * time.Millisecond) // the provider activity is still being recorded
+		}
+		require.NoError(t, err)
+		require.Equal(t, models.OrderDone, st)
+		require.Equal(t, models.OrderDone, e.result(t, basic))
+		require.Equal(t, models.ResourceOK, e.resourceState(t, basic))
+
+		// Rejected by the provider: the resource is terminated.
+		rejected := e.order(t, models.OfferingBasic)
+		require.NoError(t, workflows.StartOrder(ctx, e.c, rejected.UUID))
+		st, err = e.update(t, rejected, "reject_by_provider")
+		require.NoError(t, err)
+		require.Equal(t, models.OrderRejected, st)
+		require.Equal(t, models.OrderRejected, e.result(t, rejected))
+		require.Equal(t, models.ResourceTerminated, e.resourceState(t, rejected))
+
+		// A provider that refuses: the order fails and the resource is compensated.
+		broken := e.order(t, "Test.Broken")
+		require.NoError(t, workflows.StartOrder(ctx, e.c, broken.UUID))
+		require.Equal(t, models.OrderErred, e.result(t, broken))
+		require.Equal(t, models.ResourceTerminated, e.resourceState(t, broken))
+		info, err := e.st.OrderInfo(ctx, broken.UUID)
+		require.NoError(t, err)
+		require.Equal(t, models.OrderErred, info.Order.State)
+	})
+}
