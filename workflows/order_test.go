@@ -37,6 +37,9 @@ func fastPolicies() workflows.OrderPolicies {
 	p := workflows.DefaultOrderPolicies()
 	p.DB = &temporal.RetryPolicy{InitialInterval: 10 * time.Millisecond, MaximumInterval: 100 * time.Millisecond}
 	p.Provider = &temporal.RetryPolicy{InitialInterval: 10 * time.Millisecond, MaximumInterval: 100 * time.Millisecond, MaximumAttempts: 3}
+	// A killed worker's activity is retried elsewhere once its heartbeats stop.
+	p.HeartbeatTimeout = 2 * time.Second
+	p.ProviderTimeout = 30 * time.Second
 	return p
 }
 
