@@ -10,9 +10,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -30,6 +32,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := root().ExecuteContext(ctx); err != nil {
+		if ctx.Err() != nil && (errors.Is(err, context.Canceled) || strings.Contains(err.Error(), "context canceled")) {
+			return // interrupted while starting: a clean stop
+		}
 		fmt.Fprintf(os.Stderr, "waldur: %v\n", err)
 		os.Exit(1)
 	}

@@ -152,6 +152,9 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts ServeO
 	}
 	cleanup.push(ws.Stop)
 	if err := workflows.EnsureSchedules(ctx, tc, Schedules(), log); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped (Ctrl-C) while starting: a clean stop, not a failure
+		}
 		return err
 	}
 
@@ -248,6 +251,9 @@ func Worker(ctx context.Context, cfg config.Config, log *slog.Logger, queues []s
 	for _, q := range queues {
 		if q == workflows.QueueCore {
 			if err := workflows.EnsureSchedules(ctx, tc, Schedules(), log); err != nil {
+				if ctx.Err() != nil {
+					return nil // stopped while starting: a clean stop
+				}
 				return err
 			}
 		}
