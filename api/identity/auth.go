@@ -1,7 +1,6 @@
 package identity
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 
@@ -53,17 +52,13 @@ func (m *Module) login(c *gin.Context) error {
 	if !ok {
 		return nil
 	}
-	for _, k := range []string{"username", "password"} {
-		if !f.has(k) {
-			f.fail(k, msgRequired)
-		}
-	}
-	username, _ := f.str("username", 128, false)
-	password, _ := f.str("password", 128, false)
-	if err := f.err(); err != nil {
+	f.Require("username", "password")
+	username, _ := str(f, "username", 128, false)
+	password, _ := str(f, "password", 128, false)
+	if err := f.Err(); err != nil {
 		return err
 	}
-	if s, ok := rawString(f.raw["password"]); ok {
+	if s, ok := f.Text("password"); ok {
 		password = s // passwords are not trimmed
 	}
 	ctx := c.Request.Context()
@@ -120,15 +115,6 @@ func (m *Module) login(c *gin.Context) error {
 	return nil
 }
 
-// rawString is the JSON string r as sent (no trimming); ok is false for other types.
-func rawString(r json.RawMessage) (string, bool) {
-	var s string
-	if err := json.Unmarshal(r, &s); err != nil {
-		return "", false
-	}
-	return s, true
-}
-
 func actorContext(u *models.User) map[string]any {
 	return map[string]any{"user_uuid": u.UUID.String(), "user_username": u.Username, "user_full_name": fullName(u.FirstName, u.LastName)}
 }
@@ -156,5 +142,5 @@ func (m *Module) logout(c *gin.Context) error {
 	if err := m.st.DeleteToken(c.Request.Context(), u.ID, ev); err != nil {
 		return err
 	}
-	return noContent(c)
+	return api.NoContent(c)
 }

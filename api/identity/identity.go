@@ -5,12 +5,14 @@
 package identity
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/waldur-go/waldur/api"
+	"github.com/waldur-go/waldur/api/form"
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/store"
 	"github.com/waldur-go/waldur/rbac"
@@ -70,21 +72,29 @@ func (m *Module) Routes(a *gin.RouterGroup, root *gin.Engine) {
 	root.POST("/api-auth/logout/", api.RequireUser, h(m.logout))
 }
 
-// pathUUID parses the :uuid of the path; a malformed one is a 404 (the
-// route would not match in Waldur).
-func pathUUID(c *gin.Context) (models.UUID, error) {
-	id, err := models.ParseUUID(c.Param("uuid"))
-	if err != nil {
-		return models.NilUUID, models.Errorf(models.CodeNotFound, "Not found.")
+// readForm reads the body with form.Read. A body that is too large or is
+// not JSON is answered here as DRF's ParseError is ({"detail": …}, 413 or
+// 400), any other refusal with api.WriteError; ok is false when the request
+// has been answered.
+func readForm(c *gin.Context) (f *form.Form, ok bool) {
+	f, err := form.Read(c)
+	if err == nil {
+		return f, true
 	}
-	return id, nil
+	var e *models.Error
+	switch {
+	case errors.Is(err, form.ErrTooLarge) && errors.As(err, &e):
+		c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, api.ErrorBody{Detail: e.Message})
+	case errors.Is(err, form.ErrSyntax) && errors.As(err, &e):
+		c.AbortWithStatusJSON(http.StatusBadRequest, api.ErrorBody{Detail: e.Message})
+	default:
+		api.WriteError(c, err)
+	}
+	return nil, false
 }
 
-func forbidden() error {
-	return models.Errorf(models.CodeForbidden, "You do not have permission to perform this action.")
-}
-
-func noContent(c *gin.Context) error {
-	c.Status(http.StatusNoContent)
-	return nil
+// str reads a CharField as this module always has: trimmed, numbers taken
+// as their text, NUL characters not refused.
+func str(f *form.Form, k string, maxLen int, allowBlank bool) (string, bool) {
+	return f.Char(k, form.Char{Max: maxLen, AllowBlank: allowBlank})
 }

@@ -103,7 +103,7 @@ func keyEvent(t, msg string, k *store.SSHKey, owner *models.User) *models.Event 
 
 // visibleKey returns the key with the path's UUID if the caller may see it (else 404).
 func (m *Module) visibleKey(c *gin.Context) (*store.SSHKey, error) {
-	id, err := pathUUID(c)
+	id, err := api.PathUUID(c, "")
 	if err != nil {
 		return nil, err
 	}
@@ -112,19 +112,13 @@ func (m *Module) visibleKey(c *gin.Context) (*store.SSHKey, error) {
 		return nil, models.Internal(err)
 	}
 	if k.ID == 0 {
-		return nil, models.Errorf(models.CodeNotFound, "Not found.")
+		return nil, api.NotFound("")
 	}
 	return &k, nil
 }
 
 func keyFilter(c *gin.Context) (store.SSHKeyFilter, error) {
-	last := func(k string) string {
-		vs := rest.Values(c, k)
-		if len(vs) == 0 {
-			return ""
-		}
-		return vs[len(vs)-1]
-	}
+	last := func(k string) string { return rest.Last(c, k) }
 	f := store.SSHKeyFilter{Name: last("name"), NameExact: last("name_exact"), FingerprintMD5: last("fingerprint_md5"),
 		FingerprintSHA256: last("fingerprint_sha256"), FingerprintSHA512: last("fingerprint_sha512")}
 	for k, dst := range map[string]**models.UUID{"uuid": &f.UUID, "user_uuid": &f.UserUUID} {
@@ -214,23 +208,21 @@ func (m *Module) createKey(c *gin.Context) error {
 	if !ok {
 		return nil
 	}
-	name, _ := f.str("name", 150, true)
-	text, present := f.str("public_key", 2000, false)
-	if !f.has("public_key") {
-		f.fail("public_key", msgRequired)
-	}
+	name, _ := str(f, "name", 150, true)
+	text, present := str(f, "public_key", 2000, false)
+	f.Require("public_key")
 	var parsed ParsedKey
 	if present {
 		var err error
 		if parsed, err = ParseSSHPublicKey(text); err != nil {
 			for k, msgs := range err.(*models.Error).Fields {
 				for _, msg := range msgs {
-					f.fail(k, msg)
+					f.Fail(k, msg)
 				}
 			}
 		}
 	}
-	if err := f.err(); err != nil {
+	if err := f.Err(); err != nil {
 		return err
 	}
 	owner := api.CurrentUser(c)
@@ -263,7 +255,7 @@ func (m *Module) deleteKey(c *gin.Context) error {
 	}
 	viewer := api.CurrentUser(c)
 	if !viewer.IsStaff && k.UserID != viewer.ID {
-		return forbidden()
+		return api.Forbidden()
 	}
 	owner := viewer
 	if k.UserID != viewer.ID {
@@ -275,7 +267,7 @@ func (m *Module) deleteKey(c *gin.Context) error {
 	if err := m.st.DeleteSSHKey(c.Request.Context(), k.ID, ev); err != nil {
 		return err
 	}
-	return noContent(c)
+	return api.NoContent(c)
 }
 
 func (m *Module) ownerOf(c *gin.Context, k *store.SSHKey) (*models.User, error) {

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/waldur-go/waldur/api"
+	"github.com/waldur-go/waldur/api/form"
 	"github.com/waldur-go/waldur/api/rest"
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/store"
@@ -72,7 +73,11 @@ type UserAuthToken struct {
 	Token             string    `json:"token"`
 }
 
-var slugRe = regexp.MustCompile(`^[-a-zA-Z0-9_]+$`)
+// emailRe is a pragmatic form of Django's EmailValidator (stricter than
+// form.Email: a user's address needs a real domain or localhost).
+var emailRe = regexp.MustCompile(`^[^@\s]+@([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}$|^[^@\s]+@localhost$`)
+
+func validEmail(s string) bool { return len(s) <= 320 && emailRe.MatchString(s) }
 
 // writer says which fields the caller may set.
 type writer struct{ staff, self bool }
@@ -80,61 +85,61 @@ type writer struct{ staff, self bool }
 // applyUserFields reads the fields the caller may set from f into p and
 // returns the changed columns. Fields the caller may not set are ignored,
 // as DRF drops them from the serializer.
-func applyUserFields(f *form, p *store.UserProfile, w writer) map[string]any {
+func applyUserFields(f *form.Form, p *store.UserProfile, w writer) map[string]any {
 	ch := map[string]any{}
-	str := func(k string, max int, dst *string) {
-		if v, ok := f.str(k, max, true); ok {
+	text := func(k string, max int, dst *string) {
+		if v, ok := str(f, k, max, true); ok {
 			*dst = v
 			ch[k] = v
 		}
 	}
 	flag := func(k string, dst *bool) {
-		if v, ok := f.boolean(k); ok {
+		if v, ok := f.Bool(k); ok {
 			*dst = v
 			ch[k] = v
 		}
 	}
 	list := func(k string, dst *[]string) {
-		if v, ok := f.strList(k, 255); ok {
+		if v, ok := f.StrList(k, false, form.Char{Max: 255}); ok {
 			*dst = v
 			b, _ := json.Marshal(v)
 			ch[k] = string(b)
 		}
 	}
-	str("native_name", 100, &p.NativeName)
-	str("job_title", 120, &p.JobTitle)
-	str("phone_number", 255, &p.PhoneNumber)
-	str("organization", 255, &p.Organization)
-	str("preferred_language", 10, &p.PreferredLanguage)
-	str("first_name", 100, &p.FirstName)
-	str("last_name", 100, &p.LastName)
-	str("personal_title", 50, &p.PersonalTitle)
-	str("place_of_birth", 255, &p.PlaceOfBirth)
-	str("country_of_residence", 2, &p.CountryOfResidence)
-	str("nationality", 2, &p.Nationality)
-	str("organization_country", 2, &p.OrganizationCountry)
-	str("organization_type", 255, &p.OrganizationType)
-	str("organization_registry_code", 255, &p.OrganizationRegistryCode)
+	text("native_name", 100, &p.NativeName)
+	text("job_title", 120, &p.JobTitle)
+	text("phone_number", 255, &p.PhoneNumber)
+	text("organization", 255, &p.Organization)
+	text("preferred_language", 10, &p.PreferredLanguage)
+	text("first_name", 100, &p.FirstName)
+	text("last_name", 100, &p.LastName)
+	text("personal_title", 50, &p.PersonalTitle)
+	text("place_of_birth", 255, &p.PlaceOfBirth)
+	text("country_of_residence", 2, &p.CountryOfResidence)
+	text("nationality", 2, &p.Nationality)
+	text("organization_country", 2, &p.OrganizationCountry)
+	text("organization_type", 255, &p.OrganizationType)
+	text("organization_registry_code", 255, &p.OrganizationRegistryCode)
 	list("nationalities", &p.Nationalities)
 	list("eduperson_assurance", &p.EdupersonAssurance)
-	if v, ok := f.nullDate("birth_date"); ok {
+	if v, ok := f.Date("birth_date", true); ok {
 		p.BirthDate = v
 		ch["birth_date"] = v
 	}
-	if v, ok := f.nullChoice("gender", 0, 1, 2, 9); ok {
+	if v, ok := f.IntChoice("gender", true, 0, 1, 2, 9); ok {
 		p.Gender = v
 		ch["gender"] = v
 	}
 	if w.staff {
-		if v, ok := f.str("slug", 50, false); ok {
-			if !slugRe.MatchString(v) {
-				f.fail("slug", `Enter a valid "slug" consisting of letters, numbers, underscores or hyphens.`)
+		if v, ok := str(f, "slug", 50, false); ok {
+			if !form.IsSlug(v) {
+				f.Fail("slug", `Enter a valid "slug" consisting of letters, numbers, underscores or hyphens.`)
 			} else {
 				p.Slug = v
 				ch["slug"] = v
 			}
 		}
-		str("description", 4096, &p.Description)
+		text("description", 4096, &p.Description)
 		flag("is_staff", &p.IsStaff)
 		flag("is_active", &p.IsActive)
 		flag("is_support", &p.IsSupport)
@@ -142,9 +147,14 @@ func applyUserFields(f *form, p *store.UserProfile, w writer) map[string]any {
 		flag("is_identity_manager", &p.IsIdentityManager)
 	}
 	if w.staff || w.self {
-		if v, ok := f.nullInt("token_lifetime", 60, math.MaxInt32); ok {
-			p.TokenLifetime = v
-			ch["token_lifetime"] = v
+		if v, ok := f.Int("token_lifetime", 60, math.MaxInt32, true); ok {
+			var lifetime *int
+			if v != nil {
+				n := int(*v)
+				lifetime = &n
+			}
+			p.TokenLifetime = lifetime
+			ch["token_lifetime"] = lifetime
 		}
 	}
 	return ch
@@ -152,32 +162,22 @@ func applyUserFields(f *form, p *store.UserProfile, w writer) map[string]any {
 
 // validatePassword is Waldur's PasswordSerializer rule: at least 7
 // characters with a digit and a latin letter.
-func validatePassword(f *form, k string) (string, bool) {
-	r, ok := f.raw[k]
+func validatePassword(f *form.Form, k string) (string, bool) {
+	pw, ok := f.Char(k, form.Char{Required: true, AllowBlank: true, KeepSpace: true, StringsOnly: true, AllowNUL: true})
 	if !ok {
-		f.fail(k, msgRequired)
-		return "", false
-	}
-	var pw string
-	if isNull(r) {
-		f.fail(k, msgNull)
-		return "", false
-	}
-	if json.Unmarshal(r, &pw) != nil {
-		f.fail(k, msgString)
 		return "", false
 	}
 	switch {
 	case pw == "":
-		f.fail(k, msgBlank)
+		f.Fail(k, form.MsgBlank)
 	case len([]rune(pw)) < 7:
-		f.fail(k, "Ensure this field has at least 7 characters.")
+		f.Fail(k, "Ensure this field has at least 7 characters.")
 	case len(pw) > 72: // bcrypt's limit, in bytes
-		f.fail(k, "Ensure this field has no more than 72 characters.")
+		f.Fail(k, "Ensure this field has no more than 72 characters.")
 	case !strings.ContainsAny(pw, "0123456789"):
-		f.fail(k, "Ensure this field has at least one digit.")
+		f.Fail(k, "Ensure this field has at least one digit.")
 	case !strings.ContainsAny(pw, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"):
-		f.fail(k, "Ensure this field has at least one latin letter.")
+		f.Fail(k, "Ensure this field has at least one latin letter.")
 	default:
 		return pw, true
 	}
@@ -200,7 +200,7 @@ func userEvent(t, msg string, p *store.UserProfile, extra map[string]any) *model
 
 // visibleUser returns the user with the path's UUID if the caller may see it (else 404).
 func (m *Module) visibleUser(c *gin.Context) (*store.UserProfile, error) {
-	id, err := pathUUID(c)
+	id, err := api.PathUUID(c, "")
 	if err != nil {
 		return nil, err
 	}
@@ -210,20 +210,14 @@ func (m *Module) visibleUser(c *gin.Context) (*store.UserProfile, error) {
 		return nil, models.Internal(err)
 	}
 	if p.ID == 0 {
-		return nil, models.Errorf(models.CodeNotFound, "Not found.")
+		return nil, api.NotFound("")
 	}
 	return &p, nil
 }
 
 // userFilter reads the list filters of GET /api/users/.
 func userFilter(c *gin.Context) (store.UserFilter, error) {
-	last := func(k string) string {
-		vs := rest.Values(c, k)
-		if len(vs) == 0 {
-			return ""
-		}
-		return vs[len(vs)-1]
-	}
+	last := func(k string) string { return rest.Last(c, k) }
 	f := store.UserFilter{
 		Username: last("username"), Email: last("email"), NativeName: last("native_name"),
 		Organization: last("organization"), JobTitle: last("job_title"), FullName: last("full_name"),
@@ -371,28 +365,25 @@ func (m *Module) createUser(c *gin.Context) error {
 	lifetime := models.DefaultTokenLifetime
 	p := &store.UserProfile{}
 	p.IsActive, p.NotificationsEnabled, p.TokenLifetime = true, true, &lifetime
-	if v, ok := f.str("username", 128, false); ok {
+	f.Require("username", "email")
+	if v, ok := str(f, "username", 128, false); ok {
 		if err := models.ValidateUsername(v); err != nil {
-			f.fail("username", err.(*models.Error).Message)
+			f.Fail("username", err.(*models.Error).Message)
 		}
 		p.Username = v
-	} else if !f.has("username") {
-		f.fail("username", msgRequired)
 	}
-	if v, ok := f.str("email", 320, false); ok {
+	if v, ok := str(f, "email", 320, false); ok {
 		if !validEmail(v) {
-			f.fail("email", msgEmail)
+			f.Fail("email", form.MsgEmail)
 		}
 		p.Email = v
-	} else if !f.has("email") {
-		f.fail("email", msgRequired)
 	}
 	password := ""
-	if f.has("password") {
+	if f.Has("password") {
 		password, _ = validatePassword(f, "password")
 	}
 	applyUserFields(f, p, writer{staff: true})
-	if err := f.err(); err != nil {
+	if err := f.Err(); err != nil {
 		return err
 	}
 	staff := api.CurrentUser(c)
@@ -432,7 +423,7 @@ func (m *Module) updateUser(c *gin.Context) error {
 	viewer := api.CurrentUser(c)
 	self := viewer.ID == p.ID
 	if !viewer.IsStaff && !self {
-		return forbidden()
+		return api.Forbidden()
 	}
 	f, ok := readForm(c)
 	if !ok {
@@ -440,8 +431,8 @@ func (m *Module) updateUser(c *gin.Context) error {
 	}
 	before := *p
 	ch := applyUserFields(f, p, writer{staff: viewer.IsStaff, self: self})
-	agree, _ := f.boolean("agree_with_policy")
-	if err := f.err(); err != nil {
+	agree, _ := f.Bool("agree_with_policy")
+	if err := f.Err(); err != nil {
 		return err
 	}
 	if before.AgreementDate == nil {
@@ -504,7 +495,7 @@ func (m *Module) deleteUser(c *gin.Context) error {
 	if err := m.st.DeleteUser(c.Request.Context(), p.ID, ev); err != nil {
 		return err
 	}
-	return noContent(c)
+	return api.NoContent(c)
 }
 
 // changePassword godoc
@@ -530,14 +521,14 @@ func (m *Module) changePassword(c *gin.Context) error {
 	viewer := api.CurrentUser(c)
 	self := viewer.ID == p.ID
 	if !viewer.IsStaff && !self {
-		return forbidden()
+		return api.Forbidden()
 	}
 	f, ok := readForm(c)
 	if !ok {
 		return nil
 	}
 	pw, _ := validatePassword(f, "new_password")
-	if err := f.err(); err != nil {
+	if err := f.Err(); err != nil {
 		return err
 	}
 	ev := userEvent("user_password_updated", fmt.Sprintf("Password has been changed for user %s.", p.Username), p, nil)

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/waldur-go/waldur/api"
+	"github.com/waldur-go/waldur/api/form"
 	"github.com/waldur-go/waldur/api/rest"
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/store"
@@ -127,10 +128,6 @@ type InvitationDuplicateCheckResponse struct {
 	Duplicates []InvitationDuplicate `json:"duplicates"`
 }
 
-func fullNameOf(u *models.User) string {
-	return strings.TrimSpace(u.FirstName + " " + u.LastName)
-}
-
 func scopeTypeOf(v *store.InvitationView) *string {
 	t := string(v.Scope.Scope.Type)
 	return &t
@@ -149,7 +146,7 @@ func (m *Module) renderInvitation(c *gin.Context, v *store.InvitationView) Invit
 		ErrorMessage: inv.ErrorMessage, ExtraInvitationText: inv.ExtraInvitationText, ExecutionState: inv.ExecutionState,
 	}
 	if v.CreatedBy != nil {
-		out.CreatedByFullName, out.CreatedByUsername = fullNameOf(v.CreatedBy), v.CreatedBy.Username
+		out.CreatedByFullName, out.CreatedByUsername = api.FullName(v.CreatedBy), v.CreatedBy.Username
 	}
 	return out
 }
@@ -367,7 +364,7 @@ func (m *Module) retrieveInvitation(c *gin.Context) error {
 }
 
 func (m *Module) visibleInvitation(c *gin.Context) (*store.Invitation, error) {
-	id, err := pathUUID(c)
+	id, err := api.PathUUID(c, "")
 	if err != nil {
 		return nil, err
 	}
@@ -394,7 +391,7 @@ func (m *Module) managedInvitation(c *gin.Context) (*store.Invitation, *store.Ro
 		return nil, nil, err
 	}
 	if !ok {
-		return nil, nil, forbidden()
+		return nil, nil, api.Forbidden()
 	}
 	return inv, sc, nil
 }
@@ -415,13 +412,13 @@ func (m *Module) managedInvitation(c *gin.Context) (*store.Invitation, *store.Ro
 //	@Router			/api/user-invitations/ [post]
 func (m *Module) createInvitation(c *gin.Context) error {
 	u := api.CurrentUser(c)
-	f, err := readForm(c)
+	f, err := form.Read(c)
 	if err != nil {
 		return err
 	}
-	scopeRef, _ := f.str("scope", 0, true)
-	roleRef, _ := f.str("role", 0, true)
-	email, _ := f.str("email", 0, true)
+	scopeRef, _ := str(f, "scope", 0, true)
+	roleRef, _ := str(f, "role", 0, true)
+	email, _ := str(f, "email", 0, true)
 	in := store.NewInvitation{Email: email, CreatedBy: u, Requested: m.d.OnlyStaffCanInvite && !u.IsStaff}
 	for _, x := range []struct {
 		k string
@@ -431,11 +428,11 @@ func (m *Module) createInvitation(c *gin.Context) error {
 		{"organization", &in.Organization}, {"job_title", &in.JobTitle}, {"civil_number", &in.CivilNumber},
 		{"extra_invitation_text", &in.ExtraInvitationText},
 	} {
-		if v, ok := f.str(x.k, 0, false); ok {
+		if v, ok := str(f, x.k, 0, false); ok {
 			*x.p = v
 		}
 	}
-	if err := f.err(); err != nil {
+	if err := f.Err(); err != nil {
 		return err
 	}
 	if in.Scope, err = m.visibleScopeRef(c, "scope", scopeRef); err != nil {
@@ -449,7 +446,7 @@ func (m *Module) createInvitation(c *gin.Context) error {
 		return err
 	}
 	if !ok {
-		return forbidden()
+		return api.Forbidden()
 	}
 	inv, err := m.d.Store.CreateInvitation(c.Request.Context(), in)
 	if err != nil {
@@ -494,16 +491,16 @@ func (m *Module) updateInvitation(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	f, err := readForm(c)
+	f, err := form.Read(c)
 	if err != nil {
 		return err
 	}
-	email, ok := f.str("email", 0, c.Request.Method == http.MethodPut)
+	email, ok := str(f, "email", 0, c.Request.Method == http.MethodPut)
 	if !ok {
 		email = inv.Email
 	}
-	roleRef, hasRole := f.str("role", 0, false)
-	if err := f.err(); err != nil {
+	roleRef, hasRole := str(f, "role", 0, false)
+	if err := f.Err(); err != nil {
 		return err
 	}
 	var role *models.Role
@@ -541,8 +538,7 @@ func (m *Module) destroyInvitation(c *gin.Context) error {
 	if err := m.d.Store.DeleteInvitation(c.Request.Context(), inv); err != nil {
 		return notFoundAs(err)
 	}
-	c.Status(http.StatusNoContent)
-	return nil
+	return api.NoContent(c)
 }
 
 // sendInvitation godoc
@@ -636,16 +632,16 @@ func (m *Module) deleteInvitation(c *gin.Context) error {
 //	@Failure		404		{object}	api.ErrorBody
 //	@Router			/api/user-invitations/{uuid}/accept/ [post]
 func (m *Module) acceptInvitation(c *gin.Context) error {
-	id, err := pathUUID(c)
+	id, err := api.PathUUID(c, "")
 	if err != nil {
 		return err
 	}
-	f, err := readForm(c)
+	f, err := form.Read(c)
 	if err != nil {
 		return err
 	}
-	replace, _ := f.boolean("replace_email")
-	if err := f.err(); err != nil {
+	replace, _ := f.NullBool("replace_email")
+	if err := f.Err(); err != nil {
 		return err
 	}
 	inv, err := m.d.Store.InvitationByUUID(c.Request.Context(), id)
@@ -670,7 +666,7 @@ func (m *Module) acceptInvitation(c *gin.Context) error {
 //	@Failure		404		{object}	api.ErrorBody
 //	@Router			/api/user-invitations/{uuid}/check/ [post]
 func (m *Module) checkInvitation(c *gin.Context) error {
-	id, err := pathUUID(c)
+	id, err := api.PathUUID(c, "")
 	if err != nil {
 		return err
 	}
@@ -679,7 +675,7 @@ func (m *Module) checkInvitation(c *gin.Context) error {
 		return notFoundAs(err)
 	}
 	if inv.State != store.InvitationPending || inv.ExpiredAt(m.d.Now()) {
-		return notFound()
+		return api.NotFound("")
 	}
 	c.JSON(http.StatusOK, InvitationCheck{Email: inv.Email, CivilNumberRequired: inv.CivilNumber != ""})
 	return nil
@@ -697,7 +693,7 @@ func (m *Module) checkInvitation(c *gin.Context) error {
 //	@Failure		404		{object}	api.ErrorBody
 //	@Router			/api/user-invitations/{uuid}/details/ [get]
 func (m *Module) invitationDetails(c *gin.Context) error {
-	id, err := pathUUID(c)
+	id, err := api.PathUUID(c, "")
 	if err != nil {
 		return err
 	}
@@ -711,7 +707,7 @@ func (m *Module) invitationDetails(c *gin.Context) error {
 		return err
 	}
 	if !ok {
-		return notFound()
+		return api.NotFound("")
 	}
 	views, err := m.d.Store.InvitationViews(ctx, []store.Invitation{*inv})
 	if err != nil {
@@ -723,19 +719,19 @@ func (m *Module) invitationDetails(c *gin.Context) error {
 		RoleName: v.Role.Name, RoleDescription: v.Role.Description, Email: inv.Email, ErrorMessage: inv.ErrorMessage,
 		ExecutionState: inv.ExecutionState, State: string(inv.State)}
 	if v.CreatedBy != nil {
-		out.CreatedByFullName, out.CreatedByUsername = fullNameOf(v.CreatedBy), v.CreatedBy.Username
+		out.CreatedByFullName, out.CreatedByUsername = api.FullName(v.CreatedBy), v.CreatedBy.Username
 	}
 	return rest.Render(c, http.StatusOK, out)
 }
 
 // tokenInvitation reads {token} (the invitation UUID) for approve/reject.
 func (m *Module) tokenInvitation(c *gin.Context) (*store.Invitation, error) {
-	f, err := readForm(c)
+	f, err := form.Read(c)
 	if err != nil {
 		return nil, err
 	}
-	tok, _ := f.str("token", 0, false)
-	if err := f.err(); err != nil {
+	tok, _ := str(f, "token", 0, false)
+	if err := f.Err(); err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(tok) == "" {
@@ -819,13 +815,13 @@ func (m *Module) rejectInvitation(c *gin.Context) error {
 //	@Router			/api/user-invitations/check-duplicates/ [post]
 func (m *Module) checkDuplicates(c *gin.Context) error {
 	u := api.CurrentUser(c)
-	f, err := readForm(c)
+	f, err := form.Read(c)
 	if err != nil {
 		return err
 	}
-	scopeRef, _ := f.str("scope", 0, true)
-	items, _ := f.objList("invitations", true)
-	if err := f.err(); err != nil {
+	scopeRef, _ := str(f, "scope", 0, true)
+	items, _ := f.ObjList("invitations", true)
+	if err := f.Err(); err != nil {
 		return err
 	}
 	sc, err := m.visibleScopeRef(c, "scope", scopeRef)
@@ -837,13 +833,13 @@ func (m *Module) checkDuplicates(c *gin.Context) error {
 		return err
 	}
 	if !ok {
-		return forbidden()
+		return api.Forbidden()
 	}
 	out := InvitationDuplicateCheckResponse{Duplicates: []InvitationDuplicate{}}
 	for _, it := range items {
-		email, _ := it.str("email", 0, true)
-		roleRef, _ := it.str("role", 0, true)
-		if err := it.err(); err != nil {
+		email, _ := str(it, "email", 0, true)
+		roleRef, _ := str(it, "role", 0, true)
+		if err := it.Err(); err != nil {
 			return err
 		}
 		role, err := m.roleRef(c, "role", roleRef)

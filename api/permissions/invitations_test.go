@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,7 +119,7 @@ func TestCreateInvitationShapeAndValidation(t *testing.T) {
 			{"unknown role", map[string]any{"scope": f.c1.url(), "role": "NO.SUCH", "email": "a@example.com"}, `{"role":["Object with uuid=NO.SUCH does not exist."]}`},
 			{"unknown scope", map[string]any{"scope": "http://example.com/api/projects/" + models.NewUUID().String() + "/", "role": models.RoleProjectAdmin, "email": "a@example.com"}, `{"scope":["Invalid hyperlink - Object does not exist."]}`},
 			{"scope of another collection", map[string]any{"scope": "http://example.com/api/users/" + models.NewUUID().String() + "/", "role": models.RoleProjectAdmin, "email": "a@example.com"}, `{"scope":["Invalid hyperlink - Incorrect URL match."]}`},
-			{"text too long", map[string]any{"scope": f.p1.url(), "role": models.RoleProjectAdmin, "email": "a@example.com", "extra_invitation_text": string(make([]rune, 251))}, `{"extra_invitation_text":["Ensure this field has no more than 250 characters."]}`},
+			{"text too long", map[string]any{"scope": f.p1.url(), "role": models.RoleProjectAdmin, "email": "a@example.com", "extra_invitation_text": strings.Repeat("x", 251)}, `{"extra_invitation_text":["Ensure this field has no more than 250 characters."]}`},
 			{"email of the wrong type", map[string]any{"scope": f.p1.url(), "role": models.RoleProjectAdmin, "email": 7}, `{"email":["Not a valid string."]}`},
 			{"broken JSON", `{"scope":`, ``},
 		}

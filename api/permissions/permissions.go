@@ -18,6 +18,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/waldur-go/waldur/api"
+	"github.com/waldur-go/waldur/api/form"
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/store"
 	"github.com/waldur-go/waldur/rbac"
@@ -93,27 +94,19 @@ type Detail struct {
 	Detail string `json:"detail"`
 }
 
-func notFound() error { return models.Errorf(models.CodeNotFound, "Not found.") }
-
-func forbidden() error {
-	return models.Errorf(models.CodeForbidden, "You do not have permission to perform this action.")
-}
-
-// pathUUID parses the :uuid path parameter; a malformed one is a 404 as in DRF.
-func pathUUID(c *gin.Context) (models.UUID, error) {
-	id, err := models.ParseUUID(c.Param("uuid"))
-	if err != nil {
-		return models.NilUUID, notFound()
-	}
-	return id, nil
-}
-
 // notFoundAs turns a store not_found error into DRF's "Not found.".
 func notFoundAs(err error) error {
 	if models.IsCode(err, models.CodeNotFound) {
-		return notFound()
+		return api.NotFound("")
 	}
 	return err
+}
+
+// str reads a string field as this module always has: a JSON string only
+// (numbers are refused), kept as sent (not trimmed), blank only when not
+// required, NUL characters not refused.
+func str(f *form.Form, k string, maxLen int, required bool) (string, bool) {
+	return f.Char(k, form.Char{Max: maxLen, Required: required, AllowBlank: !required, KeepSpace: true, StringsOnly: true})
 }
 
 func (m *Module) db(c *gin.Context) *gorm.DB { return m.d.Store.DB.WithContext(c.Request.Context()) }

@@ -6,6 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/waldur-go/waldur/api"
+	"github.com/waldur-go/waldur/api/form"
 	"github.com/waldur-go/waldur/api/rest"
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/store"
@@ -133,7 +134,7 @@ func (m *Module) listRoles(c *gin.Context) error {
 //	@Failure	404	{object}	api.ErrorBody
 //	@Router		/api/roles/{uuid}/ [get]
 func (m *Module) retrieveRole(c *gin.Context) error {
-	id, err := pathUUID(c)
+	id, err := api.PathUUID(c, "")
 	if err != nil {
 		return err
 	}
@@ -146,26 +147,26 @@ func (m *Module) retrieveRole(c *gin.Context) error {
 
 // roleInput reads a RoleModifyRequest; all says whether name, permissions
 // and content_type are required (create, PUT).
-func roleInput(f *form, all bool) store.RolePatch {
+func roleInput(f *form.Form, all bool) store.RolePatch {
 	var p store.RolePatch
-	if v, ok := f.str("name", 150, all); ok {
+	if v, ok := str(f, "name", 150, all); ok {
 		p.Name = &v
 	}
-	if v, ok := f.str("description", 4096, false); ok {
+	if v, ok := str(f, "description", 4096, false); ok {
 		p.Description = &v
 	}
-	if v, ok := f.str("content_type", 0, all); ok {
+	if v, ok := str(f, "content_type", 0, all); ok {
 		t := models.ScopeType(v)
 		p.ContentType = &t
 	}
-	if vs, ok := f.strList("permissions", all); ok {
+	if vs, ok := f.StrList("permissions", all, form.Char{AllowBlank: true, KeepSpace: true, StringsOnly: true}); ok {
 		ps := make([]models.Permission, len(vs))
 		for i, v := range vs {
 			ps[i] = models.Permission(v)
 		}
 		p.Permissions = &ps
 	}
-	if b, ok := f.boolean("is_active"); ok {
+	if b, ok := f.NullBool("is_active"); ok {
 		p.IsActive = b
 	}
 	return p
@@ -186,12 +187,12 @@ func roleInput(f *form, all bool) store.RolePatch {
 //	@Failure		403		{object}	api.ErrorBody
 //	@Router			/api/roles/ [post]
 func (m *Module) createRole(c *gin.Context) error {
-	f, err := readForm(c)
+	f, err := form.Read(c)
 	if err != nil {
 		return err
 	}
 	p := roleInput(f, true)
-	if err := f.err(); err != nil {
+	if err := f.Err(); err != nil {
 		return err
 	}
 	in := store.RoleInput{Name: *p.Name, ContentType: *p.ContentType, Permissions: *p.Permissions, IsActive: p.IsActive}
@@ -240,19 +241,19 @@ func (m *Module) replaceRole(c *gin.Context) error { return m.updateRole(c, true
 func (m *Module) patchRole(c *gin.Context) error { return m.updateRole(c, false) }
 
 func (m *Module) updateRole(c *gin.Context, all bool) error {
-	id, err := pathUUID(c)
+	id, err := api.PathUUID(c, "")
 	if err != nil {
 		return err
 	}
 	if _, err := m.d.Store.RoleByUUID(c.Request.Context(), id); err != nil {
 		return notFoundAs(err)
 	}
-	f, err := readForm(c)
+	f, err := form.Read(c)
 	if err != nil {
 		return err
 	}
 	p := roleInput(f, all)
-	if err := f.err(); err != nil {
+	if err := f.Err(); err != nil {
 		return err
 	}
 	r, err := m.d.Store.UpdateRole(c.Request.Context(), id, p)
@@ -275,15 +276,14 @@ func (m *Module) updateRole(c *gin.Context, all bool) error {
 //	@Failure		404	{object}	api.ErrorBody
 //	@Router			/api/roles/{uuid}/ [delete]
 func (m *Module) destroyRole(c *gin.Context) error {
-	id, err := pathUUID(c)
+	id, err := api.PathUUID(c, "")
 	if err != nil {
 		return err
 	}
 	if err := m.d.Store.DeleteRole(c.Request.Context(), id); err != nil {
 		return notFoundAs(err)
 	}
-	c.Status(http.StatusNoContent)
-	return nil
+	return api.NoContent(c)
 }
 
 // enableRole godoc
@@ -315,7 +315,7 @@ func (m *Module) enableRole(c *gin.Context) error { return m.setRoleActive(c, tr
 func (m *Module) disableRole(c *gin.Context) error { return m.setRoleActive(c, false) }
 
 func (m *Module) setRoleActive(c *gin.Context, active bool) error {
-	id, err := pathUUID(c)
+	id, err := api.PathUUID(c, "")
 	if err != nil {
 		return err
 	}
@@ -351,22 +351,22 @@ func (m *Module) setRoleActive(c *gin.Context, active bool) error {
 //	@Failure		404		{object}	api.ErrorBody
 //	@Router			/api/roles/{uuid}/update_descriptions/ [put]
 func (m *Module) updateRoleDescriptions(c *gin.Context) error {
-	id, err := pathUUID(c)
+	id, err := api.PathUUID(c, "")
 	if err != nil {
 		return err
 	}
 	if _, err := m.d.Store.RoleByUUID(c.Request.Context(), id); err != nil {
 		return notFoundAs(err)
 	}
-	f, err := readForm(c)
+	f, err := form.Read(c)
 	if err != nil {
 		return err
 	}
 	var p store.RolePatch
-	if v, ok := f.str("description", 4096, false); ok {
+	if v, ok := str(f, "description", 4096, false); ok {
 		p.Description = &v
 	}
-	if err := f.err(); err != nil {
+	if err := f.Err(); err != nil {
 		return err
 	}
 	r, err := m.d.Store.UpdateRole(c.Request.Context(), id, p)

@@ -165,7 +165,7 @@ func TestRoleValidation(t *testing.T) {
 			{"permissions not a list", "POST", "/api/roles/", map[string]any{"name": "X", "content_type": "project", "permissions": "PROJECT.LIST"}, `{"permissions":["Expected a list of items but got type \"str\"."]}`},
 			{"bad content type", "POST", "/api/roles/", map[string]any{"name": "X", "content_type": "planet", "permissions": []string{}}, `{"content_type":["Invalid content type."]}`},
 			{"name taken", "POST", "/api/roles/", map[string]any{"name": models.RoleProjectAdmin, "content_type": "project", "permissions": []string{}}, `{"non_field_errors":["Name should be unique."]}`},
-			{"name too long", "POST", "/api/roles/", map[string]any{"name": string(make([]byte, 151)), "content_type": "project", "permissions": []string{}}, `{"name":["Ensure this field has no more than 150 characters."]}`},
+			{"name too long", "POST", "/api/roles/", map[string]any{"name": strings.Repeat("x", 151), "content_type": "project", "permissions": []string{}}, `{"name":["Ensure this field has no more than 150 characters."]}`},
 			{"wrong type", "POST", "/api/roles/", map[string]any{"name": 5, "content_type": "project", "permissions": []string{}}, `{"name":["Not a valid string."]}`},
 			{"not an object", "POST", "/api/roles/", `[1]`, `{"non_field_errors":["Invalid data. Expected a dictionary, but got list."]}`},
 			{"rename a system role", "PUT", "/api/roles/" + owner.UUID.String() + "/", map[string]any{"name": "CUSTOMER.BOSS", "content_type": "customer", "permissions": []string{}}, `{"non_field_errors":["Changing name for system role is not possible."]}`},

@@ -41,13 +41,13 @@ type ListSpec struct {
 // or < 1, and is clamped to MaxPageSize.
 func Page(c *gin.Context) (number, size int, err error) {
 	size = DefaultPageSize
-	if s := last(c, "page_size"); s != "" {
+	if s := Last(c, "page_size"); s != "" {
 		if n, perr := strconv.Atoi(s); perr == nil && n >= 1 {
 			size = min(n, MaxPageSize)
 		}
 	}
 	number = 1
-	if s := last(c, "page"); s != "" {
+	if s := Last(c, "page"); s != "" {
 		n, perr := strconv.Atoi(s)
 		if perr != nil || n < 1 {
 			return 0, 0, invalidPage()

@@ -33,9 +33,9 @@ func Values(c *gin.Context, key string) []string {
 	return out
 }
 
-// last returns the last non-empty value of key, as Django's QueryDict.get
+// Last returns the last non-empty value of key, as Django's QueryDict.get
 // returns the last of repeated values; "" when there is none.
-func last(c *gin.Context, key string) string {
+func Last(c *gin.Context, key string) string {
 	vs := Values(c, key)
 	if len(vs) == 0 {
 		return ""
@@ -67,7 +67,7 @@ func UUIDs(c *gin.Context, key string) ([]models.UUID, error) {
 // It returns nil when the key is absent or empty. Of repeated values the
 // last one wins, as in Django.
 func Bool(c *gin.Context, key string) (*bool, error) {
-	v := last(c, key)
+	v := Last(c, key)
 	var b bool
 	switch v {
 	case "":

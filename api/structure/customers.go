@@ -8,6 +8,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/waldur-go/waldur/api"
+	"github.com/waldur-go/waldur/api/form"
 	"github.com/waldur-go/waldur/api/rest"
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/rbac"
@@ -263,7 +264,7 @@ func (m *Module) filterCustomers(c *gin.Context, q *gormDB) (*gormDB, error) {
 		{"contact_details", "customers.contact_details"},
 	} {
 		key, col := kv[0], kv[1]
-		if v := last(c, key); v != "" {
+		if v := rest.Last(c, key); v != "" {
 			q = icontains(q, col, v)
 		}
 	}
@@ -274,7 +275,7 @@ func (m *Module) filterCustomers(c *gin.Context, q *gormDB) (*gormDB, error) {
 		{"backend_id", "customers.backend_id"},
 	} {
 		key, col := kv[0], kv[1]
-		if v := last(c, key); v != "" {
+		if v := rest.Last(c, key); v != "" {
 			q = q.Where(col+" = ?", v)
 		}
 	}
@@ -285,7 +286,7 @@ func (m *Module) filterCustomers(c *gin.Context, q *gormDB) (*gormDB, error) {
 	if archived != nil {
 		q = q.Where("customers.archived = ?", *archived)
 	}
-	if v := last(c, "query"); v != "" {
+	if v := rest.Last(c, "query"); v != "" {
 		cond := m.st.DB.Where("1 = 0")
 		for _, col := range []string{"customers.name", "customers.native_name", "customers.abbreviation", "customers.domain",
 			"customers.registration_code", "customers.agreement_number"} {
@@ -340,18 +341,18 @@ func (m *Module) filterCustomers(c *gin.Context, q *gormDB) (*gormDB, error) {
 func (m *Module) createCustomer(c *gin.Context) error {
 	u := api.CurrentUser(c)
 	if !u.IsStaff {
-		return forbidden()
+		return api.Forbidden()
 	}
-	f, err := readForm(c)
+	f, err := form.Read(c)
 	if err != nil {
 		return err
 	}
 	cu := &models.Customer{}
 	applyCustomer(f, cu, true, true)
-	if f.has("quotas") {
-		f.fail("quotas", "Quota limits are set with PATCH once the organization exists.")
+	if f.Has("quotas") {
+		f.Fail("quotas", "Quota limits are set with PATCH once the organization exists.")
 	}
-	if err := f.err(); err != nil {
+	if err := f.Err(); err != nil {
 		return err
 	}
 	if err := m.st.CreateCustomer(c.Request.Context(), cu); err != nil {
@@ -403,24 +404,24 @@ func (m *Module) updateCustomer(c *gin.Context) error {
 	if err := m.rbac.Require(c.Request.Context(), u, models.PermCustomerUpdate, cu.Scope()); err != nil {
 		return err
 	}
-	f, err := readForm(c)
+	f, err := form.Read(c)
 	if err != nil {
 		return err
 	}
-	if !(u.IsStaff && (f.has("blocked") || f.has("archived"))) {
+	if !(u.IsStaff && (f.Has("blocked") || f.Has("archived"))) {
 		if err := cu.CheckNotBlocked(); err != nil {
 			return err
 		}
 	}
 	var limits map[string]int64
-	if f.has("quotas") {
+	if f.Has("quotas") {
 		if !u.IsStaff {
 			return models.Errorf(models.CodeForbidden, "Only staff can set quota limits.")
 		}
-		limits, _ = f.quotaLimits("quotas", models.QuotaNames[models.ScopeCustomer])
+		limits, _ = quotaLimits(f, "quotas", models.QuotaNames[models.ScopeCustomer])
 	}
 	applyCustomer(f, cu, u.IsStaff, c.Request.Method == http.MethodPut)
-	if err := f.err(); err != nil {
+	if err := f.Err(); err != nil {
 		return err
 	}
 	if err := m.st.UpdateCustomer(c.Request.Context(), cu, limits); err != nil {
@@ -456,16 +457,15 @@ func (m *Module) deleteCustomer(c *gin.Context) error {
 	if err := m.st.DeleteCustomer(c.Request.Context(), cu, u.IsStaff); err != nil {
 		return err
 	}
-	c.Status(http.StatusNoContent)
-	return nil
+	return api.NoContent(c)
 }
 
 // applyCustomer copies the fields present in f onto cu, validating each as
 // Waldur's CustomerSerializer does. Staff-only fields are skipped for
 // others; required makes name mandatory (create and PUT).
-func applyCustomer(f *form, cu *models.Customer, staff, required bool) {
-	if required || f.has("name") {
-		if v, ok := f.requireStr("name", 150); ok {
+func applyCustomer(f *form.Form, cu *models.Customer, staff, required bool) {
+	if required || f.Has("name") {
+		if v, ok := f.RequireStr("name", 150); ok {
 			cu.Name = v
 		}
 	}
@@ -481,51 +481,51 @@ func applyCustomer(f *form, cu *models.Customer, staff, required bool) {
 		{"backend_id", 255, &cu.BackendID},
 	}
 	for _, s := range strs {
-		if v, ok := f.str(s.key, s.max, true); ok {
+		if v, ok := f.Str(s.key, s.max, true); ok {
 			*s.dst = v
 		}
 	}
-	if v, ok := f.email("email", 75); ok {
+	if v, ok := f.Email("email", 75); ok {
 		cu.Email = v
 	}
-	if v, ok := f.url("homepage", 255); ok {
+	if v, ok := f.URL("homepage", 255); ok {
 		cu.Homepage = v
 	}
-	if v, ok := f.choice("country", countryCodes, true); ok {
+	if v, ok := f.Choice("country", countryCodes, true); ok {
 		cu.Country = v
 	}
-	if v, ok := f.float("latitude", true); ok {
+	if v, ok := f.Float("latitude", true); ok {
 		cu.Latitude = v
 	}
-	if v, ok := f.float("longitude", true); ok {
+	if v, ok := f.Float("longitude", true); ok {
 		cu.Longitude = v
 	}
 	if !staff {
 		return
 	}
-	if v, ok := f.slug("slug", 50); ok {
+	if v, ok := f.Slug("slug", 50); ok {
 		cu.Slug = v
 	}
-	if v, ok := f.str("access_subnets", 0, true); ok {
+	if v, ok := f.Str("access_subnets", 0, true); ok {
 		if err := validateSubnets(v); err != "" {
-			f.fail("access_subnets", err)
+			f.Fail("access_subnets", err)
 		} else {
 			cu.AccessSubnets = v
 		}
 	}
-	if v, ok := f.str("agreement_number", 160, true); ok {
+	if v, ok := f.Str("agreement_number", 160, true); ok {
 		cu.AgreementNumber = v
 	}
-	if v, ok := f.str("domain", 255, true); ok {
+	if v, ok := f.Str("domain", 255, true); ok {
 		cu.Domain = v
 	}
-	if v, ok := f.boolean("blocked"); ok {
+	if v, ok := f.Bool("blocked"); ok {
 		cu.Blocked = v
 	}
-	if v, ok := f.boolean("archived"); ok {
+	if v, ok := f.Bool("archived"); ok {
 		cu.Archived = v
 	}
-	if v, ok := f.integer("sponsor_number", 0, 2147483647, true); ok {
+	if v, ok := f.Int("sponsor_number", 0, 2147483647, true); ok {
 		if v == nil {
 			cu.SponsorNumber = nil
 		} else {
@@ -533,10 +533,10 @@ func applyCustomer(f *form, cu *models.Customer, staff, required bool) {
 			cu.SponsorNumber = &n
 		}
 	}
-	if v, ok := f.decimalField("default_tax_percent", 5, 2, decimal.Zero, decimal.NewFromInt(200)); ok {
+	if v, ok := f.Decimal("default_tax_percent", 5, 2, decimal.Zero, decimal.NewFromInt(200)); ok {
 		cu.DefaultTaxPercent = v
 	}
-	if v, ok := f.datetime("accounting_start_date", false, false); ok {
+	if v, ok := f.Datetime("accounting_start_date", false, false); ok {
 		cu.AccountingStartDate = *v
 	}
 }

@@ -5,6 +5,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/waldur-go/waldur/api"
+	"github.com/waldur-go/waldur/api/form"
 	"github.com/waldur-go/waldur/api/rest"
 	"github.com/waldur-go/waldur/models"
 )
@@ -40,23 +42,23 @@ func renderProjectType(c *gin.Context, t *models.ProjectType) ProjectType {
 //	@Router			/api/project-types/ [get]
 func (m *Module) listProjectTypes(c *gin.Context) error {
 	q := m.db(c).Table("project_types")
-	if v := last(c, "name"); v != "" {
+	if v := rest.Last(c, "name"); v != "" {
 		q = icontains(q, "project_types.name", v)
 	}
-	if v := last(c, "name_exact"); v != "" {
+	if v := rest.Last(c, "name_exact"); v != "" {
 		q = q.Where("project_types.name = ?", v)
 	}
 	return rest.List(c, q, projectTypeSpec, func(t *models.ProjectType) ProjectType { return renderProjectType(c, t) })
 }
 
 func (m *Module) projectTypeOf(c *gin.Context) (*models.ProjectType, error) {
-	id, err := pathUUID(c, "ProjectType")
+	id, err := api.PathUUID(c, "ProjectType")
 	if err != nil {
 		return nil, err
 	}
 	t, err := m.st.ProjectTypeByUUID(c.Request.Context(), id)
 	if models.IsCode(err, models.CodeNotFound) {
-		return nil, notFound("ProjectType")
+		return nil, api.NotFound("ProjectType")
 	}
 	return t, err
 }
@@ -79,13 +81,13 @@ func (m *Module) getProjectType(c *gin.Context) error {
 	return rest.Render(c, http.StatusOK, renderProjectType(c, t))
 }
 
-func applyProjectType(f *form, t *models.ProjectType, required bool) {
-	if required || f.has("name") {
-		if v, ok := f.requireStr("name", 150); ok {
+func applyProjectType(f *form.Form, t *models.ProjectType, required bool) {
+	if required || f.Has("name") {
+		if v, ok := f.RequireStr("name", 150); ok {
 			t.Name = v
 		}
 	}
-	if v, ok := f.str("description", 4096, true); ok {
+	if v, ok := f.Str("description", 4096, true); ok {
 		t.Description = v
 	}
 }
@@ -104,13 +106,13 @@ func applyProjectType(f *form, t *models.ProjectType, required bool) {
 //	@Failure		403		{object}	api.ErrorBody
 //	@Router			/api/project-types/ [post]
 func (m *Module) createProjectType(c *gin.Context) error {
-	f, err := readForm(c)
+	f, err := form.Read(c)
 	if err != nil {
 		return err
 	}
 	t := &models.ProjectType{}
 	applyProjectType(f, t, true)
-	if err := f.err(); err != nil {
+	if err := f.Err(); err != nil {
 		return err
 	}
 	if err := m.st.CreateProjectType(c.Request.Context(), t); err != nil {
@@ -139,12 +141,12 @@ func (m *Module) updateProjectType(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	f, err := readForm(c)
+	f, err := form.Read(c)
 	if err != nil {
 		return err
 	}
 	applyProjectType(f, t, c.Request.Method == http.MethodPut)
-	if err := f.err(); err != nil {
+	if err := f.Err(); err != nil {
 		return err
 	}
 	if err := m.st.UpdateProjectType(c.Request.Context(), t); err != nil {
@@ -172,6 +174,5 @@ func (m *Module) deleteProjectType(c *gin.Context) error {
 	if err := m.st.DeleteProjectType(c.Request.Context(), t); err != nil {
 		return err
 	}
-	c.Status(http.StatusNoContent)
-	return nil
+	return api.NoContent(c)
 }

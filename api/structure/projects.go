@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/waldur-go/waldur/api"
+	"github.com/waldur-go/waldur/api/form"
 	"github.com/waldur-go/waldur/api/rest"
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/rbac"
@@ -237,7 +238,7 @@ func (m *Module) filterProjects(c *gin.Context, q *gorm.DB) (*gorm.DB, error) {
 		{"description", "projects.description"},
 	} {
 		key, col := kv[0], kv[1]
-		if v := last(c, key); v != "" {
+		if v := rest.Last(c, key); v != "" {
 			q = icontains(q, col, v)
 		}
 	}
@@ -247,7 +248,7 @@ func (m *Module) filterProjects(c *gin.Context, q *gorm.DB) (*gorm.DB, error) {
 		{"backend_id", "projects.backend_id"},
 	} {
 		key, col := kv[0], kv[1]
-		if v := last(c, key); v != "" {
+		if v := rest.Last(c, key); v != "" {
 			q = q.Where(col+" = ?", v)
 		}
 	}
@@ -257,7 +258,7 @@ func (m *Module) filterProjects(c *gin.Context, q *gorm.DB) (*gorm.DB, error) {
 		{"customer_abbreviation", "customers.abbreviation"},
 	} {
 		key, col := kv[0], kv[1]
-		if v := last(c, key); v != "" {
+		if v := rest.Last(c, key); v != "" {
 			q = q.Where("projects.customer_id IN (?)", icontains(m.st.DB.Table("customers").Select("customers.id"), col, v))
 		}
 	}
@@ -279,7 +280,7 @@ func (m *Module) filterProjects(c *gin.Context, q *gorm.DB) (*gorm.DB, error) {
 	if len(customers) > 0 {
 		q = q.Where("projects.customer_id IN (?)", m.st.DB.Table("customers").Select("customers.id").Where("customers.uuid IN ?", customers))
 	}
-	if v := last(c, "query"); v != "" {
+	if v := rest.Last(c, "query"); v != "" {
 		cond := m.st.DB.Where(`LOWER(projects.name) LIKE ? ESCAPE '\'`, likeArg(v))
 		if id, err := models.ParseUUID(v); err == nil {
 			cond = cond.Or("projects.uuid = ?", id)
@@ -287,8 +288,8 @@ func (m *Module) filterProjects(c *gin.Context, q *gorm.DB) (*gorm.DB, error) {
 		q = q.Where(cond)
 	}
 	for _, key := range []string{"created", "modified"} {
-		if v := last(c, key); v != "" {
-			t, ok := parseDatetime(v, true)
+		if v := rest.Last(c, key); v != "" {
+			t, ok := form.ParseDatetime(v, true)
 			if !ok {
 				return nil, models.FieldError(key, "Enter a valid date/time.")
 			}
@@ -330,16 +331,16 @@ func (m *Module) filterProjects(c *gin.Context, q *gorm.DB) (*gorm.DB, error) {
 //	@Router			/api/projects/ [post]
 func (m *Module) createProject(c *gin.Context) error {
 	u := api.CurrentUser(c)
-	f, err := readForm(c)
+	f, err := form.Read(c)
 	if err != nil {
 		return err
 	}
 	var cu *models.Customer
-	if id, ok := f.ref("customer", "customers", false, true); ok {
+	if id, ok := f.Ref("customer", "customers", false, true); ok {
 		found, err := m.visibleCustomerByUUID(c, id)
 		switch {
 		case models.IsCode(err, models.CodeNotFound):
-			f.fail("customer", rest.MsgDoesNotExist)
+			f.Fail("customer", rest.MsgDoesNotExist)
 		case err != nil:
 			return err
 		default:
@@ -348,10 +349,10 @@ func (m *Module) createProject(c *gin.Context) error {
 	}
 	p := &models.Project{}
 	endDateSet := m.applyProject(c, f, p, u.IsStaff, true)
-	if f.has("quotas") {
-		f.fail("quotas", "Quota limits are set with PATCH once the project exists.")
+	if f.Has("quotas") {
+		f.Fail("quotas", "Quota limits are set with PATCH once the project exists.")
 	}
-	if err := f.err(); err != nil {
+	if err := f.Err(); err != nil {
 		return err
 	}
 	if endDateSet {
@@ -398,7 +399,7 @@ func (m *Module) liveProject(c *gin.Context) (*models.Project, *models.Customer,
 		return nil, nil, err
 	}
 	if p.IsRemoved {
-		return nil, nil, notFound("Project")
+		return nil, nil, api.NotFound("Project")
 	}
 	return p, cu, nil
 }
@@ -432,19 +433,19 @@ func (m *Module) updateProject(c *gin.Context) error {
 	if err := cu.CheckNotBlocked(); err != nil {
 		return err
 	}
-	f, err := readForm(c)
+	f, err := form.Read(c)
 	if err != nil {
 		return err
 	}
 	var limits map[string]int64
-	if f.has("quotas") {
+	if f.Has("quotas") {
 		if !u.IsStaff {
 			return models.Errorf(models.CodeForbidden, "Only staff can set quota limits.")
 		}
-		limits, _ = f.quotaLimits("quotas", models.QuotaNames[models.ScopeProject])
+		limits, _ = quotaLimits(f, "quotas", models.QuotaNames[models.ScopeProject])
 	}
 	endDateSet := m.applyProject(c, f, p, u.IsStaff, c.Request.Method == http.MethodPut)
-	if err := f.err(); err != nil {
+	if err := f.Err(); err != nil {
 		return err
 	}
 	if endDateSet {
@@ -495,66 +496,65 @@ func (m *Module) deleteProject(c *gin.Context) error {
 	if err := m.st.DeleteProject(ctx, p, cu); err != nil {
 		return err
 	}
-	c.Status(http.StatusNoContent)
-	return nil
+	return api.NoContent(c)
 }
 
 // applyProject copies the fields present in f onto p with Waldur's
 // ProjectSerializer validation; it reports whether a non-null end_date was
 // given (which needs PROJECT.DELETE on the customer). The customer is only
 // read on create, by the caller.
-func (m *Module) applyProject(c *gin.Context, f *form, p *models.Project, staff, required bool) (endDateSet bool) {
+func (m *Module) applyProject(c *gin.Context, f *form.Form, p *models.Project, staff, required bool) (endDateSet bool) {
 	today := m.now().UTC().Truncate(24 * time.Hour)
 	creating := p.ID == 0
-	if required || f.has("name") {
-		if v, ok := f.requireStr("name", 500); ok {
+	if required || f.Has("name") {
+		if v, ok := f.RequireStr("name", 500); ok {
 			p.Name = v
 		}
 	}
 	if staff {
-		if v, ok := f.slug("slug", 50); ok {
+		if v, ok := f.Slug("slug", 50); ok {
 			p.Slug = v
 		}
 	}
-	if v, ok := f.str("description", 0, true); ok {
+	if v, ok := f.Str("description", 0, true); ok {
 		p.Description = v
 	}
-	if v, ok := f.str("backend_id", 255, true); ok {
+	if v, ok := f.Str("backend_id", 255, true); ok {
 		p.BackendID = v
 	}
-	if v, ok := f.boolean("is_industry"); ok {
+	if v, ok := f.Bool("is_industry"); ok {
 		p.IsIndustry = v
 	}
-	if f.has("oecd_fos_2007_code") {
-		if f.isNull("oecd_fos_2007_code") {
+	if f.Has("oecd_fos_2007_code") {
+		if f.IsNull("oecd_fos_2007_code") {
 			p.OECDFOS2007Code = ""
-		} else if v, ok := f.choice("oecd_fos_2007_code", oecdCodes, true); ok {
+		} else if v, ok := f.Choice("oecd_fos_2007_code", oecdCodes, true); ok {
 			p.OECDFOS2007Code = v
 		}
 	}
 	// start_date cannot be edited once it has arrived.
 	if creating || p.StartDate == nil || p.StartDate.After(today) {
-		if v, ok := f.date("start_date", true); ok {
+		if v, ok := f.Date("start_date", true); ok {
 			if v != nil && v.Before(today) {
-				f.fail("start_date", "Cannot be earlier than the current date.")
+				f.Fail("start_date", "Cannot be earlier than the current date.")
 			} else {
 				p.StartDate = v
 			}
 		}
 	}
-	if v, ok := f.date("end_date", true); ok {
+	if v, ok := f.Date("end_date", true); ok {
 		if v != nil && v.Before(today) {
-			f.fail("end_date", "Cannot be earlier than the current date.")
+			f.Fail("end_date", "Cannot be earlier than the current date.")
 		} else {
 			p.EndDate = v
 			endDateSet = v != nil
 		}
 	}
-	if id, ok := f.ref("type", "project-types", true, false); ok {
+	if id, ok := f.Ref("type", "project-types", true, false); ok {
 		if id.IsZero() {
 			p.TypeID = nil
 		} else if t, err := m.st.ProjectTypeByUUID(c.Request.Context(), id); err != nil {
-			f.fail("type", rest.MsgDoesNotExist)
+			f.Fail("type", rest.MsgDoesNotExist)
 		} else {
 			p.TypeID = &t.ID
 		}

@@ -13,6 +13,7 @@ package structure
 import (
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"strings"
@@ -24,6 +25,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/waldur-go/waldur/api"
+	"github.com/waldur-go/waldur/api/form"
 	"github.com/waldur-go/waldur/api/rest"
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/store"
@@ -102,26 +104,9 @@ func (m *Module) Routes(a *gin.RouterGroup, _ *gin.Engine) {
 // db is the store's database bound to the request context.
 func (m *Module) db(c *gin.Context) *gorm.DB { return m.st.DB.WithContext(c.Request.Context()) }
 
-func forbidden() error {
-	return models.Errorf(models.CodeForbidden, "You do not have permission to perform this action.")
-}
-
-func notFound(what string) error {
-	return models.Errorf(models.CodeNotFound, "No %s matches the given query.", what)
-}
-
-// pathUUID parses the :uuid path segment; a malformed one is a 404 like a missing object.
-func pathUUID(c *gin.Context, what string) (models.UUID, error) {
-	id, err := models.ParseUUID(c.Param("uuid"))
-	if err != nil {
-		return models.NilUUID, notFound(what)
-	}
-	return id, nil
-}
-
 // visibleCustomer loads the customer of the path if the caller may see it.
 func (m *Module) visibleCustomer(c *gin.Context) (*models.Customer, error) {
-	id, err := pathUUID(c, "Customer")
+	id, err := api.PathUUID(c, "Customer")
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +121,7 @@ func (m *Module) visibleCustomerByUUID(c *gin.Context, id models.UUID) (*models.
 		return nil, models.Internal(res.Error)
 	}
 	if res.RowsAffected == 0 {
-		return nil, notFound("Customer")
+		return nil, api.NotFound("Customer")
 	}
 	return &cu, nil
 }
@@ -145,7 +130,7 @@ func (m *Module) visibleCustomerByUUID(c *gin.Context, id models.UUID) (*models.
 // Waldur lets a user reach a terminated project they could see) if the
 // caller may see it, with its customer.
 func (m *Module) visibleProject(c *gin.Context) (*models.Project, *models.Customer, error) {
-	id, err := pathUUID(c, "Project")
+	id, err := api.PathUUID(c, "Project")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -156,7 +141,7 @@ func (m *Module) visibleProject(c *gin.Context) (*models.Project, *models.Custom
 		return nil, nil, models.Internal(res.Error)
 	}
 	if res.RowsAffected == 0 {
-		return nil, nil, notFound("Project")
+		return nil, nil, api.NotFound("Project")
 	}
 	cu, err := m.st.CustomerByID(c.Request.Context(), p.CustomerID)
 	if err != nil {
@@ -252,19 +237,10 @@ var oecdCodes = func() map[string]bool {
 
 type gormDB = gorm.DB
 
-// last is the last non-empty value of a query key, as Django's QueryDict.get.
-func last(c *gin.Context, key string) string {
-	vs := rest.Values(c, key)
-	if len(vs) == 0 {
-		return ""
-	}
-	return vs[len(vs)-1]
-}
-
 // filterByUser applies Waldur's GenericUserFilter: ?user_uuid= limits the
 // list to what that user could see (nothing for an unknown or bad UUID).
 func (m *Module) filterByUser(c *gin.Context, q *gorm.DB, filter func(*gorm.DB, *models.User, time.Time) *gorm.DB) (*gorm.DB, error) {
-	v := last(c, "user_uuid")
+	v := rest.Last(c, "user_uuid")
 	if v == "" {
 		return q, nil
 	}
@@ -310,4 +286,41 @@ const (
 // otherwise puts NULLs first.
 func nullsLast(column, sentinel string) string {
 	return "COALESCE(" + column + ", '" + sentinel + "')"
+}
+
+// quotaLimits reads our `quotas` field: [{"name": …, "limit": …}], names
+// from allowed, limits -1 (unlimited) or more. Every problem is reported on
+// k, an item's prefixed with its field ("limit: …").
+func quotaLimits(f *form.Form, k string, allowed []string) (map[string]int64, bool) {
+	items, ok := f.ObjList(k, false)
+	if !ok {
+		return nil, false
+	}
+	known := map[string]bool{}
+	for _, n := range allowed {
+		known[n] = true
+	}
+	out := map[string]int64{}
+	for _, it := range items {
+		name, okName := it.RequireStr("name", 150)
+		it.Require("limit")
+		limit, okLimit := it.Int("limit", -1, math.MaxInt64, false)
+		if okName && !known[name] {
+			f.Fail(k, fmt.Sprintf("Unknown quota %q; valid names are %s.", name, strings.Join(allowed, ", ")))
+			continue
+		}
+		if !okName || !okLimit {
+			for fk, msgs := range it.Errors() {
+				for _, m := range msgs {
+					f.Fail(k, fk+": "+m)
+				}
+			}
+			continue
+		}
+		out[name] = *limit
+	}
+	if f.Failed(k) {
+		return nil, false
+	}
+	return out, true
 }

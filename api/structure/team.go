@@ -2,12 +2,12 @@ package structure
 
 import (
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/waldur-go/waldur/api"
+	"github.com/waldur-go/waldur/api/form"
 	"github.com/waldur-go/waldur/api/rest"
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/store"
@@ -98,10 +98,6 @@ var teamSpec = rest.ListSpec{
 	TieBreaker:      "user_roles.id",
 }
 
-func fullName(u *models.User) string {
-	return strings.TrimSpace(u.FirstName + " " + u.LastName)
-}
-
 // listUsers godoc
 //
 //	@Summary		List users and their roles in a scope
@@ -146,20 +142,20 @@ func (m *Module) listUsers(load scopeLoader) api.Handler {
 		}
 		users := m.st.DB.Table("users").Select("users.id")
 		filtered := false
-		if v := last(c, "user"); v != "" {
+		if v := rest.Last(c, "user"); v != "" {
 			id, err := models.ParseUUID(v)
 			if err != nil {
 				return models.FieldError("user", "Enter a valid UUID.")
 			}
 			users, filtered = users.Where("users.uuid = ?", id), true
 		}
-		if v := last(c, "username"); v != "" {
+		if v := rest.Last(c, "username"); v != "" {
 			users, filtered = users.Where("users.username = ?", v), true
 		}
-		if v := last(c, "full_name"); v != "" {
+		if v := rest.Last(c, "full_name"); v != "" {
 			users, filtered = icontains(users, "users.first_name || ' ' || users.last_name", v), true
 		}
-		if v := last(c, "search_string"); v != "" {
+		if v := rest.Last(c, "search_string"); v != "" {
 			cond := m.st.DB.Where("1 = 0")
 			for _, col := range []string{"users.first_name", "users.last_name", "users.email", "users.username"} {
 				cond = cond.Or("LOWER("+col+`) LIKE ? ESCAPE '\'`, likeArg(v))
@@ -218,11 +214,11 @@ func (m *Module) renderGrants(c *gin.Context, rows []models.UserRole) ([]UserRol
 		}
 		ro := roles[r.RoleID]
 		d := UserRoleDetails{UUID: r.UUID, Created: r.Created.UTC(), ExpirationTime: utc(r.ExpirationTime),
-			RoleName: ro.Name, RoleUUID: ro.UUID, UserEmail: u.Email, UserFullName: fullName(u),
+			RoleName: ro.Name, RoleUUID: ro.UUID, UserEmail: u.Email, UserFullName: api.FullName(u),
 			UserUsername: u.Username, UserUUID: u.UUID}
 		if r.CreatedByID != nil {
 			if cb := users[*r.CreatedByID]; cb != nil {
-				name, id := fullName(cb), cb.UUID
+				name, id := api.FullName(cb), cb.UUID
 				d.CreatedByFullName, d.CreatedByUUID = &name, &id
 			}
 		}
@@ -249,13 +245,13 @@ type roleRequest struct {
 // readRoleRequest parses and resolves {user, role, expiration_time} with
 // Waldur's UserRoleMutateSerializer field validation.
 func (m *Module) readRoleRequest(c *gin.Context) (*roleRequest, error) {
-	f, err := readForm(c)
+	f, err := form.Read(c)
 	if err != nil {
 		return nil, err
 	}
 	ctx := c.Request.Context()
 	req := &roleRequest{}
-	if v, ok := f.requireStr("role", 0); ok {
+	if v, ok := f.RequireStr("role", 0); ok {
 		var role *models.Role
 		var err error
 		if id, perr := models.ParseUUID(v); perr == nil {
@@ -265,36 +261,36 @@ func (m *Module) readRoleRequest(c *gin.Context) (*roleRequest, error) {
 		}
 		switch {
 		case models.IsCode(err, models.CodeNotFound):
-			f.fail("role", MsgRoleNotFound)
+			f.Fail("role", MsgRoleNotFound)
 		case err != nil:
 			return nil, err
 		default:
 			req.role = role
 		}
 	}
-	if !f.has("user") {
-		f.fail("user", msgRequired)
-	} else if f.isNull("user") {
-		f.fail("user", msgNull)
-	} else if id, ok := f.uuid("user"); ok {
+	if !f.Has("user") {
+		f.Fail("user", form.MsgRequired)
+	} else if f.IsNull("user") {
+		f.Fail("user", form.MsgNull)
+	} else if id, ok := f.UUID("user"); ok {
 		u, err := m.st.UserByUUID(ctx, id)
 		switch {
 		case models.IsCode(err, models.CodeNotFound):
-			f.fail("user", MsgUserNotFound)
+			f.Fail("user", MsgUserNotFound)
 		case err != nil:
 			return nil, err
 		default:
 			req.user = u
 		}
 	}
-	if v, ok := f.datetime("expiration_time", true, true); ok && v != nil {
+	if v, ok := f.Datetime("expiration_time", true, true); ok && v != nil {
 		if v.Before(m.now()) {
-			f.fail("expiration_time", MsgExpirationPast)
+			f.Fail("expiration_time", MsgExpirationPast)
 		} else {
 			req.expiration = v
 		}
 	}
-	if err := f.err(); err != nil {
+	if err := f.Err(); err != nil {
 		return nil, err
 	}
 	return req, nil
