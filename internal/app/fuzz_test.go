@@ -2,13 +2,19 @@ package app_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+	"gorm.io/gorm"
+
 	"github.com/waldur-go/waldur/internal/app"
+	"github.com/waldur-go/waldur/internal/config"
+	"github.com/waldur-go/waldur/internal/database/dbtest"
 )
 
 // createEndpoints are the POST endpoints that create objects; the fuzzer
@@ -56,6 +62,39 @@ func FuzzCreateEndpoints(f *testing.F) {
 		srv.Handler().ServeHTTP(rec, req)
 		if rec.Code >= 500 {
 			t.Fatalf("POST %s as %s with %q → %d: %s", e.path, who, body, rec.Code, rec.Body.String())
+		}
+	})
+}
+
+// TestCreateEndpointsRefuseNULOnBothDatabases: PostgreSQL rejects NUL in
+// text, so every string field holding one must be a 400, not a 500, on
+// both dialects (the fuzz target runs on SQLite only).
+func TestCreateEndpointsRefuseNULOnBothDatabases(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
+		w := seedWorldOn(t, db)
+		srv, err := app.NewAPI(db, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), "default")
+		require.NoError(t, err)
+		for _, e := range createEndpoints {
+			var body map[string]any
+			require.NoError(t, json.Unmarshal([]byte(w.expand(e.seed)), &body))
+			for k, v := range body {
+				sv, ok := v.(string)
+				if !ok {
+					continue
+				}
+				mutated := map[string]any{}
+				for k2, v2 := range body {
+					mutated[k2] = v2
+				}
+				mutated[k] = sv + "\x00x"
+				raw, _ := json.Marshal(mutated)
+				req := httptest.NewRequest(http.MethodPost, w.expand(e.path), bytes.NewReader(raw))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Token "+w.tokens["staff"])
+				rec := httptest.NewRecorder()
+				srv.Handler().ServeHTTP(rec, req)
+				require.Less(t, rec.Code, 500, "POST %s with NUL in %s: %s", e.path, k, rec.Body.String())
+			}
 		}
 	})
 }

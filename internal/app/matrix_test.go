@@ -41,14 +41,17 @@ var personas = []string{"anonymous", "plain", "member", "admin", "manager", "own
 // where member/admin/manager hold PROJECT.MEMBER/ADMIN/MANAGER and owner
 // holds CUSTOMER.OWNER; plain holds nothing.
 type world struct {
+	db     *gorm.DB          // the seeded database
 	path   string            // the seeded SQLite file
 	tokens map[string]string // persona -> token
 	ids    map[string]string // placeholder -> value used in paths and bodies
 }
 
-func seedWorld(t testing.TB) *world {
+func seedWorld(t testing.TB) *world { return seedWorldOn(t, dbtest.Migrated(t, config.SQLite)) }
+
+// seedWorldOn seeds db; on SQLite it also records the file for fresh copies.
+func seedWorldOn(t testing.TB, db *gorm.DB) *world {
 	ctx := context.Background()
-	db := dbtest.Migrated(t, config.SQLite)
 	st := store.New(db)
 	w := &world{tokens: map[string]string{}, ids: map[string]string{}}
 	users := map[string]*models.User{}
@@ -124,6 +127,10 @@ func seedWorld(t testing.TB) *world {
 	w.ids["{invitation}"] = inv("pending").String()
 	w.ids["{invitation-requested}"] = inv("requested").String()
 
+	w.db = db
+	if db.Dialector.Name() != "sqlite" {
+		return w
+	}
 	sqlDB, err := db.DB()
 	require.NoError(t, err)
 	_, err = sqlDB.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
