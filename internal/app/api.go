@@ -13,6 +13,7 @@ import (
 	"github.com/waldur-go/waldur/api"
 	"github.com/waldur-go/waldur/api/events"
 	"github.com/waldur-go/waldur/api/identity"
+	"github.com/waldur-go/waldur/api/orders"
 	"github.com/waldur-go/waldur/api/permissions"
 	"github.com/waldur-go/waldur/api/structure"
 	"github.com/waldur-go/waldur/internal/config"
@@ -35,6 +36,7 @@ func NewAPI(db *gorm.DB, tc client.Client, log *slog.Logger, namespace string, t
 		identity.New(identity.Deps{Store: st, RBAC: chk}),
 		permissions.New(permissions.Deps{Store: st, RBAC: chk, Logger: log}),
 		events.New(events.Deps{Store: st, RBAC: chk}),
+		orders.New(orders.Deps{Store: st, RBAC: chk, Temporal: tc}),
 	), nil
 }
 

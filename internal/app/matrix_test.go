@@ -117,6 +117,25 @@ func seedWorldOn(t testing.TB, db *gorm.DB) *world {
 	ev := &models.Event{EventType: "project_update_succeeded", Message: "P1 changed", Scopes: []models.Scope{ps, cs}}
 	require.NoError(t, st.EmitEvent(ctx, ev))
 	w.ids["{event}"] = ev.UUID.String()
+	// The marketplace: C1 is also a service provider with a Basic offering;
+	// P1 holds an OK resource and a resource whose create order waits for the provider.
+	_, spu := mk("service_providers", map[string]any{"customer_id": c1, "created": now, "modified": now})
+	cat, _ := mk("categories", map[string]any{"title": "Services", "created": now, "modified": now})
+	off, offu := mk("offerings", map[string]any{"name": "Consulting", "customer_id": c1, "category_id": cat, "type": models.OfferingBasic,
+		"state": models.OfferingActive, "shared": true, "billable": true, "plugin_options": `{}`, "created": now, "modified": now})
+	plan, planu := mk("plans", map[string]any{"name": "Hourly", "offering_id": off, "unit": "hour", "unit_price": "10", "created": now, "modified": now})
+	_, plan2u := mk("plans", map[string]any{"name": "Daily", "offering_id": off, "unit": "day", "unit_price": "70", "created": now, "modified": now})
+	res, resu := mk("resources", map[string]any{"name": "r1", "project_id": p1, "offering_id": off, "plan_id": plan, "state": models.ResourceOK,
+		"attributes": `{}`, "limits": `{}`, "created": now, "modified": now})
+	_, _ = mk("orders", map[string]any{"type": models.OrderCreate, "state": models.OrderDone, "resource_id": res, "offering_id": off, "project_id": p1,
+		"plan_id": plan, "created_by_id": users["owner"].ID, "workflow_started": true, "created": now, "modified": now})
+	res2, _ := mk("resources", map[string]any{"name": "r2", "project_id": p1, "offering_id": off, "plan_id": plan, "state": models.ResourceCreating,
+		"attributes": `{}`, "limits": `{}`, "created": now, "modified": now})
+	_, ordu := mk("orders", map[string]any{"type": models.OrderCreate, "state": models.OrderPendingProvider, "resource_id": res2, "offering_id": off,
+		"project_id": p1, "plan_id": plan, "created_by_id": users["owner"].ID, "workflow_started": true, "created": now, "modified": now})
+	w.ids["{service-provider}"], w.ids["{offering}"], w.ids["{plan}"], w.ids["{plan2}"] = spu.String(), offu.String(), planu.String(), plan2u.String()
+	w.ids["{resource}"], w.ids["{order}"] = resu.String(), ordu.String()
+
 	admin, err := st.RoleByName(ctx, models.RoleProjectAdmin)
 	require.NoError(t, err)
 	inv := func(state string) models.UUID {
@@ -282,6 +301,39 @@ var table = []route{
 	r("GET", "/api/events/count/", "/api/events/count/", "", authRead...),
 	r("GET", "/api/events/event_groups/", "/api/events/event_groups/", "", authRead...),
 	r("GET", "/api/events/scope_types/", "/api/events/scope_types/", "", authRead...),
+
+	// Orders, with no Temporal server. The order waits for the provider: a
+	// permitted action in a wrong state is 409 at once; a permitted one in the
+	// right state reaches the workflow call and gets 503. Permission comes first.
+	r("GET", "/api/marketplace-orders/", "/api/marketplace-orders/", "", authRead...),
+	r("POST", "/api/marketplace-orders/", "/api/marketplace-orders/", `{"offering":"{offering}","project":"{project}","plan":"{plan}","attributes":{"name":"new"}}`, 401, 400, 201, 201, 201, 201, 403, 201),
+	r("GET", "/api/marketplace-orders/:uuid/", "/api/marketplace-orders/{order}/", "", 401, 404, 200, 200, 200, 200, 200, 200),
+	r("DELETE", "/api/marketplace-orders/:uuid/", "/api/marketplace-orders/{order}/", "", 401, 404, 403, 503, 503, 503, 403, 503),
+	r("POST", "/api/marketplace-orders/:uuid/approve_by_consumer/", "/api/marketplace-orders/{order}/approve_by_consumer/", "", 401, 404, 403, 403, 403, 409, 403, 409),
+	r("POST", "/api/marketplace-orders/:uuid/approve_by_provider/", "/api/marketplace-orders/{order}/approve_by_provider/", "", 401, 404, 403, 403, 403, 503, 403, 503),
+	r("POST", "/api/marketplace-orders/:uuid/reject_by_consumer/", "/api/marketplace-orders/{order}/reject_by_consumer/", "", 401, 404, 403, 403, 403, 409, 403, 409),
+	r("POST", "/api/marketplace-orders/:uuid/reject_by_provider/", "/api/marketplace-orders/{order}/reject_by_provider/", "", 401, 404, 403, 403, 403, 503, 403, 503),
+	r("POST", "/api/marketplace-orders/:uuid/cancel/", "/api/marketplace-orders/{order}/cancel/", "", 401, 404, 403, 503, 503, 503, 403, 503),
+	r("POST", "/api/marketplace-orders/:uuid/set_state_executing/", "/api/marketplace-orders/{order}/set_state_executing/", "", 401, 404, 403, 403, 403, 400, 403, 400),
+	r("POST", "/api/marketplace-orders/:uuid/set_state_done/", "/api/marketplace-orders/{order}/set_state_done/", "", 401, 404, 403, 403, 403, 409, 403, 409),
+	r("POST", "/api/marketplace-orders/:uuid/set_state_erred/", "/api/marketplace-orders/{order}/set_state_erred/", "", 401, 404, 403, 403, 403, 400, 403, 400),
+
+	// Resources: the consumer's view and the provider's (C1 is both here).
+	r("GET", "/api/marketplace-resources/", "/api/marketplace-resources/", "", authRead...),
+	r("GET", "/api/marketplace-resources/:uuid/", "/api/marketplace-resources/{resource}/", "", 401, 404, 200, 200, 200, 200, 200, 200),
+	r("GET", "/api/marketplace-resources/:uuid/team/", "/api/marketplace-resources/{resource}/team/", "", 401, 404, 200, 200, 200, 200, 200, 200),
+	r("POST", "/api/marketplace-resources/:uuid/terminate/", "/api/marketplace-resources/{resource}/terminate/", "", 401, 404, 403, 200, 200, 200, 403, 200),
+	r("POST", "/api/marketplace-resources/:uuid/update_limits/", "/api/marketplace-resources/{resource}/update_limits/", `{"limits":{}}`, 401, 404, 403, 200, 200, 200, 403, 200),
+	r("POST", "/api/marketplace-resources/:uuid/switch_plan/", "/api/marketplace-resources/{resource}/switch_plan/", `{"plan":"{plan2}"}`, 401, 404, 403, 200, 200, 200, 403, 200),
+	r("GET", "/api/marketplace-provider-resources/", "/api/marketplace-provider-resources/", "", authRead...),
+	r("GET", "/api/marketplace-provider-resources/:uuid/", "/api/marketplace-provider-resources/{resource}/", "", 401, 404, 404, 404, 404, 200, 200, 200),
+	r("GET", "/api/marketplace-provider-resources/:uuid/team/", "/api/marketplace-provider-resources/{resource}/team/", "", 401, 404, 404, 404, 404, 200, 200, 200),
+	r("POST", "/api/marketplace-provider-resources/:uuid/set_backend_id/", "/api/marketplace-provider-resources/{resource}/set_backend_id/", `{"backend_id":"b-1"}`, 401, 404, 404, 404, 404, 200, 403, 200),
+	r("POST", "/api/marketplace-provider-resources/:uuid/set_backend_metadata/", "/api/marketplace-provider-resources/{resource}/set_backend_metadata/", `{"backend_metadata":{"k":"v"}}`, 401, 404, 404, 404, 404, 200, 403, 200),
+	r("POST", "/api/marketplace-provider-resources/:uuid/set_limits/", "/api/marketplace-provider-resources/{resource}/set_limits/", `{"limits":{}}`, 401, 404, 404, 404, 404, 200, 403, 200),
+	r("POST", "/api/marketplace-provider-resources/:uuid/set_as_ok/", "/api/marketplace-provider-resources/{resource}/set_as_ok/", "", 401, 404, 404, 404, 404, 200, 403, 200),
+	r("POST", "/api/marketplace-provider-resources/:uuid/set_as_erred/", "/api/marketplace-provider-resources/{resource}/set_as_erred/", "", 401, 404, 404, 404, 404, 200, 403, 200),
+	r("POST", "/api/marketplace-provider-resources/:uuid/refresh_last_sync/", "/api/marketplace-provider-resources/{resource}/refresh_last_sync/", "", 401, 404, 404, 404, 404, 200, 403, 200),
 
 	// Hooks: the owner's.
 	r("GET", "/api/hooks/", "/api/hooks/", "", authRead...),

@@ -1,0 +1,751 @@
+package orders
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/waldur-go/waldur/api"
+	"github.com/waldur-go/waldur/api/form"
+	"github.com/waldur-go/waldur/api/rest"
+	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/store"
+	"github.com/waldur-go/waldur/rbac"
+	"github.com/waldur-go/waldur/workflows"
+)
+
+// Order is the OpenAPI OrderDetails shape.
+type Order struct {
+	URL                         string            `json:"url"`
+	UUID                        models.UUID       `json:"uuid"`
+	Type                        models.OrderType  `json:"type"`
+	State                       models.OrderState `json:"state"`
+	Offering                    string            `json:"offering"`
+	OfferingUUID                models.UUID       `json:"offering_uuid"`
+	OfferingName                string            `json:"offering_name"`
+	OfferingDescription         string            `json:"offering_description"`
+	OfferingType                string            `json:"offering_type"`
+	OfferingShared              bool              `json:"offering_shared"`
+	OfferingBillable            bool              `json:"offering_billable"`
+	OfferingPluginOptions       map[string]any    `json:"offering_plugin_options"`
+	ProviderUUID                models.UUID       `json:"provider_uuid"`
+	ProviderName                string            `json:"provider_name"`
+	CategoryUUID                models.UUID       `json:"category_uuid"`
+	CategoryTitle               string            `json:"category_title"`
+	Plan                        *string           `json:"plan,omitempty"`
+	PlanUUID                    *models.UUID      `json:"plan_uuid"`
+	PlanName                    *string           `json:"plan_name"`
+	PlanUnit                    *string           `json:"plan_unit"`
+	PlanDescription             *string           `json:"plan_description"`
+	Attributes                  map[string]any    `json:"attributes"`
+	Limits                      map[string]int64  `json:"limits"`
+	Cost                        *string           `json:"cost"`
+	ResourceUUID                models.UUID       `json:"resource_uuid"`
+	MarketplaceResourceUUID     models.UUID       `json:"marketplace_resource_uuid"`
+	ResourceName                string            `json:"resource_name"`
+	Project                     string            `json:"project"`
+	ProjectUUID                 models.UUID       `json:"project_uuid"`
+	ProjectName                 string            `json:"project_name"`
+	ProjectDescription          string            `json:"project_description"`
+	CustomerUUID                models.UUID       `json:"customer_uuid"`
+	CustomerName                string            `json:"customer_name"`
+	CreatedByUsername           string            `json:"created_by_username"`
+	CreatedByFullName           string            `json:"created_by_full_name"`
+	CreatedByEmail              *string           `json:"created_by_email"`
+	CreatedByCivilNumber        *string           `json:"created_by_civil_number"`
+	CreatedByOrganization       *string           `json:"created_by_organization"`
+	ConsumerReviewedBy          *string           `json:"consumer_reviewed_by"`
+	ConsumerReviewedByUsername  *string           `json:"consumer_reviewed_by_username"`
+	ConsumerReviewedByFullName  *string           `json:"consumer_reviewed_by_full_name"`
+	ConsumerReviewedAt          *time.Time        `json:"consumer_reviewed_at"`
+	ProviderReviewedBy          *string           `json:"provider_reviewed_by"`
+	ProviderReviewedByUsername  *string           `json:"provider_reviewed_by_username"`
+	ProviderReviewedByFullName  *string           `json:"provider_reviewed_by_full_name"`
+	ProviderReviewedAt          *time.Time        `json:"provider_reviewed_at"`
+	Output                      string            `json:"output"`
+	ErrorMessage                string            `json:"error_message"`
+	ErrorTraceback              string            `json:"error_traceback"`
+	CallbackURL                 *string           `json:"callback_url"`
+	TerminationComment          *string           `json:"termination_comment"`
+	BackendID                   string            `json:"backend_id"`
+	CanTerminate                bool              `json:"can_terminate"`
+	CompletedAt                 *time.Time        `json:"completed_at"`
+	Created                     time.Time         `json:"created"`
+	Modified                    time.Time         `json:"modified"`
+	ConsumerRejectionCommentOut string            `json:"consumer_rejection_comment"`
+	ProviderRejectionCommentOut string            `json:"provider_rejection_comment"`
+}
+
+func jsonObject(raw []byte) map[string]any {
+	out := map[string]any{}
+	if len(raw) > 0 {
+		_ = json.Unmarshal(raw, &out)
+		if out == nil {
+			out = map[string]any{}
+		}
+	}
+	return out
+}
+
+func jsonLimits(raw []byte) map[string]int64 {
+	out := map[string]int64{}
+	if len(raw) > 0 {
+		_ = json.Unmarshal(raw, &out)
+		if out == nil {
+			out = map[string]int64{}
+		}
+	}
+	return out
+}
+
+func fullName(first, last *string) *string {
+	if first == nil && last == nil {
+		return nil
+	}
+	var f, l string
+	if first != nil {
+		f = *first
+	}
+	if last != nil {
+		l = *last
+	}
+	s := strings.TrimSpace(f + " " + l)
+	return &s
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func (m *Module) renderOrder(c *gin.Context, v *store.OrderView) Order {
+	o := Order{
+		URL: rest.URL(c, "marketplace-orders", v.UUID), UUID: v.UUID, Type: v.Type, State: v.State,
+		Offering: rest.URL(c, "marketplace-public-offerings", v.OfferingUUID), OfferingUUID: v.OfferingUUID, OfferingName: v.OfferingName,
+		OfferingDescription: v.OfferingDescription, OfferingType: v.OfferingType, OfferingShared: v.OfferingShared,
+		OfferingBillable: v.OfferingBillable, OfferingPluginOptions: jsonObject(v.OfferingPluginOpts),
+		ProviderUUID: v.ProviderUUID, ProviderName: v.ProviderName, CategoryUUID: v.CategoryUUID, CategoryTitle: v.CategoryTitle,
+		PlanUUID: v.PlanUUID, PlanName: v.PlanName, PlanUnit: v.PlanUnit, PlanDescription: v.PlanDescription,
+		Attributes: jsonObject(v.Attributes), Limits: jsonLimits(v.Limits),
+		ResourceUUID: v.ResourceUUID, MarketplaceResourceUUID: v.ResourceUUID, ResourceName: v.ResourceName,
+		Project: rest.URL(c, "projects", v.ProjectUUID), ProjectUUID: v.ProjectUUID, ProjectName: v.ProjectName,
+		ProjectDescription: v.ProjectDescription, CustomerUUID: v.CustomerUUID, CustomerName: v.CustomerName,
+		CreatedByUsername: deref(v.CreatedByUsername), CreatedByFullName: deref(fullName(v.CreatedByFirstName, v.CreatedByLastName)),
+		CreatedByEmail: v.CreatedByEmail, CreatedByCivilNumber: v.CreatedByCivilNumber, CreatedByOrganization: v.CreatedByOrg,
+		ConsumerReviewedBy: v.ConsumerReviewerName, ConsumerReviewedByUsername: v.ConsumerReviewerName,
+		ConsumerReviewedByFullName: fullName(v.ConsumerReviewerFN, v.ConsumerReviewerLN), ConsumerReviewedAt: v.ConsumerReviewedAt,
+		ProviderReviewedBy: v.ProviderReviewerName, ProviderReviewedByUsername: v.ProviderReviewerName,
+		ProviderReviewedByFullName: fullName(v.ProviderReviewerFN, v.ProviderReviewerLN), ProviderReviewedAt: v.ProviderReviewedAt,
+		Output: v.Output, ErrorMessage: v.ErrorMessage, ErrorTraceback: v.ErrorTraceback, BackendID: v.BackendID,
+		CanTerminate: v.State.Pending() || v.State == models.OrderExecuting, CompletedAt: v.CompletedAt,
+		Created: v.Created, Modified: v.Modified,
+	}
+	if v.CallbackURL != "" {
+		o.CallbackURL = &v.CallbackURL
+	}
+	if v.TerminationComment != "" {
+		o.TerminationComment = &v.TerminationComment
+	}
+	if v.PlanUUID != nil {
+		u := rest.URL(c, "marketplace-plans", *v.PlanUUID)
+		o.Plan = &u
+	}
+	if v.Cost != nil {
+		s := v.Cost.String()
+		o.Cost = &s
+	}
+	return o
+}
+
+var orderStates = map[string]bool{}
+var orderTypes = map[string]bool{string(models.OrderCreate): true, string(models.OrderUpdate): true, string(models.OrderTerminate): true}
+
+func init() {
+	for _, s := range []models.OrderState{models.OrderPendingConsumer, models.OrderPendingProvider, models.OrderPendingProject,
+		models.OrderExecuting, models.OrderDone, models.OrderErred, models.OrderCanceled, models.OrderRejected} {
+		orderStates[string(s)] = true
+	}
+}
+
+// choices reads a repeatable choice filter (DRF's MultipleChoiceFilter message on a bad value).
+func choices(c *gin.Context, key string, allowed map[string]bool) ([]string, error) {
+	vs := rest.Values(c, key)
+	for _, v := range vs {
+		if !allowed[v] {
+			return nil, models.FieldError(key, fmt.Sprintf("Select a valid choice. %s is not one of the available choices.", v))
+		}
+	}
+	return vs, nil
+}
+
+var orderListSpec = rest.ListSpec{
+	Ordering: map[string]string{
+		"created": "orders.created", "modified": "orders.modified", "state": "orders.state", "type": "orders.type",
+		"cost": "orders.cost", "consumer_reviewed_at": "orders.consumer_reviewed_at", "project__name": "p.name",
+		"resource__name": "r.name", "offering__name": "f.name",
+	},
+	DefaultOrdering: []string{"-created"},
+	TieBreaker:      "orders.id",
+}
+
+// @Summary	List orders
+// @Tags		marketplace-orders
+// @Param		state			query	[]string	false	"Order state (repeatable)"
+// @Param		type			query	[]string	false	"Create, Update or Terminate (repeatable)"
+// @Param		project_uuid	query	string		false	"Project"
+// @Param		customer_uuid	query	string		false	"Customer of the project"
+// @Param		offering_uuid	query	string		false	"Offering"
+// @Param		offering_type	query	[]string	false	"Offering type (repeatable)"
+// @Param		provider_uuid	query	string		false	"Customer of the offering"
+// @Param		resource_uuid	query	string		false	"Resource"
+// @Success	200	{array}	Order
+// @Router		/api/marketplace-orders/ [get]
+func (m *Module) listOrders(c *gin.Context) error {
+	q := m.st.OrderViews(c.Request.Context())
+	rs, err := m.roleScopes(c)
+	if err != nil {
+		return err
+	}
+	if rs != nil {
+		q = rs.EitherFilter(q, "orders")
+	}
+	states, err := choices(c, "state", orderStates)
+	if err != nil {
+		return err
+	}
+	if len(states) > 0 {
+		q = q.Where("orders.state IN ?", states)
+	}
+	types, err := choices(c, "type", orderTypes)
+	if err != nil {
+		return err
+	}
+	if len(types) > 0 {
+		q = q.Where("orders.type IN ?", types)
+	}
+	if ts := rest.Values(c, "offering_type"); len(ts) > 0 {
+		q = q.Where("f.type IN ?", ts)
+	}
+	for key, col := range map[string]string{"project_uuid": "p.uuid", "customer_uuid": "c.uuid", "offering_uuid": "f.uuid",
+		"provider_uuid": "pr.uuid", "resource_uuid": "r.uuid"} {
+		ids, err := rest.UUIDs(c, key)
+		if err != nil {
+			return err
+		}
+		if len(ids) > 0 {
+			q = q.Where(col+" IN ?", ids)
+		}
+	}
+	return rest.List(c, q, orderListSpec, func(v *store.OrderView) Order { return m.renderOrder(c, v) })
+}
+
+// visibleOrder loads the order of the path if the caller may see it (404 otherwise).
+func (m *Module) visibleOrder(c *gin.Context) (*store.OrderView, *store.RoleScopes, error) {
+	id, err := api.PathUUID(c, "Order")
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := m.st.OrderViewByUUID(c.Request.Context(), id)
+	if err != nil {
+		if models.IsCode(err, models.CodeNotFound) {
+			return nil, nil, api.NotFound("Order")
+		}
+		return nil, nil, err
+	}
+	rs, err := m.roleScopes(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	if rs != nil && !contains(rs.Customers, v.CustomerID) && !contains(rs.Projects, v.ProjectID) &&
+		!contains(rs.Customers, v.OfferingCustomerID) && !contains(rs.OfferingManager, v.OfferingID) {
+		return nil, nil, api.NotFound("Order")
+	}
+	return v, rs, nil
+}
+
+// @Summary	Retrieve an order
+// @Tags		marketplace-orders
+// @Param		uuid	path	string	true	"Order UUID"
+// @Success	200	{object}	Order
+// @Router		/api/marketplace-orders/{uuid}/ [get]
+func (m *Module) getOrder(c *gin.Context) error {
+	v, _, err := m.visibleOrder(c)
+	if err != nil {
+		return err
+	}
+	return rest.Render(c, http.StatusOK, m.renderOrder(c, v))
+}
+
+// refAny reads a reference that may be the URL of any of collections (or a bare UUID).
+func refAny(f *form.Form, key string, required bool, collections ...string) (models.UUID, bool) {
+	if !f.Has(key) {
+		if required {
+			f.Fail(key, form.MsgRequired)
+		}
+		return models.NilUUID, false
+	}
+	if f.IsNull(key) {
+		f.Fail(key, form.MsgNull)
+		return models.NilUUID, false
+	}
+	v, ok := f.Text(key)
+	if !ok {
+		return models.NilUUID, false
+	}
+	var first error
+	for _, col := range collections {
+		id, err := rest.ParseRef(key, v, col)
+		if err == nil {
+			return id, true
+		}
+		if first == nil || !strings.Contains(err.Error(), rest.MsgIncorrectURL) {
+			first = err
+		}
+	}
+	if e, ok := first.(*models.Error); ok && len(e.Fields[key]) > 0 {
+		f.Fail(key, e.Fields[key][0])
+	} else {
+		f.Fail(key, rest.MsgNoMatch)
+	}
+	return models.NilUUID, false
+}
+
+// objectField reads a JSON object field (nil when absent or null).
+func objectField(f *form.Form, key string) (map[string]any, bool) {
+	raw, ok := f.Raw(key)
+	if !ok || f.IsNull(key) {
+		return nil, true
+	}
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '{' {
+		f.Fail(key, fmt.Sprintf(form.MsgNotAnObj, pyType(raw)))
+		return nil, false
+	}
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		f.Fail(key, "Invalid data.")
+		return nil, false
+	}
+	return out, true
+}
+
+func pyType(raw []byte) string {
+	if len(raw) == 0 {
+		return "NoneType"
+	}
+	switch raw[0] {
+	case '[':
+		return "list"
+	case '"':
+		return "str"
+	case 't', 'f':
+		return "bool"
+	case 'n':
+		return "NoneType"
+	}
+	if bytes.ContainsAny(raw, ".eE") {
+		return "float"
+	}
+	return "int"
+}
+
+// limitsField reads {component_type: integer ≥ 0}.
+func limitsField(f *form.Form, key string) (map[string]int64, bool) {
+	raw, ok := f.Raw(key)
+	if !ok || f.IsNull(key) {
+		return nil, true
+	}
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '{' {
+		f.Fail(key, fmt.Sprintf(form.MsgNotAnObj, pyType(raw)))
+		return nil, false
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		f.Fail(key, "Invalid data.")
+		return nil, false
+	}
+	out := map[string]int64{}
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		var n int64
+		if err := json.Unmarshal(obj[k], &n); err != nil {
+			f.Fail(key, fmt.Sprintf("Limit of %s: %s", k, form.MsgInteger))
+			return nil, false
+		}
+		if n < 0 {
+			f.Fail(key, fmt.Sprintf("Limit of %s: %s", k, fmt.Sprintf(form.MsgMinValue, "0")))
+			return nil, false
+		}
+		out[k] = n
+	}
+	return out, true
+}
+
+// validateLimits checks limits against the offering's limit-based components.
+func (m *Module) validateLimits(c *gin.Context, offeringID int64, limits map[string]int64) error {
+	if len(limits) == 0 {
+		return nil
+	}
+	comps, err := m.st.OfferingComponentsForOrder(c.Request.Context(), offeringID)
+	if err != nil {
+		return err
+	}
+	byType := map[string]store.OrderingComponent{}
+	for _, cp := range comps {
+		if cp.BillingType == models.BillingLimit {
+			byType[cp.Type] = cp
+		}
+	}
+	var msgs []string
+	keys := make([]string, 0, len(limits))
+	for k := range limits {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		cp, ok := byType[k]
+		v := limits[k]
+		switch {
+		case !ok:
+			msgs = append(msgs, fmt.Sprintf("%s is not a limit-based component of the offering.", k))
+		case cp.MinValue != nil && v < *cp.MinValue:
+			msgs = append(msgs, fmt.Sprintf("The limit %s value cannot be less than %d.", k, *cp.MinValue))
+		case cp.MaxValue != nil && v > *cp.MaxValue:
+			msgs = append(msgs, fmt.Sprintf("The limit %s value cannot be greater than %d.", k, *cp.MaxValue))
+		}
+	}
+	if len(msgs) > 0 {
+		e := models.Errorf(models.CodeInvalid, "%s", msgs[0])
+		e.Fields = map[string][]string{"limits": msgs}
+		return e
+	}
+	return nil
+}
+
+// reviewContext computes the approval rules' inputs for an order by u.
+func (m *Module) reviewContext(c *gin.Context, u *models.User, t models.OrderType, of *store.OrderingOffering, p *models.Project) (models.ReviewContext, error) {
+	ctx := c.Request.Context()
+	rc := models.ReviewContext{OrderType: t, OfferingType: of.Type, Shared: of.Shared, Billable: of.Billable,
+		AutoApproveInServiceProvider: boolOpt(of.PluginOptions, "auto_approve_in_service_provider_projects"),
+		ProviderReviewRequested:      boolOpt(of.PluginOptions, "provider_review_required"),
+		OfferingCustomerID:           of.CustomerID, ProjectCustomer: p.CustomerID, CreatorIsStaff: u.IsStaff,
+		ProjectStartsInFuture: p.StartDate != nil && p.StartDate.After(m.now())}
+	var err error
+	projectScopes := []models.Scope{scopeOf(models.ScopeProject, p.ID), scopeOf(models.ScopeCustomer, p.CustomerID)}
+	if rc.CreatorHasApprove, err = m.rbac.Has(ctx, u, permOrderApprove, projectScopes...); err != nil {
+		return rc, err
+	}
+	if rc.CreatorHasApprovePriv, err = m.rbac.Has(ctx, u, permOrderApprovePrivate, projectScopes[0]); err != nil {
+		return rc, err
+	}
+	roles, err := m.rbac.RolesOn(ctx, u.ID, scopeOf(models.ScopeCustomer, of.CustomerID))
+	if err != nil {
+		return rc, err
+	}
+	for _, r := range roles {
+		if r == models.RoleCustomerOwner {
+			rc.CreatorOwnsProvider = true
+		}
+	}
+	return rc, nil
+}
+
+func boolOpt(opts map[string]any, key string) bool {
+	v, _ := opts[key].(bool)
+	return v
+}
+
+// orderableProject loads a project the caller may order into: not visible
+// is the hyperlink error on "project"; visible without a role (support) is 403.
+func (m *Module) orderableProject(c *gin.Context, id models.UUID) (*models.Project, error) {
+	ctx := c.Request.Context()
+	u := api.CurrentUser(c)
+	p, err := m.st.ProjectByUUID(ctx, id)
+	if err != nil || p.IsRemoved {
+		return nil, models.FieldError("project", rest.MsgDoesNotExist)
+	}
+	if u.IsStaff {
+		return p, nil
+	}
+	roles, err := m.rbac.RolesOn(ctx, u.ID, p.Scope(), scopeOf(models.ScopeCustomer, p.CustomerID))
+	if err != nil {
+		return nil, err
+	}
+	if len(roles) == 0 {
+		if u.IsSupport {
+			return nil, api.Forbidden()
+		}
+		return nil, models.FieldError("project", rest.MsgDoesNotExist)
+	}
+	return p, nil
+}
+
+// offeringVisible reports whether u may order from the offering: shared
+// offerings are open to all; others to the offering's customer and project.
+func (m *Module) offeringVisible(c *gin.Context, u *models.User, of *store.OrderingOffering) (bool, error) {
+	if of.Shared || rbac.SeesEverything(u) {
+		return true, nil
+	}
+	scopes := []models.Scope{scopeOf(models.ScopeCustomer, of.CustomerID), scopeOf(models.ScopeOffering, of.ID)}
+	if of.ProjectID != nil {
+		scopes = append(scopes, scopeOf(models.ScopeProject, *of.ProjectID))
+	}
+	roles, err := m.rbac.RolesOn(c.Request.Context(), u.ID, scopes...)
+	return len(roles) > 0, err
+}
+
+// @Summary	Create an order
+// @Description	Places an order (resource and quota reserved atomically) and starts its workflow; when Temporal is unreachable the order is accepted and started later by the dispatcher.
+// @Tags		marketplace-orders
+// @Success	201	{object}	Order
+// @Router		/api/marketplace-orders/ [post]
+func (m *Module) createOrder(c *gin.Context) error {
+	ctx := c.Request.Context()
+	u := api.CurrentUser(c)
+	f, err := form.Read(c)
+	if err != nil {
+		return err
+	}
+	offeringID, okO := refAny(f, "offering", true, "marketplace-public-offerings", "marketplace-provider-offerings")
+	projectID, okP := refAny(f, "project", true, "projects")
+	var planID models.UUID
+	hasPlan := f.Has("plan") && !f.IsNull("plan")
+	if hasPlan {
+		planID, hasPlan = refAny(f, "plan", false, "marketplace-plans", "marketplace-public-plans")
+	}
+	attrs, _ := objectField(f, "attributes")
+	limits, _ := limitsField(f, "limits")
+	typ := models.OrderCreate
+	if t, ok := f.Choice("type", orderTypes, false); ok {
+		typ = models.OrderType(t)
+		if typ != models.OrderCreate {
+			f.Fail("type", "Only Create orders are placed here; use the resource's terminate, update_limits or switch_plan actions.")
+		}
+	}
+	accepting, _ := f.Bool("accepting_terms_of_service")
+	if name, ok := attrs["name"]; ok {
+		if s, isStr := name.(string); !isStr || len(s) > 150 {
+			f.Fail("attributes", "Resource name must be a string of at most 150 characters.")
+		}
+	}
+	if err := f.Err(); err != nil {
+		return err
+	}
+	_, _ = okO, okP
+	p, err := m.orderableProject(c, projectID)
+	if err != nil {
+		return err
+	}
+	of, err := m.st.OfferingForOrder(ctx, offeringID)
+	if err != nil {
+		if models.IsCode(err, models.CodeNotFound) {
+			return models.FieldError("offering", rest.MsgDoesNotExist)
+		}
+		return err
+	}
+	if ok, err := m.offeringVisible(c, u, of); err != nil {
+		return err
+	} else if !ok {
+		return models.FieldError("offering", rest.MsgDoesNotExist)
+	}
+	in := store.NewOrder{Type: typ, ProjectID: p.ID, OfferingID: of.ID, Attributes: attrs, Limits: limits, CreatedBy: u}
+	if in.Attributes == nil {
+		in.Attributes = map[string]any{}
+	}
+	if hasPlan {
+		pl, err := m.st.PlanForOrder(ctx, planID)
+		if err != nil {
+			if models.IsCode(err, models.CodeNotFound) {
+				return models.FieldError("plan", rest.MsgDoesNotExist)
+			}
+			return err
+		}
+		if pl.OfferingID != of.ID || pl.Archived {
+			return models.FieldError("plan", "This plan is not available for selected offering.")
+		}
+		in.PlanID = &pl.ID
+	} else if n, err := m.st.ActivePlanCount(ctx, of.ID); err != nil {
+		return err
+	} else if n > 0 {
+		return models.FieldError("plan", form.MsgRequired)
+	}
+	if err := m.validateLimits(c, of.ID, limits); err != nil {
+		return err
+	}
+	if of.Shared && strings.TrimSpace(of.TermsOfService) != "" && !accepting {
+		return models.FieldError("accepting_terms_of_service", fmt.Sprintf("Terms of service for offering '%s' have not been accepted.", of.Name))
+	}
+	if in.Review, err = m.reviewContext(c, u, typ, of, p); err != nil {
+		return err
+	}
+	o, err := m.st.CreateOrder(ctx, in)
+	if err != nil {
+		return err
+	}
+	m.startOrder(ctx, o)
+	v, err := m.st.OrderViewByUUID(ctx, o.UUID)
+	if err != nil {
+		return err
+	}
+	return rest.Render(c, http.StatusCreated, m.renderOrder(c, v))
+}
+
+// Offering types whose provider drives the order through the API.
+var (
+	manualDone      = map[string]bool{models.OfferingBasic: true, models.OfferingSlurm: true, "Support.OfferingTemplate": true}
+	manualExecuting = map[string]bool{models.OfferingSlurm: true}
+	cancelable      = map[string]bool{models.OfferingBasic: true, "Support.OfferingTemplate": true}
+)
+
+// Detail is the {"detail": …} answer of the approval actions.
+type Detail struct {
+	Detail string `json:"detail"`
+}
+
+// mayAct checks the permission of an order action for u.
+func (m *Module) mayAct(c *gin.Context, u *models.User, v *store.OrderView, rs *store.RoleScopes, event string) error {
+	ctx := c.Request.Context()
+	consumer := []models.Scope{scopeOf(models.ScopeProject, v.ProjectID), scopeOf(models.ScopeCustomer, v.CustomerID)}
+	provider := []models.Scope{scopeOf(models.ScopeCustomer, v.OfferingCustomerID), scopeOf(models.ScopeOffering, v.OfferingID)}
+	var ok bool
+	var err error
+	switch event {
+	case "approve_by_consumer":
+		ok, err = m.rbac.Has(ctx, u, permOrderApprove, consumer...)
+	case "approve_by_provider":
+		ok, err = m.rbac.Has(ctx, u, permOrderApprove, provider...)
+	case "reject_by_consumer":
+		ok = v.CreatedByID != nil && *v.CreatedByID == u.ID
+		if !ok {
+			ok, err = m.rbac.Has(ctx, u, permOrderReject, consumer...)
+		}
+	case "reject_by_provider":
+		ok, err = m.rbac.Has(ctx, u, permOrderReject, provider...)
+	case "cancel":
+		ok, err = m.rbac.Has(ctx, u, permOrderCancel, consumer...)
+	case "destroy":
+		ok, err = m.rbac.Has(ctx, u, permOrderDestroy, consumer...)
+	case "set_state_executing", "set_state_done", "set_state_erred":
+		ok = rs != nil && contains(rs.OfferingManager, v.OfferingID)
+		if !ok {
+			ok, err = m.rbac.Has(ctx, u, permOrderApprove, provider...)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return api.Forbidden()
+	}
+	return nil
+}
+
+// orderAction serves POST /api/marketplace-orders/{uuid}/<event>/.
+//
+// @Summary	Review or move an order
+// @Description	approve_by_consumer, approve_by_provider (200 {detail}); reject_by_consumer, reject_by_provider, set_state_executing, set_state_done, set_state_erred (200); cancel (202). A wrong state is a 409 "Valid states for operation: …"; Temporal unreachable is a 503.
+// @Tags		marketplace-orders
+// @Param		uuid	path	string	true	"Order UUID"
+// @Success	200	{object}	Detail
+// @Router		/api/marketplace-orders/{uuid}/approve_by_consumer/ [post]
+// @Router		/api/marketplace-orders/{uuid}/approve_by_provider/ [post]
+// @Router		/api/marketplace-orders/{uuid}/reject_by_consumer/ [post]
+// @Router		/api/marketplace-orders/{uuid}/reject_by_provider/ [post]
+// @Router		/api/marketplace-orders/{uuid}/cancel/ [post]
+// @Router		/api/marketplace-orders/{uuid}/set_state_executing/ [post]
+// @Router		/api/marketplace-orders/{uuid}/set_state_done/ [post]
+// @Router		/api/marketplace-orders/{uuid}/set_state_erred/ [post]
+func (m *Module) orderAction(event string) api.Handler {
+	return func(c *gin.Context) error {
+		u := api.CurrentUser(c)
+		v, rs, err := m.visibleOrder(c)
+		if err != nil {
+			return err
+		}
+		f, err := form.Read(c)
+		if err != nil {
+			return err
+		}
+		var message string
+		switch event {
+		case "set_state_erred":
+			message, _ = f.Str("error_message", 0, true)
+		case "reject_by_consumer":
+			message, _ = f.Str("consumer_rejection_comment", 0, true)
+		case "reject_by_provider":
+			message, _ = f.Str("provider_rejection_comment", 0, true)
+		}
+		if err := f.Err(); err != nil {
+			return err
+		}
+		if err := m.mayAct(c, u, v, rs, event); err != nil {
+			return err
+		}
+		switch {
+		case event == "cancel" && !cancelable[v.OfferingType]:
+			return models.Errorf(models.CodeInvalid, "Order cancellation is not supported for offering type %s.", v.OfferingType)
+		case event == "set_state_done" && !manualDone[v.OfferingType],
+			(event == "set_state_executing" || event == "set_state_erred") && !manualExecuting[v.OfferingType]:
+			return models.Errorf(models.CodeInvalid, "Operation %s is not supported for offering type %s.", event, v.OfferingType)
+		}
+		if _, err := models.OrderTransition(event, v.State); err != nil {
+			return err
+		}
+		uid := u.ID
+		if _, err := m.sendEvent(c.Request.Context(), v.UUID, v.ID, workflows.OrderAction{Event: event, ActorID: &uid, Message: message},
+			event == "set_state_done"); err != nil {
+			return err
+		}
+		switch event {
+		case "approve_by_consumer", "approve_by_provider":
+			c.JSON(http.StatusOK, Detail{Detail: "Order has been approved."})
+		case "cancel":
+			c.Status(http.StatusAccepted)
+		default:
+			c.Status(http.StatusOK)
+		}
+		return nil
+	}
+}
+
+// @Summary	Delete a pending order
+// @Description	Cancels the order through its workflow (the resource of a Create order is terminated and its quota released), then deletes it.
+// @Tags		marketplace-orders
+// @Param		uuid	path	string	true	"Order UUID"
+// @Success	204
+// @Router		/api/marketplace-orders/{uuid}/ [delete]
+func (m *Module) destroyOrder(c *gin.Context) error {
+	u := api.CurrentUser(c)
+	v, rs, err := m.visibleOrder(c)
+	if err != nil {
+		return err
+	}
+	if err := m.mayAct(c, u, v, rs, "destroy"); err != nil {
+		return err
+	}
+	if !v.State.Pending() {
+		return models.Errorf(models.CodeConflict, "Valid states for operation: %s, %s, %s.",
+			models.OrderPendingConsumer, models.OrderPendingProvider, models.OrderPendingProject)
+	}
+	uid := u.ID
+	if _, err := m.sendEvent(c.Request.Context(), v.UUID, v.ID, workflows.OrderAction{Event: "cancel", ActorID: &uid}, false); err != nil {
+		return err
+	}
+	if err := m.st.DeleteOrder(c.Request.Context(), v.UUID); err != nil {
+		return err
+	}
+	return api.NoContent(c)
+}

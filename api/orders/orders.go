@@ -1,0 +1,214 @@
+// Package orders serves Waldur's marketplace orders (/api/marketplace-orders/)
+// and resources (/api/marketplace-resources/ for consumers,
+// /api/marketplace-provider-resources/ for providers).
+//
+// An order is committed by store.CreateOrder (resource, quota and event in
+// one transaction, with its workflow still to start: the outbox) and its
+// workflow `order-<uuid>` is started best-effort right after; when Temporal
+// is unreachable the order is still accepted and the dispatcher starts it
+// later. Reviews and state changes are Temporal Updates sent to the order's
+// workflow, which validates them against the order's state and is the only
+// writer of the order's state; the API waits for their result.
+package orders
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/waldur-go/waldur/api"
+	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/store"
+	"github.com/waldur-go/waldur/rbac"
+	"github.com/waldur-go/waldur/workflows"
+)
+
+// Deps are what the order and resource endpoints need.
+type Deps struct {
+	Store    *store.Store
+	RBAC     *rbac.Checker
+	Temporal client.Client // nil: orders are accepted, actions answer 503
+	// Now is the clock (nil: the system clock in UTC).
+	Now func() time.Time
+	// TemporalTimeout bounds one call to Temporal (start, or an Update and
+	// its result); 0 means 30 seconds.
+	TemporalTimeout time.Duration
+}
+
+// Module registers the order and resource routes (an api.Module).
+type Module struct {
+	st      *store.Store
+	rbac    *rbac.Checker
+	tc      client.Client
+	now     func() time.Time
+	timeout time.Duration
+}
+
+var _ api.Module = (*Module)(nil)
+
+// New returns the orders module.
+func New(d Deps) *Module {
+	m := &Module{st: d.Store, rbac: d.RBAC, tc: d.Temporal, now: d.Now, timeout: d.TemporalTimeout}
+	if m.now == nil {
+		m.now = func() time.Time { return time.Now().UTC() }
+	}
+	if m.timeout <= 0 {
+		m.timeout = 30 * time.Second
+	}
+	return m
+}
+
+// Routes implements api.Module. Every route needs an authenticated user.
+func (m *Module) Routes(a *gin.RouterGroup, _ *gin.Engine) {
+	get := []string{http.MethodGet, http.MethodHead}
+
+	o := a.Group("/marketplace-orders", api.RequireUser)
+	o.Match(get, "/", api.H(m.listOrders))
+	o.POST("/", api.H(m.createOrder))
+	o.Match(get, "/:uuid/", api.H(m.getOrder))
+	o.DELETE("/:uuid/", api.H(m.destroyOrder))
+	for _, ev := range []string{"approve_by_consumer", "approve_by_provider", "reject_by_consumer", "reject_by_provider",
+		"cancel", "set_state_executing", "set_state_done", "set_state_erred"} {
+		o.POST("/:uuid/"+ev+"/", api.H(m.orderAction(ev)))
+	}
+
+	r := a.Group("/marketplace-resources", api.RequireUser)
+	r.Match(get, "/", api.H(m.listResources(consumerSide)))
+	r.Match(get, "/:uuid/", api.H(m.getResource(consumerSide)))
+	r.Match(get, "/:uuid/team/", api.H(m.resourceTeam(consumerSide)))
+	r.POST("/:uuid/terminate/", api.H(m.terminateResource))
+	r.POST("/:uuid/update_limits/", api.H(m.updateLimits))
+	r.POST("/:uuid/switch_plan/", api.H(m.switchPlan))
+
+	p := a.Group("/marketplace-provider-resources", api.RequireUser)
+	p.Match(get, "/", api.H(m.listResources(providerSide)))
+	p.Match(get, "/:uuid/", api.H(m.getResource(providerSide)))
+	p.Match(get, "/:uuid/team/", api.H(m.resourceTeam(providerSide)))
+	p.POST("/:uuid/set_backend_id/", api.H(m.setBackendID))
+	p.POST("/:uuid/set_backend_metadata/", api.H(m.setBackendMetadata))
+	p.POST("/:uuid/set_limits/", api.H(m.setLimits))
+	p.POST("/:uuid/set_as_ok/", api.H(m.setState(models.ResourceOK)))
+	p.POST("/:uuid/set_as_erred/", api.H(m.setState(models.ResourceErred)))
+	p.POST("/:uuid/refresh_last_sync/", api.H(m.refreshLastSync))
+}
+
+// Permissions used here.
+const (
+	permOrderApprove        models.Permission = "ORDER.APPROVE"
+	permOrderApprovePrivate models.Permission = "ORDER.APPROVE_PRIVATE"
+	permOrderReject         models.Permission = "ORDER.REJECT"
+	permOrderCancel         models.Permission = "ORDER.CANCEL"
+	permOrderDestroy        models.Permission = "ORDER.DESTROY"
+	permResourceTerminate   models.Permission = "RESOURCE.TERMINATE"
+	permResourceSetLimits   models.Permission = "RESOURCE.SET_LIMITS"
+	permResourceSetPlan     models.Permission = "RESOURCE.SET_PLAN"
+	permResourceBackendID   models.Permission = "RESOURCE.SET_BACKEND_ID"
+	permResourceBackendMeta models.Permission = "RESOURCE.SET_BACKEND_METADATA"
+)
+
+// MsgTemporalUnavailable is the 503 detail when the workflow service cannot be reached.
+const MsgTemporalUnavailable = "The workflow service (Temporal) is unavailable; try again later."
+
+func scopeOf(t models.ScopeType, id int64) models.Scope { return models.Scope{Type: t, ID: id} }
+
+func contains(ids []int64, id int64) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+// startOrder starts the order's workflow best-effort and records it in
+// the outbox; a failure leaves the order to the dispatcher.
+func (m *Module) startOrder(ctx context.Context, o *models.Order) {
+	if m.tc == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.timeout)
+	defer cancel()
+	if err := workflows.StartOrder(ctx, m.tc, o.UUID); err != nil {
+		return // the dispatcher starts it later
+	}
+	_ = m.st.MarkOrderWorkflowStarted(ctx, o.ID)
+}
+
+// retryable are the workflow's refusals that last only while the provider
+// activity of an order is being recorded.
+func retryable(msg string) bool {
+	return strings.Contains(msg, "being processed by its provider") || strings.Contains(msg, "waiting for the provider")
+}
+
+// sendEvent delivers a review or state event to the order's workflow (started
+// first if needed) and waits for the new state. A refusal by the workflow is
+// a 409 with its message; Temporal unreachable is a 503. retry makes the
+// refusals of a provider activity still being recorded wait a little.
+func (m *Module) sendEvent(ctx context.Context, id models.UUID, orderID int64, a workflows.OrderAction, retry bool) (models.OrderState, error) {
+	if m.tc == nil {
+		return "", models.Errorf(models.CodeUnavailable, MsgTemporalUnavailable)
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.timeout)
+	defer cancel()
+	if err := workflows.StartOrder(ctx, m.tc, id); err != nil {
+		return "", m.temporalError(err)
+	}
+	_ = m.st.MarkOrderWorkflowStarted(ctx, orderID)
+	backoff := 20 * time.Millisecond
+	for {
+		var st models.OrderState
+		h, err := m.tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+			WorkflowID: workflows.OrderWorkflowID(id), UpdateName: workflows.UpdateOrderEvent,
+			Args: []any{a}, WaitForStage: client.WorkflowUpdateStageCompleted,
+		})
+		if err == nil {
+			err = h.Get(ctx, &st)
+		}
+		if err == nil {
+			return st, nil
+		}
+		var app *temporal.ApplicationError
+		if retry && errors.As(err, &app) && retryable(app.Error()) && ctx.Err() == nil {
+			select {
+			case <-ctx.Done():
+			case <-time.After(backoff):
+			}
+			backoff = min(backoff*2, 500*time.Millisecond)
+			continue
+		}
+		return "", m.temporalError(err)
+	}
+}
+
+// temporalError maps an error of a Temporal call onto the API's errors.
+func (m *Module) temporalError(err error) error {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		msg := app.Error()
+		for _, p := range []string{"conflict: ", "invalid: "} {
+			msg = strings.TrimPrefix(msg, p)
+		}
+		return models.Errorf(models.CodeConflict, "%s", msg)
+	}
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return models.Errorf(models.CodeConflict, "Order is already in a final state.")
+	}
+	return &models.Error{Code: models.CodeUnavailable, Message: MsgTemporalUnavailable, Err: err}
+}
+
+// roleScopes are the caller's role scopes (nil for staff and support, who see everything).
+func (m *Module) roleScopes(c *gin.Context) (*store.RoleScopes, error) {
+	u := api.CurrentUser(c)
+	if rbac.SeesEverything(u) {
+		return nil, nil
+	}
+	return m.st.UserRoleScopes(c.Request.Context(), u.ID, m.now())
+}

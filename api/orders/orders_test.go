@@ -1,0 +1,531 @@
+package orders_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+	"gorm.io/gorm"
+
+	"github.com/waldur-go/waldur/activities"
+	"github.com/waldur-go/waldur/api"
+	"github.com/waldur-go/waldur/api/apitest"
+	"github.com/waldur-go/waldur/api/orders"
+	"github.com/waldur-go/waldur/internal/config"
+	"github.com/waldur-go/waldur/internal/database/dbtest"
+	"github.com/waldur-go/waldur/internal/temporalserver/temporaltest"
+	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/store"
+	"github.com/waldur-go/waldur/providers"
+	"github.com/waldur-go/waldur/providers/basic"
+	"github.com/waldur-go/waldur/providers/fake"
+	"github.com/waldur-go/waldur/rbac"
+	"github.com/waldur-go/waldur/workflows"
+)
+
+var people = []string{"staff", "support", "owner", "admin", "member", "provider", "outsider"}
+
+type env struct {
+	t        *testing.T
+	db       *gorm.DB
+	st       *store.Store
+	rbac     *rbac.Checker
+	tc       client.Client
+	srv      *api.Server
+	users    map[string]*models.User
+	toks     map[string]string
+	customer *models.Customer
+	project  *models.Project
+	provider *models.Customer
+	basic    models.UUID // Basic offering (shared) with a plan and a limit component "cpu" (1..10)
+	auto     models.UUID // automated offering (fake provider)
+	plan     models.UUID
+	autoFake *fake.Provider
+}
+
+func fastPolicies() workflows.OrderPolicies {
+	p := workflows.DefaultOrderPolicies()
+	p.DB = &temporal.RetryPolicy{InitialInterval: 10 * time.Millisecond, MaximumInterval: 100 * time.Millisecond}
+	p.Provider = &temporal.RetryPolicy{InitialInterval: 10 * time.Millisecond, MaximumInterval: 100 * time.Millisecond, MaximumAttempts: 3}
+	p.HeartbeatTimeout = 2 * time.Second
+	p.ProviderTimeout = 30 * time.Second
+	return p
+}
+
+func newEnv(t *testing.T, srv *temporaltest.Server, db *gorm.DB) *env {
+	workflows.SetOrderPolicies(fastPolicies())
+	t.Cleanup(func() { workflows.SetOrderPolicies(workflows.DefaultOrderPolicies()) })
+	e := &env{t: t, db: db, st: store.New(db), tc: srv.Client(t), users: map[string]*models.User{}, toks: map[string]string{},
+		autoFake: &fake.Provider{}}
+	chk, err := rbac.NewChecker(db)
+	require.NoError(t, err)
+	e.rbac = chk
+
+	// Workers: the order workflow on the core queue, the provider activities on theirs.
+	reg := providers.NewRegistry()
+	basic.Register(reg)
+	reg.Register(e.autoFake, "q-"+models.NewUUID().String()[:8]+"-auto", "Test.Auto")
+	wr := workflows.NewRegistry()
+	wr.Add(workflows.QueueCore, func(w worker.Registry) {
+		workflows.RegisterOrders(w, &activities.Orders{Store: e.st, Providers: reg}, &workflows.OrderDispatcher{Store: e.st})
+	})
+	for _, q := range reg.Queues() {
+		wr.Add(q, func(w worker.Registry) {
+			workflows.RegisterProvision(w, &activities.Provision{Providers: reg, HeartbeatEvery: 100 * time.Millisecond})
+		})
+	}
+	ws, err := wr.Start(e.tc, append([]string{workflows.QueueCore}, reg.Queues()...), worker.Options{})
+	require.NoError(t, err)
+	t.Cleanup(ws.Stop)
+
+	e.srv = e.server(e.tc, 0)
+	ctx := context.Background()
+	for _, name := range people {
+		u := &models.User{Username: name, Email: name + "@example.com", FirstName: strings.ToUpper(name[:1]) + name[1:], LastName: "Person",
+			IsActive: true, IsStaff: name == "staff", IsSupport: name == "support"}
+		require.NoError(t, e.st.CreateUser(ctx, u, ""))
+		tok, err := e.st.EnsureToken(ctx, u.ID)
+		require.NoError(t, err)
+		e.users[name], e.toks[name] = u, tok.Key
+	}
+	actx := models.WithActor(ctx, models.Actor{User: e.users["staff"]})
+	e.customer = &models.Customer{Name: "Consumer"}
+	require.NoError(t, e.st.CreateCustomer(actx, e.customer))
+	e.project = &models.Project{Name: "Science"}
+	require.NoError(t, e.st.CreateProject(actx, e.project, e.customer))
+	e.provider = &models.Customer{Name: "Provider"}
+	require.NoError(t, e.st.CreateCustomer(actx, e.provider))
+	e.grant("owner", models.RoleCustomerOwner, e.customer.Scope(), e.customer.ID)
+	e.grant("admin", models.RoleProjectAdmin, e.project.Scope(), e.customer.ID)
+	e.grant("member", models.RoleProjectMember, e.project.Scope(), e.customer.ID)
+	e.grant("provider", models.RoleCustomerOwner, e.provider.Scope(), e.provider.ID)
+
+	now := time.Now().UTC()
+	ins := func(table string, v map[string]any) (int64, models.UUID) {
+		id := models.NewUUID()
+		v["uuid"] = id
+		require.NoError(t, db.Table(table).Create(v).Error)
+		var n int64
+		require.NoError(t, db.Raw("SELECT id FROM "+table+" WHERE uuid = ?", id).Scan(&n).Error)
+		return n, id
+	}
+	cat, _ := ins("categories", map[string]any{"title": "HPC", "created": now, "modified": now})
+	var basicID int64
+	basicID, e.basic = ins("offerings", map[string]any{"name": "Manual HPC", "customer_id": e.provider.ID, "category_id": cat,
+		"type": models.OfferingBasic, "state": models.OfferingActive, "created": now, "modified": now})
+	_, e.auto = ins("offerings", map[string]any{"name": "Auto", "customer_id": e.provider.ID, "category_id": cat,
+		"type": "Test.Auto", "state": models.OfferingActive, "created": now, "modified": now})
+	require.NoError(t, db.Table("offering_components").Create(map[string]any{"uuid": models.NewUUID(), "offering_id": basicID, "type": "cpu",
+		"name": "CPU", "billing_type": "limit", "min_value": 1, "max_value": 10}).Error)
+	_, e.plan = ins("plans", map[string]any{"offering_id": basicID, "name": "Default", "unit": "month", "unit_price": "10", "created": now, "modified": now})
+	return e
+}
+
+// server is an API engine whose orders module uses tc.
+func (e *env) server(tc client.Client, timeout time.Duration) *api.Server {
+	return api.New(api.Deps{DB: e.db, Users: e.st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
+		orders.New(orders.Deps{Store: e.st, RBAC: e.rbac, Temporal: tc, TemporalTimeout: timeout}))
+}
+
+func (e *env) grant(user, role string, scope models.Scope, customerID int64) {
+	e.t.Helper()
+	r, err := e.st.RoleByName(context.Background(), role)
+	require.NoError(e.t, err)
+	_, err = e.st.GrantRole(models.WithActor(context.Background(), models.Actor{User: e.users["staff"]}), store.Grant{User: e.users[user],
+		Role: r, Scope: scope, CustomerID: customerID, CreatedBy: e.users["staff"], EventScopes: []models.Scope{scope}, ScopeName: "x"})
+	require.NoError(e.t, err)
+}
+
+// do sends a request to srv (nil: the env's server) and validates every 2xx against the OpenAPI file.
+func (e *env) doOn(srv *api.Server, method, path, user string, body any) *httptest.ResponseRecorder {
+	e.t.Helper()
+	var raw []byte
+	if body != nil {
+		var err error
+		raw, err = json.Marshal(body)
+		require.NoError(e.t, err)
+	}
+	req := httptest.NewRequest(method, path, bytes.NewReader(raw))
+	req.Header.Set("Content-Type", "application/json")
+	if tok, ok := e.toks[user]; ok {
+		req.Header.Set("Authorization", "Token "+tok)
+	}
+	w := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(w, req)
+	if w.Code >= 200 && w.Code < 300 {
+		apitest.ValidateResponse(e.t, req, w)
+	}
+	return w
+}
+
+func (e *env) do(method, path, user string, body any) *httptest.ResponseRecorder {
+	e.t.Helper()
+	return e.doOn(e.srv, method, path, user, body)
+}
+
+func decode[T any](t *testing.T, w *httptest.ResponseRecorder) T {
+	t.Helper()
+	var v T
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &v), w.Body.String())
+	return v
+}
+
+type orderOut struct {
+	UUID         string `json:"uuid"`
+	State        string `json:"state"`
+	Type         string `json:"type"`
+	ResourceUUID string `json:"marketplace_resource_uuid"`
+	Cost         *string
+}
+
+func (e *env) order(user string, offering models.UUID, extra map[string]any) *httptest.ResponseRecorder {
+	body := map[string]any{"offering": "http://x/api/marketplace-public-offerings/" + offering.String() + "/",
+		"project": "http://x/api/projects/" + e.project.UUID.String() + "/", "attributes": map[string]any{"name": "vm"}}
+	if offering == e.basic {
+		body["plan"] = e.plan.String()
+		body["limits"] = map[string]any{"cpu": 2}
+	}
+	for k, v := range extra {
+		body[k] = v
+	}
+	return e.do(http.MethodPost, "/api/marketplace-orders/", user, body)
+}
+
+func (e *env) mustOrder(user string, offering models.UUID) orderOut {
+	e.t.Helper()
+	w := e.order(user, offering, nil)
+	require.Equal(e.t, http.StatusCreated, w.Code, w.Body.String())
+	return decode[orderOut](e.t, w)
+}
+
+func (e *env) getOrder(id string) orderOut {
+	e.t.Helper()
+	w := e.do(http.MethodGet, "/api/marketplace-orders/"+id+"/", "staff", nil)
+	require.Equal(e.t, http.StatusOK, w.Code, w.Body.String())
+	return decode[orderOut](e.t, w)
+}
+
+func (e *env) resourceState(id string) string {
+	e.t.Helper()
+	w := e.do(http.MethodGet, "/api/marketplace-resources/"+id+"/", "owner", nil)
+	require.Equal(e.t, http.StatusOK, w.Code, w.Body.String())
+	return decode[struct{ State string }](e.t, w).State
+}
+
+func (e *env) action(id, action, user string, body any) *httptest.ResponseRecorder {
+	e.t.Helper()
+	return e.do(http.MethodPost, "/api/marketplace-orders/"+id+"/"+action+"/", user, body)
+}
+
+// closedPort is an address where nothing listens.
+func closedPort(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	return addr
+}
+
+func TestOrdersEndToEnd(t *testing.T) {
+	srv := temporaltest.Start(t)
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
+		e := newEnv(t, srv, db)
+
+		// An owner orders a Basic offering: the provider must review it.
+		o := e.mustOrder("owner", e.basic)
+		require.Equal(t, "pending-provider", o.State)
+		require.Equal(t, "Create", o.Type)
+
+		// Wrong state: 409 with the valid states.
+		w := e.action(o.UUID, "set_state_done", "provider", nil)
+		require.Equal(t, http.StatusConflict, w.Code, w.Body.String())
+		require.Contains(t, w.Body.String(), "Valid states for operation: executing")
+		w = e.action(o.UUID, "approve_by_consumer", "owner", nil)
+		require.Equal(t, http.StatusConflict, w.Code, w.Body.String())
+
+		// Who may approve as provider.
+		for _, tc := range []struct {
+			user string
+			code int
+		}{{"outsider", 404}, {"member", 403}, {"admin", 403}, {"owner", 403}, {"support", 403}} {
+			w := e.action(o.UUID, "approve_by_provider", tc.user, nil)
+			require.Equal(t, tc.code, w.Code, "%s: %s", tc.user, w.Body.String())
+		}
+		w = e.action(o.UUID, "approve_by_provider", "provider", nil)
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		require.JSONEq(t, `{"detail":"Order has been approved."}`, w.Body.String())
+		require.Equal(t, "executing", e.getOrder(o.UUID).State)
+
+		// The provider finishes it.
+		for _, tc := range []struct {
+			user string
+			code int
+		}{{"owner", 403}, {"admin", 403}} {
+			w := e.action(o.UUID, "set_state_done", tc.user, nil)
+			require.Equal(t, tc.code, w.Code, "%s: %s", tc.user, w.Body.String())
+		}
+		w = e.action(o.UUID, "set_state_done", "provider", nil)
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		require.Equal(t, "done", e.getOrder(o.UUID).State)
+		require.Equal(t, "OK", e.resourceState(o.ResourceUUID))
+
+		// Not for a Basic offering: set_state_executing (Slurm only).
+		w = e.action(o.UUID, "set_state_executing", "provider", nil)
+		require.Equal(t, http.StatusBadRequest, w.Code, w.Body.String())
+
+		// Terminate: a Terminate order, approved by the provider, done → Terminated.
+		w = e.do(http.MethodPost, "/api/marketplace-resources/"+o.ResourceUUID+"/terminate/", "member", map[string]any{})
+		require.Equal(t, http.StatusForbidden, w.Code, w.Body.String())
+		w = e.do(http.MethodPost, "/api/marketplace-resources/"+o.ResourceUUID+"/terminate/", "owner", map[string]any{})
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		term := decode[struct {
+			OrderUUID string `json:"order_uuid"`
+		}](t, w).OrderUUID
+		require.Equal(t, "pending-provider", e.getOrder(term).State)
+		w = e.do(http.MethodPost, "/api/marketplace-resources/"+o.ResourceUUID+"/terminate/", "owner", map[string]any{})
+		require.Equal(t, http.StatusBadRequest, w.Code, "one pending order per resource: %s", w.Body.String())
+		require.Equal(t, http.StatusOK, e.action(term, "approve_by_provider", "provider", nil).Code)
+		w = e.action(term, "set_state_done", "provider", nil)
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		require.Equal(t, "done", e.getOrder(term).State)
+		require.Equal(t, "Terminated", e.resourceState(o.ResourceUUID))
+		w = e.do(http.MethodPost, "/api/marketplace-provider-resources/"+o.ResourceUUID+"/set_as_ok/", "provider", nil)
+		require.Equal(t, http.StatusConflict, w.Code, "a terminated resource stays terminated: %s", w.Body.String())
+
+		// Lists and filters.
+		w = e.do(http.MethodGet, "/api/marketplace-orders/?state=done&type=Terminate&offering_uuid="+e.basic.String(), "owner", nil)
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		require.Equal(t, "1", w.Header().Get("X-Result-Count"))
+		w = e.do(http.MethodGet, "/api/marketplace-orders/?state=bogus", "owner", nil)
+		require.Equal(t, http.StatusBadRequest, w.Code)
+		for user, n := range map[string]string{"owner": "2", "provider": "2", "member": "2", "outsider": "0", "support": "2"} {
+			w := e.do(http.MethodGet, "/api/marketplace-orders/", user, nil)
+			require.Equal(t, http.StatusOK, w.Code)
+			require.Equal(t, n, w.Header().Get("X-Result-Count"), user)
+		}
+		w = e.do(http.MethodHead, "/api/marketplace-orders/", "owner", nil)
+		require.Equal(t, http.StatusOK, w.Code)
+		for _, tc := range []struct {
+			path, user, n string
+		}{
+			{"/api/marketplace-resources/", "owner", "1"}, {"/api/marketplace-resources/", "provider", "0"},
+			{"/api/marketplace-provider-resources/", "provider", "1"}, {"/api/marketplace-provider-resources/", "owner", "0"},
+			{"/api/marketplace-resources/?state=Terminated&query=v", "member", "1"}, {"/api/marketplace-resources/?state=OK", "member", "0"},
+		} {
+			w := e.do(http.MethodGet, tc.path, tc.user, nil)
+			require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+			require.Equal(t, tc.n, w.Header().Get("X-Result-Count"), "%s %s", tc.path, tc.user)
+		}
+	})
+}
+
+func TestOrderCreateRulesAndActions(t *testing.T) {
+	srv := temporaltest.Start(t)
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
+		e := newEnv(t, srv, db)
+
+		// Validation.
+		for _, tc := range []struct {
+			name  string
+			extra map[string]any
+			field string
+		}{
+			{"unknown component", map[string]any{"limits": map[string]any{"ram": 1}}, "limits"},
+			{"below min", map[string]any{"limits": map[string]any{"cpu": 0}}, "limits"},
+			{"above max", map[string]any{"limits": map[string]any{"cpu": 11}}, "limits"},
+			{"not an integer", map[string]any{"limits": map[string]any{"cpu": "x"}}, "limits"},
+			{"bad project", map[string]any{"project": "nope"}, "project"},
+			{"unknown plan", map[string]any{"plan": models.NewUUID().String()}, "plan"},
+			{"update type", map[string]any{"type": "Update"}, "type"},
+		} {
+			w := e.order("owner", e.basic, tc.extra)
+			require.Equal(t, http.StatusBadRequest, w.Code, "%s: %s", tc.name, w.Body.String())
+			require.Contains(t, w.Body.String(), `"`+tc.field+`"`, tc.name)
+		}
+		// Who may order into the project.
+		for _, tc := range []struct {
+			user string
+			code int
+		}{{"outsider", 400}, {"support", 403}, {"provider", 400}} {
+			w := e.order(tc.user, e.basic, nil)
+			require.Equal(t, tc.code, w.Code, "%s: %s", tc.user, w.Body.String())
+		}
+
+		// A project admin's order waits for the consumer; only ORDER.APPROVE holders approve it.
+		o := e.mustOrder("admin", e.basic)
+		require.Equal(t, "pending-consumer", o.State)
+		for _, tc := range []struct {
+			user string
+			code int
+		}{{"admin", 403}, {"member", 403}, {"provider", 403}, {"outsider", 404}} {
+			w := e.action(o.UUID, "approve_by_consumer", tc.user, nil)
+			require.Equal(t, tc.code, w.Code, "%s: %s", tc.user, w.Body.String())
+		}
+		w := e.action(o.UUID, "approve_by_consumer", "owner", nil)
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		require.Equal(t, "pending-provider", e.getOrder(o.UUID).State)
+		// Rejected by the provider: the resource is terminated.
+		require.Equal(t, http.StatusForbidden, e.action(o.UUID, "reject_by_provider", "owner", nil).Code)
+		w = e.action(o.UUID, "reject_by_provider", "provider", map[string]any{"provider_rejection_comment": "no"})
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		require.Equal(t, "rejected", e.getOrder(o.UUID).State)
+		require.Equal(t, "Terminated", e.resourceState(o.ResourceUUID))
+		w = e.action(o.UUID, "reject_by_provider", "provider", nil)
+		require.Equal(t, http.StatusConflict, w.Code, w.Body.String())
+
+		// The creator rejects their own order.
+		o = e.mustOrder("admin", e.basic)
+		require.Equal(t, http.StatusForbidden, e.action(o.UUID, "reject_by_consumer", "member", nil).Code)
+		require.Equal(t, http.StatusOK, e.action(o.UUID, "reject_by_consumer", "admin", nil).Code)
+		require.Equal(t, "rejected", e.getOrder(o.UUID).State)
+
+		// Cancel (Basic only): 202.
+		o = e.mustOrder("owner", e.basic)
+		require.Equal(t, http.StatusForbidden, e.action(o.UUID, "cancel", "member", nil).Code)
+		w = e.action(o.UUID, "cancel", "admin", nil)
+		require.Equal(t, http.StatusAccepted, w.Code, w.Body.String())
+		require.Equal(t, "canceled", e.getOrder(o.UUID).State)
+		require.Equal(t, "Terminated", e.resourceState(o.ResourceUUID))
+
+		// Destroy a pending order: 204; a finished one: 409.
+		o = e.mustOrder("admin", e.basic)
+		require.Equal(t, http.StatusForbidden, e.do(http.MethodDelete, "/api/marketplace-orders/"+o.UUID+"/", "member", nil).Code)
+		w = e.do(http.MethodDelete, "/api/marketplace-orders/"+o.UUID+"/", "admin", nil)
+		require.Equal(t, http.StatusNoContent, w.Code, w.Body.String())
+		require.Equal(t, http.StatusNotFound, e.do(http.MethodGet, "/api/marketplace-orders/"+o.UUID+"/", "staff", nil).Code)
+		require.Equal(t, "Terminated", e.resourceState(o.ResourceUUID))
+		w = e.do(http.MethodDelete, "/api/marketplace-orders/"+o.UUID+"/", "admin", nil)
+		require.Equal(t, http.StatusNotFound, w.Code)
+
+		// Quota: the project's nc_resource_count refuses the next order with its message.
+		ctx := context.Background()
+		qs, err := e.st.Quotas(ctx, e.project.Scope())
+		require.NoError(t, err)
+		var used int64
+		for _, q := range qs {
+			if q.Name == models.QuotaResourceCount {
+				used = int64(q.Usage)
+			}
+		}
+		require.NoError(t, e.st.SetQuotaLimit(ctx, e.project.Scope(), models.QuotaResourceCount, used))
+		w = e.order("owner", e.basic, nil)
+		require.Equal(t, http.StatusBadRequest, w.Code, w.Body.String())
+		require.Contains(t, w.Body.String(), "nc_resource_count")
+		require.NoError(t, e.st.SetQuotaLimit(ctx, e.project.Scope(), models.QuotaResourceCount, -1))
+
+		// An automated offering ordered by the owner runs to done on its own.
+		a := e.mustOrder("owner", e.auto)
+		require.Equal(t, "executing", a.State)
+		var st models.OrderState
+		wctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		require.NoError(t, e.tc.GetWorkflow(wctx, workflows.OrderWorkflowID(models.MustParseUUID(a.UUID)), "").Get(wctx, &st))
+		require.Equal(t, models.OrderDone, st)
+		require.Equal(t, "OK", e.resourceState(a.ResourceUUID))
+
+		// Provider resource actions.
+		pr := "/api/marketplace-provider-resources/" + a.ResourceUUID + "/"
+		for _, tc := range []struct {
+			path, user string
+			body       any
+			code       int
+			want       string
+		}{
+			{"set_backend_id/", "owner", map[string]any{"backend_id": "b-1"}, 404, ""},
+			{"set_backend_id/", "provider", map[string]any{}, 400, ""},
+			{"set_backend_id/", "provider", map[string]any{"backend_id": "b-1"}, 200, `{"status":"Resource backend_id has been changed."}`},
+			{"set_backend_metadata/", "provider", map[string]any{"backend_metadata": map[string]any{"state": "up"}}, 200, ""},
+			{"set_limits/", "provider", map[string]any{"limits": map[string]any{"cpu": 4}}, 200, ""},
+			{"set_as_erred/", "provider", map[string]any{"error_message": "disk"}, 200, ""},
+			{"set_as_ok/", "provider", nil, 200, ""},
+			{"refresh_last_sync/", "provider", nil, 200, ""},
+			{"set_as_ok/", "support", nil, 403, ""},
+		} {
+			w := e.do(http.MethodPost, pr+tc.path, tc.user, tc.body)
+			require.Equal(t, tc.code, w.Code, "%s %s: %s", tc.path, tc.user, w.Body.String())
+			if tc.want != "" {
+				require.JSONEq(t, tc.want, w.Body.String())
+			}
+		}
+		w = e.do(http.MethodGet, pr+"?field=backend_id&field=state&field=offering_plugin_options", "provider", nil)
+		require.Equal(t, http.StatusOK, w.Code)
+		require.JSONEq(t, `{"backend_id":"b-1","state":"OK","offering_plugin_options":{}}`, w.Body.String())
+		w = e.do(http.MethodGet, "/api/marketplace-resources/?backend_id=b-1", "owner", nil)
+		require.Equal(t, "1", w.Header().Get("X-Result-Count"))
+		w = e.do(http.MethodGet, "/api/marketplace-resources/"+a.ResourceUUID+"/team/", "owner", nil)
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		team := decode[[]struct{ Username, Role string }](t, w)
+		require.Len(t, team, 2)
+		require.Equal(t, "admin", team[0].Username)
+		var n int64
+		require.NoError(t, db.Table("events").Where("event_type LIKE ?", "marketplace_resource_%").Count(&n).Error)
+		require.GreaterOrEqual(t, n, int64(6))
+
+		// update_limits on the automated offering: an Update order that completes.
+		w = e.do(http.MethodPost, "/api/marketplace-resources/"+a.ResourceUUID+"/update_limits/", "owner", map[string]any{"limits": map[string]any{}})
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		upd := decode[struct {
+			OrderUUID string `json:"order_uuid"`
+		}](t, w).OrderUUID
+		require.NoError(t, e.tc.GetWorkflow(wctx, workflows.OrderWorkflowID(models.MustParseUUID(upd)), "").Get(wctx, &st))
+		require.Equal(t, models.OrderDone, st)
+		require.Equal(t, "Update", e.getOrder(upd).Type)
+	})
+}
+
+// An order accepted while Temporal is unreachable is executed once the dispatcher runs.
+func TestOrderAcceptedWithoutTemporal(t *testing.T) {
+	srv := temporaltest.Start(t)
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
+		e := newEnv(t, srv, db)
+		broken, err := client.NewLazyClient(client.Options{HostPort: closedPort(t), Namespace: "default",
+			Logger: tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
+		require.NoError(t, err)
+		defer broken.Close()
+		down := e.server(broken, 300*time.Millisecond)
+
+		body := map[string]any{"offering": e.auto.String(), "project": e.project.UUID.String(), "attributes": map[string]any{"name": "later"}}
+		w := e.doOn(down, http.MethodPost, "/api/marketplace-orders/", "owner", body)
+		require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
+		o := decode[orderOut](t, w)
+		require.Equal(t, "executing", o.State)
+
+		// Actions need Temporal: 503 with a clear detail.
+		w = e.doOn(down, http.MethodPost, "/api/marketplace-orders/"+o.UUID+"/set_state_erred/", "staff", nil)
+		require.Equal(t, http.StatusBadRequest, w.Code, "offering type first: %s", w.Body.String())
+		basicOrder := decode[orderOut](t, e.doOn(down, http.MethodPost, "/api/marketplace-orders/", "owner", map[string]any{
+			"offering": e.basic.String(), "project": e.project.UUID.String(), "plan": e.plan.String(), "attributes": map[string]any{"name": "b"}}))
+		w = e.doOn(down, http.MethodPost, "/api/marketplace-orders/"+basicOrder.UUID+"/approve_by_provider/", "provider", nil)
+		require.Equal(t, http.StatusServiceUnavailable, w.Code, w.Body.String())
+		require.Contains(t, w.Body.String(), "Temporal")
+
+		// The dispatcher, with a working client, starts both; the automated one completes.
+		d := &workflows.OrderDispatcher{Store: e.st, Temporal: e.tc}
+		n, err := d.DispatchPendingOrders(context.Background(), 100)
+		require.NoError(t, err)
+		require.Equal(t, 2, n)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		var st models.OrderState
+		require.NoError(t, e.tc.GetWorkflow(ctx, workflows.OrderWorkflowID(models.MustParseUUID(o.UUID)), "").Get(ctx, &st))
+		require.Equal(t, models.OrderDone, st)
+		require.Equal(t, 1, e.autoFake.Created(models.MustParseUUID(o.UUID)))
+		require.Equal(t, "OK", e.resourceState(o.ResourceUUID))
+		// The Basic one is now reachable through the working API.
+		w = e.action(basicOrder.UUID, "approve_by_provider", "provider", nil)
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	})
+}

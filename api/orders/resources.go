@@ -1,0 +1,568 @@
+package orders
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/waldur-go/waldur/api"
+	"github.com/waldur-go/waldur/api/form"
+	"github.com/waldur-go/waldur/api/rest"
+	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/store"
+)
+
+// side is the point of view of a resource endpoint.
+type side int
+
+const (
+	consumerSide side = iota // /api/marketplace-resources/: the project's and customer's roles
+	providerSide             // /api/marketplace-provider-resources/: the offering's customer roles and OFFERING.MANAGER
+)
+
+// Resource is the OpenAPI Resource shape (also served by the provider view).
+type Resource struct {
+	URL                   string               `json:"url"`
+	UUID                  models.UUID          `json:"uuid"`
+	Name                  string               `json:"name"`
+	Slug                  string               `json:"slug,omitempty"`
+	Description           string               `json:"description"`
+	State                 models.ResourceState `json:"state"`
+	ResourceUUID          *models.UUID         `json:"resource_uuid"`
+	ResourceType          *string              `json:"resource_type"`
+	BackendID             string               `json:"backend_id"`
+	EffectiveID           string               `json:"effective_id"`
+	Offering              string               `json:"offering"`
+	OfferingUUID          models.UUID          `json:"offering_uuid"`
+	OfferingName          string               `json:"offering_name"`
+	OfferingDescription   string               `json:"offering_description"`
+	OfferingType          string               `json:"offering_type"`
+	OfferingShared        bool                 `json:"offering_shared"`
+	OfferingBillable      bool                 `json:"offering_billable"`
+	OfferingPluginOptions map[string]any       `json:"offering_plugin_options"`
+	OfferingState         models.OfferingState `json:"offering_state"`
+	OfferingBackendID     string               `json:"offering_backend_id"`
+	ProviderUUID          models.UUID          `json:"provider_uuid"`
+	ProviderName          string               `json:"provider_name"`
+	CategoryUUID          models.UUID          `json:"category_uuid"`
+	CategoryTitle         string               `json:"category_title"`
+	Plan                  *string              `json:"plan,omitempty"`
+	PlanUUID              *models.UUID         `json:"plan_uuid"`
+	PlanName              *string              `json:"plan_name"`
+	PlanUnit              *string              `json:"plan_unit"`
+	PlanDescription       *string              `json:"plan_description"`
+	Attributes            map[string]any       `json:"attributes"`
+	Limits                map[string]int64     `json:"limits"`
+	CurrentUsages         map[string]any       `json:"current_usages"`
+	BackendMetadata       map[string]any       `json:"backend_metadata"`
+	Options               map[string]any       `json:"options"`
+	Project               string               `json:"project"`
+	ProjectUUID           models.UUID          `json:"project_uuid"`
+	ProjectName           string               `json:"project_name"`
+	ProjectDescription    string               `json:"project_description"`
+	ProjectEndDate        *string              `json:"project_end_date"`
+	CustomerUUID          models.UUID          `json:"customer_uuid"`
+	CustomerName          string               `json:"customer_name"`
+	EndDate               *string              `json:"end_date"`
+	Downscaled            bool                 `json:"downscaled"`
+	RestrictMemberAccess  bool                 `json:"restrict_member_access"`
+	Paused                bool                 `json:"paused"`
+	ErrorMessage          string               `json:"error_message"`
+	ErrorTraceback        string               `json:"error_traceback"`
+	CanTerminate          bool                 `json:"can_terminate"`
+	Report                []any                `json:"report"`
+	Endpoints             []any                `json:"endpoints"`
+	AvailableActions      []string             `json:"available_actions"`
+	LastSync              *time.Time           `json:"last_sync,omitempty"`
+	Created               time.Time            `json:"created"`
+	Modified              time.Time            `json:"modified"`
+}
+
+func date(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := t.Format("2006-01-02")
+	return &s
+}
+
+func (m *Module) renderResource(c *gin.Context, v *store.ResourceView) Resource {
+	r := Resource{
+		URL: rest.URL(c, "marketplace-resources", v.UUID), UUID: v.UUID, Name: v.Name, Slug: v.Slug, Description: v.Description,
+		State: v.State, BackendID: v.BackendID, EffectiveID: v.EffectiveID,
+		Offering: rest.URL(c, "marketplace-public-offerings", v.OfferingUUID), OfferingUUID: v.OfferingUUID, OfferingName: v.OfferingName,
+		OfferingDescription: v.OfferingDescription, OfferingType: v.OfferingType, OfferingShared: v.OfferingShared,
+		OfferingBillable: v.OfferingBillable, OfferingPluginOptions: jsonObject(v.OfferingPluginOpts), OfferingState: v.OfferingState,
+		OfferingBackendID: v.OfferingBackendID, ProviderUUID: v.ProviderUUID, ProviderName: v.ProviderName,
+		CategoryUUID: v.CategoryUUID, CategoryTitle: v.CategoryTitle,
+		PlanUUID: v.PlanUUID, PlanName: v.PlanName, PlanUnit: v.PlanUnit, PlanDescription: v.PlanDescription,
+		Attributes: jsonObject(v.Attributes), Limits: jsonLimits(v.Limits), CurrentUsages: jsonObject(v.CurrentUsages),
+		BackendMetadata: jsonObject(v.BackendMetadata), Options: jsonObject(v.Options),
+		Project: rest.URL(c, "projects", v.ProjectUUID), ProjectUUID: v.ProjectUUID, ProjectName: v.ProjectName,
+		ProjectDescription: v.ProjectDescription, ProjectEndDate: date(v.ProjectEndDate),
+		CustomerUUID: v.CustomerUUID, CustomerName: v.CustomerName, EndDate: date(v.EndDate),
+		Downscaled: v.Downscaled, RestrictMemberAccess: v.RestrictMemberAcc, Paused: v.Paused,
+		ErrorMessage: v.ErrorMessage, ErrorTraceback: v.ErrorTraceback,
+		CanTerminate: v.State == models.ResourceOK || v.State == models.ResourceErred,
+		Report:       []any{}, Endpoints: []any{}, AvailableActions: []string{}, LastSync: v.LastSync,
+		Created: v.Created, Modified: v.Modified,
+	}
+	if v.PlanUUID != nil {
+		u := rest.URL(c, "marketplace-plans", *v.PlanUUID)
+		r.Plan = &u
+	}
+	if r.CanTerminate {
+		r.AvailableActions = []string{"terminate", "update_limits", "switch_plan"}
+	}
+	return r
+}
+
+var resourceStates = map[string]bool{}
+
+func init() {
+	for _, s := range []models.ResourceState{models.ResourceCreating, models.ResourceOK, models.ResourceErred,
+		models.ResourceUpdating, models.ResourceTerminating, models.ResourceTerminated} {
+		resourceStates[string(s)] = true
+	}
+}
+
+var resourceListSpec = rest.ListSpec{
+	Ordering: map[string]string{
+		"created": "resources.created", "modified": "resources.modified", "name": "resources.name", "state": "resources.state",
+		"project_name": "p.name", "customer_name": "c.name", "offering_name": "f.name",
+	},
+	DefaultOrdering: []string{"-created"},
+	TieBreaker:      "resources.id",
+}
+
+// @Summary	List marketplace resources
+// @Description	/api/marketplace-resources/ shows the resources of the caller's projects and customers; /api/marketplace-provider-resources/ those of the offerings the caller provides.
+// @Tags		marketplace-resources
+// @Param		state			query	[]string	false	"Resource state (repeatable)"
+// @Param		offering_type	query	string		false	"Offering type"
+// @Param		project_uuid	query	string		false	"Project"
+// @Param		customer_uuid	query	string		false	"Customer of the project"
+// @Param		offering_uuid	query	[]string	false	"Offering (repeatable)"
+// @Param		provider_uuid	query	string		false	"Customer of the offering"
+// @Param		backend_id		query	string		false	"Backend id"
+// @Param		query			query	string		false	"Name contains, or UUID"
+// @Success	200	{array}	Resource
+// @Router		/api/marketplace-resources/ [get]
+// @Router		/api/marketplace-provider-resources/ [get]
+func (m *Module) listResources(s side) api.Handler {
+	return func(c *gin.Context) error {
+		q := m.st.ResourceViews(c.Request.Context())
+		rs, err := m.roleScopes(c)
+		if err != nil {
+			return err
+		}
+		if rs != nil {
+			if s == consumerSide {
+				q = rs.ConsumerFilter(q, "resources")
+			} else {
+				q = rs.ProviderFilter(q, "resources")
+			}
+		}
+		states, err := choices(c, "state", resourceStates)
+		if err != nil {
+			return err
+		}
+		if len(states) > 0 {
+			q = q.Where("resources.state IN ?", states)
+		}
+		if ts := rest.Values(c, "offering_type"); len(ts) > 0 {
+			q = q.Where("f.type IN ?", ts)
+		}
+		if b := rest.Last(c, "backend_id"); b != "" {
+			q = q.Where("resources.backend_id = ?", b)
+		}
+		if text := rest.Last(c, "query"); text != "" {
+			if id, err := models.ParseUUID(text); err == nil {
+				q = q.Where("resources.uuid = ?", id)
+			} else {
+				q = q.Where("LOWER(resources.name) LIKE ?", "%"+strings.ToLower(text)+"%")
+			}
+		}
+		for key, col := range map[string]string{"project_uuid": "p.uuid", "customer_uuid": "c.uuid", "offering_uuid": "f.uuid", "provider_uuid": "pr.uuid"} {
+			ids, err := rest.UUIDs(c, key)
+			if err != nil {
+				return err
+			}
+			if len(ids) > 0 {
+				q = q.Where(col+" IN ?", ids)
+			}
+		}
+		return rest.List(c, q, resourceListSpec, func(v *store.ResourceView) Resource { return m.renderResource(c, v) })
+	}
+}
+
+// visibleResource loads the resource of the path if the caller sees it from side s.
+func (m *Module) visibleResource(c *gin.Context, s side) (*store.ResourceView, *store.RoleScopes, error) {
+	id, err := api.PathUUID(c, "Resource")
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := m.st.ResourceViewByUUID(c.Request.Context(), id)
+	if err != nil {
+		if models.IsCode(err, models.CodeNotFound) {
+			return nil, nil, api.NotFound("Resource")
+		}
+		return nil, nil, err
+	}
+	rs, err := m.roleScopes(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	if rs != nil {
+		ok := false
+		if s == consumerSide {
+			ok = contains(rs.Customers, v.CustomerID) || contains(rs.Projects, v.ProjectID)
+		} else {
+			ok = contains(rs.Customers, v.OfferingCustomerID) || contains(rs.OfferingManager, v.OfferingID)
+		}
+		if !ok {
+			return nil, nil, api.NotFound("Resource")
+		}
+	}
+	return v, rs, nil
+}
+
+// @Summary	Retrieve a marketplace resource
+// @Tags		marketplace-resources
+// @Param		uuid	path	string	true	"Resource UUID"
+// @Success	200	{object}	Resource
+// @Router		/api/marketplace-resources/{uuid}/ [get]
+// @Router		/api/marketplace-provider-resources/{uuid}/ [get]
+func (m *Module) getResource(s side) api.Handler {
+	return func(c *gin.Context) error {
+		v, _, err := m.visibleResource(c, s)
+		if err != nil {
+			return err
+		}
+		return rest.Render(c, http.StatusOK, m.renderResource(c, v))
+	}
+}
+
+// TeamMember is the OpenAPI ProjectUser shape.
+type TeamMember struct {
+	URL                  string      `json:"url"`
+	UUID                 models.UUID `json:"uuid"`
+	Username             string      `json:"username"`
+	FullName             string      `json:"full_name"`
+	Email                string      `json:"email"`
+	Role                 string      `json:"role"`
+	ExpirationTime       *time.Time  `json:"expiration_time"`
+	OfferingUserUsername *string     `json:"offering_user_username"`
+	OfferingUserState    *string     `json:"offering_user_state"`
+}
+
+// @Summary	Users of the resource's project
+// @Tags		marketplace-resources
+// @Param		uuid	path	string	true	"Resource UUID"
+// @Success	200	{array}	TeamMember
+// @Router		/api/marketplace-resources/{uuid}/team/ [get]
+// @Router		/api/marketplace-provider-resources/{uuid}/team/ [get]
+func (m *Module) resourceTeam(s side) api.Handler {
+	return func(c *gin.Context) error {
+		v, _, err := m.visibleResource(c, s)
+		if err != nil {
+			return err
+		}
+		team, err := m.st.ResourceTeam(c.Request.Context(), v.ProjectID, m.now())
+		if err != nil {
+			return err
+		}
+		out := make([]TeamMember, len(team))
+		for i, t := range team {
+			out[i] = TeamMember{URL: rest.URL(c, "users", t.UUID), UUID: t.UUID, Username: t.Username,
+				FullName: strings.TrimSpace(t.FirstName + " " + t.LastName), Email: t.Email, Role: t.RoleName, ExpirationTime: t.ExpirationTime}
+		}
+		c.JSON(http.StatusOK, out)
+		return nil
+	}
+}
+
+// OrderUUID is the answer of the resource actions that create an order.
+type OrderUUID struct {
+	OrderUUID models.UUID `json:"order_uuid"`
+}
+
+// resourceOrder places an Update or Terminate order for the resource and starts it.
+func (m *Module) resourceOrder(c *gin.Context, v *store.ResourceView, t models.OrderType, planID *int64, limits map[string]int64, attrs map[string]any) error {
+	ctx := c.Request.Context()
+	u := api.CurrentUser(c)
+	p, err := m.st.ProjectByID(ctx, v.ProjectID)
+	if err != nil {
+		return err
+	}
+	of, err := m.st.OfferingForOrder(ctx, v.OfferingUUID)
+	if err != nil {
+		return err
+	}
+	if attrs == nil {
+		attrs = map[string]any{}
+	}
+	if planID == nil {
+		planID = v.PlanID
+	}
+	in := store.NewOrder{Type: t, ProjectID: v.ProjectID, OfferingID: v.OfferingID, PlanID: planID, ResourceID: v.ID,
+		Attributes: attrs, Limits: limits, CreatedBy: u}
+	if in.Review, err = m.reviewContext(c, u, t, of, p); err != nil {
+		return err
+	}
+	o, err := m.st.CreateOrder(ctx, in)
+	if err != nil {
+		return err
+	}
+	m.startOrder(ctx, o)
+	c.JSON(http.StatusOK, OrderUUID{OrderUUID: o.UUID})
+	return nil
+}
+
+func (m *Module) requireConsumer(c *gin.Context, v *store.ResourceView, perm models.Permission) error {
+	return m.rbac.Require(c.Request.Context(), api.CurrentUser(c), perm,
+		scopeOf(models.ScopeProject, v.ProjectID), scopeOf(models.ScopeCustomer, v.CustomerID))
+}
+
+func requireStates(v *store.ResourceView, states ...models.ResourceState) error {
+	for _, s := range states {
+		if v.State == s {
+			return nil
+		}
+	}
+	names := make([]string, len(states))
+	for i, s := range states {
+		names[i] = string(s)
+	}
+	return models.Errorf(models.CodeConflict, "Valid states for operation: %s.", strings.Join(names, ", "))
+}
+
+// @Summary	Terminate a resource
+// @Description	Places a Terminate order and starts it.
+// @Tags		marketplace-resources
+// @Param		uuid	path	string	true	"Resource UUID"
+// @Success	200	{object}	OrderUUID
+// @Router		/api/marketplace-resources/{uuid}/terminate/ [post]
+func (m *Module) terminateResource(c *gin.Context) error {
+	v, _, err := m.visibleResource(c, consumerSide)
+	if err != nil {
+		return err
+	}
+	f, err := form.Read(c)
+	if err != nil {
+		return err
+	}
+	attrs, _ := objectField(f, "attributes")
+	if err := f.Err(); err != nil {
+		return err
+	}
+	if err := m.requireConsumer(c, v, permResourceTerminate); err != nil {
+		return err
+	}
+	if err := requireStates(v, models.ResourceOK, models.ResourceErred); err != nil {
+		return err
+	}
+	return m.resourceOrder(c, v, models.OrderTerminate, nil, nil, attrs)
+}
+
+// @Summary	Change a resource's limits
+// @Description	Places an Update order with the new limits and starts it.
+// @Tags		marketplace-resources
+// @Param		uuid	path	string	true	"Resource UUID"
+// @Success	200	{object}	OrderUUID
+// @Router		/api/marketplace-resources/{uuid}/update_limits/ [post]
+func (m *Module) updateLimits(c *gin.Context) error {
+	v, _, err := m.visibleResource(c, consumerSide)
+	if err != nil {
+		return err
+	}
+	f, err := form.Read(c)
+	if err != nil {
+		return err
+	}
+	f.Require("limits")
+	limits, _ := limitsField(f, "limits")
+	if err := f.Err(); err != nil {
+		return err
+	}
+	if err := m.requireConsumer(c, v, permResourceSetLimits); err != nil {
+		return err
+	}
+	if err := requireStates(v, models.ResourceOK); err != nil {
+		return err
+	}
+	if err := m.validateLimits(c, v.OfferingID, limits); err != nil {
+		return err
+	}
+	if limits == nil {
+		limits = map[string]int64{}
+	}
+	attrs := map[string]any{"old_limits": jsonLimits(v.Limits)}
+	return m.resourceOrder(c, v, models.OrderUpdate, nil, limits, attrs)
+}
+
+// @Summary	Switch a resource's plan
+// @Description	Places an Update order with the new plan and starts it.
+// @Tags		marketplace-resources
+// @Param		uuid	path	string	true	"Resource UUID"
+// @Success	200	{object}	OrderUUID
+// @Router		/api/marketplace-resources/{uuid}/switch_plan/ [post]
+func (m *Module) switchPlan(c *gin.Context) error {
+	v, _, err := m.visibleResource(c, consumerSide)
+	if err != nil {
+		return err
+	}
+	f, err := form.Read(c)
+	if err != nil {
+		return err
+	}
+	planID, _ := refAny(f, "plan", true, "marketplace-plans", "marketplace-public-plans")
+	if err := f.Err(); err != nil {
+		return err
+	}
+	if err := m.requireConsumer(c, v, permResourceSetPlan); err != nil {
+		return err
+	}
+	if err := requireStates(v, models.ResourceOK); err != nil {
+		return err
+	}
+	pl, err := m.st.PlanForOrder(c.Request.Context(), planID)
+	if err != nil {
+		if models.IsCode(err, models.CodeNotFound) {
+			return models.FieldError("plan", rest.MsgDoesNotExist)
+		}
+		return err
+	}
+	if pl.OfferingID != v.OfferingID || pl.Archived {
+		return models.FieldError("plan", "This plan is not available for selected offering.")
+	}
+	if v.PlanID != nil && *v.PlanID == pl.ID {
+		return models.FieldError("plan", "The resource already uses this plan.")
+	}
+	return m.resourceOrder(c, v, models.OrderUpdate, &pl.ID, nil, nil)
+}
+
+// Status is the {"status": …} answer of the provider actions.
+type Status struct {
+	Status string `json:"status"`
+}
+
+// requireProvider checks a provider-side permission: perm on the offering's
+// customer or the offering, or (when manager is true) OFFERING.MANAGER of the offering.
+func (m *Module) requireProvider(c *gin.Context, v *store.ResourceView, rs *store.RoleScopes, perm models.Permission, manager bool) error {
+	if manager && rs != nil && contains(rs.OfferingManager, v.OfferingID) {
+		return nil
+	}
+	return m.rbac.Require(c.Request.Context(), api.CurrentUser(c), perm,
+		scopeOf(models.ScopeCustomer, v.OfferingCustomerID), scopeOf(models.ScopeOffering, v.OfferingID))
+}
+
+// providerChange is the common path of the provider actions.
+func (m *Module) providerChange(c *gin.Context, perm models.Permission, manager bool, read func(f *form.Form) store.ResourceChange,
+	answer func(c *gin.Context)) error {
+	v, rs, err := m.visibleResource(c, providerSide)
+	if err != nil {
+		return err
+	}
+	f, err := form.Read(c)
+	if err != nil {
+		return err
+	}
+	ch := read(f)
+	if err := f.Err(); err != nil {
+		return err
+	}
+	if err := m.requireProvider(c, v, rs, perm, manager); err != nil {
+		return err
+	}
+	if err := m.st.ChangeResource(c.Request.Context(), v.UUID, ch); err != nil {
+		return err
+	}
+	answer(c)
+	return nil
+}
+
+func status(msg string) func(c *gin.Context) {
+	return func(c *gin.Context) { c.JSON(http.StatusOK, Status{Status: msg}) }
+}
+
+func ok(c *gin.Context) { c.Status(http.StatusOK) }
+
+// @Summary	Set a resource's backend id
+// @Tags		marketplace-provider-resources
+// @Param		uuid	path	string	true	"Resource UUID"
+// @Success	200	{object}	Status
+// @Router		/api/marketplace-provider-resources/{uuid}/set_backend_id/ [post]
+func (m *Module) setBackendID(c *gin.Context) error {
+	return m.providerChange(c, permResourceBackendID, false, func(f *form.Form) store.ResourceChange {
+		f.Require("backend_id")
+		id, _ := f.Str("backend_id", 255, true)
+		return store.ResourceChange{BackendID: &id}
+	}, status("Resource backend_id has been changed."))
+}
+
+// @Summary	Set a resource's backend metadata
+// @Tags		marketplace-provider-resources
+// @Param		uuid	path	string	true	"Resource UUID"
+// @Success	200	{object}	Status
+// @Router		/api/marketplace-provider-resources/{uuid}/set_backend_metadata/ [post]
+func (m *Module) setBackendMetadata(c *gin.Context) error {
+	return m.providerChange(c, permResourceBackendMeta, false, func(f *form.Form) store.ResourceChange {
+		f.Require("backend_metadata")
+		md, _ := objectField(f, "backend_metadata")
+		if md == nil && f.Has("backend_metadata") && !f.Failed("backend_metadata") {
+			md = map[string]any{}
+		}
+		return store.ResourceChange{BackendMetadata: md}
+	}, status("Resource backend_metadata has been changed."))
+}
+
+// @Summary	Set a resource's limits (provider)
+// @Tags		marketplace-provider-resources
+// @Param		uuid	path	string	true	"Resource UUID"
+// @Success	200	{object}	Status
+// @Router		/api/marketplace-provider-resources/{uuid}/set_limits/ [post]
+func (m *Module) setLimits(c *gin.Context) error {
+	return m.providerChange(c, permResourceBackendID, false, func(f *form.Form) store.ResourceChange {
+		f.Require("limits")
+		l, _ := limitsField(f, "limits")
+		if l == nil {
+			l = map[string]int64{}
+		}
+		return store.ResourceChange{Limits: l}
+	}, status("Resource limits have been set."))
+}
+
+// setState serves set_as_ok and set_as_erred.
+//
+// @Summary	Mark a resource OK or erred (provider)
+// @Tags		marketplace-provider-resources
+// @Param		uuid	path	string	true	"Resource UUID"
+// @Success	200
+// @Router		/api/marketplace-provider-resources/{uuid}/set_as_ok/ [post]
+// @Router		/api/marketplace-provider-resources/{uuid}/set_as_erred/ [post]
+func (m *Module) setState(to models.ResourceState) api.Handler {
+	return func(c *gin.Context) error {
+		return m.providerChange(c, permOrderApprove, true, func(f *form.Form) store.ResourceChange {
+			ch := store.ResourceChange{State: to}
+			if to == models.ResourceErred {
+				ch.ErrorMessage, _ = f.Str("error_message", 0, true)
+				ch.ErrorTraceback, _ = f.Str("error_traceback", 0, true)
+			}
+			return ch
+		}, ok)
+	}
+}
+
+// @Summary	Record a synchronization with the backend
+// @Tags		marketplace-provider-resources
+// @Param		uuid	path	string	true	"Resource UUID"
+// @Success	200
+// @Router		/api/marketplace-provider-resources/{uuid}/refresh_last_sync/ [post]
+func (m *Module) refreshLastSync(c *gin.Context) error {
+	return m.providerChange(c, permResourceBackendID, true, func(*form.Form) store.ResourceChange {
+		return store.ResourceChange{RefreshLastSync: true}
+	}, ok)
+}

@@ -1,0 +1,228 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"gorm.io/gorm"
+
+	"github.com/waldur-go/waldur/models"
+)
+
+func jsonUnmarshal(raw []byte, v any) error {
+	if len(raw) == 0 {
+		return nil
+	}
+	return json.Unmarshal(raw, v)
+}
+
+// ResourceView is a marketplace resource joined with what its API rendering
+// shows (offering, provider, category, plan, project, customer).
+type ResourceView struct {
+	ID                  int64
+	UUID                models.UUID
+	Name                string
+	Slug                string
+	Description         string
+	State               models.ResourceState
+	BackendID           string
+	EffectiveID         string
+	Attributes          []byte
+	Limits              []byte
+	Options             []byte
+	CurrentUsages       []byte
+	BackendMetadata     []byte
+	Cost                *decimal.Decimal
+	EndDate             *time.Time
+	Downscaled          bool
+	RestrictMemberAcc   bool
+	Paused              bool
+	ErrorMessage        string
+	ErrorTraceback      string
+	LastSync            *time.Time
+	Created             time.Time
+	Modified            time.Time
+	ProjectID           int64
+	OfferingID          int64
+	PlanID              *int64
+	OfferingUUID        models.UUID
+	OfferingName        string
+	OfferingDescription string
+	OfferingType        string
+	OfferingShared      bool
+	OfferingBillable    bool
+	OfferingPluginOpts  []byte
+	OfferingState       models.OfferingState
+	OfferingBackendID   string
+	OfferingSlug        string
+	OfferingCustomerID  int64
+	ProviderUUID        models.UUID
+	ProviderName        string
+	CategoryUUID        models.UUID
+	CategoryTitle       string
+	CategoryIcon        string
+	PlanUUID            *models.UUID
+	PlanName            *string
+	PlanUnit            *string
+	PlanDescription     *string
+	ProjectUUID         models.UUID
+	ProjectName         string
+	ProjectDescription  string
+	ProjectEndDate      *time.Time
+	CustomerID          int64
+	CustomerUUID        models.UUID
+	CustomerName        string
+}
+
+// ResourceViews is the query over resources joined for ResourceView (aliases:
+// resources, f (offerings), pr (provider customer), cat, pl (plans), p
+// (projects), c (customers)).
+func (s *Store) ResourceViews(ctx context.Context) *gorm.DB {
+	return s.DB.WithContext(ctx).Table("resources").Select(`resources.id, resources.uuid, resources.name, resources.slug, resources.description,
+		resources.state, resources.backend_id, resources.effective_id, resources.attributes, resources.limits, resources.options,
+		resources.current_usages, resources.backend_metadata, resources.cost, resources.end_date, resources.downscaled,
+		resources.restrict_member_access AS restrict_member_acc, resources.paused, resources.error_message, resources.error_traceback,
+		resources.last_sync, resources.created, resources.modified, resources.project_id, resources.offering_id, resources.plan_id,
+		f.uuid AS offering_uuid, f.name AS offering_name, f.description AS offering_description, f.type AS offering_type,
+		f.shared AS offering_shared, f.billable AS offering_billable, f.plugin_options AS offering_plugin_opts, f.state AS offering_state,
+		f.backend_id AS offering_backend_id, f.slug AS offering_slug, f.customer_id AS offering_customer_id,
+		pr.uuid AS provider_uuid, pr.name AS provider_name, cat.uuid AS category_uuid, cat.title AS category_title, cat.icon AS category_icon,
+		pl.uuid AS plan_uuid, pl.name AS plan_name, pl.unit AS plan_unit, pl.description AS plan_description,
+		p.uuid AS project_uuid, p.name AS project_name, p.description AS project_description, p.end_date AS project_end_date,
+		c.id AS customer_id, c.uuid AS customer_uuid, c.name AS customer_name`).
+		Joins("JOIN offerings f ON f.id = resources.offering_id").
+		Joins("JOIN customers pr ON pr.id = f.customer_id").
+		Joins("JOIN categories cat ON cat.id = f.category_id").
+		Joins("JOIN projects p ON p.id = resources.project_id").
+		Joins("JOIN customers c ON c.id = p.customer_id").
+		Joins("LEFT JOIN plans pl ON pl.id = resources.plan_id")
+}
+
+// ResourceViewByUUID loads one resource's view. Codes: not_found.
+func (s *Store) ResourceViewByUUID(ctx context.Context, id models.UUID) (*ResourceView, error) {
+	var v ResourceView
+	if err := s.ResourceViews(ctx).Where("resources.uuid = ?", id).Take(&v).Error; err != nil {
+		return nil, translate(err, "Resource")
+	}
+	return &v, nil
+}
+
+// lockedResource loads a resource for a change (row lock on PostgreSQL).
+func (s *Store) lockedResource(ctx context.Context, db *gorm.DB, id models.UUID) (*ResourceView, error) {
+	if db.Dialector.Name() == "postgres" {
+		if err := db.Exec(`SELECT 1 FROM resources WHERE uuid = ? FOR UPDATE`, id).Error; err != nil {
+			return nil, models.Internal(err)
+		}
+	}
+	var v ResourceView
+	if err := (&Store{DB: db, Now: s.Now}).ResourceViews(ctx).Where("resources.uuid = ?", id).Take(&v).Error; err != nil {
+		return nil, translate(err, "Resource")
+	}
+	return &v, nil
+}
+
+// ResourceChange is one provider-side change of a resource.
+type ResourceChange struct {
+	// Exactly one of the following is applied.
+	BackendID       *string
+	BackendMetadata map[string]any
+	Limits          map[string]int64
+	State           models.ResourceState // OK or Erred
+	ErrorMessage    string
+	ErrorTraceback  string
+	RefreshLastSync bool
+}
+
+// ChangeResource applies a provider-side change (set_backend_id,
+// set_backend_metadata, set_limits, set_as_ok, set_as_erred,
+// refresh_last_sync) with its event, in one transaction. State moves are
+// checked with models.ResourceTransition. Codes: not_found, conflict.
+func (s *Store) ChangeResource(ctx context.Context, id models.UUID, ch ResourceChange) error {
+	return s.Tx(ctx, func(tx *Store) error {
+		db := tx.DB.WithContext(ctx)
+		r, err := tx.lockedResource(ctx, db, id)
+		if err != nil {
+			return err
+		}
+		now := tx.Now()
+		updates := map[string]any{"modified": now}
+		var evType, msg string
+		switch {
+		case ch.BackendID != nil:
+			updates["backend_id"] = *ch.BackendID
+			evType = "marketplace_resource_backend_id_changed"
+			msg = fmt.Sprintf("Backend ID of resource %s has been changed from %q to %q.", r.Name, r.BackendID, *ch.BackendID)
+		case ch.BackendMetadata != nil:
+			raw, _ := json.Marshal(ch.BackendMetadata)
+			updates["backend_metadata"] = raw
+			evType = "marketplace_resource_backend_metadata_changed"
+			msg = fmt.Sprintf("Backend metadata of resource %s has been changed.", r.Name)
+		case ch.Limits != nil:
+			if r.State == models.ResourceTerminated {
+				return models.Errorf(models.CodeConflict, "Resource is terminated.")
+			}
+			raw, _ := json.Marshal(ch.Limits)
+			updates["limits"] = raw
+			evType = "marketplace_resource_update_limits_succeeded"
+			msg = fmt.Sprintf("Limits of resource %s have been updated.", r.Name)
+		case ch.State != "":
+			if err := models.ResourceTransition(r.State, ch.State); err != nil {
+				return err
+			}
+			updates["state"] = ch.State
+			if ch.State == models.ResourceErred {
+				updates["error_message"], updates["error_traceback"] = ch.ErrorMessage, ch.ErrorTraceback
+				evType = "marketplace_resource_erred_on_backend"
+				msg = fmt.Sprintf("Resource %s has been marked as erred.", r.Name)
+			} else {
+				updates["error_message"], updates["error_traceback"] = "", ""
+				evType = "marketplace_resource_update_succeeded"
+				msg = fmt.Sprintf("Resource %s has been marked as OK.", r.Name)
+			}
+		case ch.RefreshLastSync:
+			updates["last_sync"] = now
+			evType = "marketplace_resource_last_sync_refreshed"
+			msg = fmt.Sprintf("Last synchronization of resource %s has been refreshed.", r.Name)
+		default:
+			return models.Errorf(models.CodeInvalid, "Nothing to change.")
+		}
+		if err := db.Model(&resourceRow{}).Where("id = ?", r.ID).Updates(updates).Error; err != nil {
+			return translate(err, "Resource")
+		}
+		return tx.EmitEvent(ctx, &models.Event{
+			EventType: evType,
+			Message:   msg,
+			Context: map[string]any{"resource_uuid": r.UUID.String(), "resource_name": r.Name, "resource_state": string(r.State),
+				"offering_uuid": r.OfferingUUID.String(), "offering_name": r.OfferingName},
+			Scopes: []models.Scope{{Type: models.ScopeProject, ID: r.ProjectID}, {Type: models.ScopeCustomer, ID: r.CustomerID},
+				{Type: models.ScopeOffering, ID: r.OfferingID}},
+		})
+	})
+}
+
+// ResourceTeamMember is a user with a role in a resource's project.
+type ResourceTeamMember struct {
+	UserID         int64
+	UUID           models.UUID
+	Username       string
+	FirstName      string
+	LastName       string
+	Email          string
+	RoleName       string
+	ExpirationTime *time.Time
+}
+
+// ResourceTeam lists the users holding a role in force in the project, by username.
+func (s *Store) ResourceTeam(ctx context.Context, projectID int64, now time.Time) ([]ResourceTeamMember, error) {
+	var out []ResourceTeamMember
+	err := s.DB.WithContext(ctx).Table("user_roles").
+		Select("users.id AS user_id, users.uuid, users.username, users.first_name, users.last_name, users.email, roles.name AS role_name, user_roles.expiration_time").
+		Joins("JOIN users ON users.id = user_roles.user_id").Joins("JOIN roles ON roles.id = user_roles.role_id").
+		Where("user_roles.scope_type = ? AND user_roles.scope_id = ? AND user_roles.is_active = ? AND (user_roles.expiration_time IS NULL OR user_roles.expiration_time > ?)",
+			models.ScopeProject, projectID, true, now).
+		Order("users.username").Scan(&out).Error
+	return out, translate(err, "User")
+}
