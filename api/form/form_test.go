@@ -545,3 +545,17 @@ func TestLists(t *testing.T) {
 }
 
 func decimalOf(s string) decimal.Decimal { return decimal.RequireFromString(s) }
+
+// TestHugeExponentsAreRefused: numbers like 1e999999999 are a 400 (before
+// this check they expanded into enormous integers and stalled the request).
+func TestHugeExponentsAreRefused(t *testing.T) {
+	for _, body := range []string{`{"n": 1e999999999}`, `{"n": 1e-999999999}`, `{"n": "1E+999999999"}`, `{"n": 1e401}`} {
+		f := read(t, body)
+		_, ok := f.Int("n", -1<<62, 1<<62, false)
+		require.False(t, ok, body)
+		f = read(t, body)
+		_, ok = f.Decimal("n", 20, 4, decimal.NewFromInt(-1000), decimal.NewFromInt(1000))
+		require.False(t, ok, body)
+		require.Error(t, f.Err(), body)
+	}
+}

@@ -88,6 +88,9 @@ func integer(raw json.RawMessage) (int64, bool) {
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return n, true
 	}
+	if !tameNumber(s) {
+		return 0, false
+	}
 	d, err := decimal.NewFromString(s)
 	if err != nil || !d.IsInteger() || !d.BigInt().IsInt64() {
 		return 0, false
@@ -184,6 +187,10 @@ func (f *Form) Decimal(k string, maxDigits, places int32, lo, hi decimal.Decimal
 		f.Fail(k, MsgNumber)
 		return decimal.Zero, false
 	}
+	if !tameNumber(s) {
+		f.Fail(k, MsgNumber)
+		return decimal.Zero, false
+	}
 	d, err := decimal.NewFromString(s)
 	switch {
 	case err != nil || len(s) > 64:
@@ -260,4 +267,20 @@ func ParseDatetime(s string, dateOnly bool) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+// tameNumber refuses numeric text that would make arbitrary-precision
+// arithmetic explode: longer than 64 characters, or with an exponent beyond
+// ±400 ("1e999999999" would otherwise expand into a billion-digit integer
+// and stall the request).
+func tameNumber(s string) bool {
+	if len(s) > 64 {
+		return false
+	}
+	i := strings.IndexAny(s, "eE")
+	if i < 0 {
+		return true
+	}
+	exp, err := strconv.Atoi(strings.TrimPrefix(s[i+1:], "+"))
+	return err == nil && exp >= -400 && exp <= 400
 }
