@@ -2108,6 +2108,1368 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/marketplace-categories/": {
+            "get": {
+                "tags": [
+                    "marketplace-categories"
+                ],
+                "summary": "List categories (filters title, group_uuid); offering_count counts Active offerings",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/catalog.Category"
+                            }
+                        }
+                    }
+                }
+            },
+            "post": {
+                "tags": [
+                    "marketplace-categories"
+                ],
+                "summary": "Create a category (staff)",
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/catalog.Category"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-categories/{uuid}/": {
+            "get": {
+                "tags": [
+                    "marketplace-categories"
+                ],
+                "summary": "Retrieve a category",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/catalog.Category"
+                        }
+                    }
+                }
+            },
+            "delete": {
+                "tags": [
+                    "marketplace-categories"
+                ],
+                "summary": "Delete a category (staff); one with offerings is a 409",
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    }
+                }
+            },
+            "patch": {
+                "tags": [
+                    "marketplace-categories"
+                ],
+                "summary": "Update a category (staff)",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/catalog.Category"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-category-groups/": {
+            "get": {
+                "tags": [
+                    "marketplace-category-groups"
+                ],
+                "summary": "List category groups",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/catalog.CategoryGroup"
+                            }
+                        }
+                    }
+                }
+            },
+            "post": {
+                "tags": [
+                    "marketplace-category-groups"
+                ],
+                "summary": "Create a category group (staff)",
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/catalog.CategoryGroup"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-category-groups/{uuid}/": {
+            "get": {
+                "tags": [
+                    "marketplace-category-groups"
+                ],
+                "summary": "Retrieve a category group",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/catalog.CategoryGroup"
+                        }
+                    }
+                }
+            },
+            "delete": {
+                "tags": [
+                    "marketplace-category-groups"
+                ],
+                "summary": "Delete a category group (staff)",
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    }
+                }
+            },
+            "patch": {
+                "tags": [
+                    "marketplace-category-groups"
+                ],
+                "summary": "Update a category group (staff)",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/catalog.CategoryGroup"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-orders/": {
+            "get": {
+                "tags": [
+                    "marketplace-orders"
+                ],
+                "summary": "List orders",
+                "parameters": [
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        },
+                        "collectionFormat": "csv",
+                        "description": "Order state (repeatable)",
+                        "name": "state",
+                        "in": "query"
+                    },
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        },
+                        "collectionFormat": "csv",
+                        "description": "Create, Update or Terminate (repeatable)",
+                        "name": "type",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Project",
+                        "name": "project_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Customer of the project",
+                        "name": "customer_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Offering",
+                        "name": "offering_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        },
+                        "collectionFormat": "csv",
+                        "description": "Offering type (repeatable)",
+                        "name": "offering_type",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Customer of the offering",
+                        "name": "provider_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Resource",
+                        "name": "resource_uuid",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/orders.Order"
+                            }
+                        }
+                    }
+                }
+            },
+            "post": {
+                "description": "Places an order (resource and quota reserved atomically) and starts its workflow; when Temporal is unreachable the order is accepted and started later by the dispatcher.",
+                "tags": [
+                    "marketplace-orders"
+                ],
+                "summary": "Create an order",
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/orders.Order"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-orders/{uuid}/": {
+            "get": {
+                "tags": [
+                    "marketplace-orders"
+                ],
+                "summary": "Retrieve an order",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Order UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/orders.Order"
+                        }
+                    }
+                }
+            },
+            "delete": {
+                "description": "Cancels the order through its workflow (the resource of a Create order is terminated and its quota released), then deletes it.",
+                "tags": [
+                    "marketplace-orders"
+                ],
+                "summary": "Delete a pending order",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Order UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    }
+                }
+            }
+        },
+        "/api/marketplace-orders/{uuid}/approve_by_consumer/": {
+            "post": {
+                "description": "approve_by_consumer, approve_by_provider (200 {detail}); reject_by_consumer, reject_by_provider, set_state_executing, set_state_done, set_state_erred (200); cancel (202). A wrong state is a 409 \"Valid states for operation: …\"; Temporal unreachable is a 503.",
+                "tags": [
+                    "marketplace-orders"
+                ],
+                "summary": "Review or move an order",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Order UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/orders.Detail"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-orders/{uuid}/approve_by_provider/": {
+            "post": {
+                "description": "approve_by_consumer, approve_by_provider (200 {detail}); reject_by_consumer, reject_by_provider, set_state_executing, set_state_done, set_state_erred (200); cancel (202). A wrong state is a 409 \"Valid states for operation: …\"; Temporal unreachable is a 503.",
+                "tags": [
+                    "marketplace-orders"
+                ],
+                "summary": "Review or move an order",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Order UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/orders.Detail"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-orders/{uuid}/cancel/": {
+            "post": {
+                "description": "approve_by_consumer, approve_by_provider (200 {detail}); reject_by_consumer, reject_by_provider, set_state_executing, set_state_done, set_state_erred (200); cancel (202). A wrong state is a 409 \"Valid states for operation: …\"; Temporal unreachable is a 503.",
+                "tags": [
+                    "marketplace-orders"
+                ],
+                "summary": "Review or move an order",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Order UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/orders.Detail"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-orders/{uuid}/reject_by_consumer/": {
+            "post": {
+                "description": "approve_by_consumer, approve_by_provider (200 {detail}); reject_by_consumer, reject_by_provider, set_state_executing, set_state_done, set_state_erred (200); cancel (202). A wrong state is a 409 \"Valid states for operation: …\"; Temporal unreachable is a 503.",
+                "tags": [
+                    "marketplace-orders"
+                ],
+                "summary": "Review or move an order",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Order UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/orders.Detail"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-orders/{uuid}/reject_by_provider/": {
+            "post": {
+                "description": "approve_by_consumer, approve_by_provider (200 {detail}); reject_by_consumer, reject_by_provider, set_state_executing, set_state_done, set_state_erred (200); cancel (202). A wrong state is a 409 \"Valid states for operation: …\"; Temporal unreachable is a 503.",
+                "tags": [
+                    "marketplace-orders"
+                ],
+                "summary": "Review or move an order",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Order UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/orders.Detail"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-orders/{uuid}/set_state_done/": {
+            "post": {
+                "description": "approve_by_consumer, approve_by_provider (200 {detail}); reject_by_consumer, reject_by_provider, set_state_executing, set_state_done, set_state_erred (200); cancel (202). A wrong state is a 409 \"Valid states for operation: …\"; Temporal unreachable is a 503.",
+                "tags": [
+                    "marketplace-orders"
+                ],
+                "summary": "Review or move an order",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Order UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/orders.Detail"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-orders/{uuid}/set_state_erred/": {
+            "post": {
+                "description": "approve_by_consumer, approve_by_provider (200 {detail}); reject_by_consumer, reject_by_provider, set_state_executing, set_state_done, set_state_erred (200); cancel (202). A wrong state is a 409 \"Valid states for operation: …\"; Temporal unreachable is a 503.",
+                "tags": [
+                    "marketplace-orders"
+                ],
+                "summary": "Review or move an order",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Order UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/orders.Detail"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-orders/{uuid}/set_state_executing/": {
+            "post": {
+                "description": "approve_by_consumer, approve_by_provider (200 {detail}); reject_by_consumer, reject_by_provider, set_state_executing, set_state_done, set_state_erred (200); cancel (202). A wrong state is a 409 \"Valid states for operation: …\"; Temporal unreachable is a 503.",
+                "tags": [
+                    "marketplace-orders"
+                ],
+                "summary": "Review or move an order",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Order UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/orders.Detail"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-plans/": {
+            "get": {
+                "tags": [
+                    "marketplace-plans"
+                ],
+                "summary": "List plans (filters offering_uuid)",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/catalog.Plan"
+                            }
+                        }
+                    }
+                }
+            },
+            "post": {
+                "tags": [
+                    "marketplace-plans"
+                ],
+                "summary": "Create a plan of an offering (OFFERING.CREATE_PLAN)",
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/catalog.Plan"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-plans/{uuid}/": {
+            "get": {
+                "tags": [
+                    "marketplace-plans"
+                ],
+                "summary": "Retrieve a plan",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/catalog.Plan"
+                        }
+                    }
+                }
+            },
+            "patch": {
+                "tags": [
+                    "marketplace-plans"
+                ],
+                "summary": "Update a plan (OFFERING.UPDATE_PLAN)",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/catalog.Plan"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-plans/{uuid}/archive/": {
+            "post": {
+                "tags": [
+                    "marketplace-plans"
+                ],
+                "summary": "Archive a plan (OFFERING.ARCHIVE_PLAN); an archived plan is a 409",
+                "responses": {
+                    "200": {
+                        "description": "OK"
+                    }
+                }
+            }
+        },
+        "/api/marketplace-provider-offerings/": {
+            "get": {
+                "tags": [
+                    "marketplace-provider-offerings"
+                ],
+                "summary": "List provider offerings",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/catalog.Offering"
+                            }
+                        }
+                    }
+                }
+            },
+            "post": {
+                "tags": [
+                    "marketplace-provider-offerings"
+                ],
+                "summary": "Create an offering (OFFERING.CREATE on a service provider's customer)",
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/catalog.Offering"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-provider-offerings/{uuid}/": {
+            "get": {
+                "tags": [
+                    "marketplace-provider-offerings"
+                ],
+                "summary": "Retrieve a provider offering",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/catalog.Offering"
+                        }
+                    }
+                }
+            },
+            "delete": {
+                "tags": [
+                    "marketplace-provider-offerings"
+                ],
+                "summary": "Delete an offering (staff; others only a Draft one without resources, with OFFERING.DELETE)",
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    }
+                }
+            }
+        },
+        "/api/marketplace-provider-offerings/{uuid}/create_offering_component/": {
+            "post": {
+                "tags": [
+                    "marketplace-provider-offerings"
+                ],
+                "summary": "Add a component (OFFERING.UPDATE_COMPONENTS)",
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/catalog.Component"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-provider-offerings/{uuid}/remove_offering_component/": {
+            "post": {
+                "tags": [
+                    "marketplace-provider-offerings"
+                ],
+                "summary": "Remove a component, named by uuid (OFFERING.UPDATE_COMPONENTS)",
+                "responses": {
+                    "200": {
+                        "description": "OK"
+                    }
+                }
+            }
+        },
+        "/api/marketplace-provider-offerings/{uuid}/update_attributes/": {
+            "post": {
+                "tags": [
+                    "marketplace-provider-offerings"
+                ],
+                "summary": "Replace the offering's attributes (OFFERING.UPDATE_ATTRIBUTES); the body is the attributes object",
+                "responses": {
+                    "200": {
+                        "description": "OK"
+                    }
+                }
+            }
+        },
+        "/api/marketplace-provider-offerings/{uuid}/update_description/": {
+            "post": {
+                "tags": [
+                    "marketplace-provider-offerings"
+                ],
+                "summary": "Move the offering to another category (OFFERING.UPDATE_DESCRIPTION)",
+                "responses": {
+                    "200": {
+                        "description": "OK"
+                    }
+                }
+            }
+        },
+        "/api/marketplace-provider-offerings/{uuid}/update_integration/": {
+            "post": {
+                "tags": [
+                    "marketplace-provider-offerings"
+                ],
+                "summary": "Update plugin and secret options, backend id (OFFERING.UPDATE_INTEGRATION)",
+                "responses": {
+                    "200": {
+                        "description": "OK"
+                    }
+                }
+            }
+        },
+        "/api/marketplace-provider-offerings/{uuid}/update_offering_component/": {
+            "post": {
+                "tags": [
+                    "marketplace-provider-offerings"
+                ],
+                "summary": "Change a component, named by uuid (OFFERING.UPDATE_COMPONENTS)",
+                "responses": {
+                    "200": {
+                        "description": "OK"
+                    }
+                }
+            }
+        },
+        "/api/marketplace-provider-offerings/{uuid}/update_overview/": {
+            "post": {
+                "tags": [
+                    "marketplace-provider-offerings"
+                ],
+                "summary": "Update the offering's name and texts (OFFERING.UPDATE)",
+                "responses": {
+                    "200": {
+                        "description": "OK"
+                    }
+                }
+            }
+        },
+        "/api/marketplace-provider-resources/": {
+            "get": {
+                "description": "/api/marketplace-resources/ shows the resources of the caller's projects and customers; /api/marketplace-provider-resources/ those of the offerings the caller provides.",
+                "tags": [
+                    "marketplace-resources"
+                ],
+                "summary": "List marketplace resources",
+                "parameters": [
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        },
+                        "collectionFormat": "csv",
+                        "description": "Resource state (repeatable)",
+                        "name": "state",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Offering type",
+                        "name": "offering_type",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Project",
+                        "name": "project_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Customer of the project",
+                        "name": "customer_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        },
+                        "collectionFormat": "csv",
+                        "description": "Offering (repeatable)",
+                        "name": "offering_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Customer of the offering",
+                        "name": "provider_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Backend id",
+                        "name": "backend_id",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Name contains, or UUID",
+                        "name": "query",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/orders.Resource"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-provider-resources/{uuid}/": {
+            "get": {
+                "tags": [
+                    "marketplace-resources"
+                ],
+                "summary": "Retrieve a marketplace resource",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/orders.Resource"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-provider-resources/{uuid}/refresh_last_sync/": {
+            "post": {
+                "tags": [
+                    "marketplace-provider-resources"
+                ],
+                "summary": "Record a synchronization with the backend",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK"
+                    }
+                }
+            }
+        },
+        "/api/marketplace-provider-resources/{uuid}/set_as_erred/": {
+            "post": {
+                "tags": [
+                    "marketplace-provider-resources"
+                ],
+                "summary": "Mark a resource OK or erred (provider)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK"
+                    }
+                }
+            }
+        },
+        "/api/marketplace-provider-resources/{uuid}/set_as_ok/": {
+            "post": {
+                "tags": [
+                    "marketplace-provider-resources"
+                ],
+                "summary": "Mark a resource OK or erred (provider)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK"
+                    }
+                }
+            }
+        },
+        "/api/marketplace-provider-resources/{uuid}/set_backend_id/": {
+            "post": {
+                "tags": [
+                    "marketplace-provider-resources"
+                ],
+                "summary": "Set a resource's backend id",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/orders.Status"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-provider-resources/{uuid}/set_backend_metadata/": {
+            "post": {
+                "tags": [
+                    "marketplace-provider-resources"
+                ],
+                "summary": "Set a resource's backend metadata",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/orders.Status"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-provider-resources/{uuid}/set_limits/": {
+            "post": {
+                "tags": [
+                    "marketplace-provider-resources"
+                ],
+                "summary": "Set a resource's limits (provider)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/orders.Status"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-provider-resources/{uuid}/team/": {
+            "get": {
+                "tags": [
+                    "marketplace-resources"
+                ],
+                "summary": "Users of the resource's project",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/orders.TeamMember"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-public-offerings/": {
+            "get": {
+                "tags": [
+                    "marketplace-public-offerings"
+                ],
+                "summary": "List the public catalog (Active and Paused offerings the caller may order from)",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/catalog.Offering"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-public-offerings/{uuid}/": {
+            "get": {
+                "tags": [
+                    "marketplace-public-offerings"
+                ],
+                "summary": "Retrieve a public offering",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/catalog.Offering"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-public-offerings/{uuid}/plans/": {
+            "get": {
+                "tags": [
+                    "marketplace-public-offerings"
+                ],
+                "summary": "The active plans of a public offering",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/catalog.Plan"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-public-offerings/{uuid}/plans/{plan_uuid}/": {
+            "get": {
+                "tags": [
+                    "marketplace-public-offerings"
+                ],
+                "summary": "An active plan of a public offering",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/catalog.Plan"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-resources/": {
+            "get": {
+                "description": "/api/marketplace-resources/ shows the resources of the caller's projects and customers; /api/marketplace-provider-resources/ those of the offerings the caller provides.",
+                "tags": [
+                    "marketplace-resources"
+                ],
+                "summary": "List marketplace resources",
+                "parameters": [
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        },
+                        "collectionFormat": "csv",
+                        "description": "Resource state (repeatable)",
+                        "name": "state",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Offering type",
+                        "name": "offering_type",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Project",
+                        "name": "project_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Customer of the project",
+                        "name": "customer_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        },
+                        "collectionFormat": "csv",
+                        "description": "Offering (repeatable)",
+                        "name": "offering_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Customer of the offering",
+                        "name": "provider_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Backend id",
+                        "name": "backend_id",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Name contains, or UUID",
+                        "name": "query",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/orders.Resource"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-resources/{uuid}/": {
+            "get": {
+                "tags": [
+                    "marketplace-resources"
+                ],
+                "summary": "Retrieve a marketplace resource",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/orders.Resource"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-resources/{uuid}/switch_plan/": {
+            "post": {
+                "description": "Places an Update order with the new plan and starts it.",
+                "tags": [
+                    "marketplace-resources"
+                ],
+                "summary": "Switch a resource's plan",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/orders.OrderUUID"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-resources/{uuid}/team/": {
+            "get": {
+                "tags": [
+                    "marketplace-resources"
+                ],
+                "summary": "Users of the resource's project",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/orders.TeamMember"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-resources/{uuid}/terminate/": {
+            "post": {
+                "description": "Places a Terminate order and starts it.",
+                "tags": [
+                    "marketplace-resources"
+                ],
+                "summary": "Terminate a resource",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/orders.OrderUUID"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-resources/{uuid}/update_limits/": {
+            "post": {
+                "description": "Places an Update order with the new limits and starts it.",
+                "tags": [
+                    "marketplace-resources"
+                ],
+                "summary": "Change a resource's limits",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/orders.OrderUUID"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-service-providers/": {
+            "get": {
+                "tags": [
+                    "marketplace-service-providers"
+                ],
+                "summary": "List service providers (filters customer_uuid)",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/catalog.ServiceProvider"
+                            }
+                        }
+                    }
+                }
+            },
+            "post": {
+                "tags": [
+                    "marketplace-service-providers"
+                ],
+                "summary": "Register a customer as a service provider (staff, or SERVICE_PROVIDER.REGISTER on it)",
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/catalog.ServiceProvider"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-service-providers/{uuid}/": {
+            "get": {
+                "tags": [
+                    "marketplace-service-providers"
+                ],
+                "summary": "Retrieve a service provider",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/catalog.ServiceProvider"
+                        }
+                    }
+                }
+            },
+            "delete": {
+                "tags": [
+                    "marketplace-service-providers"
+                ],
+                "summary": "Delete a service provider (staff); one with offerings that are not archived is a 409",
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    }
+                }
+            },
+            "patch": {
+                "tags": [
+                    "marketplace-service-providers"
+                ],
+                "summary": "Update a service provider's description (staff, or SERVICE_PROVIDER.REGISTER on its customer)",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/catalog.ServiceProvider"
+                        }
+                    }
+                }
+            }
+        },
         "/api/project-types/": {
             "get": {
                 "security": [
@@ -5075,6 +6437,554 @@ const docTemplate = `{
                 }
             }
         },
+        "catalog.Category": {
+            "type": "object",
+            "properties": {
+                "articles": {
+                    "type": "array",
+                    "items": {}
+                },
+                "available_offerings_count": {
+                    "type": "integer"
+                },
+                "columns": {
+                    "type": "array",
+                    "items": {}
+                },
+                "components": {
+                    "type": "array",
+                    "items": {}
+                },
+                "default_tenant_category": {
+                    "type": "boolean"
+                },
+                "default_vm_category": {
+                    "type": "boolean"
+                },
+                "default_volume_category": {
+                    "type": "boolean"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "group": {
+                    "type": "string"
+                },
+                "icon": {
+                    "type": "string"
+                },
+                "offering_count": {
+                    "type": "integer"
+                },
+                "sections": {
+                    "type": "array",
+                    "items": {}
+                },
+                "title": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "catalog.CategoryGroup": {
+            "type": "object",
+            "properties": {
+                "description": {
+                    "type": "string"
+                },
+                "icon": {
+                    "type": "string"
+                },
+                "title": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "catalog.Component": {
+            "type": "object",
+            "properties": {
+                "article_code": {
+                    "type": "string"
+                },
+                "billing_type": {
+                    "type": "string"
+                },
+                "default_limit": {
+                    "type": "integer"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "factor": {
+                    "type": "integer"
+                },
+                "is_boolean": {
+                    "type": "boolean"
+                },
+                "is_builtin": {
+                    "type": "boolean"
+                },
+                "is_prepaid": {
+                    "type": "boolean"
+                },
+                "limit_amount": {
+                    "type": "integer"
+                },
+                "limit_period": {
+                    "type": "string"
+                },
+                "max_available_limit": {
+                    "type": "integer"
+                },
+                "max_prepaid_duration": {
+                    "type": "integer"
+                },
+                "max_value": {
+                    "type": "integer"
+                },
+                "measured_unit": {
+                    "type": "string"
+                },
+                "min_prepaid_duration": {
+                    "type": "integer"
+                },
+                "min_value": {
+                    "type": "integer"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "overage_component": {
+                    "type": "string"
+                },
+                "type": {
+                    "type": "string"
+                },
+                "unit_factor": {
+                    "type": "integer"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "catalog.Offering": {
+            "type": "object",
+            "properties": {
+                "attributes": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "backend_id": {
+                    "type": "string"
+                },
+                "backend_metadata": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "billable": {
+                    "type": "boolean"
+                },
+                "category": {
+                    "type": "string"
+                },
+                "category_title": {
+                    "type": "string"
+                },
+                "category_uuid": {
+                    "type": "string"
+                },
+                "citation_count": {
+                    "type": "integer"
+                },
+                "compliance_checklist": {
+                    "type": "string"
+                },
+                "components": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/catalog.Component"
+                    }
+                },
+                "country": {
+                    "type": "string"
+                },
+                "created": {
+                    "type": "string"
+                },
+                "customer": {
+                    "type": "string"
+                },
+                "customer_name": {
+                    "type": "string"
+                },
+                "customer_uuid": {
+                    "type": "string"
+                },
+                "datacite_doi": {
+                    "type": "string"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "endpoints": {
+                    "type": "array",
+                    "items": {}
+                },
+                "files": {
+                    "type": "array",
+                    "items": {}
+                },
+                "full_description": {
+                    "type": "string"
+                },
+                "getting_started": {
+                    "type": "string"
+                },
+                "google_calendar_is_public": {
+                    "type": "boolean"
+                },
+                "google_calendar_link": {
+                    "type": "string"
+                },
+                "has_compliance_requirements": {
+                    "type": "boolean"
+                },
+                "image": {
+                    "type": "string"
+                },
+                "integration_guide": {
+                    "type": "string"
+                },
+                "integration_status": {
+                    "type": "array",
+                    "items": {}
+                },
+                "is_accessible": {
+                    "type": "boolean"
+                },
+                "latitude": {
+                    "type": "number"
+                },
+                "longitude": {
+                    "type": "number"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "options": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "order_count": {
+                    "type": "integer"
+                },
+                "organization_groups": {
+                    "type": "array",
+                    "items": {}
+                },
+                "parent_description": {
+                    "type": "string"
+                },
+                "parent_name": {
+                    "type": "string"
+                },
+                "parent_uuid": {
+                    "type": "string"
+                },
+                "partitions": {
+                    "type": "array",
+                    "items": {}
+                },
+                "paused_reason": {
+                    "type": "string"
+                },
+                "plans": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/catalog.Plan"
+                    }
+                },
+                "plugin_options": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "project": {
+                    "type": "string"
+                },
+                "project_name": {
+                    "type": "string"
+                },
+                "project_uuid": {
+                    "type": "string"
+                },
+                "promotion_campaigns": {
+                    "type": "array",
+                    "items": {}
+                },
+                "quotas": {
+                    "type": "array",
+                    "items": {}
+                },
+                "resource_options": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "roles": {
+                    "type": "array",
+                    "items": {}
+                },
+                "scope_error_message": {
+                    "type": "string"
+                },
+                "scope_name": {
+                    "type": "string"
+                },
+                "scope_state": {
+                    "type": "string"
+                },
+                "scope_uuid": {
+                    "type": "string"
+                },
+                "screenshots": {
+                    "type": "array",
+                    "items": {}
+                },
+                "secret_options": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "service_attributes": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "shared": {
+                    "type": "boolean"
+                },
+                "slug": {
+                    "type": "string"
+                },
+                "software_catalogs": {
+                    "type": "array",
+                    "items": {}
+                },
+                "state": {
+                    "type": "string"
+                },
+                "tags": {
+                    "type": "array",
+                    "items": {}
+                },
+                "thumbnail": {
+                    "type": "string"
+                },
+                "total_cost": {
+                    "type": "integer"
+                },
+                "total_cost_estimated": {
+                    "type": "integer"
+                },
+                "total_customers": {
+                    "type": "integer"
+                },
+                "type": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "user_has_consent": {
+                    "description": "Public catalog only.",
+                    "type": "boolean"
+                },
+                "uuid": {
+                    "type": "string"
+                },
+                "vendor_details": {
+                    "type": "string"
+                }
+            }
+        },
+        "catalog.Plan": {
+            "type": "object",
+            "properties": {
+                "archived": {
+                    "type": "boolean"
+                },
+                "article_code": {
+                    "type": "string"
+                },
+                "backend_id": {
+                    "type": "string"
+                },
+                "components": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/catalog.PlanComponent"
+                    }
+                },
+                "description": {
+                    "type": "string"
+                },
+                "future_prices": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "number",
+                        "format": "float64"
+                    }
+                },
+                "init_price": {
+                    "type": "number"
+                },
+                "is_active": {
+                    "type": "boolean"
+                },
+                "max_amount": {
+                    "type": "integer"
+                },
+                "minimal_price": {
+                    "type": "number"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "offering": {
+                    "type": "string"
+                },
+                "organization_groups": {
+                    "type": "array",
+                    "items": {}
+                },
+                "plan_type": {
+                    "type": "string"
+                },
+                "prices": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "number",
+                        "format": "float64"
+                    }
+                },
+                "quotas": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "number",
+                        "format": "float64"
+                    }
+                },
+                "resources_count": {
+                    "type": "integer"
+                },
+                "switch_price": {
+                    "type": "number"
+                },
+                "unit": {
+                    "type": "string"
+                },
+                "unit_price": {
+                    "type": "string",
+                    "example": "10.0000000"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "catalog.PlanComponent": {
+            "type": "object",
+            "properties": {
+                "amount": {
+                    "type": "integer"
+                },
+                "discount_rate": {
+                    "type": "integer"
+                },
+                "discount_threshold": {
+                    "type": "integer"
+                },
+                "future_price": {
+                    "type": "string"
+                },
+                "measured_unit": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "price": {
+                    "type": "string",
+                    "example": "1.0000000000"
+                },
+                "type": {
+                    "type": "string"
+                }
+            }
+        },
+        "catalog.ServiceProvider": {
+            "type": "object",
+            "properties": {
+                "created": {
+                    "type": "string"
+                },
+                "customer": {
+                    "type": "string"
+                },
+                "customer_abbreviation": {
+                    "type": "string"
+                },
+                "customer_country": {
+                    "type": "string"
+                },
+                "customer_name": {
+                    "type": "string"
+                },
+                "customer_native_name": {
+                    "type": "string"
+                },
+                "customer_slug": {
+                    "type": "string"
+                },
+                "customer_uuid": {
+                    "type": "string"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "enable_notifications": {
+                    "type": "boolean"
+                },
+                "image": {
+                    "type": "string"
+                },
+                "offering_count": {
+                    "type": "integer"
+                },
+                "organization_groups": {
+                    "type": "array",
+                    "items": {}
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
         "events.EmailHook": {
             "type": "object",
             "properties": {
@@ -5716,6 +7626,57 @@ const docTemplate = `{
                 }
             }
         },
+        "models.OfferingState": {
+            "type": "string",
+            "enum": [
+                "Draft",
+                "Active",
+                "Paused",
+                "Archived"
+            ],
+            "x-enum-varnames": [
+                "OfferingDraft",
+                "OfferingActive",
+                "OfferingPaused",
+                "OfferingArchived"
+            ]
+        },
+        "models.OrderState": {
+            "type": "string",
+            "enum": [
+                "pending-consumer",
+                "pending-provider",
+                "pending-project",
+                "executing",
+                "done",
+                "erred",
+                "canceled",
+                "rejected"
+            ],
+            "x-enum-varnames": [
+                "OrderPendingConsumer",
+                "OrderPendingProvider",
+                "OrderPendingProject",
+                "OrderExecuting",
+                "OrderDone",
+                "OrderErred",
+                "OrderCanceled",
+                "OrderRejected"
+            ]
+        },
+        "models.OrderType": {
+            "type": "string",
+            "enum": [
+                "Create",
+                "Update",
+                "Terminate"
+            ],
+            "x-enum-varnames": [
+                "OrderCreate",
+                "OrderUpdate",
+                "OrderTerminate"
+            ]
+        },
         "models.Quota": {
             "type": "object",
             "properties": {
@@ -5727,6 +7688,447 @@ const docTemplate = `{
                 },
                 "usage": {
                     "type": "integer"
+                }
+            }
+        },
+        "models.ResourceState": {
+            "type": "string",
+            "enum": [
+                "Creating",
+                "OK",
+                "Erred",
+                "Updating",
+                "Terminating",
+                "Terminated"
+            ],
+            "x-enum-varnames": [
+                "ResourceCreating",
+                "ResourceOK",
+                "ResourceErred",
+                "ResourceUpdating",
+                "ResourceTerminating",
+                "ResourceTerminated"
+            ]
+        },
+        "orders.Detail": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string"
+                }
+            }
+        },
+        "orders.Order": {
+            "type": "object",
+            "properties": {
+                "attributes": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "backend_id": {
+                    "type": "string"
+                },
+                "callback_url": {
+                    "type": "string"
+                },
+                "can_terminate": {
+                    "type": "boolean"
+                },
+                "category_title": {
+                    "type": "string"
+                },
+                "category_uuid": {
+                    "type": "string"
+                },
+                "completed_at": {
+                    "type": "string"
+                },
+                "consumer_rejection_comment": {
+                    "type": "string"
+                },
+                "consumer_reviewed_at": {
+                    "type": "string"
+                },
+                "consumer_reviewed_by": {
+                    "type": "string"
+                },
+                "consumer_reviewed_by_full_name": {
+                    "type": "string"
+                },
+                "consumer_reviewed_by_username": {
+                    "type": "string"
+                },
+                "cost": {
+                    "type": "string"
+                },
+                "created": {
+                    "type": "string"
+                },
+                "created_by_civil_number": {
+                    "type": "string"
+                },
+                "created_by_email": {
+                    "type": "string"
+                },
+                "created_by_full_name": {
+                    "type": "string"
+                },
+                "created_by_organization": {
+                    "type": "string"
+                },
+                "created_by_username": {
+                    "type": "string"
+                },
+                "customer_name": {
+                    "type": "string"
+                },
+                "customer_uuid": {
+                    "type": "string"
+                },
+                "error_message": {
+                    "type": "string"
+                },
+                "error_traceback": {
+                    "type": "string"
+                },
+                "limits": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "integer",
+                        "format": "int64"
+                    }
+                },
+                "marketplace_resource_uuid": {
+                    "type": "string"
+                },
+                "modified": {
+                    "type": "string"
+                },
+                "offering": {
+                    "type": "string"
+                },
+                "offering_billable": {
+                    "type": "boolean"
+                },
+                "offering_description": {
+                    "type": "string"
+                },
+                "offering_name": {
+                    "type": "string"
+                },
+                "offering_plugin_options": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "offering_shared": {
+                    "type": "boolean"
+                },
+                "offering_type": {
+                    "type": "string"
+                },
+                "offering_uuid": {
+                    "type": "string"
+                },
+                "output": {
+                    "type": "string"
+                },
+                "plan": {
+                    "type": "string"
+                },
+                "plan_description": {
+                    "type": "string"
+                },
+                "plan_name": {
+                    "type": "string"
+                },
+                "plan_unit": {
+                    "type": "string"
+                },
+                "plan_uuid": {
+                    "type": "string"
+                },
+                "project": {
+                    "type": "string"
+                },
+                "project_description": {
+                    "type": "string"
+                },
+                "project_name": {
+                    "type": "string"
+                },
+                "project_uuid": {
+                    "type": "string"
+                },
+                "provider_name": {
+                    "type": "string"
+                },
+                "provider_rejection_comment": {
+                    "type": "string"
+                },
+                "provider_reviewed_at": {
+                    "type": "string"
+                },
+                "provider_reviewed_by": {
+                    "type": "string"
+                },
+                "provider_reviewed_by_full_name": {
+                    "type": "string"
+                },
+                "provider_reviewed_by_username": {
+                    "type": "string"
+                },
+                "provider_uuid": {
+                    "type": "string"
+                },
+                "resource_name": {
+                    "type": "string"
+                },
+                "resource_uuid": {
+                    "type": "string"
+                },
+                "state": {
+                    "$ref": "#/definitions/models.OrderState"
+                },
+                "termination_comment": {
+                    "type": "string"
+                },
+                "type": {
+                    "$ref": "#/definitions/models.OrderType"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "orders.OrderUUID": {
+            "type": "object",
+            "properties": {
+                "order_uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "orders.Resource": {
+            "type": "object",
+            "properties": {
+                "attributes": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "available_actions": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "backend_id": {
+                    "type": "string"
+                },
+                "backend_metadata": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "can_terminate": {
+                    "type": "boolean"
+                },
+                "category_title": {
+                    "type": "string"
+                },
+                "category_uuid": {
+                    "type": "string"
+                },
+                "created": {
+                    "type": "string"
+                },
+                "current_usages": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "customer_name": {
+                    "type": "string"
+                },
+                "customer_uuid": {
+                    "type": "string"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "downscaled": {
+                    "type": "boolean"
+                },
+                "effective_id": {
+                    "type": "string"
+                },
+                "end_date": {
+                    "type": "string"
+                },
+                "endpoints": {
+                    "type": "array",
+                    "items": {}
+                },
+                "error_message": {
+                    "type": "string"
+                },
+                "error_traceback": {
+                    "type": "string"
+                },
+                "last_sync": {
+                    "type": "string"
+                },
+                "limits": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "integer",
+                        "format": "int64"
+                    }
+                },
+                "modified": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "offering": {
+                    "type": "string"
+                },
+                "offering_backend_id": {
+                    "type": "string"
+                },
+                "offering_billable": {
+                    "type": "boolean"
+                },
+                "offering_description": {
+                    "type": "string"
+                },
+                "offering_name": {
+                    "type": "string"
+                },
+                "offering_plugin_options": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "offering_shared": {
+                    "type": "boolean"
+                },
+                "offering_state": {
+                    "$ref": "#/definitions/models.OfferingState"
+                },
+                "offering_type": {
+                    "type": "string"
+                },
+                "offering_uuid": {
+                    "type": "string"
+                },
+                "options": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "paused": {
+                    "type": "boolean"
+                },
+                "plan": {
+                    "type": "string"
+                },
+                "plan_description": {
+                    "type": "string"
+                },
+                "plan_name": {
+                    "type": "string"
+                },
+                "plan_unit": {
+                    "type": "string"
+                },
+                "plan_uuid": {
+                    "type": "string"
+                },
+                "project": {
+                    "type": "string"
+                },
+                "project_description": {
+                    "type": "string"
+                },
+                "project_end_date": {
+                    "type": "string"
+                },
+                "project_name": {
+                    "type": "string"
+                },
+                "project_uuid": {
+                    "type": "string"
+                },
+                "provider_name": {
+                    "type": "string"
+                },
+                "provider_uuid": {
+                    "type": "string"
+                },
+                "report": {
+                    "type": "array",
+                    "items": {}
+                },
+                "resource_type": {
+                    "type": "string"
+                },
+                "resource_uuid": {
+                    "type": "string"
+                },
+                "restrict_member_access": {
+                    "type": "boolean"
+                },
+                "slug": {
+                    "type": "string"
+                },
+                "state": {
+                    "$ref": "#/definitions/models.ResourceState"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "orders.Status": {
+            "type": "object",
+            "properties": {
+                "status": {
+                    "type": "string"
+                }
+            }
+        },
+        "orders.TeamMember": {
+            "type": "object",
+            "properties": {
+                "email": {
+                    "type": "string"
+                },
+                "expiration_time": {
+                    "type": "string"
+                },
+                "full_name": {
+                    "type": "string"
+                },
+                "offering_user_state": {
+                    "type": "string"
+                },
+                "offering_user_username": {
+                    "type": "string"
+                },
+                "role": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "username": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
                 }
             }
         },

@@ -11,6 +11,7 @@ import (
 
 	"github.com/waldur-go/waldur/activities"
 	"github.com/waldur-go/waldur/api"
+	"github.com/waldur-go/waldur/api/catalog"
 	"github.com/waldur-go/waldur/api/events"
 	"github.com/waldur-go/waldur/api/identity"
 	"github.com/waldur-go/waldur/api/orders"
@@ -36,6 +37,7 @@ func NewAPI(db *gorm.DB, tc client.Client, log *slog.Logger, namespace string, t
 		identity.New(identity.Deps{Store: st, RBAC: chk}),
 		permissions.New(permissions.Deps{Store: st, RBAC: chk, Logger: log}),
 		events.New(events.Deps{Store: st, RBAC: chk}),
+		catalog.New(catalog.Deps{Store: st, RBAC: chk}),
 		orders.New(orders.Deps{Store: st, RBAC: chk, Temporal: tc}),
 	), nil
 }

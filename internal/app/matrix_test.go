@@ -135,6 +135,19 @@ func seedWorldOn(t testing.TB, db *gorm.DB) *world {
 		"project_id": p1, "plan_id": plan, "created_by_id": users["owner"].ID, "workflow_started": true, "created": now, "modified": now})
 	w.ids["{service-provider}"], w.ids["{offering}"], w.ids["{plan}"], w.ids["{plan2}"] = spu.String(), offu.String(), planu.String(), plan2u.String()
 	w.ids["{resource}"], w.ids["{order}"] = resu.String(), ordu.String()
+	_, compu := mk("offering_components", map[string]any{"offering_id": off, "type": "hours", "name": "Hours", "billing_type": "usage", "measured_unit": "h"})
+	cg, cgu := mk("category_groups", map[string]any{"title": "Group"})
+	_, cat2u := mk("categories", map[string]any{"title": "Empty", "group_id": cg, "created": now, "modified": now})
+	c2, c2u := mk("customers", map[string]any{"name": "C2", "accounting_start_date": now, "created": now, "modified": now})
+	// The owner also owns C2, a customer that is not a service provider yet.
+	ownerRole, err := st.RoleByName(ctx, models.RoleCustomerOwner)
+	require.NoError(t, err)
+	_, err = st.GrantRole(ctx, store.Grant{User: users["owner"], Role: ownerRole, Scope: models.Scope{Type: models.ScopeCustomer, ID: c2}, CustomerID: c2})
+	require.NoError(t, err)
+	w.ids["{component}"], w.ids["{cgroup}"], w.ids["{category}"], w.ids["{customer2}"] = compu.String(), cgu.String(), cat2u.String(), c2u.String()
+	var catu string
+	require.NoError(t, db.Raw("SELECT uuid FROM categories WHERE id = ?", cat).Scan(&catu).Error)
+	w.ids["{category-used}"] = catu
 
 	admin, err := st.RoleByName(ctx, models.RoleProjectAdmin)
 	require.NoError(t, err)
@@ -334,6 +347,58 @@ var table = []route{
 	r("POST", "/api/marketplace-provider-resources/:uuid/set_as_ok/", "/api/marketplace-provider-resources/{resource}/set_as_ok/", "", 401, 404, 404, 404, 404, 200, 403, 200),
 	r("POST", "/api/marketplace-provider-resources/:uuid/set_as_erred/", "/api/marketplace-provider-resources/{resource}/set_as_erred/", "", 401, 404, 404, 404, 404, 200, 403, 200),
 	r("POST", "/api/marketplace-provider-resources/:uuid/refresh_last_sync/", "/api/marketplace-provider-resources/{resource}/refresh_last_sync/", "", 401, 404, 404, 404, 404, 200, 403, 200),
+
+	// The catalog. C1 is a service provider with an Active, shared Basic
+	// offering; catalog writes other than offerings and plans are staff's.
+	r("GET", "/api/marketplace-category-groups/", "/api/marketplace-category-groups/", "", authRead...),
+	r("POST", "/api/marketplace-category-groups/", "/api/marketplace-category-groups/", `{"title":"New group"}`, staffOnly(201)...),
+	r("GET", "/api/marketplace-category-groups/:uuid/", "/api/marketplace-category-groups/{cgroup}/", "", authRead...),
+	r("PUT", "/api/marketplace-category-groups/:uuid/", "/api/marketplace-category-groups/{cgroup}/", `{"title":"Renamed"}`, staffOnly(200)...),
+	r("PATCH", "/api/marketplace-category-groups/:uuid/", "/api/marketplace-category-groups/{cgroup}/", `{"title":"Renamed"}`, staffOnly(200)...),
+	r("DELETE", "/api/marketplace-category-groups/:uuid/", "/api/marketplace-category-groups/{cgroup}/", "", staffOnly(204)...),
+	r("GET", "/api/marketplace-categories/", "/api/marketplace-categories/", "", authRead...),
+	r("POST", "/api/marketplace-categories/", "/api/marketplace-categories/", `{"title":"New category"}`, staffOnly(201)...),
+	r("GET", "/api/marketplace-categories/:uuid/", "/api/marketplace-categories/{category}/", "", authRead...),
+	r("PUT", "/api/marketplace-categories/:uuid/", "/api/marketplace-categories/{category}/", `{"title":"Renamed"}`, staffOnly(200)...),
+	r("PATCH", "/api/marketplace-categories/:uuid/", "/api/marketplace-categories/{category}/", `{"title":"Renamed"}`, staffOnly(200)...),
+	r("DELETE", "/api/marketplace-categories/:uuid/", "/api/marketplace-categories/{category}/", "", staffOnly(204)...),
+	r("GET", "/api/marketplace-service-providers/", "/api/marketplace-service-providers/", "", authRead...),
+	r("POST", "/api/marketplace-service-providers/", "/api/marketplace-service-providers/", `{"customer":"{customer2}"}`, 401, 400, 400, 400, 400, 201, 403, 201),
+	r("GET", "/api/marketplace-service-providers/:uuid/", "/api/marketplace-service-providers/{service-provider}/", "", authRead...),
+	r("PUT", "/api/marketplace-service-providers/:uuid/", "/api/marketplace-service-providers/{service-provider}/", `{"description":"We serve"}`, 401, 403, 403, 403, 403, 200, 403, 200),
+	r("PATCH", "/api/marketplace-service-providers/:uuid/", "/api/marketplace-service-providers/{service-provider}/", `{"description":"We serve"}`, 401, 403, 403, 403, 403, 200, 403, 200),
+	// The provider still has a live offering.
+	r("DELETE", "/api/marketplace-service-providers/:uuid/", "/api/marketplace-service-providers/{service-provider}/", "", staffOnly(409)...),
+	r("GET", "/api/marketplace-provider-offerings/", "/api/marketplace-provider-offerings/", "", authRead...),
+	r("POST", "/api/marketplace-provider-offerings/", "/api/marketplace-provider-offerings/", `{"name":"New","category":"{category-used}","customer":"{customer}","type":"Marketplace.Basic"}`, 401, 403, 403, 403, 403, 201, 403, 201),
+	r("GET", "/api/marketplace-provider-offerings/:uuid/", "/api/marketplace-provider-offerings/{offering}/", "", 401, 404, 404, 404, 404, 200, 200, 200),
+	r("DELETE", "/api/marketplace-provider-offerings/:uuid/", "/api/marketplace-provider-offerings/{offering}/", "", 401, 404, 404, 404, 404, 409, 403, 409),
+	r("POST", "/api/marketplace-provider-offerings/:uuid/activate/", "/api/marketplace-provider-offerings/{offering}/activate/", "", 401, 404, 404, 404, 404, 409, 403, 409),
+	r("POST", "/api/marketplace-provider-offerings/:uuid/pause/", "/api/marketplace-provider-offerings/{offering}/pause/", `{"paused_reason":"maintenance"}`, 401, 404, 404, 404, 404, 200, 403, 200),
+	r("POST", "/api/marketplace-provider-offerings/:uuid/unpause/", "/api/marketplace-provider-offerings/{offering}/unpause/", "", 401, 404, 404, 404, 404, 409, 403, 409),
+	r("POST", "/api/marketplace-provider-offerings/:uuid/archive/", "/api/marketplace-provider-offerings/{offering}/archive/", "", 401, 404, 404, 404, 404, 200, 403, 200),
+	r("POST", "/api/marketplace-provider-offerings/:uuid/draft/", "/api/marketplace-provider-offerings/{offering}/draft/", "", 401, 404, 404, 404, 404, 200, 403, 200),
+	r("POST", "/api/marketplace-provider-offerings/:uuid/update_description/", "/api/marketplace-provider-offerings/{offering}/update_description/", `{"category":"{category-used}"}`, 401, 404, 404, 404, 404, 200, 403, 200),
+	r("POST", "/api/marketplace-provider-offerings/:uuid/update_overview/", "/api/marketplace-provider-offerings/{offering}/update_overview/", `{"name":"Consulting","description":"d"}`, 401, 404, 404, 404, 404, 200, 403, 200),
+	r("POST", "/api/marketplace-provider-offerings/:uuid/update_options/", "/api/marketplace-provider-offerings/{offering}/update_options/", `{"options":{"order":[],"options":{}}}`, 401, 404, 404, 404, 404, 200, 403, 200),
+	r("POST", "/api/marketplace-provider-offerings/:uuid/update_resource_options/", "/api/marketplace-provider-offerings/{offering}/update_resource_options/", `{"resource_options":{"order":[],"options":{}}}`, 401, 404, 404, 404, 404, 200, 403, 200),
+	r("POST", "/api/marketplace-provider-offerings/:uuid/update_integration/", "/api/marketplace-provider-offerings/{offering}/update_integration/", `{"plugin_options":{}}`, 401, 404, 404, 404, 404, 200, 403, 200),
+	r("POST", "/api/marketplace-provider-offerings/:uuid/update_attributes/", "/api/marketplace-provider-offerings/{offering}/update_attributes/", `{}`, 401, 404, 404, 404, 404, 200, 403, 200),
+	r("POST", "/api/marketplace-provider-offerings/:uuid/create_offering_component/", "/api/marketplace-provider-offerings/{offering}/create_offering_component/", `{"type":"days","name":"Days","billing_type":"usage","measured_unit":"d"}`, 401, 404, 404, 404, 404, 201, 403, 201),
+	r("POST", "/api/marketplace-provider-offerings/:uuid/update_offering_component/", "/api/marketplace-provider-offerings/{offering}/update_offering_component/", `{"uuid":"{component}","type":"hours","name":"Hours of work","billing_type":"usage","measured_unit":"h"}`, 401, 404, 404, 404, 404, 200, 403, 200),
+	r("POST", "/api/marketplace-provider-offerings/:uuid/remove_offering_component/", "/api/marketplace-provider-offerings/{offering}/remove_offering_component/", `{"uuid":"{component}"}`, 401, 404, 404, 404, 404, 200, 403, 200),
+	r("GET", "/api/marketplace-public-offerings/", "/api/marketplace-public-offerings/", "", authRead...),
+	r("GET", "/api/marketplace-public-offerings/:uuid/", "/api/marketplace-public-offerings/{offering}/", "", authRead...),
+	r("GET", "/api/marketplace-public-offerings/:uuid/plans/", "/api/marketplace-public-offerings/{offering}/plans/", "", authRead...),
+	r("GET", "/api/marketplace-public-offerings/:uuid/plans/:plan/", "/api/marketplace-public-offerings/{offering}/plans/{plan}/", "", authRead...),
+	r("GET", "/api/marketplace-plans/", "/api/marketplace-plans/", "", authRead...),
+	r("GET", "/api/marketplace-plans/:uuid/", "/api/marketplace-plans/{plan}/", "", authRead...),
+	r("POST", "/api/marketplace-plans/", "/api/marketplace-plans/", `{"offering":"{offering}","name":"Weekly","unit":"month","unit_price":"100"}`, 401, 400, 400, 400, 400, 201, 403, 201),
+	r("PUT", "/api/marketplace-plans/:uuid/", "/api/marketplace-plans/{plan}/", `{"name":"Hourly+","unit":"hour","unit_price":"11"}`, 401, 403, 403, 403, 403, 200, 403, 200),
+	r("PATCH", "/api/marketplace-plans/:uuid/", "/api/marketplace-plans/{plan}/", `{"name":"Hourly+"}`, 401, 403, 403, 403, 403, 200, 403, 200),
+	r("POST", "/api/marketplace-plans/:uuid/archive/", "/api/marketplace-plans/{plan}/archive/", "", 401, 403, 403, 403, 403, 200, 403, 200),
+	r("POST", "/api/marketplace-plans/:uuid/update_prices/", "/api/marketplace-plans/{plan}/update_prices/", `{"prices":{"hours":"2.5"}}`, 401, 403, 403, 403, 403, 200, 403, 200),
+	r("POST", "/api/marketplace-plans/:uuid/update_quotas/", "/api/marketplace-plans/{plan}/update_quotas/", `{"quotas":{"hours":10}}`, 401, 403, 403, 403, 403, 200, 403, 200),
 
 	// Hooks: the owner's.
 	r("GET", "/api/hooks/", "/api/hooks/", "", authRead...),

@@ -1,0 +1,469 @@
+// Package catalog serves Waldur's marketplace catalog in its wire format:
+// service providers (/api/marketplace-service-providers/), category groups
+// and categories, provider offerings with their components, plans and state
+// actions (/api/marketplace-provider-offerings/), the public catalog
+// (/api/marketplace-public-offerings/) and plans (/api/marketplace-plans/).
+//
+// Every route needs an authenticated user (the OpenAPI security of these
+// operations has no anonymous alternative). Provider offerings are visible
+// to staff and support, to holders of a role in force on the offering's
+// customer and to the offering's own role holders (OFFERING.MANAGER); the
+// public catalog shows Active and Paused offerings that are shared, or that
+// belong to a customer the caller is connected to. Changes are checked with
+// the OFFERING.* permission the OpenAPI x-permissions name, on the offering
+// and then its customer; objects the caller cannot see are 404.
+package catalog
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"gorm.io/gorm"
+
+	"github.com/waldur-go/waldur/api"
+	"github.com/waldur-go/waldur/api/form"
+	"github.com/waldur-go/waldur/api/rest"
+	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/store"
+	"github.com/waldur-go/waldur/rbac"
+)
+
+// Deps are what the catalog endpoints need.
+type Deps struct {
+	Store *store.Store
+	RBAC  *rbac.Checker
+	// Now is the clock (nil: the system clock in UTC).
+	Now func() time.Time
+}
+
+// Module registers the catalog routes (an api.Module).
+type Module struct {
+	st   *store.Store
+	rbac *rbac.Checker
+	now  func() time.Time
+}
+
+var _ api.Module = (*Module)(nil)
+
+// New returns the catalog module.
+func New(d Deps) *Module {
+	m := &Module{st: d.Store, rbac: d.RBAC, now: d.Now}
+	if m.now == nil {
+		m.now = func() time.Time { return time.Now().UTC() }
+	}
+	return m
+}
+
+// Collections of the catalog's URLs.
+const (
+	colProviders = "marketplace-service-providers"
+	colGroups    = "marketplace-category-groups"
+	colCats      = "marketplace-categories"
+	colOfferings = "marketplace-provider-offerings"
+	colPublic    = "marketplace-public-offerings"
+	colPlans     = "marketplace-plans"
+)
+
+// Routes implements api.Module.
+func (m *Module) Routes(a *gin.RouterGroup, _ *gin.Engine) {
+	get := []string{http.MethodGet, http.MethodHead}
+
+	sp := a.Group("/"+colProviders, api.RequireUser)
+	sp.Match(get, "/", api.H(m.listProviders))
+	sp.POST("/", api.H(m.createProvider))
+	sp.Match(get, "/:uuid/", api.H(m.getProvider))
+	sp.PUT("/:uuid/", api.H(m.updateProvider))
+	sp.PATCH("/:uuid/", api.H(m.updateProvider))
+	sp.DELETE("/:uuid/", api.RequireStaff, api.H(m.deleteProvider))
+
+	cg := a.Group("/"+colGroups, api.RequireUser)
+	cg.Match(get, "/", api.H(m.listGroups))
+	cg.POST("/", api.RequireStaff, api.H(m.createGroup))
+	cg.Match(get, "/:uuid/", api.H(m.getGroup))
+	cg.PUT("/:uuid/", api.RequireStaff, api.H(m.updateGroup))
+	cg.PATCH("/:uuid/", api.RequireStaff, api.H(m.updateGroup))
+	cg.DELETE("/:uuid/", api.RequireStaff, api.H(m.deleteGroup))
+
+	ca := a.Group("/"+colCats, api.RequireUser)
+	ca.Match(get, "/", api.H(m.listCategories))
+	ca.POST("/", api.RequireStaff, api.H(m.createCategory))
+	ca.Match(get, "/:uuid/", api.H(m.getCategory))
+	ca.PUT("/:uuid/", api.RequireStaff, api.H(m.updateCategory))
+	ca.PATCH("/:uuid/", api.RequireStaff, api.H(m.updateCategory))
+	ca.DELETE("/:uuid/", api.RequireStaff, api.H(m.deleteCategory))
+
+	of := a.Group("/"+colOfferings, api.RequireUser)
+	of.Match(get, "/", api.H(m.listOfferings))
+	of.POST("/", api.H(m.createOffering))
+	of.Match(get, "/:uuid/", api.H(m.getOffering))
+	of.DELETE("/:uuid/", api.H(m.deleteOffering))
+	for _, action := range []string{"activate", "pause", "unpause", "archive", "draft"} {
+		of.POST("/:uuid/"+action+"/", api.H(m.stateAction(action)))
+	}
+	of.POST("/:uuid/update_description/", api.H(m.updateDescription))
+	of.POST("/:uuid/update_overview/", api.H(m.updateOverview))
+	of.POST("/:uuid/update_options/", api.H(m.updateOptions("options")))
+	of.POST("/:uuid/update_resource_options/", api.H(m.updateOptions("resource_options")))
+	of.POST("/:uuid/update_integration/", api.H(m.updateIntegration))
+	of.POST("/:uuid/update_attributes/", api.H(m.updateAttributes))
+	of.POST("/:uuid/create_offering_component/", api.H(m.createComponent))
+	of.POST("/:uuid/update_offering_component/", api.H(m.updateComponent))
+	of.POST("/:uuid/remove_offering_component/", api.H(m.removeComponent))
+
+	po := a.Group("/"+colPublic, api.RequireUser)
+	po.Match(get, "/", api.H(m.listPublic))
+	po.Match(get, "/:uuid/", api.H(m.getPublic))
+	po.Match(get, "/:uuid/plans/", api.H(m.listPublicPlans))
+	po.Match(get, "/:uuid/plans/:plan/", api.H(m.getPublicPlan))
+
+	pl := a.Group("/"+colPlans, api.RequireUser)
+	pl.Match(get, "/", api.H(m.listPlans))
+	pl.POST("/", api.H(m.createPlan))
+	pl.Match(get, "/:uuid/", api.H(m.getPlan))
+	pl.PUT("/:uuid/", api.H(m.updatePlan))
+	pl.PATCH("/:uuid/", api.H(m.updatePlan))
+	pl.POST("/:uuid/archive/", api.H(m.archivePlan))
+	pl.POST("/:uuid/update_prices/", api.H(m.updatePlanComponents("prices")))
+	pl.POST("/:uuid/update_quotas/", api.H(m.updatePlanComponents("quotas")))
+}
+
+// db is the store's database bound to the request context.
+func (m *Module) db(c *gin.Context) *gorm.DB { return m.st.DB.WithContext(c.Request.Context()) }
+
+// rolesInForce returns the ids of the scopes of type t where u holds a role in force.
+func (m *Module) rolesInForce(c *gin.Context, u *models.User, t models.ScopeType) ([]int64, error) {
+	var ids []int64
+	err := m.db(c).Table("user_roles").Distinct("scope_id").
+		Where("user_id = ? AND scope_type = ? AND is_active = ? AND (expiration_time IS NULL OR expiration_time > ?)", u.ID, t, true, m.now()).
+		Pluck("scope_id", &ids).Error
+	if err != nil {
+		return nil, models.Internal(err)
+	}
+	return ids, nil
+}
+
+func orNone(ids []int64) []int64 {
+	if len(ids) == 0 {
+		return []int64{0}
+	}
+	return ids
+}
+
+// filterProviderOfferings limits q (over "offerings") to the offerings u
+// manages or may see as a provider: staff and support all; others those of
+// customers where they hold a role and those they hold a role on.
+func (m *Module) filterProviderOfferings(c *gin.Context, q *gorm.DB) (*gorm.DB, error) {
+	u := api.CurrentUser(c)
+	if rbac.SeesEverything(u) {
+		return q, nil
+	}
+	if u == nil {
+		return q.Where("1 = 0"), nil
+	}
+	customers, err := m.rolesInForce(c, u, models.ScopeCustomer)
+	if err != nil {
+		return nil, err
+	}
+	offerings, err := m.rolesInForce(c, u, models.ScopeOffering)
+	if err != nil {
+		return nil, err
+	}
+	return q.Where("offerings.customer_id IN ? OR offerings.id IN ?", orNone(customers), orNone(offerings)), nil
+}
+
+// filterPublicOfferings limits q (over "offerings") to the public catalog:
+// Active and Paused offerings that are shared, or (for staff and support,
+// and for users connected to the offering's customer) not shared.
+func (m *Module) filterPublicOfferings(c *gin.Context, q *gorm.DB) (*gorm.DB, error) {
+	q = q.Where("offerings.state IN ?", []models.OfferingState{models.OfferingActive, models.OfferingPaused})
+	u := api.CurrentUser(c)
+	if rbac.SeesEverything(u) {
+		return q, nil
+	}
+	if u == nil {
+		return q.Where("offerings.shared = ?", true), nil
+	}
+	var customers []int64
+	cq := rbac.FilterCustomers(m.db(c).Table("customers"), u, m.now())
+	if err := cq.Pluck("customers.id", &customers).Error; err != nil {
+		return nil, models.Internal(err)
+	}
+	return q.Where("offerings.shared = ? OR offerings.customer_id IN ?", true, orNone(customers)), nil
+}
+
+// visibleOffering loads the offering of the path through filter; a hidden
+// or missing one is a 404.
+func (m *Module) visibleOffering(c *gin.Context, filter func(*gin.Context, *gorm.DB) (*gorm.DB, error)) (*store.Offering, error) {
+	id, err := api.PathUUID(c, "Offering")
+	if err != nil {
+		return nil, err
+	}
+	q, err := filter(c, m.db(c).Model(&store.Offering{}).Where("offerings.uuid = ?", id))
+	if err != nil {
+		return nil, err
+	}
+	var rows []store.Offering
+	if err := q.Limit(1).Find(&rows).Error; err != nil {
+		return nil, models.Internal(err)
+	}
+	if len(rows) == 0 {
+		return nil, api.NotFound("Offering")
+	}
+	return &rows[0], nil
+}
+
+// requireOffering checks perm on the offering and then its customer.
+func (m *Module) requireOffering(c *gin.Context, o *store.Offering, perm models.Permission) error {
+	return m.rbac.Require(c.Request.Context(), api.CurrentUser(c), perm, o.Scope(),
+		models.Scope{Type: models.ScopeCustomer, ID: o.CustomerID})
+}
+
+// canUpdate reports whether the caller may update the offering (and so see
+// its secret options).
+func (m *Module) canUpdate(c *gin.Context, o *store.Offering) (bool, error) {
+	ok, err := m.rbac.Has(c.Request.Context(), api.CurrentUser(c), "OFFERING.UPDATE", o.Scope(),
+		models.Scope{Type: models.ScopeCustomer, ID: o.CustomerID})
+	if err != nil {
+		return false, models.Internal(err)
+	}
+	return ok, nil
+}
+
+// customersByID loads customers by id.
+func (m *Module) customersByID(c *gin.Context, ids []int64) (map[int64]*models.Customer, error) {
+	out := map[int64]*models.Customer{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []models.Customer
+	if err := m.db(c).Table("customers").Where("id IN ?", ids).Find(&rows).Error; err != nil {
+		return nil, models.Internal(err)
+	}
+	for i := range rows {
+		out[rows[i].ID] = &rows[i]
+	}
+	return out, nil
+}
+
+// byUUID loads the row of model's table with the UUID (404 "No <what>…").
+func (m *Module) byUUID(c *gin.Context, row any, id models.UUID, what string) error {
+	res := m.db(c).Where("uuid = ?", id).Limit(1).Find(row)
+	if res.Error != nil {
+		return models.Internal(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return api.NotFound(what)
+	}
+	return nil
+}
+
+// pathRow loads the row of the path's :uuid.
+func (m *Module) pathRow(c *gin.Context, row any, what string) error {
+	id, err := api.PathUUID(c, what)
+	if err != nil {
+		return err
+	}
+	return m.byUUID(c, row, id, what)
+}
+
+// idOf is the id of the row of table with the UUID (0 when none).
+func (m *Module) idOf(c *gin.Context, table string, id models.UUID) (int64, error) {
+	var ids []int64
+	if err := m.db(c).Table(table).Where("uuid = ?", id).Limit(1).Pluck("id", &ids).Error; err != nil {
+		return 0, models.Internal(err)
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	return ids[0], nil
+}
+
+// icontains is a case-insensitive substring condition on col.
+func icontains(q *gorm.DB, col, v string) *gorm.DB {
+	return q.Where("LOWER("+col+") LIKE ?", "%"+strings.ToLower(v)+"%")
+}
+
+// pyType is the Python type name of a JSON value, for DRF's messages.
+func pyType(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return "NoneType"
+	}
+	switch raw[0] {
+	case '{':
+		return "dict"
+	case '[':
+		return "list"
+	case '"':
+		return "str"
+	case 't', 'f':
+		return "bool"
+	case 'n':
+		return "NoneType"
+	}
+	if bytes.ContainsAny(raw, ".eE") {
+		return "float"
+	}
+	return "int"
+}
+
+// object reads a JSON object field (a DictField/JSONField): absent gives
+// (nil, false); null gives (nil, true) when nullable; anything but an
+// object is recorded as an error.
+func object(f *form.Form, k string, nullable bool) (map[string]any, bool) {
+	raw, ok := f.Raw(k)
+	if !ok {
+		return nil, false
+	}
+	if f.IsNull(k) {
+		if !nullable {
+			f.Fail(k, form.MsgNull)
+		}
+		return nil, nullable
+	}
+	var out map[string]any
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	if err := d.Decode(&out); err != nil || out == nil {
+		f.Fail(k, "Expected a dictionary of items but got type \""+pyType(raw)+"\".")
+		return nil, false
+	}
+	return normalize(out).(map[string]any), true
+}
+
+// normalize turns json.Number values into float64 or int64 so that they
+// are stored and rendered as numbers.
+func normalize(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = normalize(e)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = normalize(e)
+		}
+		return x
+	case json.Number:
+		if n, err := x.Int64(); err == nil {
+			return n
+		}
+		f, err := x.Float64()
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+			return nil
+		}
+		return f
+	}
+	return v
+}
+
+// optionsObject reads an OfferingOptions field: {"order": [str…], "options": {…}}.
+func optionsObject(f *form.Form, k string) (map[string]any, bool) {
+	v, ok := object(f, k, false)
+	if !ok {
+		return nil, false
+	}
+	order, hasOrder := v["order"]
+	opts, hasOpts := v["options"]
+	var msgs []string
+	if !hasOrder {
+		msgs = append(msgs, "order: "+form.MsgRequired)
+	} else if list, ok := order.([]any); !ok {
+		msgs = append(msgs, "order: Expected a list of items.")
+	} else {
+		for _, it := range list {
+			if _, ok := it.(string); !ok {
+				msgs = append(msgs, "order: "+form.MsgString)
+				break
+			}
+		}
+	}
+	if !hasOpts {
+		msgs = append(msgs, "options: "+form.MsgRequired)
+	} else if fields, ok := opts.(map[string]any); !ok {
+		msgs = append(msgs, "options: Expected a dictionary of items.")
+	} else {
+		for name, v := range fields {
+			field, ok := v.(map[string]any)
+			label, okLabel := field["label"].(string)
+			typ, okType := field["type"].(string)
+			if !ok || !okLabel || label == "" || !okType || !optionTypes[typ] {
+				msgs = append(msgs, "options."+name+": an option needs a label and a valid type.")
+			}
+		}
+	}
+	for _, msg := range msgs {
+		f.Fail(k, msg)
+	}
+	if len(msgs) > 0 {
+		return nil, false
+	}
+	return v, true
+}
+
+// detail answers 200 {"detail": msg}.
+func detail(c *gin.Context, msg string) error {
+	c.JSON(http.StatusOK, gin.H{"detail": msg})
+	return nil
+}
+
+// msgNoObject is DRF's message for a reference to a missing object.
+const msgNoObject = "Invalid hyperlink - Object does not exist."
+
+// applyOfferingFilters applies the offering list filters: customer_uuid,
+// state (display names) and type (both repeatable), category_uuid, name,
+// keyword, shared, billable.
+func (m *Module) applyOfferingFilters(c *gin.Context, q *gorm.DB) (*gorm.DB, error) {
+	if ids, err := rest.UUIDs(c, "customer_uuid"); err != nil {
+		return nil, err
+	} else if len(ids) > 0 {
+		q = q.Where("offerings.customer_id IN (?)", m.st.DB.Table("customers").Select("id").Where("uuid IN ?", ids))
+	}
+	if ids, err := rest.UUIDs(c, "category_uuid"); err != nil {
+		return nil, err
+	} else if len(ids) > 0 {
+		q = q.Where("offerings.category_id IN (?)", m.st.DB.Table("categories").Select("id").Where("uuid IN ?", ids))
+	}
+	if states := rest.Values(c, "state"); len(states) > 0 {
+		q = q.Where("offerings.state IN ?", states)
+	}
+	if types := rest.Values(c, "type"); len(types) > 0 {
+		q = q.Where("offerings.type IN ?", types)
+	}
+	if v := rest.Last(c, "name"); v != "" {
+		q = icontains(q, "offerings.name", v)
+	}
+	if v := rest.Last(c, "keyword"); v != "" {
+		like := "%" + strings.ToLower(v) + "%"
+		q = q.Where("LOWER(offerings.name) LIKE ? OR LOWER(offerings.description) LIKE ? OR offerings.customer_id IN (?)",
+			like, like, m.st.DB.Table("customers").Select("id").Where("LOWER(name) LIKE ? OR LOWER(abbreviation) LIKE ?", like, like))
+	}
+	for _, k := range []string{"shared", "billable"} {
+		b, err := rest.Bool(c, k)
+		if err != nil {
+			return nil, err
+		}
+		if b != nil {
+			q = q.Where("offerings."+k+" = ?", *b)
+		}
+	}
+	return q, nil
+}
+
+// optionTypes are Waldur's OptionFieldTypeEnum.
+var optionTypes = map[string]bool{}
+
+func init() {
+	for _, t := range strings.Fields(`boolean integer money string text html_text select_string select_string_multi
+		select_openstack_tenant select_multiple_openstack_tenants select_openstack_instance
+		select_multiple_openstack_instances date time conditional_cascade component_multiplier
+		single_datacenter_k8s_config multi_datacenter_k8s_config storage_folder_manager`) {
+		optionTypes[t] = true
+	}
+}

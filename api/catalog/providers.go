@@ -1,0 +1,205 @@
+package catalog
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/waldur-go/waldur/api"
+	"github.com/waldur-go/waldur/api/form"
+	"github.com/waldur-go/waldur/api/rest"
+	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/store"
+	"github.com/waldur-go/waldur/rbac"
+)
+
+// ServiceProvider is Waldur's ServiceProvider.
+type ServiceProvider struct {
+	URL                  string      `json:"url"`
+	UUID                 models.UUID `json:"uuid" swaggertype:"string"`
+	Created              time.Time   `json:"created"`
+	Description          string      `json:"description"`
+	EnableNotifications  bool        `json:"enable_notifications"`
+	Customer             string      `json:"customer"`
+	CustomerName         string      `json:"customer_name"`
+	CustomerUUID         string      `json:"customer_uuid"`
+	CustomerAbbreviation string      `json:"customer_abbreviation"`
+	CustomerSlug         string      `json:"customer_slug"`
+	CustomerNativeName   string      `json:"customer_native_name"`
+	CustomerCountry      string      `json:"customer_country"`
+	Image                *string     `json:"image"`
+	OrganizationGroups   []any       `json:"organization_groups"`
+	OfferingCount        int64       `json:"offering_count"`
+}
+
+var providerSpec = rest.ListSpec{
+	Ordering:        map[string]string{"created": "service_providers.created"},
+	DefaultOrdering: []string{"created"},
+	TieBreaker:      "service_providers.id",
+}
+
+func (m *Module) renderProviders(c *gin.Context, rows []store.ServiceProvider) ([]ServiceProvider, error) {
+	ids := make([]int64, len(rows))
+	for i := range rows {
+		ids[i] = rows[i].CustomerID
+	}
+	customers, err := m.customersByID(c, ids)
+	if err != nil {
+		return nil, err
+	}
+	counts, err := m.st.ActiveOfferingCounts(c.Request.Context(), "customer_id", ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ServiceProvider, len(rows))
+	for i := range rows {
+		sp := &rows[i]
+		r := ServiceProvider{URL: rest.URL(c, colProviders, sp.UUID), UUID: sp.UUID, Created: sp.Created.UTC(),
+			Description: sp.Description, EnableNotifications: sp.EnableNotifications, OrganizationGroups: []any{},
+			OfferingCount: counts[sp.CustomerID]}
+		if cu := customers[sp.CustomerID]; cu != nil {
+			r.Customer, r.CustomerName, r.CustomerUUID = rest.URL(c, "customers", cu.UUID), cu.Name, cu.UUID.String()
+			r.CustomerAbbreviation, r.CustomerSlug, r.CustomerNativeName, r.CustomerCountry = cu.Abbreviation, cu.Slug, cu.NativeName, cu.Country
+		}
+		out[i] = r
+	}
+	return out, nil
+}
+
+// listProviders godoc
+// @Summary List service providers (filters customer_uuid)
+// @Tags marketplace-service-providers
+// @Success 200 {array} ServiceProvider
+// @Router /api/marketplace-service-providers/ [get]
+func (m *Module) listProviders(c *gin.Context) error {
+	q := m.db(c).Model(&store.ServiceProvider{})
+	if ids, err := rest.UUIDs(c, "customer_uuid"); err != nil {
+		return err
+	} else if len(ids) > 0 {
+		q = q.Where("service_providers.customer_id IN (?)", m.st.DB.Table("customers").Select("id").Where("uuid IN ?", ids))
+	}
+	return rest.ListBatch(c, q, providerSpec, func(rows []store.ServiceProvider) ([]ServiceProvider, error) {
+		return m.renderProviders(c, rows)
+	})
+}
+
+func (m *Module) renderProvider(c *gin.Context, status int, sp *store.ServiceProvider) error {
+	out, err := m.renderProviders(c, []store.ServiceProvider{*sp})
+	if err != nil {
+		return err
+	}
+	return rest.Render(c, status, out[0])
+}
+
+// getProvider godoc
+// @Summary Retrieve a service provider
+// @Tags marketplace-service-providers
+// @Success 200 {object} ServiceProvider
+// @Router /api/marketplace-service-providers/{uuid}/ [get]
+func (m *Module) getProvider(c *gin.Context) error {
+	var sp store.ServiceProvider
+	if err := m.pathRow(c, &sp, "ServiceProvider"); err != nil {
+		return err
+	}
+	return m.renderProvider(c, http.StatusOK, &sp)
+}
+
+// createProvider godoc
+// @Summary Register a customer as a service provider (staff, or SERVICE_PROVIDER.REGISTER on it)
+// @Tags marketplace-service-providers
+// @Success 201 {object} ServiceProvider
+// @Router /api/marketplace-service-providers/ [post]
+func (m *Module) createProvider(c *gin.Context) error {
+	f, err := form.Read(c)
+	if err != nil {
+		return err
+	}
+	id, ok := f.Ref("customer", "customers", false, true)
+	sp := store.ServiceProvider{EnableNotifications: true}
+	sp.Description, _ = f.Str("description", 4096, true)
+	if v, ok := f.Bool("enable_notifications"); ok {
+		sp.EnableNotifications = v
+	}
+	var cu models.Customer
+	if ok {
+		q := rbac.FilterCustomers(m.db(c).Table("customers").Where("customers.uuid = ?", id), api.CurrentUser(c), m.now())
+		res := q.Limit(1).Find(&cu)
+		if res.Error != nil {
+			return models.Internal(res.Error)
+		}
+		if res.RowsAffected == 0 {
+			f.Fail("customer", msgNoObject)
+		}
+	}
+	if err := f.Err(); err != nil {
+		return err
+	}
+	if err := m.rbac.Require(c.Request.Context(), api.CurrentUser(c), "SERVICE_PROVIDER.REGISTER", cu.Scope()); err != nil {
+		return err
+	}
+	sp.CustomerID = cu.ID
+	if err := m.st.CreateServiceProvider(c.Request.Context(), &sp); err != nil {
+		return err
+	}
+	return m.renderProvider(c, http.StatusCreated, &sp)
+}
+
+// updateProvider godoc
+// @Summary Update a service provider's description (staff, or SERVICE_PROVIDER.REGISTER on its customer)
+// @Tags marketplace-service-providers
+// @Success 200 {object} ServiceProvider
+// @Router /api/marketplace-service-providers/{uuid}/ [patch]
+func (m *Module) updateProvider(c *gin.Context) error {
+	var sp store.ServiceProvider
+	if err := m.pathRow(c, &sp, "ServiceProvider"); err != nil {
+		return err
+	}
+	if err := m.rbac.Require(c.Request.Context(), api.CurrentUser(c), "SERVICE_PROVIDER.REGISTER",
+		models.Scope{Type: models.ScopeCustomer, ID: sp.CustomerID}); err != nil {
+		return err
+	}
+	f, err := form.Read(c)
+	if err != nil {
+		return err
+	}
+	fields := map[string]any{}
+	if v, ok := f.Str("description", 4096, true); ok {
+		fields["description"] = v
+	}
+	if v, ok := f.Bool("enable_notifications"); ok {
+		fields["enable_notifications"] = v
+	}
+	if err := f.Err(); err != nil {
+		return err
+	}
+	fields["modified"] = m.st.Now()
+	if err := m.st.UpdateRow(c.Request.Context(), &sp, sp.ID, fields, "Service provider"); err != nil {
+		return err
+	}
+	return m.renderProvider(c, http.StatusOK, &sp)
+}
+
+// deleteProvider godoc
+// @Summary Delete a service provider (staff); one with offerings that are not archived is a 409
+// @Tags marketplace-service-providers
+// @Success 204
+// @Router /api/marketplace-service-providers/{uuid}/ [delete]
+func (m *Module) deleteProvider(c *gin.Context) error {
+	var sp store.ServiceProvider
+	if err := m.pathRow(c, &sp, "ServiceProvider"); err != nil {
+		return err
+	}
+	var n int64
+	if err := m.db(c).Model(&store.Offering{}).Where("customer_id = ? AND state <> ?", sp.CustomerID, models.OfferingArchived).
+		Count(&n).Error; err != nil {
+		return models.Internal(err)
+	}
+	if n > 0 {
+		return models.Errorf(models.CodeConflict, "Service provider has offerings that are not archived.")
+	}
+	if err := m.st.DeleteRow(c.Request.Context(), &store.ServiceProvider{}, sp.ID, "Service provider"); err != nil {
+		return err
+	}
+	return api.NoContent(c)
+}
