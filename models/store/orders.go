@@ -40,6 +40,7 @@ type orderRow struct {
 	OfferingID      int64
 	ProjectID       int64
 	PlanID          *int64
+	OldPlanID       *int64
 	Limits          []byte
 	Attributes      []byte
 	Cost            *decimal.Decimal
@@ -119,6 +120,7 @@ func (s *Store) CreateOrder(ctx context.Context, in NewOrder) (*models.Order, er
 		attrs, _ := json.Marshal(in.Attributes)
 		limits, _ := json.Marshal(in.Limits)
 		resourceID := in.ResourceID
+		var oldPlanID *int64
 		switch in.Type {
 		case models.OrderCreate:
 			name, _ := in.Attributes["name"].(string)
@@ -155,17 +157,26 @@ func (s *Store) CreateOrder(ctx context.Context, in NewOrder) (*models.Order, er
 			if pending > 0 {
 				return models.Errorf(models.CodeInvalid, "Pending order for resource already exists.")
 			}
+			oldPlanID = res.PlanID
 		default:
 			return models.FieldError("type", fmt.Sprintf("%q is not a valid choice.", in.Type))
 		}
 		row := orderRow{UUID: models.NewUUID(), Type: in.Type, State: in.Review.InitialOrderState(), ResourceID: resourceID,
 			OfferingID: in.OfferingID, ProjectID: in.ProjectID, PlanID: in.PlanID, Limits: limits, Attributes: attrs,
 			Created: now, Modified: now}
+		if in.Type == models.OrderUpdate && in.PlanID != nil {
+			row.OldPlanID = oldPlanID
+		}
 		if in.CreatedBy != nil {
 			row.CreatedByID = &in.CreatedBy.ID
 		}
 		if err := db.Create(&row).Error; err != nil {
 			return translate(err, "Order")
+		}
+		if row.State == models.OrderExecuting {
+			if err := tx.startResourceChange(ctx, row.Type, resourceID, now); err != nil {
+				return err
+			}
 		}
 		out = &models.Order{ID: row.ID, UUID: row.UUID, Type: row.Type, State: row.State, ResourceID: resourceID, OfferingID: in.OfferingID,
 			ProjectID: in.ProjectID, PlanID: in.PlanID, Limits: in.Limits, Attributes: in.Attributes, CreatedByID: row.CreatedByID, Created: now, Modified: now}
@@ -333,6 +344,10 @@ func (s *Store) ApplyOrderEvent(ctx context.Context, ev OrderEvent) (models.Orde
 			return translate(err, "Order")
 		}
 		switch {
+		case to == models.OrderExecuting:
+			if err := tx.startResourceChange(ctx, info.Order.Type, info.Order.ResourceID, now); err != nil {
+				return err
+			}
 		case to == models.OrderRejected || to == models.OrderCanceled:
 			if info.Order.Type == models.OrderCreate {
 				if err := tx.terminateResource(ctx, info, now); err != nil {
@@ -393,6 +408,9 @@ func (s *Store) CompleteOrder(ctx context.Context, id models.UUID, backendID str
 				raw, _ := json.Marshal(info.Order.Limits)
 				updates["limits"] = raw
 			}
+			if info.Order.Type == models.OrderUpdate && info.Order.PlanID != nil {
+				updates["plan_id"] = *info.Order.PlanID // a plan switch takes effect
+			}
 			if err := db.Model(&resourceRow{}).Where("id = ?", info.Order.ResourceID).Updates(updates).Error; err != nil {
 				return translate(err, "Resource")
 			}
@@ -415,6 +433,18 @@ func (s *Store) FailOrder(ctx context.Context, id models.UUID, message string) e
 		}
 	}
 	return err
+}
+
+// startResourceChange marks the resource of an Update or Terminate order
+// that starts executing as Updating or Terminating.
+func (s *Store) startResourceChange(ctx context.Context, t models.OrderType, resourceID int64, now time.Time) error {
+	switch t {
+	case models.OrderUpdate:
+		return s.setResourceState(ctx, resourceID, models.ResourceUpdating, now)
+	case models.OrderTerminate:
+		return s.setResourceState(ctx, resourceID, models.ResourceTerminating, now)
+	}
+	return nil
 }
 
 func (s *Store) setResourceState(ctx context.Context, resourceID int64, to models.ResourceState, now time.Time) error {

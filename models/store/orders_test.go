@@ -167,6 +167,7 @@ func TestOrderLifecycle(t *testing.T) {
 			Review: models.ReviewContext{OrderType: models.OrderTerminate, OfferingType: "Test.Auto", CreatorHasApprove: true}})
 		require.NoError(t, err)
 		require.Equal(t, models.OrderExecuting, term.State, "an automated type needs no provider review")
+		require.Equal(t, models.ResourceTerminating, resourceState(t, db, o.ResourceID), "terminating while the order runs")
 		require.NoError(t, m.st.CompleteOrder(ctx, term.UUID, "", nil, ""))
 		require.Equal(t, models.ResourceTerminated, resourceState(t, db, o.ResourceID))
 		require.EqualValues(t, 0, projectResourceUsage(t, m), "termination releases the quota")
@@ -193,5 +194,38 @@ func TestOrderLifecycle(t *testing.T) {
 		require.Contains(t, events, "marketplace_order_completed")
 		require.Contains(t, events, "marketplace_order_rejected")
 		require.Contains(t, events, "marketplace_order_failed")
+	})
+}
+
+// TestPlanSwitch: an Update order with a new plan records the old plan,
+// marks the resource Updating while it runs, and switches the plan when done.
+func TestPlanSwitch(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
+		ctx := context.Background()
+		m := seedMarket(t, db, models.OfferingActive)
+		o, err := m.create(ctx)
+		require.NoError(t, err)
+		_, err = m.st.ApplyOrderEvent(ctx, store.OrderEvent{OrderUUID: o.UUID, Event: "approve_by_provider"})
+		require.NoError(t, err)
+		require.NoError(t, m.st.CompleteOrder(ctx, o.UUID, "b", nil, ""))
+
+		now := time.Now().UTC()
+		big := models.NewUUID()
+		require.NoError(t, db.Table("plans").Create(map[string]any{"uuid": big, "name": "Big", "offering_id": m.offering, "created": now, "modified": now}).Error)
+		var bigID int64
+		require.NoError(t, db.Raw("SELECT id FROM plans WHERE uuid = ?", big).Scan(&bigID).Error)
+		up, err := m.st.CreateOrder(ctx, store.NewOrder{Type: models.OrderUpdate, ProjectID: m.project, OfferingID: m.offering, ResourceID: o.ResourceID, PlanID: &bigID,
+			Review: models.ReviewContext{OrderType: models.OrderUpdate, OfferingType: "Test.Auto", CreatorHasApprove: true}})
+		require.NoError(t, err)
+		require.Equal(t, models.ResourceUpdating, resourceState(t, db, o.ResourceID))
+		var old *int64
+		require.NoError(t, db.Raw("SELECT old_plan_id FROM orders WHERE id = ?", up.ID).Scan(&old).Error)
+		require.NotNil(t, old)
+		require.Equal(t, m.pl, *old)
+		require.NoError(t, m.st.CompleteOrder(ctx, up.UUID, "", nil, ""))
+		require.Equal(t, models.ResourceOK, resourceState(t, db, o.ResourceID))
+		var plan int64
+		require.NoError(t, db.Raw("SELECT plan_id FROM resources WHERE id = ?", o.ResourceID).Scan(&plan).Error)
+		require.Equal(t, bigID, plan)
 	})
 }
