@@ -70,7 +70,11 @@ var orderPolicies = DefaultOrderPolicies()
 // compensated (terminated when nothing was created, erred otherwise).
 func OrderWorkflow(ctx workflow.Context, in OrderInput) (models.OrderState, error) {
 	pol := orderPolicies
-	dbCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second, RetryPolicy: pol.DB})
+	// Database steps are local activities: they run in the worker that runs
+	// this workflow (the core worker, which has the database) without a
+	// round trip through the server's task queues; their results are still
+	// recorded in the history, so a replay never repeats them.
+	dbCtx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 30 * time.Second, RetryPolicy: pol.DB})
 	var orders *activities.Orders
 
 	var snap activities.OrderSnapshot
@@ -102,7 +106,7 @@ func OrderWorkflow(ctx workflow.Context, in OrderInput) (models.OrderState, erro
 				return state, err
 			}
 			if a.Event == "set_state_done" {
-				err := workflow.ExecuteActivity(dbCtx, orders.CompleteOrder, activities.CompleteOrderInput{OrderUUID: in.OrderUUID}).Get(ctx, nil)
+				err := workflow.ExecuteLocalActivity(dbCtx, orders.CompleteOrder, activities.CompleteOrderInput{OrderUUID: in.OrderUUID}).Get(ctx, nil)
 				if err != nil {
 					return state, err
 				}
@@ -111,7 +115,7 @@ func OrderWorkflow(ctx workflow.Context, in OrderInput) (models.OrderState, erro
 			}
 			var next models.OrderState
 			ev := store.OrderEvent{OrderUUID: in.OrderUUID, Event: a.Event, ActorID: a.ActorID, Message: a.Message}
-			if err := workflow.ExecuteActivity(dbCtx, orders.ApplyOrderEvent, ev).Get(ctx, &next); err != nil {
+			if err := workflow.ExecuteLocalActivity(dbCtx, orders.ApplyOrderEvent, ev).Get(ctx, &next); err != nil {
 				return state, err
 			}
 			state = next
@@ -127,7 +131,7 @@ func OrderWorkflow(ctx workflow.Context, in OrderInput) (models.OrderState, erro
 	if err != nil {
 		return "", err
 	}
-	if err := workflow.ExecuteActivity(dbCtx, orders.LoadOrder, in.OrderUUID).Get(ctx, &snap); err != nil {
+	if err := workflow.ExecuteLocalActivity(dbCtx, orders.LoadOrder, in.OrderUUID).Get(ctx, &snap); err != nil {
 		return "", err
 	}
 	state, loaded = snap.State, true
@@ -157,7 +161,7 @@ func OrderWorkflow(ctx workflow.Context, in OrderInput) (models.OrderState, erro
 		if err != nil {
 			// Compensation: the order fails and its resource is cleaned up.
 			msg := err.Error()
-			if ferr := workflow.ExecuteActivity(dbCtx, orders.FailOrder, activities.FailOrderInput{OrderUUID: in.OrderUUID, Message: msg}).Get(ctx, nil); ferr != nil {
+			if ferr := workflow.ExecuteLocalActivity(dbCtx, orders.FailOrder, activities.FailOrderInput{OrderUUID: in.OrderUUID, Message: msg}).Get(ctx, nil); ferr != nil {
 				return state, ferr
 			}
 			state = models.OrderErred
@@ -167,7 +171,7 @@ func OrderWorkflow(ctx workflow.Context, in OrderInput) (models.OrderState, erro
 			waitingForProvider = true
 			continue
 		}
-		if err := workflow.ExecuteActivity(dbCtx, orders.CompleteOrder, activities.CompleteOrderInput{OrderUUID: in.OrderUUID, Result: res}).Get(ctx, nil); err != nil {
+		if err := workflow.ExecuteLocalActivity(dbCtx, orders.CompleteOrder, activities.CompleteOrderInput{OrderUUID: in.OrderUUID, Result: res}).Get(ctx, nil); err != nil {
 			return state, err
 		}
 		state = models.OrderDone

@@ -297,7 +297,11 @@ func loadUserRoles(ctx context.Context, tx *store.Store, raw json.RawMessage) (i
 			return created, existing, err
 		}
 		cid := sid
-		if st.Type == models.ScopeProject {
+		switch st.Type {
+		case models.ScopeOffering:
+			created++ // offering roles do not count in a customer's nc_user_count
+			continue
+		case models.ScopeProject:
 			var c []int64
 			if err := tx.DB.WithContext(ctx).Table("projects").Where("id = ?", sid).Pluck("customer_id", &c).Error; err != nil || len(c) == 0 {
 				return created, existing, errors.Join(err, gorm.ErrRecordNotFound)
