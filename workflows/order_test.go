@@ -19,6 +19,7 @@ import (
 	"github.com/waldur-go/waldur/models/store"
 	"github.com/waldur-go/waldur/providers"
 	"github.com/waldur-go/waldur/providers/fake"
+	"github.com/waldur-go/waldur/providers/script"
 	"github.com/waldur-go/waldur/workflows"
 )
 
@@ -53,6 +54,7 @@ func newOrderEnv(t *testing.T, srv *temporaltest.Server, db *gorm.DB) *orderEnv 
 	reg.Register(e.auto, queue+"-auto", "Test.Auto")
 	reg.Register(e.manual, queue+"-basic", models.OfferingBasic)
 	reg.Register(e.broken, queue+"-broken", "Test.Broken")
+	reg.Register(script.Provider{Timeout: 30 * time.Second}, queue+"-script", models.OfferingScript)
 
 	wr := workflows.NewRegistry()
 	wr.Add(workflows.QueueCore, func(w worker.Registry) {
@@ -87,6 +89,9 @@ func newOrderEnv(t *testing.T, srv *temporaltest.Server, db *gorm.DB) *orderEnv 
 	for _, typ := range []string{"Test.Auto", models.OfferingBasic, "Test.Broken"} {
 		e.offering[typ] = ins("offerings", map[string]any{"name": typ, "customer_id": cust, "category_id": cat, "type": typ, "state": models.OfferingActive, "created": now, "modified": now})
 	}
+	e.offering[models.OfferingScript] = ins("offerings", map[string]any{"name": "script", "customer_id": cust, "category_id": cat, "type": models.OfferingScript,
+		"state": models.OfferingActive, "created": now, "modified": now,
+		"secret_options": `{"language":"shell","create":"echo creating $RESOURCE_NAME >&2\necho vm-$ORDER_UUID"}`})
 	return e
 }
 
@@ -178,6 +183,15 @@ func TestOrderWorkflows(t *testing.T) {
 		require.Equal(t, models.OrderRejected, st)
 		require.Equal(t, models.OrderRejected, e.result(t, rejected))
 		require.Equal(t, models.ResourceTerminated, e.resourceState(t, rejected))
+
+		// A Script offering completes on its own: the script's last line is the backend id.
+		scripted := e.order(t, models.OfferingScript)
+		require.NoError(t, workflows.StartOrder(ctx, e.c, scripted.UUID))
+		require.Equal(t, models.OrderDone, e.result(t, scripted))
+		require.Equal(t, models.ResourceOK, e.resourceState(t, scripted))
+		sinfo, err := e.st.OrderInfo(ctx, scripted.UUID)
+		require.NoError(t, err)
+		require.Equal(t, "vm-"+scripted.UUID.String(), sinfo.ResourceBackendID)
 
 		// A provider that refuses: the order fails and the resource is compensated.
 		broken := e.order(t, "Test.Broken")

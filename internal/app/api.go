@@ -21,6 +21,7 @@ import (
 	"github.com/waldur-go/waldur/models/store"
 	"github.com/waldur-go/waldur/providers"
 	"github.com/waldur-go/waldur/providers/basic"
+	"github.com/waldur-go/waldur/providers/script"
 	"github.com/waldur-go/waldur/rbac"
 	"github.com/waldur-go/waldur/workflows"
 )
@@ -54,6 +55,7 @@ type Deps struct {
 func Providers() *providers.Registry {
 	r := providers.NewRegistry()
 	basic.Register(r)
+	script.Register(r)
 	return r
 }
 
