@@ -288,30 +288,6 @@ func icontains(q *gorm.DB, col, v string) *gorm.DB {
 	return q.Where("LOWER("+col+") LIKE ?", "%"+strings.ToLower(v)+"%")
 }
 
-// pyType is the Python type name of a JSON value, for DRF's messages.
-func pyType(raw json.RawMessage) string {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 {
-		return "NoneType"
-	}
-	switch raw[0] {
-	case '{':
-		return "dict"
-	case '[':
-		return "list"
-	case '"':
-		return "str"
-	case 't', 'f':
-		return "bool"
-	case 'n':
-		return "NoneType"
-	}
-	if bytes.ContainsAny(raw, ".eE") {
-		return "float"
-	}
-	return "int"
-}
-
 // object reads a JSON object field (a DictField/JSONField): absent gives
 // (nil, false); null gives (nil, true) when nullable; anything but an
 // object is recorded as an error.
@@ -330,7 +306,7 @@ func object(f *form.Form, k string, nullable bool) (map[string]any, bool) {
 	d := json.NewDecoder(bytes.NewReader(raw))
 	d.UseNumber()
 	if err := d.Decode(&out); err != nil || out == nil {
-		f.Fail(k, "Expected a dictionary of items but got type \""+pyType(raw)+"\".")
+		f.Fail(k, "Expected a dictionary of items but got type \""+form.TypeName(raw)+"\".")
 		return nil, false
 	}
 	return normalize(out).(map[string]any), true

@@ -113,16 +113,16 @@ func Read(c *gin.Context) (*Form, error) {
 	if errors.As(err, &syntax) {
 		return nil, bodyError(ErrSyntax, "JSON parse error - "+strings.TrimPrefix(err.Error(), "json: "))
 	}
-	return nil, bodyError(ErrNotObject, fmt.Sprintf(MsgNotAnObj, typeName(b)))
+	return nil, bodyError(ErrNotObject, fmt.Sprintf(MsgNotAnObj, TypeName(b)))
 }
 
 func bodyError(kind error, msg string) error {
 	return &models.Error{Code: models.CodeInvalid, Message: msg, Err: kind}
 }
 
-// typeName is Python's type(x).__name__ for the valid JSON value raw, as DRF
+// TypeName is Python's type(x).__name__ for the valid JSON value raw, as DRF
 // names a value of the wrong type in its messages.
-func typeName(raw []byte) string {
+func TypeName(raw []byte) string {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
 		return "NoneType"

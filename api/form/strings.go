@@ -268,7 +268,7 @@ func (f *Form) StrList(k string, required bool, item Char) ([]string, bool) {
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(raw, &items); err != nil {
-		f.Fail(k, fmt.Sprintf(MsgNotAList, typeName(raw)))
+		f.Fail(k, fmt.Sprintf(MsgNotAList, TypeName(raw)))
 		return nil, false
 	}
 	out := make([]string, 0, len(items))
@@ -303,7 +303,7 @@ func (f *Form) ObjList(k string, required bool) ([]*Form, bool) {
 	}
 	var items []map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &items); err != nil {
-		f.Fail(k, fmt.Sprintf(MsgNotAList, typeName(raw)))
+		f.Fail(k, fmt.Sprintf(MsgNotAList, TypeName(raw)))
 		return nil, false
 	}
 	out := make([]*Form, len(items))
