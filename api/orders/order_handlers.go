@@ -561,6 +561,9 @@ func (m *Module) createOrder(c *gin.Context) error {
 	} else if !ok {
 		return models.FieldError("offering", rest.MsgDoesNotExist)
 	}
+	if m.supported != nil && !m.supported(of.Type) {
+		return models.FieldError("offering", fmt.Sprintf("Offering type %s is not supported by this deployment.", of.Type))
+	}
 	in := store.NewOrder{Type: typ, ProjectID: p.ID, OfferingID: of.ID, Attributes: attrs, Limits: limits, CreatedBy: u}
 	if in.Attributes == nil {
 		in.Attributes = map[string]any{}

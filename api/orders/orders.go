@@ -40,22 +40,26 @@ type Deps struct {
 	// TemporalTimeout bounds one call to Temporal (start, or an Update and
 	// its result); 0 means 30 seconds.
 	TemporalTimeout time.Duration
+	// Supported reports whether a provider serves an offering type; orders
+	// for other types are refused (nil: every type is accepted).
+	Supported func(offeringType string) bool
 }
 
 // Module registers the order and resource routes (an api.Module).
 type Module struct {
-	st      *store.Store
-	rbac    *rbac.Checker
-	tc      client.Client
-	now     func() time.Time
-	timeout time.Duration
+	st        *store.Store
+	rbac      *rbac.Checker
+	tc        client.Client
+	now       func() time.Time
+	timeout   time.Duration
+	supported func(offeringType string) bool
 }
 
 var _ api.Module = (*Module)(nil)
 
 // New returns the orders module.
 func New(d Deps) *Module {
-	m := &Module{st: d.Store, rbac: d.RBAC, tc: d.Temporal, now: d.Now, timeout: d.TemporalTimeout}
+	m := &Module{st: d.Store, rbac: d.RBAC, tc: d.Temporal, now: d.Now, timeout: d.TemporalTimeout, supported: d.Supported}
 	if m.now == nil {
 		m.now = func() time.Time { return time.Now().UTC() }
 	}

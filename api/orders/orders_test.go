@@ -428,7 +428,9 @@ func TestOrderCreateRulesAndActions(t *testing.T) {
 
 		// An automated offering ordered by the owner runs to done on its own.
 		a := e.mustOrder("owner", e.auto)
-		require.Equal(t, "executing", a.State)
+		// Accepted straight into execution; the workflow may even have finished
+		// by the time the response is rendered.
+		require.Contains(t, []string{"executing", "done"}, a.State)
 		var st models.OrderState
 		wctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()

@@ -33,13 +33,17 @@ func NewAPI(db *gorm.DB, tc client.Client, log *slog.Logger, namespace string, t
 	if err != nil {
 		return nil, err
 	}
+	provs := Providers()
 	return api.New(api.Deps{DB: db, Users: st, Temporal: tc, Logger: log, Namespace: namespace, TrustedProxies: trustedProxies},
 		structure.New(structure.Deps{Store: st, RBAC: chk}),
 		identity.New(identity.Deps{Store: st, RBAC: chk}),
 		permissions.New(permissions.Deps{Store: st, RBAC: chk, Logger: log}),
 		events.New(events.Deps{Store: st, RBAC: chk}),
 		catalog.New(catalog.Deps{Store: st, RBAC: chk}),
-		orders.New(orders.Deps{Store: st, RBAC: chk, Temporal: tc}),
+		orders.New(orders.Deps{Store: st, RBAC: chk, Temporal: tc, Supported: func(t string) bool {
+			_, _, err := provs.Lookup(t)
+			return err == nil
+		}}),
 	), nil
 }
 
@@ -55,6 +59,7 @@ type Deps struct {
 func Providers() *providers.Registry {
 	r := providers.NewRegistry()
 	basic.Register(r)
+	basic.RegisterAgentDriven(r)
 	script.Register(r)
 	return r
 }

@@ -42,3 +42,14 @@ func (Provider) Terminate(context.Context, providers.Request) (providers.Result,
 
 // Register adds the Basic provider to r.
 func Register(r *providers.Registry) { r.Register(Provider{}, Queue, models.OfferingBasic) }
+
+// AgentQueue is the task queue of agent-driven offerings' (manual) orders.
+const AgentQueue = "agent"
+
+// RegisterAgentDriven adds the manual provider for Marketplace.Slurm: a
+// remote site agent polls the marketplace for the offering's orders, does
+// the work on its cluster and reports through the provider endpoints
+// (set_state_executing, set_state_done, set_state_erred).
+func RegisterAgentDriven(r *providers.Registry) {
+	r.Register(Provider{}, AgentQueue, models.OfferingSlurm)
+}
