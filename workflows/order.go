@@ -135,6 +135,16 @@ func OrderWorkflow(ctx workflow.Context, in OrderInput) (models.OrderState, erro
 		return "", err
 	}
 	state, loaded = snap.State, true
+	// Index the order for the Web UI (the attributes are registered at start-up).
+	if err := workflow.UpsertTypedSearchAttributes(ctx,
+		SAOrderUUID.ValueSet(in.OrderUUID.String()),
+		SACustomerUUID.ValueSet(snap.Request.CustomerUUID.String()),
+		SAProjectUUID.ValueSet(snap.Request.ProjectUUID.String()),
+		SAOfferingType.ValueSet(snap.OfferingType),
+		SAOrderState.ValueSet(string(state))); err != nil {
+		return "", err
+	}
+	lastIndexed := state
 
 	provCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue:           snap.Queue,
@@ -149,6 +159,12 @@ func OrderWorkflow(ctx workflow.Context, in OrderInput) (models.OrderState, erro
 			before := state
 			if err := workflow.Await(ctx, func() bool { return state != before }); err != nil {
 				return state, err
+			}
+			if state != lastIndexed {
+				if err := workflow.UpsertTypedSearchAttributes(ctx, SAOrderState.ValueSet(string(state))); err != nil {
+					return state, err
+				}
+				lastIndexed = state
 			}
 			continue
 		}
@@ -179,6 +195,11 @@ func OrderWorkflow(ctx workflow.Context, in OrderInput) (models.OrderState, erro
 	// Let accepted updates finish before the workflow closes.
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return state, err
+	}
+	if state != lastIndexed {
+		if err := workflow.UpsertTypedSearchAttributes(ctx, SAOrderState.ValueSet(string(state))); err != nil {
+			return state, err
+		}
 	}
 	return state, nil
 }

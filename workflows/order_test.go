@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"gorm.io/gorm"
@@ -149,6 +150,17 @@ func TestOrderWorkflows(t *testing.T) {
 		require.Equal(t, models.OrderDone, e.result(t, auto))
 		require.Equal(t, models.ResourceOK, e.resourceState(t, auto))
 		require.Equal(t, 1, e.auto.Created(auto.UUID))
+		// Indexed for the Web UI: order, offering type and final state.
+		desc, err := e.c.DescribeWorkflowExecution(ctx, workflows.OrderWorkflowID(auto.UUID), "")
+		require.NoError(t, err)
+		sa := desc.WorkflowExecutionInfo.GetSearchAttributes().GetIndexedFields()
+		var got string
+		require.NoError(t, converter.GetDefaultDataConverter().FromPayload(sa["WaldurOrderState"], &got))
+		require.Equal(t, "done", got)
+		require.NoError(t, converter.GetDefaultDataConverter().FromPayload(sa["WaldurOrderUUID"], &got))
+		require.Equal(t, auto.UUID.String(), got)
+		require.NoError(t, converter.GetDefaultDataConverter().FromPayload(sa["WaldurOfferingType"], &got))
+		require.Equal(t, "Test.Auto", got)
 		n, err = d.DispatchPendingOrders(ctx, 10)
 		require.NoError(t, err)
 		require.Zero(t, n, "nothing left in the outbox")

@@ -124,12 +124,13 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts ServeO
 	if cfg.Embedded() {
 		level, _ := config.ParseLevel(cfg.TemporalLogLevel)
 		ts, err := temporalserver.Start(temporalserver.Options{
-			FrontendAddr: cfg.EmbeddedTemporalAddr,
-			UIAddr:       cfg.TemporalUIAddr,
-			DatabaseFile: filepath.Join(cfg.DataDir, "temporal.db"),
-			Namespace:    cfg.TemporalNamespace,
-			Logger:       log,
-			LogLevel:     level,
+			FrontendAddr:     cfg.EmbeddedTemporalAddr,
+			UIAddr:           cfg.TemporalUIAddr,
+			DatabaseFile:     filepath.Join(cfg.DataDir, "temporal.db"),
+			Namespace:        cfg.TemporalNamespace,
+			SearchAttributes: workflows.SearchAttributes,
+			Logger:           log,
+			LogLevel:         level,
 		})
 		if err != nil {
 			return err
@@ -145,6 +146,12 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts ServeO
 	}
 	cleanup.push(tc.Close)
 
+	if err := workflows.EnsureSearchAttributes(ctx, tc, cfg.TemporalNamespace); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
 	reg := Registry(&Deps{DB: db, Config: cfg, Logger: log})
 	ws, err := reg.Start(tc, reg.Queues(), worker.Options{WorkerStopTimeout: ShutdownTimeout})
 	if err != nil {
@@ -243,6 +250,17 @@ func Worker(ctx context.Context, cfg config.Config, log *slog.Logger, queues []s
 		return err
 	}
 	defer tc.Close()
+	for _, q := range queues {
+		if q == workflows.QueueCore {
+			// The order workflow indexes orders; the attributes must exist first.
+			if err := workflows.EnsureSearchAttributes(ctx, tc, cfg.TemporalNamespace); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			}
+		}
+	}
 	ws, err := reg.Start(tc, queues, worker.Options{WorkerStopTimeout: ShutdownTimeout})
 	if err != nil {
 		return err

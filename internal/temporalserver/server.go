@@ -18,6 +18,7 @@ import (
 	uiserver "github.com/temporalio/ui-server/v2/server"
 	uiconfig "github.com/temporalio/ui-server/v2/server/config"
 	uiserveroptions "github.com/temporalio/ui-server/v2/server/server_options"
+	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/server/common/authorization"
 	"go.temporal.io/server/common/cluster"
 	"go.temporal.io/server/common/config"
@@ -52,8 +53,9 @@ type Options struct {
 	UIAddr string
 	// DatabaseFile is the SQLite file; empty keeps everything in memory (tests).
 	DatabaseFile string
-	// Namespace is created on first start.
-	Namespace string
+	// Namespace is created on first start, with SearchAttributes registered.
+	Namespace        string
+	SearchAttributes map[string]enums.IndexedValueType
 	// Logger receives the server's logs at or above LogLevel.
 	Logger   *slog.Logger
 	LogLevel slog.Level
@@ -229,7 +231,7 @@ func sqlConfig(o Options) (*config.SQL, error) {
 			}
 		}
 	}
-	ns, err := sqliteschema.NewNamespaceConfig("active", o.Namespace, false, nil)
+	ns, err := sqliteschema.NewNamespaceConfig("active", o.Namespace, false, o.SearchAttributes)
 	if err != nil {
 		return nil, fmt.Errorf("temporal: %w", err)
 	}

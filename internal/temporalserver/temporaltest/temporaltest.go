@@ -15,6 +15,7 @@ import (
 
 	"github.com/waldur-go/waldur/internal/temporalclient"
 	"github.com/waldur-go/waldur/internal/temporalserver"
+	"github.com/waldur-go/waldur/workflows"
 )
 
 // Server is a running test server.
@@ -42,11 +43,12 @@ func StartFile(t testing.TB, path string) *Server {
 		level = slog.LevelInfo
 	}
 	srv, err := temporalserver.Start(temporalserver.Options{
-		FrontendAddr: addr,
-		DatabaseFile: path,
-		Namespace:    "default",
-		Logger:       slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
-		LogLevel:     level,
+		FrontendAddr:     addr,
+		DatabaseFile:     path,
+		Namespace:        "default",
+		SearchAttributes: workflows.SearchAttributes,
+		Logger:           slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+		LogLevel:         level,
 	})
 	if err != nil {
 		t.Fatal(err)
