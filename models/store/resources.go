@@ -153,12 +153,12 @@ func (s *Store) ChangeResource(ctx context.Context, id models.UUID, ch ResourceC
 		switch {
 		case ch.BackendID != nil:
 			updates["backend_id"] = *ch.BackendID
-			evType = "marketplace_resource_backend_id_changed"
+			evType = "marketplace_resource_update_succeeded" // Waldur has no finer type; the message says what changed
 			msg = fmt.Sprintf("Backend ID of resource %s has been changed from %q to %q.", r.Name, r.BackendID, *ch.BackendID)
 		case ch.BackendMetadata != nil:
 			raw, _ := json.Marshal(ch.BackendMetadata)
 			updates["backend_metadata"] = raw
-			evType = "marketplace_resource_backend_metadata_changed"
+			evType = "marketplace_resource_update_succeeded" // Waldur has no finer type; the message says what changed
 			msg = fmt.Sprintf("Backend metadata of resource %s has been changed.", r.Name)
 		case ch.Limits != nil:
 			if r.State == models.ResourceTerminated {
@@ -184,7 +184,7 @@ func (s *Store) ChangeResource(ctx context.Context, id models.UUID, ch ResourceC
 			}
 		case ch.RefreshLastSync:
 			updates["last_sync"] = now
-			evType = "marketplace_resource_last_sync_refreshed"
+			evType = "marketplace_resource_update_succeeded" // Waldur has no finer type; the message says what changed
 			msg = fmt.Sprintf("Last synchronization of resource %s has been refreshed.", r.Name)
 		default:
 			return models.Errorf(models.CodeInvalid, "Nothing to change.")
