@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/waldur-go/waldur/models"
 )
@@ -281,10 +280,7 @@ func (s *Store) InvitationByUUID(ctx context.Context, id models.UUID) (*Invitati
 // lockInvitation re-reads an invitation inside a transaction, locking its
 // row on PostgreSQL (SQLite serializes writers anyway).
 func (s *Store) lockInvitation(ctx context.Context, id int64) (*Invitation, error) {
-	q := s.DB.WithContext(ctx).Where("id = ?", id)
-	if s.DB.Dialector.Name() == "postgres" {
-		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-	}
+	q := forUpdate(s.DB.WithContext(ctx).Where("id = ?", id))
 	var inv Invitation
 	if err := q.Take(&inv).Error; err != nil {
 		return nil, translate(err, "Invitation")

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
-	"gorm.io/gorm/clause"
 
 	"github.com/waldur-go/waldur/models"
 )
@@ -277,7 +276,7 @@ func (s *Store) OfferingAction(ctx context.Context, id models.UUID, action, paus
 	err := s.Tx(ctx, func(tx *Store) error {
 		db := tx.DB.WithContext(ctx)
 		var o Offering
-		if err := db.Clauses(clause.Locking{Strength: "UPDATE"}).Where("uuid = ?", id).Take(&o).Error; err != nil {
+		if err := forUpdate(db).Where("uuid = ?", id).Take(&o).Error; err != nil {
 			return translate(err, "Offering")
 		}
 		var plans int64

@@ -9,7 +9,6 @@ import (
 
 	"github.com/shopspring/decimal"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/waldur-go/waldur/models"
 )
@@ -138,9 +137,7 @@ func (s *Store) CreateOrder(ctx context.Context, in NewOrder) (*models.Order, er
 			}
 		case models.OrderUpdate, models.OrderTerminate:
 			q := db.Model(&resourceRow{}).Where("id = ? AND project_id = ?", resourceID, in.ProjectID)
-			if db.Dialector.Name() == "postgres" {
-				q = q.Clauses(clause.Locking{Strength: "UPDATE"}) // SQLite transactions are already serialized
-			}
+			q = forUpdate(q)
 			var res resourceRow
 			if err := q.Take(&res).Error; err != nil {
 				return translate(err, "Resource")
@@ -262,9 +259,9 @@ func (s *Store) OrderInfo(ctx context.Context, id models.UUID) (*OrderInfo, erro
 }
 
 func (s *Store) orderInfo(ctx context.Context, db *gorm.DB, id models.UUID, lock bool) (*OrderInfo, error) {
-	if lock && db.Dialector.Name() == "postgres" {
-		// Serialize changes of one order (SQLite transactions already are).
-		if err := db.Exec(`SELECT 1 FROM orders WHERE uuid = ? FOR UPDATE`, id).Error; err != nil {
+	if lock { // serialize changes of one order
+		var ids []int64
+		if err := forUpdate(db.Table("orders").Where("uuid = ?", id)).Pluck("id", &ids).Error; err != nil {
 			return nil, models.Internal(err)
 		}
 	}

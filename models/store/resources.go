@@ -112,10 +112,9 @@ func (s *Store) ResourceViewByUUID(ctx context.Context, id models.UUID) (*Resour
 
 // lockedResource loads a resource for a change (row lock on PostgreSQL).
 func (s *Store) lockedResource(ctx context.Context, db *gorm.DB, id models.UUID) (*ResourceView, error) {
-	if db.Dialector.Name() == "postgres" {
-		if err := db.Exec(`SELECT 1 FROM resources WHERE uuid = ? FOR UPDATE`, id).Error; err != nil {
-			return nil, models.Internal(err)
-		}
+	var ids []int64
+	if err := forUpdate(db.Table("resources").Where("uuid = ?", id)).Pluck("id", &ids).Error; err != nil {
+		return nil, models.Internal(err)
 	}
 	var v ResourceView
 	if err := (&Store{DB: db, Now: s.Now}).ResourceViews(ctx).Where("resources.uuid = ?", id).Take(&v).Error; err != nil {

@@ -247,11 +247,9 @@ func normalizePermissions(ps []models.Permission) ([]models.Permission, error) {
 // sees the time the previous one wrote.
 func (s *Store) nextRoleModified(ctx context.Context) (time.Time, error) {
 	db := s.DB.WithContext(ctx)
-	if db.Dialector.Name() == "postgres" {
-		var ids []int64
-		if err := db.Raw(`SELECT id FROM roles FOR UPDATE`).Scan(&ids).Error; err != nil {
-			return time.Time{}, models.Internal(err)
-		}
+	var ids []int64
+	if err := forUpdate(db.Table("roles")).Pluck("id", &ids).Error; err != nil {
+		return time.Time{}, models.Internal(err)
 	}
 	now := s.Now()
 	var last roleRow

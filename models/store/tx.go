@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // Tx runs fn with a Store bound to one database transaction: everything fn
@@ -14,3 +15,8 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 		return fn(&Store{DB: db, Now: s.Now})
 	})
 }
+
+// forUpdate locks the rows q reads until the transaction ends (SELECT … FOR
+// UPDATE on PostgreSQL). The SQLite dialector drops the clause: SQLite
+// transactions here begin IMMEDIATE, so writers are serialized already.
+func forUpdate(q *gorm.DB) *gorm.DB { return q.Clauses(clause.Locking{Strength: "UPDATE"}) }
