@@ -96,13 +96,8 @@ func (s *Store) OrderViews(ctx context.Context) *gorm.DB {
 		cb.organization AS created_by_org, cb.civil_number AS created_by_civil_number,
 		crv.username AS consumer_reviewer_name, crv.first_name AS consumer_reviewer_fn, crv.last_name AS consumer_reviewer_ln,
 		prv.username AS provider_reviewer_name, prv.first_name AS provider_reviewer_fn, prv.last_name AS provider_reviewer_ln`).
-		Joins("JOIN offerings f ON f.id = orders.offering_id").
-		Joins("JOIN customers pr ON pr.id = f.customer_id").
-		Joins("JOIN categories cat ON cat.id = f.category_id").
+		Scopes(marketplaceContext("orders")).
 		Joins("JOIN resources r ON r.id = orders.resource_id").
-		Joins("JOIN projects p ON p.id = orders.project_id").
-		Joins("JOIN customers c ON c.id = p.customer_id").
-		Joins("LEFT JOIN plans pl ON pl.id = orders.plan_id").
 		Joins("LEFT JOIN users cb ON cb.id = orders.created_by_id").
 		Joins("LEFT JOIN users crv ON crv.id = orders.consumer_reviewed_by_id").
 		Joins("LEFT JOIN users prv ON prv.id = orders.provider_reviewed_by_id")

@@ -93,12 +93,21 @@ func (s *Store) ResourceViews(ctx context.Context) *gorm.DB {
 		pl.uuid AS plan_uuid, pl.name AS plan_name, pl.unit AS plan_unit, pl.description AS plan_description,
 		p.uuid AS project_uuid, p.name AS project_name, p.description AS project_description, p.end_date AS project_end_date,
 		c.id AS customer_id, c.uuid AS customer_uuid, c.name AS customer_name`).
-		Joins("JOIN offerings f ON f.id = resources.offering_id").
-		Joins("JOIN customers pr ON pr.id = f.customer_id").
-		Joins("JOIN categories cat ON cat.id = f.category_id").
-		Joins("JOIN projects p ON p.id = resources.project_id").
-		Joins("JOIN customers c ON c.id = p.customer_id").
-		Joins("LEFT JOIN plans pl ON pl.id = resources.plan_id")
+		Scopes(marketplaceContext("resources"))
+}
+
+// marketplaceContext joins what an order or resource view shows about its
+// offering (f), provider (pr), category (cat), project (p), customer (c) and
+// plan (pl); table is "orders" or "resources".
+func marketplaceContext(table string) func(*gorm.DB) *gorm.DB {
+	return func(q *gorm.DB) *gorm.DB {
+		return q.Joins("JOIN offerings f ON f.id = " + table + ".offering_id").
+			Joins("JOIN customers pr ON pr.id = f.customer_id").
+			Joins("JOIN categories cat ON cat.id = f.category_id").
+			Joins("JOIN projects p ON p.id = " + table + ".project_id").
+			Joins("JOIN customers c ON c.id = p.customer_id").
+			Joins("LEFT JOIN plans pl ON pl.id = " + table + ".plan_id")
+	}
 }
 
 // ResourceViewByUUID loads one resource's view. Codes: not_found.
