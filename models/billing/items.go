@@ -1,0 +1,475 @@
+package billing
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/waldur-go/waldur/models"
+)
+
+// Plan is a price plan as billing sees it.
+type Plan struct {
+	ID          int64
+	UUID        models.UUID
+	Name        string
+	Unit        models.PlanUnit
+	UnitPrice   decimal.Decimal
+	ArticleCode string
+	Components  []Component
+}
+
+// Component is an offering component with this plan's price and amount.
+type Component struct {
+	ID           int64
+	Type         string
+	Name         string
+	MeasuredUnit string
+	ArticleCode  string
+	BillingType  models.BillingType
+	LimitPeriod  models.LimitPeriod
+	// UnitFactor converts limits and usages into billed units (quantity =
+	// amount / factor); zero means 1.
+	UnitFactor decimal.Decimal
+	Amount     int64
+	Price      decimal.Decimal
+}
+
+func (c *Component) factor() decimal.Decimal {
+	if c.UnitFactor.IsZero() {
+		return one
+	}
+	return c.UnitFactor
+}
+
+// convert turns a limit or usage into billed units.
+func (c *Component) convert(v decimal.Decimal) decimal.Decimal {
+	return v.DivRound(c.factor(), QuantityPlaces)
+}
+
+// ChangeKind is one step in a resource's billed life.
+type ChangeKind string
+
+// The steps, each from a done order (its completed_at is the time).
+const (
+	// Activate: the create order is done; the resource starts on Plan with Limits.
+	Activate ChangeKind = "activate"
+	// SwitchPlan: an update order switched the plan (and maybe the limits).
+	SwitchPlan ChangeKind = "switch_plan"
+	// SetLimits: an update order changed the limits (the whole map).
+	SetLimits ChangeKind = "set_limits"
+	// Terminate: the terminate order is done.
+	Terminate ChangeKind = "terminate"
+)
+
+// Change is one step of a resource's history.
+type Change struct {
+	At     time.Time
+	Kind   ChangeKind
+	PlanID int64            // Activate, SwitchPlan
+	Limits map[string]int64 // Activate, SetLimits; SwitchPlan when it changed them (nil keeps them)
+}
+
+// Usage is a reported component usage of one billing month.
+type Usage struct {
+	ComponentID int64
+	Month       Month
+	Usage       decimal.Decimal
+	// PlanID is the plan of the usage's plan period (0: the plan in force).
+	PlanID int64
+	// PeriodStart and PeriodEnd bound the plan period (nil: open).
+	PeriodStart, PeriodEnd *time.Time
+	Description            string
+}
+
+// Resource is a resource with everything its invoice items depend on.
+type Resource struct {
+	ID           int64
+	UUID         models.UUID
+	Name         string
+	ProjectID    int64
+	ProjectUUID  models.UUID
+	ProjectName  string
+	OfferingID   int64
+	OfferingUUID models.UUID
+	OfferingName string
+	OfferingType string
+	// ProviderName and ProviderUUID are the offering's customer and its service provider.
+	ProviderName string
+	ProviderUUID models.UUID
+	Changes      []Change
+	Usages       []Usage
+}
+
+// ItemKind says which rule produced an item.
+type ItemKind string
+
+// Item kinds.
+const (
+	KindPlan         ItemKind = "plan"         // the plan's own unit price
+	KindFixed        ItemKind = "fixed"        // a fixed component
+	KindLimit        ItemKind = "limit"        // a limit component (month, quarterly, annual)
+	KindLimitTotal   ItemKind = "limit_total"  // a total-period limit, or a change of it
+	KindOne          ItemKind = "one"          // one-time, on activation
+	KindFew          ItemKind = "few"          // one-time, on a plan switch
+	KindUsage        ItemKind = "usage"        // reported usage
+	KindCompensation ItemKind = "compensation" // a credit compensation
+	KindManual       ItemKind = "manual"       // made by staff
+)
+
+// LimitPeriodDetail is one span of constant limit within a limit item
+// (Waldur's resource_limit_periods entry).
+type LimitPeriodDetail struct {
+	Start          time.Time       `json:"start"`
+	End            time.Time       `json:"end"`
+	Quantity       decimal.Decimal `json:"quantity"`
+	BillingPeriods int64           `json:"billing_periods"`
+	Total          string          `json:"total"`
+}
+
+// Item is one invoice line for a resource in a month.
+type Item struct {
+	// Key identifies the item among the resource's items of the month, so
+	// registering again updates it in place.
+	Key          string
+	Kind         ItemKind
+	Name         string
+	PlanID       int64
+	ComponentID  int64 // 0 for the plan's own price
+	Start, End   time.Time
+	Unit         models.PlanUnit
+	UnitPrice    decimal.Decimal
+	Quantity     decimal.Decimal
+	Price        decimal.Decimal
+	MeasuredUnit string
+	ArticleCode  string
+	Details      map[string]any
+}
+
+// segment is a span of the resource's life on one plan.
+type segment struct {
+	plan      *Plan
+	kind      ChangeKind // Activate or SwitchPlan
+	start     time.Time
+	end       time.Time // zero: still running
+	limits    []Change  // the limits in force at start, then each SetLimits
+	totalFrom map[string]int64
+}
+
+// segments replays the history: a segment per plan in force.
+func segments(changes []Change, plans map[int64]*Plan) []*segment {
+	cs := append([]Change(nil), changes...)
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].At.Before(cs[j].At) })
+	var out []*segment
+	var cur *segment
+	limits := map[string]int64{}
+	for _, c := range cs {
+		switch c.Kind {
+		case Activate:
+			if cur != nil {
+				continue // already active
+			}
+			limits = copyLimits(c.Limits)
+			cur = &segment{plan: plans[c.PlanID], kind: Activate, start: c.At, limits: []Change{{At: c.At, Limits: limits}}}
+		case SwitchPlan:
+			if cur == nil {
+				continue
+			}
+			cur.end = c.At
+			out = append(out, cur)
+			if c.Limits != nil {
+				limits = copyLimits(c.Limits)
+			}
+			cur = &segment{plan: plans[c.PlanID], kind: SwitchPlan, start: c.At, limits: []Change{{At: c.At, Limits: limits}}}
+		case SetLimits:
+			if cur == nil {
+				continue
+			}
+			limits = copyLimits(c.Limits)
+			cur.limits = append(cur.limits, Change{At: c.At, Kind: SetLimits, Limits: limits})
+		case Terminate:
+			if cur == nil {
+				continue
+			}
+			cur.end = c.At
+			out = append(out, cur)
+			cur = nil
+		}
+	}
+	if cur != nil {
+		out = append(out, cur)
+	}
+	return out
+}
+
+func copyLimits(m map[string]int64) map[string]int64 {
+	out := make(map[string]int64, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// limitOf is a limit as billed: unset and unlimited (-1) bill nothing.
+func limitOf(m map[string]int64, t string) int64 {
+	v := m[t]
+	if v < 0 {
+		return 0
+	}
+	return v
+}
+
+// Items computes the invoice items of resource r for month m from its
+// history: every plan segment overlapping the month gives, clipped to the
+// month (an item of a segment still running ends at m.End()):
+//
+//   - the plan's unit price, prorated by the plan unit (Quantity);
+//   - fixed components: price × amount per plan unit, prorated likewise;
+//   - one components (segments that began with the activation in m) and
+//     few components (segments that began with a plan switch in m): price
+//     once, unit quantity;
+//   - limit components of period month, quarterly and annual (all billed
+//     monthly): Σ over spans of constant limit of limit/unit factor ×
+//     Quantity(plan unit, span); a decrease takes effect the next day, an
+//     increase the same day (Waldur's rule; for a day-unit plan this is
+//     Waldur's limit × days exactly; for other units the spans are prorated
+//     like fixed components, where Waldur bills each span's whole limit);
+//   - limit components of period total: the limit once on activation, then
+//     each change as an item of the difference (a negative unit price for
+//     a decrease), unit quantity;
+//
+// and each usage reported for m an item of usage / unit factor at the
+// price of its plan period's plan, unit quantity, over the plan period
+// clipped to the month. Items whose unit price or quantity is zero are
+// left out. Plans are looked up in plans; a segment on an unknown plan
+// bills nothing.
+func Items(r *Resource, plans map[int64]*Plan, m Month) []Item {
+	ms, me, next := m.Start(), m.End(), m.Next().Start()
+	var out []Item
+	segs := segments(r.Changes, plans)
+	var lastPlan *Plan
+	var lastStart, lastEnd time.Time
+	for _, sg := range segs {
+		if sg.plan == nil || !sg.start.Before(next) || (!sg.end.IsZero() && !sg.end.After(ms)) {
+			continue
+		}
+		start := sg.start
+		if start.Before(ms) {
+			start = ms
+		}
+		end, endExcl := me, next
+		if !sg.end.IsZero() && sg.end.Before(next) {
+			end, endExcl = sg.end, sg.end
+		}
+		lastPlan, lastStart, lastEnd = sg.plan, start, end
+		p := sg.plan
+		base := fmt.Sprintf("%s (%s / %s)", r.Name, r.OfferingName, p.Name)
+		startedInMonth := !sg.start.Before(ms)
+		mk := func(kind ItemKind, c *Component, key string, s, e time.Time, unit models.PlanUnit, unitPrice, qty decimal.Decimal) {
+			if unitPrice.IsZero() || qty.IsZero() {
+				return
+			}
+			it := Item{Key: key, Kind: kind, Name: base, PlanID: p.ID, Start: s, End: e, Unit: unit,
+				UnitPrice: unitPrice, Quantity: qty, Price: Price(unitPrice, qty), ArticleCode: p.ArticleCode,
+				Details: details(r, p, c)}
+			if c != nil {
+				it.Name += " / " + c.Name
+				it.ComponentID, it.MeasuredUnit = c.ID, c.MeasuredUnit
+				if c.ArticleCode != "" {
+					it.ArticleCode = c.ArticleCode
+				}
+			}
+			out = append(out, it)
+		}
+		key := func(kind ItemKind, compID int64, at time.Time) string {
+			return fmt.Sprintf("%s:%d:%d:%d", kind, p.ID, compID, at.UnixMicro())
+		}
+		mk(KindPlan, nil, key(KindPlan, 0, sg.start), start, end, p.Unit, p.UnitPrice, Quantity(p.Unit, start, end))
+		for i := range p.Components {
+			c := &p.Components[i]
+			switch c.BillingType {
+			case models.BillingFixed:
+				mk(KindFixed, c, key(KindFixed, c.ID, sg.start), start, end, p.Unit,
+					c.Price.Mul(decimal.NewFromInt(c.Amount)), Quantity(p.Unit, start, end))
+			case models.BillingOne:
+				if sg.kind == Activate && startedInMonth {
+					mk(KindOne, c, key(KindOne, c.ID, sg.start), start, me, models.UnitQuantity, c.Price, one)
+				}
+			case models.BillingFew:
+				if sg.kind == SwitchPlan && startedInMonth {
+					mk(KindFew, c, key(KindFew, c.ID, sg.start), start, me, models.UnitQuantity, c.Price, one)
+				}
+			case models.BillingLimit:
+				if c.LimitPeriod == models.LimitTotal {
+					totalItems(sg, c, ms, next, me, key, mk)
+					continue
+				}
+				periods, qty := limitPeriods(sg, c, p.Unit, start, end, endExcl)
+				before := len(out)
+				mk(KindLimit, c, key(KindLimit, c.ID, sg.start), start, end, p.Unit, c.Price, qty)
+				if len(out) > before {
+					out[len(out)-1].Details["resource_limit_periods"] = periods
+				}
+			}
+		}
+	}
+	for _, u := range r.Usages {
+		if u.Month != m || u.Usage.IsZero() {
+			continue
+		}
+		p, s, e := lastPlan, lastStart, lastEnd
+		if u.PlanID != 0 {
+			p = plans[u.PlanID]
+		}
+		if u.PeriodStart != nil || u.PeriodEnd != nil || p != lastPlan {
+			s, e = ms, me
+			if u.PeriodStart != nil && u.PeriodStart.After(s) {
+				s = *u.PeriodStart
+			}
+			if u.PeriodEnd != nil && u.PeriodEnd.Before(e) {
+				e = *u.PeriodEnd
+			}
+		}
+		if p == nil {
+			continue
+		}
+		var c *Component
+		for i := range p.Components {
+			if p.Components[i].ID == u.ComponentID {
+				c = &p.Components[i]
+			}
+		}
+		if c == nil || c.Price.IsZero() {
+			continue
+		}
+		qty := c.convert(u.Usage)
+		it := Item{Key: fmt.Sprintf("%s:%d:%d:%s", KindUsage, p.ID, c.ID, m), Kind: KindUsage,
+			Name: fmt.Sprintf("%s (%s / %s) / %s", r.Name, r.OfferingName, p.Name, c.Name), PlanID: p.ID, ComponentID: c.ID,
+			Start: s, End: e, Unit: models.UnitQuantity, UnitPrice: c.Price, Quantity: qty, Price: Price(c.Price, qty),
+			MeasuredUnit: c.MeasuredUnit, ArticleCode: p.ArticleCode, Details: details(r, p, c)}
+		if c.ArticleCode != "" {
+			it.ArticleCode = c.ArticleCode
+		}
+		out = append(out, it)
+	}
+	return out
+}
+
+// totalItems bills a total-period limit: the limit on activation, then the
+// difference of each change, in the month they happen.
+func totalItems(sg *segment, c *Component, ms, next, me time.Time, key func(ItemKind, int64, time.Time) string,
+	mk func(ItemKind, *Component, string, time.Time, time.Time, models.PlanUnit, decimal.Decimal, decimal.Decimal)) {
+	in := func(t time.Time) bool { return !t.Before(ms) && t.Before(next) }
+	prev := limitOf(sg.limits[0].Limits, c.Type)
+	if sg.kind == Activate && in(sg.start) {
+		mk(KindLimitTotal, c, key(KindLimitTotal, c.ID, sg.start), sg.start, me, models.UnitQuantity, c.Price,
+			c.convert(decimal.NewFromInt(prev)))
+	}
+	for _, ch := range sg.limits[1:] {
+		v := limitOf(ch.Limits, c.Type)
+		delta := v - prev
+		prev = v
+		if delta == 0 || !in(ch.At) {
+			continue
+		}
+		price := c.Price
+		if delta < 0 {
+			price, delta = price.Neg(), -delta
+		}
+		mk(KindLimitTotal, c, key(KindLimitTotal, c.ID, ch.At), ch.At, me, models.UnitQuantity, price,
+			c.convert(decimal.NewFromInt(delta)))
+	}
+}
+
+func dayStart(t time.Time) time.Time {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// limitPeriods splits [start, end] of a segment into spans of constant
+// limit of component c and returns them with the item's quantity. endExcl
+// is the first instant after the item.
+func limitPeriods(sg *segment, c *Component, unit models.PlanUnit, start, end, endExcl time.Time) ([]LimitPeriodDetail, decimal.Decimal) {
+	type span struct {
+		s, e time.Time // e exclusive
+		q    int64
+	}
+	// The limit in force at start, then the changes within the item.
+	q0 := limitOf(sg.limits[0].Limits, c.Type)
+	var changes []Change
+	for _, ch := range sg.limits[1:] {
+		if !ch.At.After(start) {
+			q0 = limitOf(ch.Limits, c.Type)
+			continue
+		}
+		if ch.At.Before(endExcl) {
+			changes = append(changes, ch)
+		}
+	}
+	var spans []span
+	cur := span{s: start, q: q0}
+	requested := q0 // the direction of a change is against the last request
+	for _, ch := range changes {
+		q := limitOf(ch.Limits, c.Type)
+		if q == requested {
+			continue
+		}
+		b := dayStart(ch.At) // an increase counts from the day of the change
+		if q < requested {
+			b = b.Add(24 * time.Hour) // a decrease from the next day
+		}
+		requested = q
+		switch {
+		case !b.After(cur.s): // replaces the span that starts there
+			cur.q = q
+		case !b.Before(endExcl): // takes effect after the item ends
+		default:
+			spans = append(spans, span{s: cur.s, e: b, q: cur.q})
+			cur = span{s: b, q: q}
+		}
+	}
+	spans = append(spans, span{s: cur.s, e: endExcl, q: cur.q})
+
+	var periods []LimitPeriodDetail
+	total := decimal.Zero
+	billed := false
+	for _, sp := range spans {
+		e := sp.e.Add(-time.Microsecond)
+		if sp.e.Equal(endExcl) {
+			e = end
+		}
+		q := c.convert(decimal.NewFromInt(sp.q))
+		units := Quantity(unit, sp.s, e)
+		t := q.Mul(units)
+		total = total.Add(t)
+		if sp.q != 0 {
+			billed = true
+		}
+		periods = append(periods, LimitPeriodDetail{Start: sp.s, End: e, Quantity: q, BillingPeriods: FullDays(sp.s, e), Total: t.String()})
+	}
+	if !billed {
+		return nil, decimal.Zero
+	}
+	return periods, total
+}
+
+// details is the item's details JSON (Waldur's InvoiceItemDetails).
+func details(r *Resource, p *Plan, c *Component) map[string]any {
+	d := map[string]any{
+		"resource_name": r.Name, "resource_uuid": r.UUID.String(),
+		"plan_name": p.Name, "plan_uuid": p.UUID.String(),
+		"offering_type": r.OfferingType, "offering_name": r.OfferingName, "offering_uuid": r.OfferingUUID.String(),
+		"service_provider_name": r.ProviderName,
+	}
+	if !r.ProviderUUID.IsZero() {
+		d["service_provider_uuid"] = r.ProviderUUID.String()
+	}
+	if c != nil {
+		d["offering_component_type"] = c.Type
+		d["offering_component_name"] = c.Name
+		d["plan_component_id"] = c.ID
+	}
+	return d
+}
