@@ -2948,6 +2948,35 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/marketplace-provider-resources/{uuid}/plan_periods/": {
+            "get": {
+                "description": "The spans of time the resource spent on each plan, oldest first (the open one has no end).",
+                "tags": [
+                    "marketplace-resources"
+                ],
+                "summary": "List a resource's plan periods",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/orders.PlanPeriod"
+                            }
+                        }
+                    }
+                }
+            }
+        },
         "/api/marketplace-provider-resources/{uuid}/refresh_last_sync/": {
             "post": {
                 "tags": [
@@ -3052,6 +3081,41 @@ const docTemplate = `{
                         "name": "uuid",
                         "in": "path",
                         "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/orders.Status"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-provider-resources/{uuid}/set_endpoints/": {
+            "post": {
+                "description": "Ours (Waldur's site agent calls it): the body's endpoints replace the resource's.",
+                "tags": [
+                    "marketplace-provider-resources"
+                ],
+                "summary": "Replace a resource's access endpoints (provider)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "Endpoints",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/orders.SetEndpointsRequest"
+                        }
                     }
                 ],
                 "responses": {
@@ -3285,6 +3349,35 @@ const docTemplate = `{
                         "description": "OK",
                         "schema": {
                             "$ref": "#/definitions/orders.Resource"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-resources/{uuid}/plan_periods/": {
+            "get": {
+                "description": "The spans of time the resource spent on each plan, oldest first (the open one has no end).",
+                "tags": [
+                    "marketplace-resources"
+                ],
+                "summary": "List a resource's plan periods",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/orders.PlanPeriod"
+                            }
                         }
                     }
                 }
@@ -7718,6 +7811,20 @@ const docTemplate = `{
                 }
             }
         },
+        "orders.Endpoint": {
+            "type": "object",
+            "properties": {
+                "name": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
         "orders.Order": {
             "type": "object",
             "properties": {
@@ -7911,6 +8018,30 @@ const docTemplate = `{
                 }
             }
         },
+        "orders.PlanPeriod": {
+            "type": "object",
+            "properties": {
+                "components": {
+                    "type": "array",
+                    "items": {}
+                },
+                "end": {
+                    "type": "string"
+                },
+                "plan_name": {
+                    "type": "string"
+                },
+                "plan_uuid": {
+                    "type": "string"
+                },
+                "start": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
         "orders.Resource": {
             "type": "object",
             "properties": {
@@ -7967,7 +8098,9 @@ const docTemplate = `{
                 },
                 "endpoints": {
                     "type": "array",
-                    "items": {}
+                    "items": {
+                        "$ref": "#/definitions/orders.Endpoint"
+                    }
                 },
                 "error_message": {
                     "type": "string"
@@ -8089,6 +8222,25 @@ const docTemplate = `{
                 },
                 "uuid": {
                     "type": "string"
+                }
+            }
+        },
+        "orders.SetEndpointsRequest": {
+            "type": "object",
+            "properties": {
+                "endpoints": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "name": {
+                                "type": "string"
+                            },
+                            "url": {
+                                "type": "string"
+                            }
+                        }
+                    }
                 }
             }
         },

@@ -90,6 +90,7 @@ func (m *Module) Routes(a *gin.RouterGroup, _ *gin.Engine) {
 	r.POST("/:uuid/terminate/", api.H(m.terminateResource))
 	r.POST("/:uuid/update_limits/", api.H(m.updateLimits))
 	r.POST("/:uuid/switch_plan/", api.H(m.switchPlan))
+	r.Match(get, "/:uuid/plan_periods/", api.H(m.planPeriods(consumerSide)))
 
 	p := a.Group("/marketplace-provider-resources", api.RequireUser)
 	p.Match(get, "/", api.H(m.listResources(providerSide)))
@@ -101,6 +102,8 @@ func (m *Module) Routes(a *gin.RouterGroup, _ *gin.Engine) {
 	p.POST("/:uuid/set_as_ok/", api.H(m.setState(models.ResourceOK)))
 	p.POST("/:uuid/set_as_erred/", api.H(m.setState(models.ResourceErred)))
 	p.POST("/:uuid/refresh_last_sync/", api.H(m.refreshLastSync))
+	p.POST("/:uuid/set_endpoints/", api.H(m.setEndpoints))
+	p.Match(get, "/:uuid/plan_periods/", api.H(m.planPeriods(providerSide)))
 }
 
 // Permissions used here.

@@ -302,6 +302,17 @@ func TestOrdersEndToEnd(t *testing.T) {
 		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 		require.Equal(t, "done", e.getOrder(term).State)
 		require.Equal(t, "Terminated", e.resourceState(o.ResourceUUID))
+		w = e.do(http.MethodGet, "/api/marketplace-provider-resources/"+o.ResourceUUID+"/plan_periods/", "provider", nil)
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		periods := decode[[]struct {
+			PlanUUID string  `json:"plan_uuid"`
+			Start    *string `json:"start"`
+			End      *string `json:"end"`
+		}](t, w)
+		require.Len(t, periods, 1, "one plan period, from creation to termination")
+		require.Equal(t, e.plan.String(), strings.ReplaceAll(periods[0].PlanUUID, "-", ""))
+		require.NotNil(t, periods[0].Start)
+		require.NotNil(t, periods[0].End)
 		w = e.do(http.MethodPost, "/api/marketplace-provider-resources/"+o.ResourceUUID+"/set_as_ok/", "provider", nil)
 		require.Equal(t, http.StatusConflict, w.Code, "a terminated resource stays terminated: %s", w.Body.String())
 
@@ -455,6 +466,11 @@ func TestOrderCreateRulesAndActions(t *testing.T) {
 			{"set_as_ok/", "provider", nil, 200, ""},
 			{"refresh_last_sync/", "provider", nil, 200, ""},
 			{"set_as_ok/", "support", nil, 403, ""},
+			{"set_endpoints/", "provider", map[string]any{"endpoints": "ssh"}, 400, ""},
+			{"set_endpoints/", "provider", map[string]any{"endpoints": []any{map[string]any{"name": "ssh"}}}, 400, ""},
+			{"set_endpoints/", "provider", map[string]any{"endpoints": []any{map[string]any{"name": "old", "url": "https://old"}}}, 200, ""},
+			{"set_endpoints/", "provider", map[string]any{"endpoints": []any{map[string]any{"name": "ssh", "url": "ssh://login.example"}}}, 200,
+				`{"status":"Resource endpoints have been set."}`},
 		} {
 			w := e.do(http.MethodPost, pr+tc.path, tc.user, tc.body)
 			require.Equal(t, tc.code, w.Code, "%s %s: %s", tc.path, tc.user, w.Body.String())
@@ -465,6 +481,16 @@ func TestOrderCreateRulesAndActions(t *testing.T) {
 		w = e.do(http.MethodGet, pr+"?field=backend_id&field=state&field=offering_plugin_options", "provider", nil)
 		require.Equal(t, http.StatusOK, w.Code)
 		require.JSONEq(t, `{"backend_id":"b-1","state":"OK","offering_plugin_options":{}}`, w.Body.String())
+		w = e.do(http.MethodGet, pr+"?field=endpoints", "provider", nil)
+		eps := decode[struct{ Endpoints []struct{ Name, URL string } }](t, w).Endpoints
+		require.Equal(t, []struct{ Name, URL string }{{"ssh", "ssh://login.example"}}, eps, "set_endpoints replaces the endpoints")
+		w = e.do(http.MethodGet, "/api/marketplace-resources/"+a.ResourceUUID+"/plan_periods/", "owner", nil)
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		periods := decode[[]struct {
+			PlanName string  `json:"plan_name"`
+			End      *string `json:"end"`
+		}](t, w)
+		require.Empty(t, periods, "an order without a plan opens no plan period")
 		w = e.do(http.MethodGet, "/api/marketplace-resources/?backend_id=b-1", "owner", nil)
 		require.Equal(t, "1", w.Header().Get("X-Result-Count"))
 		w = e.do(http.MethodGet, "/api/marketplace-resources/"+a.ResourceUUID+"/team/", "owner", nil)

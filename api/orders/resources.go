@@ -1,7 +1,9 @@
 package orders
 
 import (
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -73,7 +75,7 @@ type Resource struct {
 	ErrorTraceback        string               `json:"error_traceback"`
 	CanTerminate          bool                 `json:"can_terminate"`
 	Report                []any                `json:"report"`
-	Endpoints             []any                `json:"endpoints"`
+	Endpoints             []Endpoint           `json:"endpoints"`
 	AvailableActions      []string             `json:"available_actions"`
 	LastSync              *time.Time           `json:"last_sync,omitempty"`
 	Created               time.Time            `json:"created"`
@@ -88,7 +90,22 @@ func date(t *time.Time) *string {
 	return &s
 }
 
-func (m *Module) renderResource(c *gin.Context, v *store.ResourceView) Resource {
+// Endpoint is the OpenAPI NestedEndpoint shape: an access endpoint of a resource.
+type Endpoint struct {
+	UUID models.UUID `json:"uuid"`
+	Name string      `json:"name"`
+	URL  string      `json:"url"`
+}
+
+func renderEndpoints(es []store.ResourceEndpoint) []Endpoint {
+	out := make([]Endpoint, len(es))
+	for i, e := range es {
+		out[i] = Endpoint{UUID: e.UUID, Name: e.Name, URL: e.URL}
+	}
+	return out
+}
+
+func (m *Module) renderResource(c *gin.Context, v *store.ResourceView, endpoints []store.ResourceEndpoint) Resource {
 	r := Resource{
 		URL: rest.URL(c, "marketplace-resources", v.UUID), UUID: v.UUID, Name: v.Name, Slug: v.Slug, Description: v.Description,
 		State: v.State, BackendID: v.BackendID, EffectiveID: v.EffectiveID,
@@ -106,7 +123,7 @@ func (m *Module) renderResource(c *gin.Context, v *store.ResourceView) Resource 
 		Downscaled: v.Downscaled, RestrictMemberAccess: v.RestrictMemberAcc, Paused: v.Paused,
 		ErrorMessage: v.ErrorMessage, ErrorTraceback: v.ErrorTraceback,
 		CanTerminate: v.State == models.ResourceOK || v.State == models.ResourceErred,
-		Report:       []any{}, Endpoints: []any{}, AvailableActions: []string{}, LastSync: v.LastSync,
+		Report:       []any{}, Endpoints: renderEndpoints(endpoints), AvailableActions: []string{}, LastSync: v.LastSync,
 		Created: v.Created, Modified: v.Modified,
 	}
 	if v.PlanUUID != nil {
@@ -194,7 +211,21 @@ func (m *Module) listResources(s side) api.Handler {
 				q = q.Where(col+" IN ?", ids)
 			}
 		}
-		return rest.List(c, q, resourceListSpec, func(v *store.ResourceView) Resource { return m.renderResource(c, v) })
+		return rest.ListBatch(c, q, resourceListSpec, func(vs []store.ResourceView) ([]Resource, error) {
+			ids := make([]int64, len(vs))
+			for i := range vs {
+				ids[i] = vs[i].ID
+			}
+			eps, err := m.st.EndpointsOf(c.Request.Context(), ids)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]Resource, len(vs))
+			for i := range vs {
+				out[i] = m.renderResource(c, &vs[i], eps[vs[i].ID])
+			}
+			return out, nil
+		})
 	}
 }
 
@@ -241,7 +272,11 @@ func (m *Module) getResource(s side) api.Handler {
 		if err != nil {
 			return err
 		}
-		return rest.Render(c, http.StatusOK, m.renderResource(c, v))
+		eps, err := m.st.EndpointsOf(c.Request.Context(), []int64{v.ID})
+		if err != nil {
+			return err
+		}
+		return rest.Render(c, http.StatusOK, m.renderResource(c, v, eps[v.ID]))
 	}
 }
 
@@ -565,4 +600,76 @@ func (m *Module) refreshLastSync(c *gin.Context) error {
 	return m.providerChange(c, permResourceBackendID, true, func(*form.Form) store.ResourceChange {
 		return store.ResourceChange{RefreshLastSync: true}
 	}, ok)
+}
+
+// @Summary	Replace a resource's access endpoints (provider)
+// @Description	Ours (Waldur's site agent calls it): the body's endpoints replace the resource's.
+// @Tags		marketplace-provider-resources
+// @Param		uuid	path	string	true	"Resource UUID"
+// @Param		body	body	SetEndpointsRequest	true	"Endpoints"
+// @Success	200	{object}	Status
+// @Router		/api/marketplace-provider-resources/{uuid}/set_endpoints/ [post]
+func (m *Module) setEndpoints(c *gin.Context) error {
+	return m.providerChange(c, permResourceBackendMeta, false, func(f *form.Form) store.ResourceChange {
+		items, _ := f.ObjList("endpoints", true)
+		eps := make([]store.ResourceEndpoint, 0, len(items))
+		for i, item := range items {
+			name, _ := item.RequireStr("name", 150)
+			url, _ := item.RequireStr("url", 2000)
+			if err := item.Errors(); len(err) > 0 {
+				for k, msgs := range err {
+					f.Fail("endpoints", fmt.Sprintf("Item %d, %s: %s", i, k, strings.Join(msgs, " ")))
+				}
+				continue
+			}
+			eps = append(eps, store.ResourceEndpoint{Name: name, URL: url})
+		}
+		return store.ResourceChange{Endpoints: &eps}
+	}, status("Resource endpoints have been set."))
+}
+
+// SetEndpointsRequest is the body of set_endpoints.
+type SetEndpointsRequest struct {
+	Endpoints []struct {
+		Name string `json:"name"`
+		URL  string `json:"url"`
+	} `json:"endpoints"`
+}
+
+// PlanPeriod is the OpenAPI ResourcePlanPeriod shape.
+type PlanPeriod struct {
+	UUID       models.UUID `json:"uuid"`
+	PlanName   string      `json:"plan_name"`
+	PlanUUID   models.UUID `json:"plan_uuid"`
+	Start      *time.Time  `json:"start"`
+	End        *time.Time  `json:"end"`
+	Components []any       `json:"components"`
+}
+
+// @Summary	List a resource's plan periods
+// @Description	The spans of time the resource spent on each plan, oldest first (the open one has no end).
+// @Tags		marketplace-resources
+// @Param		uuid	path	string	true	"Resource UUID"
+// @Success	200	{array}	PlanPeriod
+// @Router		/api/marketplace-resources/{uuid}/plan_periods/ [get]
+// @Router		/api/marketplace-provider-resources/{uuid}/plan_periods/ [get]
+func (m *Module) planPeriods(s side) api.Handler {
+	return func(c *gin.Context) error {
+		v, _, err := m.visibleResource(c, s)
+		if err != nil {
+			return err
+		}
+		ps, err := m.st.PlanPeriods(c.Request.Context(), v.ID)
+		if err != nil {
+			return err
+		}
+		out := make([]PlanPeriod, len(ps))
+		for i, p := range ps {
+			start := p.Start
+			out[i] = PlanPeriod{UUID: p.UUID, PlanName: p.PlanName, PlanUUID: p.PlanUUID, Start: &start, End: p.End, Components: []any{}}
+		}
+		c.Header("X-Result-Count", strconv.Itoa(len(out)))
+		c.JSON(http.StatusOK, out)
+		return nil
+	}
 }

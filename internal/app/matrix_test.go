@@ -335,6 +335,7 @@ var table = []route{
 	r("GET", "/api/marketplace-resources/", "/api/marketplace-resources/", "", authRead...),
 	r("GET", "/api/marketplace-resources/:uuid/", "/api/marketplace-resources/{resource}/", "", 401, 404, 200, 200, 200, 200, 200, 200),
 	r("GET", "/api/marketplace-resources/:uuid/team/", "/api/marketplace-resources/{resource}/team/", "", 401, 404, 200, 200, 200, 200, 200, 200),
+	r("GET", "/api/marketplace-resources/:uuid/plan_periods/", "/api/marketplace-resources/{resource}/plan_periods/", "", 401, 404, 200, 200, 200, 200, 200, 200),
 	r("POST", "/api/marketplace-resources/:uuid/terminate/", "/api/marketplace-resources/{resource}/terminate/", "", 401, 404, 403, 200, 200, 200, 403, 200),
 	r("POST", "/api/marketplace-resources/:uuid/update_limits/", "/api/marketplace-resources/{resource}/update_limits/", `{"limits":{}}`, 401, 404, 403, 200, 200, 200, 403, 200),
 	r("POST", "/api/marketplace-resources/:uuid/switch_plan/", "/api/marketplace-resources/{resource}/switch_plan/", `{"plan":"{plan2}"}`, 401, 404, 403, 200, 200, 200, 403, 200),
@@ -347,6 +348,8 @@ var table = []route{
 	r("POST", "/api/marketplace-provider-resources/:uuid/set_as_ok/", "/api/marketplace-provider-resources/{resource}/set_as_ok/", "", 401, 404, 404, 404, 404, 200, 403, 200),
 	r("POST", "/api/marketplace-provider-resources/:uuid/set_as_erred/", "/api/marketplace-provider-resources/{resource}/set_as_erred/", "", 401, 404, 404, 404, 404, 200, 403, 200),
 	r("POST", "/api/marketplace-provider-resources/:uuid/refresh_last_sync/", "/api/marketplace-provider-resources/{resource}/refresh_last_sync/", "", 401, 404, 404, 404, 404, 200, 403, 200),
+	r("POST", "/api/marketplace-provider-resources/:uuid/set_endpoints/", "/api/marketplace-provider-resources/{resource}/set_endpoints/", `{"endpoints":[{"name":"ssh","url":"ssh://login.example"}]}`, 401, 404, 404, 404, 404, 200, 403, 200),
+	r("GET", "/api/marketplace-provider-resources/:uuid/plan_periods/", "/api/marketplace-provider-resources/{resource}/plan_periods/", "", 401, 404, 404, 404, 404, 200, 200, 200),
 
 	// The catalog. C1 is a service provider with an Active, shared Basic
 	// offering; catalog writes other than offerings and plans are staff's.

@@ -28,6 +28,16 @@ type eventFeedRow struct {
 
 func (eventFeedRow) TableName() string { return "event_feeds" }
 
+// emitAll emits events in order.
+func (s *Store) emitAll(ctx context.Context, evs []*models.Event) error {
+	for _, ev := range evs {
+		if err := s.EmitEvent(ctx, ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // EmitEvent stores an event once, with one feed row per scope, in the
 // store's transaction (call it inside Tx with the change it records). The
 // actor of ctx (user, impersonator, IP) is added to the context.

@@ -120,6 +120,8 @@ func (s *Store) CreateOrder(ctx context.Context, in NewOrder) (*models.Order, er
 		limits, _ := json.Marshal(in.Limits)
 		resourceID := in.ResourceID
 		var oldPlanID *int64
+		var resUUID models.UUID
+		var resName string
 		switch in.Type {
 		case models.OrderCreate:
 			name, _ := in.Attributes["name"].(string)
@@ -128,7 +130,7 @@ func (s *Store) CreateOrder(ctx context.Context, in NewOrder) (*models.Order, er
 			if err := db.Create(&res).Error; err != nil {
 				return translate(err, "Resource")
 			}
-			resourceID = res.ID
+			resourceID, resUUID, resName = res.ID, res.UUID, res.Name
 			if err := tx.AddQuotaUsage(ctx, []models.QuotaDelta{
 				{Scope: models.Scope{Type: models.ScopeCustomer, ID: sc.CustomerID}, Name: models.QuotaResourceCount, Delta: 1},
 				{Scope: models.Scope{Type: models.ScopeProject, ID: in.ProjectID}, Name: models.QuotaResourceCount, Delta: 1},
@@ -154,7 +156,7 @@ func (s *Store) CreateOrder(ctx context.Context, in NewOrder) (*models.Order, er
 			if pending > 0 {
 				return models.Errorf(models.CodeInvalid, "Pending order for resource already exists.")
 			}
-			oldPlanID = res.PlanID
+			oldPlanID, resUUID, resName = res.PlanID, res.UUID, res.Name
 		default:
 			return models.FieldError("type", fmt.Sprintf("%q is not a valid choice.", in.Type))
 		}
@@ -177,12 +179,14 @@ func (s *Store) CreateOrder(ctx context.Context, in NewOrder) (*models.Order, er
 		}
 		out = &models.Order{ID: row.ID, UUID: row.UUID, Type: row.Type, State: row.State, ResourceID: resourceID, OfferingID: in.OfferingID,
 			ProjectID: in.ProjectID, PlanID: in.PlanID, Limits: in.Limits, Attributes: in.Attributes, CreatedByID: row.CreatedByID, Created: now, Modified: now}
-		return tx.EmitEvent(ctx, &models.Event{
+		scopes := []models.Scope{{Type: models.ScopeProject, ID: in.ProjectID}, {Type: models.ScopeCustomer, ID: sc.CustomerID}}
+		return tx.emitAll(ctx, []*models.Event{{
 			EventType: "marketplace_order_created",
 			Message:   fmt.Sprintf("Marketplace order for %s in project %s has been created.", of.OfferingName, sc.ProjectName),
-			Context:   map[string]any{"order_uuid": row.UUID.String(), "order_type": string(row.Type), "order_state": string(row.State), "offering_name": of.OfferingName},
-			Scopes:    []models.Scope{{Type: models.ScopeProject, ID: in.ProjectID}, {Type: models.ScopeCustomer, ID: sc.CustomerID}},
-		})
+			Context: map[string]any{"order_uuid": row.UUID.String(), "order_type": string(row.Type), "order_state": string(row.State),
+				"offering_name": of.OfferingName, "resource_uuid": resUUID.String(), "resource_name": resName},
+			Scopes: scopes,
+		}, resourceOrderEvent(row.Type, limitsOnly(out), "requested", resUUID, resName, scopes)})
 	})
 	return out, err
 }
@@ -359,7 +363,7 @@ func (s *Store) ApplyOrderEvent(ctx context.Context, ev OrderEvent) (models.Orde
 			}
 		}
 		state = to
-		return tx.EmitEvent(ctx, orderEventFor(info, ev.Event, to))
+		return tx.emitAll(ctx, orderEvents(info, ev.Event, to))
 	})
 	return state, err
 }
@@ -387,6 +391,9 @@ func (s *Store) CompleteOrder(ctx context.Context, id models.UUID, backendID str
 			Updates(map[string]any{"state": models.OrderDone, "completed_at": now, "modified": now, "output": output}).Error; err != nil {
 			return translate(err, "Order")
 		}
+		if err := tx.recordPlanPeriod(ctx, info, now); err != nil {
+			return err
+		}
 		switch info.Order.Type {
 		case models.OrderTerminate:
 			if err := tx.terminateResource(ctx, info, now); err != nil {
@@ -412,8 +419,82 @@ func (s *Store) CompleteOrder(ctx context.Context, id models.UUID, backendID str
 				return translate(err, "Resource")
 			}
 		}
-		return tx.EmitEvent(ctx, orderEventFor(info, "completed", models.OrderDone))
+		return tx.emitAll(ctx, orderEvents(info, "completed", models.OrderDone))
 	})
+}
+
+// planPeriodRow is a span of time a resource spent on one plan (Waldur's
+// ResourcePlanPeriod): opened when a Create order is done, closed and a new
+// one opened when a plan switch is done, closed when a Terminate order is
+// done. Billing prorates by these spans.
+type planPeriodRow struct {
+	ID         int64 `gorm:"primaryKey"`
+	UUID       models.UUID
+	ResourceID int64
+	PlanID     int64
+	Start      *time.Time
+	End        *time.Time `gorm:"column:end"`
+}
+
+func (planPeriodRow) TableName() string { return "resource_plan_periods" }
+
+// recordPlanPeriod applies a done order to the resource's plan periods.
+func (s *Store) recordPlanPeriod(ctx context.Context, info *OrderInfo, now time.Time) error {
+	db := s.DB.WithContext(ctx)
+	closeOpen := func() error {
+		return translate(db.Model(&planPeriodRow{}).Where(`resource_id = ? AND "end" IS NULL`, info.Order.ResourceID).
+			Update("end", now).Error, "Plan period")
+	}
+	open := func(planID int64) error {
+		return translate(db.Create(&planPeriodRow{UUID: models.NewUUID(), ResourceID: info.Order.ResourceID, PlanID: planID, Start: &now}).Error, "Plan period")
+	}
+	switch {
+	case info.Order.Type == models.OrderCreate && info.Order.PlanID != nil:
+		if err := closeOpen(); err != nil { // none expected; keeps one open period per resource
+			return err
+		}
+		return open(*info.Order.PlanID)
+	case info.Order.Type == models.OrderUpdate && info.Order.PlanID != nil:
+		if err := closeOpen(); err != nil {
+			return err
+		}
+		return open(*info.Order.PlanID)
+	case info.Order.Type == models.OrderTerminate:
+		return closeOpen()
+	}
+	return nil
+}
+
+// PlanPeriod is a span of time a resource spent on a plan; End is nil while open.
+type PlanPeriod struct {
+	UUID     models.UUID
+	PlanUUID models.UUID
+	PlanName string
+	Start    time.Time
+	End      *time.Time
+}
+
+// PlanPeriods lists a resource's plan periods, oldest first.
+func (s *Store) PlanPeriods(ctx context.Context, resourceID int64) ([]PlanPeriod, error) {
+	var rows []struct {
+		UUID     string
+		PlanUUID string
+		PlanName string
+		Start    time.Time
+		End      *time.Time
+	}
+	err := s.DB.WithContext(ctx).Raw(`SELECT pp.uuid, p.uuid AS plan_uuid, p.name AS plan_name, pp.start, pp."end"
+		FROM resource_plan_periods pp JOIN plans p ON p.id = pp.plan_id WHERE pp.resource_id = ? ORDER BY pp.start, pp.id`, resourceID).Scan(&rows).Error
+	if err != nil {
+		return nil, models.Internal(err)
+	}
+	out := make([]PlanPeriod, len(rows))
+	for i, r := range rows {
+		out[i] = PlanPeriod{PlanName: r.PlanName, Start: r.Start, End: r.End}
+		out[i].UUID, _ = models.ParseUUID(r.UUID)
+		out[i].PlanUUID, _ = models.ParseUUID(r.PlanUUID)
+	}
+	return out, nil
 }
 
 // FailOrder records that an order failed for good (retries exhausted or a
@@ -472,24 +553,52 @@ func (s *Store) failResource(ctx context.Context, info *OrderInfo, message strin
 		Updates(map[string]any{"state": models.ResourceErred, "error_message": message, "modified": now}).Error, "Resource")
 }
 
-func orderEventFor(info *OrderInfo, event string, to models.OrderState) *models.Event {
+// orderEvents are the events of an order's step: the order's own
+// (marketplace_order_*) and, where the step starts or ends the change of
+// the resource, the resource's (marketplace_resource_<type>_<outcome>),
+// with Waldur's event type names.
+func orderEvents(info *OrderInfo, event string, to models.OrderState) []*models.Event {
 	types := map[string]string{
 		"approve_by_consumer": "marketplace_order_approved", "approve_by_provider": "marketplace_order_approved",
 		"reject_by_consumer": "marketplace_order_rejected", "reject_by_provider": "marketplace_order_rejected",
-		"cancel": "marketplace_order_canceled", "set_state_erred": "marketplace_order_failed",
+		"cancel": "marketplace_order_terminated", "set_state_erred": "marketplace_order_failed",
 		"set_state_executing": "marketplace_order_approved", "set_state_done": "marketplace_order_completed",
 		"completed": "marketplace_order_completed",
 	}
-	t := types[event]
-	if t == "" {
-		t = "marketplace_order_updated"
+	t, ok := types[event]
+	if !ok {
+		panic("store: no event type for order event " + event) // every models.OrderTransition event is in the table
 	}
-	return &models.Event{
+	scopes := []models.Scope{{Type: models.ScopeProject, ID: info.Order.ProjectID}, {Type: models.ScopeCustomer, ID: info.CustomerID}}
+	out := []*models.Event{{
 		EventType: t,
 		Message:   fmt.Sprintf("Marketplace order %s of resource %s is %s.", info.Order.UUID, info.ResourceName, to),
 		Context: map[string]any{"order_uuid": info.Order.UUID.String(), "order_type": string(info.Order.Type), "order_state": string(to),
 			"resource_uuid": info.ResourceUUID.String(), "resource_name": info.ResourceName},
-		Scopes: []models.Scope{{Type: models.ScopeProject, ID: info.Order.ProjectID}, {Type: models.ScopeCustomer, ID: info.CustomerID}},
+		Scopes: scopes,
+	}}
+	outcome := map[models.OrderState]string{models.OrderDone: "succeeded", models.OrderErred: "failed",
+		models.OrderCanceled: "canceled", models.OrderRejected: "canceled"}[to]
+	if outcome != "" {
+		out = append(out, resourceOrderEvent(info.Order.Type, limitsOnly(&info.Order), outcome, info.ResourceUUID, info.ResourceName, scopes))
+	}
+	return out
+}
+
+// limitsOnly tells an update of limits from a plan switch.
+func limitsOnly(o *models.Order) bool { return o.Type == models.OrderUpdate && o.PlanID == nil }
+
+// resourceOrderEvent is marketplace_resource_{create,update,update_limits,terminate}_{requested,succeeded,failed,canceled}.
+func resourceOrderEvent(t models.OrderType, limits bool, outcome string, id models.UUID, name string, scopes []models.Scope) *models.Event {
+	kind := strings.ToLower(string(t))
+	if limits && outcome != "requested" && outcome != "canceled" {
+		kind = "update_limits" // Waldur has update_limits_succeeded|failed, and update_requested|canceled for both
+	}
+	return &models.Event{
+		EventType: "marketplace_resource_" + kind + "_" + outcome,
+		Message:   fmt.Sprintf("Resource %s: %s %s.", name, strings.ReplaceAll(kind, "_", " "), outcome),
+		Context:   map[string]any{"resource_uuid": id.String(), "resource_name": name},
+		Scopes:    scopes,
 	}
 }
 

@@ -227,5 +227,33 @@ func TestPlanSwitch(t *testing.T) {
 		var plan int64
 		require.NoError(t, db.Raw("SELECT plan_id FROM resources WHERE id = ?", o.ResourceID).Scan(&plan).Error)
 		require.Equal(t, bigID, plan)
+
+		// Plan periods: Small from creation until the switch, then Big, closed by termination.
+		periods, err := m.st.PlanPeriods(ctx, o.ResourceID)
+		require.NoError(t, err)
+		require.Len(t, periods, 2)
+		require.Equal(t, "Small", periods[0].PlanName)
+		require.NotNil(t, periods[0].End)
+		require.Equal(t, "Big", periods[1].PlanName)
+		require.Equal(t, big, periods[1].PlanUUID)
+		require.Nil(t, periods[1].End)
+		require.True(t, !periods[1].Start.Before(*periods[0].End))
+		term, err := m.st.CreateOrder(ctx, store.NewOrder{Type: models.OrderTerminate, ProjectID: m.project, OfferingID: m.offering, ResourceID: o.ResourceID,
+			Review: models.ReviewContext{OrderType: models.OrderTerminate, OfferingType: "Test.Auto", CreatorHasApprove: true}})
+		require.NoError(t, err)
+		require.NoError(t, m.st.CompleteOrder(ctx, term.UUID, "", nil, ""))
+		periods, err = m.st.PlanPeriods(ctx, o.ResourceID)
+		require.NoError(t, err)
+		require.Len(t, periods, 2)
+		require.NotNil(t, periods[1].End, "termination closes the open period")
+
+		// The resource's life in Waldur's event types, in order.
+		var types []string
+		require.NoError(t, db.Raw("SELECT event_type FROM events WHERE event_type LIKE 'marketplace_resource_%' ORDER BY id").Scan(&types).Error)
+		require.Equal(t, []string{
+			"marketplace_resource_create_requested", "marketplace_resource_create_succeeded",
+			"marketplace_resource_update_requested", "marketplace_resource_update_succeeded",
+			"marketplace_resource_terminate_requested", "marketplace_resource_terminate_succeeded",
+		}, types)
 	})
 }

@@ -138,6 +138,7 @@ type ResourceChange struct {
 	BackendID       *string
 	BackendMetadata map[string]any
 	Limits          map[string]int64
+	Endpoints       *[]ResourceEndpoint  // replaces all of the resource's access endpoints
 	State           models.ResourceState // OK or Erred
 	ErrorMessage    string
 	ErrorTraceback  string
@@ -176,6 +177,17 @@ func (s *Store) ChangeResource(ctx context.Context, id models.UUID, ch ResourceC
 			updates["limits"] = raw
 			evType = "marketplace_resource_update_limits_succeeded"
 			msg = fmt.Sprintf("Limits of resource %s have been updated.", r.Name)
+		case ch.Endpoints != nil:
+			if err := db.Where("resource_id = ?", r.ID).Delete(&resourceEndpointRow{}).Error; err != nil {
+				return translate(err, "Endpoint")
+			}
+			for _, e := range *ch.Endpoints {
+				if err := db.Create(&resourceEndpointRow{UUID: models.NewUUID(), ResourceID: r.ID, Name: e.Name, URL: e.URL}).Error; err != nil {
+					return translate(err, "Endpoint")
+				}
+			}
+			evType = "marketplace_resource_update_succeeded" // Waldur has no finer type; the message says what changed
+			msg = fmt.Sprintf("Access endpoints of resource %s have been set.", r.Name)
 		case ch.State != "":
 			if err := models.ResourceTransition(r.State, ch.State); err != nil {
 				return err
@@ -209,6 +221,39 @@ func (s *Store) ChangeResource(ctx context.Context, id models.UUID, ch ResourceC
 				{Type: models.ScopeOffering, ID: r.OfferingID}},
 		})
 	})
+}
+
+// ResourceEndpoint is an access endpoint of a resource (a URL its users open).
+type ResourceEndpoint struct {
+	UUID models.UUID
+	Name string
+	URL  string
+}
+
+type resourceEndpointRow struct {
+	ID         int64 `gorm:"primaryKey"`
+	UUID       models.UUID
+	ResourceID int64
+	Name       string
+	URL        string
+}
+
+func (resourceEndpointRow) TableName() string { return "resource_endpoints" }
+
+// EndpointsOf returns the access endpoints of resources, by resource id.
+func (s *Store) EndpointsOf(ctx context.Context, resourceIDs []int64) (map[int64][]ResourceEndpoint, error) {
+	out := map[int64][]ResourceEndpoint{}
+	if len(resourceIDs) == 0 {
+		return out, nil
+	}
+	var rows []resourceEndpointRow
+	if err := s.DB.WithContext(ctx).Where("resource_id IN ?", resourceIDs).Order("id").Find(&rows).Error; err != nil {
+		return nil, models.Internal(err)
+	}
+	for _, r := range rows {
+		out[r.ResourceID] = append(out[r.ResourceID], ResourceEndpoint{UUID: r.UUID, Name: r.Name, URL: r.URL})
+	}
+	return out, nil
 }
 
 // ResourceTeamMember is a user with a role in a resource's project.
