@@ -1,6 +1,7 @@
 package billing
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"time"
@@ -127,6 +128,18 @@ type LimitPeriodDetail struct {
 	Quantity       decimal.Decimal `json:"quantity"`
 	BillingPeriods int64           `json:"billing_periods"`
 	Total          string          `json:"total"`
+}
+
+// MarshalJSON renders the quantity as a JSON number (the OpenAPI's integer
+// for whole limits) and the times in RFC 3339.
+func (p LimitPeriodDetail) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Start          time.Time       `json:"start"`
+		End            time.Time       `json:"end"`
+		Quantity       json.RawMessage `json:"quantity"`
+		BillingPeriods int64           `json:"billing_periods"`
+		Total          string          `json:"total"`
+	}{p.Start, p.End, json.RawMessage(p.Quantity.String()), p.BillingPeriods, p.Total})
 }
 
 // Item is one invoice line for a resource in a month.
