@@ -242,8 +242,15 @@ func (c *Client) ensureAccount(ctx context.Context, spec AccountSpec) (bool, err
 		}
 		return false, nil
 	}
-	args := []string{"add", "account", spec.Name,
-		"description=" + cleanText(spec.Description), "organization=" + cleanText(spec.Organization)}
+	args := []string{"add", "account", spec.Name}
+	// An empty value is refused ("Unspecified error"); left out, Slurm
+	// uses the account's name.
+	if d := cleanText(spec.Description); d != "" {
+		args = append(args, "description="+d)
+	}
+	if o := cleanText(spec.Organization); o != "" {
+		args = append(args, "organization="+o)
+	}
 	if spec.Parent != "" {
 		args = append(args, "parent="+spec.Parent)
 	}
