@@ -30,7 +30,18 @@ type Error struct {
 	Code    Code
 	Message string
 	Fields  map[string][]string
-	Err     error
+	// Quotas names the quotas a quota_exceeded error refused (for the order preview).
+	Quotas []QuotaRefusal
+	Err    error
+}
+
+// QuotaRefusal is one quota that would be exceeded: its scope, name,
+// limit, and the usage the change would need.
+type QuotaRefusal struct {
+	Scope    Scope
+	Name     string
+	Limit    int64
+	Requires int64
 }
 
 func (e *Error) Error() string {

@@ -2352,6 +2352,41 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/marketplace-orders/preview/": {
+            "post": {
+                "description": "Takes the body of POST /api/marketplace-orders/ and runs every check creating the order would run\n(validation, permissions, offering state and visibility, one pending order per resource, and the\nquota reservation, in a transaction that is rolled back), without creating anything. Answers 200 with\nwhether the order would be accepted, the state it would start in, its estimated cost, and otherwise\nthe status and message creating it would give, naming each quota that would be exceeded.\nA body that is not a JSON object is a 400 as for creation.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-orders"
+                ],
+                "summary": "Preview an order (ours)",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/orders.OrderPreview"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
         "/api/marketplace-orders/{uuid}/": {
             "get": {
                 "tags": [
@@ -8010,6 +8045,38 @@ const docTemplate = `{
                 }
             }
         },
+        "orders.OrderPreview": {
+            "type": "object",
+            "properties": {
+                "accepted": {
+                    "description": "Accepted: creating this order now would succeed.",
+                    "type": "boolean"
+                },
+                "cost": {
+                    "description": "Cost is the order's estimated cost (decimal string), as the created order would carry it;\nnull when the plan is not known.",
+                    "type": "string",
+                    "example": "10.00"
+                },
+                "refusal": {
+                    "description": "Refusal says what would refuse the order (null when accepted).",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/orders.Refusal"
+                        }
+                    ]
+                },
+                "state": {
+                    "description": "State is the state the order would start in (null when refused).",
+                    "type": "string",
+                    "enum": [
+                        "pending-consumer",
+                        "pending-provider",
+                        "pending-project",
+                        "executing"
+                    ]
+                }
+            }
+        },
         "orders.OrderUUID": {
             "type": "object",
             "properties": {
@@ -8039,6 +8106,70 @@ const docTemplate = `{
                 },
                 "uuid": {
                     "type": "string"
+                }
+            }
+        },
+        "orders.QuotaRefusal": {
+            "type": "object",
+            "properties": {
+                "limit": {
+                    "type": "integer",
+                    "example": 30
+                },
+                "name": {
+                    "type": "string",
+                    "example": "nc_resource_count"
+                },
+                "requires": {
+                    "type": "integer",
+                    "example": 31
+                },
+                "scope": {
+                    "type": "string",
+                    "enum": [
+                        "customer",
+                        "project"
+                    ]
+                },
+                "scope_uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "orders.Refusal": {
+            "type": "object",
+            "properties": {
+                "code": {
+                    "type": "string",
+                    "enum": [
+                        "invalid",
+                        "quota_exceeded",
+                        "forbidden",
+                        "not_found",
+                        "conflict"
+                    ]
+                },
+                "detail": {
+                    "type": "string"
+                },
+                "fields": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        }
+                    }
+                },
+                "quotas": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/orders.QuotaRefusal"
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
                 }
             }
         },

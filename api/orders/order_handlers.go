@@ -507,18 +507,13 @@ func (m *Module) offeringVisible(c *gin.Context, u *models.User, of *store.Order
 	return len(roles) > 0, err
 }
 
-// @Summary	Create an order
-// @Description	Places an order (resource and quota reserved atomically) and starts its workflow; when Temporal is unreachable the order is accepted and started later by the dispatcher.
-// @Tags		marketplace-orders
-// @Success	201	{object}	Order
-// @Router		/api/marketplace-orders/ [post]
-func (m *Module) createOrder(c *gin.Context) error {
+// prepareCreateOrder reads and checks the body of a Create order (as
+// createOrder and preview take it), with its cost and approval context.
+// When the plan is known, in.PlanID is set even if a later check fails
+// (the preview still estimates the cost).
+func (m *Module) prepareCreateOrder(c *gin.Context, f *form.Form, in *store.NewOrder) error {
 	ctx := c.Request.Context()
 	u := api.CurrentUser(c)
-	f, err := form.Read(c)
-	if err != nil {
-		return err
-	}
 	offeringID, okO := refAny(f, "offering", true, "marketplace-public-offerings", "marketplace-provider-offerings")
 	projectID, okP := refAny(f, "project", true, "projects")
 	var planID models.UUID
@@ -564,7 +559,7 @@ func (m *Module) createOrder(c *gin.Context) error {
 	if m.supported != nil && !m.supported(of.Type) {
 		return models.FieldError("offering", fmt.Sprintf("Offering type %s is not supported by this deployment.", of.Type))
 	}
-	in := store.NewOrder{Type: typ, ProjectID: p.ID, OfferingID: of.ID, Attributes: attrs, Limits: limits, CreatedBy: u}
+	*in = store.NewOrder{Type: typ, ProjectID: p.ID, OfferingID: of.ID, Attributes: attrs, Limits: limits, CreatedBy: u}
 	if in.Attributes == nil {
 		in.Attributes = map[string]any{}
 	}
@@ -585,13 +580,34 @@ func (m *Module) createOrder(c *gin.Context) error {
 	} else if n > 0 {
 		return models.FieldError("plan", form.MsgRequired)
 	}
+	cost, err := m.st.OrderCost(ctx, typ, in.PlanID, limits)
+	if err != nil {
+		return err
+	}
+	in.Cost = &cost
 	if err := m.validateLimits(c, of.ID, limits); err != nil {
 		return err
 	}
 	if of.Shared && strings.TrimSpace(of.TermsOfService) != "" && !accepting {
 		return models.FieldError("accepting_terms_of_service", fmt.Sprintf("Terms of service for offering '%s' have not been accepted.", of.Name))
 	}
-	if in.Review, err = m.reviewContext(c, u, typ, of, p); err != nil {
+	in.Review, err = m.reviewContext(c, u, typ, of, p)
+	return err
+}
+
+// @Summary	Create an order
+// @Description	Places an order (resource and quota reserved atomically) and starts its workflow; when Temporal is unreachable the order is accepted and started later by the dispatcher.
+// @Tags		marketplace-orders
+// @Success	201	{object}	Order
+// @Router		/api/marketplace-orders/ [post]
+func (m *Module) createOrder(c *gin.Context) error {
+	ctx := c.Request.Context()
+	f, err := form.Read(c)
+	if err != nil {
+		return err
+	}
+	var in store.NewOrder
+	if err := m.prepareCreateOrder(c, f, &in); err != nil {
 		return err
 	}
 	o, err := m.st.CreateOrder(ctx, in)

@@ -76,6 +76,7 @@ func (m *Module) Routes(a *gin.RouterGroup, _ *gin.Engine) {
 	o := a.Group("/marketplace-orders", api.RequireUser)
 	o.Match(get, "/", api.H(m.listOrders))
 	o.POST("/", api.H(m.createOrder))
+	o.POST("/preview/", api.H(m.previewOrder))
 	o.Match(get, "/:uuid/", api.H(m.getOrder))
 	o.DELETE("/:uuid/", api.H(m.destroyOrder))
 	for _, ev := range []string{"approve_by_consumer", "approve_by_provider", "reject_by_consumer", "reject_by_provider",

@@ -557,3 +557,105 @@ func TestOrderAcceptedWithoutTemporal(t *testing.T) {
 		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	})
 }
+
+// TestOrderPreview: the preview says what creating the order would do —
+// accepted with its starting state and cost, or refused naming the rule or
+// quota — and changes nothing.
+func TestOrderPreview(t *testing.T) {
+	srv := temporaltest.Start(t)
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
+		e := newEnv(t, srv, db)
+		ctx := context.Background()
+		var planID, cpuID int64
+		require.NoError(t, db.Raw("SELECT id FROM plans WHERE uuid = ?", e.plan).Scan(&planID).Error)
+		require.NoError(t, db.Raw("SELECT id FROM offering_components WHERE type = 'cpu'").Scan(&cpuID).Error)
+		require.NoError(t, db.Table("plan_components").Create(map[string]any{"plan_id": planID, "component_id": cpuID, "price": "2.5"}).Error)
+
+		type preview struct {
+			Accepted bool
+			State    *string
+			Cost     *string
+			Refusal  *struct {
+				Status int
+				Code   string
+				Detail string
+				Fields map[string][]string
+				Quotas []struct {
+					Scope     string
+					ScopeUUID string `json:"scope_uuid"`
+					Name      string
+					Limit     int64
+					Requires  int64
+				}
+			}
+		}
+		body := func(extra map[string]any) map[string]any {
+			b := map[string]any{"offering": e.basic.String(), "project": e.project.UUID.String(), "plan": e.plan.String(),
+				"attributes": map[string]any{"name": "vm"}, "limits": map[string]any{"cpu": 2}}
+			for k, v := range extra {
+				b[k] = v
+			}
+			return b
+		}
+		countOrders := func() int64 {
+			var n int64
+			require.NoError(t, db.Table("orders").Count(&n).Error)
+			return n
+		}
+		do := func(user string, b any) preview {
+			w := e.do(http.MethodPost, "/api/marketplace-orders/preview/", user, b)
+			require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+			return decode[preview](t, w)
+		}
+
+		// Accepted: the state it would start in and its cost (unit price 10 + 2.5 × 2 cpu).
+		p := do("owner", body(nil))
+		require.True(t, p.Accepted)
+		require.Equal(t, "pending-provider", *p.State)
+		require.Equal(t, "15", *p.Cost)
+		require.Nil(t, p.Refusal)
+		require.Zero(t, countOrders(), "a preview creates nothing")
+		p = do("admin", body(nil))
+		require.True(t, p.Accepted)
+		require.Equal(t, "pending-consumer", *p.State, "a project admin's order waits for an owner")
+
+		// Refusals: the rule and the status creation would answer with.
+		p = do("support", body(nil))
+		require.False(t, p.Accepted)
+		require.Equal(t, 403, p.Refusal.Status)
+		p = do("owner", body(map[string]any{"limits": map[string]any{"cpu": 50}}))
+		require.False(t, p.Accepted)
+		require.Equal(t, 400, p.Refusal.Status)
+		require.Contains(t, p.Refusal.Fields, "limits")
+		require.Equal(t, "135", *p.Cost, "the cost (10 + 2.5 × 50) is estimated even when a rule refuses")
+
+		// A quota: the project may hold one resource and holds one already.
+		require.NoError(t, e.st.SetQuotaLimit(ctx, e.project.Scope(), models.QuotaResourceCount, 1))
+		created := e.mustOrder("owner", e.basic)
+		require.Equal(t, "15", *created.Cost, "the created order carries the previewed cost")
+		p = do("owner", body(nil))
+		require.False(t, p.Accepted)
+		require.Equal(t, "quota_exceeded", p.Refusal.Code)
+		require.Len(t, p.Refusal.Quotas, 1)
+		q := p.Refusal.Quotas[0]
+		require.Equal(t, "project", q.Scope)
+		require.Equal(t, e.project.UUID.String(), q.ScopeUUID)
+		require.Equal(t, "nc_resource_count", q.Name)
+		require.EqualValues(t, 1, q.Limit)
+		require.EqualValues(t, 2, q.Requires)
+		require.EqualValues(t, 1, countOrders())
+		quotas, err := e.st.Quotas(ctx, e.project.Scope())
+		require.NoError(t, err)
+		for _, qu := range quotas {
+			if qu.Name == models.QuotaResourceCount {
+				require.EqualValues(t, 1, qu.Usage, "the refused preview reserved nothing")
+			}
+		}
+
+		// Not a JSON object: 400 as for creation; anonymous: 401.
+		w := e.do(http.MethodPost, "/api/marketplace-orders/preview/", "owner", "x")
+		require.Equal(t, http.StatusBadRequest, w.Code)
+		w = e.do(http.MethodPost, "/api/marketplace-orders/preview/", "", body(nil))
+		require.Equal(t, http.StatusUnauthorized, w.Code)
+	})
+}

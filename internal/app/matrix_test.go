@@ -320,6 +320,8 @@ var table = []route{
 	// right state reaches the workflow call and gets 503. Permission comes first.
 	r("GET", "/api/marketplace-orders/", "/api/marketplace-orders/", "", authRead...),
 	r("POST", "/api/marketplace-orders/", "/api/marketplace-orders/", `{"offering":"{offering}","project":"{project}","plan":"{plan}","attributes":{"name":"new"}}`, 401, 400, 201, 201, 201, 201, 403, 201),
+	// The preview answers 200 to every user: a refusal is its answer (its body says 400/403 as above).
+	r("POST", "/api/marketplace-orders/preview/", "/api/marketplace-orders/preview/", `{"offering":"{offering}","project":"{project}","plan":"{plan}","attributes":{"name":"new"}}`, 401, 200, 200, 200, 200, 200, 200, 200),
 	r("GET", "/api/marketplace-orders/:uuid/", "/api/marketplace-orders/{order}/", "", 401, 404, 200, 200, 200, 200, 200, 200),
 	r("DELETE", "/api/marketplace-orders/:uuid/", "/api/marketplace-orders/{order}/", "", 401, 404, 403, 503, 503, 503, 403, 503),
 	r("POST", "/api/marketplace-orders/:uuid/approve_by_consumer/", "/api/marketplace-orders/{order}/approve_by_consumer/", "", 401, 404, 403, 403, 403, 409, 403, 409),

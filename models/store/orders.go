@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -61,6 +62,7 @@ type NewOrder struct {
 	ResourceID int64 // Update and Terminate
 	Attributes map[string]any
 	Limits     map[string]int64
+	Cost       *decimal.Decimal // the order's estimated cost (billing.OrderCost)
 	CreatedBy  *models.User
 	Review     models.ReviewContext
 }
@@ -162,7 +164,7 @@ func (s *Store) CreateOrder(ctx context.Context, in NewOrder) (*models.Order, er
 		}
 		row := orderRow{UUID: models.NewUUID(), Type: in.Type, State: in.Review.InitialOrderState(), ResourceID: resourceID,
 			OfferingID: in.OfferingID, ProjectID: in.ProjectID, PlanID: in.PlanID, Limits: limits, Attributes: attrs,
-			Created: now, Modified: now}
+			Cost: in.Cost, Created: now, Modified: now}
 		if in.Type == models.OrderUpdate && in.PlanID != nil {
 			row.OldPlanID = oldPlanID
 		}
@@ -189,6 +191,28 @@ func (s *Store) CreateOrder(ctx context.Context, in NewOrder) (*models.Order, er
 		}, resourceOrderEvent(row.Type, limitsOnly(out), "requested", resUUID, resName, scopes)})
 	})
 	return out, err
+}
+
+// errDryRun rolls back a previewed order.
+var errDryRun = errors.New("store: order preview")
+
+// PreviewOrder runs CreateOrder in a transaction it then rolls back: the
+// same checks, locks and quota reservations, nothing kept. It returns the
+// order as it would have been accepted, or the error that would refuse it.
+func (s *Store) PreviewOrder(ctx context.Context, in NewOrder) (*models.Order, error) {
+	var out *models.Order
+	err := s.Tx(ctx, func(tx *Store) error {
+		o, err := tx.CreateOrder(ctx, in)
+		if err != nil {
+			return err
+		}
+		out = o
+		return errDryRun
+	})
+	if errors.Is(err, errDryRun) {
+		return out, nil
+	}
+	return nil, err
 }
 
 // PendingWorkflowOrders returns accepted orders whose workflow has not been

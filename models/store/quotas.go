@@ -54,6 +54,7 @@ func (s *Store) AddQuotaUsage(ctx context.Context, deltas []models.QuotaDelta) e
 	})
 	return s.Tx(ctx, func(tx *Store) error {
 		var exceeded []string
+		var refusals []models.QuotaRefusal
 		for _, d := range ds {
 			if d.Delta == 0 {
 				continue
@@ -72,10 +73,13 @@ func (s *Store) AddQuotaUsage(ctx context.Context, deltas []models.QuotaDelta) e
 				var q quotaRow
 				_ = db.Where("scope_type = ? AND scope_id = ? AND name = ?", d.Scope.Type, d.Scope.ID, d.Name).Take(&q).Error
 				exceeded = append(exceeded, fmt.Sprintf("%s quota limit: %d, requires %d (%s)", d.Name, q.Limit, q.Usage+d.Delta, d.Scope.Type))
+				refusals = append(refusals, models.QuotaRefusal{Scope: d.Scope, Name: d.Name, Limit: q.Limit, Requires: q.Usage + d.Delta})
 			}
 		}
 		if len(exceeded) > 0 {
-			return models.Errorf(models.CodeQuotaExceeded, "One or more quotas were exceeded: %s", strings.Join(exceeded, "; "))
+			e := models.Errorf(models.CodeQuotaExceeded, "One or more quotas were exceeded: %s", strings.Join(exceeded, "; "))
+			e.Quotas = refusals
+			return e
 		}
 		return nil
 	})
