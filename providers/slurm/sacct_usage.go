@@ -84,7 +84,8 @@ type JobUsage struct {
 // first day 00:00) as sacct reads it on the cluster's host). Accounts
 // without jobs get a zero usage. Like Waldur, it reads sacct (real time),
 // not sreport (hourly rollups), with --truncate: a job spanning two months
-// counts in each for the time it ran in it.
+// counts in each for the time it ran in it. A job that has just ended can
+// show up here a couple of seconds after `sacct -j` reports it complete.
 func (c *Client) UsageReport(ctx context.Context, accounts []string, month time.Time) (map[string]*AccountUsage, error) {
 	start := time.Date(month.Year(), month.Month(), 1, 0, 0, 0, 0, month.Location())
 	end := start.AddDate(0, 1, 0)
