@@ -76,11 +76,12 @@ func (a *Orders) CompleteOrder(ctx context.Context, in CompleteOrderInput) error
 type FailOrderInput struct {
 	OrderUUID models.UUID
 	Message   string
+	Output    string // what the backend printed before failing
 }
 
 // FailOrder records a final failure and compensates the resource (idempotent).
 func (a *Orders) FailOrder(ctx context.Context, in FailOrderInput) error {
-	return classify(a.Store.FailOrder(ctx, in.OrderUUID, in.Message))
+	return classify(a.Store.FailOrder(ctx, in.OrderUUID, in.Message, in.Output))
 }
 
 // classify makes application errors that a retry cannot change non-retryable.
@@ -149,7 +150,7 @@ func (a *Provision) ProvisionOrder(ctx context.Context, req providers.Request) (
 	}
 	var perm *providers.PermanentError
 	if errors.As(err, &perm) {
-		return res, temporal.NewNonRetryableApplicationError(perm.Error(), ErrTypeProviderRefused, perm)
+		return res, temporal.NewNonRetryableApplicationError(perm.Error(), ErrTypeProviderRefused, perm, perm.Output)
 	}
 	return res, err
 }

@@ -69,10 +69,22 @@ type Puller interface {
 
 // PermanentError marks a failure that retrying will not fix (bad input,
 // refused by the backend); workflows fail the order at once.
-type PermanentError struct{ Err error }
+type PermanentError struct {
+	Err error
+	// Output is what the backend printed before failing (kept in the order's output).
+	Output string
+}
 
 func (e *PermanentError) Error() string { return e.Err.Error() }
 func (e *PermanentError) Unwrap() error { return e.Err }
+
+// PermanentWithOutput is Permanent keeping what the backend printed.
+func PermanentWithOutput(err error, output string) error {
+	if err == nil {
+		return nil
+	}
+	return &PermanentError{Err: err, Output: output}
+}
 
 // Permanent wraps err as a PermanentError.
 func Permanent(err error) error {

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -176,8 +177,8 @@ func OrderWorkflow(ctx workflow.Context, in OrderInput) (models.OrderState, erro
 		provisioned = true
 		if err != nil {
 			// Compensation: the order fails and its resource is cleaned up.
-			msg := err.Error()
-			if ferr := workflow.ExecuteLocalActivity(dbCtx, orders.FailOrder, activities.FailOrderInput{OrderUUID: in.OrderUUID, Message: msg}).Get(ctx, nil); ferr != nil {
+			msg, output := failureOf(err)
+			if ferr := workflow.ExecuteLocalActivity(dbCtx, orders.FailOrder, activities.FailOrderInput{OrderUUID: in.OrderUUID, Message: msg, Output: output}).Get(ctx, nil); ferr != nil {
 				return state, ferr
 			}
 			state = models.OrderErred
@@ -202,4 +203,18 @@ func OrderWorkflow(ctx workflow.Context, in OrderInput) (models.OrderState, erro
 		}
 	}
 	return state, nil
+}
+
+// failureOf is the order's error message and output for a failed
+// provisioning: the provider's own message (not Temporal's wrapping) and
+// what the backend printed, carried as the application error's details.
+func failureOf(err error) (msg, output string) {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		if appErr.HasDetails() {
+			_ = appErr.Details(&output)
+		}
+		return appErr.Message(), output
+	}
+	return err.Error(), ""
 }

@@ -93,6 +93,9 @@ func newOrderEnv(t *testing.T, srv *temporaltest.Server, db *gorm.DB) *orderEnv 
 	e.offering[models.OfferingScript] = ins("offerings", map[string]any{"name": "script", "customer_id": cust, "category_id": cat, "type": models.OfferingScript,
 		"state": models.OfferingActive, "created": now, "modified": now,
 		"secret_options": `{"language":"shell","create":"echo creating $RESOURCE_NAME >&2\necho vm-$ORDER_UUID"}`})
+	e.offering["script-fail"] = ins("offerings", map[string]any{"name": "script-fail", "customer_id": cust, "category_id": cat, "type": models.OfferingScript,
+		"state": models.OfferingActive, "created": now, "modified": now,
+		"secret_options": `{"language":"shell","create":"echo step one\necho boom >&2\nexit 3"}`})
 	return e
 }
 
@@ -204,6 +207,19 @@ func TestOrderWorkflows(t *testing.T) {
 		sinfo, err := e.st.OrderInfo(ctx, scripted.UUID)
 		require.NoError(t, err)
 		require.Equal(t, "vm-"+scripted.UUID.String(), sinfo.ResourceBackendID)
+
+		// A script that fails: the order errs with the script's message (not
+		// Temporal's wrapping), and what it printed is kept as the order's output.
+		sfail := e.order(t, "script-fail")
+		require.NoError(t, workflows.StartOrder(ctx, e.c, sfail.UUID))
+		require.Equal(t, models.OrderErred, e.result(t, sfail))
+		var failed struct {
+			ErrorMessage string
+			Output       string
+		}
+		require.NoError(t, db.Raw("SELECT error_message, output FROM orders WHERE uuid = ?", sfail.UUID).Scan(&failed).Error)
+		require.Equal(t, "Script for create failed: exit status 3. boom", failed.ErrorMessage)
+		require.Equal(t, "step one\n", failed.Output)
 
 		// A provider that refuses: the order fails and the resource is compensated.
 		broken := e.order(t, "Test.Broken")

@@ -326,6 +326,7 @@ type OrderEvent struct {
 	Event     string // approve_by_consumer, approve_by_provider, reject_*, cancel, set_state_executing, set_state_done, set_state_erred
 	ActorID   *int64
 	Message   string // error message (set_state_erred) or comment
+	Output    string // what the backend printed (set_state_erred by a provider's run)
 }
 
 // ApplyOrderEvent moves an order by one review or state event, in one
@@ -361,6 +362,9 @@ func (s *Store) ApplyOrderEvent(ctx context.Context, ev OrderEvent) (models.Orde
 			updates["provider_reviewed_by_id"], updates["provider_reviewed_at"] = ev.ActorID, now
 		case "set_state_erred":
 			updates["error_message"] = ev.Message
+			if ev.Output != "" {
+				updates["output"] = ev.Output
+			}
 		}
 		if to.Terminal() {
 			updates["completed_at"] = now
@@ -526,8 +530,8 @@ func (s *Store) PlanPeriods(ctx context.Context, resourceID int64) ([]PlanPeriod
 // Creating with no backend id is Terminated (nothing exists to clean up)
 // and its quota released, otherwise Erred. Failing an erred order again
 // changes nothing.
-func (s *Store) FailOrder(ctx context.Context, id models.UUID, message string) error {
-	_, err := s.ApplyOrderEvent(ctx, OrderEvent{OrderUUID: id, Event: "set_state_erred", Message: message})
+func (s *Store) FailOrder(ctx context.Context, id models.UUID, message, output string) error {
+	_, err := s.ApplyOrderEvent(ctx, OrderEvent{OrderUUID: id, Event: "set_state_erred", Message: message, Output: output})
 	if models.IsCode(err, models.CodeConflict) {
 		info, ierr := s.OrderInfo(ctx, id)
 		if ierr == nil && info.Order.State == models.OrderErred {

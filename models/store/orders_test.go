@@ -185,8 +185,11 @@ func TestOrderLifecycle(t *testing.T) {
 		require.NoError(t, err)
 		_, err = m.st.ApplyOrderEvent(ctx, store.OrderEvent{OrderUUID: failed.UUID, Event: "approve_by_provider"})
 		require.NoError(t, err)
-		require.NoError(t, m.st.FailOrder(ctx, failed.UUID, "backend exploded"))
-		require.NoError(t, m.st.FailOrder(ctx, failed.UUID, "backend exploded"), "failing twice is a no-op")
+		require.NoError(t, m.st.FailOrder(ctx, failed.UUID, "backend exploded", "step 1 ok\n"))
+		require.NoError(t, m.st.FailOrder(ctx, failed.UUID, "backend exploded", ""), "failing twice is a no-op")
+		var output string
+		require.NoError(t, db.Raw("SELECT output FROM orders WHERE uuid = ?", failed.UUID).Scan(&output).Error)
+		require.Equal(t, "step 1 ok\n", output, "what the backend printed before failing is kept")
 		require.Equal(t, models.ResourceTerminated, resourceState(t, db, failed.ResourceID), "nothing was created: terminated, not erred")
 		require.EqualValues(t, 0, projectResourceUsage(t, m))
 		var events []string

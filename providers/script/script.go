@@ -290,14 +290,14 @@ func (p Provider) run(ctx context.Context, r providers.Request, hook string) (pr
 		// not the script's fault, let the workflow decide.
 		return providers.Result{}, ctx.Err()
 	case runCtx.Err() != nil:
-		return providers.Result{}, providers.Permanent(fmt.Errorf("Script for %s timed out after %s.%s", hook, timeout, tail(&stderr, &stdout)))
+		return providers.Result{}, providers.PermanentWithOutput(fmt.Errorf("Script for %s timed out after %s.%s", hook, timeout, tail(&stderr, &stdout)), stdout.String())
 	case err != nil:
 		var exitErr *exec.ExitError
 		status := err.Error()
 		if errors.As(err, &exitErr) {
 			status = exitErr.ProcessState.String() // "exit status 3", "signal: killed"
 		}
-		return providers.Result{}, providers.Permanent(fmt.Errorf("Script for %s failed: %s.%s", hook, status, tail(&stderr, &stdout)))
+		return providers.Result{}, providers.PermanentWithOutput(fmt.Errorf("Script for %s failed: %s.%s", hook, status, tail(&stderr, &stdout)), stdout.String())
 	}
 	return res, nil
 }
