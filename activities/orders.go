@@ -44,15 +44,20 @@ func (a *Orders) LoadOrder(ctx context.Context, id models.UUID) (OrderSnapshot, 
 	if err != nil {
 		return OrderSnapshot{}, temporal.NewNonRetryableApplicationError(err.Error(), "UnknownOfferingType", err)
 	}
-	return OrderSnapshot{
+	snap := OrderSnapshot{
 		State: info.Order.State, Type: info.Order.Type, OfferingType: info.OfferingType, Queue: queue,
 		Request: providers.Request{
 			OrderUUID: info.Order.UUID, OrderType: info.Order.Type, ResourceUUID: info.ResourceUUID, ResourceName: info.ResourceName,
 			BackendID: info.ResourceBackendID, OfferingType: info.OfferingType, PluginOptions: info.PluginOptions,
 			SecretOptions: info.SecretOptions, Attributes: info.Order.Attributes, Limits: info.Order.Limits,
-			ProjectUUID: info.ProjectUUID, CustomerUUID: info.CustomerUUID,
+			ProjectUUID: info.ProjectUUID, ProjectName: info.ProjectName, CustomerUUID: info.CustomerUUID, CustomerName: info.CustomerName,
+			OfferingUUID: info.OfferingUUID, OfferingName: info.OfferingName, PlanName: info.PlanName,
 		},
-	}, nil
+	}
+	if info.Order.Type == models.OrderUpdate {
+		snap.Request.OldLimits = info.ResourceLimits
+	}
+	return snap, nil
 }
 
 // ApplyOrderEvent applies a review or state event (store.ApplyOrderEvent).

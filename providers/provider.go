@@ -33,7 +33,11 @@ type Request struct {
 	OldLimits     map[string]int64
 	PlanName      string
 	ProjectUUID   models.UUID
+	ProjectName   string
 	CustomerUUID  models.UUID
+	CustomerName  string
+	OfferingUUID  models.UUID
+	OfferingName  string
 }
 
 // Result is what a provider reports back.

@@ -92,7 +92,7 @@ func newOrderEnv(t *testing.T, srv *temporaltest.Server, db *gorm.DB) *orderEnv 
 	}
 	e.offering[models.OfferingScript] = ins("offerings", map[string]any{"name": "script", "customer_id": cust, "category_id": cat, "type": models.OfferingScript,
 		"state": models.OfferingActive, "created": now, "modified": now,
-		"secret_options": `{"language":"shell","create":"echo creating $RESOURCE_NAME >&2\necho vm-$ORDER_UUID"}`})
+		"secret_options": `{"language":"shell","create":"echo creating $RESOURCE_NAME >&2\necho in $PROJECT_NAME of $CUSTOMER_NAME via $OFFERING_NAME\necho vm-$ORDER_UUID"}`})
 	e.offering["script-fail"] = ins("offerings", map[string]any{"name": "script-fail", "customer_id": cust, "category_id": cat, "type": models.OfferingScript,
 		"state": models.OfferingActive, "created": now, "modified": now,
 		"secret_options": `{"language":"shell","create":"echo step one\necho boom >&2\nexit 3"}`})
@@ -207,6 +207,9 @@ func TestOrderWorkflows(t *testing.T) {
 		sinfo, err := e.st.OrderInfo(ctx, scripted.UUID)
 		require.NoError(t, err)
 		require.Equal(t, "vm-"+scripted.UUID.String(), sinfo.ResourceBackendID)
+		var out string
+		require.NoError(t, db.Raw("SELECT output FROM orders WHERE uuid = ?", scripted.UUID).Scan(&out).Error)
+		require.Contains(t, out, "in p of c via script\n", "the script sees the project, customer and offering names")
 
 		// A script that fails: the order errs with the script's message (not
 		// Temporal's wrapping), and what it printed is kept as the order's output.

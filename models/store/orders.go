@@ -252,6 +252,14 @@ type OrderInfo struct {
 	PluginOptions     map[string]any
 	SecretOptions     map[string]any
 	ProjectStartDate  *time.Time
+	// Names for providers (script environment, backend account descriptions).
+	ProjectName  string
+	CustomerName string
+	OfferingUUID models.UUID
+	OfferingName string
+	PlanName     string
+	// ResourceLimits are the resource's limits in force (an Update order's old limits until it is done).
+	ResourceLimits map[string]int64
 }
 
 type orderInfoRow struct {
@@ -279,6 +287,12 @@ type orderInfoRow struct {
 	PluginOptions     []byte
 	SecretOptions     []byte
 	ProjectStartDate  *time.Time
+	ProjectName       string
+	CustomerName      string
+	OfferingUUID      models.UUID
+	OfferingName      string
+	PlanName          *string
+	ResourceLimits    []byte
 }
 
 // OrderInfo loads an order with what its workflow needs. Codes: not_found.
@@ -297,9 +311,11 @@ func (s *Store) orderInfo(ctx context.Context, db *gorm.DB, id models.UUID, lock
 	err := db.Raw(`SELECT o.id, o.uuid, o.type, o.state, o.resource_id, o.offering_id, o.project_id, o.plan_id, o.limits, o.attributes,
 			o.created_by_id, o.created, o.modified, f.type AS offering_type, r.uuid AS resource_uuid, r.name AS resource_name, r.backend_id AS resource_backend_id,
 			r.state AS resource_state, p.uuid AS project_uuid, p.start_date AS project_start_date, c.uuid AS customer_uuid, c.id AS customer_id,
-			f.plugin_options, f.secret_options
+			f.plugin_options, f.secret_options, p.name AS project_name, c.name AS customer_name, f.uuid AS offering_uuid,
+			f.name AS offering_name, pl.name AS plan_name, r.limits AS resource_limits
 		FROM orders o JOIN offerings f ON f.id = o.offering_id JOIN resources r ON r.id = o.resource_id
-		JOIN projects p ON p.id = o.project_id JOIN customers c ON c.id = p.customer_id WHERE o.uuid = ?`, id).Scan(&r).Error
+		JOIN projects p ON p.id = o.project_id JOIN customers c ON c.id = p.customer_id
+		LEFT JOIN plans pl ON pl.id = COALESCE(o.plan_id, r.plan_id) WHERE o.uuid = ?`, id).Scan(&r).Error
 	if err != nil {
 		return nil, models.Internal(err)
 	}
@@ -311,8 +327,10 @@ func (s *Store) orderInfo(ctx context.Context, db *gorm.DB, id models.UUID, lock
 			ProjectID: r.ProjectID, PlanID: r.PlanID, CreatedByID: r.CreatedByID, Created: r.Created, Modified: r.Modified},
 		OfferingType: r.OfferingType, ResourceUUID: r.ResourceUUID, ResourceName: r.ResourceName, ResourceBackendID: r.ResourceBackendID,
 		ResourceState: r.ResourceState, ProjectUUID: r.ProjectUUID, CustomerUUID: r.CustomerUUID, CustomerID: r.CustomerID,
-		ProjectStartDate: r.ProjectStartDate,
+		ProjectStartDate: r.ProjectStartDate, ProjectName: r.ProjectName, CustomerName: r.CustomerName,
+		OfferingUUID: r.OfferingUUID, OfferingName: r.OfferingName, PlanName: deref(r.PlanName),
 	}
+	_ = json.Unmarshal(r.ResourceLimits, &info.ResourceLimits)
 	_ = json.Unmarshal(r.Limits, &info.Order.Limits)
 	_ = json.Unmarshal(r.Attributes, &info.Order.Attributes)
 	_ = json.Unmarshal(r.PluginOptions, &info.PluginOptions)
@@ -628,6 +646,13 @@ func resourceOrderEvent(t models.OrderType, limits bool, outcome string, id mode
 		Context:   map[string]any{"resource_uuid": id.String(), "resource_name": name},
 		Scopes:    scopes,
 	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 func boolOption(opts map[string]any, key string) bool {

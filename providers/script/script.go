@@ -21,7 +21,8 @@
 //
 //	ORDER_UUID, ORDER_TYPE (Create|Update|Terminate|Pull), OFFERING_TYPE,
 //	RESOURCE_UUID, RESOURCE_NAME, RESOURCE_BACKEND_ID, PROJECT_UUID,
-//	CUSTOMER_UUID, PLAN_NAME, ATTRIBUTES (JSON object), LIMITS (JSON object),
+//	PROJECT_NAME, CUSTOMER_UUID, CUSTOMER_NAME, OFFERING_UUID, OFFERING_NAME,
+//	PLAN_NAME, ATTRIBUTES (JSON object), LIMITS (JSON object),
 //	OLD_LIMITS (JSON object; the limits before an Update)
 //
 // UUIDs are 32 hex digits, as the API renders them. For convenience every
@@ -390,7 +391,11 @@ func environment(r providers.Request, hook, dir string) []string {
 		"RESOURCE_NAME":       r.ResourceName,
 		"RESOURCE_BACKEND_ID": r.BackendID,
 		"PROJECT_UUID":        uuidString(r.ProjectUUID),
+		"PROJECT_NAME":        r.ProjectName,
 		"CUSTOMER_UUID":       uuidString(r.CustomerUUID),
+		"CUSTOMER_NAME":       r.CustomerName,
+		"OFFERING_UUID":       uuidString(r.OfferingUUID),
+		"OFFERING_NAME":       r.OfferingName,
 		"PLAN_NAME":           r.PlanName,
 		"ATTRIBUTES":          jsonObject(r.Attributes),
 		"LIMITS":              jsonObject(r.Limits),

@@ -32,7 +32,11 @@ func request(t models.OrderType, opts map[string]any) providers.Request {
 		OldLimits:     map[string]int64{"cpu": 2},
 		PlanName:      "small",
 		ProjectUUID:   models.NewUUID(),
+		ProjectName:   "Science",
 		CustomerUUID:  models.NewUUID(),
+		CustomerName:  "University",
+		OfferingUUID:  models.NewUUID(),
+		OfferingName:  "Scripted VMs",
 	}
 }
 
@@ -58,14 +62,14 @@ func requirePermanent(t *testing.T, err error, contains ...string) {
 }
 
 const shellEnv = `for v in ORDER_UUID ORDER_TYPE OFFERING_TYPE RESOURCE_UUID RESOURCE_NAME RESOURCE_BACKEND_ID \
-PROJECT_UUID CUSTOMER_UUID PLAN_NAME ATTRIBUTES LIMITS OLD_LIMITS ATTR_NAME ATTR_SSH_KEY ATTR_COUNT ATTR_TAGS \
+PROJECT_UUID PROJECT_NAME CUSTOMER_UUID CUSTOMER_NAME OFFERING_UUID OFFERING_NAME PLAN_NAME ATTRIBUTES LIMITS OLD_LIMITS ATTR_NAME ATTR_SSH_KEY ATTR_COUNT ATTR_TAGS \
 LIMITS_CPU LIMITS_RAM HOME LANG LEAKED_FROM_WORKER; do eval "printf '%s=%s\n' $v \"\${$v}\""; done
 echo "PWD=$(pwd)"
 `
 
 const pythonEnv = `import os
 for v in ["ORDER_UUID", "ORDER_TYPE", "OFFERING_TYPE", "RESOURCE_UUID", "RESOURCE_NAME", "RESOURCE_BACKEND_ID",
-          "PROJECT_UUID", "CUSTOMER_UUID", "PLAN_NAME", "ATTRIBUTES", "LIMITS", "OLD_LIMITS", "ATTR_NAME",
+          "PROJECT_UUID", "PROJECT_NAME", "CUSTOMER_UUID", "CUSTOMER_NAME", "OFFERING_UUID", "OFFERING_NAME", "PLAN_NAME", "ATTRIBUTES", "LIMITS", "OLD_LIMITS", "ATTR_NAME",
           "ATTR_SSH_KEY", "ATTR_COUNT", "ATTR_TAGS", "LIMITS_CPU", "LIMITS_RAM", "HOME", "LANG", "LEAKED_FROM_WORKER"]:
     print(v + "=" + os.environ.get(v, ""))
 print("PWD=" + os.getcwd())
@@ -103,6 +107,10 @@ func TestScriptsSeeTheOrder(t *testing.T) {
 				"RESOURCE_BACKEND_ID": "vm-7",
 				"PROJECT_UUID":        r.ProjectUUID.String(),
 				"CUSTOMER_UUID":       r.CustomerUUID.String(),
+				"PROJECT_NAME":        "Science",
+				"CUSTOMER_NAME":       "University",
+				"OFFERING_UUID":       r.OfferingUUID.String(),
+				"OFFERING_NAME":       "Scripted VMs",
 				"PLAN_NAME":           "small",
 				"ATTRIBUTES":          `{"count":3,"name":"my vm","ssh-key":"ssh-rsa AAA","tags":["a","b"]}`,
 				"LIMITS":              `{"cpu":4,"ram":8192}`,
