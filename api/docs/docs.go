@@ -3216,6 +3216,32 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/marketplace-provider-resources/{uuid}/terminate/": {
+            "post": {
+                "description": "Places a Terminate order and starts it.",
+                "tags": [
+                    "marketplace-resources"
+                ],
+                "summary": "Terminate a resource",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/orders.OrderUUID"
+                        }
+                    }
+                }
+            }
+        },
         "/api/marketplace-public-offerings/": {
             "get": {
                 "tags": [

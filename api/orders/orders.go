@@ -88,7 +88,7 @@ func (m *Module) Routes(a *gin.RouterGroup, _ *gin.Engine) {
 	r.Match(get, "/", api.H(m.listResources(consumerSide)))
 	r.Match(get, "/:uuid/", api.H(m.getResource(consumerSide)))
 	r.Match(get, "/:uuid/team/", api.H(m.resourceTeam(consumerSide)))
-	r.POST("/:uuid/terminate/", api.H(m.terminateResource))
+	r.POST("/:uuid/terminate/", api.H(m.terminateResource(consumerSide)))
 	r.POST("/:uuid/update_limits/", api.H(m.updateLimits))
 	r.POST("/:uuid/switch_plan/", api.H(m.switchPlan))
 	r.Match(get, "/:uuid/plan_periods/", api.H(m.planPeriods(consumerSide)))
@@ -104,6 +104,7 @@ func (m *Module) Routes(a *gin.RouterGroup, _ *gin.Engine) {
 	p.POST("/:uuid/set_as_erred/", api.H(m.setState(models.ResourceErred)))
 	p.POST("/:uuid/refresh_last_sync/", api.H(m.refreshLastSync))
 	p.POST("/:uuid/set_endpoints/", api.H(m.setEndpoints))
+	p.POST("/:uuid/terminate/", api.H(m.terminateResource(providerSide)))
 	p.Match(get, "/:uuid/plan_periods/", api.H(m.planPeriods(providerSide)))
 }
 

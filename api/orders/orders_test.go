@@ -511,6 +511,18 @@ func TestOrderCreateRulesAndActions(t *testing.T) {
 		require.NoError(t, e.tc.GetWorkflow(wctx, workflows.OrderWorkflowID(models.MustParseUUID(upd)), "").Get(wctx, &st))
 		require.Equal(t, models.OrderDone, st)
 		require.Equal(t, "Update", e.getOrder(upd).Type)
+
+		// The provider terminates the resource from its side: a Terminate order that completes.
+		w = e.do(http.MethodPost, pr+"terminate/", "owner", map[string]any{})
+		require.Equal(t, http.StatusNotFound, w.Code, "the consumer does not see the provider view: %s", w.Body.String())
+		w = e.do(http.MethodPost, pr+"terminate/", "provider", map[string]any{})
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		term := decode[struct {
+			OrderUUID string `json:"order_uuid"`
+		}](t, w).OrderUUID
+		require.NoError(t, e.tc.GetWorkflow(wctx, workflows.OrderWorkflowID(models.MustParseUUID(term)), "").Get(wctx, &st))
+		require.Equal(t, models.OrderDone, st)
+		require.Equal(t, "Terminated", e.resourceState(a.ResourceUUID))
 	})
 }
 

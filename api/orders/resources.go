@@ -380,26 +380,34 @@ func requireStates(v *store.ResourceView, states ...models.ResourceState) error 
 // @Param		uuid	path	string	true	"Resource UUID"
 // @Success	200	{object}	OrderUUID
 // @Router		/api/marketplace-resources/{uuid}/terminate/ [post]
-func (m *Module) terminateResource(c *gin.Context) error {
-	v, _, err := m.visibleResource(c, consumerSide)
-	if err != nil {
-		return err
+// @Router		/api/marketplace-provider-resources/{uuid}/terminate/ [post]
+func (m *Module) terminateResource(s side) api.Handler {
+	return func(c *gin.Context) error {
+		v, rs, err := m.visibleResource(c, s)
+		if err != nil {
+			return err
+		}
+		f, err := form.Read(c)
+		if err != nil {
+			return err
+		}
+		attrs, _ := objectField(f, "attributes")
+		if err := f.Err(); err != nil {
+			return err
+		}
+		if s == consumerSide {
+			err = m.requireConsumer(c, v, permResourceTerminate)
+		} else {
+			err = m.requireProvider(c, v, rs, permResourceTerminate, false)
+		}
+		if err != nil {
+			return err
+		}
+		if err := requireStates(v, models.ResourceOK, models.ResourceErred); err != nil {
+			return err
+		}
+		return m.resourceOrder(c, v, models.OrderTerminate, nil, nil, attrs)
 	}
-	f, err := form.Read(c)
-	if err != nil {
-		return err
-	}
-	attrs, _ := objectField(f, "attributes")
-	if err := f.Err(); err != nil {
-		return err
-	}
-	if err := m.requireConsumer(c, v, permResourceTerminate); err != nil {
-		return err
-	}
-	if err := requireStates(v, models.ResourceOK, models.ResourceErred); err != nil {
-		return err
-	}
-	return m.resourceOrder(c, v, models.OrderTerminate, nil, nil, attrs)
 }
 
 // @Summary	Change a resource's limits

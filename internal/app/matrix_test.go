@@ -350,6 +350,7 @@ var table = []route{
 	r("POST", "/api/marketplace-provider-resources/:uuid/set_as_ok/", "/api/marketplace-provider-resources/{resource}/set_as_ok/", "", 401, 404, 404, 404, 404, 200, 403, 200),
 	r("POST", "/api/marketplace-provider-resources/:uuid/set_as_erred/", "/api/marketplace-provider-resources/{resource}/set_as_erred/", "", 401, 404, 404, 404, 404, 200, 403, 200),
 	r("POST", "/api/marketplace-provider-resources/:uuid/refresh_last_sync/", "/api/marketplace-provider-resources/{resource}/refresh_last_sync/", "", 401, 404, 404, 404, 404, 200, 403, 200),
+	r("POST", "/api/marketplace-provider-resources/:uuid/terminate/", "/api/marketplace-provider-resources/{resource}/terminate/", "", 401, 404, 404, 404, 404, 200, 403, 200),
 	r("POST", "/api/marketplace-provider-resources/:uuid/set_endpoints/", "/api/marketplace-provider-resources/{resource}/set_endpoints/", `{"endpoints":[{"name":"ssh","url":"ssh://login.example"}]}`, 401, 404, 404, 404, 404, 200, 403, 200),
 	r("GET", "/api/marketplace-provider-resources/:uuid/plan_periods/", "/api/marketplace-provider-resources/{resource}/plan_periods/", "", 401, 404, 404, 404, 404, 200, 200, 200),
 
