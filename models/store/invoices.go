@@ -126,7 +126,7 @@ func (s *Store) ensureInvoices(ctx context.Context, customerIDs []int64, m billi
 			ID                int64
 			DefaultTaxPercent decimal.Decimal
 		}
-		if err := db.Table("customers").Select("id, default_tax_percent").Where("id IN ?", chunk).Scan(&part).Error; err != nil {
+		if err := db.Table("customers").Select("id, default_tax_percent").Where("id IN ?", chunk).Order("id").Scan(&part).Error; err != nil {
 			return nil, models.Internal(err)
 		}
 		taxes = append(taxes, part...)

@@ -1,0 +1,251 @@
+package activities
+
+import (
+	"context"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/billing"
+	"github.com/waldur-go/waldur/models/store"
+)
+
+// Billing holds the invoice activities: registering resources' items,
+// finalizing months, copying future prices, refreshing totals, and the
+// periodic scan-and-fix jobs on resources and orders.
+type Billing struct {
+	Store *store.Store
+	// Now is the clock (nil: the system clock in UTC).
+	Now func() time.Time
+	// BatchSize is how many resources one registration batch handles (0: 2000).
+	BatchSize int
+}
+
+func (a *Billing) now() time.Time {
+	if a.Now != nil {
+		return a.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (a *Billing) batch() int {
+	if a.BatchSize > 0 {
+		return a.BatchSize
+	}
+	return 2000
+}
+
+// month parses "YYYY-MM"; "" is the current month.
+func (a *Billing) month(s string) (billing.Month, error) {
+	if s == "" {
+		return billing.MonthOf(a.now()), nil
+	}
+	m, err := billing.ParseMonth(s)
+	if err != nil {
+		return m, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidMonth", err)
+	}
+	return m, nil
+}
+
+// RegisterResourceInput is the input of RegisterResource.
+type RegisterResourceInput struct {
+	ResourceUUID models.UUID
+	// Month is "YYYY-MM"; empty means the current month.
+	Month string
+}
+
+// RegisterSummary counts what a registration changed.
+type RegisterSummary struct {
+	Resources, Items, Inserted, Updated, Deleted, Closed int
+}
+
+func summary(r store.RegisterResult) RegisterSummary {
+	return RegisterSummary{Resources: r.Resources, Items: r.Items, Inserted: r.Inserted, Updated: r.Updated, Deleted: r.Deleted, Closed: r.Closed}
+}
+
+// RegisterResource (re)computes one resource's invoice items for a month
+// from its history (store.RegisterResource) and refreshes its invoice's
+// total. Idempotent; the order workflow calls it after an order is done
+// and the usage endpoints after usage is reported. A resource that no
+// longer exists is a non-retryable error.
+func (a *Billing) RegisterResource(ctx context.Context, in RegisterResourceInput) (RegisterSummary, error) {
+	m, err := a.month(in.Month)
+	if err != nil {
+		return RegisterSummary{}, err
+	}
+	res, err := a.Store.RegisterResource(ctx, in.ResourceUUID, m)
+	return summary(res), classify(err)
+}
+
+// RegisterBatchInput is the input of RegisterBatch.
+type RegisterBatchInput struct {
+	Month   string
+	AfterID int64 // resources with a greater id
+}
+
+// RegisterBatchResult is a batch's outcome; Done when no resource was left.
+type RegisterBatchResult struct {
+	LastID  int64
+	Done    bool
+	Summary RegisterSummary
+}
+
+// RegisterBatch registers the next batch of billable resources of a month
+// (ids after AfterID) without refreshing invoice totals (RefreshTotals does
+// that once at the end). Each batch is one transaction and idempotent.
+func (a *Billing) RegisterBatch(ctx context.Context, in RegisterBatchInput) (RegisterBatchResult, error) {
+	m, err := a.month(in.Month)
+	if err != nil {
+		return RegisterBatchResult{}, err
+	}
+	ids, err := a.Store.BillableResourceIDs(ctx, m, in.AfterID, a.batch())
+	if err != nil {
+		return RegisterBatchResult{}, err
+	}
+	if len(ids) == 0 {
+		return RegisterBatchResult{LastID: in.AfterID, Done: true}, nil
+	}
+	res, err := a.Store.RegisterResources(ctx, m, ids, false)
+	if err != nil {
+		return RegisterBatchResult{}, err
+	}
+	return RegisterBatchResult{LastID: ids[len(ids)-1], Done: len(ids) < a.batch(), Summary: summary(res)}, nil
+}
+
+// RefreshTotals recomputes the cached totals of a month's invoices.
+func (a *Billing) RefreshTotals(ctx context.Context, month string) error {
+	m, err := a.month(month)
+	if err != nil {
+		return err
+	}
+	return a.Store.RefreshInvoiceTotals(ctx, m, nil)
+}
+
+// MonthClosed reports whether the close of a month has finished.
+func (a *Billing) MonthClosed(ctx context.Context, month string) (bool, error) {
+	m, err := a.month(month)
+	if err != nil {
+		return false, err
+	}
+	return a.Store.MonthClosed(ctx, m)
+}
+
+// MarkMonthClosed records that the close of a month finished.
+func (a *Billing) MarkMonthClosed(ctx context.Context, month string) error {
+	m, err := a.month(month)
+	if err != nil {
+		return err
+	}
+	return a.Store.MarkMonthClosed(ctx, m)
+}
+
+// PendingMonths lists, as "YYYY-MM", the months before month that still
+// have pending invoices: those the close of month finalizes.
+func (a *Billing) PendingMonths(ctx context.Context, month string) ([]string, error) {
+	m, err := a.month(month)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := a.Store.PendingInvoiceMonths(ctx, m)
+	out := make([]string, len(ms))
+	for i, x := range ms {
+		out[i] = x.String()
+	}
+	return out, err
+}
+
+// CopyFuturePricesResult is what CopyFuturePrices did.
+type CopyFuturePricesResult struct {
+	Copied  int64
+	Already bool
+}
+
+// CopyFuturePrices copies future prices to prices once for the month.
+func (a *Billing) CopyFuturePrices(ctx context.Context, month string) (CopyFuturePricesResult, error) {
+	m, err := a.month(month)
+	if err != nil {
+		return CopyFuturePricesResult{}, err
+	}
+	n, already, err := a.Store.CopyFuturePrices(ctx, m)
+	return CopyFuturePricesResult{Copied: n, Already: already}, err
+}
+
+// FinalizeInput is the input of FinalizeInvoices.
+type FinalizeInput struct {
+	// Month is the month that begins; its earlier pending invoices are finalized.
+	Month string
+	// Today is the invoice date (the close's scheduled time).
+	Today time.Time
+}
+
+// FinalizeInvoices finalizes every pending invoice of the months before
+// Month (credits, then created or paid), each in its own transaction,
+// heartbeating the count; it returns how many it finalized.
+func (a *Billing) FinalizeInvoices(ctx context.Context, in FinalizeInput) (int, error) {
+	m, err := a.month(in.Month)
+	if err != nil {
+		return 0, err
+	}
+	ids, err := a.Store.PendingInvoiceIDs(ctx, m)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range ids {
+		done, err := a.Store.FinalizeInvoice(ctx, id, in.Today)
+		if err != nil {
+			return n, err
+		}
+		if done {
+			n++
+		}
+		if activity.IsActivity(ctx) {
+			activity.RecordHeartbeat(ctx, n)
+		}
+	}
+	return n, nil
+}
+
+// EnsureMonthInvoices gives every customer that is not archived an
+// invoice for the month; it returns how many it created.
+func (a *Billing) EnsureMonthInvoices(ctx context.Context, month string) (int, error) {
+	m, err := a.month(month)
+	if err != nil {
+		return 0, err
+	}
+	return a.Store.EnsureMonthInvoices(ctx, m)
+}
+
+// StuckAfter is how long a resource may sit in a transitional state with
+// no order in flight before MarkStuckResources sets it Erred.
+const StuckAfter = time.Hour
+
+// MarkStuckResources sets Erred the resources stuck in Creating, Updating
+// or Terminating for longer than StuckAfter with no order in flight, and
+// returns how many.
+func (a *Billing) MarkStuckResources(ctx context.Context) (int, error) {
+	before := a.now().Add(-StuckAfter)
+	n := 0
+	for {
+		ids, err := a.Store.StuckResourceIDs(ctx, before, 500)
+		if err != nil || len(ids) == 0 {
+			return n, err
+		}
+		progress := false
+		for _, id := range ids {
+			changed, err := a.Store.MarkResourceStuck(ctx, id, before)
+			if err != nil {
+				return n, err
+			}
+			if changed {
+				n++
+				progress = true
+			}
+		}
+		if !progress {
+			return n, nil
+		}
+	}
+}
