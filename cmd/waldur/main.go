@@ -6,6 +6,7 @@
 //	waldur migrate up|down|status
 //	waldur user create --username NAME [--staff]
 //	waldur version
+//	waldur openstack-emulator   an in-memory OpenStack cloud to try the OpenStack offerings against
 package main
 
 import (
@@ -49,7 +50,8 @@ func root() *cobra.Command {
 		SilenceErrors: true,
 	}
 	cfg.BindFlags(cmd.PersistentFlags())
-	cmd.AddCommand(serveCmd(&cfg), apiCmd(&cfg), workerCmd(&cfg), migrateCmd(&cfg), userCmd(&cfg), presetCmd(&cfg), versionCmd())
+	cmd.AddCommand(serveCmd(&cfg), apiCmd(&cfg), workerCmd(&cfg), migrateCmd(&cfg), userCmd(&cfg), presetCmd(&cfg), versionCmd(),
+		openstackEmulatorCmd())
 	return cmd
 }
 

@@ -251,3 +251,43 @@ func TestAdminHTTPEndpoints(t *testing.T) {
 	_, err = networks.List(c.network, nil).AllPages(ctx)
 	require.Equal(t, 401, status(err), "tokens do not survive a reset")
 }
+
+func TestFaultsLimitedToMethods(t *testing.T) {
+	srv := start(t, fast())
+	ctx := ctxT(t)
+	c := admin(t, ctx, srv)
+	require.NoError(t, srv.SetFaults(emulator.Faults{ErrorRate: 1, Status: 502, Methods: []string{"post"}, Services: []string{"network"}}))
+	_, err := networks.List(c.network, nil).AllPages(ctx)
+	require.NoError(t, err, "reads pass")
+	_, err = networks.Create(ctx, c.network, networks.CreateOpts{Name: "x"}).Extract()
+	var bad gophercloud.ErrUnexpectedResponseCode
+	require.ErrorAs(t, err, &bad)
+	require.Equal(t, 502, bad.Actual)
+	require.Contains(t, string(bad.Body), "NeutronError", "Neutron's error envelope")
+	require.Zero(t, srv.Counts().Networks)
+}
+
+func TestListenAndServeAndStart(t *testing.T) {
+	ctx, cancel := context.WithCancel(ctxT(t))
+	ready := make(chan *emulator.HTTPServer, 1)
+	done := make(chan error, 1)
+	go func() { done <- emulator.ListenAndServe(ctx, "127.0.0.1:0", fast(), func(s *emulator.HTTPServer) { ready <- s }) }()
+	var srv *emulator.HTTPServer
+	select {
+	case srv = <-ready:
+	case err := <-done:
+		t.Fatalf("ListenAndServe: %v", err)
+	}
+	c := admin(t, ctx, srv)
+	listImages(t, ctx, c)
+	cancel()
+	require.NoError(t, <-done)
+
+	started, err := emulator.Start("127.0.0.1:0", fast())
+	require.NoError(t, err)
+	c = admin(t, ctxT(t), started)
+	listImages(t, ctxT(t), c)
+	require.NoError(t, started.Close())
+	_, err = emulator.Start("256.0.0.1:1", fast())
+	require.Error(t, err)
+}
