@@ -81,6 +81,8 @@ func Registry(d *Deps) *workflows.Registry {
 		w.RegisterWorkflow(workflows.Empty)
 		w.RegisterActivity(&activities.Core{DB: d.DB, Now: func() time.Time { return time.Now().UTC() }})
 		workflows.RegisterExpiry(w, &activities.Expiry{Store: st})
+		workflows.RegisterBilling(w, &activities.Billing{Store: st})
+		workflows.RegisterJobs(w, &workflows.OrderJobs{Store: st})
 		workflows.RegisterHooks(w, &activities.Hooks{
 			Store: st,
 			HTTP:  &http.Client{Timeout: 30 * time.Second},
@@ -100,5 +102,10 @@ func Schedules() []workflows.Schedule {
 		workflows.InvitationExpirySchedule,
 		workflows.EventDispatchSchedule,
 		workflows.OrderDispatchSchedule,
+		workflows.BillingCloseSchedule,
+		workflows.InvoiceRefreshSchedule,
+		workflows.StuckResourcesSchedule,
+		workflows.ProjectStartOrdersSchedule,
+		workflows.ProjectEndTerminationSchedule,
 	}
 }
