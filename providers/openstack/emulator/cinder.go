@@ -15,6 +15,11 @@ func (e *Emulator) volumeRoutes() {
 			if c.r.PathValue("project") != c.projectID() {
 				return errf(http.StatusBadRequest, "Malformed request url")
 			}
+			mv, err := c.microversion("volume", "X-OpenStack-Volume-API-Version", 3, 0, cinderMaxMinor)
+			if err != nil {
+				return err
+			}
+			c.mv = mv
 			return h(c)
 		})
 	}
@@ -366,8 +371,7 @@ func (c *call) volumeAction() *apiError {
 				return errf(http.StatusBadRequest, "Invalid input for field/attribute new_size.")
 			}
 			newSize := int(n)
-			_, minor := c.microversion("volume", "X-OpenStack-Volume-API-Version", cinderMaxVersion)
-			if v.Status != "available" && !(v.Status == "in-use" && minor >= 42) {
+			if v.Status != "available" && !(v.Status == "in-use" && c.mv >= 42) {
 				return errf(http.StatusBadRequest, "Invalid volume: Volume %s status must be 'available' or 'in-use' (with microversion 3.42 or later) to extend, currently %s.", v.ID, v.Status)
 			}
 			if newSize <= v.Size {

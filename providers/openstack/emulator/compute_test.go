@@ -67,6 +67,9 @@ func TestServerActions(t *testing.T) {
 	got, err = servers.Get(ctx, &mv, sv.ID).Extract()
 	require.NoError(t, err)
 	require.Equal(t, "m1.small", got.Flavor["original_name"])
+	tooNew := *c.compute
+	tooNew.Microversion = "2.100"
+	require.Equal(t, 406, status(servers.Get(ctx, &tooNew, sv.ID).Err))
 
 	require.NoError(t, servers.Delete(ctx, c.compute, sv.ID).ExtractErr())
 	got, err = servers.Get(ctx, c.compute, sv.ID).Extract()
@@ -195,4 +198,29 @@ func TestPaginationFollowsLinks(t *testing.T) {
 	nets, err := networks.ExtractNetworks(all)
 	require.NoError(t, err)
 	require.Len(t, nets, 6)
+}
+
+func TestExtendingAnAttachedVolumeNeedsMicroversion342(t *testing.T) {
+	srv := start(t, fast())
+	ctx := ctxT(t)
+	c := admin(t, ctx, srv)
+	ims := listImages(t, ctx, c)
+	sv, err := servers.Create(ctx, c.compute, servers.CreateOpts{Name: "vm", FlavorRef: "1", ImageRef: ims[0].ID}, nil).Extract()
+	require.NoError(t, err)
+	vol, err := volumes.Create(ctx, c.volume, volumes.CreateOpts{Size: 1}, nil).Extract()
+	require.NoError(t, err)
+	waitServer(t, c, sv.ID, "ACTIVE")
+	waitVolume(t, c, vol.ID, "available")
+	_, err = volumeattach.Create(ctx, c.compute, sv.ID, volumeattach.CreateOpts{VolumeID: vol.ID}).Extract()
+	require.NoError(t, err)
+	waitVolume(t, c, vol.ID, "in-use")
+
+	require.Equal(t, 400, status(volumes.ExtendSize(ctx, c.volume, vol.ID, volumes.ExtendSizeOpts{NewSize: 2}).Err))
+	v342 := *c.volume
+	v342.Microversion = "3.42"
+	require.NoError(t, volumes.ExtendSize(ctx, &v342, vol.ID, volumes.ExtendSizeOpts{NewSize: 2}).Err)
+	waitVolume(t, c, vol.ID, "in-use")
+	got, err := volumes.Get(ctx, c.volume, vol.ID).Extract()
+	require.NoError(t, err)
+	require.Equal(t, 2, got.Size)
 }

@@ -271,7 +271,9 @@ func TestListenAndServeAndStart(t *testing.T) {
 	ctx, cancel := context.WithCancel(ctxT(t))
 	ready := make(chan *emulator.HTTPServer, 1)
 	done := make(chan error, 1)
-	go func() { done <- emulator.ListenAndServe(ctx, "127.0.0.1:0", fast(), func(s *emulator.HTTPServer) { ready <- s }) }()
+	go func() {
+		done <- emulator.ListenAndServe(ctx, "127.0.0.1:0", fast(), func(s *emulator.HTTPServer) { ready <- s })
+	}()
 	var srv *emulator.HTTPServer
 	select {
 	case srv = <-ready:

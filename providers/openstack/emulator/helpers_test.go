@@ -105,7 +105,7 @@ func status(err error) int {
 	if err == nil {
 		return 0
 	}
-	for _, code := range []int{400, 401, 403, 404, 409, 413, 500, 503} {
+	for _, code := range []int{400, 401, 403, 404, 406, 409, 413, 500, 502, 503} {
 		if gophercloud.ResponseCodeIs(err, code) {
 			return code
 		}

@@ -51,6 +51,7 @@ type call struct {
 	svc service
 	tok *token
 	now time.Time
+	mv  int // negotiated minor microversion (Nova, Cinder)
 }
 
 func (c *call) s() *store { return c.e.st }
@@ -147,7 +148,7 @@ func writeError(w http.ResponseWriter, svc service, err *apiError) {
 }
 
 var novaKinds = map[int]string{
-	400: "badRequest", 401: "unauthorized", 403: "forbidden", 404: "itemNotFound", 405: "badMethod",
+	400: "badRequest", 401: "unauthorized", 403: "forbidden", 404: "itemNotFound", 405: "badMethod", 406: "notAcceptable",
 	409: "conflictingRequest", 413: "overLimit", 500: "computeFault", 501: "notImplemented", 503: "serviceUnavailable",
 }
 

@@ -226,6 +226,11 @@ func (c *call) issueToken() *apiError {
 	default:
 		return errf(http.StatusBadRequest, "Invalid scope")
 	}
+	for id, old := range s.tokens { // forget expired tokens
+		if !c.now.Before(old.expires) {
+			delete(s.tokens, id)
+		}
+	}
 	s.tokens[t.id] = t
 	c.w.Header().Set("X-Subject-Token", t.id)
 	c.json(http.StatusCreated, map[string]any{"token": c.renderToken(t)})

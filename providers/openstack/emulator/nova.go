@@ -17,7 +17,16 @@ import (
 )
 
 func (e *Emulator) computeRoutes() {
-	r := func(method, path string, h handler) { e.handle(method+" /compute/v2.1"+path, svcCompute, project, h) }
+	r := func(method, path string, h handler) {
+		e.handle(method+" /compute/v2.1"+path, svcCompute, project, func(c *call) *apiError {
+			mv, err := c.microversion("compute", "X-OpenStack-Nova-API-Version", 2, 1, novaMaxMinor)
+			if err != nil {
+				return err
+			}
+			c.mv = mv
+			return h(c)
+		})
+	}
 	r("GET", "/flavors", func(c *call) *apiError { return c.listFlavors(false) })
 	r("GET", "/flavors/detail", func(c *call) *apiError { return c.listFlavors(true) })
 	r("GET", "/flavors/{id}", (*call).getFlavor)
@@ -52,33 +61,37 @@ func (e *Emulator) computeRoutes() {
 	r("GET", "/limits", (*call).computeLimits)
 }
 
-// novaVersion returns the request's compute microversion (2.1 without a header).
-func (c *call) microversion(service, header, max string) (int, int) {
-	v := c.r.Header.Get(header)
-	if v == "" {
-		for _, h := range c.r.Header.Values("OpenStack-API-Version") {
-			if f := strings.Fields(h); len(f) == 2 && strings.EqualFold(f[0], service) {
-				v = f[1]
-			}
+// microversion reads the request's microversion of a service (the legacy
+// header or OpenStack-API-Version), echoes it in the answer and returns its
+// minor number: minMinor without a header, maxMinor for "latest", and a 406
+// outside minMinor..maxMinor, as the services answer.
+func (c *call) microversion(service, legacyHeader string, major, minMinor, maxMinor int) (int, *apiError) {
+	v := c.r.Header.Get(legacyHeader)
+	for _, h := range c.r.Header.Values("OpenStack-API-Version") {
+		if f := strings.Fields(h); len(f) == 2 && strings.EqualFold(f[0], service) {
+			v = f[1]
 		}
 	}
-	if strings.EqualFold(v, "latest") {
-		v = max
-	}
-	var major, minor int
-	if _, err := fmt.Sscanf(v, "%d.%d", &major, &minor); err != nil {
-		if service == "compute" {
-			return 2, 1
+	minor := minMinor
+	switch {
+	case v == "":
+	case strings.EqualFold(v, "latest"):
+		minor = maxMinor
+	default:
+		var maj int
+		if _, err := fmt.Sscanf(v, "%d.%d", &maj, &minor); err != nil || maj != major || minor < minMinor || minor > maxMinor {
+			return 0, errf(http.StatusNotAcceptable, "Version %s is not supported by the API. Minimum is %d.%d and maximum is %d.%d.",
+				v, major, minMinor, major, maxMinor)
 		}
-		return 3, 0
 	}
-	return major, minor
+	used := fmt.Sprintf("%d.%d", major, minor)
+	c.w.Header().Set(legacyHeader, used)
+	c.w.Header().Set("OpenStack-API-Version", service+" "+used)
+	c.w.Header().Add("Vary", "OpenStack-API-Version, "+legacyHeader)
+	return minor, nil
 }
 
-func (c *call) novaAtLeast(minor int) bool {
-	_, m := c.microversion("compute", "X-OpenStack-Nova-API-Version", novaMaxVersion)
-	return m >= minor
-}
+func (c *call) novaAtLeast(minor int) bool { return c.mv >= minor }
 
 func (c *call) novaURL(parts ...string) string {
 	return c.base() + "/compute/v2.1/" + strings.Join(parts, "/")

@@ -1,13 +1,16 @@
 package emulator
 
-import "net/http"
+import (
+	"fmt"
+	"net/http"
+)
 
 // Microversions the emulator claims. Behaviour that differs by microversion
 // and is emulated: Nova ≥ 2.47 embeds the flavor in a server, ≥ 2.75 renders
 // swap as a number. Other microversion differences are not emulated.
 const (
-	novaMaxVersion   = "2.79"
-	cinderMaxVersion = "3.60"
+	novaMaxMinor   = 79 // 2.79
+	cinderMaxMinor = 60 // 3.60
 )
 
 // versionRoutes serve the version discovery documents gophercloud reads to
@@ -91,11 +94,11 @@ func (c *call) keystoneVersion() map[string]any {
 }
 
 func (c *call) novaVersion() map[string]any {
-	return map[string]any{"id": "v2.1", "status": "CURRENT", "version": novaMaxVersion, "min_version": "2.1",
+	return map[string]any{"id": "v2.1", "status": "CURRENT", "version": fmt.Sprintf("2.%d", novaMaxMinor), "min_version": "2.1",
 		"updated": "2013-07-23T11:33:21Z", "links": []any{map[string]any{"rel": "self", "href": c.base() + "/compute/v2.1/"}}}
 }
 
 func (c *call) cinderVersion() map[string]any {
-	return map[string]any{"id": "v3.0", "status": "CURRENT", "version": cinderMaxVersion, "min_version": "3.0",
+	return map[string]any{"id": "v3.0", "status": "CURRENT", "version": fmt.Sprintf("3.%d", cinderMaxMinor), "min_version": "3.0",
 		"updated": "2023-08-31T00:00:00Z", "links": []any{map[string]any{"rel": "self", "href": c.base() + "/volume/v3/"}}}
 }
