@@ -44,6 +44,9 @@ func (c *call) listImages() *apiError {
 		}
 		items = append(items, c.renderImage(im))
 	}
+	if q.Get("visibility") == "all" {
+		q.Del("visibility")
+	}
 	for _, k := range []string{"status", "container_format", "disk_format"} {
 		if v := q.Get(k); strings.HasPrefix(v, "in:") {
 			vals := strings.Split(strings.TrimPrefix(v, "in:"), ",")

@@ -120,6 +120,23 @@ func TestComputeVolumeImageReads(t *testing.T) {
 	}
 	require.NotEmpty(t, pid)
 	imageID := srv.AddImage(emulator.Image{Name: "debian-12", MinDisk: 2})
+	for _, tc := range []struct {
+		opts images.ListOpts
+		want int
+	}{
+		{images.ListOpts{}, 3},
+		{images.ListOpts{Visibility: images.ImageVisibility("all")}, 3},
+		{images.ListOpts{Name: "debian-12"}, 1},
+		{images.ListOpts{Status: "in:active,queued"}, 3},
+		{images.ListOpts{Status: images.ImageStatusQueued}, 0},
+		{images.ListOpts{Limit: 2}, 3}, // gophercloud follows "next"
+	} {
+		p, err := images.List(c.image, tc.opts).AllPages(ctx)
+		require.NoError(t, err)
+		list, err := images.ExtractImages(p)
+		require.NoError(t, err)
+		require.Len(t, list, tc.want, "%+v", tc.opts)
+	}
 	im, err := images.Get(ctx, c.image, imageID).Extract()
 	require.NoError(t, err)
 	require.Equal(t, "debian-12", im.Name)
