@@ -92,6 +92,26 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/component-user-usage-limits/": {
+            "get": {
+                "description": "Always empty: no usage limits are kept per user yet (Waldur's site agent reads this list and accepts it empty).",
+                "tags": [
+                    "component-user-usage-limits"
+                ],
+                "summary": "List per-user usage limits",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "type": "object"
+                            }
+                        }
+                    }
+                }
+            }
+        },
         "/api/configuration/": {
             "get": {
                 "description": "Public settings of the deployment: version, authentication methods, Temporal namespace and feature settings safe to show anyone.",
@@ -2251,6 +2271,219 @@ const docTemplate = `{
                         "description": "OK",
                         "schema": {
                             "$ref": "#/definitions/catalog.CategoryGroup"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-component-usages/": {
+            "get": {
+                "tags": [
+                    "marketplace-component-usages"
+                ],
+                "summary": "List component usages",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource",
+                        "name": "resource_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Offering",
+                        "name": "offering_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Billing period (first day of the month, YYYY-MM-DD)",
+                        "name": "billing_period",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Reported on or after (YYYY-MM-DD)",
+                        "name": "date_after",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Reported on or before (YYYY-MM-DD)",
+                        "name": "date_before",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Component type",
+                        "name": "type",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/usage.ComponentUsage"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-component-usages/set_usage/": {
+            "post": {
+                "description": "One upsert per component for the billing period of date (default: now): a second report for the same\nperiod replaces the first. Answers 201 with no body.",
+                "consumes": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-component-usages"
+                ],
+                "summary": "Report usage of a resource",
+                "responses": {
+                    "201": {
+                        "description": "Created"
+                    }
+                }
+            }
+        },
+        "/api/marketplace-component-usages/{uuid}/": {
+            "get": {
+                "tags": [
+                    "marketplace-component-usages"
+                ],
+                "summary": "Retrieve a component usage",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Component usage UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/usage.ComponentUsage"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-component-usages/{uuid}/set_user_usage/": {
+            "post": {
+                "consumes": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-component-usages"
+                ],
+                "summary": "Report per-user usage of a component usage",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Component usage UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created"
+                    }
+                }
+            }
+        },
+        "/api/marketplace-component-usages/{uuid}/set_user_usages/": {
+            "post": {
+                "consumes": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-component-usages"
+                ],
+                "summary": "Report per-user usage of a component usage",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Component usage UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created"
+                    }
+                }
+            }
+        },
+        "/api/marketplace-component-user-usages/": {
+            "get": {
+                "tags": [
+                    "marketplace-component-user-usages"
+                ],
+                "summary": "List per-user component usages",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource",
+                        "name": "resource_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Billing period (YYYY-MM-DD)",
+                        "name": "component_usage__billing_period",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Username",
+                        "name": "username",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/usage.ComponentUserUsage"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-component-user-usages/{uuid}/": {
+            "get": {
+                "tags": [
+                    "marketplace-component-user-usages"
+                ],
+                "summary": "Retrieve a per-user component usage",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/usage.ComponentUserUsage"
                         }
                     }
                 }
@@ -9205,6 +9438,138 @@ const docTemplate = `{
             "type": "object",
             "properties": {
                 "expiration_time": {
+                    "type": "string"
+                }
+            }
+        },
+        "usage.ComponentUsage": {
+            "type": "object",
+            "properties": {
+                "billing_period": {
+                    "type": "string",
+                    "example": "2026-11-01"
+                },
+                "created": {
+                    "type": "string"
+                },
+                "customer_name": {
+                    "type": "string"
+                },
+                "customer_uuid": {
+                    "type": "string"
+                },
+                "date": {
+                    "type": "string"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "measured_unit": {
+                    "type": "string"
+                },
+                "modified_by": {
+                    "type": "integer"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "offering_name": {
+                    "type": "string"
+                },
+                "offering_uuid": {
+                    "type": "string"
+                },
+                "project_name": {
+                    "type": "string"
+                },
+                "project_uuid": {
+                    "type": "string"
+                },
+                "recurring": {
+                    "type": "boolean"
+                },
+                "resource_name": {
+                    "type": "string"
+                },
+                "resource_uuid": {
+                    "type": "string"
+                },
+                "type": {
+                    "type": "string"
+                },
+                "usage": {
+                    "type": "number"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "usage.ComponentUserUsage": {
+            "type": "object",
+            "properties": {
+                "backend_id": {
+                    "type": "string"
+                },
+                "billing_period": {
+                    "type": "string",
+                    "example": "2026-11-01"
+                },
+                "component_type": {
+                    "type": "string"
+                },
+                "component_usage": {
+                    "type": "string"
+                },
+                "created": {
+                    "type": "string"
+                },
+                "customer_name": {
+                    "type": "string"
+                },
+                "customer_uuid": {
+                    "type": "string"
+                },
+                "date": {
+                    "type": "string"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "measured_unit": {
+                    "type": "string"
+                },
+                "modified": {
+                    "type": "string"
+                },
+                "offering_name": {
+                    "type": "string"
+                },
+                "offering_uuid": {
+                    "type": "string"
+                },
+                "project_name": {
+                    "type": "string"
+                },
+                "project_uuid": {
+                    "type": "string"
+                },
+                "resource_name": {
+                    "type": "string"
+                },
+                "resource_uuid": {
+                    "type": "string"
+                },
+                "usage": {
+                    "type": "number"
+                },
+                "user": {
+                    "type": "string"
+                },
+                "username": {
+                    "type": "string"
+                },
+                "uuid": {
                     "type": "string"
                 }
             }

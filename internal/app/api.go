@@ -17,6 +17,7 @@ import (
 	"github.com/waldur-go/waldur/api/orders"
 	"github.com/waldur-go/waldur/api/permissions"
 	"github.com/waldur-go/waldur/api/structure"
+	"github.com/waldur-go/waldur/api/usage"
 	"github.com/waldur-go/waldur/internal/config"
 	"github.com/waldur-go/waldur/models/store"
 	"github.com/waldur-go/waldur/providers"
@@ -44,6 +45,7 @@ func NewAPI(db *gorm.DB, tc client.Client, log *slog.Logger, namespace string, t
 			_, _, err := provs.Lookup(t)
 			return err == nil
 		}}),
+		usage.New(usage.Deps{Store: st, RBAC: chk}),
 	), nil
 }
 

@@ -145,6 +145,13 @@ func seedWorldOn(t testing.TB, db *gorm.DB) *world {
 	_, err = st.GrantRole(ctx, store.Grant{User: users["owner"], Role: ownerRole, Scope: models.Scope{Type: models.ScopeCustomer, ID: c2}, CustomerID: c2})
 	require.NoError(t, err)
 	w.ids["{component}"], w.ids["{cgroup}"], w.ids["{category}"], w.ids["{customer2}"] = compu.String(), cgu.String(), cat2u.String(), c2u.String()
+	var compID int64
+	require.NoError(t, db.Raw("SELECT id FROM offering_components WHERE uuid = ?", compu).Scan(&compID).Error)
+	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).Format("2006-01-02")
+	cu, cuu := mk("component_usages", map[string]any{"resource_id": res, "component_id": compID, "usage": "2", "date": now, "billing_period": month,
+		"created": now, "modified": now})
+	_, uuu := mk("component_user_usages", map[string]any{"component_usage_id": cu, "username": "alice", "usage": "1", "created": now, "modified": now})
+	w.ids["{usage}"], w.ids["{user-usage}"] = cuu.String(), uuu.String()
 	var catu string
 	require.NoError(t, db.Raw("SELECT uuid FROM categories WHERE id = ?", cat).Scan(&catu).Error)
 	w.ids["{category-used}"] = catu
@@ -314,6 +321,16 @@ var table = []route{
 	r("GET", "/api/events/count/", "/api/events/count/", "", authRead...),
 	r("GET", "/api/events/event_groups/", "/api/events/event_groups/", "", authRead...),
 	r("GET", "/api/events/scope_types/", "/api/events/scope_types/", "", authRead...),
+
+	// Usage: readable from either side of the resource; reported by the provider (C1's owner) and staff.
+	r("GET", "/api/marketplace-component-usages/", "/api/marketplace-component-usages/", "", authRead...),
+	r("GET", "/api/marketplace-component-usages/:uuid/", "/api/marketplace-component-usages/{usage}/", "", 401, 404, 200, 200, 200, 200, 200, 200),
+	r("POST", "/api/marketplace-component-usages/set_usage/", "/api/marketplace-component-usages/set_usage/", `{"resource":"{resource}","usages":[{"type":"hours","amount":"1.5"}]}`, 401, 400, 403, 403, 403, 201, 403, 201),
+	r("POST", "/api/marketplace-component-usages/:uuid/set_user_usage/", "/api/marketplace-component-usages/{usage}/set_user_usage/", `{"username":"alice","usage":"1"}`, 401, 404, 403, 403, 403, 201, 403, 201),
+	r("POST", "/api/marketplace-component-usages/:uuid/set_user_usages/", "/api/marketplace-component-usages/{usage}/set_user_usages/", `{"usages":[{"username":"bob","usage":"1"}]}`, 401, 404, 403, 403, 403, 201, 403, 201),
+	r("GET", "/api/marketplace-component-user-usages/", "/api/marketplace-component-user-usages/", "", authRead...),
+	r("GET", "/api/marketplace-component-user-usages/:uuid/", "/api/marketplace-component-user-usages/{user-usage}/", "", 401, 404, 200, 200, 200, 200, 200, 200),
+	r("GET", "/api/component-user-usage-limits/", "/api/component-user-usage-limits/", "", authRead...),
 
 	// Orders, with no Temporal server. The order waits for the provider: a
 	// permitted action in a wrong state is 409 at once; a permitted one in the
