@@ -79,25 +79,25 @@ func (m *Module) Routes(a *gin.RouterGroup, _ *gin.Engine) {
 // an exact decimal number: the schema types it integer, but reported
 // usages have two decimal places (0.50 CPU hours).
 type ComponentUsage struct {
-	UUID          models.UUID     `json:"uuid"`
-	Created       time.Time       `json:"created"`
-	Description   string          `json:"description"`
-	Type          string          `json:"type"`
-	Name          string          `json:"name"`
-	MeasuredUnit  string          `json:"measured_unit"`
-	Usage         json.Number     `json:"usage" swaggertype:"number"`
-	Date          time.Time       `json:"date"`
-	Recurring     bool            `json:"recurring"`
-	ResourceName  string          `json:"resource_name"`
-	ResourceUUID  models.UUID     `json:"resource_uuid"`
-	OfferingName  string          `json:"offering_name"`
-	OfferingUUID  models.UUID     `json:"offering_uuid"`
-	ProjectName   string          `json:"project_name"`
-	ProjectUUID   models.UUID     `json:"project_uuid"`
-	CustomerName  string          `json:"customer_name"`
-	CustomerUUID  models.UUID     `json:"customer_uuid"`
-	BillingPeriod string          `json:"billing_period" example:"2026-11-01"`
-	ModifiedBy    *int64          `json:"modified_by"`
+	UUID          models.UUID `json:"uuid"`
+	Created       time.Time   `json:"created"`
+	Description   string      `json:"description"`
+	Type          string      `json:"type"`
+	Name          string      `json:"name"`
+	MeasuredUnit  string      `json:"measured_unit"`
+	Usage         json.Number `json:"usage" swaggertype:"number"`
+	Date          time.Time   `json:"date"`
+	Recurring     bool        `json:"recurring"`
+	ResourceName  string      `json:"resource_name"`
+	ResourceUUID  models.UUID `json:"resource_uuid"`
+	OfferingName  string      `json:"offering_name"`
+	OfferingUUID  models.UUID `json:"offering_uuid"`
+	ProjectName   string      `json:"project_name"`
+	ProjectUUID   models.UUID `json:"project_uuid"`
+	CustomerName  string      `json:"customer_name"`
+	CustomerUUID  models.UUID `json:"customer_uuid"`
+	BillingPeriod string      `json:"billing_period" example:"2026-11-01"`
+	ModifiedBy    *int64      `json:"modified_by"`
 }
 
 func renderUsage(v *store.ComponentUsageView) ComponentUsage {
