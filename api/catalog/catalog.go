@@ -80,6 +80,7 @@ func (m *Module) Routes(a *gin.RouterGroup, _ *gin.Engine) {
 	sp.PUT("/:uuid/", api.H(m.updateProvider))
 	sp.PATCH("/:uuid/", api.H(m.updateProvider))
 	sp.DELETE("/:uuid/", api.RequireStaff, api.H(m.deleteProvider))
+	sp.Match(get, "/:uuid/keys/", api.H(m.providerKeys))
 
 	cg := a.Group("/"+colGroups, api.RequireUser)
 	cg.Match(get, "/", api.H(m.listGroups))
@@ -114,6 +115,10 @@ func (m *Module) Routes(a *gin.RouterGroup, _ *gin.Engine) {
 	of.POST("/:uuid/create_offering_component/", api.H(m.createComponent))
 	of.POST("/:uuid/update_offering_component/", api.H(m.updateComponent))
 	of.POST("/:uuid/remove_offering_component/", api.H(m.removeComponent))
+	of.POST("/:uuid/check_unique_backend_id/", api.H(m.checkUniqueBackendID))
+	of.Match(get, "/:uuid/list_project_service_accounts/", api.H(m.emptyAccounts))
+	of.Match(get, "/:uuid/list_course_accounts/", api.H(m.emptyAccounts))
+	of.Match(get, "/:uuid/user-attribute-config/", api.H(m.userAttributeConfig))
 
 	po := a.Group("/"+colPublic, api.RequireUser)
 	po.Match(get, "/", api.H(m.listPublic))

@@ -76,11 +76,17 @@ func keyOut(c *gin.Context, k *store.SSHKey, owner models.UUID) SshKey {
 }
 
 func (m *Module) renderKeys(c *gin.Context, rows []store.SSHKey) ([]SshKey, error) {
+	return RenderKeys(c, m.st, rows)
+}
+
+// RenderKeys renders keys in the SshKey shape (also for the keys of a
+// service provider's users, served by the catalog).
+func RenderKeys(c *gin.Context, st *store.Store, rows []store.SSHKey) ([]SshKey, error) {
 	ids := make([]int64, len(rows))
 	for i := range rows {
 		ids[i] = rows[i].UserID
 	}
-	owners, err := m.st.UserUUIDs(c.Request.Context(), ids)
+	owners, err := st.UserUUIDs(c.Request.Context(), ids)
 	if err != nil {
 		return nil, err
 	}

@@ -391,6 +391,7 @@ var table = []route{
 	r("PUT", "/api/marketplace-service-providers/:uuid/", "/api/marketplace-service-providers/{service-provider}/", `{"description":"We serve"}`, 401, 403, 403, 403, 403, 200, 403, 200),
 	r("PATCH", "/api/marketplace-service-providers/:uuid/", "/api/marketplace-service-providers/{service-provider}/", `{"description":"We serve"}`, 401, 403, 403, 403, 403, 200, 403, 200),
 	// The provider still has a live offering.
+	r("GET", "/api/marketplace-service-providers/:uuid/keys/", "/api/marketplace-service-providers/{service-provider}/keys/", "", 401, 404, 404, 404, 404, 200, 200, 200),
 	r("DELETE", "/api/marketplace-service-providers/:uuid/", "/api/marketplace-service-providers/{service-provider}/", "", staffOnly(409)...),
 	r("GET", "/api/marketplace-provider-offerings/", "/api/marketplace-provider-offerings/", "", authRead...),
 	r("POST", "/api/marketplace-provider-offerings/", "/api/marketplace-provider-offerings/", `{"name":"New","category":"{category-used}","customer":"{customer}","type":"Marketplace.Basic"}`, 401, 403, 403, 403, 403, 201, 403, 201),
@@ -401,6 +402,10 @@ var table = []route{
 	r("POST", "/api/marketplace-provider-offerings/:uuid/unpause/", "/api/marketplace-provider-offerings/{offering}/unpause/", "", 401, 404, 404, 404, 404, 409, 403, 409),
 	r("POST", "/api/marketplace-provider-offerings/:uuid/archive/", "/api/marketplace-provider-offerings/{offering}/archive/", "", 401, 404, 404, 404, 404, 200, 403, 200),
 	r("POST", "/api/marketplace-provider-offerings/:uuid/draft/", "/api/marketplace-provider-offerings/{offering}/draft/", "", 401, 404, 404, 404, 404, 200, 403, 200),
+	r("POST", "/api/marketplace-provider-offerings/:uuid/check_unique_backend_id/", "/api/marketplace-provider-offerings/{offering}/check_unique_backend_id/", `{"backend_id":"x"}`, 401, 404, 404, 404, 404, 200, 403, 200),
+	r("GET", "/api/marketplace-provider-offerings/:uuid/list_project_service_accounts/", "/api/marketplace-provider-offerings/{offering}/list_project_service_accounts/", "", 401, 404, 404, 404, 404, 200, 200, 200),
+	r("GET", "/api/marketplace-provider-offerings/:uuid/list_course_accounts/", "/api/marketplace-provider-offerings/{offering}/list_course_accounts/", "", 401, 404, 404, 404, 404, 200, 200, 200),
+	r("GET", "/api/marketplace-provider-offerings/:uuid/user-attribute-config/", "/api/marketplace-provider-offerings/{offering}/user-attribute-config/", "", 401, 404, 404, 404, 404, 200, 200, 200),
 	r("POST", "/api/marketplace-provider-offerings/:uuid/update_description/", "/api/marketplace-provider-offerings/{offering}/update_description/", `{"category":"{category-used}"}`, 401, 404, 404, 404, 404, 200, 403, 200),
 	r("POST", "/api/marketplace-provider-offerings/:uuid/update_overview/", "/api/marketplace-provider-offerings/{offering}/update_overview/", `{"name":"Consulting","description":"d"}`, 401, 404, 404, 404, 404, 200, 403, 200),
 	r("POST", "/api/marketplace-provider-offerings/:uuid/update_options/", "/api/marketplace-provider-offerings/{offering}/update_options/", `{"options":{"order":[],"options":{}}}`, 401, 404, 404, 404, 404, 200, 403, 200),

@@ -165,3 +165,17 @@ func (s *Store) DeleteSSHKey(ctx context.Context, id int64, ev *models.Event) er
 		return tx.EmitEvent(ctx, ev)
 	})
 }
+
+// ProviderUserKeys is the query over the SSH keys of a service provider's
+// users: holders of a role in force on a project, or on its customer, that
+// has a resource (not Terminated) of one of the provider customer's offerings.
+func (s *Store) ProviderUserKeys(ctx context.Context, providerCustomerID int64, now time.Time) *gorm.DB {
+	projects := s.DB.Table("resources r").Select("r.project_id").Joins("JOIN offerings f ON f.id = r.offering_id").
+		Where("f.customer_id = ? AND r.state <> ?", providerCustomerID, models.ResourceTerminated)
+	customers := s.DB.Table("projects").Select("customer_id").Where("id IN (?)", projects)
+	users := s.DB.Table("user_roles ur").Select("ur.user_id").
+		Where("ur.is_active AND (ur.expiration_time IS NULL OR ur.expiration_time > ?)", now).
+		Where("(ur.scope_type = ? AND ur.scope_id IN (?)) OR (ur.scope_type = ? AND ur.scope_id IN (?))",
+			models.ScopeProject, projects, models.ScopeCustomer, customers)
+	return s.DB.WithContext(ctx).Model(&SSHKey{}).Where("ssh_keys.user_id IN (?)", users)
+}
