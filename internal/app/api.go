@@ -14,6 +14,7 @@ import (
 	"github.com/waldur-go/waldur/api/catalog"
 	"github.com/waldur-go/waldur/api/events"
 	"github.com/waldur-go/waldur/api/identity"
+	"github.com/waldur-go/waldur/api/invoices"
 	"github.com/waldur-go/waldur/api/orders"
 	"github.com/waldur-go/waldur/api/permissions"
 	"github.com/waldur-go/waldur/api/structure"
@@ -41,6 +42,7 @@ func NewAPI(db *gorm.DB, tc client.Client, log *slog.Logger, namespace string, t
 		permissions.New(permissions.Deps{Store: st, RBAC: chk, Logger: log}),
 		events.New(events.Deps{Store: st, RBAC: chk}),
 		catalog.New(catalog.Deps{Store: st, RBAC: chk}),
+		invoices.New(invoices.Deps{Store: st}),
 		orders.New(orders.Deps{Store: st, RBAC: chk, Temporal: tc, Supported: func(t string) bool {
 			_, _, err := provs.Lookup(t)
 			return err == nil

@@ -31,6 +31,7 @@ import (
 	"github.com/waldur-go/waldur/internal/database"
 	"github.com/waldur-go/waldur/internal/database/dbtest"
 	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/billing"
 	"github.com/waldur-go/waldur/models/store"
 )
 
@@ -155,6 +156,15 @@ func seedWorldOn(t testing.TB, db *gorm.DB) *world {
 	var catu string
 	require.NoError(t, db.Raw("SELECT uuid FROM categories WHERE id = ?", cat).Scan(&catu).Error)
 	w.ids["{category-used}"] = catu
+	// Billing: r1's items in C1's invoice of this month, C1's credit and P1's share of it.
+	_, err = st.RegisterResource(ctx, resu, billing.MonthOf(now))
+	require.NoError(t, err)
+	var invu, itemu string
+	require.NoError(t, db.Raw("SELECT uuid FROM invoices WHERE customer_id = ?", c1).Scan(&invu).Error)
+	require.NoError(t, db.Raw("SELECT uuid FROM invoice_items ORDER BY id LIMIT 1").Scan(&itemu).Error)
+	_, ccu := mk("customer_credits", map[string]any{"customer_id": c1, "value": "1000", "created": now, "modified": now})
+	_, pcu := mk("project_credits", map[string]any{"project_id": p1, "value": "10", "created": now, "modified": now})
+	w.ids["{invoice}"], w.ids["{invoice-item}"], w.ids["{customer-credit}"], w.ids["{project-credit}"] = invu, itemu, ccu.String(), pcu.String()
 
 	admin, err := st.RoleByName(ctx, models.RoleProjectAdmin)
 	require.NoError(t, err)
@@ -427,6 +437,40 @@ var table = []route{
 	r("POST", "/api/marketplace-plans/:uuid/archive/", "/api/marketplace-plans/{plan}/archive/", "", 401, 403, 403, 403, 403, 200, 403, 200),
 	r("POST", "/api/marketplace-plans/:uuid/update_prices/", "/api/marketplace-plans/{plan}/update_prices/", `{"prices":{"hours":"2.5"}}`, 401, 403, 403, 403, 403, 200, 403, 200),
 	r("POST", "/api/marketplace-plans/:uuid/update_quotas/", "/api/marketplace-plans/{plan}/update_quotas/", `{"quotas":{"hours":10}}`, 401, 403, 403, 403, 403, 200, 403, 200),
+
+	// Billing: C1's invoice of this month (pending) with r1's item; C1's credit and P1's share.
+	// Invoices, items and customer credits show to C1's roles; project credits to P1's too; changes are staff's.
+	r("GET", "/api/invoices/", "/api/invoices/", "", authRead...),
+	r("GET", "/api/invoices/:uuid/", "/api/invoices/{invoice}/", "", 401, 404, 404, 404, 404, 200, 200, 200),
+	r("GET", "/api/invoices/:uuid/items/", "/api/invoices/{invoice}/items/", "", 401, 404, 404, 404, 404, 200, 200, 200),
+	r("GET", "/api/invoices/:uuid/stats/", "/api/invoices/{invoice}/stats/", "", 401, 404, 404, 404, 404, 200, 200, 200),
+	r("GET", "/api/invoices/:uuid/csv/", "/api/invoices/{invoice}/csv/", "", 401, 404, 404, 404, 404, 200, 200, 200),
+	r("POST", "/api/invoices/:uuid/paid/", "/api/invoices/{invoice}/paid/", `{"date":"2026-01-05"}`, staffOnly(409)...),
+	r("POST", "/api/invoices/:uuid/set_backend_id/", "/api/invoices/{invoice}/set_backend_id/", `{"backend_id":"erp-1"}`, staffOnly(200)...),
+	r("POST", "/api/invoices/:uuid/set_payment_url/", "/api/invoices/{invoice}/set_payment_url/", `{"payment_url":"https://pay.example.com/1"}`, staffOnly(200)...),
+	r("POST", "/api/invoices/:uuid/set_reference_number/", "/api/invoices/{invoice}/set_reference_number/", `{"reference_number":"R-1"}`, staffOnly(200)...),
+	r("GET", "/api/invoice-items/", "/api/invoice-items/", "", authRead...),
+	r("GET", "/api/invoice-items/total_price/", "/api/invoice-items/total_price/", "", authRead...),
+	r("GET", "/api/invoice-items/:uuid/", "/api/invoice-items/{invoice-item}/", "", 401, 404, 404, 404, 404, 200, 200, 200),
+	r("PUT", "/api/invoice-items/:uuid/", "/api/invoice-items/{invoice-item}/", `{"quantity":"1"}`, staffOnly(200)...),
+	r("PATCH", "/api/invoice-items/:uuid/", "/api/invoice-items/{invoice-item}/", `{"article_code":"A-1"}`, staffOnly(200)...),
+	r("DELETE", "/api/invoice-items/:uuid/", "/api/invoice-items/{invoice-item}/", "", staffOnly(204)...),
+	r("POST", "/api/invoice-items/:uuid/create_compensation/", "/api/invoice-items/{invoice-item}/create_compensation/", `{"offering_component_name":"Hours"}`, staffOnly(200)...),
+	r("POST", "/api/invoice-items/:uuid/migrate_to/", "/api/invoice-items/{invoice-item}/migrate_to/", `{"invoice":"{invoice}"}`, staffOnly(200)...),
+	r("GET", "/api/customer-credits/", "/api/customer-credits/", "", authRead...),
+	r("POST", "/api/customer-credits/", "/api/customer-credits/", `{"customer":"{customer2}","value":"10"}`, staffOnly(201)...),
+	r("GET", "/api/customer-credits/:uuid/", "/api/customer-credits/{customer-credit}/", "", 401, 404, 404, 404, 404, 200, 200, 200),
+	r("PUT", "/api/customer-credits/:uuid/", "/api/customer-credits/{customer-credit}/", `{"customer":"{customer}","value":"900"}`, staffOnly(200)...),
+	r("PATCH", "/api/customer-credits/:uuid/", "/api/customer-credits/{customer-credit}/", `{"value":"900"}`, staffOnly(200)...),
+	r("DELETE", "/api/customer-credits/:uuid/", "/api/customer-credits/{customer-credit}/", "", staffOnly(204)...),
+	r("GET", "/api/customer-credits/:uuid/consumptions/", "/api/customer-credits/{customer-credit}/consumptions/", "", 401, 404, 404, 404, 404, 200, 200, 200),
+	r("GET", "/api/project-credits/", "/api/project-credits/", "", authRead...),
+	// P1 has its credit already: staff gets the validation error.
+	r("POST", "/api/project-credits/", "/api/project-credits/", `{"project":"{project}","value":"5"}`, staffOnly(400)...),
+	r("GET", "/api/project-credits/:uuid/", "/api/project-credits/{project-credit}/", "", 401, 404, 200, 200, 200, 200, 200, 200),
+	r("PUT", "/api/project-credits/:uuid/", "/api/project-credits/{project-credit}/", `{"project":"{project}","value":"20"}`, staffOnly(200)...),
+	r("PATCH", "/api/project-credits/:uuid/", "/api/project-credits/{project-credit}/", `{"value":"20"}`, staffOnly(200)...),
+	r("DELETE", "/api/project-credits/:uuid/", "/api/project-credits/{project-credit}/", "", staffOnly(204)...),
 
 	// Hooks: the owner's.
 	r("GET", "/api/hooks/", "/api/hooks/", "", authRead...),
