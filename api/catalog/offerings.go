@@ -123,6 +123,9 @@ type Offering struct {
 
 func strp(s string) *string { return &s }
 
+// RenderComponent renders an offering component (also on resources, as offering_components).
+func RenderComponent(cp *store.OfferingComponent) Component { return renderComponent(cp) }
+
 func renderComponent(cp *store.OfferingComponent) Component {
 	return Component{UUID: cp.UUID, BillingType: string(cp.BillingType), Type: cp.Type, Name: cp.Name,
 		Description: cp.Description, MeasuredUnit: cp.MeasuredUnit, UnitFactor: cp.UnitFactor.IntPart(),

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/waldur-go/waldur/api"
+	"github.com/waldur-go/waldur/api/catalog"
 	"github.com/waldur-go/waldur/api/form"
 	"github.com/waldur-go/waldur/api/rest"
 	"github.com/waldur-go/waldur/models"
@@ -78,6 +79,21 @@ type Resource struct {
 	Endpoints             []Endpoint           `json:"endpoints"`
 	AvailableActions      []string             `json:"available_actions"`
 	LastSync              *time.Time           `json:"last_sync,omitempty"`
+	ProjectSlug           string               `json:"project_slug"`
+	CustomerSlug          string               `json:"customer_slug"`
+	OfferingSlug          string               `json:"offering_slug"`
+	ProviderSlug          string               `json:"provider_slug"`
+	CategoryIcon          string               `json:"category_icon,omitempty"`
+	IsUsageBased          bool                 `json:"is_usage_based"`
+	IsLimitBased          bool                 `json:"is_limit_based"`
+	LimitUsage            map[string]float64   `json:"limit_usage"`
+	OfferingComponents    []catalog.Component  `json:"offering_components"`
+	OrderInProgress       *struct{}            `json:"order_in_progress"`
+	CreationOrder         *struct{}            `json:"creation_order"`
+	Username              *string              `json:"username"`
+	RenewalDate           map[string]string    `json:"renewal_date"`
+	EndDateRequestedBy    *string              `json:"end_date_requested_by"`
+	UserRequiresReconsent bool                 `json:"user_requires_reconsent"`
 	Created               time.Time            `json:"created"`
 	Modified              time.Time            `json:"modified"`
 }
@@ -105,7 +121,36 @@ func renderEndpoints(es []store.ResourceEndpoint) []Endpoint {
 	return out
 }
 
-func (m *Module) renderResource(c *gin.Context, v *store.ResourceView, endpoints []store.ResourceEndpoint) Resource {
+// resourceExtras are what a resource rendering loads besides its view.
+type resourceExtras struct {
+	endpoints  map[int64][]store.ResourceEndpoint // by resource
+	components map[int64][]store.OfferingComponent // by offering
+}
+
+// extrasOf loads the extras of a page of resources in two queries.
+func (m *Module) extrasOf(c *gin.Context, vs []store.ResourceView) (*resourceExtras, error) {
+	ids := make([]int64, len(vs))
+	offerings := make([]int64, 0, len(vs))
+	seen := map[int64]bool{}
+	for i := range vs {
+		ids[i] = vs[i].ID
+		if !seen[vs[i].OfferingID] {
+			seen[vs[i].OfferingID] = true
+			offerings = append(offerings, vs[i].OfferingID)
+		}
+	}
+	eps, err := m.st.EndpointsOf(c.Request.Context(), ids)
+	if err != nil {
+		return nil, err
+	}
+	comps, err := m.st.ComponentsOf(c.Request.Context(), offerings)
+	if err != nil {
+		return nil, err
+	}
+	return &resourceExtras{endpoints: eps, components: comps}, nil
+}
+
+func (m *Module) renderResource(c *gin.Context, v *store.ResourceView, x *resourceExtras) Resource {
 	r := Resource{
 		URL: rest.URL(c, "marketplace-resources", v.UUID), UUID: v.UUID, Name: v.Name, Slug: v.Slug, Description: v.Description,
 		State: v.State, BackendID: v.BackendID, EffectiveID: v.EffectiveID,
@@ -123,12 +168,28 @@ func (m *Module) renderResource(c *gin.Context, v *store.ResourceView, endpoints
 		Downscaled: v.Downscaled, RestrictMemberAccess: v.RestrictMemberAcc, Paused: v.Paused,
 		ErrorMessage: v.ErrorMessage, ErrorTraceback: v.ErrorTraceback,
 		CanTerminate: v.State == models.ResourceOK || v.State == models.ResourceErred,
-		Report:       []any{}, Endpoints: renderEndpoints(endpoints), AvailableActions: []string{}, LastSync: v.LastSync,
+		Report:       []any{}, Endpoints: renderEndpoints(x.endpoints[v.ID]), AvailableActions: []string{}, LastSync: v.LastSync,
 		Created: v.Created, Modified: v.Modified,
 	}
 	if v.PlanUUID != nil {
 		u := rest.URL(c, "marketplace-plans", *v.PlanUUID)
 		r.Plan = &u
+	}
+	r.ProjectSlug, r.CustomerSlug, r.OfferingSlug, r.ProviderSlug, r.CategoryIcon = v.ProjectSlug, v.CustomerSlug, v.OfferingSlug, v.ProviderSlug, v.CategoryIcon
+	r.LimitUsage, r.OfferingComponents = map[string]float64{}, []catalog.Component{}
+	cur := jsonObject(v.CurrentUsages)
+	for i := range x.components[v.OfferingID] {
+		cp := &x.components[v.OfferingID][i]
+		r.OfferingComponents = append(r.OfferingComponents, catalog.RenderComponent(cp))
+		switch cp.BillingType {
+		case models.BillingUsage:
+			r.IsUsageBased = true
+		case models.BillingLimit:
+			r.IsLimitBased = true
+			if f, ok := cur[cp.Type].(float64); ok {
+				r.LimitUsage[cp.Type] = f
+			}
+		}
 	}
 	if r.CanTerminate {
 		r.AvailableActions = []string{"terminate", "update_limits", "switch_plan"}
@@ -202,7 +263,46 @@ func (m *Module) listResources(s side) api.Handler {
 				q = q.Where("LOWER(resources.name) LIKE ?", "%"+strings.ToLower(text)+"%")
 			}
 		}
-		for key, col := range map[string]string{"project_uuid": "p.uuid", "customer_uuid": "c.uuid", "offering_uuid": "f.uuid", "provider_uuid": "pr.uuid"} {
+		if v := rest.Last(c, "name"); v != "" {
+			q = q.Where("LOWER(resources.name) LIKE ?", "%"+strings.ToLower(v)+"%")
+		}
+		for key, col := range map[string]string{"name_exact": "resources.name", "project_name": "p.name", "offering_slug": "f.slug"} {
+			if v := rest.Last(c, key); v != "" {
+				q = q.Where(col+" = ?", v)
+			}
+		}
+		for key, col := range map[string]string{"downscaled": "resources.downscaled", "paused": "resources.paused",
+			"restrict_member_access": "resources.restrict_member_access", "offering_billable": "f.billable", "offering_shared": "f.shared"} {
+			b, err := rest.Bool(c, key)
+			if err != nil {
+				return err
+			}
+			if b != nil {
+				q = q.Where(col+" = ?", *b)
+			}
+		}
+		if b, err := rest.Bool(c, "has_terminate_date"); err != nil {
+			return err
+		} else if b != nil && *b {
+			q = q.Where("resources.end_date IS NOT NULL")
+		} else if b != nil {
+			q = q.Where("resources.end_date IS NULL")
+		}
+		for key, bt := range map[string]models.BillingType{"usage_based": models.BillingUsage, "limit_based": models.BillingLimit} {
+			b, err := rest.Bool(c, key)
+			if err != nil {
+				return err
+			}
+			if b != nil {
+				cond := "EXISTS (SELECT 1 FROM offering_components oc WHERE oc.offering_id = resources.offering_id AND oc.billing_type = ?)"
+				if !*b {
+					cond = "NOT " + cond
+				}
+				q = q.Where(cond, bt)
+			}
+		}
+		for key, col := range map[string]string{"project_uuid": "p.uuid", "customer_uuid": "c.uuid", "offering_uuid": "f.uuid", "provider_uuid": "pr.uuid",
+			"category_uuid": "cat.uuid", "plan_uuid": "pl.uuid"} {
 			ids, err := rest.UUIDs(c, key)
 			if err != nil {
 				return err
@@ -212,17 +312,13 @@ func (m *Module) listResources(s side) api.Handler {
 			}
 		}
 		return rest.ListBatch(c, q, resourceListSpec, func(vs []store.ResourceView) ([]Resource, error) {
-			ids := make([]int64, len(vs))
-			for i := range vs {
-				ids[i] = vs[i].ID
-			}
-			eps, err := m.st.EndpointsOf(c.Request.Context(), ids)
+			x, err := m.extrasOf(c, vs)
 			if err != nil {
 				return nil, err
 			}
 			out := make([]Resource, len(vs))
 			for i := range vs {
-				out[i] = m.renderResource(c, &vs[i], eps[vs[i].ID])
+				out[i] = m.renderResource(c, &vs[i], x)
 			}
 			return out, nil
 		})
@@ -272,11 +368,11 @@ func (m *Module) getResource(s side) api.Handler {
 		if err != nil {
 			return err
 		}
-		eps, err := m.st.EndpointsOf(c.Request.Context(), []int64{v.ID})
+		x, err := m.extrasOf(c, []store.ResourceView{*v})
 		if err != nil {
 			return err
 		}
-		return rest.Render(c, http.StatusOK, m.renderResource(c, v, eps[v.ID]))
+		return rest.Render(c, http.StatusOK, m.renderResource(c, v, x))
 	}
 }
 

@@ -75,6 +75,9 @@ type ResourceView struct {
 	CustomerID          int64
 	CustomerUUID        models.UUID
 	CustomerName        string
+	ProjectSlug         string
+	CustomerSlug        string
+	ProviderSlug        string
 }
 
 // ResourceViews is the query over resources joined for ResourceView (aliases:
@@ -92,7 +95,8 @@ func (s *Store) ResourceViews(ctx context.Context) *gorm.DB {
 		pr.uuid AS provider_uuid, pr.name AS provider_name, cat.uuid AS category_uuid, cat.title AS category_title, cat.icon AS category_icon,
 		pl.uuid AS plan_uuid, pl.name AS plan_name, pl.unit AS plan_unit, pl.description AS plan_description,
 		p.uuid AS project_uuid, p.name AS project_name, p.description AS project_description, p.end_date AS project_end_date,
-		c.id AS customer_id, c.uuid AS customer_uuid, c.name AS customer_name`).
+		c.id AS customer_id, c.uuid AS customer_uuid, c.name AS customer_name, p.slug AS project_slug, c.slug AS customer_slug,
+		pr.slug AS provider_slug`).
 		Scopes(marketplaceContext("resources"))
 }
 
