@@ -123,7 +123,7 @@ func renderEndpoints(es []store.ResourceEndpoint) []Endpoint {
 
 // resourceExtras are what a resource rendering loads besides its view.
 type resourceExtras struct {
-	endpoints  map[int64][]store.ResourceEndpoint // by resource
+	endpoints  map[int64][]store.ResourceEndpoint  // by resource
 	components map[int64][]store.OfferingComponent // by offering
 }
 
