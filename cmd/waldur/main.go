@@ -5,6 +5,7 @@
 //	waldur worker --queue NAME   the Temporal workers of some task queues
 //	waldur migrate up|down|status
 //	waldur user create --username NAME [--staff]
+//	waldur billing close [--month YYYY-MM]
 //	waldur version
 //	waldur openstack-emulator   an in-memory OpenStack cloud to try the OpenStack offerings against
 package main
@@ -51,7 +52,7 @@ func root() *cobra.Command {
 	}
 	cfg.BindFlags(cmd.PersistentFlags())
 	cmd.AddCommand(serveCmd(&cfg), apiCmd(&cfg), workerCmd(&cfg), migrateCmd(&cfg), userCmd(&cfg), presetCmd(&cfg), versionCmd(),
-		openstackEmulatorCmd())
+		openstackEmulatorCmd(), billingCmd(&cfg))
 	return cmd
 }
 
