@@ -471,3 +471,25 @@ func (s *Store) BackendResources(ctx context.Context, offeringID int64, before t
 	}
 	return out, nil
 }
+
+// MarkErredOnBackend marks an OK resource Erred because its backend object
+// is gone (ChangeResource: event marketplace_resource_erred_on_backend),
+// only if it is still OK and unchanged since before (an order that took it
+// meanwhile wins). For the state pull activities. Codes: not_found,
+// conflict (it moved on).
+func (s *Store) MarkErredOnBackend(ctx context.Context, id models.UUID, before time.Time, message string) error {
+	return s.Tx(ctx, func(tx *Store) error {
+		var cur struct {
+			State    models.ResourceState
+			Modified time.Time
+		}
+		q := forUpdate(tx.DB.WithContext(ctx).Table("resources").Select("state, modified").Where("uuid = ?", id))
+		if err := q.Take(&cur).Error; err != nil {
+			return translate(err, "Resource")
+		}
+		if cur.State != models.ResourceOK || !cur.Modified.Before(before) {
+			return models.Errorf(models.CodeConflict, "Resource changed since the backend was listed.")
+		}
+		return tx.ChangeResource(ctx, id, ResourceChange{State: models.ResourceErred, ErrorMessage: message})
+	})
+}
