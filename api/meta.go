@@ -47,13 +47,13 @@ type Version struct {
 // version godoc
 //
 //	@Summary		Get application version
-//	@Description	The installed version. Requires staff or support user permissions.
+//	@Description	The installed version, to any signed-in user. Waldur answers only staff and support, but Waldur's
+//	@Description	site agent calls it first, as a service provider's user, and stops on anything but 200.
 //	@Tags			version
 //	@Produce		json
 //	@Security		TokenAuth
 //	@Success		200	{object}	Version
 //	@Failure		401	{object}	ErrorBody
-//	@Failure		403	{object}	ErrorBody
 //	@Router			/api/version/ [get]
 func (s *Server) version(c *gin.Context) error {
 	c.JSON(http.StatusOK, Version{Version: version.String()})

@@ -49,6 +49,9 @@ type Deps struct {
 	// TrustedProxies are the addresses (or CIDRs) whose X-Forwarded-For is
 	// believed for the client address (login lockout, events); none by default.
 	TrustedProxies []string
+	// Middleware runs on every route after authentication (e.g. the site
+	// agent liveness tracker).
+	Middleware []gin.HandlerFunc
 }
 
 // Server holds the router and its dependencies.
@@ -83,6 +86,7 @@ func New(deps Deps, modules ...Module) *Server {
 	e.RedirectTrailingSlash = true
 	e.ContextWithFallback = true
 	e.Use(requestID(), accessLog(s.log), recovery(s.log), metrics.middleware(), s.authenticate())
+	e.Use(deps.Middleware...)
 	e.NoRoute(func(c *gin.Context) { WriteError(c, models.Errorf(models.CodeNotFound, "Not found.")) })
 	e.NoMethod(func(c *gin.Context) {
 		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, ErrorBody{Detail: `Method "` + c.Request.Method + `" not allowed.`})
@@ -93,7 +97,7 @@ func New(deps Deps, modules ...Module) *Server {
 	s.docsRoutes(e)
 
 	a := e.Group("/api")
-	a.GET("/version/", RequireStaffOrSupport, H(s.version))
+	a.GET("/version/", RequireUser, H(s.version))
 	a.GET("/configuration/", H(s.configuration))
 	for _, m := range modules {
 		m.Routes(a, e)

@@ -21,6 +21,7 @@ type resourceRow struct {
 	OfferingID int64
 	PlanID     *int64
 	Name       string
+	Slug       string
 	State      models.ResourceState
 	Attributes []byte
 	Limits     []byte
@@ -127,8 +128,12 @@ func (s *Store) CreateOrder(ctx context.Context, in NewOrder) (*models.Order, er
 		switch in.Type {
 		case models.OrderCreate:
 			name, _ := in.Attributes["name"].(string)
+			slug, err := tx.nextSlug(ctx, "resources", name)
+			if err != nil {
+				return err
+			}
 			res := resourceRow{UUID: models.NewUUID(), ProjectID: in.ProjectID, OfferingID: in.OfferingID, PlanID: in.PlanID,
-				Name: strings.TrimSpace(name), State: models.ResourceCreating, Attributes: attrs, Limits: limits, Created: now, Modified: now}
+				Name: strings.TrimSpace(name), Slug: slug, State: models.ResourceCreating, Attributes: attrs, Limits: limits, Created: now, Modified: now}
 			if err := db.Create(&res).Error; err != nil {
 				return translate(err, "Resource")
 			}
