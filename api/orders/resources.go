@@ -405,10 +405,22 @@ func (m *Module) resourceTeam(s side) api.Handler {
 		if err != nil {
 			return err
 		}
+		ids := make([]int64, len(team))
+		for i, t := range team {
+			ids[i] = t.UserID
+		}
+		accounts, err := m.st.OfferingUsernames(c.Request.Context(), v.OfferingID, ids)
+		if err != nil {
+			return err
+		}
 		out := make([]TeamMember, len(team))
 		for i, t := range team {
 			out[i] = TeamMember{URL: rest.URL(c, "users", t.UUID), UUID: t.UUID, Username: t.Username,
 				FullName: strings.TrimSpace(t.FirstName + " " + t.LastName), Email: t.Email, Role: t.RoleName, ExpirationTime: t.ExpirationTime}
+			if a, ok := accounts[t.UserID]; ok {
+				name, state := a.Username, a.State
+				out[i].OfferingUserUsername, out[i].OfferingUserState = &name, &state
+			}
 		}
 		c.JSON(http.StatusOK, out)
 		return nil
