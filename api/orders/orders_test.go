@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -669,5 +670,41 @@ func TestOrderPreview(t *testing.T) {
 		require.Equal(t, http.StatusBadRequest, w.Code)
 		w = e.do(http.MethodPost, "/api/marketplace-orders/preview/", "", body(nil))
 		require.Equal(t, http.StatusUnauthorized, w.Code)
+	})
+}
+
+// TestParallelOrdersThroughTheAPI: 300 concurrent POST /api/marketplace-orders/
+// against a project nc_resource_count limit of 30 — exactly 30 are 201, the
+// rest are 400 naming the quota, and exactly 30 resources and orders exist.
+func TestParallelOrdersThroughTheAPI(t *testing.T) {
+	srv := temporaltest.Start(t)
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
+		e := newEnv(t, srv, db)
+		require.NoError(t, e.st.SetQuotaLimit(context.Background(), e.project.Scope(), models.QuotaResourceCount, 30))
+		codes := make([]int, 300)
+		bodies := make([]string, 300)
+		var wg sync.WaitGroup
+		for i := range codes {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				w := e.order("owner", e.basic, nil)
+				codes[i], bodies[i] = w.Code, w.Body.String()
+			}()
+		}
+		wg.Wait()
+		count := map[int]int{}
+		for i, c := range codes {
+			count[c]++
+			if c == http.StatusBadRequest {
+				require.Contains(t, bodies[i], "nc_resource_count")
+			}
+		}
+		require.Equal(t, map[int]int{http.StatusCreated: 30, http.StatusBadRequest: 270}, count)
+		var orders, resources int64
+		require.NoError(t, db.Table("orders").Count(&orders).Error)
+		require.NoError(t, db.Table("resources").Count(&resources).Error)
+		require.EqualValues(t, 30, orders)
+		require.EqualValues(t, 30, resources)
 	})
 }
