@@ -1,0 +1,148 @@
+package workflows
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/waldur-go/waldur/activities"
+	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/store"
+	"github.com/waldur-go/waldur/providers/aws"
+)
+
+// AWSCatalogPullSchedule pulls every AWS offering's catalog (regions,
+// images, instance types) hourly.
+var AWSCatalogPullSchedule = Schedule{
+	ID:        "waldur-aws-catalog-pull",
+	Cron:      "17 * * * *",
+	Workflow:  AWSPull,
+	Args:      []any{AWSPullInput{Catalog: true}},
+	TaskQueue: QueueCore,
+	Note:      "Pulls the regions, images and instance types of every AWS offering's account into the catalog.",
+}
+
+// AWSStatePullSchedule pulls every AWS offering's instances and volumes
+// every five minutes: the import listing, and resources deleted behind
+// Waldur's back (marketplace_resource_erred_on_backend).
+var AWSStatePullSchedule = Schedule{
+	ID:        "waldur-aws-state-pull",
+	Cron:      "*/5 * * * *",
+	Workflow:  AWSPull,
+	Args:      []any{AWSPullInput{State: true}},
+	TaskQueue: QueueCore,
+	Note:      "Pulls every AWS offering's instances and volumes; marks resources whose backend object is gone as Erred.",
+}
+
+// RegisterAWS registers the AWS pull workflow on a core-queue worker.
+func RegisterAWS(w worker.Registry) { w.RegisterWorkflow(AWSPull) }
+
+// RegisterAWSActivities registers the AWS pull activities on an aws-queue worker.
+func RegisterAWSActivities(w worker.Registry, a *activities.AWS) { w.RegisterActivity(a) }
+
+// AWSPullInput is the input of AWSPull.
+type AWSPullInput struct {
+	// Catalog pulls regions, images and sizes; State pulls instances and volumes.
+	Catalog, State bool
+	// Offerings limits the pull to these offerings (empty: every AWS offering).
+	Offerings []models.UUID
+	// Queue is the task queue of the AWS activities ("" = aws).
+	Queue string
+}
+
+// AWSPullOffering is what AWSPull did for one offering.
+type AWSPullOffering struct {
+	UUID    models.UUID
+	Name    string
+	Catalog store.AWSSyncStats
+	State   activities.AWSStateResult
+	Error   string
+}
+
+// AWSPullResult is what AWSPull returns.
+type AWSPullResult struct {
+	Offerings []AWSPullOffering
+}
+
+// awsPullOptions: one offering's pull; heartbeats come at least per page
+// of EC2 results. Retried a few times, otherwise left to the next run.
+func awsPullOptions(ctx workflow.Context, queue string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		TaskQueue:           queue,
+		StartToCloseTimeout: 15 * time.Minute,
+		HeartbeatTimeout:    2 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    5 * time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    time.Minute,
+			MaximumAttempts:    3,
+		},
+	})
+}
+
+// AWSPull pulls the AWS offerings, all at once, on the aws queue: their
+// catalogs and/or their instances and volumes (activities.AWS). One
+// offering failing does not stop the others; the run fails at the end
+// naming the offerings that failed.
+func AWSPull(ctx workflow.Context, in AWSPullInput) (AWSPullResult, error) {
+	queue := in.Queue
+	if queue == "" {
+		queue = aws.Queue
+	}
+	actx := awsPullOptions(ctx, queue)
+	var a *activities.AWS
+	var offs []activities.AWSOffering
+	if err := workflow.ExecuteActivity(actx, a.ListAWSOfferings).Get(ctx, &offs); err != nil {
+		return AWSPullResult{}, err
+	}
+	if len(in.Offerings) > 0 {
+		want := map[models.UUID]bool{}
+		for _, id := range in.Offerings {
+			want[id] = true
+		}
+		var keep []activities.AWSOffering
+		for _, o := range offs {
+			if want[o.UUID] {
+				keep = append(keep, o)
+			}
+		}
+		offs = keep
+	}
+	out := AWSPullResult{Offerings: make([]AWSPullOffering, len(offs))}
+	var catalog, state []workflow.Future
+	for i, o := range offs {
+		out.Offerings[i] = AWSPullOffering{UUID: o.UUID, Name: o.Name}
+		if in.Catalog {
+			catalog = append(catalog, workflow.ExecuteActivity(actx, a.PullAWSCatalog, o.UUID))
+		}
+		if in.State {
+			state = append(state, workflow.ExecuteActivity(actx, a.PullAWSState, o.UUID))
+		}
+	}
+	var failed []string
+	fail := func(i int, what string, err error) {
+		out.Offerings[i].Error = strings.TrimSpace(out.Offerings[i].Error + " " + what + ": " + err.Error())
+		failed = append(failed, fmt.Sprintf("%s (%s)", out.Offerings[i].Name, what))
+	}
+	for i := range offs {
+		if in.Catalog {
+			if err := catalog[i].Get(ctx, &out.Offerings[i].Catalog); err != nil {
+				fail(i, "catalog", err)
+			}
+		}
+		if in.State {
+			if err := state[i].Get(ctx, &out.Offerings[i].State); err != nil {
+				fail(i, "state", err)
+			}
+		}
+	}
+	workflow.GetLogger(ctx).Info("AWS pull done", "offerings", len(offs), "failed", len(failed))
+	if len(failed) > 0 {
+		return out, temporal.NewNonRetryableApplicationError("AWS pull failed for "+strings.Join(failed, ", "), "AWSPullFailed", nil, out)
+	}
+	return out, nil
+}
