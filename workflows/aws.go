@@ -38,8 +38,12 @@ var AWSStatePullSchedule = Schedule{
 	Note:      "Pulls every AWS offering's instances and volumes; marks resources whose backend object is gone as Erred.",
 }
 
-// RegisterAWS registers the AWS pull workflow on a core-queue worker.
-func RegisterAWS(w worker.Registry) { w.RegisterWorkflow(AWSPull) }
+// RegisterAWS registers the AWS pull workflow (and the activities it runs
+// locally) on a core-queue worker.
+func RegisterAWS(w worker.Registry, a *activities.AWS) {
+	w.RegisterWorkflow(AWSPull)
+	w.RegisterActivity(a)
+}
 
 // RegisterAWSActivities registers the AWS pull activities on an aws-queue worker.
 func RegisterAWSActivities(w worker.Registry, a *activities.AWS) { w.RegisterActivity(a) }
@@ -96,7 +100,12 @@ func AWSPull(ctx workflow.Context, in AWSPullInput) (AWSPullResult, error) {
 	actx := awsPullOptions(ctx, queue)
 	var a *activities.AWS
 	var offs []activities.AWSOffering
-	if err := workflow.ExecuteActivity(actx, a.ListAWSOfferings).Get(ctx, &offs); err != nil {
+	// Listing the offerings needs only the database: a local activity of the
+	// core worker, so a deployment without AWS offerings (and without an aws
+	// worker) runs the schedules to an empty result.
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumAttempts: 5}})
+	if err := workflow.ExecuteLocalActivity(lctx, a.ListAWSOfferings).Get(ctx, &offs); err != nil {
 		return AWSPullResult{}, err
 	}
 	if len(in.Offerings) > 0 {

@@ -61,7 +61,7 @@ func newAWSEnv(t testing.TB, srv *temporaltest.Server, moto *mototest.Server, db
 	wr := workflows.NewRegistry()
 	wr.Add(workflows.QueueCore, func(w worker.Registry) {
 		workflows.RegisterOrders(w, &activities.Orders{Store: e.st, Providers: reg}, &workflows.OrderDispatcher{Store: e.st})
-		workflows.RegisterAWS(w)
+		workflows.RegisterAWS(w, &activities.AWS{Store: e.st, Provider: e.prov})
 	})
 	wr.Add(e.queue, func(w worker.Registry) {
 		workflows.RegisterProvision(w, &activities.Provision{Providers: reg, HeartbeatEvery: 100 * time.Millisecond})
@@ -287,4 +287,28 @@ func TestAWSOnMoto(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestAWSPullWithoutOfferings: the schedules run everywhere; without AWS
+// offerings a pull needs no aws worker and ends empty.
+func TestAWSPullWithoutOfferings(t *testing.T) {
+	srv := temporaltest.Start(t)
+	c := srv.Client(t)
+	st := store.New(dbtest.Migrated(t, config.SQLite))
+	wr := workflows.NewRegistry()
+	wr.Add(workflows.QueueCore, func(w worker.Registry) { workflows.RegisterAWS(w, &activities.AWS{Store: st, Provider: &aws.Provider{}}) })
+	ws, err := wr.Start(c, []string{workflows.QueueCore}, worker.Options{})
+	require.NoError(t, err)
+	t.Cleanup(ws.Stop)
+	for _, s := range []workflows.Schedule{workflows.AWSCatalogPullSchedule, workflows.AWSStatePullSchedule} {
+		t.Run(s.ID, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: s.ID + "-test", TaskQueue: s.TaskQueue}, s.Workflow, s.Args...)
+			require.NoError(t, err)
+			var res workflows.AWSPullResult
+			require.NoError(t, run.Get(ctx, &res))
+			require.Empty(t, res.Offerings)
+		})
+	}
 }
