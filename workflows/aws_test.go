@@ -296,7 +296,9 @@ func TestAWSPullWithoutOfferings(t *testing.T) {
 	c := srv.Client(t)
 	st := store.New(dbtest.Migrated(t, config.SQLite))
 	wr := workflows.NewRegistry()
-	wr.Add(workflows.QueueCore, func(w worker.Registry) { workflows.RegisterAWS(w, &activities.AWS{Store: st, Provider: &aws.Provider{}}) })
+	wr.Add(workflows.QueueCore, func(w worker.Registry) {
+		workflows.RegisterAWS(w, &activities.AWS{Store: st, Provider: &aws.Provider{}})
+	})
 	ws, err := wr.Start(c, []string{workflows.QueueCore}, worker.Options{})
 	require.NoError(t, err)
 	t.Cleanup(ws.Stop)
