@@ -22,6 +22,7 @@ import (
 	"github.com/waldur-go/waldur/internal/config"
 	"github.com/waldur-go/waldur/models/store"
 	"github.com/waldur-go/waldur/providers"
+	"github.com/waldur-go/waldur/providers/aws"
 	"github.com/waldur-go/waldur/providers/basic"
 	"github.com/waldur-go/waldur/providers/script"
 	"github.com/waldur-go/waldur/rbac"
@@ -65,6 +66,7 @@ func Providers() *providers.Registry {
 	basic.Register(r)
 	basic.RegisterAgentDriven(r)
 	script.Register(r)
+	aws.Register(r)
 	return r
 }
 
@@ -78,6 +80,11 @@ func Registry(d *Deps) *workflows.Registry {
 			workflows.RegisterProvision(w, &activities.Provision{Providers: provs})
 		})
 	}
+	// The AWS pulls: their workflow on core, their activities where AWS is reachable.
+	awsProvider := &aws.Provider{}
+	r.Add(aws.Queue, func(w worker.Registry) {
+		workflows.RegisterAWSActivities(w, &activities.AWS{Store: store.New(d.DB), Provider: awsProvider})
+	})
 	r.Add(workflows.QueueCore, func(w worker.Registry) {
 		st := store.New(d.DB)
 		workflows.RegisterOrders(w, &activities.Orders{Store: st, Providers: provs}, &workflows.OrderDispatcher{Store: st})
@@ -85,6 +92,7 @@ func Registry(d *Deps) *workflows.Registry {
 		w.RegisterWorkflow(workflows.Empty)
 		w.RegisterActivity(&activities.Core{DB: d.DB, Now: func() time.Time { return time.Now().UTC() }})
 		workflows.RegisterExpiry(w, &activities.Expiry{Store: st})
+		workflows.RegisterAWS(w, &activities.AWS{Store: st, Provider: awsProvider})
 		workflows.RegisterBilling(w, &activities.Billing{Store: st})
 		workflows.RegisterJobs(w, &workflows.OrderJobs{Store: st})
 		workflows.RegisterHooks(w, &activities.Hooks{
@@ -106,6 +114,8 @@ func Schedules() []workflows.Schedule {
 		workflows.InvitationExpirySchedule,
 		workflows.EventDispatchSchedule,
 		workflows.OrderDispatchSchedule,
+		workflows.AWSCatalogPullSchedule,
+		workflows.AWSStatePullSchedule,
 		workflows.BillingCloseSchedule,
 		workflows.InvoiceRefreshSchedule,
 		workflows.StuckResourcesSchedule,
