@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"gorm.io/gorm"
@@ -15,8 +16,10 @@ import (
 	"github.com/waldur-go/waldur/api/events"
 	"github.com/waldur-go/waldur/api/identity"
 	"github.com/waldur-go/waldur/api/invoices"
+	"github.com/waldur-go/waldur/api/offeringusers"
 	"github.com/waldur-go/waldur/api/orders"
 	"github.com/waldur-go/waldur/api/permissions"
+	"github.com/waldur-go/waldur/api/siteagent"
 	"github.com/waldur-go/waldur/api/structure"
 	"github.com/waldur-go/waldur/api/usage"
 	"github.com/waldur-go/waldur/internal/config"
@@ -37,7 +40,8 @@ func NewAPI(db *gorm.DB, tc client.Client, log *slog.Logger, namespace string, t
 		return nil, err
 	}
 	provs := Providers()
-	return api.New(api.Deps{DB: db, Users: st, Temporal: tc, Logger: log, Namespace: namespace, TrustedProxies: trustedProxies},
+	return api.New(api.Deps{DB: db, Users: st, Temporal: tc, Logger: log, Namespace: namespace, TrustedProxies: trustedProxies,
+		Middleware: []gin.HandlerFunc{siteagent.Liveness(st, chk)}},
 		structure.New(structure.Deps{Store: st, RBAC: chk}),
 		identity.New(identity.Deps{Store: st, RBAC: chk}),
 		permissions.New(permissions.Deps{Store: st, RBAC: chk, Logger: log}),
@@ -49,6 +53,8 @@ func NewAPI(db *gorm.DB, tc client.Client, log *slog.Logger, namespace string, t
 			return err == nil
 		}}),
 		usage.New(usage.Deps{Store: st, RBAC: chk}),
+		offeringusers.New(offeringusers.Deps{Store: st, RBAC: chk}),
+		siteagent.New(siteagent.Deps{Store: st, RBAC: chk}),
 	), nil
 }
 
@@ -95,6 +101,7 @@ func Registry(d *Deps) *workflows.Registry {
 		workflows.RegisterAWS(w, &activities.AWS{Store: st, Provider: awsProvider})
 		workflows.RegisterBilling(w, &activities.Billing{Store: st})
 		workflows.RegisterJobs(w, &workflows.OrderJobs{Store: st})
+		workflows.RegisterSiteAgent(w, &activities.SiteAgent{Store: st})
 		workflows.RegisterHooks(w, &activities.Hooks{
 			Store: st,
 			HTTP:  &http.Client{Timeout: 30 * time.Second},
@@ -121,5 +128,6 @@ func Schedules() []workflows.Schedule {
 		workflows.StuckResourcesSchedule,
 		workflows.ProjectStartOrdersSchedule,
 		workflows.ProjectEndTerminationSchedule,
+		workflows.IntegrationStatusTimeoutSchedule,
 	}
 }

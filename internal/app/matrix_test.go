@@ -176,6 +176,21 @@ func seedWorldOn(t testing.TB, db *gorm.DB) *world {
 	w.ids["{invitation}"] = inv("pending").String()
 	w.ids["{invitation-requested}"] = inv("requested").String()
 
+	// The site agent's side: C1's Slurm offering lets the provider create
+	// accounts; target's account is being created; an agent identity with a
+	// service and a processor.
+	hpc, hpcu := mk("offerings", map[string]any{"name": "Cluster", "customer_id": c1, "category_id": cat, "type": models.OfferingSlurm,
+		"state": models.OfferingActive, "plugin_options": `{"service_provider_can_create_offering_user":true}`, "created": now, "modified": now})
+	_, ouu := mk("offering_users", map[string]any{"offering_id": hpc, "user_id": users["target"].ID, "username": "", "state": "Creating",
+		"created": now, "modified": now})
+	ident, identu := mk("agent_identities", map[string]any{"offering_id": hpc, "name": "agent-1", "last_restarted": now, "created": now, "modified": now})
+	svc, svcu := mk("agent_services", map[string]any{"identity_id": ident, "name": "order_process", "mode": "order_process", "state": 1,
+		"created": now, "modified": now})
+	_, procu := mk("agent_processors", map[string]any{"service_id": svc, "name": "OfferingOrderProcessor", "backend_type": "slurm",
+		"created": now, "modified": now})
+	w.ids["{hpc}"], w.ids["{offering-user}"] = hpcu.String(), ouu.String()
+	w.ids["{agent}"], w.ids["{agent-service}"], w.ids["{agent-processor}"] = identu.String(), svcu.String(), procu.String()
+
 	w.db = db
 	if db.Dialector.Name() != "sqlite" {
 		return w
@@ -486,6 +501,43 @@ var table = []route{
 	r("PUT", "/api/hooks-email/:uuid/", "/api/hooks-email/{hook-email}/", `{"event_types":["role_granted"],"email":"other@example.com"}`, 401, 404, 404, 404, 404, 200, 403, 200),
 	r("PATCH", "/api/hooks-email/:uuid/", "/api/hooks-email/{hook-email}/", `{"is_active":false}`, 401, 404, 404, 404, 404, 200, 403, 200),
 	r("DELETE", "/api/hooks-email/:uuid/", "/api/hooks-email/{hook-email}/", "", 401, 404, 404, 404, 404, 204, 403, 204),
+
+	// Offering users: target's account on C1's cluster, in state Creating.
+	// The provider's side (owner, staff) changes it; project roles do not see it.
+	r("GET", "/api/marketplace-offering-users/", "/api/marketplace-offering-users/", "", authRead...),
+	r("POST", "/api/marketplace-offering-users/", "/api/marketplace-offering-users/", `{"offering":"{hpc}","user":"{user:newbie}"}`, 401, 403, 403, 403, 403, 201, 403, 201),
+	r("GET", "/api/marketplace-offering-users/:uuid/", "/api/marketplace-offering-users/{offering-user}/", "", 401, 404, 404, 404, 404, 200, 200, 200),
+	r("PUT", "/api/marketplace-offering-users/:uuid/", "/api/marketplace-offering-users/{offering-user}/", `{"username":"t1"}`, 401, 404, 404, 404, 404, 200, 403, 200),
+	r("PATCH", "/api/marketplace-offering-users/:uuid/", "/api/marketplace-offering-users/{offering-user}/", `{"username":"t1"}`, 401, 404, 404, 404, 404, 200, 403, 200),
+	r("DELETE", "/api/marketplace-offering-users/:uuid/", "/api/marketplace-offering-users/{offering-user}/", "", 401, 404, 404, 404, 404, 204, 403, 204),
+	r("POST", "/api/marketplace-offering-users/:uuid/begin_creating/", "/api/marketplace-offering-users/{offering-user}/begin_creating/", "", 401, 404, 404, 404, 404, 409, 403, 409),
+	r("POST", "/api/marketplace-offering-users/:uuid/set_ok/", "/api/marketplace-offering-users/{offering-user}/set_ok/", "", 401, 404, 404, 404, 404, 200, 403, 200),
+	r("POST", "/api/marketplace-offering-users/:uuid/set_pending_additional_validation/", "/api/marketplace-offering-users/{offering-user}/set_pending_additional_validation/", `{"comment":"ID please"}`, 401, 404, 404, 404, 404, 200, 403, 200),
+	r("POST", "/api/marketplace-offering-users/:uuid/set_pending_account_linking/", "/api/marketplace-offering-users/{offering-user}/set_pending_account_linking/", "", 401, 404, 404, 404, 404, 200, 403, 200),
+	r("POST", "/api/marketplace-offering-users/:uuid/set_validation_complete/", "/api/marketplace-offering-users/{offering-user}/set_validation_complete/", "", 401, 404, 404, 404, 404, 409, 403, 409),
+	r("POST", "/api/marketplace-offering-users/:uuid/request_deletion/", "/api/marketplace-offering-users/{offering-user}/request_deletion/", "", 401, 404, 404, 404, 404, 200, 403, 200),
+	r("POST", "/api/marketplace-offering-users/:uuid/set_deleting/", "/api/marketplace-offering-users/{offering-user}/set_deleting/", "", 401, 404, 404, 404, 404, 409, 403, 409),
+	r("POST", "/api/marketplace-offering-users/:uuid/set_deleted/", "/api/marketplace-offering-users/{offering-user}/set_deleted/", "", 401, 404, 404, 404, 404, 409, 403, 409),
+	r("POST", "/api/marketplace-offering-users/:uuid/set_error_creating/", "/api/marketplace-offering-users/{offering-user}/set_error_creating/", "", 401, 404, 404, 404, 404, 200, 403, 200),
+	r("POST", "/api/marketplace-offering-users/:uuid/set_error_deleting/", "/api/marketplace-offering-users/{offering-user}/set_error_deleting/", "", 401, 404, 404, 404, 404, 409, 403, 409),
+	r("POST", "/api/marketplace-offering-users/:uuid/update_restricted/", "/api/marketplace-offering-users/{offering-user}/update_restricted/", `{"is_restricted":true}`, 401, 404, 404, 404, 404, 200, 403, 200),
+	r("PATCH", "/api/marketplace-offering-users/:uuid/update_comments/", "/api/marketplace-offering-users/{offering-user}/update_comments/", `{"service_provider_comment":"hi"}`, 401, 404, 404, 404, 404, 200, 403, 200),
+
+	// Site agent identities, services and processors of C1's cluster.
+	r("GET", "/api/marketplace-site-agent-identities/", "/api/marketplace-site-agent-identities/", "", authRead...),
+	r("POST", "/api/marketplace-site-agent-identities/", "/api/marketplace-site-agent-identities/", `{"offering":"{hpc}","name":"agent-2"}`, 401, 403, 403, 403, 403, 201, 403, 201),
+	r("GET", "/api/marketplace-site-agent-identities/:uuid/", "/api/marketplace-site-agent-identities/{agent}/", "", 401, 404, 404, 404, 404, 200, 200, 200),
+	r("PUT", "/api/marketplace-site-agent-identities/:uuid/", "/api/marketplace-site-agent-identities/{agent}/", `{"offering":"{hpc}","name":"agent-1","version":"0.7.1"}`, 401, 404, 404, 404, 404, 200, 403, 200),
+	r("DELETE", "/api/marketplace-site-agent-identities/:uuid/", "/api/marketplace-site-agent-identities/{agent}/", "", 401, 404, 404, 404, 404, 204, 403, 204),
+	r("POST", "/api/marketplace-site-agent-identities/:uuid/register_service/", "/api/marketplace-site-agent-identities/{agent}/register_service/", `{"name":"report","mode":"report"}`, 401, 404, 404, 404, 404, 201, 403, 201),
+	r("GET", "/api/marketplace-site-agent-services/", "/api/marketplace-site-agent-services/", "", authRead...),
+	r("GET", "/api/marketplace-site-agent-services/:uuid/", "/api/marketplace-site-agent-services/{agent-service}/", "", 401, 404, 404, 404, 404, 200, 200, 200),
+	r("DELETE", "/api/marketplace-site-agent-services/:uuid/", "/api/marketplace-site-agent-services/{agent-service}/", "", 401, 404, 404, 404, 404, 204, 403, 204),
+	r("POST", "/api/marketplace-site-agent-services/:uuid/register_processor/", "/api/marketplace-site-agent-services/{agent-service}/register_processor/", `{"name":"OfferingOrderProcessor","backend_type":"slurm"}`, 401, 404, 404, 404, 404, 200, 403, 200),
+	r("POST", "/api/marketplace-site-agent-services/:uuid/set_statistics/", "/api/marketplace-site-agent-services/{agent-service}/set_statistics/", `{"statistics":{"orders":1}}`, 401, 404, 404, 404, 404, 200, 403, 200),
+	r("GET", "/api/marketplace-site-agent-processors/", "/api/marketplace-site-agent-processors/", "", authRead...),
+	r("GET", "/api/marketplace-site-agent-processors/:uuid/", "/api/marketplace-site-agent-processors/{agent-processor}/", "", 401, 404, 404, 404, 404, 200, 200, 200),
+	r("DELETE", "/api/marketplace-site-agent-processors/:uuid/", "/api/marketplace-site-agent-processors/{agent-processor}/", "", 401, 404, 404, 404, 404, 204, 403, 204),
 }
 
 func TestRBACMatrix(t *testing.T) {
