@@ -38,6 +38,11 @@ type Request struct {
 	CustomerName  string
 	OfferingUUID  models.UUID
 	OfferingName  string
+	// Resolved is what the core looked up in the database for the provider
+	// (an OpenStack instance's tenant, flavor and image backend ids, the
+	// tenant's cloud credentials): providers read no database. Set by the
+	// offering type's activities.ScopeKeeper; nil for most types.
+	Resolved map[string]any
 }
 
 // Result is what a provider reports back.
@@ -50,6 +55,11 @@ type Result struct {
 	// Metadata is stored as the resource's backend_metadata; Output as the order's output.
 	Metadata map[string]any
 	Output   string
+	// Pulled is what the provider read back from the backend for the
+	// offering type's plugin resources (an OpenStack tenant's networks and
+	// flavors, an instance's ports and volumes); the core records it through
+	// the type's activities.ScopeKeeper. Not stored on the resource.
+	Pulled map[string]any
 }
 
 // Provider performs orders of one or more offering types. Methods are

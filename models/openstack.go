@@ -1,0 +1,278 @@
+package models
+
+import (
+	"fmt"
+	"time"
+)
+
+// The OpenStack offering types (Waldur's marketplace_openstack): a tenant
+// (a Keystone project with its network), and instances and volumes inside
+// a tenant. Tenant limits are the components cores, ram (MiB) and storage
+// (MiB), billed as limits per month with factor 1024 for ram and storage.
+const (
+	OfferingOpenStackTenant   = "OpenStack.Tenant"
+	OfferingOpenStackInstance = "OpenStack.Instance"
+	OfferingOpenStackVolume   = "OpenStack.Volume"
+)
+
+// CoreState is the state of a plugin resource (an OpenStack tenant,
+// instance, volume, network, ...): Waldur's CoreStates.
+type CoreState string
+
+const (
+	CoreCreationScheduled CoreState = "CREATION_SCHEDULED"
+	CoreCreating          CoreState = "CREATING"
+	CoreUpdateScheduled   CoreState = "UPDATE_SCHEDULED"
+	CoreUpdating          CoreState = "UPDATING"
+	CoreDeletionScheduled CoreState = "DELETION_SCHEDULED"
+	CoreDeleting          CoreState = "DELETING"
+	CoreOK                CoreState = "OK"
+	CoreErred             CoreState = "ERRED"
+)
+
+// CoreStates lists every state, in the OpenAPI enum's order.
+var CoreStates = []CoreState{CoreCreationScheduled, CoreCreating, CoreUpdateScheduled, CoreUpdating,
+	CoreDeletionScheduled, CoreDeleting, CoreOK, CoreErred}
+
+// coreMoves are the allowed transitions (Waldur's StateMixin FSM):
+// schedule_creating → begin_creating → set_ok; schedule_updating →
+// begin_updating → set_ok; schedule_deleting → begin_deleting (then the
+// row goes); set_erred from anywhere; recover (ERRED → OK) after a pull.
+var coreMoves = map[CoreState][]CoreState{
+	CoreCreationScheduled: {CoreCreating, CoreOK},
+	CoreCreating:          {CoreOK},
+	CoreUpdateScheduled:   {CoreUpdating, CoreOK},
+	CoreUpdating:          {CoreOK},
+	CoreDeletionScheduled: {CoreDeleting, CoreOK},
+	CoreDeleting:          {CoreOK},
+	CoreOK:                {CoreUpdateScheduled, CoreUpdating, CoreDeletionScheduled, CoreDeleting},
+	CoreErred:             {CoreOK, CoreUpdateScheduled, CoreUpdating, CoreDeletionScheduled, CoreDeleting},
+}
+
+// CoreTransition checks a move of a plugin resource. Erred is reachable
+// from every state; staying in a state is allowed (a retried step).
+// Codes: conflict.
+func CoreTransition(from, to CoreState) error {
+	if from == to || to == CoreErred {
+		return nil
+	}
+	for _, s := range coreMoves[from] {
+		if s == to {
+			return nil
+		}
+	}
+	return Errorf(CodeConflict, "Cannot move from %s to %s.", from, to)
+}
+
+// OpenStackFlavor is a Nova flavor as a tenant sees it. Sizes are in MiB
+// (Nova gives the disk in GiB; Waldur keeps MiB).
+type OpenStackFlavor struct {
+	BackendID string `json:"backend_id"`
+	Name      string `json:"name"`
+	Cores     int    `json:"cores"`
+	RAM       int64  `json:"ram"`
+	Disk      int64  `json:"disk"`
+}
+
+// OpenStackImage is a Glance image; sizes in MiB.
+type OpenStackImage struct {
+	BackendID string     `json:"backend_id"`
+	Name      string     `json:"name"`
+	MinDisk   int64      `json:"min_disk"`
+	MinRAM    int64      `json:"min_ram"`
+	Created   *time.Time `json:"created,omitempty"`
+}
+
+// OpenStackVolumeType is a Cinder volume type.
+type OpenStackVolumeType struct {
+	BackendID   string `json:"backend_id"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
+// OpenStackNetwork is a Neutron network of a tenant (or the external one).
+type OpenStackNetwork struct {
+	BackendID   string `json:"backend_id"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	External    bool   `json:"external"`
+	Shared      bool   `json:"shared"`
+	MTU         int    `json:"mtu"`
+}
+
+// OpenStackAllocationPool is a range of addresses of a subnet.
+type OpenStackAllocationPool struct {
+	Start string `json:"start"`
+	End   string `json:"end"`
+}
+
+// OpenStackSubnet is a Neutron subnet.
+type OpenStackSubnet struct {
+	BackendID        string                    `json:"backend_id"`
+	NetworkBackendID string                    `json:"network_backend_id"`
+	Name             string                    `json:"name"`
+	Description      string                    `json:"description"`
+	CIDR             string                    `json:"cidr"`
+	GatewayIP        string                    `json:"gateway_ip"`
+	IPVersion        int                       `json:"ip_version"`
+	EnableDHCP       bool                      `json:"enable_dhcp"`
+	AllocationPools  []OpenStackAllocationPool `json:"allocation_pools"`
+	DNSNameservers   []string                  `json:"dns_nameservers"`
+}
+
+// OpenStackRule is a rule of a security group.
+type OpenStackRule struct {
+	BackendID            string `json:"backend_id"`
+	Direction            string `json:"direction"`
+	EtherType            string `json:"ethertype"`
+	Protocol             string `json:"protocol"`
+	FromPort             *int   `json:"from_port"`
+	ToPort               *int   `json:"to_port"`
+	CIDR                 string `json:"cidr"`
+	RemoteGroupBackendID string `json:"remote_group_backend_id,omitempty"`
+	Description          string `json:"description"`
+}
+
+// OpenStackSecurityGroup is a Neutron security group with its rules.
+type OpenStackSecurityGroup struct {
+	BackendID   string          `json:"backend_id"`
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	Rules       []OpenStackRule `json:"rules"`
+}
+
+// OpenStackFloatingIP is a Neutron floating IP.
+type OpenStackFloatingIP struct {
+	BackendID        string `json:"backend_id"`
+	Address          string `json:"address"`
+	RuntimeState     string `json:"runtime_state"`
+	NetworkBackendID string `json:"network_backend_id"`
+	PortBackendID    string `json:"port_backend_id,omitempty"`
+	FixedIP          string `json:"fixed_ip,omitempty"`
+	Description      string `json:"description"`
+}
+
+// OpenStackPort is a port of a server.
+type OpenStackPort struct {
+	BackendID        string   `json:"backend_id"`
+	NetworkBackendID string   `json:"network_backend_id"`
+	SubnetBackendID  string   `json:"subnet_backend_id"`
+	IPAddress        string   `json:"ip_address"`
+	MACAddress       string   `json:"mac_address"`
+	SecurityGroups   []string `json:"security_groups"` // backend ids
+}
+
+// Metadata keys that tie backend objects to Waldur (Nova server and
+// Cinder volume metadata): the order that created them and the marketplace
+// resource they belong to. Lookups before every create use them, so a
+// retried create finds what an earlier attempt made.
+const (
+	MetaOrderUUID    = "waldur_order_uuid"
+	MetaResourceUUID = "waldur_resource_uuid"
+	// MetaVolumeRole is "system" or "data" on the volumes an instance order makes.
+	MetaVolumeRole = "waldur_volume_role"
+)
+
+// OpenStackServer is a Nova server as the provider reads it back.
+type OpenStackServer struct {
+	BackendID        string            `json:"backend_id"`
+	Name             string            `json:"name"`
+	Status           string            `json:"status"` // Nova's: BUILD, ACTIVE, SHUTOFF, ERROR, ...
+	FlavorBackendID  string            `json:"flavor_backend_id"`
+	FlavorName       string            `json:"flavor_name"`
+	Cores            int               `json:"cores"`
+	RAM              int64             `json:"ram"`
+	Disk             int64             `json:"disk"`
+	ImageBackendID   string            `json:"image_backend_id"`
+	ImageName        string            `json:"image_name"`
+	KeyName          string            `json:"key_name"`
+	AvailabilityZone string            `json:"availability_zone"`
+	InternalIPs      []string          `json:"internal_ips"`
+	ExternalIPs      []string          `json:"external_ips"`
+	Ports            []OpenStackPort   `json:"ports"`
+	SecurityGroups   []string          `json:"security_groups"` // names
+	VolumeBackendIDs []string          `json:"volume_backend_ids"`
+	Metadata         map[string]string `json:"metadata"`
+	Fault            string            `json:"fault,omitempty"`
+	Created          time.Time         `json:"created"`
+}
+
+// OpenStackVolume is a Cinder volume as the provider reads it back; sizes in MiB.
+type OpenStackVolume struct {
+	BackendID        string            `json:"backend_id"`
+	Name             string            `json:"name"`
+	Description      string            `json:"description"`
+	Size             int64             `json:"size"`
+	Status           string            `json:"status"` // Cinder's: creating, available, in-use, error, ...
+	Bootable         bool              `json:"bootable"`
+	TypeName         string            `json:"type_name"`
+	AvailabilityZone string            `json:"availability_zone"`
+	ImageBackendID   string            `json:"image_backend_id,omitempty"`
+	ServerBackendID  string            `json:"server_backend_id,omitempty"` // attached to
+	Device           string            `json:"device,omitempty"`
+	Metadata         map[string]string `json:"metadata"`
+	Created          time.Time         `json:"created"`
+}
+
+// OpenStackQuota is one quota of a tenant: limit and usage in Waldur's
+// units (cores, ram in MiB, storage in MiB, instances, volumes, ...).
+// -1 is unlimited.
+type OpenStackQuota struct {
+	Name  string  `json:"name"`
+	Limit float64 `json:"limit"`
+	Usage float64 `json:"usage"`
+}
+
+// OpenStackTenantInfo is what the tenant chain made: the ids Waldur shows
+// on a tenant and the credentials of its user.
+type OpenStackTenantInfo struct {
+	BackendID         string `json:"backend_id"`
+	InternalNetworkID string `json:"internal_network_id"`
+	SubnetID          string `json:"subnet_id"`
+	RouterID          string `json:"router_id"`
+	ExternalNetworkID string `json:"external_network_id"`
+	UserUsername      string `json:"user_username"`
+	UserPassword      string `json:"user_password"`
+	AvailabilityZone  string `json:"availability_zone"`
+}
+
+// OpenStackSnapshot is everything a pull reads of one tenant at one time.
+type OpenStackSnapshot struct {
+	Taken time.Time `json:"taken"`
+	// Gone: the tenant's project no longer exists in the cloud.
+	Gone           bool                     `json:"gone"`
+	Tenant         *OpenStackTenantInfo     `json:"tenant,omitempty"`
+	Flavors        []OpenStackFlavor        `json:"flavors"`
+	Images         []OpenStackImage         `json:"images"`
+	VolumeTypes    []OpenStackVolumeType    `json:"volume_types"`
+	Networks       []OpenStackNetwork       `json:"networks"`
+	Subnets        []OpenStackSubnet        `json:"subnets"`
+	SecurityGroups []OpenStackSecurityGroup `json:"security_groups"`
+	FloatingIPs    []OpenStackFloatingIP    `json:"floating_ips"`
+	Servers        []OpenStackServer        `json:"servers"`
+	Volumes        []OpenStackVolume        `json:"volumes"`
+	Quotas         []OpenStackQuota         `json:"quotas"`
+}
+
+// MiB converts GiB (Nova's and Cinder's sizes) to MiB (Waldur's).
+func MiB(gib int) int64 { return int64(gib) * 1024 }
+
+// GiB converts MiB to whole GiB, rounding up (a 1500 MiB volume is 2 GiB).
+func GiB(mib int64) int {
+	if mib <= 0 {
+		return 0
+	}
+	return int((mib + 1023) / 1024)
+}
+
+// ServerState maps a Nova server status onto the plugin state a pull
+// gives an instance that is not in a transition of ours.
+func ServerState(status string) CoreState {
+	if status == "ERROR" {
+		return CoreErred
+	}
+	return CoreOK
+}
+
+// String renders a quota for logs.
+func (q OpenStackQuota) String() string { return fmt.Sprintf("%s=%g/%g", q.Name, q.Usage, q.Limit) }
