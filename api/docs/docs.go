@@ -92,6 +92,390 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/aws-images/": {
+            "get": {
+                "security": [
+                    {
+                        "TokenAuth": []
+                    }
+                ],
+                "description": "Any signed-in user. Filters name (contains), name_exact, region (UUID), offering_uuid (ours).",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "aws-images"
+                ],
+                "summary": "List AWS images",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Name contains",
+                        "name": "name",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Name is",
+                        "name": "name_exact",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Region UUID",
+                        "name": "region",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Images seen by this offering",
+                        "name": "offering_uuid",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/aws.AwsImage"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/aws-images/{uuid}/": {
+            "get": {
+                "security": [
+                    {
+                        "TokenAuth": []
+                    }
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "aws-images"
+                ],
+                "summary": "Retrieve an AWS image",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Image UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/aws.AwsImage"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/aws-instances/": {
+            "get": {
+                "security": [
+                    {
+                        "TokenAuth": []
+                    }
+                ],
+                "description": "The instances the state pull saw: those of the caller's projects and customers, and every instance of the offerings of the caller's customers (those made outside Waldur have no project: the import listing). Staff and support see all. Filters name (contains), name_exact, backend_id, project (UUID), customer (UUID), offering_uuid (ours), importable (ours: true lists instances without a resource).",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "aws-instances"
+                ],
+                "summary": "List AWS instances",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Name contains",
+                        "name": "name",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Name is",
+                        "name": "name_exact",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "EC2 instance id",
+                        "name": "backend_id",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Project UUID",
+                        "name": "project_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Customer UUID",
+                        "name": "customer_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Offering UUID",
+                        "name": "offering_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "boolean",
+                        "description": "Only instances made outside Waldur",
+                        "name": "importable",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/aws.AwsInstance"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/aws-instances/{uuid}/": {
+            "get": {
+                "security": [
+                    {
+                        "TokenAuth": []
+                    }
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "aws-instances"
+                ],
+                "summary": "Retrieve an AWS instance",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Instance UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/aws.AwsInstance"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/aws-regions/": {
+            "get": {
+                "security": [
+                    {
+                        "TokenAuth": []
+                    }
+                ],
+                "description": "Any signed-in user. Filters name (contains), name_exact, offering_uuid (ours).",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "aws-regions"
+                ],
+                "summary": "List AWS regions",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Name contains",
+                        "name": "name",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Name is",
+                        "name": "name_exact",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Regions seen by this offering",
+                        "name": "offering_uuid",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/aws.AwsRegion"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/aws-regions/{uuid}/": {
+            "get": {
+                "security": [
+                    {
+                        "TokenAuth": []
+                    }
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "aws-regions"
+                ],
+                "summary": "Retrieve an AWS region",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Region UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/aws.AwsRegion"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/aws-sizes/": {
+            "get": {
+                "security": [
+                    {
+                        "TokenAuth": []
+                    }
+                ],
+                "description": "Any signed-in user. Filters name (contains), name_exact, region (UUID), offering_uuid (ours). RAM and disk in MiB.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "aws-sizes"
+                ],
+                "summary": "List AWS sizes (instance types)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Name contains",
+                        "name": "name",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Name is",
+                        "name": "name_exact",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Region UUID",
+                        "name": "region",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Sizes seen by this offering",
+                        "name": "offering_uuid",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/aws.AwsSize"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/aws-sizes/{uuid}/": {
+            "get": {
+                "security": [
+                    {
+                        "TokenAuth": []
+                    }
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "aws-sizes"
+                ],
+                "summary": "Retrieve an AWS size",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Size UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/aws.AwsSize"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
         "/api/component-user-usage-limits/": {
             "get": {
                 "description": "Always empty: no usage limits are kept per user yet (Waldur's site agent reads this list and accepts it empty).",
@@ -128,6 +512,207 @@ const docTemplate = `{
                         "schema": {
                             "type": "object",
                             "additionalProperties": true
+                        }
+                    }
+                }
+            }
+        },
+        "/api/customer-credits/": {
+            "get": {
+                "tags": [
+                    "customer-credits"
+                ],
+                "summary": "List customer credits",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Customer",
+                        "name": "customer_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Customer name contains",
+                        "name": "customer_name",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Customer slug",
+                        "name": "customer_slug",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/invoices.CustomerCredit"
+                            }
+                        }
+                    }
+                }
+            },
+            "post": {
+                "tags": [
+                    "customer-credits"
+                ],
+                "summary": "Give a customer a credit",
+                "parameters": [
+                    {
+                        "description": "The credit",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/invoices.CustomerCreditRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/invoices.CreatedCustomerCredit"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/customer-credits/{uuid}/": {
+            "get": {
+                "tags": [
+                    "customer-credits"
+                ],
+                "summary": "Retrieve a customer credit",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Credit UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/invoices.CustomerCredit"
+                        }
+                    }
+                }
+            },
+            "put": {
+                "tags": [
+                    "customer-credits"
+                ],
+                "summary": "Change a customer credit",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Credit UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "Fields to change",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/invoices.CustomerCreditRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/invoices.CreatedCustomerCredit"
+                        }
+                    }
+                }
+            },
+            "delete": {
+                "tags": [
+                    "customer-credits"
+                ],
+                "summary": "Remove a customer credit",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Credit UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    }
+                }
+            },
+            "patch": {
+                "tags": [
+                    "customer-credits"
+                ],
+                "summary": "Change a customer credit",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Credit UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "Fields to change",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/invoices.CustomerCreditRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/invoices.CreatedCustomerCredit"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/customer-credits/{uuid}/consumptions/": {
+            "get": {
+                "tags": [
+                    "customer-credits"
+                ],
+                "summary": "What a credit compensated, per month",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Credit UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/invoices.Consumption"
+                            }
                         }
                     }
                 }
@@ -1912,6 +2497,635 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/invoice-items/": {
+            "get": {
+                "tags": [
+                    "invoice-items"
+                ],
+                "summary": "List invoice items",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Customer of the invoice",
+                        "name": "customer_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Project",
+                        "name": "project_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Offering",
+                        "name": "offering_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Resource",
+                        "name": "resource_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Customer credit (its compensation items)",
+                        "name": "credit_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Year of the invoice",
+                        "name": "year",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Month of the invoice",
+                        "name": "month",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Invoices from this year on",
+                        "name": "start_year",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "… and this month on",
+                        "name": "start_month",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/invoices.ItemDetail"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/invoice-items/total_price/": {
+            "get": {
+                "tags": [
+                    "invoice-items"
+                ],
+                "summary": "Total price of the filtered items",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Customer of the invoice",
+                        "name": "customer_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Project",
+                        "name": "project_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Year of the invoice",
+                        "name": "year",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Month of the invoice",
+                        "name": "month",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/invoices.TotalPrice"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/invoice-items/{uuid}/": {
+            "get": {
+                "tags": [
+                    "invoice-items"
+                ],
+                "summary": "Retrieve an invoice item",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Item UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/invoices.ItemDetail"
+                        }
+                    }
+                }
+            },
+            "put": {
+                "description": "Staff, on a pending invoice: the price follows quantity × unit price; an item the registrator made is kept as edited.",
+                "tags": [
+                    "invoice-items"
+                ],
+                "summary": "Correct an invoice item",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Item UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "Fields to change",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/invoices.ItemUpdate"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/invoices.ItemUpdate"
+                        }
+                    }
+                }
+            },
+            "delete": {
+                "description": "Staff, on a pending invoice; the registrator does not bring it back.",
+                "tags": [
+                    "invoice-items"
+                ],
+                "summary": "Remove an invoice item",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Item UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    }
+                }
+            },
+            "patch": {
+                "description": "Staff, on a pending invoice: the price follows quantity × unit price; an item the registrator made is kept as edited.",
+                "tags": [
+                    "invoice-items"
+                ],
+                "summary": "Correct an invoice item",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Item UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "Fields to change",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/invoices.ItemUpdate"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/invoices.ItemUpdate"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/invoice-items/{uuid}/create_compensation/": {
+            "post": {
+                "description": "Staff: adds an item of the opposite price to the item's pending invoice.",
+                "tags": [
+                    "invoice-items"
+                ],
+                "summary": "Compensate an invoice item",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Item UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "What the compensation is for",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/invoices.Compensation"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/invoices.Compensation"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/invoice-items/{uuid}/migrate_to/": {
+            "post": {
+                "description": "Staff: both invoices pending and of the same organization.",
+                "tags": [
+                    "invoice-items"
+                ],
+                "summary": "Move an invoice item to another invoice",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Item UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "The target invoice",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/invoices.MigrateTo"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/invoices.MigrateTo"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/invoices/": {
+            "get": {
+                "tags": [
+                    "invoices"
+                ],
+                "summary": "List invoices",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Customer URL",
+                        "name": "customer",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Customer UUID",
+                        "name": "customer_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Year",
+                        "name": "year",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Month",
+                        "name": "month",
+                        "in": "query"
+                    },
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        },
+                        "collectionFormat": "csv",
+                        "description": "pending, created, paid, canceled (repeatable)",
+                        "name": "state",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "created, year, month (- for descending)",
+                        "name": "o",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/invoices.Invoice"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/invoices/{uuid}/": {
+            "get": {
+                "tags": [
+                    "invoices"
+                ],
+                "summary": "Retrieve an invoice",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Invoice UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/invoices.Invoice"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/invoices/{uuid}/csv/": {
+            "get": {
+                "description": "Our export (Waldur exports through reporting settings): one line per item with its quantity, unit price, price, tax and total; the header names the columns.",
+                "produces": [
+                    "text/csv"
+                ],
+                "tags": [
+                    "invoices"
+                ],
+                "summary": "An invoice as CSV",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Invoice UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "CSV",
+                        "schema": {
+                            "type": "string"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/invoices/{uuid}/items/": {
+            "get": {
+                "description": "The invoice's items (a list, as Waldur answers, although its OpenAPI names one item).",
+                "tags": [
+                    "invoices"
+                ],
+                "summary": "Items of an invoice",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Invoice UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "Project",
+                        "name": "project_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Offering",
+                        "name": "offering_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Customer of the offering",
+                        "name": "provider_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "boolean",
+                        "description": "Leave compensation items out",
+                        "name": "conceal_compensation_items",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/invoices.InvoiceItem"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/invoices/{uuid}/paid/": {
+            "post": {
+                "description": "Staff: a created invoice becomes paid (invoice_paid).",
+                "tags": [
+                    "invoices"
+                ],
+                "summary": "Mark an invoice paid",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Invoice UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "Date of payment",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/invoices.PaidRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/invoices.Invoice"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/invoices/{uuid}/set_backend_id/": {
+            "post": {
+                "tags": [
+                    "invoices"
+                ],
+                "summary": "Set an invoice's backend ID, payment URL or reference number",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Invoice UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "{backend_id} | {payment_url} | {reference_number}",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "type": "object"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK"
+                    }
+                }
+            }
+        },
+        "/api/invoices/{uuid}/set_payment_url/": {
+            "post": {
+                "tags": [
+                    "invoices"
+                ],
+                "summary": "Set an invoice's backend ID, payment URL or reference number",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Invoice UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "{backend_id} | {payment_url} | {reference_number}",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "type": "object"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK"
+                    }
+                }
+            }
+        },
+        "/api/invoices/{uuid}/set_reference_number/": {
+            "post": {
+                "tags": [
+                    "invoices"
+                ],
+                "summary": "Set an invoice's backend ID, payment URL or reference number",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Invoice UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "{backend_id} | {payment_url} | {reference_number}",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "type": "object"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK"
+                    }
+                }
+            }
+        },
+        "/api/invoices/{uuid}/stats/": {
+            "get": {
+                "tags": [
+                    "invoices"
+                ],
+                "summary": "Spending of an invoice per offering",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Invoice UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "Customer of the offerings",
+                        "name": "provider_uuid",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/invoices.StatsOffering"
+                            }
+                        }
+                    }
+                }
+            }
+        },
         "/api/keys/": {
             "get": {
                 "security": [
@@ -2489,6 +3703,618 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/marketplace-offering-users/": {
+            "get": {
+                "description": "The accounts of users on offerings: staff and support see all; providers those of their offerings; users their own.",
+                "tags": [
+                    "marketplace-offering-users"
+                ],
+                "summary": "List offering users",
+                "parameters": [
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        },
+                        "collectionFormat": "csv",
+                        "description": "Offering (repeatable or comma-separated)",
+                        "name": "offering_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Offering URL",
+                        "name": "offering",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Customer of the offering",
+                        "name": "provider_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "User",
+                        "name": "user_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "User's username (case-insensitive)",
+                        "name": "user_username",
+                        "in": "query"
+                    },
+                    {
+                        "type": "boolean",
+                        "description": "Restricted or not",
+                        "name": "is_restricted",
+                        "in": "query"
+                    },
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        },
+                        "collectionFormat": "csv",
+                        "description": "State (repeatable)",
+                        "name": "state",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Offering name, username or user's name contains",
+                        "name": "query",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Created after",
+                        "name": "created",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Modified after",
+                        "name": "modified",
+                        "in": "query"
+                    },
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        },
+                        "collectionFormat": "csv",
+                        "description": "Ordering: created, modified, username (- for descending)",
+                        "name": "o",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/offeringusers.OfferingUser"
+                            }
+                        }
+                    }
+                }
+            },
+            "post": {
+                "description": "Records the account of a user on an offering (the offering must allow it: plugin_options.service_provider_can_create_offering_user). Without a username, the offering's username_generation_policy names it; with a username the account is OK at once.",
+                "tags": [
+                    "marketplace-offering-users"
+                ],
+                "summary": "Create an offering user",
+                "parameters": [
+                    {
+                        "description": "Offering user",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/offeringusers.OfferingUserRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/offeringusers.OfferingUser"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-offering-users/{uuid}/": {
+            "get": {
+                "tags": [
+                    "marketplace-offering-users"
+                ],
+                "summary": "Retrieve an offering user",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Offering user UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/offeringusers.OfferingUser"
+                        }
+                    }
+                }
+            },
+            "put": {
+                "description": "Sets the account's username; a new username completes an account still being created (state OK).",
+                "tags": [
+                    "marketplace-offering-users"
+                ],
+                "summary": "Update an offering user's username",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Offering user UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "username",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/offeringusers.OfferingUserRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/offeringusers.OfferingUser"
+                        }
+                    }
+                }
+            },
+            "delete": {
+                "tags": [
+                    "marketplace-offering-users"
+                ],
+                "summary": "Delete an offering user",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Offering user UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    }
+                }
+            },
+            "patch": {
+                "description": "Sets the account's username; a new username completes an account still being created (state OK).",
+                "tags": [
+                    "marketplace-offering-users"
+                ],
+                "summary": "Update an offering user's username",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Offering user UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "username",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/offeringusers.OfferingUserRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/offeringusers.OfferingUser"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-offering-users/{uuid}/begin_creating/": {
+            "post": {
+                "description": "Waldur's OfferingUser transitions; a state the action does not start from is 409. The two pending actions take an optional comment and comment_url; set_validation_complete clears them.",
+                "tags": [
+                    "marketplace-offering-users"
+                ],
+                "summary": "Move an offering user to another state",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Offering user UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "Comment (pending actions)",
+                        "name": "body",
+                        "in": "body",
+                        "schema": {
+                            "$ref": "#/definitions/offeringusers.StateTransitionRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK"
+                    }
+                }
+            }
+        },
+        "/api/marketplace-offering-users/{uuid}/request_deletion/": {
+            "post": {
+                "description": "Waldur's OfferingUser transitions; a state the action does not start from is 409. The two pending actions take an optional comment and comment_url; set_validation_complete clears them.",
+                "tags": [
+                    "marketplace-offering-users"
+                ],
+                "summary": "Move an offering user to another state",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Offering user UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "Comment (pending actions)",
+                        "name": "body",
+                        "in": "body",
+                        "schema": {
+                            "$ref": "#/definitions/offeringusers.StateTransitionRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK"
+                    }
+                }
+            }
+        },
+        "/api/marketplace-offering-users/{uuid}/set_deleted/": {
+            "post": {
+                "description": "Waldur's OfferingUser transitions; a state the action does not start from is 409. The two pending actions take an optional comment and comment_url; set_validation_complete clears them.",
+                "tags": [
+                    "marketplace-offering-users"
+                ],
+                "summary": "Move an offering user to another state",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Offering user UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "Comment (pending actions)",
+                        "name": "body",
+                        "in": "body",
+                        "schema": {
+                            "$ref": "#/definitions/offeringusers.StateTransitionRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK"
+                    }
+                }
+            }
+        },
+        "/api/marketplace-offering-users/{uuid}/set_deleting/": {
+            "post": {
+                "description": "Waldur's OfferingUser transitions; a state the action does not start from is 409. The two pending actions take an optional comment and comment_url; set_validation_complete clears them.",
+                "tags": [
+                    "marketplace-offering-users"
+                ],
+                "summary": "Move an offering user to another state",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Offering user UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "Comment (pending actions)",
+                        "name": "body",
+                        "in": "body",
+                        "schema": {
+                            "$ref": "#/definitions/offeringusers.StateTransitionRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK"
+                    }
+                }
+            }
+        },
+        "/api/marketplace-offering-users/{uuid}/set_error_creating/": {
+            "post": {
+                "description": "Waldur's OfferingUser transitions; a state the action does not start from is 409. The two pending actions take an optional comment and comment_url; set_validation_complete clears them.",
+                "tags": [
+                    "marketplace-offering-users"
+                ],
+                "summary": "Move an offering user to another state",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Offering user UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "Comment (pending actions)",
+                        "name": "body",
+                        "in": "body",
+                        "schema": {
+                            "$ref": "#/definitions/offeringusers.StateTransitionRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK"
+                    }
+                }
+            }
+        },
+        "/api/marketplace-offering-users/{uuid}/set_error_deleting/": {
+            "post": {
+                "description": "Waldur's OfferingUser transitions; a state the action does not start from is 409. The two pending actions take an optional comment and comment_url; set_validation_complete clears them.",
+                "tags": [
+                    "marketplace-offering-users"
+                ],
+                "summary": "Move an offering user to another state",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Offering user UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "Comment (pending actions)",
+                        "name": "body",
+                        "in": "body",
+                        "schema": {
+                            "$ref": "#/definitions/offeringusers.StateTransitionRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK"
+                    }
+                }
+            }
+        },
+        "/api/marketplace-offering-users/{uuid}/set_ok/": {
+            "post": {
+                "description": "Waldur's OfferingUser transitions; a state the action does not start from is 409. The two pending actions take an optional comment and comment_url; set_validation_complete clears them.",
+                "tags": [
+                    "marketplace-offering-users"
+                ],
+                "summary": "Move an offering user to another state",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Offering user UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "Comment (pending actions)",
+                        "name": "body",
+                        "in": "body",
+                        "schema": {
+                            "$ref": "#/definitions/offeringusers.StateTransitionRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK"
+                    }
+                }
+            }
+        },
+        "/api/marketplace-offering-users/{uuid}/set_pending_account_linking/": {
+            "post": {
+                "description": "Waldur's OfferingUser transitions; a state the action does not start from is 409. The two pending actions take an optional comment and comment_url; set_validation_complete clears them.",
+                "tags": [
+                    "marketplace-offering-users"
+                ],
+                "summary": "Move an offering user to another state",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Offering user UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "Comment (pending actions)",
+                        "name": "body",
+                        "in": "body",
+                        "schema": {
+                            "$ref": "#/definitions/offeringusers.StateTransitionRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK"
+                    }
+                }
+            }
+        },
+        "/api/marketplace-offering-users/{uuid}/set_pending_additional_validation/": {
+            "post": {
+                "description": "Waldur's OfferingUser transitions; a state the action does not start from is 409. The two pending actions take an optional comment and comment_url; set_validation_complete clears them.",
+                "tags": [
+                    "marketplace-offering-users"
+                ],
+                "summary": "Move an offering user to another state",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Offering user UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "Comment (pending actions)",
+                        "name": "body",
+                        "in": "body",
+                        "schema": {
+                            "$ref": "#/definitions/offeringusers.StateTransitionRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK"
+                    }
+                }
+            }
+        },
+        "/api/marketplace-offering-users/{uuid}/set_validation_complete/": {
+            "post": {
+                "description": "Waldur's OfferingUser transitions; a state the action does not start from is 409. The two pending actions take an optional comment and comment_url; set_validation_complete clears them.",
+                "tags": [
+                    "marketplace-offering-users"
+                ],
+                "summary": "Move an offering user to another state",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Offering user UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "Comment (pending actions)",
+                        "name": "body",
+                        "in": "body",
+                        "schema": {
+                            "$ref": "#/definitions/offeringusers.StateTransitionRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK"
+                    }
+                }
+            }
+        },
+        "/api/marketplace-offering-users/{uuid}/update_comments/": {
+            "patch": {
+                "tags": [
+                    "marketplace-offering-users"
+                ],
+                "summary": "Update the service provider's comment on an offering user",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Offering user UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "Comment",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/offeringusers.ServiceProviderComment"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/offeringusers.ServiceProviderComment"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-offering-users/{uuid}/update_restricted/": {
+            "post": {
+                "tags": [
+                    "marketplace-offering-users"
+                ],
+                "summary": "Restrict or unrestrict an offering user",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Offering user UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "Restriction",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/offeringusers.UpdateRestrictionRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK"
+                    }
+                }
+            }
+        },
         "/api/marketplace-orders/": {
             "get": {
                 "tags": [
@@ -3019,6 +4845,32 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/marketplace-provider-offerings/{uuid}/check_unique_backend_id/": {
+            "post": {
+                "description": "Unique among the resources of this offering, or of all the provider's offerings with check_all_offerings.",
+                "tags": [
+                    "marketplace-provider-offerings"
+                ],
+                "summary": "Check that a backend id is not used by another resource",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Offering UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/catalog.CheckUniqueBackendIDResponse"
+                        }
+                    }
+                }
+            }
+        },
         "/api/marketplace-provider-offerings/{uuid}/create_offering_component/": {
             "post": {
                 "tags": [
@@ -3030,6 +4882,64 @@ const docTemplate = `{
                         "description": "Created",
                         "schema": {
                             "$ref": "#/definitions/catalog.Component"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-provider-offerings/{uuid}/list_course_accounts/": {
+            "get": {
+                "description": "Always empty: project service accounts are not kept here.",
+                "tags": [
+                    "marketplace-provider-offerings"
+                ],
+                "summary": "Service accounts of the offering's projects",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Offering UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "type": "object"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-provider-offerings/{uuid}/list_project_service_accounts/": {
+            "get": {
+                "description": "Always empty: project service accounts are not kept here.",
+                "tags": [
+                    "marketplace-provider-offerings"
+                ],
+                "summary": "Service accounts of the offering's projects",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Offering UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "type": "object"
+                            }
                         }
                     }
                 }
@@ -3109,6 +5019,32 @@ const docTemplate = `{
                 "responses": {
                     "200": {
                         "description": "OK"
+                    }
+                }
+            }
+        },
+        "/api/marketplace-provider-offerings/{uuid}/user-attribute-config/": {
+            "get": {
+                "description": "Waldur's default (no per-offering configuration is kept): username, full name and email.",
+                "tags": [
+                    "marketplace-provider-offerings"
+                ],
+                "summary": "The user attributes exposed to the offering's provider",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Offering UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/catalog.UserAttributeConfig"
+                        }
                     }
                 }
             }
@@ -3852,6 +5788,681 @@ const docTemplate = `{
                         "description": "OK",
                         "schema": {
                             "$ref": "#/definitions/catalog.ServiceProvider"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-service-providers/{uuid}/keys/": {
+            "get": {
+                "tags": [
+                    "marketplace-service-providers"
+                ],
+                "summary": "SSH keys of the service provider's users",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Service provider UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/identity.SshKey"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-site-agent-identities/": {
+            "get": {
+                "tags": [
+                    "marketplace-site-agent-identities"
+                ],
+                "summary": "List site agent identities",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Name",
+                        "name": "name",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Offering",
+                        "name": "offering_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Version",
+                        "name": "version",
+                        "in": "query"
+                    },
+                    {
+                        "type": "boolean",
+                        "description": "Has no services",
+                        "name": "orphaned",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Last restarted after",
+                        "name": "last_restarted",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/siteagent.Identity"
+                            }
+                        }
+                    }
+                }
+            },
+            "post": {
+                "description": "The agent registers itself once per offering (name \"agent-\u003coffering uuid\u003e\"); names are unique.",
+                "tags": [
+                    "marketplace-site-agent-identities"
+                ],
+                "summary": "Register a site agent identity",
+                "parameters": [
+                    {
+                        "description": "Identity",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/siteagent.IdentityRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/siteagent.Identity"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-site-agent-identities/{uuid}/": {
+            "get": {
+                "tags": [
+                    "marketplace-site-agent-identities"
+                ],
+                "summary": "Retrieve a site agent identity",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Identity UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/siteagent.Identity"
+                        }
+                    }
+                }
+            },
+            "put": {
+                "description": "The agent sends its whole identity again at every start.",
+                "tags": [
+                    "marketplace-site-agent-identities"
+                ],
+                "summary": "Update a site agent identity",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Identity UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "Identity",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/siteagent.IdentityRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/siteagent.Identity"
+                        }
+                    }
+                }
+            },
+            "delete": {
+                "description": "With its services and processors.",
+                "tags": [
+                    "marketplace-site-agent-identities"
+                ],
+                "summary": "Delete a site agent identity",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Identity UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    }
+                }
+            }
+        },
+        "/api/marketplace-site-agent-identities/{uuid}/register_service/": {
+            "post": {
+                "description": "Returns the identity's service of that name (200), creating it when there is none (201); it becomes Active and takes the mode.",
+                "tags": [
+                    "marketplace-site-agent-identities"
+                ],
+                "summary": "Register a service of a site agent",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Identity UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "Service",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/siteagent.ServiceRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/siteagent.Service"
+                        }
+                    },
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/siteagent.Service"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-site-agent-processors/": {
+            "get": {
+                "tags": [
+                    "marketplace-site-agent-processors"
+                ],
+                "summary": "List site agent processors",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Service",
+                        "name": "service_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Backend type",
+                        "name": "backend_type",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Backend version",
+                        "name": "backend_version",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Last run after",
+                        "name": "last_run",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Last run before",
+                        "name": "last_run_before",
+                        "in": "query"
+                    },
+                    {
+                        "type": "boolean",
+                        "description": "Last run more than an hour ago",
+                        "name": "stale",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/siteagent.Processor"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-site-agent-processors/{uuid}/": {
+            "get": {
+                "tags": [
+                    "marketplace-site-agent-processors"
+                ],
+                "summary": "Retrieve a site agent processor",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Processor UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/siteagent.Processor"
+                        }
+                    }
+                }
+            },
+            "delete": {
+                "tags": [
+                    "marketplace-site-agent-processors"
+                ],
+                "summary": "Delete a site agent processor",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Processor UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    }
+                }
+            }
+        },
+        "/api/marketplace-site-agent-services/": {
+            "get": {
+                "tags": [
+                    "marketplace-site-agent-services"
+                ],
+                "summary": "List site agent services",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Identity",
+                        "name": "identity_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Mode",
+                        "name": "mode",
+                        "in": "query"
+                    },
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        },
+                        "collectionFormat": "csv",
+                        "description": "State: 1 (Active), 2 (Idle), 3 (Error); repeatable",
+                        "name": "state",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Modified after",
+                        "name": "modified_after",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Modified before",
+                        "name": "modified_before",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/siteagent.Service"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-site-agent-services/{uuid}/": {
+            "get": {
+                "tags": [
+                    "marketplace-site-agent-services"
+                ],
+                "summary": "Retrieve a site agent service",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Service UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/siteagent.Service"
+                        }
+                    }
+                }
+            },
+            "delete": {
+                "tags": [
+                    "marketplace-site-agent-services"
+                ],
+                "summary": "Delete a site agent service",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Service UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    }
+                }
+            }
+        },
+        "/api/marketplace-site-agent-services/{uuid}/register_processor/": {
+            "post": {
+                "description": "Returns the service's processor of that name (200), creating it when there is none (201); either way it records the backend type and version and that it ran now (last_run).",
+                "tags": [
+                    "marketplace-site-agent-services"
+                ],
+                "summary": "Register a processor of a site agent service",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Service UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "Processor",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/siteagent.ProcessorRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/siteagent.Processor"
+                        }
+                    },
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/siteagent.Processor"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-site-agent-services/{uuid}/set_statistics/": {
+            "post": {
+                "tags": [
+                    "marketplace-site-agent-services"
+                ],
+                "summary": "Replace a site agent service's statistics",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Service UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "Statistics",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/siteagent.StatisticsRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/siteagent.Service"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/project-credits/": {
+            "get": {
+                "tags": [
+                    "project-credits"
+                ],
+                "summary": "List project credits",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Project",
+                        "name": "project_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Customer of the project",
+                        "name": "customer_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Project name contains",
+                        "name": "project_name",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/invoices.ProjectCredit"
+                            }
+                        }
+                    }
+                }
+            },
+            "post": {
+                "tags": [
+                    "project-credits"
+                ],
+                "summary": "Give a project a share of its customer's credit",
+                "parameters": [
+                    {
+                        "description": "The credit",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/invoices.ProjectCreditRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/invoices.ProjectCredit"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/project-credits/{uuid}/": {
+            "get": {
+                "tags": [
+                    "project-credits"
+                ],
+                "summary": "Retrieve a project credit",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Credit UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/invoices.ProjectCredit"
+                        }
+                    }
+                }
+            },
+            "put": {
+                "tags": [
+                    "project-credits"
+                ],
+                "summary": "Change a project credit",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Credit UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "Fields to change",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/invoices.ProjectCreditRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/invoices.ProjectCredit"
+                        }
+                    }
+                }
+            },
+            "delete": {
+                "tags": [
+                    "project-credits"
+                ],
+                "summary": "Remove a project credit",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Credit UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    }
+                }
+            },
+            "patch": {
+                "tags": [
+                    "project-credits"
+                ],
+                "summary": "Change a project credit",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Credit UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "Fields to change",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/invoices.ProjectCreditRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/invoices.ProjectCredit"
                         }
                     }
                 }
@@ -6735,7 +9346,7 @@ const docTemplate = `{
                         "TokenAuth": []
                     }
                 ],
-                "description": "The installed version. Requires staff or support user permissions.",
+                "description": "The installed version, to any signed-in user. Waldur answers only staff and support, but Waldur's\nsite agent calls it first, as a service provider's user, and stops on anything but 200.",
                 "produces": [
                     "application/json"
                 ],
@@ -6752,12 +9363,6 @@ const docTemplate = `{
                     },
                     "401": {
                         "description": "Unauthorized",
-                        "schema": {
-                            "$ref": "#/definitions/api.ErrorBody"
-                        }
-                    },
-                    "403": {
-                        "description": "Forbidden",
                         "schema": {
                             "$ref": "#/definitions/api.ErrorBody"
                         }
@@ -6821,6 +9426,200 @@ const docTemplate = `{
                 "version": {
                     "type": "string",
                     "example": "1.0.0"
+                }
+            }
+        },
+        "aws.AwsImage": {
+            "type": "object",
+            "properties": {
+                "backend_id": {
+                    "type": "string"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "offering_uuid": {
+                    "type": "string"
+                },
+                "region": {
+                    "$ref": "#/definitions/aws.AwsRegion"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "aws.AwsInstance": {
+            "type": "object",
+            "properties": {
+                "access_url": {
+                    "type": "string"
+                },
+                "availability_zone": {
+                    "type": "string"
+                },
+                "backend_id": {
+                    "type": "string"
+                },
+                "cores": {
+                    "type": "integer"
+                },
+                "created": {
+                    "type": "string"
+                },
+                "customer": {
+                    "type": "string"
+                },
+                "customer_abbreviation": {
+                    "type": "string"
+                },
+                "customer_name": {
+                    "type": "string"
+                },
+                "customer_uuid": {
+                    "type": "string"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "disk": {
+                    "type": "integer"
+                },
+                "error_message": {
+                    "type": "string"
+                },
+                "external_ips": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "image_name": {
+                    "type": "string"
+                },
+                "instance_type": {
+                    "type": "string"
+                },
+                "internal_ips": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "key_name": {
+                    "type": "string"
+                },
+                "marketplace_offering_name": {
+                    "type": "string"
+                },
+                "marketplace_offering_uuid": {
+                    "type": "string"
+                },
+                "marketplace_resource_state": {
+                    "type": "string"
+                },
+                "marketplace_resource_uuid": {
+                    "type": "string"
+                },
+                "modified": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "project": {
+                    "type": "string"
+                },
+                "project_name": {
+                    "type": "string"
+                },
+                "project_uuid": {
+                    "type": "string"
+                },
+                "ram": {
+                    "type": "integer"
+                },
+                "region": {
+                    "type": "string"
+                },
+                "resource_type": {
+                    "type": "string"
+                },
+                "runtime_state": {
+                    "type": "string"
+                },
+                "service_name": {
+                    "type": "string"
+                },
+                "start_time": {
+                    "type": "string"
+                },
+                "state": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "aws.AwsRegion": {
+            "type": "object",
+            "properties": {
+                "name": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "aws.AwsSize": {
+            "type": "object",
+            "properties": {
+                "backend_id": {
+                    "type": "string"
+                },
+                "cores": {
+                    "type": "integer"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "disk": {
+                    "type": "integer"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "offering_uuid": {
+                    "type": "string"
+                },
+                "ram": {
+                    "type": "integer"
+                },
+                "regions": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/aws.AwsRegion"
+                    }
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
                 }
             }
         },
@@ -6895,6 +9694,23 @@ const docTemplate = `{
                 },
                 "uuid": {
                     "type": "string"
+                }
+            }
+        },
+        "catalog.CheckUniqueBackendIDResponse": {
+            "type": "object",
+            "properties": {
+                "errors": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "is_unique": {
+                    "type": "boolean"
+                },
+                "is_valid_format": {
+                    "type": "boolean"
                 }
             }
         },
@@ -7365,6 +10181,98 @@ const docTemplate = `{
                     "items": {}
                 },
                 "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "catalog.UserAttributeConfig": {
+            "type": "object",
+            "properties": {
+                "created": {
+                    "type": "string"
+                },
+                "expose_active_isds": {
+                    "type": "boolean"
+                },
+                "expose_affiliations": {
+                    "type": "boolean"
+                },
+                "expose_birth_date": {
+                    "type": "boolean"
+                },
+                "expose_civil_number": {
+                    "type": "boolean"
+                },
+                "expose_country_of_residence": {
+                    "type": "boolean"
+                },
+                "expose_eduperson_assurance": {
+                    "type": "boolean"
+                },
+                "expose_email": {
+                    "type": "boolean"
+                },
+                "expose_full_name": {
+                    "type": "boolean"
+                },
+                "expose_gender": {
+                    "type": "boolean"
+                },
+                "expose_identity_source": {
+                    "type": "boolean"
+                },
+                "expose_job_title": {
+                    "type": "boolean"
+                },
+                "expose_nationalities": {
+                    "type": "boolean"
+                },
+                "expose_nationality": {
+                    "type": "boolean"
+                },
+                "expose_organization": {
+                    "type": "boolean"
+                },
+                "expose_organization_country": {
+                    "type": "boolean"
+                },
+                "expose_organization_registry_code": {
+                    "type": "boolean"
+                },
+                "expose_organization_type": {
+                    "type": "boolean"
+                },
+                "expose_personal_title": {
+                    "type": "boolean"
+                },
+                "expose_phone_number": {
+                    "type": "boolean"
+                },
+                "expose_place_of_birth": {
+                    "type": "boolean"
+                },
+                "expose_username": {
+                    "type": "boolean"
+                },
+                "exposed_fields": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "is_default": {
+                    "type": "boolean"
+                },
+                "modified": {
+                    "type": "string"
+                },
+                "offering_name": {
+                    "type": "string"
+                },
+                "offering_uuid": {
                     "type": "string"
                 },
                 "uuid": {
@@ -8013,6 +10921,657 @@ const docTemplate = `{
                 }
             }
         },
+        "invoices.Compensation": {
+            "type": "object",
+            "properties": {
+                "offering_component_name": {
+                    "type": "string"
+                }
+            }
+        },
+        "invoices.Consumption": {
+            "type": "object",
+            "properties": {
+                "date": {
+                    "type": "string",
+                    "example": "2026-01-01"
+                },
+                "price": {
+                    "type": "string",
+                    "example": "120.00"
+                }
+            }
+        },
+        "invoices.CreatedCustomerCredit": {
+            "type": "object",
+            "properties": {
+                "allocated_to_projects": {
+                    "type": "number"
+                },
+                "apply_as_minimal_consumption": {
+                    "type": "boolean"
+                },
+                "consumption_last_month": {
+                    "type": "number"
+                },
+                "customer": {
+                    "type": "string"
+                },
+                "customer_name": {
+                    "type": "string"
+                },
+                "customer_slug": {
+                    "type": "string"
+                },
+                "customer_uuid": {
+                    "type": "string"
+                },
+                "end_date": {
+                    "type": "string",
+                    "example": "2026-07-01"
+                },
+                "expected_consumption": {
+                    "type": "string",
+                    "example": "100.00"
+                },
+                "grace_coefficient": {
+                    "type": "string",
+                    "example": "10"
+                },
+                "minimal_consumption": {
+                    "type": "number"
+                },
+                "minimal_consumption_logic": {
+                    "type": "string",
+                    "enum": [
+                        "fixed",
+                        "linear"
+                    ]
+                },
+                "offerings": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                },
+                "value": {
+                    "type": "string",
+                    "example": "1000.00"
+                }
+            }
+        },
+        "invoices.CustomerCredit": {
+            "type": "object",
+            "properties": {
+                "allocated_to_projects": {
+                    "type": "number"
+                },
+                "apply_as_minimal_consumption": {
+                    "type": "boolean"
+                },
+                "consumption_last_month": {
+                    "type": "number"
+                },
+                "customer": {
+                    "type": "string"
+                },
+                "customer_name": {
+                    "type": "string"
+                },
+                "customer_slug": {
+                    "type": "string"
+                },
+                "customer_uuid": {
+                    "type": "string"
+                },
+                "end_date": {
+                    "type": "string",
+                    "example": "2026-07-01"
+                },
+                "expected_consumption": {
+                    "type": "string",
+                    "example": "100.00"
+                },
+                "grace_coefficient": {
+                    "type": "string",
+                    "example": "10"
+                },
+                "minimal_consumption": {
+                    "type": "number"
+                },
+                "minimal_consumption_logic": {
+                    "type": "string",
+                    "enum": [
+                        "fixed",
+                        "linear"
+                    ]
+                },
+                "offerings": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/invoices.NestedOffering"
+                    }
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                },
+                "value": {
+                    "type": "string",
+                    "example": "1000.00"
+                }
+            }
+        },
+        "invoices.CustomerCreditRequest": {
+            "type": "object",
+            "properties": {
+                "apply_as_minimal_consumption": {
+                    "type": "boolean"
+                },
+                "customer": {
+                    "type": "string"
+                },
+                "end_date": {
+                    "type": "string",
+                    "example": "2026-07-01"
+                },
+                "expected_consumption": {
+                    "type": "string"
+                },
+                "grace_coefficient": {
+                    "type": "string"
+                },
+                "minimal_consumption_logic": {
+                    "type": "string",
+                    "enum": [
+                        "fixed",
+                        "linear"
+                    ]
+                },
+                "offerings": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "value": {
+                    "type": "string",
+                    "example": "1000.00"
+                }
+            }
+        },
+        "invoices.CustomerDetails": {
+            "type": "object",
+            "properties": {
+                "address": {
+                    "type": "string"
+                },
+                "bank_account": {
+                    "type": "string"
+                },
+                "bank_name": {
+                    "type": "string"
+                },
+                "country": {
+                    "type": "string"
+                },
+                "country_name": {
+                    "type": "string"
+                },
+                "email": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "phone_number": {
+                    "type": "string"
+                },
+                "postal": {
+                    "type": "string"
+                },
+                "vat_code": {
+                    "type": "string"
+                }
+            }
+        },
+        "invoices.Invoice": {
+            "type": "object",
+            "properties": {
+                "backend_id": {
+                    "type": "string"
+                },
+                "compensations": {
+                    "type": "number"
+                },
+                "customer": {
+                    "type": "string"
+                },
+                "customer_details": {
+                    "$ref": "#/definitions/invoices.CustomerDetails"
+                },
+                "due_date": {
+                    "type": "string",
+                    "example": "2026-03-03"
+                },
+                "incurred_costs": {
+                    "type": "number"
+                },
+                "invoice_date": {
+                    "type": "string",
+                    "example": "2026-02-01"
+                },
+                "issuer_details": {
+                    "$ref": "#/definitions/invoices.CustomerDetails"
+                },
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/invoices.InvoiceItem"
+                    }
+                },
+                "month": {
+                    "type": "integer"
+                },
+                "number": {
+                    "type": "integer"
+                },
+                "payment_url": {
+                    "type": "string"
+                },
+                "price": {
+                    "type": "string",
+                    "example": "120.00"
+                },
+                "reference_number": {
+                    "type": "string"
+                },
+                "state": {
+                    "type": "string",
+                    "enum": [
+                        "pending",
+                        "created",
+                        "paid",
+                        "canceled"
+                    ]
+                },
+                "tax": {
+                    "type": "string",
+                    "example": "0.00"
+                },
+                "total": {
+                    "type": "string",
+                    "example": "120.00"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                },
+                "year": {
+                    "type": "integer"
+                }
+            }
+        },
+        "invoices.InvoiceItem": {
+            "type": "object",
+            "properties": {
+                "article_code": {
+                    "type": "string"
+                },
+                "backend_uuid": {
+                    "type": "string"
+                },
+                "billing_type": {
+                    "type": "string"
+                },
+                "credit": {
+                    "type": "boolean"
+                },
+                "details": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "end": {
+                    "type": "string"
+                },
+                "factor": {
+                    "type": "integer"
+                },
+                "measured_unit": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "price": {
+                    "type": "number"
+                },
+                "project_name": {
+                    "type": "string"
+                },
+                "project_uuid": {
+                    "type": "string"
+                },
+                "quantity": {
+                    "type": "string"
+                },
+                "resource": {
+                    "type": "string"
+                },
+                "resource_name": {
+                    "type": "string"
+                },
+                "resource_uuid": {
+                    "type": "string"
+                },
+                "start": {
+                    "type": "string"
+                },
+                "tax": {
+                    "type": "string"
+                },
+                "total": {
+                    "type": "string"
+                },
+                "unit": {
+                    "type": "string",
+                    "enum": [
+                        "month",
+                        "quarter",
+                        "half_month",
+                        "day",
+                        "hour",
+                        "quantity"
+                    ]
+                },
+                "unit_price": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "invoices.ItemDetail": {
+            "type": "object",
+            "properties": {
+                "article_code": {
+                    "type": "string"
+                },
+                "customer_name": {
+                    "type": "string"
+                },
+                "customer_uuid": {
+                    "type": "string"
+                },
+                "details": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "end": {
+                    "type": "string"
+                },
+                "invoice": {
+                    "type": "string"
+                },
+                "measured_unit": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "offering_component_type": {
+                    "type": "string"
+                },
+                "offering_name": {
+                    "type": "string"
+                },
+                "offering_uuid": {
+                    "type": "string"
+                },
+                "price": {
+                    "type": "number"
+                },
+                "project_name": {
+                    "type": "string"
+                },
+                "project_uuid": {
+                    "type": "string"
+                },
+                "quantity": {
+                    "type": "string"
+                },
+                "resource": {
+                    "type": "string"
+                },
+                "start": {
+                    "type": "string"
+                },
+                "unit": {
+                    "type": "string"
+                },
+                "unit_price": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "invoices.ItemUpdate": {
+            "type": "object",
+            "properties": {
+                "article_code": {
+                    "type": "string"
+                },
+                "end": {
+                    "type": "string"
+                },
+                "quantity": {
+                    "type": "string",
+                    "example": "1.0000000"
+                },
+                "start": {
+                    "type": "string"
+                },
+                "unit_price": {
+                    "type": "string",
+                    "example": "10.0000000"
+                }
+            }
+        },
+        "invoices.MigrateTo": {
+            "type": "object",
+            "properties": {
+                "invoice": {
+                    "type": "string"
+                }
+            }
+        },
+        "invoices.NestedOffering": {
+            "type": "object",
+            "properties": {
+                "name": {
+                    "type": "string"
+                },
+                "type": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "invoices.PaidRequest": {
+            "type": "object",
+            "properties": {
+                "date": {
+                    "type": "string",
+                    "example": "2026-02-10"
+                }
+            }
+        },
+        "invoices.ProjectCredit": {
+            "type": "object",
+            "properties": {
+                "allocated_customer_credit": {
+                    "type": "number"
+                },
+                "apply_as_minimal_consumption": {
+                    "type": "boolean"
+                },
+                "consumption_last_month": {
+                    "type": "number"
+                },
+                "customer_credit": {
+                    "type": "string",
+                    "example": "1000.00"
+                },
+                "customer_name": {
+                    "type": "string"
+                },
+                "customer_slug": {
+                    "type": "string"
+                },
+                "customer_uuid": {
+                    "type": "string"
+                },
+                "end_date": {
+                    "type": "string"
+                },
+                "expected_consumption": {
+                    "type": "string"
+                },
+                "grace_coefficient": {
+                    "type": "string"
+                },
+                "mark_unused_credit_as_spent_on_project_termination": {
+                    "type": "boolean"
+                },
+                "minimal_consumption": {
+                    "type": "number"
+                },
+                "minimal_consumption_logic": {
+                    "type": "string",
+                    "enum": [
+                        "fixed",
+                        "linear"
+                    ]
+                },
+                "offerings": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/invoices.NestedOffering"
+                    }
+                },
+                "project": {
+                    "type": "string"
+                },
+                "project_name": {
+                    "type": "string"
+                },
+                "project_slug": {
+                    "type": "string"
+                },
+                "project_uuid": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                },
+                "value": {
+                    "type": "string",
+                    "example": "100.00"
+                }
+            }
+        },
+        "invoices.ProjectCreditRequest": {
+            "type": "object",
+            "properties": {
+                "apply_as_minimal_consumption": {
+                    "type": "boolean"
+                },
+                "end_date": {
+                    "type": "string"
+                },
+                "expected_consumption": {
+                    "type": "string"
+                },
+                "grace_coefficient": {
+                    "type": "string"
+                },
+                "mark_unused_credit_as_spent_on_project_termination": {
+                    "type": "boolean"
+                },
+                "minimal_consumption_logic": {
+                    "type": "string",
+                    "enum": [
+                        "fixed",
+                        "linear"
+                    ]
+                },
+                "project": {
+                    "type": "string"
+                },
+                "value": {
+                    "type": "string"
+                }
+            }
+        },
+        "invoices.StatsOffering": {
+            "type": "object",
+            "properties": {
+                "aggregated_price": {
+                    "type": "number"
+                },
+                "aggregated_tax": {
+                    "type": "number"
+                },
+                "aggregated_total": {
+                    "type": "number"
+                },
+                "offering_name": {
+                    "type": "string"
+                },
+                "service_category_title": {
+                    "type": "string"
+                },
+                "service_provider_name": {
+                    "type": "string"
+                },
+                "service_provider_uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "invoices.TotalPrice": {
+            "type": "object",
+            "properties": {
+                "total_price": {
+                    "type": "string",
+                    "example": "120.00"
+                }
+            }
+        },
         "models.OfferingState": {
             "type": "string",
             "enum": [
@@ -8026,6 +11585,33 @@ const docTemplate = `{
                 "OfferingActive",
                 "OfferingPaused",
                 "OfferingArchived"
+            ]
+        },
+        "models.OfferingUserState": {
+            "type": "string",
+            "enum": [
+                "Requested",
+                "Creating",
+                "Pending account linking",
+                "Pending additional validation",
+                "OK",
+                "Requested deletion",
+                "Deleting",
+                "Deleted",
+                "Error creating",
+                "Error deleting"
+            ],
+            "x-enum-varnames": [
+                "OfferingUserRequested",
+                "OfferingUserCreating",
+                "OfferingUserPendingAccountLinking",
+                "OfferingUserPendingAdditionalValidation",
+                "OfferingUserOK",
+                "OfferingUserRequestedDeletion",
+                "OfferingUserDeleting",
+                "OfferingUserDeleted",
+                "OfferingUserErrorCreating",
+                "OfferingUserErrorDeleting"
             ]
         },
         "models.OrderState": {
@@ -8096,6 +11682,152 @@ const docTemplate = `{
                 "ResourceTerminating",
                 "ResourceTerminated"
             ]
+        },
+        "offeringusers.OfferingUser": {
+            "type": "object",
+            "properties": {
+                "created": {
+                    "type": "string"
+                },
+                "customer_name": {
+                    "type": "string"
+                },
+                "customer_uuid": {
+                    "type": "string"
+                },
+                "has_compliance_checklist": {
+                    "type": "boolean"
+                },
+                "has_consent": {
+                    "description": "No terms of service or compliance checklists exist in this build:\nevery user counts as consenting, and profiles as complete.",
+                    "type": "boolean"
+                },
+                "is_profile_complete": {
+                    "type": "boolean"
+                },
+                "is_restricted": {
+                    "type": "boolean"
+                },
+                "missing_profile_attributes": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "modified": {
+                    "type": "string"
+                },
+                "offering": {
+                    "type": "string"
+                },
+                "offering_name": {
+                    "type": "string"
+                },
+                "offering_uuid": {
+                    "type": "string"
+                },
+                "requires_reconsent": {
+                    "type": "boolean"
+                },
+                "service_provider_comment": {
+                    "type": "string"
+                },
+                "service_provider_comment_url": {
+                    "type": "string"
+                },
+                "state": {
+                    "$ref": "#/definitions/models.OfferingUserState"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "user": {
+                    "type": "string"
+                },
+                "user_email": {
+                    "type": "string"
+                },
+                "user_first_name": {
+                    "type": "string"
+                },
+                "user_full_name": {
+                    "type": "string"
+                },
+                "user_job_title": {
+                    "type": "string"
+                },
+                "user_last_name": {
+                    "type": "string"
+                },
+                "user_organization": {
+                    "type": "string"
+                },
+                "user_phone_number": {
+                    "type": "string"
+                },
+                "user_username": {
+                    "type": "string"
+                },
+                "user_uuid": {
+                    "type": "string"
+                },
+                "username": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "offeringusers.OfferingUserRequest": {
+            "type": "object",
+            "properties": {
+                "offering": {
+                    "type": "string"
+                },
+                "offering_uuid": {
+                    "type": "string"
+                },
+                "user": {
+                    "type": "string"
+                },
+                "user_uuid": {
+                    "type": "string"
+                },
+                "username": {
+                    "type": "string"
+                }
+            }
+        },
+        "offeringusers.ServiceProviderComment": {
+            "type": "object",
+            "properties": {
+                "service_provider_comment": {
+                    "type": "string"
+                },
+                "service_provider_comment_url": {
+                    "type": "string"
+                }
+            }
+        },
+        "offeringusers.StateTransitionRequest": {
+            "type": "object",
+            "properties": {
+                "comment": {
+                    "type": "string"
+                },
+                "comment_url": {
+                    "type": "string"
+                }
+            }
+        },
+        "offeringusers.UpdateRestrictionRequest": {
+            "type": "object",
+            "properties": {
+                "is_restricted": {
+                    "type": "boolean"
+                }
+            }
         },
         "orders.Detail": {
             "type": "object",
@@ -8455,6 +12187,9 @@ const docTemplate = `{
                 "can_terminate": {
                     "type": "boolean"
                 },
+                "category_icon": {
+                    "type": "string"
+                },
                 "category_title": {
                     "type": "string"
                 },
@@ -8464,11 +12199,17 @@ const docTemplate = `{
                 "created": {
                     "type": "string"
                 },
+                "creation_order": {
+                    "type": "object"
+                },
                 "current_usages": {
                     "type": "object",
                     "additionalProperties": {}
                 },
                 "customer_name": {
+                    "type": "string"
+                },
+                "customer_slug": {
                     "type": "string"
                 },
                 "customer_uuid": {
@@ -8486,6 +12227,9 @@ const docTemplate = `{
                 "end_date": {
                     "type": "string"
                 },
+                "end_date_requested_by": {
+                    "type": "string"
+                },
                 "endpoints": {
                     "type": "array",
                     "items": {
@@ -8498,8 +12242,21 @@ const docTemplate = `{
                 "error_traceback": {
                     "type": "string"
                 },
+                "is_limit_based": {
+                    "type": "boolean"
+                },
+                "is_usage_based": {
+                    "type": "boolean"
+                },
                 "last_sync": {
                     "type": "string"
+                },
+                "limit_usage": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "number",
+                        "format": "float64"
+                    }
                 },
                 "limits": {
                     "type": "object",
@@ -8523,6 +12280,12 @@ const docTemplate = `{
                 "offering_billable": {
                     "type": "boolean"
                 },
+                "offering_components": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/catalog.Component"
+                    }
+                },
                 "offering_description": {
                     "type": "string"
                 },
@@ -8536,6 +12299,9 @@ const docTemplate = `{
                 "offering_shared": {
                     "type": "boolean"
                 },
+                "offering_slug": {
+                    "type": "string"
+                },
                 "offering_state": {
                     "$ref": "#/definitions/models.OfferingState"
                 },
@@ -8548,6 +12314,9 @@ const docTemplate = `{
                 "options": {
                     "type": "object",
                     "additionalProperties": {}
+                },
+                "order_in_progress": {
+                    "type": "object"
                 },
                 "paused": {
                     "type": "boolean"
@@ -8579,14 +12348,26 @@ const docTemplate = `{
                 "project_name": {
                     "type": "string"
                 },
+                "project_slug": {
+                    "type": "string"
+                },
                 "project_uuid": {
                     "type": "string"
                 },
                 "provider_name": {
                     "type": "string"
                 },
+                "provider_slug": {
+                    "type": "string"
+                },
                 "provider_uuid": {
                     "type": "string"
+                },
+                "renewal_date": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    }
                 },
                 "report": {
                     "type": "array",
@@ -8608,6 +12389,12 @@ const docTemplate = `{
                     "$ref": "#/definitions/models.ResourceState"
                 },
                 "url": {
+                    "type": "string"
+                },
+                "user_requires_reconsent": {
+                    "type": "boolean"
+                },
+                "username": {
                     "type": "string"
                 },
                 "uuid": {
@@ -9039,6 +12826,239 @@ const docTemplate = `{
                 "state": {
                     "type": "string"
                 }
+            }
+        },
+        "siteagent.Identity": {
+            "type": "object",
+            "properties": {
+                "config_file_content": {
+                    "type": "string"
+                },
+                "config_file_path": {
+                    "type": "string"
+                },
+                "created": {
+                    "type": "string"
+                },
+                "dependencies": {
+                    "type": "object"
+                },
+                "last_restarted": {
+                    "type": "string"
+                },
+                "modified": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "offering": {
+                    "type": "string"
+                },
+                "services": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/siteagent.NestedService"
+                    }
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                },
+                "version": {
+                    "type": "string"
+                }
+            }
+        },
+        "siteagent.IdentityRequest": {
+            "type": "object",
+            "properties": {
+                "config_file_content": {
+                    "type": "string"
+                },
+                "config_file_path": {
+                    "type": "string"
+                },
+                "dependencies": {},
+                "last_restarted": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "offering": {
+                    "type": "string"
+                },
+                "version": {
+                    "type": "string"
+                }
+            }
+        },
+        "siteagent.NestedProcessor": {
+            "type": "object",
+            "properties": {
+                "backend_type": {
+                    "type": "string"
+                },
+                "backend_version": {
+                    "type": "string"
+                },
+                "created": {
+                    "type": "string"
+                },
+                "last_run": {
+                    "type": "string"
+                },
+                "modified": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "siteagent.NestedService": {
+            "type": "object",
+            "properties": {
+                "created": {
+                    "type": "string"
+                },
+                "mode": {
+                    "type": "string"
+                },
+                "modified": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "state": {
+                    "type": "string"
+                },
+                "statistics": {
+                    "type": "object"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "siteagent.Processor": {
+            "type": "object",
+            "properties": {
+                "backend_type": {
+                    "type": "string"
+                },
+                "backend_version": {
+                    "type": "string"
+                },
+                "created": {
+                    "type": "string"
+                },
+                "last_run": {
+                    "type": "string"
+                },
+                "modified": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "service": {
+                    "type": "string"
+                },
+                "service_name": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "siteagent.ProcessorRequest": {
+            "type": "object",
+            "properties": {
+                "backend_type": {
+                    "type": "string"
+                },
+                "backend_version": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                }
+            }
+        },
+        "siteagent.Service": {
+            "type": "object",
+            "properties": {
+                "created": {
+                    "type": "string"
+                },
+                "identity": {
+                    "type": "string"
+                },
+                "identity_name": {
+                    "type": "string"
+                },
+                "mode": {
+                    "type": "string"
+                },
+                "modified": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "processors": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/siteagent.NestedProcessor"
+                    }
+                },
+                "state": {
+                    "type": "string"
+                },
+                "statistics": {
+                    "type": "object"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "siteagent.ServiceRequest": {
+            "type": "object",
+            "properties": {
+                "mode": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                }
+            }
+        },
+        "siteagent.StatisticsRequest": {
+            "type": "object",
+            "properties": {
+                "statistics": {}
             }
         },
         "structure.Customer": {
