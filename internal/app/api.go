@@ -12,6 +12,7 @@ import (
 
 	"github.com/waldur-go/waldur/activities"
 	"github.com/waldur-go/waldur/api"
+	awsapi "github.com/waldur-go/waldur/api/aws"
 	"github.com/waldur-go/waldur/api/catalog"
 	"github.com/waldur-go/waldur/api/events"
 	"github.com/waldur-go/waldur/api/identity"
@@ -47,6 +48,7 @@ func NewAPI(db *gorm.DB, tc client.Client, log *slog.Logger, namespace string, t
 		permissions.New(permissions.Deps{Store: st, RBAC: chk, Logger: log}),
 		events.New(events.Deps{Store: st, RBAC: chk}),
 		catalog.New(catalog.Deps{Store: st, RBAC: chk}),
+		awsapi.New(awsapi.Deps{Store: st}),
 		invoices.New(invoices.Deps{Store: st}),
 		orders.New(orders.Deps{Store: st, RBAC: chk, Temporal: tc, Supported: func(t string) bool {
 			_, _, err := provs.Lookup(t)

@@ -136,6 +136,12 @@ func seedWorldOn(t testing.TB, db *gorm.DB) *world {
 		"project_id": p1, "plan_id": plan, "created_by_id": users["owner"].ID, "workflow_started": true, "created": now, "modified": now})
 	w.ids["{service-provider}"], w.ids["{offering}"], w.ids["{plan}"], w.ids["{plan2}"] = spu.String(), offu.String(), planu.String(), plan2u.String()
 	w.ids["{resource}"], w.ids["{order}"] = resu.String(), ordu.String()
+	// AWS pull rows of the offering: a catalog, and r1's instance.
+	awsRegion, awsRegionU := mk("aws_regions", map[string]any{"offering_id": off, "name": "eu-west-1", "created": now, "modified": now})
+	_, awsImageU := mk("aws_images", map[string]any{"offering_id": off, "region_id": awsRegion, "backend_id": "ami-1", "name": "Ubuntu", "created": now, "modified": now})
+	_, awsSizeU := mk("aws_sizes", map[string]any{"offering_id": off, "backend_id": "t3.micro", "name": "t3.micro", "created": now, "modified": now})
+	_, awsInstU := mk("aws_instances", map[string]any{"offering_id": off, "resource_id": res, "backend_id": "i-1", "name": "r1", "created": now, "modified": now})
+	w.ids["{aws-region}"], w.ids["{aws-image}"], w.ids["{aws-size}"], w.ids["{aws-instance}"] = awsRegionU.String(), awsImageU.String(), awsSizeU.String(), awsInstU.String()
 	_, compu := mk("offering_components", map[string]any{"offering_id": off, "type": "hours", "name": "Hours", "billing_type": "usage", "measured_unit": "h"})
 	cg, cgu := mk("category_groups", map[string]any{"title": "Group"})
 	_, cat2u := mk("categories", map[string]any{"title": "Empty", "group_id": cg, "created": now, "modified": now})
@@ -486,6 +492,16 @@ var table = []route{
 	r("PUT", "/api/project-credits/:uuid/", "/api/project-credits/{project-credit}/", `{"project":"{project}","value":"20"}`, staffOnly(200)...),
 	r("PATCH", "/api/project-credits/:uuid/", "/api/project-credits/{project-credit}/", `{"value":"20"}`, staffOnly(200)...),
 	r("DELETE", "/api/project-credits/:uuid/", "/api/project-credits/{project-credit}/", "", staffOnly(204)...),
+
+	// AWS: the catalog is any signed-in user's to read; r1's instance is seen as r1 is (P1 of C1, an offering of C1).
+	r("GET", "/api/aws-regions/", "/api/aws-regions/", "", authRead...),
+	r("GET", "/api/aws-regions/:uuid/", "/api/aws-regions/{aws-region}/", "", authRead...),
+	r("GET", "/api/aws-images/", "/api/aws-images/", "", authRead...),
+	r("GET", "/api/aws-images/:uuid/", "/api/aws-images/{aws-image}/", "", authRead...),
+	r("GET", "/api/aws-sizes/", "/api/aws-sizes/", "", authRead...),
+	r("GET", "/api/aws-sizes/:uuid/", "/api/aws-sizes/{aws-size}/", "", authRead...),
+	r("GET", "/api/aws-instances/", "/api/aws-instances/", "", authRead...),
+	r("GET", "/api/aws-instances/:uuid/", "/api/aws-instances/{aws-instance}/", "", 401, 404, 200, 200, 200, 200, 200, 200),
 
 	// Hooks: the owner's.
 	r("GET", "/api/hooks/", "/api/hooks/", "", authRead...),
