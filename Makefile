@@ -30,6 +30,7 @@ bench: build ## Print time-to-healthy and idle RSS of `waldur serve`, then the G
 	./scripts/bench-serve.sh $(BIN)
 	go test -run '^$$' -bench 'EmptyWorkflow|PingWorkflow' -benchtime 500x -count 2 ./workflows/
 	go test -run '^$$' -bench OrdersVsEmpty -benchtime 300x ./workflows/
+	go test -run '^$$' -bench AWSInstanceOrder -benchtime 30x ./workflows/
 	go test -run '^$$' -bench ProjectsList -benchtime 300x ./internal/app/
 
 lint: ## gofmt, go vet and Temporal's workflowcheck
