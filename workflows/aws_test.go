@@ -272,6 +272,23 @@ func TestAWSOnMoto(t *testing.T) {
 			require.Empty(t, o.State.Erred)
 		}
 
+		// A volume deleted behind Waldur's back errs its resource too.
+		lost, st := e.run(t, store.NewOrder{Type: models.OrderCreate, OfferingID: e.volume, Attributes: map[string]any{"name": "scratch", "size": 1}})
+		require.Equal(t, models.OrderDone, st)
+		lr := e.resource(t, lost.ResourceID)
+		_, err = e.ec2.DeleteVolume(ctx, &ec2.DeleteVolumeInput{VolumeId: sdk.String(lr.BackendID)})
+		require.NoError(t, err)
+		res = e.pull(t, workflows.AWSPullInput{State: true})
+		erred = nil
+		for _, o := range res.Offerings {
+			erred = append(erred, o.State.Erred...)
+		}
+		require.Len(t, erred, 1)
+		require.Equal(t, lr.UUID, erred[0].String())
+		lr = e.resource(t, lost.ResourceID)
+		require.Equal(t, models.ResourceErred, lr.State)
+		require.Equal(t, "Volume "+lr.BackendID+" no longer exists on AWS.", lr.ErrorMessage)
+
 		// Terminate: the volume, then the instance.
 		_, st = e.run(t, store.NewOrder{Type: models.OrderTerminate, OfferingID: e.volume, ResourceID: disk.ResourceID})
 		require.Equal(t, models.OrderDone, st)
