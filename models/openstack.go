@@ -239,6 +239,9 @@ type OpenStackTenantInfo struct {
 // OpenStackSnapshot is everything a pull reads of one tenant at one time.
 type OpenStackSnapshot struct {
 	Taken time.Time `json:"taken"`
+	// Full: the snapshot lists the whole tenant (catalog, networks, groups,
+	// floating IPs), not only one instance or volume read back by an order.
+	Full bool `json:"full"`
 	// Gone: the tenant's project no longer exists in the cloud.
 	Gone           bool                     `json:"gone"`
 	Tenant         *OpenStackTenantInfo     `json:"tenant,omitempty"`

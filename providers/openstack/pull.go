@@ -50,7 +50,7 @@ func (p *Provider) Pull(ctx context.Context, conn Connection, tenantBackendID st
 
 // snapshot reads a tenant through a session scoped to its project.
 func (p *Provider) snapshot(ctx context.Context, conn Connection, project string) (models.OpenStackSnapshot, error) {
-	snap := models.OpenStackSnapshot{Taken: time.Now().UTC()}
+	snap := models.OpenStackSnapshot{Taken: time.Now().UTC(), Full: true}
 	s, err := p.session(ctx, conn, project)
 	if err != nil {
 		return snap, err
