@@ -394,7 +394,7 @@ func (m *Module) setUserUsage(bulk bool) api.Handler {
 // ComponentUserUsage is the OpenAPI ComponentUserUsage shape (usage as in ComponentUsage).
 type ComponentUserUsage struct {
 	UUID           models.UUID `json:"uuid"`
-	User           *string     `json:"user"`
+	User           *string     `json:"user,omitempty"`
 	Username       string      `json:"username"`
 	ComponentUsage string      `json:"component_usage"`
 	Usage          json.Number `json:"usage" swaggertype:"number"`

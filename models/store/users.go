@@ -91,7 +91,12 @@ func (s *Store) CreateUser(ctx context.Context, u *models.User, password string)
 	}
 	u.ID = row.ID
 	u.Password = row.Password
-	return nil
+	// Waldur's SlugMixin: from the username (the API's slug pattern forbids an empty one).
+	slug, err := s.userSlug(ctx, u.Username)
+	if err != nil {
+		return err
+	}
+	return translate(s.DB.WithContext(ctx).Table("users").Where("id = ?", row.ID).Update("slug", slug).Error, "User")
 }
 
 // UserByUsername implements models.UserStore.
