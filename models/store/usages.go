@@ -66,6 +66,22 @@ type usageComponent struct {
 	LimitAmount *int64
 }
 
+type usageResource struct {
+	ID         int64
+	State      models.ResourceState
+	OfferingID int64
+	Name       string
+	ProjectID  int64
+	CustomerID int64
+	Limits     []byte
+}
+
+func (r *usageResource) limits() map[string]int64 {
+	out := map[string]int64{}
+	_ = json.Unmarshal(r.Limits, &out)
+	return out
+}
+
 // SetUsage records a usage report in one transaction: per component, the
 // usage of the resource in the date's billing period is replaced (a second
 // report for the same period replaces, never adds); the component's
@@ -77,15 +93,8 @@ type usageComponent struct {
 func (s *Store) SetUsage(ctx context.Context, in SetUsageInput) error {
 	return s.Tx(ctx, func(tx *Store) error {
 		db := tx.DB.WithContext(ctx)
-		var r struct {
-			ID         int64
-			State      models.ResourceState
-			OfferingID int64
-			Name       string
-			ProjectID  int64
-			CustomerID int64
-		}
-		q := db.Table("resources").Select("resources.id, resources.state, resources.offering_id, resources.name, resources.project_id, p.customer_id").
+		var r usageResource
+		q := db.Table("resources").Select("resources.id, resources.state, resources.offering_id, resources.name, resources.project_id, p.customer_id, resources.limits").
 			Joins("JOIN projects p ON p.id = resources.project_id")
 		var planPeriodID *int64
 		if in.PlanPeriodUUID != nil {
@@ -161,8 +170,12 @@ func (s *Store) SetUsage(ctx context.Context, in SetUsageInput) error {
 			if err != nil {
 				return translate(err, "Component usage")
 			}
-			if err := db.Exec(`INSERT INTO component_quotas (resource_id, component_id, "limit", usage) VALUES (?, ?, -1, ?)
-				ON CONFLICT (resource_id, component_id) DO UPDATE SET usage = excluded.usage`, r.ID, c.ID, it.Amount).Error; err != nil {
+			limit := int64(-1)
+			if l, ok := r.limits()[c.Type]; ok {
+				limit = l
+			}
+			if err := db.Exec(`INSERT INTO component_quotas (resource_id, component_id, "limit", usage) VALUES (?, ?, ?, ?)
+				ON CONFLICT (resource_id, component_id) DO UPDATE SET usage = excluded.usage, "limit" = excluded."limit"`, r.ID, c.ID, limit, it.Amount).Error; err != nil {
 				return translate(err, "Component quota")
 			}
 			f, _ := it.Amount.Float64()

@@ -71,11 +71,15 @@ func TestSetUsage(t *testing.T) {
 		cur := map[string]float64{}
 		require.NoError(t, json.Unmarshal(raw, &cur))
 		require.Equal(t, map[string]float64{"cpu": 5.5, "gpu": 4}, cur)
-		var quota []string
+		var quota []struct {
+			Usage string
+			Limit int64
+		}
 		require.NoError(t, db.Table("component_quotas q").Joins("JOIN offering_components oc ON oc.id = q.component_id").
-			Where("oc.type = 'cpu'").Pluck("q.usage", &quota).Error)
+			Where("oc.type = 'cpu'").Select(`q.usage, q."limit" AS "limit"`).Scan(&quota).Error)
 		require.Len(t, quota, 1)
-		require.Equal(t, "5.5", d(quota[0]).String())
+		require.Equal(t, "5.5", d(quota[0].Usage).String())
+		require.EqualValues(t, -1, quota[0].Limit, "no cpu limit on the resource")
 
 		// Limits: gpu 10 per month (replacing 4 by 10 is fine, 11 is not);
 		// storage 100 in total across months.
