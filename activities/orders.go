@@ -18,6 +18,36 @@ import (
 type Orders struct {
 	Store     *store.Store
 	Providers *providers.Registry
+	// Scopes are the keepers of plugin resources, by offering type (nil: none).
+	Scopes map[string]ScopeKeeper
+}
+
+// ScopeKeeper keeps the plugin resources of an offering type (an OpenStack
+// tenant, instance or volume: its marketplace resource's scope) in step with
+// its orders. It runs with the order's database activities on the core
+// queue; every method must be idempotent (a local activity may run again).
+type ScopeKeeper interface {
+	// OrderLoaded records the order's plugin resource and resolves what the
+	// provider needs from the database into req.Resolved. A reference to
+	// nothing is no error here: it travels in req.Resolved and the provider
+	// fails the order with it.
+	OrderLoaded(ctx context.Context, info *store.OrderInfo, req *providers.Request) error
+	// OrderCompleted records what the provider did and read back.
+	OrderCompleted(ctx context.Context, info *store.OrderInfo, res providers.Result) error
+	// OrderFailed records a failed, rejected or canceled order.
+	OrderFailed(ctx context.Context, info *store.OrderInfo, message string) error
+}
+
+// keeper returns the scope keeper of an order and the order's info (nil when the type has none).
+func (a *Orders) keeper(ctx context.Context, id models.UUID) (ScopeKeeper, *store.OrderInfo, error) {
+	if len(a.Scopes) == 0 {
+		return nil, nil, nil
+	}
+	info, err := a.Store.OrderInfo(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a.Scopes[info.OfferingType], info, nil
 }
 
 // OrderSnapshot is what the order workflow knows about its order.
@@ -57,12 +87,24 @@ func (a *Orders) LoadOrder(ctx context.Context, id models.UUID) (OrderSnapshot, 
 	if info.Order.Type == models.OrderUpdate {
 		snap.Request.OldLimits = info.ResourceLimits
 	}
+	if k := a.Scopes[info.OfferingType]; k != nil {
+		if err := k.OrderLoaded(ctx, info, &snap.Request); err != nil {
+			return OrderSnapshot{}, classify(err)
+		}
+	}
 	return snap, nil
 }
 
 // ApplyOrderEvent applies a review or state event (store.ApplyOrderEvent).
 func (a *Orders) ApplyOrderEvent(ctx context.Context, ev store.OrderEvent) (models.OrderState, error) {
 	st, err := a.Store.ApplyOrderEvent(ctx, ev)
+	if err == nil && (st == models.OrderRejected || st == models.OrderCanceled || st == models.OrderErred) {
+		k, info, kerr := a.keeper(ctx, ev.OrderUUID)
+		if kerr == nil && k != nil {
+			kerr = k.OrderFailed(ctx, info, ev.Message)
+		}
+		err = kerr
+	}
 	return st, classify(err)
 }
 
@@ -74,7 +116,14 @@ type CompleteOrderInput struct {
 
 // CompleteOrder records the provider's success (idempotent).
 func (a *Orders) CompleteOrder(ctx context.Context, in CompleteOrderInput) error {
-	return classify(a.Store.CompleteOrder(ctx, in.OrderUUID, in.Result.BackendID, in.Result.Metadata, in.Result.Output))
+	if err := a.Store.CompleteOrder(ctx, in.OrderUUID, in.Result.BackendID, in.Result.Metadata, in.Result.Output); err != nil {
+		return classify(err)
+	}
+	k, info, err := a.keeper(ctx, in.OrderUUID)
+	if err == nil && k != nil {
+		err = k.OrderCompleted(ctx, info, in.Result)
+	}
+	return classify(err)
 }
 
 // FailOrderInput is the input of FailOrder.
@@ -86,7 +135,14 @@ type FailOrderInput struct {
 
 // FailOrder records a final failure and compensates the resource (idempotent).
 func (a *Orders) FailOrder(ctx context.Context, in FailOrderInput) error {
-	return classify(a.Store.FailOrder(ctx, in.OrderUUID, in.Message, in.Output))
+	if err := a.Store.FailOrder(ctx, in.OrderUUID, in.Message, in.Output); err != nil {
+		return classify(err)
+	}
+	k, info, err := a.keeper(ctx, in.OrderUUID)
+	if err == nil && k != nil {
+		err = k.OrderFailed(ctx, info, in.Message)
+	}
+	return classify(err)
 }
 
 // classify makes application errors that a retry cannot change non-retryable.

@@ -330,9 +330,11 @@ func (s *Store) SetOpenStackScopeState(ctx context.Context, offeringType string,
 	})
 }
 
-// FailOpenStackScope records a failed order on its plugin resource: the
-// row goes when the marketplace resource was terminated (nothing was made),
-// and is Erred with the message otherwise.
+// FailOpenStackScope records a failed, rejected or canceled order on its
+// plugin resource, which follows its marketplace resource: the row goes
+// when the resource was terminated (nothing was made), is OK again when the
+// resource is (a refused Update or Terminate order), and is Erred with the
+// message otherwise.
 func (s *Store) FailOpenStackScope(ctx context.Context, offeringType string, resourceID int64, message string) error {
 	table := scopeTable(offeringType)
 	if table == "" {
@@ -345,7 +347,14 @@ func (s *Store) FailOpenStackScope(ctx context.Context, offeringType string, res
 			return models.Internal(err)
 		}
 		if len(st) > 0 && st[0] == models.ResourceTerminated {
+			if offeringType == models.OfferingOpenStackTenant {
+				return tx.removeOpenStackScope(ctx, offeringType, resourceID)
+			}
 			return translate(db.Exec("DELETE FROM "+table+" WHERE resource_id = ?", resourceID).Error, "Plugin resource")
+		}
+		if len(st) > 0 && st[0] == models.ResourceOK {
+			return translate(db.Table(table).Where("resource_id = ?", resourceID).
+				Updates(map[string]any{"state": models.CoreOK, "modified": tx.Now()}).Error, "Plugin resource")
 		}
 		return translate(db.Table(table).Where("resource_id = ?", resourceID).
 			Updates(map[string]any{"state": models.CoreErred, "error_message": message, "modified": tx.Now()}).Error, "Plugin resource")
@@ -1132,4 +1141,21 @@ func (s *Store) applyWorkloads(ctx context.Context, t *OpenStackTenant, snap mod
 		}
 	}
 	return nil
+}
+
+// OpenStackTenantSecrets returns the secret options of a tenant's offering
+// (its cloud's credentials). Codes: not_found.
+func (s *Store) OpenStackTenantSecrets(ctx context.Context, tenantID int64) (map[string]any, error) {
+	var raw [][]byte
+	err := s.DB.WithContext(ctx).Table("openstack_tenants t").Joins("JOIN offerings f ON f.id = t.offering_id").
+		Where("t.id = ?", tenantID).Pluck("f.secret_options", &raw).Error
+	if err != nil {
+		return nil, models.Internal(err)
+	}
+	if len(raw) == 0 {
+		return nil, models.Errorf(models.CodeNotFound, "Tenant not found.")
+	}
+	out := map[string]any{}
+	_ = jsonUnmarshal(raw[0], &out)
+	return out, nil
 }

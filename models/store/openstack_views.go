@@ -126,14 +126,14 @@ func (s *Store) OpenStackTenantViews(ctx context.Context) *gorm.DB {
 
 // OpenStackInstanceViews is the query over instances (alias i, its tenant t).
 func (s *Store) OpenStackInstanceViews(ctx context.Context) *gorm.DB {
-	q := s.DB.WithContext(ctx).Table("openstack_instances i").Select("i.*, "+osContextColumns).
+	q := s.DB.WithContext(ctx).Table("openstack_instances i").Select("i.*, " + osContextColumns).
 		Joins("JOIN openstack_tenants t ON t.id = i.tenant_id")
 	return osJoins(q, "i")
 }
 
 // OpenStackVolumeViews is the query over volumes (alias v, its tenant t, its instance i).
 func (s *Store) OpenStackVolumeViews(ctx context.Context) *gorm.DB {
-	q := s.DB.WithContext(ctx).Table("openstack_volumes v").Select("v.*, "+osContextColumns+
+	q := s.DB.WithContext(ctx).Table("openstack_volumes v").Select("v.*, " + osContextColumns +
 		", i.uuid AS instance_uuid, i.name AS instance_name, ir.uuid AS instance_resource_uuid").
 		Joins("JOIN openstack_tenants t ON t.id = v.tenant_id").
 		Joins("LEFT JOIN openstack_instances i ON i.id = v.instance_id").
