@@ -34,7 +34,9 @@ func RegisterOpenStackCore(w worker.Registry, a *activities.OpenStackPull) {
 
 // RegisterOpenStackBackend registers the pull's cloud activity on an
 // OpenStack-queue worker.
-func RegisterOpenStackBackend(w worker.Registry, a *activities.OpenStackBackend) { w.RegisterActivity(a) }
+func RegisterOpenStackBackend(w worker.Registry, a *activities.OpenStackBackend) {
+	w.RegisterActivity(a)
+}
 
 // PullOpenStackInput is the input of PullOpenStack.
 type PullOpenStackInput struct {
