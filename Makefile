@@ -32,6 +32,8 @@ bench: build ## Print time-to-healthy and idle RSS of `waldur serve`, then the G
 	go test -run '^$$' -bench OrdersVsEmpty -benchtime 300x ./workflows/
 	go test -run '^$$' -bench AWSInstanceOrder -benchtime 30x ./workflows/
 	go test -run '^$$' -bench ProjectsList -benchtime 300x ./internal/app/
+	# Monthly close of 100k resources on PostgreSQL (skipped without WALDUR_TEST_DATABASE_URL; WALDUR_BENCH_RESOURCES=N to resize)
+	go test -run '^$$' -bench CloseMonth -benchtime 1x -timeout 30m ./workflows/
 
 lint: ## gofmt, go vet and Temporal's workflowcheck
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -181,8 +181,8 @@ type FinalizeInput struct {
 }
 
 // FinalizeInvoices finalizes every pending invoice of the months before
-// Month (credits, then created or paid), each in its own transaction,
-// heartbeating the count; it returns how many it finalized.
+// Month (credits, then created or paid; store.FinalizeInvoices), 500 at a
+// time, heartbeating the count; it returns how many it finalized.
 func (a *Billing) FinalizeInvoices(ctx context.Context, in FinalizeInput) (int, error) {
 	m, err := a.month(in.Month)
 	if err != nil {
@@ -193,13 +193,11 @@ func (a *Billing) FinalizeInvoices(ctx context.Context, in FinalizeInput) (int, 
 		return 0, err
 	}
 	n := 0
-	for _, id := range ids {
-		done, err := a.Store.FinalizeInvoice(ctx, id, in.Today)
+	for _, chunk := range chunks(ids, 500) {
+		done, err := a.Store.FinalizeInvoices(ctx, chunk, in.Today)
+		n += done
 		if err != nil {
 			return n, err
-		}
-		if done {
-			n++
 		}
 		if activity.IsActivity(ctx) {
 			activity.RecordHeartbeat(ctx, n)
@@ -248,4 +246,16 @@ func (a *Billing) MarkStuckResources(ctx context.Context) (int, error) {
 			return n, nil
 		}
 	}
+}
+
+func chunks(ids []int64, n int) [][]int64 {
+	var out [][]int64
+	for len(ids) > n {
+		out = append(out, ids[:n])
+		ids = ids[n:]
+	}
+	if len(ids) > 0 {
+		out = append(out, ids)
+	}
+	return out
 }

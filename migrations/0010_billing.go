@@ -5,7 +5,9 @@ package migrations
 // (Waldur's invoices app). invoice_items.item_key identifies an item a
 // registrator computed from a resource's history, so registering the
 // resource again updates it in place; manual and compensation items have
-// an empty key. invoices.total_price caches Σ item price.
+// an empty key; fingerprint hashes what the registrator computed (name,
+// period, prices, details), so a registration that changes nothing writes
+// nothing. invoices.total_price caches Σ item price.
 func init() {
 	register(Migration{
 		Version: 10,
@@ -71,6 +73,7 @@ func init() {
 				project_name VARCHAR(500) NOT NULL DEFAULT '',
 				project_uuid VARCHAR(32) NOT NULL DEFAULT '',
 				item_key VARCHAR(100) NOT NULL DEFAULT '',
+				fingerprint VARCHAR(16) NOT NULL DEFAULT '',
 				kind VARCHAR(20) NOT NULL,
 				name TEXT NOT NULL DEFAULT '',
 				details {{json}},

@@ -219,12 +219,7 @@ func float(d decimal.Decimal) float64 {
 	return f
 }
 
-func details(d store.JSONObject) map[string]any {
-	if d == nil {
-		return map[string]any{}
-	}
-	return map[string]any(d)
-}
+func details(d store.RawJSON) map[string]any { return d.Map() }
 
 func (m *Module) renderItem(c *gin.Context, it *store.ItemView, taxPercent decimal.Decimal) InvoiceItem {
 	tax := billing.RoundPrice(it.Price.Mul(taxPercent).Div(decimal.NewFromInt(100)))

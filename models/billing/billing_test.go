@@ -150,8 +150,8 @@ func TestItemsMarch2024(t *testing.T) {
 
 	// The limit item of R1 carries its spans, as worked out by hand.
 	for _, it := range all {
-		if it.Kind == KindLimit && it.Details["resource_name"] == "R1" {
-			ps := it.Details["resource_limit_periods"].([]LimitPeriodDetail)
+		if it.Kind == KindLimit && it.Details.ResourceName == "R1" {
+			ps := it.Details.ResourceLimitPeriods
 			require.Len(t, ps, 3)
 			require.Equal(t, []string{"20", "48", "10"}, []string{ps[0].Total, ps[1].Total, ps[2].Total})
 			require.Equal(t, at("2024-03-15 00:00").Add(-time.Microsecond), ps[0].End)

@@ -158,7 +158,26 @@ type Item struct {
 	Price        decimal.Decimal
 	MeasuredUnit string
 	ArticleCode  string
-	Details      map[string]any
+	Details      ItemDetails
+}
+
+// ItemDetails is an item's details (Waldur's InvoiceItemDetails): what it
+// bills, kept on the item so it reads the same after the resource, plan
+// or offering change or go.
+type ItemDetails struct {
+	ResourceName          string              `json:"resource_name"`
+	ResourceUUID          string              `json:"resource_uuid"`
+	PlanName              string              `json:"plan_name"`
+	PlanUUID              string              `json:"plan_uuid"`
+	OfferingType          string              `json:"offering_type"`
+	OfferingName          string              `json:"offering_name"`
+	OfferingUUID          string              `json:"offering_uuid"`
+	ServiceProviderName   string              `json:"service_provider_name"`
+	ServiceProviderUUID   string              `json:"service_provider_uuid,omitempty"`
+	PlanComponentID       int64               `json:"plan_component_id,omitempty"`
+	OfferingComponentType string              `json:"offering_component_type,omitempty"`
+	OfferingComponentName string              `json:"offering_component_name,omitempty"`
+	ResourceLimitPeriods  []LimitPeriodDetail `json:"resource_limit_periods,omitempty"`
 }
 
 // segment is a span of the resource's life on one plan.
@@ -323,7 +342,7 @@ func Items(r *Resource, plans map[int64]*Plan, m Month) []Item {
 				before := len(out)
 				mk(KindLimit, c, key(KindLimit, c.ID, sg.start), start, end, p.Unit, c.Price, qty)
 				if len(out) > before {
-					out[len(out)-1].Details["resource_limit_periods"] = periods
+					out[len(out)-1].Details.ResourceLimitPeriods = periods
 				}
 			}
 		}
@@ -468,21 +487,16 @@ func limitPeriods(sg *segment, c *Component, unit models.PlanUnit, start, end, e
 	return periods, total
 }
 
-// details is the item's details JSON (Waldur's InvoiceItemDetails).
-func details(r *Resource, p *Plan, c *Component) map[string]any {
-	d := map[string]any{
-		"resource_name": r.Name, "resource_uuid": r.UUID.String(),
-		"plan_name": p.Name, "plan_uuid": p.UUID.String(),
-		"offering_type": r.OfferingType, "offering_name": r.OfferingName, "offering_uuid": r.OfferingUUID.String(),
-		"service_provider_name": r.ProviderName,
-	}
+// details is the item's details (Waldur's InvoiceItemDetails).
+func details(r *Resource, p *Plan, c *Component) ItemDetails {
+	d := ItemDetails{ResourceName: r.Name, ResourceUUID: r.UUID.String(), PlanName: p.Name, PlanUUID: p.UUID.String(),
+		OfferingType: r.OfferingType, OfferingName: r.OfferingName, OfferingUUID: r.OfferingUUID.String(),
+		ServiceProviderName: r.ProviderName}
 	if !r.ProviderUUID.IsZero() {
-		d["service_provider_uuid"] = r.ProviderUUID.String()
+		d.ServiceProviderUUID = r.ProviderUUID.String()
 	}
 	if c != nil {
-		d["offering_component_type"] = c.Type
-		d["offering_component_name"] = c.Name
-		d["plan_component_id"] = c.ID
+		d.OfferingComponentType, d.OfferingComponentName, d.PlanComponentID = c.Type, c.Name, c.ID
 	}
 	return d
 }

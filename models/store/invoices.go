@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql/driver"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -56,9 +58,10 @@ type InvoiceItem struct {
 	ProjectName       string
 	ProjectUUID       string
 	ItemKey           string
+	Fingerprint       string
 	Kind              billing.ItemKind
 	Name              string
-	Details           JSONObject
+	Details           RawJSON
 	Start             time.Time
 	End               time.Time `gorm:"column:end"`
 	Unit              models.PlanUnit
@@ -76,6 +79,45 @@ type InvoiceItem struct {
 
 // TableName is the GORM table.
 func (InvoiceItem) TableName() string { return "invoice_items" }
+
+// RawJSON is a JSON column kept as its text (items write their details
+// once, already encoded, and read them only to show them).
+type RawJSON []byte
+
+// Value implements driver.Valuer.
+func (j RawJSON) Value() (driver.Value, error) {
+	if j == nil {
+		return nil, nil
+	}
+	return string(j), nil
+}
+
+// Scan implements sql.Scanner.
+func (j *RawJSON) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*j = nil
+	case []byte:
+		*j = append(RawJSON(nil), v...)
+	case string:
+		*j = RawJSON(v)
+	default:
+		return fmt.Errorf("RawJSON: cannot scan %T", src)
+	}
+	return nil
+}
+
+// Map decodes the JSON object (an empty map when there is none).
+func (j RawJSON) Map() map[string]any {
+	out := map[string]any{}
+	if len(j) > 0 {
+		_ = json.Unmarshal(j, &out)
+		if out == nil {
+			out = map[string]any{}
+		}
+	}
+	return out
+}
 
 // Item keys of registrator items that staff changed or removed: the
 // registrator leaves them as they are instead of recomputing them.

@@ -165,6 +165,97 @@ func (s *Store) FinalizeInvoice(ctx context.Context, invoiceID int64, today time
 	return done, err
 }
 
+// FinalizeInvoices finalizes the given invoices as FinalizeInvoice does;
+// those of customers without a credit (nothing to compensate) are done 500
+// per transaction, the others one by one. It returns how many it finalized.
+func (s *Store) FinalizeInvoices(ctx context.Context, ids []int64, today time.Time) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	var withCredit []int64
+	for _, chunk := range chunks(ids, 1000) {
+		var part []int64
+		if err := s.DB.WithContext(ctx).Table("invoices i").Joins("JOIN customer_credits cc ON cc.customer_id = i.customer_id").
+			Where("i.id IN ?", chunk).Pluck("i.id", &part).Error; err != nil {
+			return 0, models.Internal(err)
+		}
+		withCredit = append(withCredit, part...)
+	}
+	credit := map[int64]bool{}
+	for _, id := range withCredit {
+		credit[id] = true
+	}
+	n := 0
+	var plain []int64
+	for _, id := range ids {
+		if !credit[id] {
+			plain = append(plain, id)
+			continue
+		}
+		done, err := s.FinalizeInvoice(ctx, id, today)
+		if err != nil {
+			return n, err
+		}
+		if done {
+			n++
+		}
+	}
+	for _, chunk := range chunks(plain, 500) {
+		err := s.Tx(ctx, func(tx *Store) error {
+			db := tx.DB.WithContext(ctx)
+			var invs []Invoice
+			if err := forUpdate(db.Where("id IN ? AND state IN ?", chunk,
+				[]billing.InvoiceState{billing.InvoicePending, billing.InvoicePendingFinalization})).Order("id").Find(&invs).Error; err != nil {
+				return models.Internal(err)
+			}
+			if len(invs) == 0 {
+				return nil
+			}
+			var fixed []int64
+			if err := db.Table("payment_profiles").Where("is_active = ? AND payment_type = ?", true, PaymentFixedPrice).
+				Distinct().Pluck("customer_id", &fixed).Error; err != nil {
+				return models.Internal(err)
+			}
+			paid := map[int64]bool{}
+			for _, c := range fixed {
+				paid[c] = true
+			}
+			byState := map[billing.InvoiceState][]int64{}
+			for i := range invs {
+				to := billing.InvoiceCreated
+				if paid[invs[i].CustomerID] {
+					to = billing.InvoicePaid
+				}
+				invs[i].State = to
+				byState[to] = append(byState[to], invs[i].ID)
+			}
+			for to, ids := range byState {
+				if err := db.Model(&Invoice{}).Where("id IN ?", ids).Updates(map[string]any{"state": to, "invoice_date": dateString(today),
+					"modified": tx.Now(), "total_price": gorm.Expr("COALESCE((SELECT SUM(ii.price) FROM invoice_items ii WHERE ii.invoice_id = invoices.id), 0)"),
+				}).Error; err != nil {
+					return models.Internal(err)
+				}
+			}
+			for i := range invs {
+				inv := &invs[i]
+				evType := "invoice_created"
+				if inv.State == billing.InvoicePaid {
+					evType = "invoice_paid"
+				}
+				if err := tx.EmitEvent(ctx, invoiceEvent(inv, evType, fmt.Sprintf("Invoice %d for %s has been %s.", inv.Number(), inv.Period(), inv.State))); err != nil {
+					return err
+				}
+			}
+			n += len(invs)
+			return nil
+		})
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
 // compensate applies the customer's credit to the invoice's items.
 func (s *Store) compensate(ctx context.Context, inv *Invoice, today time.Time) error {
 	db := s.DB.WithContext(ctx)
