@@ -382,3 +382,36 @@ func TestCopyFuturePricesOncePerMonth(t *testing.T) {
 		require.Zero(t, created)
 	})
 }
+
+// TestPriceEstimates: a customer's and a project's billing_price_estimate
+// is the month's items (total) and what they cost up to now (current: hour
+// and day items of the plan and fixed components accrue), from the
+// hand-computed month.
+func TestPriceEstimates(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
+		ctx := context.Background()
+		w := seedBilling(t, db)
+		_, err := w.st.RegisterResources(ctx, march, w.ids(), true)
+		require.NoError(t, err)
+		require.NoError(t, db.Table("invoices").Where("customer_id = ?", w.customer).Update("tax_percent", "10").Error)
+		// On 03-16 00:00: R1's day items have run 6 days of 15 (plan 6 instead of
+		// 15, base 36 instead of 90) and R3 has not started (0 instead of 5.20):
+		// 1045.20 − 9 − 54 − 5.20 = 977.00.
+		mid := at("2024-03-16 00:00")
+		for _, scope := range []struct {
+			typ models.ScopeType
+			id  int64
+		}{{models.ScopeCustomer, w.customer}, {models.ScopeProject, w.project}} {
+			est, err := w.st.PriceEstimates(ctx, scope.typ, []int64{scope.id, 999999}, mid)
+			require.NoError(t, err)
+			e := est[scope.id]
+			require.Equal(t, []string{"1045.20", "977.00", "104.52", "97.70"},
+				[]string{e.Total.StringFixed(2), e.Current.StringFixed(2), e.Tax.StringFixed(2), e.TaxCurrent.StringFixed(2)}, scope.typ)
+			require.True(t, est[999999].Total.IsZero())
+		}
+		// Another month has nothing yet.
+		est, err := w.st.PriceEstimates(ctx, models.ScopeCustomer, []int64{w.customer}, at("2024-05-02 00:00"))
+		require.NoError(t, err)
+		require.True(t, est[w.customer].Total.IsZero())
+	})
+}
