@@ -148,6 +148,9 @@ func (m *Module) renderOrder(c *gin.Context, v *store.OrderView) Order {
 		CanTerminate: v.State.Pending() || v.State == models.OrderExecuting, CompletedAt: v.CompletedAt,
 		Created: v.Created, Modified: v.Modified,
 	}
+	if v.ResourceScopeUUID != nil { // Waldur's resource.backend_uuid: the plugin resource (an OpenStack tenant, ...)
+		o.ResourceUUID = *v.ResourceScopeUUID
+	}
 	if v.CallbackURL != "" {
 		o.CallbackURL = &v.CallbackURL
 	}

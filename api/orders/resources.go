@@ -175,6 +175,9 @@ func (m *Module) renderResource(c *gin.Context, v *store.ResourceView, x *resour
 		u := rest.URL(c, "marketplace-plans", *v.PlanUUID)
 		r.Plan = &u
 	}
+	if v.ScopeUUID != nil { // the plugin resource (an OpenStack tenant, ...)
+		r.ResourceUUID, r.ResourceType = v.ScopeUUID, &v.ScopeType
+	}
 	r.ProjectSlug, r.CustomerSlug, r.OfferingSlug, r.ProviderSlug, r.CategoryIcon = v.ProjectSlug, v.CustomerSlug, v.OfferingSlug, v.ProviderSlug, v.CategoryIcon
 	r.LimitUsage, r.OfferingComponents = map[string]float64{}, []catalog.Component{}
 	cur := jsonObject(v.CurrentUsages)

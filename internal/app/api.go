@@ -18,6 +18,7 @@ import (
 	"github.com/waldur-go/waldur/api/identity"
 	"github.com/waldur-go/waldur/api/invoices"
 	"github.com/waldur-go/waldur/api/offeringusers"
+	osapi "github.com/waldur-go/waldur/api/openstack"
 	"github.com/waldur-go/waldur/api/orders"
 	"github.com/waldur-go/waldur/api/permissions"
 	"github.com/waldur-go/waldur/api/siteagent"
@@ -28,6 +29,7 @@ import (
 	"github.com/waldur-go/waldur/providers"
 	"github.com/waldur-go/waldur/providers/aws"
 	"github.com/waldur-go/waldur/providers/basic"
+	"github.com/waldur-go/waldur/providers/openstack"
 	"github.com/waldur-go/waldur/providers/script"
 	"github.com/waldur-go/waldur/rbac"
 	"github.com/waldur-go/waldur/workflows"
@@ -57,6 +59,7 @@ func NewAPI(db *gorm.DB, tc client.Client, log *slog.Logger, namespace string, t
 		usage.New(usage.Deps{Store: st, RBAC: chk}),
 		offeringusers.New(offeringusers.Deps{Store: st, RBAC: chk}),
 		siteagent.New(siteagent.Deps{Store: st, RBAC: chk}),
+		osapi.New(osapi.Deps{Store: st}),
 	), nil
 }
 
@@ -75,6 +78,7 @@ func Providers() *providers.Registry {
 	basic.RegisterAgentDriven(r)
 	script.Register(r)
 	aws.Register(r)
+	openstack.Register(r, openstack.New(openstack.Options{}))
 	return r
 }
 
@@ -93,9 +97,16 @@ func Registry(d *Deps) *workflows.Registry {
 	r.Add(aws.Queue, func(w worker.Registry) {
 		workflows.RegisterAWSActivities(w, &activities.AWS{Store: store.New(d.DB), Provider: awsProvider})
 	})
+	// The OpenStack pull's cloud side, with the provider (and its sessions) of the orders.
+	osProvider := openstackOf(provs)
+	r.Add(openstack.Queue, func(w worker.Registry) {
+		workflows.RegisterOpenStackBackend(w, &activities.OpenStackBackend{Provider: osProvider})
+	})
 	r.Add(workflows.QueueCore, func(w worker.Registry) {
 		st := store.New(d.DB)
-		workflows.RegisterOrders(w, &activities.Orders{Store: st, Providers: provs}, &workflows.OrderDispatcher{Store: st})
+		workflows.RegisterOrders(w, &activities.Orders{Store: st, Providers: provs,
+			Scopes: activities.OpenStackKeepers(&activities.OpenStackKeeper{Store: st})}, &workflows.OrderDispatcher{Store: st})
+		workflows.RegisterOpenStackCore(w, &activities.OpenStackPull{Store: st})
 		w.RegisterWorkflow(workflows.Ping)
 		w.RegisterWorkflow(workflows.Empty)
 		w.RegisterActivity(&activities.Core{DB: d.DB, Now: func() time.Time { return time.Now().UTC() }})
@@ -131,5 +142,15 @@ func Schedules() []workflows.Schedule {
 		workflows.ProjectStartOrdersSchedule,
 		workflows.ProjectEndTerminationSchedule,
 		workflows.IntegrationStatusTimeoutSchedule,
+		workflows.OpenStackPullSchedule,
 	}
+}
+
+// openstackOf is the OpenStack provider of the registry.
+func openstackOf(r *providers.Registry) *openstack.Provider {
+	p, _, err := r.Lookup("OpenStack.Tenant")
+	if err != nil {
+		panic(err)
+	}
+	return p.(*openstack.Provider)
 }

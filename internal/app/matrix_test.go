@@ -142,6 +142,26 @@ func seedWorldOn(t testing.TB, db *gorm.DB) *world {
 	_, awsSizeU := mk("aws_sizes", map[string]any{"offering_id": off, "backend_id": "t3.micro", "name": "t3.micro", "created": now, "modified": now})
 	_, awsInstU := mk("aws_instances", map[string]any{"offering_id": off, "resource_id": res, "backend_id": "i-1", "name": "r1", "created": now, "modified": now})
 	w.ids["{aws-region}"], w.ids["{aws-image}"], w.ids["{aws-size}"], w.ids["{aws-instance}"] = awsRegionU.String(), awsImageU.String(), awsSizeU.String(), awsInstU.String()
+	// An OpenStack tenant in P1 (no marketplace resource: imported), with one of everything a pull records.
+	osTenant, osTenantU := mk("openstack_tenants", map[string]any{"project_id": p1, "offering_id": off, "name": "t1", "state": "OK", "quotas": `[]`, "created": now, "modified": now})
+	osNet, osNetU := mk("openstack_networks", map[string]any{"tenant_id": osTenant, "backend_id": "net-1", "name": "t1-int-net", "created": now, "modified": now})
+	osInst, osInstU := mk("openstack_instances", map[string]any{"project_id": p1, "tenant_id": osTenant, "name": "vm", "state": "OK", "created": now, "modified": now})
+	w.ids["{os-tenant}"], w.ids["{os-network}"], w.ids["{os-instance}"] = osTenantU.String(), osNetU.String(), osInstU.String()
+	for key, row := range map[string]struct {
+		table  string
+		values map[string]any
+	}{
+		"{os-volume}":         {"openstack_volumes", map[string]any{"project_id": p1, "tenant_id": osTenant, "instance_id": osInst, "name": "data", "state": "OK", "created": now, "modified": now}},
+		"{os-flavor}":         {"openstack_flavors", map[string]any{"tenant_id": osTenant, "backend_id": "1", "name": "m1.tiny"}},
+		"{os-image}":          {"openstack_images", map[string]any{"tenant_id": osTenant, "backend_id": "img-1", "name": "cirros"}},
+		"{os-volume-type}":    {"openstack_volume_types", map[string]any{"tenant_id": osTenant, "backend_id": "vt-1", "name": "ssd"}},
+		"{os-subnet}":         {"openstack_subnets", map[string]any{"tenant_id": osTenant, "network_id": osNet, "backend_id": "sub-1", "name": "t1-sub-net", "cidr": "192.168.42.0/24", "allocation_pools": `[]`, "dns_nameservers": `[]`, "created": now, "modified": now}},
+		"{os-security-group}": {"openstack_security_groups", map[string]any{"tenant_id": osTenant, "backend_id": "sg-1", "name": "ssh", "rules": `[]`, "created": now, "modified": now}},
+		"{os-floating-ip}":    {"openstack_floating_ips", map[string]any{"tenant_id": osTenant, "backend_id": "fip-1", "address": "172.24.4.10", "created": now, "modified": now}},
+	} {
+		_, id := mk(row.table, row.values)
+		w.ids[key] = id.String()
+	}
 	_, compu := mk("offering_components", map[string]any{"offering_id": off, "type": "hours", "name": "Hours", "billing_type": "usage", "measured_unit": "h"})
 	cg, cgu := mk("category_groups", map[string]any{"title": "Group"})
 	_, cat2u := mk("categories", map[string]any{"title": "Empty", "group_id": cg, "created": now, "modified": now})
@@ -554,6 +574,28 @@ var table = []route{
 	r("GET", "/api/marketplace-site-agent-processors/", "/api/marketplace-site-agent-processors/", "", authRead...),
 	r("GET", "/api/marketplace-site-agent-processors/:uuid/", "/api/marketplace-site-agent-processors/{agent-processor}/", "", 401, 404, 404, 404, 404, 200, 200, 200),
 	r("DELETE", "/api/marketplace-site-agent-processors/:uuid/", "/api/marketplace-site-agent-processors/{agent-processor}/", "", 401, 404, 404, 404, 404, 204, 403, 204),
+
+	// OpenStack: read-only; a tenant in P1 and what it holds, seen by P1's and C1's roles.
+	r("GET", "/api/openstack-tenants/", "/api/openstack-tenants/", "", authRead...),
+	r("GET", "/api/openstack-tenants/:uuid/", "/api/openstack-tenants/{os-tenant}/", "", 401, 404, 200, 200, 200, 200, 200, 200),
+	r("GET", "/api/openstack-instances/", "/api/openstack-instances/", "", authRead...),
+	r("GET", "/api/openstack-instances/:uuid/", "/api/openstack-instances/{os-instance}/", "", 401, 404, 200, 200, 200, 200, 200, 200),
+	r("GET", "/api/openstack-volumes/", "/api/openstack-volumes/", "", authRead...),
+	r("GET", "/api/openstack-volumes/:uuid/", "/api/openstack-volumes/{os-volume}/", "", 401, 404, 200, 200, 200, 200, 200, 200),
+	r("GET", "/api/openstack-flavors/", "/api/openstack-flavors/", "", authRead...),
+	r("GET", "/api/openstack-flavors/:uuid/", "/api/openstack-flavors/{os-flavor}/", "", 401, 404, 200, 200, 200, 200, 200, 200),
+	r("GET", "/api/openstack-images/", "/api/openstack-images/", "", authRead...),
+	r("GET", "/api/openstack-images/:uuid/", "/api/openstack-images/{os-image}/", "", 401, 404, 200, 200, 200, 200, 200, 200),
+	r("GET", "/api/openstack-volume-types/", "/api/openstack-volume-types/", "", authRead...),
+	r("GET", "/api/openstack-volume-types/:uuid/", "/api/openstack-volume-types/{os-volume-type}/", "", 401, 404, 200, 200, 200, 200, 200, 200),
+	r("GET", "/api/openstack-networks/", "/api/openstack-networks/", "", authRead...),
+	r("GET", "/api/openstack-networks/:uuid/", "/api/openstack-networks/{os-network}/", "", 401, 404, 200, 200, 200, 200, 200, 200),
+	r("GET", "/api/openstack-subnets/", "/api/openstack-subnets/", "", authRead...),
+	r("GET", "/api/openstack-subnets/:uuid/", "/api/openstack-subnets/{os-subnet}/", "", 401, 404, 200, 200, 200, 200, 200, 200),
+	r("GET", "/api/openstack-security-groups/", "/api/openstack-security-groups/", "", authRead...),
+	r("GET", "/api/openstack-security-groups/:uuid/", "/api/openstack-security-groups/{os-security-group}/", "", 401, 404, 200, 200, 200, 200, 200, 200),
+	r("GET", "/api/openstack-floating-ips/", "/api/openstack-floating-ips/", "", authRead...),
+	r("GET", "/api/openstack-floating-ips/:uuid/", "/api/openstack-floating-ips/{os-floating-ip}/", "", 401, 404, 200, 200, 200, 200, 200, 200),
 }
 
 func TestRBACMatrix(t *testing.T) {

@@ -57,6 +57,7 @@ type OrderView struct {
 	PlanDescription      *string
 	ResourceUUID         models.UUID
 	ResourceName         string
+	ResourceScopeUUID    *models.UUID // the plugin resource (an OpenStack tenant, ...), if any
 	ProjectUUID          models.UUID
 	ProjectName          string
 	ProjectDescription   string
@@ -90,7 +91,7 @@ func (s *Store) OrderViews(ctx context.Context) *gorm.DB {
 		f.shared AS offering_shared, f.billable AS offering_billable, f.plugin_options AS offering_plugin_opts, f.customer_id AS offering_customer_id,
 		pr.uuid AS provider_uuid, pr.name AS provider_name, cat.uuid AS category_uuid, cat.title AS category_title, cat.icon AS category_icon,
 		pl.uuid AS plan_uuid, pl.name AS plan_name, pl.unit AS plan_unit, pl.description AS plan_description,
-		r.uuid AS resource_uuid, r.name AS resource_name, p.uuid AS project_uuid, p.name AS project_name, p.description AS project_description,
+		r.uuid AS resource_uuid, r.name AS resource_name, r.scope_uuid AS resource_scope_uuid, p.uuid AS project_uuid, p.name AS project_name, p.description AS project_description,
 		c.id AS customer_id, c.uuid AS customer_uuid, c.name AS customer_name,
 		cb.username AS created_by_username, cb.first_name AS created_by_first_name, cb.last_name AS created_by_last_name, cb.email AS created_by_email,
 		cb.organization AS created_by_org, cb.civil_number AS created_by_civil_number,

@@ -45,6 +45,8 @@ type ResourceView struct {
 	LastSync            *time.Time
 	Created             time.Time
 	Modified            time.Time
+	ScopeType           string       // the plugin resource's type (OpenStack.Tenant, ...), if any
+	ScopeUUID           *models.UUID // and UUID
 	ProjectID           int64
 	OfferingID          int64
 	PlanID              *int64
@@ -88,7 +90,7 @@ func (s *Store) ResourceViews(ctx context.Context) *gorm.DB {
 		resources.state, resources.backend_id, resources.effective_id, resources.attributes, resources.limits, resources.options,
 		resources.current_usages, resources.backend_metadata, resources.cost, resources.end_date, resources.downscaled,
 		resources.restrict_member_access AS restrict_member_acc, resources.paused, resources.error_message, resources.error_traceback,
-		resources.last_sync, resources.created, resources.modified, resources.project_id, resources.offering_id, resources.plan_id,
+		resources.last_sync, resources.created, resources.modified, resources.scope_type, resources.scope_uuid, resources.project_id, resources.offering_id, resources.plan_id,
 		f.uuid AS offering_uuid, f.name AS offering_name, f.description AS offering_description, f.type AS offering_type,
 		f.shared AS offering_shared, f.billable AS offering_billable, f.plugin_options AS offering_plugin_opts, f.state AS offering_state,
 		f.backend_id AS offering_backend_id, f.slug AS offering_slug, f.customer_id AS offering_customer_id,
