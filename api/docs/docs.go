@@ -4887,6 +4887,61 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/marketplace-provider-offerings/{uuid}/import_resource/": {
+            "post": {
+                "description": "Body {backend_id, project, plan?}. Reads the backend object through the offering provider's worker and records it as a resource of the offering in the project, state OK, billed from now on its plan (the offering's only plan when none is given) and limits. Needs RESOURCE.LIST_IMPORTABLE on the offering's customer and on the project or its customer (or staff). For SLURM offerings the account then follows the project's members (its associations are synced).",
+                "tags": [
+                    "marketplace-provider-offerings"
+                ],
+                "summary": "Import a resource",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Offering UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/orders.Resource"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-provider-offerings/{uuid}/importable_resources/": {
+            "get": {
+                "description": "The backend objects of the offering made outside Waldur that no resource has yet (for SLURM offerings, the cluster's leaf accounts other than Waldur's customer and project accounts). Read from the backend through the offering provider's worker. Needs RESOURCE.LIST_IMPORTABLE on the offering's customer (or staff).",
+                "tags": [
+                    "marketplace-provider-offerings"
+                ],
+                "summary": "List importable resources",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Offering UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/providers.ImportableResource"
+                            }
+                        }
+                    }
+                }
+            }
+        },
         "/api/marketplace-provider-offerings/{uuid}/list_course_accounts/": {
             "get": {
                 "description": "Always empty: project service accounts are not kept here.",
@@ -6290,6 +6345,706 @@ const docTemplate = `{
                         "description": "OK",
                         "schema": {
                             "$ref": "#/definitions/siteagent.Service"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-flavors/": {
+            "get": {
+                "tags": [
+                    "openstack-flavors"
+                ],
+                "summary": "List flavors of OpenStack tenants",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Name contains",
+                        "name": "name",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Tenant",
+                        "name": "settings_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Tenant",
+                        "name": "tenant_uuid",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/openstack.Flavor"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-flavors/{uuid}/": {
+            "get": {
+                "tags": [
+                    "openstack-flavors"
+                ],
+                "summary": "Get a flavor",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Flavor UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.Flavor"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-floating-ips/": {
+            "get": {
+                "tags": [
+                    "openstack-floating-ips"
+                ],
+                "summary": "List floating IPs of OpenStack tenants",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Tenant",
+                        "name": "tenant_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Runtime state",
+                        "name": "runtime_state",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Address",
+                        "name": "address",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/openstack.FloatingIP"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-floating-ips/{uuid}/": {
+            "get": {
+                "tags": [
+                    "openstack-floating-ips"
+                ],
+                "summary": "Get a floating IP",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Floating IP UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.FloatingIP"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-images/": {
+            "get": {
+                "tags": [
+                    "openstack-images"
+                ],
+                "summary": "List images of OpenStack tenants",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Name contains",
+                        "name": "name",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Tenant",
+                        "name": "settings_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Tenant",
+                        "name": "tenant_uuid",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/openstack.Image"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-images/{uuid}/": {
+            "get": {
+                "tags": [
+                    "openstack-images"
+                ],
+                "summary": "Get an image",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Image UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.Image"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-instances/": {
+            "get": {
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "List OpenStack instances",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Name contains",
+                        "name": "name",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Project",
+                        "name": "project_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Customer",
+                        "name": "customer_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Tenant",
+                        "name": "tenant_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        },
+                        "collectionFormat": "csv",
+                        "description": "State (repeatable)",
+                        "name": "state",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Runtime state",
+                        "name": "runtime_state",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Backend id",
+                        "name": "backend_id",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/openstack.Instance"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-instances/{uuid}/": {
+            "get": {
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Get an OpenStack instance",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Instance UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.Instance"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-networks/": {
+            "get": {
+                "tags": [
+                    "openstack-networks"
+                ],
+                "summary": "List networks of OpenStack tenants",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Name contains",
+                        "name": "name",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Tenant",
+                        "name": "tenant_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Project",
+                        "name": "project_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "boolean",
+                        "description": "External",
+                        "name": "is_external",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/openstack.Network"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-networks/{uuid}/": {
+            "get": {
+                "tags": [
+                    "openstack-networks"
+                ],
+                "summary": "Get a network",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Network UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.Network"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-security-groups/": {
+            "get": {
+                "tags": [
+                    "openstack-security-groups"
+                ],
+                "summary": "List security groups of OpenStack tenants",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Name contains",
+                        "name": "name",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Tenant",
+                        "name": "tenant_uuid",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/openstack.SecurityGroup"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-security-groups/{uuid}/": {
+            "get": {
+                "tags": [
+                    "openstack-security-groups"
+                ],
+                "summary": "Get a security group",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Security group UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.SecurityGroup"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-subnets/": {
+            "get": {
+                "tags": [
+                    "openstack-subnets"
+                ],
+                "summary": "List subnets of OpenStack tenants",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Name contains",
+                        "name": "name",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Tenant",
+                        "name": "tenant_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Network",
+                        "name": "network_uuid",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/openstack.Subnet"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-subnets/{uuid}/": {
+            "get": {
+                "tags": [
+                    "openstack-subnets"
+                ],
+                "summary": "Get a subnet",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Subnet UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.Subnet"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-tenants/": {
+            "get": {
+                "tags": [
+                    "openstack-tenants"
+                ],
+                "summary": "List OpenStack tenants",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Name contains",
+                        "name": "name",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Project",
+                        "name": "project_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Customer",
+                        "name": "customer_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        },
+                        "collectionFormat": "csv",
+                        "description": "State (repeatable)",
+                        "name": "state",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Backend id",
+                        "name": "backend_id",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/openstack.Tenant"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-tenants/{uuid}/": {
+            "get": {
+                "tags": [
+                    "openstack-tenants"
+                ],
+                "summary": "Get an OpenStack tenant",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Tenant UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.Tenant"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-volume-types/": {
+            "get": {
+                "tags": [
+                    "openstack-volume-types"
+                ],
+                "summary": "List volume types of OpenStack tenants",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Name contains",
+                        "name": "name",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Tenant",
+                        "name": "settings_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Tenant",
+                        "name": "tenant_uuid",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/openstack.VolumeType"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-volume-types/{uuid}/": {
+            "get": {
+                "tags": [
+                    "openstack-volume-types"
+                ],
+                "summary": "Get a volume type",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Volume type UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.VolumeType"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-volumes/": {
+            "get": {
+                "tags": [
+                    "openstack-volumes"
+                ],
+                "summary": "List OpenStack volumes",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Name contains",
+                        "name": "name",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Project",
+                        "name": "project_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Tenant",
+                        "name": "tenant_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Instance the volume is attached to",
+                        "name": "instance_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        },
+                        "collectionFormat": "csv",
+                        "description": "State (repeatable)",
+                        "name": "state",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/openstack.Volume"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-volumes/{uuid}/": {
+            "get": {
+                "tags": [
+                    "openstack-volumes"
+                ],
+                "summary": "Get an OpenStack volume",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Volume UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.Volume"
                         }
                     }
                 }
@@ -11572,6 +12327,29 @@ const docTemplate = `{
                 }
             }
         },
+        "models.CoreState": {
+            "type": "string",
+            "enum": [
+                "CREATION_SCHEDULED",
+                "CREATING",
+                "UPDATE_SCHEDULED",
+                "UPDATING",
+                "DELETION_SCHEDULED",
+                "DELETING",
+                "OK",
+                "ERRED"
+            ],
+            "x-enum-varnames": [
+                "CoreCreationScheduled",
+                "CoreCreating",
+                "CoreUpdateScheduled",
+                "CoreUpdating",
+                "CoreDeletionScheduled",
+                "CoreDeleting",
+                "CoreOK",
+                "CoreErred"
+            ]
+        },
         "models.OfferingState": {
             "type": "string",
             "enum": [
@@ -11826,6 +12604,1408 @@ const docTemplate = `{
             "properties": {
                 "is_restricted": {
                     "type": "boolean"
+                }
+            }
+        },
+        "openstack.AllocationPool": {
+            "type": "object",
+            "properties": {
+                "end": {
+                    "type": "string"
+                },
+                "start": {
+                    "type": "string"
+                }
+            }
+        },
+        "openstack.FixedIP": {
+            "type": "object",
+            "properties": {
+                "ip_address": {
+                    "type": "string"
+                },
+                "subnet_id": {
+                    "type": "string"
+                }
+            }
+        },
+        "openstack.Flavor": {
+            "type": "object",
+            "properties": {
+                "backend_id": {
+                    "type": "string"
+                },
+                "cores": {
+                    "type": "integer"
+                },
+                "disk": {
+                    "type": "integer"
+                },
+                "display_name": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "ram": {
+                    "type": "integer"
+                },
+                "settings": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "openstack.FloatingIP": {
+            "type": "object",
+            "properties": {
+                "access_url": {
+                    "type": "string"
+                },
+                "address": {
+                    "type": "string"
+                },
+                "backend_id": {
+                    "type": "string"
+                },
+                "backend_network_id": {
+                    "type": "string"
+                },
+                "created": {
+                    "type": "string"
+                },
+                "customer": {
+                    "type": "string"
+                },
+                "customer_abbreviation": {
+                    "type": "string"
+                },
+                "customer_name": {
+                    "type": "string"
+                },
+                "customer_native_name": {
+                    "type": "string"
+                },
+                "customer_uuid": {
+                    "type": "string"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "error_message": {
+                    "type": "string"
+                },
+                "error_traceback": {
+                    "type": "string"
+                },
+                "external_address": {
+                    "type": "string"
+                },
+                "instance_name": {
+                    "type": "string"
+                },
+                "instance_url": {
+                    "type": "string"
+                },
+                "instance_uuid": {
+                    "type": "string"
+                },
+                "is_limit_based": {
+                    "type": "boolean"
+                },
+                "is_usage_based": {
+                    "type": "boolean"
+                },
+                "marketplace_category_name": {
+                    "type": "string"
+                },
+                "marketplace_category_uuid": {
+                    "type": "string"
+                },
+                "marketplace_offering_name": {
+                    "type": "string"
+                },
+                "marketplace_offering_plugin_options": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "marketplace_offering_uuid": {
+                    "type": "string"
+                },
+                "marketplace_plan_uuid": {
+                    "type": "string"
+                },
+                "marketplace_resource_state": {
+                    "type": "string"
+                },
+                "marketplace_resource_uuid": {
+                    "type": "string"
+                },
+                "modified": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "port": {
+                    "type": "string"
+                },
+                "port_fixed_ips": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/openstack.FixedIP"
+                    }
+                },
+                "project": {
+                    "type": "string"
+                },
+                "project_name": {
+                    "type": "string"
+                },
+                "project_uuid": {
+                    "type": "string"
+                },
+                "resource_type": {
+                    "type": "string"
+                },
+                "runtime_state": {
+                    "type": "string"
+                },
+                "service_name": {
+                    "type": "string"
+                },
+                "service_settings": {
+                    "type": "string"
+                },
+                "service_settings_error_message": {
+                    "type": "string"
+                },
+                "service_settings_state": {
+                    "type": "string"
+                },
+                "service_settings_uuid": {
+                    "type": "string"
+                },
+                "state": {
+                    "$ref": "#/definitions/models.CoreState"
+                },
+                "tenant": {
+                    "type": "string"
+                },
+                "tenant_name": {
+                    "type": "string"
+                },
+                "tenant_uuid": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "openstack.Image": {
+            "type": "object",
+            "properties": {
+                "backend_created_at": {
+                    "type": "string"
+                },
+                "backend_id": {
+                    "type": "string"
+                },
+                "min_disk": {
+                    "type": "integer"
+                },
+                "min_ram": {
+                    "type": "integer"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "settings": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "openstack.Instance": {
+            "type": "object",
+            "properties": {
+                "access_url": {
+                    "type": "string"
+                },
+                "action": {
+                    "type": "string"
+                },
+                "action_details": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "availability_zone": {
+                    "type": "string"
+                },
+                "availability_zone_name": {
+                    "type": "string"
+                },
+                "backend_id": {
+                    "type": "string"
+                },
+                "connect_directly_to_external_network": {
+                    "type": "boolean"
+                },
+                "cores": {
+                    "type": "integer"
+                },
+                "created": {
+                    "type": "string"
+                },
+                "customer": {
+                    "type": "string"
+                },
+                "customer_abbreviation": {
+                    "type": "string"
+                },
+                "customer_name": {
+                    "type": "string"
+                },
+                "customer_native_name": {
+                    "type": "string"
+                },
+                "customer_uuid": {
+                    "type": "string"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "disk": {
+                    "type": "integer"
+                },
+                "error_message": {
+                    "type": "string"
+                },
+                "error_traceback": {
+                    "type": "string"
+                },
+                "external_address": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "external_ips": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "flavor_disk": {
+                    "type": "integer"
+                },
+                "flavor_name": {
+                    "type": "string"
+                },
+                "floating_ips": {
+                    "type": "array",
+                    "items": {}
+                },
+                "hypervisor_hostname": {
+                    "type": "string"
+                },
+                "image_name": {
+                    "type": "string"
+                },
+                "internal_ips": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "is_limit_based": {
+                    "type": "boolean"
+                },
+                "is_usage_based": {
+                    "type": "boolean"
+                },
+                "key_fingerprint": {
+                    "type": "string"
+                },
+                "key_name": {
+                    "type": "string"
+                },
+                "latitude": {
+                    "type": "number"
+                },
+                "longitude": {
+                    "type": "number"
+                },
+                "marketplace_category_name": {
+                    "type": "string"
+                },
+                "marketplace_category_uuid": {
+                    "type": "string"
+                },
+                "marketplace_offering_name": {
+                    "type": "string"
+                },
+                "marketplace_offering_plugin_options": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "marketplace_offering_uuid": {
+                    "type": "string"
+                },
+                "marketplace_plan_uuid": {
+                    "type": "string"
+                },
+                "marketplace_resource_state": {
+                    "type": "string"
+                },
+                "marketplace_resource_uuid": {
+                    "type": "string"
+                },
+                "min_disk": {
+                    "type": "integer"
+                },
+                "min_ram": {
+                    "type": "integer"
+                },
+                "modified": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "ports": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/openstack.NestedPort"
+                    }
+                },
+                "project": {
+                    "type": "string"
+                },
+                "project_name": {
+                    "type": "string"
+                },
+                "project_uuid": {
+                    "type": "string"
+                },
+                "ram": {
+                    "type": "integer"
+                },
+                "rancher_cluster": {
+                    "type": "object"
+                },
+                "resource_type": {
+                    "type": "string"
+                },
+                "runtime_state": {
+                    "type": "string"
+                },
+                "security_groups": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/openstack.NestedSecurityGroup"
+                    }
+                },
+                "service_name": {
+                    "type": "string"
+                },
+                "service_settings": {
+                    "type": "string"
+                },
+                "service_settings_error_message": {
+                    "type": "string"
+                },
+                "service_settings_state": {
+                    "type": "string"
+                },
+                "service_settings_uuid": {
+                    "type": "string"
+                },
+                "start_time": {
+                    "type": "string"
+                },
+                "state": {
+                    "$ref": "#/definitions/models.CoreState"
+                },
+                "tenant": {
+                    "type": "string"
+                },
+                "tenant_uuid": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "user_data": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                },
+                "volumes": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/openstack.NestedVolume"
+                    }
+                }
+            }
+        },
+        "openstack.NestedPort": {
+            "type": "object",
+            "properties": {
+                "allowed_address_pairs": {
+                    "type": "array",
+                    "items": {}
+                },
+                "device_id": {
+                    "type": "string"
+                },
+                "device_owner": {
+                    "type": "string"
+                },
+                "fixed_ips": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/openstack.FixedIP"
+                    }
+                },
+                "mac_address": {
+                    "type": "string"
+                },
+                "security_groups": {
+                    "type": "array",
+                    "items": {}
+                },
+                "subnet": {
+                    "type": "string"
+                },
+                "subnet_cidr": {
+                    "type": "string"
+                },
+                "subnet_name": {
+                    "type": "string"
+                },
+                "subnet_uuid": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                }
+            }
+        },
+        "openstack.NestedSecurityGroup": {
+            "type": "object",
+            "properties": {
+                "description": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "rules": {
+                    "type": "array",
+                    "items": {}
+                },
+                "state": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                }
+            }
+        },
+        "openstack.NestedSubnet": {
+            "type": "object",
+            "properties": {
+                "allocation_pools": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/openstack.AllocationPool"
+                    }
+                },
+                "cidr": {
+                    "type": "string"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "enable_dhcp": {
+                    "type": "boolean"
+                },
+                "gateway_ip": {
+                    "type": "string"
+                },
+                "ip_version": {
+                    "type": "integer"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "openstack.NestedVolume": {
+            "type": "object",
+            "properties": {
+                "bootable": {
+                    "type": "boolean"
+                },
+                "device": {
+                    "type": "string"
+                },
+                "image_name": {
+                    "type": "string"
+                },
+                "marketplace_resource_uuid": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "resource_type": {
+                    "type": "string"
+                },
+                "size": {
+                    "type": "integer"
+                },
+                "state": {
+                    "type": "string"
+                },
+                "type": {
+                    "type": "string"
+                },
+                "type_name": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "openstack.Network": {
+            "type": "object",
+            "properties": {
+                "access_url": {
+                    "type": "string"
+                },
+                "backend_id": {
+                    "type": "string"
+                },
+                "created": {
+                    "type": "string"
+                },
+                "customer": {
+                    "type": "string"
+                },
+                "customer_abbreviation": {
+                    "type": "string"
+                },
+                "customer_name": {
+                    "type": "string"
+                },
+                "customer_native_name": {
+                    "type": "string"
+                },
+                "customer_uuid": {
+                    "type": "string"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "error_message": {
+                    "type": "string"
+                },
+                "error_traceback": {
+                    "type": "string"
+                },
+                "is_external": {
+                    "type": "boolean"
+                },
+                "is_limit_based": {
+                    "type": "boolean"
+                },
+                "is_usage_based": {
+                    "type": "boolean"
+                },
+                "marketplace_category_name": {
+                    "type": "string"
+                },
+                "marketplace_category_uuid": {
+                    "type": "string"
+                },
+                "marketplace_offering_name": {
+                    "type": "string"
+                },
+                "marketplace_offering_plugin_options": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "marketplace_offering_uuid": {
+                    "type": "string"
+                },
+                "marketplace_plan_uuid": {
+                    "type": "string"
+                },
+                "marketplace_resource_state": {
+                    "type": "string"
+                },
+                "marketplace_resource_uuid": {
+                    "type": "string"
+                },
+                "modified": {
+                    "type": "string"
+                },
+                "mtu": {
+                    "type": "integer"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "project": {
+                    "type": "string"
+                },
+                "project_name": {
+                    "type": "string"
+                },
+                "project_uuid": {
+                    "type": "string"
+                },
+                "rbac_policies": {
+                    "type": "array",
+                    "items": {}
+                },
+                "resource_type": {
+                    "type": "string"
+                },
+                "segmentation_id": {
+                    "type": "integer"
+                },
+                "service_name": {
+                    "type": "string"
+                },
+                "service_settings": {
+                    "type": "string"
+                },
+                "service_settings_error_message": {
+                    "type": "string"
+                },
+                "service_settings_state": {
+                    "type": "string"
+                },
+                "service_settings_uuid": {
+                    "type": "string"
+                },
+                "state": {
+                    "$ref": "#/definitions/models.CoreState"
+                },
+                "subnets": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/openstack.NestedSubnet"
+                    }
+                },
+                "tenant": {
+                    "type": "string"
+                },
+                "tenant_name": {
+                    "type": "string"
+                },
+                "tenant_uuid": {
+                    "type": "string"
+                },
+                "type": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "openstack.Quota": {
+            "type": "object",
+            "properties": {
+                "limit": {
+                    "type": "integer"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "usage": {
+                    "type": "integer"
+                }
+            }
+        },
+        "openstack.Rule": {
+            "type": "object",
+            "properties": {
+                "cidr": {
+                    "type": "string"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "direction": {
+                    "type": "string"
+                },
+                "ethertype": {
+                    "type": "string"
+                },
+                "from_port": {
+                    "type": "integer"
+                },
+                "id": {
+                    "type": "integer"
+                },
+                "protocol": {
+                    "type": "string"
+                },
+                "remote_group": {
+                    "type": "string"
+                },
+                "remote_group_name": {
+                    "type": "string"
+                },
+                "to_port": {
+                    "type": "integer"
+                }
+            }
+        },
+        "openstack.SecurityGroup": {
+            "type": "object",
+            "properties": {
+                "access_url": {
+                    "type": "string"
+                },
+                "backend_id": {
+                    "type": "string"
+                },
+                "created": {
+                    "type": "string"
+                },
+                "customer": {
+                    "type": "string"
+                },
+                "customer_abbreviation": {
+                    "type": "string"
+                },
+                "customer_name": {
+                    "type": "string"
+                },
+                "customer_native_name": {
+                    "type": "string"
+                },
+                "customer_uuid": {
+                    "type": "string"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "error_message": {
+                    "type": "string"
+                },
+                "error_traceback": {
+                    "type": "string"
+                },
+                "is_limit_based": {
+                    "type": "boolean"
+                },
+                "is_usage_based": {
+                    "type": "boolean"
+                },
+                "marketplace_category_name": {
+                    "type": "string"
+                },
+                "marketplace_category_uuid": {
+                    "type": "string"
+                },
+                "marketplace_offering_name": {
+                    "type": "string"
+                },
+                "marketplace_offering_plugin_options": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "marketplace_offering_uuid": {
+                    "type": "string"
+                },
+                "marketplace_plan_uuid": {
+                    "type": "string"
+                },
+                "marketplace_resource_state": {
+                    "type": "string"
+                },
+                "marketplace_resource_uuid": {
+                    "type": "string"
+                },
+                "modified": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "project": {
+                    "type": "string"
+                },
+                "project_name": {
+                    "type": "string"
+                },
+                "project_uuid": {
+                    "type": "string"
+                },
+                "resource_type": {
+                    "type": "string"
+                },
+                "rules": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/openstack.Rule"
+                    }
+                },
+                "service_name": {
+                    "type": "string"
+                },
+                "service_settings": {
+                    "type": "string"
+                },
+                "service_settings_error_message": {
+                    "type": "string"
+                },
+                "service_settings_state": {
+                    "type": "string"
+                },
+                "service_settings_uuid": {
+                    "type": "string"
+                },
+                "state": {
+                    "$ref": "#/definitions/models.CoreState"
+                },
+                "tenant": {
+                    "type": "string"
+                },
+                "tenant_name": {
+                    "type": "string"
+                },
+                "tenant_uuid": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "openstack.Subnet": {
+            "type": "object",
+            "properties": {
+                "access_url": {
+                    "type": "string"
+                },
+                "allocation_pools": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/openstack.AllocationPool"
+                    }
+                },
+                "backend_id": {
+                    "type": "string"
+                },
+                "cidr": {
+                    "type": "string"
+                },
+                "created": {
+                    "type": "string"
+                },
+                "customer": {
+                    "type": "string"
+                },
+                "customer_abbreviation": {
+                    "type": "string"
+                },
+                "customer_name": {
+                    "type": "string"
+                },
+                "customer_native_name": {
+                    "type": "string"
+                },
+                "customer_uuid": {
+                    "type": "string"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "disable_gateway": {
+                    "type": "boolean"
+                },
+                "dns_nameservers": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "enable_dhcp": {
+                    "type": "boolean"
+                },
+                "error_message": {
+                    "type": "string"
+                },
+                "error_traceback": {
+                    "type": "string"
+                },
+                "gateway_ip": {
+                    "type": "string"
+                },
+                "host_routes": {
+                    "type": "array",
+                    "items": {}
+                },
+                "ip_version": {
+                    "type": "integer"
+                },
+                "is_connected": {
+                    "type": "boolean"
+                },
+                "is_limit_based": {
+                    "type": "boolean"
+                },
+                "is_usage_based": {
+                    "type": "boolean"
+                },
+                "marketplace_category_name": {
+                    "type": "string"
+                },
+                "marketplace_category_uuid": {
+                    "type": "string"
+                },
+                "marketplace_offering_name": {
+                    "type": "string"
+                },
+                "marketplace_offering_plugin_options": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "marketplace_offering_uuid": {
+                    "type": "string"
+                },
+                "marketplace_plan_uuid": {
+                    "type": "string"
+                },
+                "marketplace_resource_state": {
+                    "type": "string"
+                },
+                "marketplace_resource_uuid": {
+                    "type": "string"
+                },
+                "modified": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "network": {
+                    "type": "string"
+                },
+                "network_name": {
+                    "type": "string"
+                },
+                "project": {
+                    "type": "string"
+                },
+                "project_name": {
+                    "type": "string"
+                },
+                "project_uuid": {
+                    "type": "string"
+                },
+                "resource_type": {
+                    "type": "string"
+                },
+                "service_name": {
+                    "type": "string"
+                },
+                "service_settings": {
+                    "type": "string"
+                },
+                "service_settings_error_message": {
+                    "type": "string"
+                },
+                "service_settings_state": {
+                    "type": "string"
+                },
+                "service_settings_uuid": {
+                    "type": "string"
+                },
+                "state": {
+                    "$ref": "#/definitions/models.CoreState"
+                },
+                "tenant": {
+                    "type": "string"
+                },
+                "tenant_name": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "openstack.Tenant": {
+            "type": "object",
+            "properties": {
+                "access_url": {
+                    "type": "string"
+                },
+                "availability_zone": {
+                    "type": "string"
+                },
+                "backend_id": {
+                    "type": "string"
+                },
+                "created": {
+                    "type": "string"
+                },
+                "customer": {
+                    "type": "string"
+                },
+                "customer_abbreviation": {
+                    "type": "string"
+                },
+                "customer_name": {
+                    "type": "string"
+                },
+                "customer_native_name": {
+                    "type": "string"
+                },
+                "customer_uuid": {
+                    "type": "string"
+                },
+                "default_volume_type_name": {
+                    "type": "string"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "error_message": {
+                    "type": "string"
+                },
+                "error_traceback": {
+                    "type": "string"
+                },
+                "external_network_id": {
+                    "type": "string"
+                },
+                "internal_network_id": {
+                    "type": "string"
+                },
+                "is_limit_based": {
+                    "type": "boolean"
+                },
+                "is_usage_based": {
+                    "type": "boolean"
+                },
+                "marketplace_category_name": {
+                    "type": "string"
+                },
+                "marketplace_category_uuid": {
+                    "type": "string"
+                },
+                "marketplace_offering_name": {
+                    "type": "string"
+                },
+                "marketplace_offering_plugin_options": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "marketplace_offering_uuid": {
+                    "type": "string"
+                },
+                "marketplace_plan_uuid": {
+                    "type": "string"
+                },
+                "marketplace_resource_state": {
+                    "type": "string"
+                },
+                "marketplace_resource_uuid": {
+                    "type": "string"
+                },
+                "modified": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "project": {
+                    "type": "string"
+                },
+                "project_name": {
+                    "type": "string"
+                },
+                "project_uuid": {
+                    "type": "string"
+                },
+                "quotas": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/openstack.Quota"
+                    }
+                },
+                "resource_type": {
+                    "type": "string"
+                },
+                "service_name": {
+                    "type": "string"
+                },
+                "service_settings": {
+                    "type": "string"
+                },
+                "service_settings_error_message": {
+                    "type": "string"
+                },
+                "service_settings_state": {
+                    "type": "string"
+                },
+                "service_settings_uuid": {
+                    "type": "string"
+                },
+                "skip_creation_of_default_router": {
+                    "type": "boolean"
+                },
+                "state": {
+                    "$ref": "#/definitions/models.CoreState"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "user_password": {
+                    "type": "string"
+                },
+                "user_username": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "openstack.Volume": {
+            "type": "object",
+            "properties": {
+                "access_url": {
+                    "type": "string"
+                },
+                "action": {
+                    "type": "string"
+                },
+                "action_details": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "availability_zone": {
+                    "type": "string"
+                },
+                "availability_zone_name": {
+                    "type": "string"
+                },
+                "backend_id": {
+                    "type": "string"
+                },
+                "bootable": {
+                    "type": "boolean"
+                },
+                "created": {
+                    "type": "string"
+                },
+                "customer": {
+                    "type": "string"
+                },
+                "customer_abbreviation": {
+                    "type": "string"
+                },
+                "customer_name": {
+                    "type": "string"
+                },
+                "customer_native_name": {
+                    "type": "string"
+                },
+                "customer_uuid": {
+                    "type": "string"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "device": {
+                    "type": "string"
+                },
+                "error_message": {
+                    "type": "string"
+                },
+                "error_traceback": {
+                    "type": "string"
+                },
+                "extend_enabled": {
+                    "type": "boolean"
+                },
+                "image": {
+                    "type": "string"
+                },
+                "image_metadata": {
+                    "type": "string"
+                },
+                "image_name": {
+                    "type": "string"
+                },
+                "instance": {
+                    "type": "string"
+                },
+                "instance_marketplace_uuid": {
+                    "type": "string"
+                },
+                "instance_name": {
+                    "type": "string"
+                },
+                "is_limit_based": {
+                    "type": "boolean"
+                },
+                "is_usage_based": {
+                    "type": "boolean"
+                },
+                "marketplace_category_name": {
+                    "type": "string"
+                },
+                "marketplace_category_uuid": {
+                    "type": "string"
+                },
+                "marketplace_offering_name": {
+                    "type": "string"
+                },
+                "marketplace_offering_plugin_options": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "marketplace_offering_uuid": {
+                    "type": "string"
+                },
+                "marketplace_plan_uuid": {
+                    "type": "string"
+                },
+                "marketplace_resource_state": {
+                    "type": "string"
+                },
+                "marketplace_resource_uuid": {
+                    "type": "string"
+                },
+                "metadata": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "modified": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "project": {
+                    "type": "string"
+                },
+                "project_name": {
+                    "type": "string"
+                },
+                "project_uuid": {
+                    "type": "string"
+                },
+                "resource_type": {
+                    "type": "string"
+                },
+                "runtime_state": {
+                    "type": "string"
+                },
+                "service_name": {
+                    "type": "string"
+                },
+                "service_settings": {
+                    "type": "string"
+                },
+                "service_settings_error_message": {
+                    "type": "string"
+                },
+                "service_settings_state": {
+                    "type": "string"
+                },
+                "service_settings_uuid": {
+                    "type": "string"
+                },
+                "size": {
+                    "type": "integer"
+                },
+                "source_snapshot": {
+                    "type": "string"
+                },
+                "state": {
+                    "$ref": "#/definitions/models.CoreState"
+                },
+                "tenant": {
+                    "type": "string"
+                },
+                "tenant_uuid": {
+                    "type": "string"
+                },
+                "type": {
+                    "type": "string"
+                },
+                "type_name": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "openstack.VolumeType": {
+            "type": "object",
+            "properties": {
+                "description": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "settings": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
                 }
             }
         },
@@ -12824,6 +15004,23 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "state": {
+                    "type": "string"
+                }
+            }
+        },
+        "providers.ImportableResource": {
+            "type": "object",
+            "properties": {
+                "backend_id": {
+                    "type": "string"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "type": {
                     "type": "string"
                 }
             }

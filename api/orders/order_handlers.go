@@ -397,8 +397,9 @@ func limitsField(f *form.Form, key string) (map[string]int64, bool) {
 	return out, true
 }
 
-// validateLimits checks limits against the offering's limit-based components.
-func (m *Module) validateLimits(c *gin.Context, offeringID int64, limits map[string]int64) error {
+// validateLimits checks limits against the offering's limit-based
+// components and those its type's provider takes limits for (AvailableLimits).
+func (m *Module) validateLimits(c *gin.Context, offeringID int64, offeringType string, limits map[string]int64) error {
 	if len(limits) == 0 {
 		return nil
 	}
@@ -406,9 +407,15 @@ func (m *Module) validateLimits(c *gin.Context, offeringID int64, limits map[str
 	if err != nil {
 		return err
 	}
+	taken := map[string]bool{}
+	if m.limitsOf != nil {
+		for _, t := range m.limitsOf(offeringType) {
+			taken[t] = true
+		}
+	}
 	byType := map[string]store.OrderingComponent{}
 	for _, cp := range comps {
-		if cp.BillingType == models.BillingLimit {
+		if cp.BillingType == models.BillingLimit || taken[cp.Type] {
 			byType[cp.Type] = cp
 		}
 	}
@@ -588,7 +595,7 @@ func (m *Module) prepareCreateOrder(c *gin.Context, f *form.Form, in *store.NewO
 		return err
 	}
 	in.Cost = &cost
-	if err := m.validateLimits(c, of.ID, limits); err != nil {
+	if err := m.validateLimits(c, of.ID, of.Type, limits); err != nil {
 		return err
 	}
 	if of.Shared && strings.TrimSpace(of.TermsOfService) != "" && !accepting {

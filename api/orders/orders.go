@@ -43,6 +43,10 @@ type Deps struct {
 	// Supported reports whether a provider serves an offering type; orders
 	// for other types are refused (nil: every type is accepted).
 	Supported func(offeringType string) bool
+	// AvailableLimits lists the component types whose limits orders of an
+	// offering type may carry besides limit-based ones
+	// (providers.Registry.AvailableLimits; nil: none).
+	AvailableLimits func(offeringType string) []string
 }
 
 // Module registers the order and resource routes (an api.Module).
@@ -53,13 +57,14 @@ type Module struct {
 	now       func() time.Time
 	timeout   time.Duration
 	supported func(offeringType string) bool
+	limitsOf  func(offeringType string) []string
 }
 
 var _ api.Module = (*Module)(nil)
 
 // New returns the orders module.
 func New(d Deps) *Module {
-	m := &Module{st: d.Store, rbac: d.RBAC, tc: d.Temporal, now: d.Now, timeout: d.TemporalTimeout, supported: d.Supported}
+	m := &Module{st: d.Store, rbac: d.RBAC, tc: d.Temporal, now: d.Now, timeout: d.TemporalTimeout, supported: d.Supported, limitsOf: d.AvailableLimits}
 	if m.now == nil {
 		m.now = func() time.Time { return time.Now().UTC() }
 	}
@@ -106,6 +111,8 @@ func (m *Module) Routes(a *gin.RouterGroup, _ *gin.Engine) {
 	p.POST("/:uuid/set_endpoints/", api.H(m.setEndpoints))
 	p.POST("/:uuid/terminate/", api.H(m.terminateResource(providerSide)))
 	p.Match(get, "/:uuid/plan_periods/", api.H(m.planPeriods(providerSide)))
+
+	m.importRoutes(a)
 }
 
 // Permissions used here.

@@ -547,7 +547,7 @@ func (m *Module) updateLimits(c *gin.Context) error {
 	if err := requireStates(v, models.ResourceOK); err != nil {
 		return err
 	}
-	if err := m.validateLimits(c, v.OfferingID, limits); err != nil {
+	if err := m.validateLimits(c, v.OfferingID, v.OfferingType, limits); err != nil {
 		return err
 	}
 	if limits == nil {

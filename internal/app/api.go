@@ -31,6 +31,7 @@ import (
 	"github.com/waldur-go/waldur/providers/basic"
 	"github.com/waldur-go/waldur/providers/openstack"
 	"github.com/waldur-go/waldur/providers/script"
+	"github.com/waldur-go/waldur/providers/slurm"
 	"github.com/waldur-go/waldur/rbac"
 	"github.com/waldur-go/waldur/workflows"
 )
@@ -55,7 +56,7 @@ func NewAPI(db *gorm.DB, tc client.Client, log *slog.Logger, namespace string, t
 		orders.New(orders.Deps{Store: st, RBAC: chk, Temporal: tc, Supported: func(t string) bool {
 			_, _, err := provs.Lookup(t)
 			return err == nil
-		}}),
+		}, AvailableLimits: provs.AvailableLimits}),
 		usage.New(usage.Deps{Store: st, RBAC: chk}),
 		offeringusers.New(offeringusers.Deps{Store: st, RBAC: chk}),
 		siteagent.New(siteagent.Deps{Store: st, RBAC: chk}),
@@ -79,6 +80,7 @@ func Providers() *providers.Registry {
 	script.Register(r)
 	aws.Register(r)
 	openstack.Register(r, openstack.New(openstack.Options{}))
+	slurm.Register(r, slurm.New())
 	return r
 }
 
@@ -102,8 +104,17 @@ func Registry(d *Deps) *workflows.Registry {
 	r.Add(openstack.Queue, func(w worker.Registry) {
 		workflows.RegisterOpenStackBackend(w, &activities.OpenStackBackend{Provider: osProvider})
 	})
+	// The SLURM integration (usage, associations): the cluster side where
+	// the cluster is reachable, with the same provider (one client, one
+	// write lock per cluster) as the orders.
+	slurmProvider := slurmOf(provs)
+	r.Add(slurm.Queue, func(w worker.Registry) {
+		workflows.RegisterSlurmCluster(w, &activities.SlurmCluster{Provider: slurmProvider})
+	})
 	r.Add(workflows.QueueCore, func(w worker.Registry) {
 		st := store.New(d.DB)
+		workflows.RegisterSlurm(w, &activities.Slurm{Store: st})
+		workflows.RegisterImports(w, &activities.Imports{Store: st, Providers: provs})
 		workflows.RegisterOrders(w, &activities.Orders{Store: st, Providers: provs,
 			Scopes: activities.OpenStackKeepers(&activities.OpenStackKeeper{Store: st})}, &workflows.OrderDispatcher{Store: st})
 		workflows.RegisterOpenStackCore(w, &activities.OpenStackPull{Store: st})
@@ -143,6 +154,9 @@ func Schedules() []workflows.Schedule {
 		workflows.ProjectEndTerminationSchedule,
 		workflows.IntegrationStatusTimeoutSchedule,
 		workflows.OpenStackPullSchedule,
+		workflows.SlurmUsagePullSchedule,
+		workflows.SlurmMembershipSyncSchedule,
+		workflows.SlurmMembershipEventsSchedule,
 	}
 }
 
@@ -153,4 +167,13 @@ func openstackOf(r *providers.Registry) *openstack.Provider {
 		panic(err)
 	}
 	return p.(*openstack.Provider)
+}
+
+// slurmOf is the SLURM provider of the registry.
+func slurmOf(r *providers.Registry) *slurm.Provider {
+	p, _, err := r.Lookup(slurm.OfferingType)
+	if err != nil {
+		panic(err)
+	}
+	return p.(*slurm.Provider)
 }

@@ -456,6 +456,9 @@ var table = []route{
 	r("POST", "/api/marketplace-provider-offerings/:uuid/check_unique_backend_id/", "/api/marketplace-provider-offerings/{offering}/check_unique_backend_id/", `{"backend_id":"x"}`, 401, 404, 404, 404, 404, 200, 403, 200),
 	r("GET", "/api/marketplace-provider-offerings/:uuid/list_project_service_accounts/", "/api/marketplace-provider-offerings/{offering}/list_project_service_accounts/", "", 401, 404, 404, 404, 404, 200, 200, 200),
 	r("GET", "/api/marketplace-provider-offerings/:uuid/list_course_accounts/", "/api/marketplace-provider-offerings/{offering}/list_course_accounts/", "", 401, 404, 404, 404, 404, 200, 200, 200),
+	// Imports read the backend through Temporal: with none (503) past the permission check.
+	r("GET", "/api/marketplace-provider-offerings/:uuid/importable_resources/", "/api/marketplace-provider-offerings/{offering}/importable_resources/", "", 401, 404, 404, 404, 404, 503, 403, 503),
+	r("POST", "/api/marketplace-provider-offerings/:uuid/import_resource/", "/api/marketplace-provider-offerings/{offering}/import_resource/", `{"backend_id":"x","project":"{project}"}`, 401, 404, 404, 404, 404, 503, 403, 503),
 	r("GET", "/api/marketplace-provider-offerings/:uuid/user-attribute-config/", "/api/marketplace-provider-offerings/{offering}/user-attribute-config/", "", 401, 404, 404, 404, 404, 200, 200, 200),
 	r("POST", "/api/marketplace-provider-offerings/:uuid/update_description/", "/api/marketplace-provider-offerings/{offering}/update_description/", `{"category":"{category-used}"}`, 401, 404, 404, 404, 404, 200, 403, 200),
 	r("POST", "/api/marketplace-provider-offerings/:uuid/update_overview/", "/api/marketplace-provider-offerings/{offering}/update_overview/", `{"name":"Consulting","description":"d"}`, 401, 404, 404, 404, 404, 200, 403, 200),

@@ -76,7 +76,7 @@ func TestIntegratedResourcesAndMembers(t *testing.T) {
 		ctx := w.ctx
 		r1, r1u := w.resource(t, w.project, "acc1", models.ResourceOK)
 		_, r2u := w.resource(t, w.project2, "acc2", models.ResourceErred)
-		_, _ = w.resource(t, w.project, "", models.ResourceOK)              // no backend id yet
+		_, _ = w.resource(t, w.project, "", models.ResourceOK)             // no backend id yet
 		_, _ = w.resource(t, w.project, "acc4", models.ResourceTerminated) // gone
 		r5, _ := w.resource(t, w.project2, "acc5", models.ResourceOK)
 
