@@ -31,6 +31,8 @@ bench: build ## Print time-to-healthy and idle RSS of `waldur serve`, then the G
 	go test -run '^$$' -bench 'EmptyWorkflow|PingWorkflow' -benchtime 500x -count 2 ./workflows/
 	go test -run '^$$' -bench OrdersVsEmpty -benchtime 300x ./workflows/
 	go test -run '^$$' -bench AWSInstanceOrder -benchtime 30x ./workflows/
+	# 50 concurrent OpenStack instance orders through the API on the emulator: wall time, activities per order
+	go test -run '^$$' -bench InstanceOrders -benchtime 2x ./providers/openstack/
 	go test -run '^$$' -bench ProjectsList -benchtime 300x ./internal/app/
 	# Monthly close of 100k resources on PostgreSQL (skipped without WALDUR_TEST_DATABASE_URL; WALDUR_BENCH_RESOURCES=N to resize)
 	go test -run '^$$' -bench CloseMonth -benchtime 1x -timeout 30m ./workflows/

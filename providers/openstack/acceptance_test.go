@@ -70,7 +70,7 @@ func runWorker() {
 
 // fastOrders shortens the order workflow's retries: a killed worker's
 // activity is retried elsewhere ten seconds after its last heartbeat.
-func fastOrders(t *testing.T) {
+func fastOrders(t testing.TB) {
 	p := workflows.DefaultOrderPolicies()
 	p.DB = &temporal.RetryPolicy{InitialInterval: 10 * time.Millisecond, MaximumInterval: 100 * time.Millisecond}
 	p.Provider = &temporal.RetryPolicy{InitialInterval: 100 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: time.Second, MaximumAttempts: 20}
@@ -83,7 +83,7 @@ func fastOrders(t *testing.T) {
 // cloud is a running Waldur (API, core worker, optionally the OpenStack
 // worker) with a staff user, a project, and OpenStack offerings on an emulator.
 type cloud struct {
-	t                                          *testing.T
+	t                                          testing.TB
 	db                                         *gorm.DB
 	tc                                         client.Client
 	temporal                                   string
@@ -95,7 +95,7 @@ type cloud struct {
 	plans                                      map[string]string // offering URL → its plan's URL
 }
 
-func newCloud(t *testing.T, queues []string, emuOpts emulator.Options) *cloud {
+func newCloud(t testing.TB, queues []string, emuOpts emulator.Options) *cloud {
 	fastOrders(t)
 	srv := temporaltest.Start(t)
 	cl := &cloud{t: t, db: dbtest.Migrated(t, config.SQLite), tc: srv.Client(t), temporal: srv.Addr, plans: map[string]string{}}
@@ -148,6 +148,8 @@ func newCloud(t *testing.T, queues []string, emuOpts emulator.Options) *cloud {
 			{"type": "cores", "name": "Cores", "measured_unit": "cores", "billing_type": "limit", "limit_period": "month"},
 			{"type": "ram", "name": "RAM", "measured_unit": "GB", "billing_type": "limit", "limit_period": "month"},
 			{"type": "storage", "name": "Storage", "measured_unit": "GB", "billing_type": "limit", "limit_period": "month"},
+			{"type": "instances", "name": "Instances", "measured_unit": "", "billing_type": "limit", "limit_period": "month"},
+			{"type": "volumes", "name": "Volumes", "measured_unit": "", "billing_type": "limit", "limit_period": "month"},
 		},
 		"plans": []map[string]any{{"name": "Default", "unit": "month", "unit_price": "0", "prices": map[string]any{"cores": "1", "ram": "0.5", "storage": "0.01"}}},
 	})
@@ -235,9 +237,12 @@ func (cl *cloud) first(p string) map[string]any {
 
 // tenant orders a tenant and checks what the API shows of it.
 func (cl *cloud) tenant(name string) (order, tenant map[string]any) {
+	return cl.tenantWith(name, map[string]any{"cores": 20, "ram": 40 * 1024, "storage": 200 * 1024})
+}
+
+func (cl *cloud) tenantWith(name string, limits map[string]any) (order, tenant map[string]any) {
 	cl.t.Helper()
-	order = cl.order(cl.tenantOffering, map[string]any{"name": name, "description": "for research"},
-		map[string]any{"cores": 20, "ram": 40 * 1024, "storage": 200 * 1024})
+	order = cl.order(cl.tenantOffering, map[string]any{"name": name, "description": "for research"}, limits)
 	require.NotEqual(cl.t, order["resource_uuid"], order["marketplace_resource_uuid"], "resource_uuid is the plugin resource")
 	cl.do("GET", "/api/openstack-tenants/"+order["resource_uuid"].(string)+"/", nil, 200, &tenant)
 	require.Equal(cl.t, "OK", tenant["state"])

@@ -309,7 +309,9 @@ func (p *Provider) ensureTenantUser(ctx context.Context, s *session, projectID, 
 }
 
 // pushQuotas sets Nova cores and ram and Cinder gigabytes from the limits
-// cores, ram (MiB) and storage (MiB); absent limits are left alone.
+// cores, ram (MiB) and storage (MiB), and Nova instances and Cinder volumes
+// from the optional limits instances and volumes; absent limits are left
+// alone.
 func (p *Provider) pushQuotas(ctx context.Context, s *session, projectID string, limits map[string]int64) error {
 	nova := novaquotas.UpdateOpts{}
 	set := false
@@ -319,6 +321,9 @@ func (p *Provider) pushQuotas(ctx context.Context, s *session, projectID string,
 	if v, ok := limits["ram"]; ok {
 		nova.RAM, set = ptr(int(v)), true
 	}
+	if v, ok := limits["instances"]; ok { // optional components beyond Waldur's three
+		nova.Instances, set = ptr(int(v)), true
+	}
 	if set {
 		if err := p.step(ctx, "setting compute quotas", func() error {
 			return novaquotas.Update(ctx, s.compute, projectID, nova).Err
@@ -326,16 +331,23 @@ func (p *Provider) pushQuotas(ctx context.Context, s *session, projectID string,
 			return err
 		}
 	}
+	cinder := cinderquotas.UpdateOpts{}
 	if v, ok := limits["storage"]; ok {
 		gb := models.GiB(v)
 		if v < 0 {
 			gb = -1
 		}
-		return p.step(ctx, "setting volume quotas", func() error {
-			return cinderquotas.Update(ctx, s.volume, projectID, cinderquotas.UpdateOpts{Gigabytes: &gb}).Err
-		})
+		cinder.Gigabytes = &gb
 	}
-	return nil
+	if v, ok := limits["volumes"]; ok {
+		cinder.Volumes = ptr(int(v))
+	}
+	if cinder.Gigabytes == nil && cinder.Volumes == nil {
+		return nil
+	}
+	return p.step(ctx, "setting volume quotas", func() error {
+		return cinderquotas.Update(ctx, s.volume, projectID, cinder).Err
+	})
 }
 
 func ptr[T any](v T) *T { return &v }
