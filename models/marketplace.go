@@ -154,6 +154,15 @@ var orderMoves = map[string]struct {
 	"set_state_erred":     {nil, OrderErred},
 }
 
+// OrderEvents lists the events an order can go through.
+func OrderEvents() []string {
+	out := make([]string, 0, len(orderMoves))
+	for ev := range orderMoves {
+		out = append(out, ev)
+	}
+	return out
+}
+
 // OrderTransition checks that event may happen in state from and returns the
 // target state ("" when the review rules decide it). A wrong state is a
 // conflict naming the valid states, as Waldur's 409.

@@ -282,6 +282,10 @@ func TestOrdersEndToEnd(t *testing.T) {
 		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 		require.Equal(t, "done", e.getOrder(o.UUID).State)
 		require.Equal(t, "OK", e.resourceState(o.ResourceUUID))
+		var items int64
+		require.NoError(t, db.Table("invoice_items").Joins("JOIN resources r ON r.id = invoice_items.resource_id").
+			Where("r.uuid = ?", o.ResourceUUID).Count(&items).Error)
+		require.Positive(t, items, "the completed order registered the resource's invoice items")
 
 		// Not for a Basic offering: set_state_executing (Slurm only).
 		w = e.action(o.UUID, "set_state_executing", "provider", nil)

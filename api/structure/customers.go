@@ -120,6 +120,10 @@ func (m *Module) renderCustomers(c *gin.Context, rows []models.Customer) ([]Cust
 	if err != nil {
 		return nil, err
 	}
+	est, err := m.estimates(c, models.ScopeCustomer, ids)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Customer, len(rows))
 	for i := range rows {
 		cu := &rows[i]
@@ -140,7 +144,7 @@ func (m *Module) renderCustomers(c *gin.Context, rows []models.Customer) ([]Cust
 			AccessSubnets: cu.AccessSubnets, RegistrationCode: cu.RegistrationCode, Homepage: cu.Homepage,
 			Domain: cu.Domain, VATCode: cu.VATCode, Postal: cu.Postal, Address: cu.Address, BankName: cu.BankName,
 			Latitude: cu.Latitude, Longitude: cu.Longitude, BankAccount: cu.BankAccount, Country: cu.Country,
-			PaymentProfiles: []any{}, BillingPriceEstimate: zeroEstimate(), Quotas: q,
+			PaymentProfiles: []any{}, BillingPriceEstimate: est[cu.ID], Quotas: q,
 		}
 	}
 	return out, nil

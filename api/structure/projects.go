@@ -132,6 +132,10 @@ func (m *Module) renderProjects(c *gin.Context, rows []models.Project) ([]Projec
 	if err != nil {
 		return nil, err
 	}
+	est, err := m.estimates(c, models.ScopeProject, ids)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Project, len(rows))
 	for i := range rows {
 		p := &rows[i]
@@ -151,7 +155,7 @@ func (m *Module) renderProjects(c *gin.Context, rows []models.Project) ([]Projec
 			BackendID: p.BackendID, StartDate: dateString(p.StartDate), EndDate: dateString(p.EndDate),
 			IsIndustry: p.IsIndustry, Kind: "default", IsRemoved: p.IsRemoved,
 			UserEmailPatterns: []string{}, UserAffiliations: []string{}, UserIdentitySources: []string{},
-			MarketplaceResourceCount: map[string]int{}, BillingPriceEstimate: zeroEstimate(), Quotas: q,
+			MarketplaceResourceCount: map[string]int{}, BillingPriceEstimate: est[p.ID], Quotas: q,
 		}
 		if p.TypeID != nil {
 			if t := types[*p.TypeID]; t != nil {

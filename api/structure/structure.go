@@ -165,8 +165,9 @@ func icontains(q *gorm.DB, column, v string) *gorm.DB {
 // activeRoleSQL is the condition of a user role in force at ?.
 const activeRoleSQL = "user_roles.is_active = ? AND (user_roles.expiration_time IS NULL OR user_roles.expiration_time > ?)"
 
-// PriceEstimate is Waldur's NestedPriceEstimate. Billing is not built yet,
-// so every estimate is zero.
+// PriceEstimate is Waldur's NestedPriceEstimate: what the current month's
+// invoice items of the scope come to (total: the whole month; current: so
+// far), with tax.
 type PriceEstimate struct {
 	Total      string `json:"total" example:"0"`
 	Current    string `json:"current" example:"0"`
@@ -174,8 +175,17 @@ type PriceEstimate struct {
 	TaxCurrent string `json:"tax_current" example:"0"`
 }
 
-func zeroEstimate() PriceEstimate {
-	return PriceEstimate{Total: "0", Current: "0", Tax: "0", TaxCurrent: "0"}
+// estimates renders the billing_price_estimate of customers or projects, by id.
+func (m *Module) estimates(c *gin.Context, scope models.ScopeType, ids []int64) (map[int64]PriceEstimate, error) {
+	es, err := m.st.PriceEstimates(c.Request.Context(), scope, ids, m.now())
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]PriceEstimate, len(es))
+	for id, e := range es {
+		out[id] = PriceEstimate{Total: e.Total.String(), Current: e.Current.String(), Tax: e.Tax.String(), TaxCurrent: e.TaxCurrent.String()}
+	}
+	return out, nil
 }
 
 // countryCodes are the values of Waldur's CountryEnum (ISO 3166-1 alpha-2 and EU).

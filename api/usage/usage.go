@@ -14,6 +14,7 @@ package usage
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -26,6 +27,7 @@ import (
 	"github.com/waldur-go/waldur/api/form"
 	"github.com/waldur-go/waldur/api/rest"
 	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/billing"
 	"github.com/waldur-go/waldur/models/store"
 	"github.com/waldur-go/waldur/rbac"
 )
@@ -318,6 +320,14 @@ func (m *Module) setUsage(c *gin.Context) error {
 	in.ModifiedBy = &u.ID
 	if err := m.st.SetUsage(ctx, in); err != nil {
 		return err
+	}
+	// The usage is billed at once; a failure here is logged (the hourly invoice refresh registers it too).
+	period := in.Date
+	if period.IsZero() {
+		period = m.now()
+	}
+	if _, err := m.st.RegisterResource(ctx, rid, billing.MonthOf(period)); err != nil {
+		slog.WarnContext(ctx, "billing registration after set_usage failed", "resource", rid.String(), "err", err)
 	}
 	c.Status(http.StatusCreated)
 	return nil

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -187,15 +188,19 @@ func newAgentWorld(t *testing.T, srv *temporaltest.Server, db *gorm.DB) *agentWo
 		"type": models.OfferingSlurm, "state": models.OfferingActive, "shared": true, "billable": true,
 		"plugin_options": `{"service_provider_can_create_offering_user": true}`, "created": now, "modified": now})
 	w.offering = offu
+	planID, planUUID := ins("plans", map[string]any{"name": "Default", "offering_id": off, "unit": "month", "created": now, "modified": now})
+	w.plan = planUUID
 	for _, c := range []map[string]any{
-		{"type": "cpu", "name": "CPU", "billing_type": "usage", "measured_unit": "hours"},
-		{"type": "ram", "name": "RAM", "billing_type": "usage", "measured_unit": "GB-hours"},
-		{"type": "storage", "name": "Storage", "billing_type": "limit", "measured_unit": "GB", "min_value": 1, "max_value": 1000},
+		{"type": "cpu", "name": "CPU", "billing_type": "usage", "measured_unit": "hours", "price": "0.5"},
+		{"type": "ram", "name": "RAM", "billing_type": "usage", "measured_unit": "GB-hours", "price": "0.1"},
+		{"type": "storage", "name": "Storage", "billing_type": "limit", "measured_unit": "GB", "min_value": 1, "max_value": 1000, "price": "0.01"},
 	} {
 		c["offering_id"] = off
-		ins("offering_components", c)
+		price := c["price"]
+		delete(c, "price")
+		cid, _ := ins("offering_components", c)
+		require.NoError(t, db.Table("plan_components").Create(map[string]any{"plan_id": planID, "component_id": cid, "price": price}).Error)
 	}
-	_, w.plan = ins("plans", map[string]any{"name": "Default", "offering_id": off, "unit": "month", "created": now, "modified": now})
 	return w
 }
 
@@ -373,6 +378,21 @@ func TestSiteAgentProtocol(t *testing.T) {
 		require.Equal(t, "scientist", str(uu[0], "username"))
 		res = owner.call(http.MethodGet, "/api/marketplace-resources/"+rid+"/", nil, 200)
 		require.Equal(t, map[string]any{"cpu": float64(12), "ram": float64(4)}, res["current_usages"], "the usage shows on the resource")
+		var billed []struct {
+			Name     string
+			Quantity string
+		}
+		require.NoError(t, db.Raw(`SELECT i.name, i.quantity FROM invoice_items i JOIN resources r ON r.id = i.resource_id
+			WHERE r.uuid = ? AND i.kind = 'usage' ORDER BY i.name`, hex(rid)).Scan(&billed).Error)
+		require.Len(t, billed, 2, "the reported usage is on the invoice: %v", billed)
+		proj := owner.call(http.MethodGet, "/api/projects/"+hex(w.project.String())+"/", nil, 200)
+		est := proj["billing_price_estimate"].(map[string]any)
+		total, _ := strconv.ParseFloat(str(est, "total"), 64)
+		require.GreaterOrEqual(t, total, 12*0.5+4*0.1, "the project's estimate includes the billed usage: %v", est)
+		for _, b := range billed {
+			q, _ := strconv.ParseFloat(b.Quantity, 64)
+			require.Equal(t, map[bool]float64{true: 12, false: 4}[strings.Contains(b.Name, "CPU")], q, "%v", billed)
+		}
 
 		// membership_sync: the team with offering accounts, metadata, limits, last sync.
 		ms := w.client(t, "agent", "membership_sync")

@@ -614,7 +614,7 @@ func orderEvents(info *OrderInfo, event string, to models.OrderState) []*models.
 		"reject_by_consumer": "marketplace_order_rejected", "reject_by_provider": "marketplace_order_rejected",
 		"cancel": "marketplace_order_terminated", "set_state_erred": "marketplace_order_failed",
 		"set_state_executing": "marketplace_order_approved", "set_state_done": "marketplace_order_completed",
-		"completed": "marketplace_order_completed",
+		"completed": "marketplace_order_completed", "release_project": "marketplace_order_approved",
 	}
 	t, ok := types[event]
 	if !ok {
