@@ -192,6 +192,13 @@ type SubnetRef struct {
 // Map renders refs for Request.Resolved.
 func (r Refs) Map() map[string]any { return toMap(r) }
 
+// RefsFrom reads Request.Resolved back.
+func RefsFrom(m map[string]any) (Refs, error) {
+	var r Refs
+	err := convert(m, &r)
+	return r, err
+}
+
 func refsOf(req providers.Request) (Refs, error) {
 	var r Refs
 	if err := convert(req.Resolved, &r); err != nil {
