@@ -558,14 +558,19 @@ func (a *Slurm) recordOne(ctx context.Context, b SlurmBatch, al SlurmAllocation,
 		return o, nil
 	case state == models.ResourceErred:
 		err := a.Store.MarkOKOnBackend(ctx, al.ResourceUUID, b.ListedAt)
-		if models.IsCode(err, models.CodeConflict) || models.IsCode(err, models.CodeNotFound) {
-			o.Outcome, o.Message = "skipped", "the resource is Erred"
+		switch {
+		case err == nil:
+			o.Recovered = true
+		case models.IsCode(err, models.CodeConflict):
+			// Moved on since the listing (or recovered by an earlier
+			// attempt of this activity): usage is taken in the states
+			// SetUsage accepts, and refused in the others below.
+		case models.IsCode(err, models.CodeNotFound):
+			o.Outcome, o.Message = "skipped", "the resource is gone"
 			return o, nil
-		}
-		if err != nil {
+		default:
 			return o, err
 		}
-		o.Recovered = true
 	}
 	total := r.Total.Components()
 	var items []store.UsageItem

@@ -1,11 +1,14 @@
 package workflows
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -384,4 +387,46 @@ func SlurmFollowMembership(ctx workflow.Context, _ SlurmFollowMembershipInput) (
 		return SlurmFollowMembershipResult{Cursor: cur}, err
 	}
 	return out, nil
+}
+
+// RunSlurmMembershipSync runs SlurmMembershipSync now (the CLI's
+// association report and sync) and waits for its result. A run that
+// failed for some offerings returns their errors in the result too.
+func RunSlurmMembershipSync(ctx context.Context, c client.Client, in SlurmMembershipSyncInput) (SlurmMembershipSyncResult, error) {
+	id := "slurm-membership-sync-now-" + models.NewUUID().String()
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: QueueCore}, SlurmMembershipSync, in)
+	if err != nil {
+		return SlurmMembershipSyncResult{}, fmt.Errorf("start %s: %w", id, err)
+	}
+	var out SlurmMembershipSyncResult
+	err = run.Get(ctx, &out)
+	if err != nil {
+		detailsOf(err, &out)
+	}
+	return out, err
+}
+
+// RunSlurmUsagePull runs SlurmUsagePull now and waits for its result (see
+// RunSlurmMembershipSync).
+func RunSlurmUsagePull(ctx context.Context, c client.Client, in SlurmUsagePullInput) (SlurmUsagePullResult, error) {
+	id := "slurm-usage-pull-now-" + models.NewUUID().String()
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: QueueCore}, SlurmUsagePull, in)
+	if err != nil {
+		return SlurmUsagePullResult{}, fmt.Errorf("start %s: %w", id, err)
+	}
+	var out SlurmUsagePullResult
+	err = run.Get(ctx, &out)
+	if err != nil {
+		detailsOf(err, &out)
+	}
+	return out, err
+}
+
+// detailsOf decodes the partial result a failed run carries in its
+// application error's details.
+func detailsOf(err error, out any) {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) && app.HasDetails() {
+		_ = app.Details(out)
+	}
 }

@@ -6,6 +6,7 @@
 //	waldur migrate up|down|status
 //	waldur user create --username NAME [--staff]
 //	waldur billing close [--month YYYY-MM]
+//	waldur slurm associations [--sync] | pull-usage [--month YYYY-MM]
 //	waldur version
 //	waldur openstack-emulator   an in-memory OpenStack cloud to try the OpenStack offerings against
 package main
@@ -52,7 +53,7 @@ func root() *cobra.Command {
 	}
 	cfg.BindFlags(cmd.PersistentFlags())
 	cmd.AddCommand(serveCmd(&cfg), apiCmd(&cfg), workerCmd(&cfg), migrateCmd(&cfg), userCmd(&cfg), presetCmd(&cfg), versionCmd(),
-		openstackEmulatorCmd(), billingCmd(&cfg))
+		openstackEmulatorCmd(), billingCmd(&cfg), slurmCmd(&cfg))
 	return cmd
 }
 
