@@ -100,11 +100,14 @@ func (a *Orders) LoadOrder(ctx context.Context, id models.UUID) (OrderSnapshot, 
 func (a *Orders) ApplyOrderEvent(ctx context.Context, ev store.OrderEvent) (models.OrderState, error) {
 	st, err := a.Store.ApplyOrderEvent(ctx, ev)
 	if err == nil && (st == models.OrderRejected || st == models.OrderCanceled || st == models.OrderErred) {
+		// The event is applied: a keeper failure must not make a retry apply it again (a conflict).
 		k, info, kerr := a.keeper(ctx, ev.OrderUUID)
 		if kerr == nil && k != nil {
 			kerr = k.OrderFailed(ctx, info, ev.Message)
 		}
-		err = kerr
+		if kerr != nil {
+			activity.GetLogger(ctx).Warn("recording an ended order on its plugin resource failed", "order", ev.OrderUUID.String(), "err", kerr)
+		}
 	}
 	return st, classify(err)
 }
