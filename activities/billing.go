@@ -114,6 +114,17 @@ func (a *Billing) RegisterBatch(ctx context.Context, in RegisterBatchInput) (Reg
 	return RegisterBatchResult{LastID: ids[len(ids)-1], Done: len(ids) < a.batch(), Summary: summary(res)}, nil
 }
 
+// RegisterDirty registers one batch of the billing outbox for the month
+// ("YYYY-MM") and returns its size (0: the outbox is empty).
+func (a *Billing) RegisterDirty(ctx context.Context, month string) (int, error) {
+	m, err := a.month(month)
+	if err != nil {
+		return 0, err
+	}
+	n, err := a.Store.RegisterDirtyResources(ctx, m, a.batch())
+	return n, classify(err)
+}
+
 // RefreshTotals recomputes the cached totals of a month's invoices.
 func (a *Billing) RefreshTotals(ctx context.Context, month string) error {
 	m, err := a.month(month)

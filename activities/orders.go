@@ -9,7 +9,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/waldur-go/waldur/models"
-	"github.com/waldur-go/waldur/models/billing"
 	"github.com/waldur-go/waldur/models/store"
 	"github.com/waldur-go/waldur/providers"
 )
@@ -127,25 +126,7 @@ func (a *Orders) CompleteOrder(ctx context.Context, in CompleteOrderInput) error
 	if err == nil && k != nil {
 		err = k.OrderCompleted(ctx, info, in.Result)
 	}
-	if err != nil {
-		return classify(err)
-	}
-	a.registerBilling(ctx, in.OrderUUID)
-	return nil
-}
-
-// registerBilling brings the invoice items of a completed order's resource
-// up to date for the current month (a resource became OK, switched plan,
-// changed limits or ended). A failure is logged, not returned: the order is
-// done either way, and the hourly invoice refresh registers every resource.
-func (a *Orders) registerBilling(ctx context.Context, order models.UUID) {
-	info, err := a.Store.OrderInfo(ctx, order)
-	if err == nil {
-		_, err = a.Store.RegisterResource(ctx, info.ResourceUUID, billing.MonthOf(a.Store.Now()))
-	}
-	if err != nil {
-		activity.GetLogger(ctx).Warn("billing registration of a completed order failed; the invoice refresh will retry", "order", order.String(), "err", err)
-	}
+	return classify(err)
 }
 
 // FailOrderInput is the input of FailOrder.

@@ -39,11 +39,43 @@ var InvoiceRefreshSchedule = Schedule{
 	Note:      "Recomputes this month's invoice items from resource histories and usage, and the invoice totals.",
 }
 
+// BillingDispatchSchedule drains the billing outbox every minute: the
+// resources a done order or a usage report marked get their invoice items
+// registered (so an order's completion does not wait for billing).
+var BillingDispatchSchedule = Schedule{
+	ID:        "waldur-billing-dispatch",
+	Cron:      "* * * * *",
+	Workflow:  BillingDispatch,
+	TaskQueue: QueueCore,
+	Note:      "Registers the invoice items of resources changed by done orders and usage reports (the billing outbox).",
+}
+
+// BillingDispatch registers the billing outbox, batch by batch, until it
+// is empty; it returns how many resources it registered.
+func BillingDispatch(ctx workflow.Context) (int, error) {
+	ctx = billingOptions(ctx)
+	var a *activities.Billing
+	month := billing.MonthOf(workflow.Now(ctx)).String()
+	total := 0
+	for i := 0; i < 1000; i++ { // bounded history; the next run continues
+		var n int
+		if err := workflow.ExecuteActivity(ctx, a.RegisterDirty, month).Get(ctx, &n); err != nil {
+			return total, err
+		}
+		total += n
+		if n == 0 {
+			break
+		}
+	}
+	return total, nil
+}
+
 // RegisterBilling registers the billing workflows and activities on a
 // core-queue worker.
 func RegisterBilling(w worker.Registry, a *activities.Billing) {
 	w.RegisterWorkflow(CloseMonth)
 	w.RegisterWorkflow(RefreshInvoices)
+	w.RegisterWorkflow(BillingDispatch)
 	w.RegisterActivity(a)
 }
 

@@ -29,6 +29,7 @@ import (
 	"github.com/waldur-go/waldur/internal/database/dbtest"
 	"github.com/waldur-go/waldur/internal/temporalserver/temporaltest"
 	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/billing"
 	"github.com/waldur-go/waldur/models/store"
 	"github.com/waldur-go/waldur/providers"
 	"github.com/waldur-go/waldur/providers/basic"
@@ -282,10 +283,18 @@ func TestOrdersEndToEnd(t *testing.T) {
 		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 		require.Equal(t, "done", e.getOrder(o.UUID).State)
 		require.Equal(t, "OK", e.resourceState(o.ResourceUUID))
+		// The done order put the resource in the billing outbox; the dispatcher registers it once.
+		month := billing.MonthOf(time.Now().UTC())
+		n, err := e.st.RegisterDirtyResources(context.Background(), month, 100)
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		n, err = e.st.RegisterDirtyResources(context.Background(), month, 100)
+		require.NoError(t, err)
+		require.Zero(t, n, "the outbox is drained")
 		var items int64
 		require.NoError(t, db.Table("invoice_items").Joins("JOIN resources r ON r.id = invoice_items.resource_id").
 			Where("r.uuid = ?", o.ResourceUUID).Count(&items).Error)
-		require.Positive(t, items, "the completed order registered the resource's invoice items")
+		require.Positive(t, items, "the completed order's resource has its invoice items")
 
 		// Not for a Basic offering: set_state_executing (Slurm only).
 		w = e.action(o.UUID, "set_state_executing", "provider", nil)

@@ -149,6 +149,7 @@ func Schedules() []workflows.Schedule {
 		workflows.AWSStatePullSchedule,
 		workflows.BillingCloseSchedule,
 		workflows.InvoiceRefreshSchedule,
+		workflows.BillingDispatchSchedule,
 		workflows.StuckResourcesSchedule,
 		workflows.ProjectStartOrdersSchedule,
 		workflows.ProjectEndTerminationSchedule,

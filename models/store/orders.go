@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/billing"
 )
 
 type resourceRow struct {
@@ -445,6 +446,9 @@ func (s *Store) CompleteOrder(ctx context.Context, id models.UUID, backendID str
 		if err := tx.recordPlanPeriod(ctx, info, now); err != nil {
 			return err
 		}
+		if err := tx.markBillingDirty(ctx, info.Order.ResourceID); err != nil { // the billing outbox
+			return err
+		}
 		switch info.Order.Type {
 		case models.OrderTerminate:
 			if err := tx.terminateResource(ctx, info, now); err != nil {
@@ -472,6 +476,43 @@ func (s *Store) CompleteOrder(ctx context.Context, id models.UUID, backendID str
 		}
 		return tx.emitAll(ctx, orderEvents(info, "completed", models.OrderDone))
 	})
+}
+
+// markBillingDirty puts a resource in the billing outbox: the billing
+// dispatcher registers its invoice items soon (call it in the transaction
+// of the change).
+func (s *Store) markBillingDirty(ctx context.Context, resourceID int64) error {
+	return translate(s.DB.WithContext(ctx).Model(&resourceRow{}).Where("id = ?", resourceID).
+		Update("billing_dirty", true).Error, "Resource")
+}
+
+// RegisterDirtyResources registers, for month m, up to limit resources of
+// the billing outbox, oldest id first, and takes them out of it. A resource
+// changed again while it is registered is marked again by that change and
+// registered in a later round; if registering fails the batch stays marked.
+// It returns how many were registered. Codes: internal.
+func (s *Store) RegisterDirtyResources(ctx context.Context, m billing.Month, limit int) (int, error) {
+	var ids []int64
+	if err := s.DB.WithContext(ctx).Model(&resourceRow{}).Where("billing_dirty = ?", true).Order("id").Limit(limit).
+		Pluck("id", &ids).Error; err != nil {
+		return 0, models.Internal(err)
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	mark := func(v bool) error {
+		return translate(s.DB.WithContext(ctx).Model(&resourceRow{}).Where("id IN ?", ids).Update("billing_dirty", v).Error, "Resource")
+	}
+	if err := mark(false); err != nil {
+		return 0, err
+	}
+	if _, err := s.RegisterResources(ctx, m, ids, true); err != nil {
+		if merr := mark(true); merr != nil {
+			return 0, merr
+		}
+		return 0, err
+	}
+	return len(ids), nil
 }
 
 // planPeriodRow is a span of time a resource spent on one plan (Waldur's

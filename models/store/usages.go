@@ -181,6 +181,9 @@ func (s *Store) SetUsage(ctx context.Context, in SetUsageInput) error {
 			f, _ := it.Amount.Float64()
 			current[it.Type] = f
 		}
+		if err := tx.markBillingDirty(ctx, r.ID); err != nil { // the billing outbox
+			return err
+		}
 		if period == billing.MonthOf(now) && len(current) > 0 {
 			if err := tx.mergeCurrentUsages(ctx, r.ID, current, now); err != nil {
 				return err
