@@ -49,9 +49,29 @@ func (a *Slurm) now() time.Time {
 }
 
 // SlurmCluster holds the cluster side of the SLURM integration: it runs on
-// the "slurm" queue, next to the cluster (or with SSH to it).
+// the "slurm" queue, next to the cluster (or with SSH to it). It reads each
+// offering's options (an SSH key among them) from the database itself, so
+// they never travel in the workflows' histories.
 type SlurmCluster struct {
 	Provider *slurm.Provider
+	Store    *store.Store
+}
+
+// cluster is the client of the batch's offering's cluster.
+func (a *SlurmCluster) cluster(ctx context.Context, b SlurmBatch) (*slurm.Cluster, error) {
+	opts, err := a.Store.OfferingsOptions(ctx, []int64{b.OfferingID})
+	if err != nil {
+		return nil, err
+	}
+	o, ok := opts[b.OfferingID]
+	if !ok {
+		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("offering %s is gone", b.OfferingUUID), string(models.CodeNotFound), nil)
+	}
+	cl, err := a.Provider.Cluster(o.PluginOptions, o.SecretOptions)
+	if err != nil {
+		return nil, providerError(err)
+	}
+	return cl, nil
 }
 
 // Resource states the integration works on.
@@ -76,15 +96,13 @@ type SlurmAllocation struct {
 	Invalid []string `json:",omitempty"`
 }
 
-// SlurmBatch is one offering's allocations with what it takes to reach
-// its cluster.
+// SlurmBatch is one offering's allocations (the cluster activities read
+// the offering's options by OfferingID).
 type SlurmBatch struct {
-	OfferingID    int64
-	OfferingUUID  models.UUID
-	OfferingName  string
-	PluginOptions map[string]any
-	SecretOptions map[string]any
-	Allocations   []SlurmAllocation
+	OfferingID   int64
+	OfferingUUID models.UUID
+	OfferingName string
+	Allocations  []SlurmAllocation
 	// ListedAt is when the database was read: a resource changed later is
 	// left to the next run.
 	ListedAt time.Time
@@ -145,8 +163,7 @@ func (a *Slurm) batches(ctx context.Context, rs []store.BackendResourceOf, membe
 		b := byOffering[r.OfferingID]
 		if b == nil {
 			o := opts[r.OfferingID]
-			b = &SlurmBatch{OfferingID: r.OfferingID, OfferingUUID: r.OfferingUUID, OfferingName: o.Name,
-				PluginOptions: o.PluginOptions, SecretOptions: o.SecretOptions, ListedAt: listed}
+			b = &SlurmBatch{OfferingID: r.OfferingID, OfferingUUID: r.OfferingUUID, OfferingName: o.Name, ListedAt: listed}
 			byOffering[r.OfferingID] = b
 			out = append(out, b)
 		}
@@ -401,9 +418,9 @@ type SlurmSyncResult struct {
 // may fix fails the activity after the other accounts are done.
 func (a *SlurmCluster) SlurmSyncAssociations(ctx context.Context, in SlurmSyncInput) (SlurmSyncResult, error) {
 	out := SlurmSyncResult{OfferingUUID: in.Batch.OfferingUUID, Resources: map[string]models.UUID{}, Invalid: map[string][]string{}}
-	cl, err := a.Provider.Cluster(in.Batch.PluginOptions, in.Batch.SecretOptions)
+	cl, err := a.cluster(ctx, in.Batch)
 	if err != nil {
-		return out, providerError(err)
+		return out, err
 	}
 	want := map[string][]string{}
 	for _, al := range in.Batch.Allocations {
@@ -442,9 +459,9 @@ func (a *SlurmCluster) SlurmReadUsage(ctx context.Context, in SlurmUsageInput) (
 	if err != nil {
 		return SlurmUsageReport{}, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidMonth", err)
 	}
-	cl, err := a.Provider.Cluster(in.Batch.PluginOptions, in.Batch.SecretOptions)
+	cl, err := a.cluster(ctx, in.Batch)
 	if err != nil {
-		return SlurmUsageReport{}, providerError(err)
+		return SlurmUsageReport{}, err
 	}
 	accounts := make([]string, 0, len(in.Batch.Allocations))
 	seen := map[string]bool{}

@@ -109,7 +109,7 @@ func Registry(d *Deps) *workflows.Registry {
 	// write lock per cluster) as the orders.
 	slurmProvider := slurmOf(provs)
 	r.Add(slurm.Queue, func(w worker.Registry) {
-		workflows.RegisterSlurmCluster(w, &activities.SlurmCluster{Provider: slurmProvider})
+		workflows.RegisterSlurmCluster(w, &activities.SlurmCluster{Provider: slurmProvider, Store: store.New(d.DB)})
 	})
 	r.Add(workflows.QueueCore, func(w worker.Registry) {
 		st := store.New(d.DB)
