@@ -72,7 +72,9 @@ type Migrator struct {
 // New returns a migrator for db of the given kind.
 func New(db *sql.DB, kind config.DatabaseKind, log *slog.Logger) (*Migrator, error) {
 	var dialect goose.Dialect
-	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+	// Out of order: a migration numbered below one already applied (work
+	// that landed in parallel) is applied rather than refused.
+	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true), goose.WithAllowOutofOrder(true)}
 	switch kind {
 	case config.Postgres:
 		dialect = goose.DialectPostgres
