@@ -15,11 +15,14 @@ import (
 	"github.com/waldur-go/waldur/models/billing"
 )
 
-// BillingCloseSchedule closes the month at 00:00 UTC on the 1st (Waldur's
-// create_monthly_invoices beat).
+// BillingCloseSchedule closes the month at 01:00 UTC on the 1st (Waldur's
+// create_monthly_invoices beat runs at 00:00): an hour's grace lets the
+// last usage of the month arrive first — the hourly Slurm pull at :05 and
+// two cycles of a site agent's 30-minute usage report — since a closed
+// month takes no more usage.
 var BillingCloseSchedule = Schedule{
 	ID:        "waldur-billing-close",
-	Cron:      "0 0 1 * *",
+	Cron:      "0 1 1 * *",
 	Workflow:  CloseMonth,
 	Args:      []any{CloseMonthInput{}},
 	TaskQueue: QueueCore,
