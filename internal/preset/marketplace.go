@@ -3,7 +3,7 @@ package preset
 // The marketplace sections of a preset file: category groups, categories,
 // service providers, offerings, offering components, plans and plan
 // components, with their given UUIDs, so the preset's offerings take orders
-// as soon as the file is loaded. offering_users is left for a later loader.
+// as soon as the file is loaded; offering_users gives users their accounts on offerings.
 
 import (
 	"context"
@@ -25,6 +25,7 @@ func init() {
 	Register(Section{Name: "offering_components", Order: 58, Load: loadOfferingComponents})
 	Register(Section{Name: "plans", Order: 60, Load: loadPlans})
 	Register(Section{Name: "plan_components", Order: 62, Load: loadPlanComponents})
+	Register(Section{Name: "offering_users", Order: 64, Load: loadOfferingUsers})
 
 	offering := ScopeTables["customer"]
 	offering.Type, offering.Table = models.ScopeOffering, "offerings"
@@ -543,6 +544,61 @@ func loadPlanComponents(ctx context.Context, tx *store.Store, raw json.RawMessag
 		}
 		if err := insert(ctx, tx, "plan_components", what, map[string]any{"plan_id": plan[0].ID, "component_id": comp[0].ID,
 			"amount": p.Amount, "price": decimalOr(p.Price, 0), "future_price": p.FuturePrice}); err != nil {
+			return created, existing, err
+		}
+		created++
+	}
+	return created, existing, nil
+}
+
+type presetOfferingUser struct {
+	UUID         models.UUID `json:"uuid"`
+	OfferingUUID models.UUID `json:"offering_uuid"`
+	UserUUID     models.UUID `json:"user_uuid"`
+	Username     string      `json:"username"`
+	State        string      `json:"state"`
+	IsRestricted bool        `json:"is_restricted"`
+}
+
+// loadOfferingUsers gives users their accounts on offerings, keeping the
+// given UUIDs; an account with a username and no state is OK (the site
+// has it), without a username Requested.
+func loadOfferingUsers(ctx context.Context, tx *store.Store, raw json.RawMessage) (int, int, error) {
+	ous, err := decode[presetOfferingUser](raw)
+	if err != nil {
+		return 0, 0, err
+	}
+	created, existing := 0, 0
+	for _, ou := range ous {
+		what := fmt.Sprintf("offering user %s", ou.UUID)
+		ok, err := known(ctx, tx, "offering_users", what, ou.UUID)
+		if err != nil {
+			return created, existing, err
+		}
+		if ok {
+			existing++
+			continue
+		}
+		offering, err := ref(ctx, tx, "offerings", what, "offering", ou.OfferingUUID)
+		if err != nil {
+			return created, existing, err
+		}
+		user, err := ref(ctx, tx, "users", what, "user", ou.UserUUID)
+		if err != nil {
+			return created, existing, err
+		}
+		state := models.OfferingUserState(ou.State)
+		switch {
+		case ou.State == "" && ou.Username != "":
+			state = models.OfferingUserOK
+		case ou.State == "":
+			state = models.OfferingUserRequested
+		case !state.Valid():
+			return created, existing, fmt.Errorf("%s: unknown state %q", what, ou.State)
+		}
+		now := tx.Now()
+		if err := insert(ctx, tx, "offering_users", what, map[string]any{"uuid": ou.UUID, "offering_id": offering, "user_id": user,
+			"username": ou.Username, "state": string(state), "is_restricted": ou.IsRestricted, "created": now, "modified": now}); err != nil {
 			return created, existing, err
 		}
 		created++

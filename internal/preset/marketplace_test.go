@@ -100,10 +100,14 @@ func TestLoadMarketplacePreset(t *testing.T) {
 			got[s.Name] = s
 		}
 		for name, n := range map[string]int{"category_groups": 1, "categories": 1, "service_providers": 1, "offerings": 15,
-			"offering_components": 20, "plans": 15, "plan_components": 20, "user_roles": 7} {
+			"offering_components": 20, "plans": 15, "plan_components": 20, "user_roles": 7, "offering_users": 8} {
 			require.Equal(t, preset.SectionReport{Name: name, Created: n}, got[name], name)
 		}
-		require.Equal(t, []string{"offering_users"}, rep.Skipped, "offering users wait for their loader")
+		require.Empty(t, rep.Skipped, "every section of the preset is loaded")
+		var ou []struct{ Username, State string }
+		require.NoError(t, db.Raw(`SELECT ou.username, ou.state FROM offering_users ou JOIN users u ON u.id = ou.user_id
+			WHERE ou.uuid = ?`, models.MustParseUUID("e2e00000000000000000000000000031")).Scan(&ou).Error)
+		require.Equal(t, []struct{ Username, State string }{{"e2euser1", "OK"}}, ou, "the site's account, kept with its username")
 
 		// The offerings keep their UUIDs, are Active (they take orders) with their components, plans and prices.
 		var customerID int64
