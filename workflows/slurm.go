@@ -28,7 +28,7 @@ import (
 // SlurmUsagePullSchedule pulls the usage of every allocation hourly
 // (Waldur pulls SLURM usage with its hourly resource pull).
 var SlurmUsagePullSchedule = Schedule{
-	ID:        "slurm-usage-pull",
+	ID:        "waldur-slurm-usage-pull",
 	Cron:      "5 * * * *",
 	Workflow:  SlurmUsagePull,
 	Args:      []any{SlurmUsagePullInput{}},
@@ -39,7 +39,7 @@ var SlurmUsagePullSchedule = Schedule{
 // SlurmMembershipSyncSchedule brings every allocation's associations in
 // step with its project's members every five minutes.
 var SlurmMembershipSyncSchedule = Schedule{
-	ID:        "slurm-membership-sync",
+	ID:        "waldur-slurm-membership-sync",
 	Cron:      "*/5 * * * *",
 	Workflow:  SlurmMembershipSync,
 	Args:      []any{SlurmMembershipSyncInput{}},
@@ -54,7 +54,7 @@ var SlurmMembershipSyncSchedule = Schedule{
 // about a minute; SlurmMembershipSyncSchedule catches anything missed
 // within five.
 var SlurmMembershipEventsSchedule = Schedule{
-	ID:        "slurm-membership-events",
+	ID:        "waldur-slurm-membership-events",
 	Cron:      "* * * * *",
 	Workflow:  SlurmFollowMembership,
 	Args:      []any{SlurmFollowMembershipInput{}},

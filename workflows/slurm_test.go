@@ -112,6 +112,6 @@ func TestSlurmSchedules(t *testing.T) {
 		ids[s.ID] = s.Cron
 		require.Equal(t, workflows.QueueCore, s.TaskQueue)
 	}
-	require.Equal(t, map[string]string{"slurm-usage-pull": "5 * * * *", "slurm-membership-sync": "*/5 * * * *",
-		"slurm-membership-events": "* * * * *"}, ids)
+	require.Equal(t, map[string]string{"waldur-slurm-usage-pull": "5 * * * *", "waldur-slurm-membership-sync": "*/5 * * * *",
+		"waldur-slurm-membership-events": "* * * * *"}, ids)
 }

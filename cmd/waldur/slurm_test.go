@@ -85,7 +85,7 @@ func TestSlurmCommands(t *testing.T) {
 	// The worker creates the slurm-* schedules; paused, they leave the
 	// allocation to the commands (they fire on the minute only).
 	tc := ts.Client(t)
-	for _, id := range []string{"slurm-membership-events", "slurm-membership-sync", "slurm-usage-pull"} {
+	for _, id := range []string{"waldur-slurm-membership-events", "waldur-slurm-membership-sync", "waldur-slurm-usage-pull"} {
 		require.Eventually(t, func() bool {
 			return tc.ScheduleClient().GetHandle(ctx, id).Pause(ctx, client.SchedulePauseOptions{Note: "test"}) == nil
 		}, 30*time.Second, 20*time.Millisecond, "schedule %s", id)
