@@ -26,10 +26,12 @@ import (
 	"github.com/waldur-go/waldur/workflows"
 )
 
-// diskProvider is a slow provider whose backend is a directory: creating a
-// resource is an exclusive file create (so "look up before create" holds
-// across processes), and every real creation is appended to a log. A
-// worker process killed mid-way loses nothing the test can observe.
+// diskProvider is a slow provider whose backend is a directory, behaving
+// like a cloud: every create makes a new resource with a fresh id (a file
+// resources/<id> holding the order's UUID, written whole by a rename), and
+// the provider is idempotent by looking up a resource tagged with the
+// order before creating one. A duplicate creation would show as two files
+// naming the same order.
 type diskProvider struct {
 	dir   string
 	delay time.Duration
@@ -49,19 +51,52 @@ func (p diskProvider) Create(ctx context.Context, r providers.Request) (provider
 		return providers.Result{}, ctx.Err()
 	case <-time.After(p.delay):
 	}
-	f, err := os.OpenFile(filepath.Join(p.dir, r.OrderUUID.String()), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err == nil { // not created before: create, and log the creation
-		f.Close()
-		log, err := os.OpenFile(filepath.Join(p.dir, "creations.log"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
-		if err != nil {
-			return providers.Result{}, err
-		}
-		fmt.Fprintln(log, r.OrderUUID)
-		log.Close()
-	} else if !os.IsExist(err) {
+	dir := filepath.Join(p.dir, "resources")
+	owners, err := resourceOwners(dir)
+	if err != nil {
 		return providers.Result{}, err
 	}
-	return providers.Result{Done: true, BackendID: "disk-" + r.OrderUUID.String()}, nil
+	for id, order := range owners { // look up before create
+		if order == r.OrderUUID.String() {
+			return providers.Result{Done: true, BackendID: id}, nil
+		}
+	}
+	id := models.NewUUID().String()
+	tmp := filepath.Join(dir, id+".tmp")
+	if err := os.WriteFile(tmp, []byte(r.OrderUUID.String()), 0o600); err != nil {
+		return providers.Result{}, err
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, id)); err != nil {
+		return providers.Result{}, err
+	}
+	// Wait for it to boot, as a cloud's create does: a worker killed now
+	// leaves a resource its retry must find rather than make again.
+	select {
+	case <-ctx.Done():
+		return providers.Result{}, ctx.Err()
+	case <-time.After(2 * p.delay):
+	}
+	return providers.Result{Done: true, BackendID: id}, nil
+}
+
+// resourceOwners reads the disk backend: resource id → order UUID.
+func resourceOwners(dir string) (map[string]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".tmp") {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		out[e.Name()] = string(data)
+	}
+	return out, nil
 }
 
 const crashQueue = "disk"
@@ -104,13 +139,10 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func countLines(t *testing.T, path string) int {
-	data, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
-		return 0
-	}
+func countResources(t *testing.T, dir string) int {
+	owners, err := resourceOwners(filepath.Join(dir, "resources"))
 	require.NoError(t, err)
-	return len(strings.Fields(string(data)))
+	return len(owners)
 }
 
 // TestOrdersSurviveWorkerCrash: 50 orders in flight on a slow provider; the
@@ -127,6 +159,7 @@ func TestOrdersSurviveWorkerCrash(t *testing.T) {
 	var dbPath string
 	require.NoError(t, db.Raw("SELECT file FROM pragma_database_list WHERE name = 'main'").Scan(&dbPath).Error)
 	dir := t.TempDir()
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "resources"), 0o700))
 	e := &orderEnv{st: store.New(db), db: db, c: c, offering: map[string]int64{}}
 	now := time.Now().UTC()
 	ins := func(table string, v map[string]any) int64 {
@@ -161,13 +194,13 @@ func TestOrdersSurviveWorkerCrash(t *testing.T) {
 	}
 	// Kill the worker once some, but not all, resources exist.
 	deadline := time.Now().Add(2 * time.Minute)
-	for countLines(t, filepath.Join(dir, "creations.log")) < 10 {
+	for countResources(t, dir) < 10 {
 		require.True(t, time.Now().Before(deadline), "the first worker made no progress")
 		time.Sleep(20 * time.Millisecond)
 	}
 	require.NoError(t, w1.Process.Signal(syscall.SIGKILL))
 	_, _ = w1.Process.Wait()
-	before := countLines(t, filepath.Join(dir, "creations.log"))
+	before := countResources(t, dir)
 	require.Less(t, before, n, "killed mid-way")
 
 	t.Logf("killed after %d creations", before)
@@ -177,14 +210,14 @@ func TestOrdersSurviveWorkerCrash(t *testing.T) {
 		require.Equal(t, models.OrderDone, e.result(t, o), "order %s", o.UUID)
 	}
 	t.Logf("all done %s after the kill", time.Since(killedAt))
-	require.Equal(t, n, countLines(t, filepath.Join(dir, "creations.log")), "exactly one create per order")
-	seen := map[string]bool{}
-	data, err := os.ReadFile(filepath.Join(dir, "creations.log"))
+	owners, err := resourceOwners(filepath.Join(dir, "resources"))
 	require.NoError(t, err)
-	for _, line := range strings.Fields(string(data)) {
-		require.False(t, seen[line], "order %s created twice", line)
-		seen[line] = true
+	seen := map[string]bool{}
+	for _, order := range owners {
+		require.False(t, seen[order], "order %s created twice", order)
+		seen[order] = true
 	}
+	require.Len(t, seen, n, "exactly one create per order")
 	var done int64
 	require.NoError(t, db.Table("orders").Where("state = ?", models.OrderDone).Count(&done).Error)
 	require.EqualValues(t, n, done)
