@@ -49,72 +49,72 @@ type Component struct {
 // Offering is Waldur's ProviderOfferingDetails (and, without secret_options
 // and with public plans, PublicOfferingDetails).
 type Offering struct {
-	URL                       string         `json:"url"`
-	UUID                      models.UUID    `json:"uuid" swaggertype:"string"`
-	Created                   time.Time      `json:"created"`
-	Name                      string         `json:"name"`
-	Slug                      string         `json:"slug,omitempty"`
-	Description               string         `json:"description"`
-	FullDescription           string         `json:"full_description"`
-	Endpoints                 []any          `json:"endpoints"`
-	SoftwareCatalogs          []any          `json:"software_catalogs"`
-	Partitions                []any          `json:"partitions"`
-	Roles                     []any          `json:"roles"`
-	Customer                  *string        `json:"customer"`
-	CustomerUUID              *string        `json:"customer_uuid"`
-	CustomerName              *string        `json:"customer_name"`
-	Project                   *string        `json:"project"`
-	ProjectUUID               *string        `json:"project_uuid"`
-	ProjectName               *string        `json:"project_name"`
-	Category                  string         `json:"category"`
-	CategoryUUID              string         `json:"category_uuid"`
-	CategoryTitle             string         `json:"category_title"`
-	Attributes                map[string]any `json:"attributes"`
-	Options                   map[string]any `json:"options"`
-	ResourceOptions           map[string]any `json:"resource_options"`
-	Components                []Component    `json:"components"`
-	PluginOptions             map[string]any `json:"plugin_options"`
-	SecretOptions             map[string]any `json:"secret_options,omitempty"`
-	ServiceAttributes         map[string]any `json:"service_attributes"`
-	State                     string         `json:"state"`
-	VendorDetails             string         `json:"vendor_details"`
-	GettingStarted            string         `json:"getting_started"`
-	IntegrationGuide          string         `json:"integration_guide"`
-	Thumbnail                 *string        `json:"thumbnail"`
-	OrderCount                int64          `json:"order_count"`
-	Plans                     []Plan         `json:"plans"`
-	Screenshots               []any          `json:"screenshots"`
-	Type                      string         `json:"type"`
-	Shared                    bool           `json:"shared"`
-	Billable                  bool           `json:"billable"`
-	ScopeUUID                 *string        `json:"scope_uuid"`
-	ScopeName                 *string        `json:"scope_name"`
-	ScopeState                *string        `json:"scope_state"`
-	ScopeErrorMessage         *string        `json:"scope_error_message"`
-	Files                     []any          `json:"files"`
-	Quotas                    []any          `json:"quotas"`
-	PausedReason              string         `json:"paused_reason"`
-	DataciteDOI               string         `json:"datacite_doi"`
-	CitationCount             int64          `json:"citation_count"`
-	Latitude                  *float64       `json:"latitude"`
-	Longitude                 *float64       `json:"longitude"`
-	Country                   string         `json:"country"`
-	BackendID                 string         `json:"backend_id"`
-	OrganizationGroups        []any          `json:"organization_groups"`
-	Tags                      []any          `json:"tags"`
-	Image                     *string        `json:"image"`
-	TotalCustomers            *int64         `json:"total_customers"`
-	TotalCost                 *int64         `json:"total_cost"`
-	TotalCostEstimated        *int64         `json:"total_cost_estimated"`
-	ParentDescription         *string        `json:"parent_description"`
-	ParentUUID                *string        `json:"parent_uuid"`
-	ParentName                *string        `json:"parent_name"`
-	BackendMetadata           map[string]any `json:"backend_metadata"`
-	HasComplianceRequirements bool           `json:"has_compliance_requirements"`
-	ComplianceChecklist       *string        `json:"compliance_checklist"`
-	IntegrationStatus         []any          `json:"integration_status"`
-	GoogleCalendarIsPublic    *bool          `json:"google_calendar_is_public"`
-	GoogleCalendarLink        *string        `json:"google_calendar_link"`
+	URL                       string              `json:"url"`
+	UUID                      models.UUID         `json:"uuid" swaggertype:"string"`
+	Created                   time.Time           `json:"created"`
+	Name                      string              `json:"name"`
+	Slug                      string              `json:"slug,omitempty"`
+	Description               string              `json:"description"`
+	FullDescription           string              `json:"full_description"`
+	Endpoints                 []any               `json:"endpoints"`
+	SoftwareCatalogs          []any               `json:"software_catalogs"`
+	Partitions                []any               `json:"partitions"`
+	Roles                     []any               `json:"roles"`
+	Customer                  *string             `json:"customer"`
+	CustomerUUID              *string             `json:"customer_uuid"`
+	CustomerName              *string             `json:"customer_name"`
+	Project                   *string             `json:"project"`
+	ProjectUUID               *string             `json:"project_uuid"`
+	ProjectName               *string             `json:"project_name"`
+	Category                  string              `json:"category"`
+	CategoryUUID              string              `json:"category_uuid"`
+	CategoryTitle             string              `json:"category_title"`
+	Attributes                map[string]any      `json:"attributes"`
+	Options                   map[string]any      `json:"options"`
+	ResourceOptions           map[string]any      `json:"resource_options"`
+	Components                []Component         `json:"components"`
+	PluginOptions             map[string]any      `json:"plugin_options"`
+	SecretOptions             map[string]any      `json:"secret_options,omitempty"`
+	ServiceAttributes         map[string]any      `json:"service_attributes"`
+	State                     string              `json:"state"`
+	VendorDetails             string              `json:"vendor_details"`
+	GettingStarted            string              `json:"getting_started"`
+	IntegrationGuide          string              `json:"integration_guide"`
+	Thumbnail                 *string             `json:"thumbnail"`
+	OrderCount                int64               `json:"order_count"`
+	Plans                     []Plan              `json:"plans"`
+	Screenshots               []any               `json:"screenshots"`
+	Type                      string              `json:"type"`
+	Shared                    bool                `json:"shared"`
+	Billable                  bool                `json:"billable"`
+	ScopeUUID                 *string             `json:"scope_uuid"`
+	ScopeName                 *string             `json:"scope_name"`
+	ScopeState                *string             `json:"scope_state"`
+	ScopeErrorMessage         *string             `json:"scope_error_message"`
+	Files                     []any               `json:"files"`
+	Quotas                    []any               `json:"quotas"`
+	PausedReason              string              `json:"paused_reason"`
+	DataciteDOI               string              `json:"datacite_doi"`
+	CitationCount             int64               `json:"citation_count"`
+	Latitude                  *float64            `json:"latitude"`
+	Longitude                 *float64            `json:"longitude"`
+	Country                   string              `json:"country"`
+	BackendID                 string              `json:"backend_id"`
+	OrganizationGroups        []any               `json:"organization_groups"`
+	Tags                      []any               `json:"tags"`
+	Image                     *string             `json:"image"`
+	TotalCustomers            *int64              `json:"total_customers"`
+	TotalCost                 *int64              `json:"total_cost"`
+	TotalCostEstimated        *int64              `json:"total_cost_estimated"`
+	ParentDescription         *string             `json:"parent_description"`
+	ParentUUID                *string             `json:"parent_uuid"`
+	ParentName                *string             `json:"parent_name"`
+	BackendMetadata           map[string]any      `json:"backend_metadata"`
+	HasComplianceRequirements bool                `json:"has_compliance_requirements"`
+	ComplianceChecklist       *string             `json:"compliance_checklist"`
+	IntegrationStatus         []IntegrationStatus `json:"integration_status"`
+	GoogleCalendarIsPublic    *bool               `json:"google_calendar_is_public"`
+	GoogleCalendarLink        *string             `json:"google_calendar_link"`
 	// Public catalog only.
 	UserHasConsent     *bool  `json:"user_has_consent,omitempty"`
 	IsAccessible       *bool  `json:"is_accessible,omitempty"`
@@ -184,6 +184,10 @@ func (m *Module) renderOfferings(c *gin.Context, rows []store.Offering, public b
 	for i := range all {
 		byOffering[all[i].OfferingID] = append(byOffering[all[i].OfferingID], rendered[i])
 	}
+	statuses, err := m.st.IntegrationStatusesOf(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	orders := map[int64]int64{}
 	if len(ids) > 0 {
 		var oc []struct {
@@ -209,7 +213,7 @@ func (m *Module) renderOfferings(c *gin.Context, rows []store.Offering, public b
 			State: string(o.State), OrderCount: orders[o.ID], Plans: byOffering[o.ID], Screenshots: []any{}, Type: o.Type,
 			Shared: o.Shared, Billable: o.Billable, Files: []any{}, Quotas: []any{}, PausedReason: o.PausedReason,
 			Country: o.Country, BackendID: o.BackendID, OrganizationGroups: []any{}, Tags: []any{},
-			BackendMetadata: o.BackendMetadata.OrEmpty(), IntegrationStatus: []any{}}
+			BackendMetadata: o.BackendMetadata.OrEmpty(), IntegrationStatus: renderStatuses(statuses[o.ID])}
 		if r.Plans == nil {
 			r.Plans = []Plan{}
 		}
@@ -239,6 +243,24 @@ func (m *Module) renderOfferings(c *gin.Context, rows []store.Offering, public b
 		out[i] = r
 	}
 	return out, nil
+}
+
+// IntegrationStatus is the OpenAPI IntegrationStatus shape: whether the
+// offering's site agent is heard from, per agent type.
+type IntegrationStatus struct {
+	AgentType            string     `json:"agent_type"`
+	Status               string     `json:"status"`
+	LastRequestTimestamp *time.Time `json:"last_request_timestamp"`
+	ServiceName          string     `json:"service_name"`
+}
+
+func renderStatuses(ss []store.IntegrationStatus) []IntegrationStatus {
+	out := make([]IntegrationStatus, len(ss))
+	for i, s := range ss {
+		out[i] = IntegrationStatus{AgentType: string(s.AgentType), Status: string(s.Status), LastRequestTimestamp: s.LastRequestTimestamp,
+			ServiceName: s.ServiceName}
+	}
+	return out
 }
 
 var offeringSpec = rest.ListSpec{

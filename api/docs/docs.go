@@ -10537,6 +10537,23 @@ const docTemplate = `{
                 }
             }
         },
+        "catalog.IntegrationStatus": {
+            "type": "object",
+            "properties": {
+                "agent_type": {
+                    "type": "string"
+                },
+                "last_request_timestamp": {
+                    "type": "string"
+                },
+                "service_name": {
+                    "type": "string"
+                },
+                "status": {
+                    "type": "string"
+                }
+            }
+        },
         "catalog.Offering": {
             "type": "object",
             "properties": {
@@ -10627,7 +10644,9 @@ const docTemplate = `{
                 },
                 "integration_status": {
                     "type": "array",
-                    "items": {}
+                    "items": {
+                        "$ref": "#/definitions/catalog.IntegrationStatus"
+                    }
                 },
                 "is_accessible": {
                     "type": "boolean"

@@ -441,5 +441,12 @@ func TestSiteAgentProtocol(t *testing.T) {
 		}
 		require.Equal(t, string(models.IntegrationActive), seen[string(models.AgentOrderProcessing)], fmt.Sprint(statuses))
 		require.Equal(t, string(models.IntegrationActive), seen[string(models.AgentUsageReporting)], fmt.Sprint(statuses))
+		off := agent.call(http.MethodGet, "/api/marketplace-provider-offerings/"+hex(w.offering.String())+"/?field=integration_status", nil, 200)
+		shown := map[string]string{}
+		for _, st := range off["integration_status"].([]any) {
+			m := st.(map[string]any)
+			shown[str(m, "agent_type")] = str(m, "status")
+		}
+		require.Equal(t, seen, shown, "the provider's offering shows its agent's integration status")
 	})
 }
