@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"maps"
 
 	"go.temporal.io/sdk/temporal"
 
@@ -17,6 +18,34 @@ import (
 type Imports struct {
 	Store     *store.Store
 	Providers *providers.Registry
+	// Keepers are the database side of offering types whose resources
+	// have plugin rows, by offering type (nil: none).
+	Keepers map[string]ImportKeeper
+}
+
+// ImportKeeper is the database side of importing an offering type's
+// backend objects, for types whose resources have plugin rows (OpenStack
+// instances and volumes, AWS's pulled instances and volumes). Its methods
+// run on the core queue.
+type ImportKeeper interface {
+	// ImportLoaded completes the request the provider's Importer gets:
+	// what it needs from the database travels in Request.Resolved (the
+	// tenants an OpenStack offering imports from). A refusal is a coded
+	// error (invalid).
+	ImportLoaded(ctx context.Context, o *store.ImportOffering, req *providers.Request) error
+	// ImportRecorded links the resource just recorded to the type's plugin
+	// rows (a store.ImportLink: in the recording transaction, an error
+	// rolls the import back).
+	ImportRecorded(ctx context.Context, tx *store.Store, r store.ImportedRef, in store.ImportResourceInput) error
+}
+
+// ImportKeepers merges maps of keepers by offering type (for Imports.Keepers).
+func ImportKeepers(ms ...map[string]ImportKeeper) map[string]ImportKeeper {
+	out := map[string]ImportKeeper{}
+	for _, m := range ms {
+		maps.Copy(out, m)
+	}
+	return out
 }
 
 // ImportTarget is an offering's provider queue and the request its
@@ -46,8 +75,23 @@ func (a *Imports) LoadImportTarget(ctx context.Context, offering models.UUID) (I
 	if err != nil {
 		return ImportTarget{}, temporal.NewNonRetryableApplicationError(appMessage(err), ErrTypeImportUnsupported, err)
 	}
-	return ImportTarget{Queue: queue, Request: providers.Request{OfferingType: o.Type, OfferingUUID: o.UUID, OfferingName: o.Name,
-		PluginOptions: o.PluginOptions, SecretOptions: o.SecretOptions}}, nil
+	req := providers.Request{OfferingType: o.Type, OfferingUUID: o.UUID, OfferingName: o.Name,
+		PluginOptions: o.PluginOptions, SecretOptions: o.SecretOptions}
+	if k := a.Keepers[o.Type]; k != nil {
+		if err := k.ImportLoaded(ctx, o, &req); err != nil {
+			return ImportTarget{}, importError(err)
+		}
+	}
+	return ImportTarget{Queue: queue, Request: req}, nil
+}
+
+// importError makes a coded refusal non-retryable with its code as the
+// type (the API answers with it); other failures are retried.
+func importError(err error) error {
+	if err != nil && models.ErrorCode(err) != models.CodeInternal {
+		return temporal.NewNonRetryableApplicationError(appMessage(err), string(models.ErrorCode(err)), err)
+	}
+	return err
 }
 
 // FilterImportableInput is the input of FilterImportable.
@@ -77,13 +121,21 @@ func (a *Imports) FilterImportable(ctx context.Context, in FilterImportableInput
 }
 
 // RecordImport records the described object as a resource
-// (store.ImportResource); refusals are not retried.
+// (store.ImportResource), linked to its plugin rows by the offering
+// type's ImportKeeper; refusals are not retried.
 func (a *Imports) RecordImport(ctx context.Context, in store.ImportResourceInput) (models.UUID, error) {
-	id, err := a.Store.ImportResource(ctx, in)
-	if err != nil && models.ErrorCode(err) != models.CodeInternal {
-		return id, temporal.NewNonRetryableApplicationError(appMessage(err), string(models.ErrorCode(err)), err)
+	var link store.ImportLink
+	if len(a.Keepers) > 0 {
+		o, err := a.Store.ImportOfferingByUUID(ctx, in.OfferingUUID)
+		if err != nil {
+			return models.UUID{}, importError(err)
+		}
+		if k := a.Keepers[o.Type]; k != nil {
+			link = k.ImportRecorded
+		}
 	}
-	return id, err
+	id, err := a.Store.ImportResourceLinked(ctx, in, link)
+	return id, importError(err)
 }
 
 // ListImportable lists the backend objects of the request's offering that

@@ -22,6 +22,10 @@ type ImportedResource struct {
 	Limits map[string]int64
 	// Metadata becomes the resource's backend_metadata.
 	Metadata map[string]any
+	// Pulled is what the offering type's plugin rows need of the object
+	// (an OpenStack server's tenant, ports and volumes), recorded by its
+	// activities.ImportKeeper; nil for most types. Not stored on the resource.
+	Pulled map[string]any
 }
 
 // Importer is a provider that can import backend objects made outside

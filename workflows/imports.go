@@ -110,6 +110,6 @@ func ImportResource(ctx workflow.Context, in ImportResourceInput) (models.UUID, 
 	var id models.UUID
 	err := workflow.ExecuteLocalActivity(importDB(ctx), a.RecordImport, store.ImportResourceInput{
 		OfferingUUID: in.OfferingUUID, ProjectUUID: in.ProjectUUID, PlanUUID: in.PlanUUID, BackendID: obj.BackendID,
-		Name: obj.Name, Description: obj.Description, Limits: obj.Limits, BackendMetadata: obj.Metadata}).Get(ctx, &id)
+		Name: obj.Name, Description: obj.Description, Limits: obj.Limits, BackendMetadata: obj.Metadata, Pulled: obj.Pulled}).Get(ctx, &id)
 	return id, err
 }

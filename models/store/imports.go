@@ -23,7 +23,26 @@ type ImportResourceInput struct {
 	Description     string
 	Limits          map[string]int64
 	BackendMetadata map[string]any
+	// Pulled is the provider's read of the object for the offering type's
+	// plugin rows (providers.ImportedResource.Pulled); see ImportLink.
+	Pulled map[string]any
 }
+
+// ImportedRef is the resource an import has just recorded, as an
+// ImportLink sees it.
+type ImportedRef struct {
+	ID           int64
+	UUID         models.UUID
+	Name         string
+	ProjectID    int64
+	OfferingID   int64
+	OfferingType string
+}
+
+// ImportLink ties an imported resource to its offering type's plugin rows
+// (an OpenStack instance row, an AWS pulled instance) inside the
+// transaction that records it; an error rolls the import back.
+type ImportLink func(ctx context.Context, tx *Store, r ImportedRef, in ImportResourceInput) error
 
 // ImportResource records a backend object as a resource of the offering in
 // the project, in state OK (it exists already), in one transaction with the
@@ -34,6 +53,13 @@ type ImportResourceInput struct {
 // another offering, a backend id that a resource of the offering not
 // terminated already has. Codes: invalid, not_found, quota_exceeded.
 func (s *Store) ImportResource(ctx context.Context, in ImportResourceInput) (models.UUID, error) {
+	return s.ImportResourceLinked(ctx, in, nil)
+}
+
+// ImportResourceLinked is ImportResource that runs link (when not nil) in
+// its transaction once the resource row exists, before the counts and the
+// event. Codes: those of ImportResource and of link.
+func (s *Store) ImportResourceLinked(ctx context.Context, in ImportResourceInput, link ImportLink) (models.UUID, error) {
 	backendID := strings.TrimSpace(in.BackendID)
 	if backendID == "" {
 		return models.UUID{}, models.FieldError("backend_id", "This field may not be blank.")
@@ -44,9 +70,10 @@ func (s *Store) ImportResource(ctx context.Context, in ImportResourceInput) (mod
 		var of struct {
 			ID    int64
 			Name  string
+			Type  string
 			State models.OfferingState
 		}
-		if err := db.Table("offerings").Select("id, name, state").Where("uuid = ?", in.OfferingUUID).Take(&of).Error; err != nil {
+		if err := db.Table("offerings").Select("id, name, type, state").Where("uuid = ?", in.OfferingUUID).Take(&of).Error; err != nil {
 			return translate(err, "Offering")
 		}
 		if of.State == models.OfferingArchived {
@@ -123,6 +150,11 @@ func (s *Store) ImportResource(ctx context.Context, in ImportResourceInput) (mod
 		if err := db.Model(&resourceRow{}).Where("id = ?", row.ID).Updates(map[string]any{
 			"backend_id": backendID, "backend_metadata": rawMeta, "description": strings.TrimSpace(in.Description)}).Error; err != nil {
 			return translate(err, "Resource")
+		}
+		if link != nil {
+			if err := link(ctx, tx, ImportedRef{ID: row.ID, UUID: row.UUID, Name: name, ProjectID: pr.ID, OfferingID: of.ID, OfferingType: of.Type}, in); err != nil {
+				return err
+			}
 		}
 		if err := tx.AddQuotaUsage(ctx, []models.QuotaDelta{
 			{Scope: models.Scope{Type: models.ScopeCustomer, ID: pr.CustomerID}, Name: models.QuotaResourceCount, Delta: 1},
