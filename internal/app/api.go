@@ -114,7 +114,8 @@ func Registry(d *Deps) *workflows.Registry {
 	r.Add(workflows.QueueCore, func(w worker.Registry) {
 		st := store.New(d.DB)
 		workflows.RegisterSlurm(w, &activities.Slurm{Store: st})
-		workflows.RegisterImports(w, &activities.Imports{Store: st, Providers: provs, Keepers: activities.AWSImportKeepers()})
+		workflows.RegisterImports(w, &activities.Imports{Store: st, Providers: provs, Keepers: activities.ImportKeepers(
+			activities.OpenStackImportKeepers(&activities.OpenStackKeeper{Store: st}), activities.AWSImportKeepers())})
 		workflows.RegisterOrders(w, &activities.Orders{Store: st, Providers: provs,
 			Scopes: activities.OpenStackKeepers(&activities.OpenStackKeeper{Store: st})}, &workflows.OrderDispatcher{Store: st})
 		workflows.RegisterOpenStackCore(w, &activities.OpenStackPull{Store: st})

@@ -1,0 +1,264 @@
+package openstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+
+	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/providers"
+)
+
+// Import of servers and volumes made outside Waldur into OpenStack.Instance
+// and OpenStack.Volume offerings (importable_resources, import_resource).
+// The provider reads no database: the tenants an offering imports from
+// arrive resolved in Request.Resolved (ImportSource, filled by the core's
+// activities.OpenStackKeeper). What an order made carries the metadata
+// waldur_resource_uuid (meta); everything else in those tenants can become a
+// resource. Nothing is changed in the cloud.
+
+var _ providers.Importer = (*Provider)(nil)
+
+// ImportSource is Request.Resolved of an instance or volume offering's
+// import: the tenants it imports from, with their clouds' credentials.
+// Error, when set, is why the offering cannot import.
+type ImportSource struct {
+	Error   string         `json:"error,omitempty"`
+	Tenants []ImportTenant `json:"tenants"`
+}
+
+// ImportTenant is a tenant an import reads.
+type ImportTenant struct {
+	UUID       string     `json:"uuid"` // the openstack_tenants row's
+	Name       string     `json:"name"`
+	BackendID  string     `json:"backend_id"`
+	Connection Connection `json:"connection"`
+}
+
+// Map renders s for Request.Resolved.
+func (s ImportSource) Map() map[string]any { return toMap(s) }
+
+// Imported is ImportedResource.Pulled of an OpenStack import: the tenant
+// the object is in and what was read of it (the server with its ports,
+// floating IPs and attached volumes; or the volume).
+type Imported struct {
+	TenantUUID string                   `json:"tenant_uuid"`
+	Snapshot   models.OpenStackSnapshot `json:"snapshot"`
+}
+
+// ImportedOf reads an ImportedResource.Pulled back.
+func ImportedOf(m map[string]any) (Imported, error) {
+	var out Imported
+	err := convert(m, &out)
+	return out, err
+}
+
+func importSourceOf(r providers.Request) (ImportSource, error) {
+	var src ImportSource
+	if r.OfferingType != models.OfferingOpenStackInstance && r.OfferingType != models.OfferingOpenStackVolume {
+		return src, providers.Permanent(models.Errorf(models.CodeInvalid, "Offering type %s does not support importing resources.", r.OfferingType))
+	}
+	if err := convert(r.Resolved, &src); err != nil {
+		return src, providers.Permanent(fmt.Errorf("the import's tenants are malformed: %v", err))
+	}
+	if src.Error != "" {
+		return src, providers.Permanent(models.Errorf(models.CodeInvalid, "%s", src.Error))
+	}
+	return src, nil
+}
+
+// tenantSession is a session in the tenant; nil (no error) when the
+// tenant is gone from its cloud (its project answers 404 or refuses the
+// token), which the pull reports.
+func (p *Provider) tenantSession(ctx context.Context, t ImportTenant) (*session, error) {
+	s, err := p.session(ctx, t.Connection, t.BackendID)
+	if err != nil && (notFound(err) || statusOf(err) == 401) {
+		return nil, nil
+	}
+	return s, classify(err)
+}
+
+// Importable implements providers.Importer: the servers (OpenStack.Instance)
+// or volumes (OpenStack.Volume) of the source's tenants without Waldur's
+// metadata, tenant by tenant in the cloud's order; deleted servers and
+// volumes being deleted are left out.
+func (p *Provider) Importable(ctx context.Context, r providers.Request) ([]providers.ImportableResource, error) {
+	src, err := importSourceOf(r)
+	if err != nil {
+		return nil, err
+	}
+	out := []providers.ImportableResource{}
+	for _, t := range src.Tenants {
+		s, err := p.tenantSession(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		if s == nil {
+			continue
+		}
+		if r.OfferingType == models.OfferingOpenStackInstance {
+			var all []servers.Server
+			err := p.step(ctx, "listing the servers of tenant "+t.Name, func() error {
+				pages, err := servers.List(s.compute, servers.ListOpts{}).AllPages(ctx)
+				if err == nil {
+					all, err = servers.ExtractServers(pages)
+				}
+				return err
+			})
+			if err != nil {
+				return nil, classify(err)
+			}
+			for _, sv := range all {
+				if sv.Metadata[models.MetaResourceUUID] != "" || serverDeleted(sv.Status) {
+					continue
+				}
+				out = append(out, providers.ImportableResource{BackendID: sv.ID, Name: firstNonEmpty(sv.Name, sv.ID),
+					Type: models.OfferingOpenStackInstance, Description: fmt.Sprintf("tenant %s, %s", t.Name, sv.Status)})
+			}
+			continue
+		}
+		var all []volumes.Volume
+		err = p.step(ctx, "listing the volumes of tenant "+t.Name, func() error {
+			pages, err := volumes.List(s.volume, volumes.ListOpts{}).AllPages(ctx)
+			if err == nil {
+				all, err = volumes.ExtractVolumes(pages)
+			}
+			return err
+		})
+		if err != nil {
+			return nil, classify(err)
+		}
+		for _, v := range all {
+			if v.Metadata[models.MetaResourceUUID] != "" || volumeDeleted(v.Status) {
+				continue
+			}
+			out = append(out, providers.ImportableResource{BackendID: v.ID, Name: firstNonEmpty(v.Name, v.ID),
+				Type: models.OfferingOpenStackVolume, Description: volumeSummary(t.Name, volumeOf(v))})
+		}
+	}
+	return out, nil
+}
+
+// DescribeImport implements providers.Importer: the server or volume
+// r.BackendID, found in the first of the source's tenants that has it,
+// read with what the plugin rows record (Pulled: Imported) and summed up
+// as the resource's backend_metadata. An object none of the tenants has
+// is not_found; one an order made (Waldur's metadata) is invalid.
+func (p *Provider) DescribeImport(ctx context.Context, r providers.Request) (providers.ImportedResource, error) {
+	src, err := importSourceOf(r)
+	if err != nil {
+		return providers.ImportedResource{}, err
+	}
+	id := strings.TrimSpace(r.BackendID)
+	what := "Server"
+	if r.OfferingType == models.OfferingOpenStackVolume {
+		what = "Volume"
+	}
+	for _, t := range src.Tenants {
+		s, err := p.tenantSession(ctx, t)
+		if err != nil {
+			return providers.ImportedResource{}, err
+		}
+		if s == nil {
+			continue
+		}
+		var out providers.ImportedResource
+		var found bool
+		if r.OfferingType == models.OfferingOpenStackInstance {
+			out, found, err = p.describeServer(ctx, s, t, id)
+		} else {
+			out, found, err = p.describeVolume(ctx, s, t, id)
+		}
+		if err != nil || found {
+			return out, classify(err)
+		}
+	}
+	return providers.ImportedResource{}, providers.Permanent(models.Errorf(models.CodeNotFound,
+		"%s %s is not in the offering's tenants.", what, id))
+}
+
+func (p *Provider) describeServer(ctx context.Context, s *session, t ImportTenant, id string) (providers.ImportedResource, bool, error) {
+	var sv *servers.Server
+	err := p.step(ctx, "reading server "+id, func() error {
+		var err error
+		sv, err = servers.Get(ctx, s.compute, id).Extract()
+		return err
+	})
+	if notFound(err) {
+		return providers.ImportedResource{}, false, nil
+	}
+	if err != nil {
+		return providers.ImportedResource{}, false, err
+	}
+	if (sv.TenantID != "" && sv.TenantID != t.BackendID) || serverDeleted(sv.Status) {
+		return providers.ImportedResource{}, false, nil // an admin sees other tenants' servers too
+	}
+	if owner := sv.Metadata[models.MetaResourceUUID]; owner != "" {
+		return providers.ImportedResource{}, false, providers.Permanent(models.Errorf(models.CodeInvalid,
+			"Server %s was made by Waldur (resource %s); it cannot be imported.", id, owner))
+	}
+	snap, err := p.readInstance(ctx, s, id)
+	if err != nil {
+		return providers.ImportedResource{}, false, err
+	}
+	if len(snap.Servers) == 0 {
+		return providers.ImportedResource{}, false, errors.New("the server was not read back")
+	}
+	srv := snap.Servers[0]
+	meta := map[string]any{"server_id": srv.BackendID, "tenant_id": t.BackendID, "tenant_uuid": t.UUID, "tenant_name": t.Name,
+		"runtime_state": srv.Status, "flavor_name": srv.FlavorName, "image_name": srv.ImageName, "availability_zone": srv.AvailabilityZone,
+		"internal_ips": srv.InternalIPs, "external_ips": srv.ExternalIPs, "volume_ids": srv.VolumeBackendIDs, "imported": true}
+	desc := fmt.Sprintf("tenant %s, %s", t.Name, srv.Status)
+	if srv.FlavorName != "" {
+		desc += ", " + srv.FlavorName
+	}
+	return providers.ImportedResource{BackendID: srv.BackendID, Name: firstNonEmpty(srv.Name, srv.BackendID), Description: desc,
+		Metadata: meta, Pulled: toMap(Imported{TenantUUID: t.UUID, Snapshot: snap})}, true, nil
+}
+
+func (p *Provider) describeVolume(ctx context.Context, s *session, t ImportTenant, id string) (providers.ImportedResource, bool, error) {
+	var v *volumes.Volume
+	err := p.step(ctx, "reading volume "+id, func() error {
+		var err error
+		v, err = volumes.Get(ctx, s.volume, id).Extract()
+		return err
+	})
+	if notFound(err) {
+		return providers.ImportedResource{}, false, nil
+	}
+	if err != nil {
+		return providers.ImportedResource{}, false, err
+	}
+	if (v.TenantID != "" && v.TenantID != t.BackendID) || volumeDeleted(v.Status) {
+		return providers.ImportedResource{}, false, nil
+	}
+	if owner := v.Metadata[models.MetaResourceUUID]; owner != "" {
+		return providers.ImportedResource{}, false, providers.Permanent(models.Errorf(models.CodeInvalid,
+			"Volume %s was made by Waldur (resource %s); it cannot be imported.", id, owner))
+	}
+	mv := volumeOf(*v)
+	meta := map[string]any{"volume_id": mv.BackendID, "tenant_id": t.BackendID, "tenant_uuid": t.UUID, "tenant_name": t.Name,
+		"runtime_state": mv.Status, "size": mv.Size, "type_name": mv.TypeName, "bootable": mv.Bootable,
+		"availability_zone": mv.AvailabilityZone, "server_id": mv.ServerBackendID, "device": mv.Device, "imported": true}
+	return providers.ImportedResource{BackendID: mv.BackendID, Name: firstNonEmpty(mv.Name, mv.BackendID), Description: volumeSummary(t.Name, mv),
+		Metadata: meta, Pulled: toMap(Imported{TenantUUID: t.UUID, Snapshot: models.OpenStackSnapshot{Volumes: []models.OpenStackVolume{mv}}})}, true, nil
+}
+
+func serverDeleted(status string) bool { return status == "DELETED" || status == "SOFT_DELETED" }
+
+func volumeDeleted(status string) bool { return status == "deleting" || status == "error_deleting" }
+
+func volumeSummary(tenant string, v models.OpenStackVolume) string {
+	s := fmt.Sprintf("tenant %s, %d MiB, %s", tenant, v.Size, v.Status)
+	if v.TypeName != "" {
+		s += ", " + v.TypeName
+	}
+	if v.ServerBackendID != "" {
+		s += ", attached to " + v.ServerBackendID
+	}
+	return s
+}
