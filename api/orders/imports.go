@@ -75,7 +75,7 @@ func (m *Module) importOffering(c *gin.Context) (*store.ImportOffering, error) {
 }
 
 // @Summary		List importable resources
-// @Description	The backend objects of the offering made outside Waldur that no resource has yet (for SLURM offerings, the cluster's leaf accounts other than Waldur's customer and project accounts). Read from the backend through the offering provider's worker. Needs RESOURCE.LIST_IMPORTABLE on the offering's customer (or staff).
+// @Description	The backend objects of the offering made outside Waldur that no resource has yet (SLURM: the cluster's leaf accounts other than Waldur's customer and project accounts; AWS: the region's instances or volumes without Waldur's tags, not terminated; OpenStack instance and volume offerings: the servers or volumes without Waldur's metadata of the offering's tenants, i.e. its plugin_options tenant, else the tenants of its customer's OpenStack.Tenant offerings). Read from the backend through the offering provider's worker. Needs RESOURCE.LIST_IMPORTABLE on the offering's customer (or staff).
 // @Tags			marketplace-provider-offerings
 // @Param			uuid	path	string	true	"Offering UUID"
 // @Success		200	{array}	providers.ImportableResource
@@ -116,7 +116,7 @@ func (m *Module) importableResources(c *gin.Context) error {
 }
 
 // @Summary		Import a resource
-// @Description	Body {backend_id, project, plan?}. Reads the backend object through the offering provider's worker and records it as a resource of the offering in the project, state OK, billed from now on its plan (the offering's only plan when none is given) and limits. Needs RESOURCE.LIST_IMPORTABLE on the offering's customer and on the project or its customer (or staff). For SLURM offerings the account then follows the project's members (its associations are synced).
+// @Description	Body {backend_id, project, plan?}. Reads the backend object through the offering provider's worker and records it as a resource of the offering in the project, state OK, billed from now on its plan (the offering's only plan when none is given) and limits. Needs RESOURCE.LIST_IMPORTABLE on the offering's customer and on the project or its customer (or staff). For SLURM offerings the account then follows the project's members (its associations are synced). AWS and OpenStack resources are then kept by the state pulls (an object deleted behind Waldur's back makes its resource Erred); an OpenStack object goes into its tenant's project only, and takes over the row the pull recorded for it.
 // @Tags			marketplace-provider-offerings
 // @Param			uuid	path	string	true	"Offering UUID"
 // @Success		200	{object}	Resource
