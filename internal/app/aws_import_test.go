@@ -80,7 +80,7 @@ func testAWSImport(t *testing.T, kind config.DatabaseKind) {
 	}
 	proj := &models.Project{Name: "Legacy"}
 	require.NoError(t, st.CreateProject(models.WithActor(ctx, models.Actor{User: users["consumer"]}), proj, customers["consumer"]))
-	// The provider's owner imports into the consumer's project as staff would not need to: grant it the project.
+	// import_resource needs RESOURCE.LIST_IMPORTABLE on the target project too: the provider is its admin.
 	padmin, err := st.RoleByName(ctx, models.RoleProjectAdmin)
 	require.NoError(t, err)
 	_, err = st.GrantRole(ctx, store.Grant{User: users["provider"], Role: padmin, Scope: proj.Scope(), CustomerID: customers["consumer"].ID})
