@@ -87,17 +87,17 @@ func (k *OpenStackKeeper) OrderLoaded(ctx context.Context, info *store.OrderInfo
 }
 
 // OrderCompleted implements ScopeKeeper.
-func (k *OpenStackKeeper) OrderCompleted(ctx context.Context, info *store.OrderInfo, res providers.Result) error {
+func (k *OpenStackKeeper) OrderCompleted(ctx context.Context, tx *store.Store, info *store.OrderInfo, res providers.Result) error {
 	snap, err := openstack.SnapshotOf(res.Pulled)
 	if err != nil {
 		return fmt.Errorf("the provider's read-back is malformed: %w", err)
 	}
-	return k.Store.CompleteOpenStackScope(ctx, info.OfferingType, info.Order.Type, info.Order.ResourceID, snap)
+	return tx.CompleteOpenStackScope(ctx, info.OfferingType, info.Order.Type, info.Order.ResourceID, snap)
 }
 
 // OrderFailed implements ScopeKeeper.
-func (k *OpenStackKeeper) OrderFailed(ctx context.Context, info *store.OrderInfo, message string) error {
-	return k.Store.FailOpenStackScope(ctx, info.OfferingType, info.Order.ResourceID, message)
+func (k *OpenStackKeeper) OrderFailed(ctx context.Context, tx *store.Store, info *store.OrderInfo, message string) error {
+	return tx.FailOpenStackScope(ctx, info.OfferingType, info.Order.ResourceID, message)
 }
 
 // attributes reads order attributes loosely (JSON numbers, strings, references).

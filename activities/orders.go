@@ -32,10 +32,13 @@ type ScopeKeeper interface {
 	// nothing is no error here: it travels in req.Resolved and the provider
 	// fails the order with it.
 	OrderLoaded(ctx context.Context, info *store.OrderInfo, req *providers.Request) error
-	// OrderCompleted records what the provider did and read back.
-	OrderCompleted(ctx context.Context, info *store.OrderInfo, res providers.Result) error
-	// OrderFailed records a failed, rejected or canceled order.
-	OrderFailed(ctx context.Context, info *store.OrderInfo, message string) error
+	// OrderCompleted records what the provider did and read back, through
+	// tx: the transaction that records the order done, so the API never
+	// shows a done order with its plugin resource still being created.
+	OrderCompleted(ctx context.Context, tx *store.Store, info *store.OrderInfo, res providers.Result) error
+	// OrderFailed records a failed, rejected or canceled order, through tx
+	// (the transaction of the order's change).
+	OrderFailed(ctx context.Context, tx *store.Store, info *store.OrderInfo, message string) error
 }
 
 // keeper returns the scope keeper of an order and the order's info (nil when the type has none).
@@ -97,17 +100,21 @@ func (a *Orders) LoadOrder(ctx context.Context, id models.UUID) (OrderSnapshot, 
 
 // ApplyOrderEvent applies a review or state event (store.ApplyOrderEvent).
 func (a *Orders) ApplyOrderEvent(ctx context.Context, ev store.OrderEvent) (models.OrderState, error) {
-	st, err := a.Store.ApplyOrderEvent(ctx, ev)
-	if err == nil && (st == models.OrderRejected || st == models.OrderCanceled || st == models.OrderErred) {
-		// The event is applied: a keeper failure must not make a retry apply it again (a conflict).
-		k, info, kerr := a.keeper(ctx, ev.OrderUUID)
-		if kerr == nil && k != nil {
-			kerr = k.OrderFailed(ctx, info, ev.Message)
-		}
-		if kerr != nil {
-			activity.GetLogger(ctx).Warn("recording an ended order on its plugin resource failed", "order", ev.OrderUUID.String(), "err", kerr)
-		}
+	k, info, err := a.keeper(ctx, ev.OrderUUID)
+	if err != nil {
+		return "", classify(err)
 	}
+	var st models.OrderState
+	err = a.Store.Tx(ctx, func(tx *store.Store) error {
+		var err error
+		if st, err = tx.ApplyOrderEvent(ctx, ev); err != nil {
+			return err
+		}
+		if k != nil && (st == models.OrderRejected || st == models.OrderCanceled || st == models.OrderErred) {
+			return k.OrderFailed(ctx, tx, info, ev.Message) // with the event, or neither
+		}
+		return nil
+	})
 	return st, classify(err)
 }
 
@@ -119,14 +126,19 @@ type CompleteOrderInput struct {
 
 // CompleteOrder records the provider's success (idempotent).
 func (a *Orders) CompleteOrder(ctx context.Context, in CompleteOrderInput) error {
-	if err := a.Store.CompleteOrder(ctx, in.OrderUUID, in.Result.BackendID, in.Result.Metadata, in.Result.Output); err != nil {
+	k, info, err := a.keeper(ctx, in.OrderUUID)
+	if err != nil {
 		return classify(err)
 	}
-	k, info, err := a.keeper(ctx, in.OrderUUID)
-	if err == nil && k != nil {
-		err = k.OrderCompleted(ctx, info, in.Result)
-	}
-	return classify(err)
+	return classify(a.Store.Tx(ctx, func(tx *store.Store) error {
+		if err := tx.CompleteOrder(ctx, in.OrderUUID, in.Result.BackendID, in.Result.Metadata, in.Result.Output); err != nil {
+			return err
+		}
+		if k != nil {
+			return k.OrderCompleted(ctx, tx, info, in.Result)
+		}
+		return nil
+	}))
 }
 
 // FailOrderInput is the input of FailOrder.
@@ -138,14 +150,19 @@ type FailOrderInput struct {
 
 // FailOrder records a final failure and compensates the resource (idempotent).
 func (a *Orders) FailOrder(ctx context.Context, in FailOrderInput) error {
-	if err := a.Store.FailOrder(ctx, in.OrderUUID, in.Message, in.Output); err != nil {
+	k, info, err := a.keeper(ctx, in.OrderUUID)
+	if err != nil {
 		return classify(err)
 	}
-	k, info, err := a.keeper(ctx, in.OrderUUID)
-	if err == nil && k != nil {
-		err = k.OrderFailed(ctx, info, in.Message)
-	}
-	return classify(err)
+	return classify(a.Store.Tx(ctx, func(tx *store.Store) error {
+		if err := tx.FailOrder(ctx, in.OrderUUID, in.Message, in.Output); err != nil {
+			return err
+		}
+		if k != nil {
+			return k.OrderFailed(ctx, tx, info, in.Message)
+		}
+		return nil
+	}))
 }
 
 // classify makes application errors that a retry cannot change non-retryable.
