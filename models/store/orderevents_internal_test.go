@@ -19,3 +19,16 @@ func TestEveryOrderEventHasAnEventType(t *testing.T) {
 		}, ev)
 	}
 }
+
+func TestResourceSlug(t *testing.T) {
+	id := models.MustParseUUID("3f2a9c0000000000000000000000abcd")
+	for name, want := range map[string]string{
+		"Allocation 1":                      "allocation-1-3f2a9c",
+		"  ":                                "resource-3f2a9c",
+		"Genomics pipeline for the big lab": "genomics-pipeline-fo-3f2a9c",
+		"Élan — vm":                         "elan-vm-3f2a9c",
+	} {
+		require.Equal(t, want, resourceSlug(name, id), name)
+		require.Regexp(t, `^[-a-zA-Z0-9_]+$`, resourceSlug(name, id), "the API's slug pattern")
+	}
+}

@@ -129,12 +129,9 @@ func (s *Store) CreateOrder(ctx context.Context, in NewOrder) (*models.Order, er
 		switch in.Type {
 		case models.OrderCreate:
 			name, _ := in.Attributes["name"].(string)
-			slug, err := tx.nextSlug(ctx, "resources", name)
-			if err != nil {
-				return err
-			}
-			res := resourceRow{UUID: models.NewUUID(), ProjectID: in.ProjectID, OfferingID: in.OfferingID, PlanID: in.PlanID,
-				Name: strings.TrimSpace(name), Slug: slug, State: models.ResourceCreating, Attributes: attrs, Limits: limits, Created: now, Modified: now}
+			id := models.NewUUID()
+			res := resourceRow{UUID: id, ProjectID: in.ProjectID, OfferingID: in.OfferingID, PlanID: in.PlanID,
+				Name: strings.TrimSpace(name), Slug: resourceSlug(name, id), State: models.ResourceCreating, Attributes: attrs, Limits: limits, Created: now, Modified: now}
 			if err := db.Create(&res).Error; err != nil {
 				return translate(err, "Resource")
 			}
@@ -197,6 +194,22 @@ func (s *Store) CreateOrder(ctx context.Context, in NewOrder) (*models.Order, er
 		}, resourceOrderEvent(row.Type, limitsOnly(out), "requested", resUUID, resName, scopes)})
 	})
 	return out, err
+}
+
+// resourceSlug is a resource's slug: its slugified name (at most 20
+// characters) and the first 6 hex digits of its UUID. Waldur numbers slugs
+// per name prefix, which takes a scan of every resource of that name per
+// order; this is unique in practice without reading anything. Site agents
+// name backend accounts after it.
+func resourceSlug(name string, id models.UUID) string {
+	base := Slugify(name)
+	if len(base) > 20 {
+		base = strings.Trim(base[:20], "-_")
+	}
+	if base == "" {
+		base = "resource"
+	}
+	return base + "-" + id.String()[:6]
 }
 
 // errDryRun rolls back a previewed order.
