@@ -28,7 +28,7 @@ test-sqlite: ## Run all tests on SQLite only
 
 bench: build ## Print time-to-healthy and idle RSS of `waldur serve`, then the Go benchmarks
 	./scripts/bench-serve.sh $(BIN)
-	go test -run '^$$' -bench 'EmptyWorkflow|PingWorkflow' -benchtime 500x -count 2 ./workflows/
+	go test -run '^$$' -bench '^Benchmark(EmptyWorkflow|PingWorkflow)$$' -benchtime 500x -count 2 ./workflows/
 	go test -run '^$$' -bench OrdersVsEmpty -benchtime 300x ./workflows/
 	go test -run '^$$' -bench AWSInstanceOrder -benchtime 30x ./workflows/
 	# 50 concurrent OpenStack instance orders through the API on the emulator: wall time, activities per order
