@@ -22,7 +22,6 @@ import (
 	"github.com/waldur-go/waldur/api/rest"
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/store"
-	"github.com/waldur-go/waldur/rbac"
 )
 
 // Deps are what the AWS endpoints need.
@@ -395,13 +394,9 @@ func (m *Module) getSize(c *gin.Context) error {
 // scoped limits a query over aws_instances i (joined with resources r,
 // projects p and offerings f) to what the caller may see.
 func (m *Module) scoped(c *gin.Context, q *gorm.DB) (*gorm.DB, error) {
-	u := api.CurrentUser(c)
-	if rbac.SeesEverything(u) {
-		return q, nil
-	}
-	rs, err := m.st.UserRoleScopes(c.Request.Context(), u.ID, m.now())
-	if err != nil {
-		return nil, err
+	rs, err := api.RoleScopes(c, m.st, m.now())
+	if err != nil || rs == nil {
+		return q, err
 	}
 	return q.Where("(p.customer_id IN ? OR r.project_id IN ? OR f.customer_id IN ? OR i.offering_id IN ?)",
 		nonEmpty(rs.Customers), nonEmpty(rs.Projects), nonEmpty(rs.Customers), nonEmpty(rs.OfferingManager)), nil

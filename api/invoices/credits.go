@@ -2,6 +2,7 @@ package invoices
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -123,7 +124,7 @@ var creditListSpec = rest.ListSpec{
 // @Router		/api/customer-credits/ [get]
 func (m *Module) listCustomerCredits(c *gin.Context) error {
 	q := m.st.CustomerCreditViews(c.Request.Context())
-	rs, err := m.scopes(c)
+	rs, err := api.RoleScopes(c, m.st, m.now())
 	if err != nil {
 		return err
 	}
@@ -160,11 +161,11 @@ func (m *Module) visibleCustomerCredit(c *gin.Context) (*store.CustomerCreditVie
 	if err != nil {
 		return nil, err
 	}
-	rs, err := m.scopes(c)
+	rs, err := api.RoleScopes(c, m.st, m.now())
 	if err != nil {
 		return nil, err
 	}
-	if rs != nil && !contains(rs.Customers, v.CustomerID) {
+	if rs != nil && !slices.Contains(rs.Customers, v.CustomerID) {
 		return nil, api.NotFound("CustomerCredit")
 	}
 	return v, nil
@@ -469,7 +470,7 @@ var projectCreditListSpec = rest.ListSpec{
 // @Router		/api/project-credits/ [get]
 func (m *Module) listProjectCredits(c *gin.Context) error {
 	q := m.st.ProjectCreditViews(c.Request.Context())
-	rs, err := m.scopes(c)
+	rs, err := api.RoleScopes(c, m.st, m.now())
 	if err != nil {
 		return err
 	}
@@ -505,11 +506,11 @@ func (m *Module) visibleProjectCredit(c *gin.Context) (*store.ProjectCreditView,
 	if err != nil {
 		return nil, err
 	}
-	rs, err := m.scopes(c)
+	rs, err := api.RoleScopes(c, m.st, m.now())
 	if err != nil {
 		return nil, err
 	}
-	if rs != nil && !contains(rs.Customers, v.CustomerID) && !contains(rs.Projects, v.ProjectID) {
+	if rs != nil && !slices.Contains(rs.Customers, v.CustomerID) && !slices.Contains(rs.Projects, v.ProjectID) {
 		return nil, api.NotFound("ProjectCredit")
 	}
 	return v, nil

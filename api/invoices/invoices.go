@@ -15,6 +15,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -28,7 +29,6 @@ import (
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/billing"
 	"github.com/waldur-go/waldur/models/store"
-	"github.com/waldur-go/waldur/rbac"
 )
 
 // Deps are what the billing endpoints need.
@@ -105,29 +105,11 @@ func (m *Module) Routes(a *gin.RouterGroup, _ *gin.Engine) {
 	pc.DELETE("/:uuid/", api.RequireStaff, api.H(m.deleteProjectCredit))
 }
 
-// scopes are the caller's role scopes (nil for staff and support).
-func (m *Module) scopes(c *gin.Context) (*store.RoleScopes, error) {
-	u := api.CurrentUser(c)
-	if rbac.SeesEverything(u) {
-		return nil, nil
-	}
-	return m.st.UserRoleScopes(c.Request.Context(), u.ID, m.now())
-}
-
 func orNone(ids []int64) []int64 {
 	if len(ids) == 0 {
 		return []int64{0}
 	}
 	return ids
-}
-
-func contains(ids []int64, id int64) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
 }
 
 // CustomerDetails is Waldur's CustomerDetails (the invoice's parties).
@@ -287,7 +269,7 @@ func intFilter(c *gin.Context, key string) (*int, error) {
 // @Router		/api/invoices/ [get]
 func (m *Module) listInvoices(c *gin.Context) error {
 	q := m.st.InvoiceViews(c.Request.Context())
-	rs, err := m.scopes(c)
+	rs, err := api.RoleScopes(c, m.st, m.now())
 	if err != nil {
 		return err
 	}
@@ -429,11 +411,11 @@ func (m *Module) visibleInvoice(c *gin.Context) (*store.InvoiceView, error) {
 	if err != nil {
 		return nil, err
 	}
-	rs, err := m.scopes(c)
+	rs, err := api.RoleScopes(c, m.st, m.now())
 	if err != nil {
 		return nil, err
 	}
-	if rs != nil && !contains(rs.Customers, v.CustomerID) {
+	if rs != nil && !slices.Contains(rs.Customers, v.CustomerID) {
 		return nil, api.NotFound("Invoice")
 	}
 	return v, nil

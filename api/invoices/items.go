@@ -2,6 +2,7 @@ package invoices
 
 import (
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -67,7 +68,7 @@ var itemListSpec = rest.ListSpec{
 // year, month, start_year/start_month: items of invoices from that month on).
 func (m *Module) itemQuery(c *gin.Context) (*gorm.DB, error) {
 	q := m.st.ItemViews(c.Request.Context())
-	rs, err := m.scopes(c)
+	rs, err := api.RoleScopes(c, m.st, m.now())
 	if err != nil {
 		return nil, err
 	}
@@ -162,11 +163,11 @@ func (m *Module) visibleItem(c *gin.Context) (*store.ItemView, error) {
 	if err != nil {
 		return nil, err
 	}
-	rs, err := m.scopes(c)
+	rs, err := api.RoleScopes(c, m.st, m.now())
 	if err != nil {
 		return nil, err
 	}
-	if rs != nil && !contains(rs.Customers, v.CustomerID) {
+	if rs != nil && !slices.Contains(rs.Customers, v.CustomerID) {
 		return nil, api.NotFound("InvoiceItem")
 	}
 	return v, nil

@@ -13,6 +13,7 @@ package offeringusers
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -128,15 +129,6 @@ func render(c *gin.Context, v *store.OfferingUserView) OfferingUser {
 	}
 }
 
-// roleScopes are the caller's role scopes (nil for staff and support, who see everything).
-func (m *Module) roleScopes(c *gin.Context) (*store.RoleScopes, error) {
-	u := api.CurrentUser(c)
-	if rbac.SeesEverything(u) {
-		return nil, nil
-	}
-	return m.st.UserRoleScopes(c.Request.Context(), u.ID, m.now())
-}
-
 var listSpec = rest.ListSpec{
 	Ordering: map[string]string{
 		"created": "offering_users.created", "modified": "offering_users.modified", "username": "offering_users.username",
@@ -182,7 +174,7 @@ func commaUUIDs(c *gin.Context, key string) ([]models.UUID, error) {
 // @Router		/api/marketplace-offering-users/ [get]
 func (m *Module) list(c *gin.Context) error {
 	q := m.st.OfferingUserViews(c.Request.Context())
-	rs, err := m.roleScopes(c)
+	rs, err := api.RoleScopes(c, m.st, m.now())
 	if err != nil {
 		return err
 	}
@@ -269,24 +261,15 @@ func (m *Module) visible(c *gin.Context) (*store.OfferingUserView, error) {
 		}
 		return nil, err
 	}
-	rs, err := m.roleScopes(c)
+	rs, err := api.RoleScopes(c, m.st, m.now())
 	if err != nil {
 		return nil, err
 	}
-	if rs != nil && !contains(rs.Customers, v.OfferingCustomerID) && !contains(rs.Offerings, v.OfferingID) &&
+	if rs != nil && !slices.Contains(rs.Customers, v.OfferingCustomerID) && !slices.Contains(rs.Offerings, v.OfferingID) &&
 		v.UserID != api.CurrentUser(c).ID {
 		return nil, api.NotFound("OfferingUser")
 	}
 	return v, nil
-}
-
-func contains(ids []int64, id int64) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
 }
 
 // require checks one of perms on the offering's customer or the offering.

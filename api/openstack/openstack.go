@@ -30,7 +30,6 @@ import (
 	"github.com/waldur-go/waldur/api/rest"
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/store"
-	"github.com/waldur-go/waldur/rbac"
 )
 
 // Deps are what the OpenStack endpoints need.
@@ -80,17 +79,8 @@ func (m *Module) Routes(a *gin.RouterGroup, _ *gin.Engine) {
 	}
 }
 
-// scopes is the caller's role scopes (nil: sees everything).
-func (m *Module) scopes(c *gin.Context) (*store.RoleScopes, error) {
-	u := api.CurrentUser(c)
-	if rbac.SeesEverything(u) {
-		return nil, nil
-	}
-	return m.st.UserRoleScopes(c.Request.Context(), u.ID, m.now())
-}
-
 func (m *Module) visible(c *gin.Context, q *gorm.DB) (*gorm.DB, *store.RoleScopes, error) {
-	rs, err := m.scopes(c)
+	rs, err := api.RoleScopes(c, m.st, m.now())
 	if err != nil {
 		return nil, nil, err
 	}

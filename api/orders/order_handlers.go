@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -213,7 +214,7 @@ var orderListSpec = rest.ListSpec{
 // @Router		/api/marketplace-orders/ [get]
 func (m *Module) listOrders(c *gin.Context) error {
 	q := m.st.OrderViews(c.Request.Context())
-	rs, err := m.roleScopes(c)
+	rs, err := api.RoleScopes(c, m.st, m.now())
 	if err != nil {
 		return err
 	}
@@ -263,12 +264,12 @@ func (m *Module) visibleOrder(c *gin.Context) (*store.OrderView, *store.RoleScop
 		}
 		return nil, nil, err
 	}
-	rs, err := m.roleScopes(c)
+	rs, err := api.RoleScopes(c, m.st, m.now())
 	if err != nil {
 		return nil, nil, err
 	}
-	if rs != nil && !contains(rs.Customers, v.CustomerID) && !contains(rs.Projects, v.ProjectID) &&
-		!contains(rs.Customers, v.OfferingCustomerID) && !contains(rs.OfferingManager, v.OfferingID) {
+	if rs != nil && !slices.Contains(rs.Customers, v.CustomerID) && !slices.Contains(rs.Projects, v.ProjectID) &&
+		!slices.Contains(rs.Customers, v.OfferingCustomerID) && !slices.Contains(rs.OfferingManager, v.OfferingID) {
 		return nil, nil, api.NotFound("Order")
 	}
 	return v, rs, nil
@@ -668,7 +669,7 @@ func (m *Module) mayAct(c *gin.Context, u *models.User, v *store.OrderView, rs *
 	case "destroy":
 		ok, err = m.rbac.Has(ctx, u, permOrderDestroy, consumer...)
 	case "set_state_executing", "set_state_done", "set_state_erred":
-		ok = rs != nil && contains(rs.OfferingManager, v.OfferingID)
+		ok = rs != nil && slices.Contains(rs.OfferingManager, v.OfferingID)
 		if !ok {
 			ok, err = m.rbac.Has(ctx, u, permOrderApprove, provider...)
 		}

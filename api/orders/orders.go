@@ -134,15 +134,6 @@ const MsgTemporalUnavailable = "The workflow service (Temporal) is unavailable; 
 
 func scopeOf(t models.ScopeType, id int64) models.Scope { return models.Scope{Type: t, ID: id} }
 
-func contains(ids []int64, id int64) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
-}
-
 // startOrder starts the order's workflow best-effort and records it in
 // the outbox; a failure leaves the order to the dispatcher.
 func (m *Module) startOrder(ctx context.Context, o *models.Order) {
@@ -218,13 +209,4 @@ func (m *Module) temporalError(err error) error {
 		return models.Errorf(models.CodeConflict, "Order is already in a final state.")
 	}
 	return &models.Error{Code: models.CodeUnavailable, Message: MsgTemporalUnavailable, Err: err}
-}
-
-// roleScopes are the caller's role scopes (nil for staff and support, who see everything).
-func (m *Module) roleScopes(c *gin.Context) (*store.RoleScopes, error) {
-	u := api.CurrentUser(c)
-	if rbac.SeesEverything(u) {
-		return nil, nil
-	}
-	return m.st.UserRoleScopes(c.Request.Context(), u.ID, m.now())
 }

@@ -3,6 +3,7 @@ package orders
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -235,7 +236,7 @@ var resourceListSpec = rest.ListSpec{
 func (m *Module) listResources(s side) api.Handler {
 	return func(c *gin.Context) error {
 		q := m.st.ResourceViews(c.Request.Context())
-		rs, err := m.roleScopes(c)
+		rs, err := api.RoleScopes(c, m.st, m.now())
 		if err != nil {
 			return err
 		}
@@ -341,16 +342,16 @@ func (m *Module) visibleResource(c *gin.Context, s side) (*store.ResourceView, *
 		}
 		return nil, nil, err
 	}
-	rs, err := m.roleScopes(c)
+	rs, err := api.RoleScopes(c, m.st, m.now())
 	if err != nil {
 		return nil, nil, err
 	}
 	if rs != nil {
 		ok := false
 		if s == consumerSide {
-			ok = contains(rs.Customers, v.CustomerID) || contains(rs.Projects, v.ProjectID)
+			ok = slices.Contains(rs.Customers, v.CustomerID) || slices.Contains(rs.Projects, v.ProjectID)
 		} else {
-			ok = contains(rs.Customers, v.OfferingCustomerID) || contains(rs.OfferingManager, v.OfferingID)
+			ok = slices.Contains(rs.Customers, v.OfferingCustomerID) || slices.Contains(rs.OfferingManager, v.OfferingID)
 		}
 		if !ok {
 			return nil, nil, api.NotFound("Resource")
@@ -606,7 +607,7 @@ type Status struct {
 // requireProvider checks a provider-side permission: perm on the offering's
 // customer or the offering, or (when manager is true) OFFERING.MANAGER of the offering.
 func (m *Module) requireProvider(c *gin.Context, v *store.ResourceView, rs *store.RoleScopes, perm models.Permission, manager bool) error {
-	if manager && rs != nil && contains(rs.OfferingManager, v.OfferingID) {
+	if manager && rs != nil && slices.Contains(rs.OfferingManager, v.OfferingID) {
 		return nil
 	}
 	return m.rbac.Require(c.Request.Context(), api.CurrentUser(c), perm,

@@ -18,6 +18,7 @@ package siteagent
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -92,18 +93,9 @@ func (m *Module) Routes(a *gin.RouterGroup, _ *gin.Engine) {
 	p.DELETE("/:uuid/", api.H(m.deleteProcessor))
 }
 
-// roleScopes are the caller's role scopes (nil for staff and support, who see everything).
-func (m *Module) roleScopes(c *gin.Context) (*store.RoleScopes, error) {
-	u := api.CurrentUser(c)
-	if rbac.SeesEverything(u) {
-		return nil, nil
-	}
-	return m.st.UserRoleScopes(c.Request.Context(), u.ID, m.now())
-}
-
 // scoped limits q (joined with offerings f) to what the caller sees.
 func (m *Module) scoped(c *gin.Context, q *gorm.DB) (*gorm.DB, error) {
-	rs, err := m.roleScopes(c)
+	rs, err := api.RoleScopes(c, m.st, m.now())
 	if err != nil || rs == nil {
 		return q, err
 	}
@@ -112,11 +104,11 @@ func (m *Module) scoped(c *gin.Context, q *gorm.DB) (*gorm.DB, error) {
 
 // sees reports whether the caller sees the agent objects of the offering.
 func (m *Module) sees(c *gin.Context, offeringID, customerID int64) (bool, error) {
-	rs, err := m.roleScopes(c)
+	rs, err := api.RoleScopes(c, m.st, m.now())
 	if err != nil || rs == nil {
 		return err == nil, err
 	}
-	return contains(rs.Customers, customerID) || contains(rs.OfferingManager, offeringID), nil
+	return slices.Contains(rs.Customers, customerID) || slices.Contains(rs.OfferingManager, offeringID), nil
 }
 
 // canManage checks the caller may change the agent objects of the offering:
@@ -130,19 +122,10 @@ func (m *Module) canManage(c *gin.Context, offeringID, customerID int64) error {
 	if err != nil {
 		return err
 	}
-	if contains(rs.OfferingManager, offeringID) {
+	if slices.Contains(rs.OfferingManager, offeringID) {
 		return nil
 	}
 	return m.rbac.Require(c.Request.Context(), u, permManage, models.Scope{Type: models.ScopeCustomer, ID: customerID})
-}
-
-func contains(ids []int64, id int64) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
 }
 
 // orNull renders an empty optional string as null.

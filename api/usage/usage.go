@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -118,7 +119,7 @@ var usageListSpec = rest.ListSpec{
 
 // filterUsages applies the filters both usage lists share (aliases cu, r, oc, f, p, c).
 func (m *Module) filterUsages(c *gin.Context, q *gorm.DB, periodKey string) (*gorm.DB, error) {
-	rs, err := m.roleScopes(c)
+	rs, err := api.RoleScopes(c, m.st, m.now())
 	if err != nil {
 		return nil, err
 	}
@@ -184,14 +185,6 @@ func parseDay(key, v string) (time.Time, error) {
 		return t.UTC(), nil
 	}
 	return time.Time{}, models.FieldError(key, "Enter a valid date.")
-}
-
-func (m *Module) roleScopes(c *gin.Context) (*store.RoleScopes, error) {
-	u := api.CurrentUser(c)
-	if rbac.SeesEverything(u) {
-		return nil, nil
-	}
-	return m.st.UserRoleScopes(c.Request.Context(), u.ID, m.now())
 }
 
 // @Summary	List component usages
@@ -335,18 +328,12 @@ func (m *Module) setUsage(c *gin.Context) error {
 
 // sees tells whether the caller sees a resource from either side.
 func (m *Module) sees(c *gin.Context, v *store.ResourceView) bool {
-	rs, err := m.roleScopes(c)
+	rs, err := api.RoleScopes(c, m.st, m.now())
 	if err != nil || rs == nil {
 		return err == nil
 	}
-	for _, ids := range [][]int64{rs.Customers, rs.Projects, rs.OfferingManager} {
-		for _, id := range ids {
-			if id == v.CustomerID || id == v.ProjectID || id == v.OfferingCustomerID || id == v.OfferingID {
-				return true
-			}
-		}
-	}
-	return false
+	return slices.Contains(rs.Customers, v.CustomerID) || slices.Contains(rs.Projects, v.ProjectID) ||
+		slices.Contains(rs.Customers, v.OfferingCustomerID) || slices.Contains(rs.OfferingManager, v.OfferingID)
 }
 
 // setUserUsage serves set_user_usage (one object) and set_user_usages ({usages: [...]}).
