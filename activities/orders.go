@@ -41,12 +41,13 @@ type ScopeKeeper interface {
 	OrderFailed(ctx context.Context, tx *store.Store, info *store.OrderInfo, message string) error
 }
 
-// keeper returns the scope keeper of an order and the order's info (nil when the type has none).
-func (a *Orders) keeper(ctx context.Context, id models.UUID) (ScopeKeeper, *store.OrderInfo, error) {
+// keeper returns the scope keeper of an order and the order's info, read
+// through st (nil when the type has none).
+func (a *Orders) keeper(ctx context.Context, st *store.Store, id models.UUID) (ScopeKeeper, *store.OrderInfo, error) {
 	if len(a.Scopes) == 0 {
 		return nil, nil, nil
 	}
-	info, err := a.Store.OrderInfo(ctx, id)
+	info, err := st.OrderInfo(ctx, id)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -100,20 +101,20 @@ func (a *Orders) LoadOrder(ctx context.Context, id models.UUID) (OrderSnapshot, 
 
 // ApplyOrderEvent applies a review or state event (store.ApplyOrderEvent).
 func (a *Orders) ApplyOrderEvent(ctx context.Context, ev store.OrderEvent) (models.OrderState, error) {
-	k, info, err := a.keeper(ctx, ev.OrderUUID)
-	if err != nil {
-		return "", classify(err)
-	}
 	var st models.OrderState
-	err = a.Store.Tx(ctx, func(tx *store.Store) error {
+	err := a.Store.Tx(ctx, func(tx *store.Store) error {
 		var err error
 		if st, err = tx.ApplyOrderEvent(ctx, ev); err != nil {
 			return err
 		}
-		if k != nil && (st == models.OrderRejected || st == models.OrderCanceled || st == models.OrderErred) {
-			return k.OrderFailed(ctx, tx, info, ev.Message) // with the event, or neither
+		if st != models.OrderRejected && st != models.OrderCanceled && st != models.OrderErred {
+			return nil // reviews and approvals leave the plugin resource alone: no keeper lookup
 		}
-		return nil
+		k, info, err := a.keeper(ctx, tx, ev.OrderUUID)
+		if err != nil || k == nil {
+			return err
+		}
+		return k.OrderFailed(ctx, tx, info, ev.Message) // with the event, or neither
 	})
 	return st, classify(err)
 }
@@ -126,7 +127,7 @@ type CompleteOrderInput struct {
 
 // CompleteOrder records the provider's success (idempotent).
 func (a *Orders) CompleteOrder(ctx context.Context, in CompleteOrderInput) error {
-	k, info, err := a.keeper(ctx, in.OrderUUID)
+	k, info, err := a.keeper(ctx, a.Store, in.OrderUUID)
 	if err != nil {
 		return classify(err)
 	}
@@ -150,7 +151,7 @@ type FailOrderInput struct {
 
 // FailOrder records a final failure and compensates the resource (idempotent).
 func (a *Orders) FailOrder(ctx context.Context, in FailOrderInput) error {
-	k, info, err := a.keeper(ctx, in.OrderUUID)
+	k, info, err := a.keeper(ctx, a.Store, in.OrderUUID)
 	if err != nil {
 		return classify(err)
 	}
