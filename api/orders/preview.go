@@ -83,9 +83,6 @@ func (m *Module) previewOrder(c *gin.Context) error {
 		if !errors.As(err, &e) || e.Code == models.CodeInternal || e.Code == models.CodeUnauthorized || e.Code == models.CodeUnavailable {
 			return err // not a refusal of this order: the usual error answer
 		}
-		if len(e.Fields) > 0 && e.Message == "" {
-			e.Message = "Invalid input."
-		}
 		r := &Refusal{Status: api.StatusOf(e.Code), Code: e.Code, Detail: e.Message, Fields: e.Fields}
 		for _, q := range e.Quotas {
 			scope, id, err := m.scopeUUID(c, q.Scope)
