@@ -61,6 +61,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -106,8 +107,12 @@ type Provider struct {
 	// Python runs "python" scripts (DefaultPython when empty).
 	Python string
 	// WorkDir is the scripts' working directory and HOME; when empty each
-	// run gets a fresh temporary directory, removed afterwards.
+	// run gets a fresh temporary directory, removed afterwards. In a
+	// sandbox it is mounted at /work.
 	WorkDir string
+	// Sandbox isolates each run (the zero value: bubblewrap, default
+	// limits).
+	Sandbox Sandbox
 }
 
 var (
@@ -222,7 +227,44 @@ func (p Provider) run(ctx context.Context, r providers.Request, hook string) (pr
 	if err != nil {
 		return providers.Result{}, providers.Permanent(err)
 	}
+	lang, _ := r.SecretOptions["language"].(string)
+	j := job{hook: hook, language: canonicalLanguage(lang), interp: interp, network: networkAllowed(r.PluginOptions)}
+	return p.runScript(ctx, j, src, func(home, path string) []string { return environment(r, hook, home, path) })
+}
 
+// networkAllowed reads the offering's plugin_options.sandbox_network
+// (default true: scripts call their provider's APIs).
+func networkAllowed(opts map[string]any) bool {
+	switch v := opts[PluginOptionNetwork].(type) {
+	case bool:
+		return v
+	case string:
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "false", "0", "no", "off":
+			return false
+		}
+	}
+	return true
+}
+
+// PluginOptionNetwork is the offering's plugin_options key that, when
+// false, runs its scripts without any network.
+const PluginOptionNetwork = "sandbox_network"
+
+func canonicalLanguage(lang string) string {
+	switch strings.ToLower(strings.TrimSpace(lang)) {
+	case LanguagePython, "python3":
+		return LanguagePython
+	}
+	return LanguageShell
+}
+
+// runScript runs src as j in the provider's sandbox. env builds the
+// environment from the script's HOME and PATH (nil: only those).
+func (p Provider) runScript(ctx context.Context, j job, src string, env func(home, path string) []string) (providers.Result, error) {
+	sb := p.Sandbox
+	limits := sb.Limits.WithDefaults()
+	var err error
 	dir := p.WorkDir
 	if dir == "" {
 		dir, err = os.MkdirTemp("", "waldur-script-")
@@ -233,19 +275,30 @@ func (p Provider) run(ctx context.Context, r providers.Request, hook string) (pr
 	} else if dir, err = filepath.Abs(dir); err != nil {
 		return providers.Result{}, fmt.Errorf("script: work dir: %w", err)
 	}
-	f, err := os.CreateTemp(dir, ".waldur-"+hook+"-*")
+	// The script lives outside the working directory (read-only in a sandbox).
+	scriptDir, err := os.MkdirTemp("", "waldur-script-src-")
 	if err != nil {
 		return providers.Result{}, fmt.Errorf("script: write script: %w", err)
 	}
-	scriptPath := f.Name()
-	defer os.Remove(scriptPath)
-	if _, err = f.WriteString(src); err == nil {
-		err = f.Close()
+	defer os.RemoveAll(scriptDir)
+	if err := os.WriteFile(filepath.Join(scriptDir, "script"), []byte(src), 0o600); err != nil {
+		return providers.Result{}, fmt.Errorf("script: write script: %w", err)
+	}
+	j.workDir, j.scriptDir = dir, scriptDir
+	home, path := sandboxWork, sandboxPath
+	if sb.mode() == ModeNone {
+		home, path = dir, os.Getenv("PATH")
+		if path == "" {
+			path = sandboxPath
+		}
+	}
+	if env != nil {
+		j.env = env(home, path)
 	} else {
-		f.Close()
+		j.env = []string{"PATH=" + path, "HOME=" + home, "TMPDIR=" + home, "LANG=C.UTF-8"}
 	}
-	if err != nil {
-		return providers.Result{}, fmt.Errorf("script: write script: %w", err)
+	if err := sb.prepareDirs(j); err != nil {
+		return providers.Result{}, fmt.Errorf("script: prepare directories: %w", err)
 	}
 
 	timeout := p.Timeout
@@ -255,52 +308,110 @@ func (p Provider) run(ctx context.Context, r providers.Request, hook string) (pr
 	runCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
+	proc, err := sb.command(runCtx, j, limits)
+	if err != nil {
+		return providers.Result{}, providers.Permanent(&SandboxError{Mode: sb.mode(), Reason: err.Error()})
+	}
+	cmd := proc.cmd
 	var stdout headBuffer
 	var stderr tailBuffer
-	cmd := exec.CommandContext(runCtx, interp, scriptPath)
-	cmd.Dir = dir
-	cmd.Env = environment(r, hook, dir)
+	count := newOutputCount(limits.Output, func() { _ = proc.kill(sb.program()) })
 	cmd.Stdin = nil // /dev/null
-	cmd.Stdout = &stdout
-	cmd.Stderr = &stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	// On timeout or cancellation kill the whole process group, not only
-	// the interpreter: children would otherwise outlive the run.
-	cmd.Cancel = func() error { return killGroup(cmd.Process) }
+	cmd.Stdout = limitWriter{w: &stdout, count: count}
+	cmd.Stderr = limitWriter{w: &stderr, count: count}
+	// On timeout or cancellation kill the whole run, not only its first
+	// process: children would otherwise outlive it.
+	cmd.Cancel = func() error { return proc.kill(sb.program()) }
 	cmd.WaitDelay = waitDelay
 
 	err = cmd.Start()
+	if len(cmd.ExtraFiles) > 0 {
+		for _, f := range cmd.ExtraFiles {
+			f.Close() // the child holds its copy
+		}
+	}
 	if err != nil {
+		if proc.status != nil {
+			proc.status.Close()
+		}
 		if ctx.Err() != nil {
 			return providers.Result{}, ctx.Err()
 		}
-		return providers.Result{}, providers.Permanent(fmt.Errorf("Script for %s could not be started: %v", hook, err))
+		if sb.mode() != ModeNone {
+			return providers.Result{}, providers.Permanent(&SandboxError{Mode: sb.mode(), Reason: err.Error()})
+		}
+		return providers.Result{}, providers.Permanent(fmt.Errorf("Script for %s could not be started: %v", j.hook, err))
+	}
+	statusc := make(chan bwrapStatus, 1)
+	if proc.status != nil {
+		go func() {
+			defer proc.status.Close()
+			statusc <- readBwrapStatus(proc.status)
+		}()
 	}
 	err = cmd.Wait()
-	// The script's group dies with it, as a container's processes do when
-	// its main process exits: no background child outlives the run.
+	// The script's processes die with it, as a container's do when its
+	// main process exits: no background child outlives the run. (A
+	// container is removed by its client, or by Cancel when stopped.)
 	_ = killGroup(cmd.Process)
 
-	res := providers.Result{Done: true, Output: stdout.String()}
+	code := exitCode(err)
 	if errors.Is(err, exec.ErrWaitDelay) {
-		err = nil // exited with status 0; a background child held the pipes
+		err, code = nil, 0 // exited with status 0; a background child held the pipes
 	}
+	var status bwrapStatus
+	if proc.status != nil {
+		select {
+		case status = <-statusc:
+		case <-time.After(waitDelay):
+		}
+		if status.exitCode != nil {
+			code = *status.exitCode
+		}
+	}
+	res := providers.Result{Done: true, Output: stdout.String()}
 	switch {
 	case ctx.Err() != nil:
 		// The activity was cancelled (worker shutdown, workflow gone):
 		// not the script's fault, let the workflow decide.
 		return providers.Result{}, ctx.Err()
+	case count.exceeded():
+		return providers.Result{}, providers.PermanentWithOutput(fmt.Errorf("Script for %s was stopped: it wrote more than %s of output.", j.hook, bytesText(limits.Output)), stdout.String())
 	case runCtx.Err() != nil:
-		return providers.Result{}, providers.PermanentWithOutput(fmt.Errorf("Script for %s timed out after %s.%s", hook, timeout, tail(&stderr, &stdout)), stdout.String())
+		return providers.Result{}, providers.PermanentWithOutput(fmt.Errorf("Script for %s timed out after %s.%s", j.hook, timeout, tail(&stderr, &stdout)), stdout.String())
+	case proc.status != nil && status.exitCode == nil:
+		// bwrap reports the exit of what it ran; without it the sandbox
+		// itself failed (namespaces, mounts) before the script ran.
+		return providers.Result{}, providers.Permanent(&SandboxError{Mode: sb.mode(), Reason: sandboxReason(&stderr, err)})
+	case proc.containerName != "" && code == containerEngineFailed:
+		return providers.Result{}, providers.Permanent(&SandboxError{Mode: sb.mode(), Reason: sandboxReason(&stderr, err)})
 	case err != nil:
+		st := err.Error()
 		var exitErr *exec.ExitError
-		status := err.Error()
 		if errors.As(err, &exitErr) {
-			status = exitErr.ProcessState.String() // "exit status 3", "signal: killed"
+			st = exitErr.ProcessState.String() // "exit status 3", "signal: killed"
 		}
-		return providers.Result{}, providers.PermanentWithOutput(fmt.Errorf("Script for %s failed: %s.%s", hook, status, tail(&stderr, &stdout)), stdout.String())
+		if proc.status != nil && status.exitCode != nil {
+			st = "exit status " + strconv.Itoa(code)
+		}
+		if hint := limitHint(code, stderr.String(), limits); hint != "" && sb.mode() != ModeNone {
+			st += " (" + hint + ")"
+		}
+		return providers.Result{}, providers.PermanentWithOutput(fmt.Errorf("Script for %s failed: %s.%s", j.hook, st, tail(&stderr, &stdout)), stdout.String())
 	}
 	return res, nil
+}
+
+// sandboxReason is why a sandbox did not start: the end of what it wrote.
+func sandboxReason(stderr *tailBuffer, err error) string {
+	s := strings.TrimSpace(stderr.String())
+	if len(s) > errorTail {
+		s = s[len(s)-errorTail:]
+	}
+	if s == "" && err != nil {
+		return err.Error()
+	}
+	return s
 }
 
 // killGroup kills the process group led by proc (Setpgid makes the
@@ -369,20 +480,17 @@ func parseBackendID(out string) (string, map[string]any, error) {
 	return id, meta, nil
 }
 
-// environment builds the script's clean environment.
-func environment(r providers.Request, hook, dir string) []string {
-	path := os.Getenv("PATH")
-	if path == "" {
-		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-	}
+// environment builds the script's clean environment; home is its working
+// directory as the script sees it.
+func environment(r providers.Request, hook, home, path string) []string {
 	orderType := string(r.OrderType)
 	if hook == "pull" {
 		orderType = "Pull"
 	}
 	env := map[string]string{
 		"PATH":                path,
-		"HOME":                dir,
-		"TMPDIR":              dir,
+		"HOME":                home,
+		"TMPDIR":              home,
 		"LANG":                "C.UTF-8",
 		"ORDER_UUID":          uuidString(r.OrderUUID),
 		"ORDER_TYPE":          orderType,

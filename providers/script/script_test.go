@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -75,60 +74,81 @@ for v in ["ORDER_UUID", "ORDER_TYPE", "OFFERING_TYPE", "RESOURCE_UUID", "RESOURC
 print("PWD=" + os.getcwd())
 `
 
+// reachableDir is a fresh directory the sandbox's user can reach (a
+// test's TempDir sits below a directory only its owner may enter).
+func reachableDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "waldur-script-test-")
+	require.NoError(t, err)
+	require.NoError(t, os.Chmod(dir, 0o777))
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
 func TestScriptsSeeTheOrder(t *testing.T) {
 	t.Setenv("LEAKED_FROM_WORKER", "secret")
-	for _, tc := range []struct{ language, src string }{
-		{"shell", shellEnv + "echo\necho vm-backend-42\necho\n"},
-		{"python", pythonEnv + "print()\nprint('vm-backend-42')\nprint()\n"},
-	} {
-		t.Run(tc.language, func(t *testing.T) {
-			dir := t.TempDir()
-			p := Provider{WorkDir: dir}
-			r := request(models.OrderCreate, map[string]any{"language": tc.language, "create": tc.src})
-			require.NoError(t, p.Validate(context.Background(), r))
-			res, err := p.Create(context.Background(), r)
-			require.NoError(t, err)
-			require.True(t, res.Done)
-			require.Equal(t, "vm-backend-42", res.BackendID)
-			require.Nil(t, res.Metadata)
-			require.Contains(t, res.Output, "vm-backend-42")
+	for _, mode := range []Mode{ModeBwrap, ModeNone} {
+		for _, tc := range []struct{ language, src string }{
+			{"shell", shellEnv + "echo\necho vm-backend-42\necho\n"},
+			{"python", pythonEnv + "print()\nprint('vm-backend-42')\nprint()\n"},
+		} {
+			t.Run(string(mode)+"/"+tc.language, func(t *testing.T) {
+				dir := reachableDir(t)
+				p := Provider{WorkDir: dir, Sandbox: Sandbox{Mode: mode}}
+				r := request(models.OrderCreate, map[string]any{"language": tc.language, "create": tc.src})
+				require.NoError(t, p.Validate(context.Background(), r))
+				res, err := p.Create(context.Background(), r)
+				require.NoError(t, err)
+				require.True(t, res.Done)
+				require.Equal(t, "vm-backend-42", res.BackendID)
+				require.Nil(t, res.Metadata)
+				require.Contains(t, res.Output, "vm-backend-42")
 
-			env := envLines(res.Output)
-			wantDir, err := filepath.EvalSymlinks(dir)
-			require.NoError(t, err)
-			gotPwd, err := filepath.EvalSymlinks(env["PWD"])
-			require.NoError(t, err)
-			for k, v := range map[string]string{
-				"ORDER_UUID":          r.OrderUUID.String(),
-				"ORDER_TYPE":          "Create",
-				"OFFERING_TYPE":       "Marketplace.Script",
-				"RESOURCE_UUID":       r.ResourceUUID.String(),
-				"RESOURCE_NAME":       "my vm",
-				"RESOURCE_BACKEND_ID": "vm-7",
-				"PROJECT_UUID":        r.ProjectUUID.String(),
-				"CUSTOMER_UUID":       r.CustomerUUID.String(),
-				"PROJECT_NAME":        "Science",
-				"CUSTOMER_NAME":       "University",
-				"OFFERING_UUID":       r.OfferingUUID.String(),
-				"OFFERING_NAME":       "Scripted VMs",
-				"PLAN_NAME":           "small",
-				"ATTRIBUTES":          `{"count":3,"name":"my vm","ssh-key":"ssh-rsa AAA","tags":["a","b"]}`,
-				"LIMITS":              `{"cpu":4,"ram":8192}`,
-				"OLD_LIMITS":          `{"cpu":2}`,
-				"ATTR_NAME":           "my vm",
-				"ATTR_SSH_KEY":        "ssh-rsa AAA",
-				"ATTR_COUNT":          "3",
-				"ATTR_TAGS":           `["a","b"]`,
-				"LIMITS_CPU":          "4",
-				"LIMITS_RAM":          "8192",
-				"HOME":                dir,
-				"LANG":                "C.UTF-8",
-				"LEAKED_FROM_WORKER":  "",
-			} {
-				require.Equal(t, v, env[k], k)
-			}
-			require.Equal(t, wantDir, gotPwd)
-		})
+				env := envLines(res.Output)
+				// In a sandbox the working directory is mounted at /work.
+				home := "/work"
+				if mode == ModeNone {
+					home = dir
+				}
+				for k, v := range map[string]string{
+					"ORDER_UUID":          r.OrderUUID.String(),
+					"ORDER_TYPE":          "Create",
+					"OFFERING_TYPE":       "Marketplace.Script",
+					"RESOURCE_UUID":       r.ResourceUUID.String(),
+					"RESOURCE_NAME":       "my vm",
+					"RESOURCE_BACKEND_ID": "vm-7",
+					"PROJECT_UUID":        r.ProjectUUID.String(),
+					"CUSTOMER_UUID":       r.CustomerUUID.String(),
+					"PROJECT_NAME":        "Science",
+					"CUSTOMER_NAME":       "University",
+					"OFFERING_UUID":       r.OfferingUUID.String(),
+					"OFFERING_NAME":       "Scripted VMs",
+					"PLAN_NAME":           "small",
+					"ATTRIBUTES":          `{"count":3,"name":"my vm","ssh-key":"ssh-rsa AAA","tags":["a","b"]}`,
+					"LIMITS":              `{"cpu":4,"ram":8192}`,
+					"OLD_LIMITS":          `{"cpu":2}`,
+					"ATTR_NAME":           "my vm",
+					"ATTR_SSH_KEY":        "ssh-rsa AAA",
+					"ATTR_COUNT":          "3",
+					"ATTR_TAGS":           `["a","b"]`,
+					"LIMITS_CPU":          "4",
+					"LIMITS_RAM":          "8192",
+					"HOME":                home,
+					"LANG":                "C.UTF-8",
+					"LEAKED_FROM_WORKER":  "",
+				} {
+					require.Equal(t, v, env[k], k)
+				}
+				gotPwd, err := filepath.EvalSymlinks(env["PWD"])
+				require.NoError(t, err)
+				wantPwd, err := filepath.EvalSymlinks(dir)
+				require.NoError(t, err)
+				if mode != ModeNone {
+					wantPwd = "/work"
+				}
+				require.Equal(t, wantPwd, gotPwd)
+			})
+		}
 	}
 }
 
@@ -265,52 +285,71 @@ sys.exit(4)`
 	require.Less(t, len(err.Error()), errorTail+200)
 }
 
-// alive reports whether pid is a live (not zombie) process.
-func alive(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return syscall.Kill(pid, 0) == nil
+// hostProcesses lists the live (not zombie) processes of the whole
+// machine whose command line holds marker: a sandbox's processes have
+// other pids inside, so they are found from the host's /proc.
+func hostProcesses(marker string) []int {
+	var pids []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil || !strings.Contains(string(cmdline), marker) {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// "pid (comm) S ...": the state follows the last ')'.
+		st := string(stat)
+		if i := strings.LastIndexByte(st, ')'); i >= 0 && i+2 < len(st) && (st[i+2] == 'Z' || st[i+2] == 'X') {
+			continue
+		}
+		pids = append(pids, pid)
 	}
-	// "pid (comm) S ...": the state follows the last ')'.
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i < 0 || i+2 >= len(s) || (s[i+2] != 'Z' && s[i+2] != 'X')
+	return pids
+}
+
+// backgroundChild starts a marked background process that would outlive
+// the script, and reports once it runs.
+func backgroundChild(marker string) string {
+	return `sh -c 'sleep 1000; true ` + marker + `' &
+while ! grep -q ` + marker + ` /proc/[0-9]*/cmdline 2>/dev/null; do sleep 0.01; done
+echo started
+`
 }
 
 func TestTimeoutKillsTheProcessTree(t *testing.T) {
-	dir := t.TempDir()
-	p := Provider{Timeout: 500 * time.Millisecond, WorkDir: dir}
-	src := `sleep 100 &
-echo $! > child.pid
-echo started
-sleep 100
-echo never`
-	_, err := p.Create(context.Background(), request(models.OrderCreate, map[string]any{"language": "shell", "create": src}))
-	requirePermanent(t, err, "Script for create timed out after 500ms.")
-
-	b, err := os.ReadFile(filepath.Join(dir, "child.pid"))
-	require.NoError(t, err)
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	require.NoError(t, err)
-	// SIGKILL was sent to the whole group before Create returned; the
-	// kernel may take a moment to finish the child off.
-	require.Eventually(t, func() bool { return !alive(pid) }, 10*time.Second, 10*time.Millisecond,
-		"the script's child %d survived the timeout", pid)
+	for _, mode := range []Mode{ModeBwrap, ModeNone} {
+		t.Run(string(mode), func(t *testing.T) {
+			marker := "marker" + models.NewUUID().String()
+			p := Provider{Timeout: 2 * time.Second, Sandbox: Sandbox{Mode: mode}}
+			src := backgroundChild(marker) + "sleep 100\necho never"
+			_, err := p.Create(context.Background(), request(models.OrderCreate, map[string]any{"language": "shell", "create": src}))
+			requirePermanent(t, err, "Script for create timed out after 2s.")
+			// SIGKILL was sent before Create returned; the kernel may take
+			// a moment to finish the child off.
+			require.Eventually(t, func() bool { return len(hostProcesses(marker)) == 0 }, 10*time.Second, 10*time.Millisecond,
+				"the script's child survived the timeout")
+		})
+	}
 }
 
 func TestBackgroundChildDoesNotOutliveASuccessfulRun(t *testing.T) {
-	dir := t.TempDir()
-	src := `sleep 100 &
-echo $! > child.pid
-echo vm-9`
-	res, err := Provider{WorkDir: dir}.Create(context.Background(), request(models.OrderCreate, map[string]any{"language": "shell", "create": src}))
-	require.NoError(t, err)
-	require.Equal(t, "vm-9", res.BackendID)
-	b, err := os.ReadFile(filepath.Join(dir, "child.pid"))
-	require.NoError(t, err)
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	require.NoError(t, err)
-	require.Eventually(t, func() bool { return !alive(pid) }, 10*time.Second, 10*time.Millisecond)
+	for _, mode := range []Mode{ModeBwrap, ModeNone} {
+		t.Run(string(mode), func(t *testing.T) {
+			marker := "marker" + models.NewUUID().String()
+			src := backgroundChild(marker) + "echo vm-9"
+			res, err := Provider{Sandbox: Sandbox{Mode: mode}}.Create(context.Background(), request(models.OrderCreate, map[string]any{"language": "shell", "create": src}))
+			require.NoError(t, err)
+			require.Equal(t, "vm-9", res.BackendID)
+			require.Eventually(t, func() bool { return len(hostProcesses(marker)) == 0 }, 10*time.Second, 10*time.Millisecond)
+		})
+	}
 }
 
 func TestCancelledActivityIsNotPermanent(t *testing.T) {
@@ -339,12 +378,15 @@ sys.stderr.write("b" * (3 * 1024 * 1024))`
 }
 
 func TestTempWorkDirIsRemoved(t *testing.T) {
-	res, err := Provider{}.Update(context.Background(), request(models.OrderUpdate, map[string]any{"language": "shell", "update": `echo "$HOME"; touch "$HOME/left-behind"`}))
+	base := reachableDir(t)
+	t.Setenv("TMPDIR", base) // where the run's directories are made
+	res, err := Provider{}.Update(context.Background(), request(models.OrderUpdate, map[string]any{"language": "shell",
+		"update": "set -e; touch \"$HOME/left-behind\"; ls \"$HOME\""}))
 	require.NoError(t, err)
-	home := strings.TrimSpace(res.Output)
-	require.NotEmpty(t, home)
-	_, err = os.Stat(home)
-	require.True(t, os.IsNotExist(err), "%s still exists", home)
+	require.Equal(t, "left-behind\n", res.Output)
+	left, err := os.ReadDir(base)
+	require.NoError(t, err)
+	require.Empty(t, left, "the run's directories are removed")
 }
 
 func TestBuffers(t *testing.T) {
