@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -43,7 +44,7 @@ func NewAPI(db *gorm.DB, tc client.Client, log *slog.Logger, namespace string, t
 	if err != nil {
 		return nil, err
 	}
-	provs := Providers()
+	provs := Providers(config.Default()) // the API reads only offering types and limits
 	return api.New(api.Deps{DB: db, Users: st, Temporal: tc, Logger: log, Namespace: namespace, TrustedProxies: trustedProxies,
 		Middleware: []gin.HandlerFunc{siteagent.Liveness(st, chk)}},
 		structure.New(structure.Deps{Store: st, RBAC: chk}),
@@ -73,11 +74,11 @@ type Deps struct {
 }
 
 // Providers returns the registry of the offering types this build serves.
-func Providers() *providers.Registry {
+func Providers(cfg config.Config) *providers.Registry {
 	r := providers.NewRegistry()
 	basic.Register(r)
 	basic.RegisterAgentDriven(r)
-	script.Register(r)
+	script.RegisterProvider(r, ScriptProvider(cfg))
 	aws.Register(r)
 	openstack.Register(r, openstack.New(openstack.Options{}))
 	slurm.Register(r, slurm.New())
@@ -88,7 +89,7 @@ func Providers() *providers.Registry {
 // the core queue, and the provider activity on each provider's queue.
 func Registry(d *Deps) *workflows.Registry {
 	r := workflows.NewRegistry()
-	provs := Providers()
+	provs := Providers(d.Config)
 	for _, q := range provs.Queues() {
 		r.Add(q, func(w worker.Registry) {
 			workflows.RegisterProvision(w, &activities.Provision{Providers: provs})
@@ -159,6 +160,48 @@ func Schedules() []workflows.Schedule {
 		workflows.SlurmUsagePullSchedule,
 		workflows.SlurmMembershipSyncSchedule,
 		workflows.SlurmMembershipEventsSchedule,
+	}
+}
+
+// ScriptProvider is the Script offerings' provider as configured: its
+// sandbox, limits and images.
+func ScriptProvider(cfg config.Config) script.Provider {
+	mode, err := script.ParseMode(cfg.ScriptRunMode)
+	if err != nil {
+		mode = script.ModeBwrap // Validate refuses it before anything runs
+	}
+	return script.Provider{
+		Timeout: cfg.ScriptTimeout,
+		Sandbox: script.Sandbox{
+			Mode: mode,
+			Limits: script.Limits{
+				CPUTime:   cfg.ScriptCPUTime,
+				Memory:    int64(cfg.ScriptMemoryMB) << 20,
+				Processes: cfg.ScriptProcesses,
+				Output:    int64(cfg.ScriptOutputMB) << 20,
+				FileSize:  int64(cfg.ScriptFileMB) << 20,
+			},
+			Images: cfg.ScriptImages,
+		},
+	}
+}
+
+// checkScriptSandbox warns at start-up, once, when Script offerings run
+// unsandboxed (WALDUR_SCRIPT_RUN_MODE=none) or when the sandbox cannot
+// start here (every Script order would then fail, saying so).
+func checkScriptSandbox(ctx context.Context, cfg config.Config, log *slog.Logger) {
+	p := ScriptProvider(cfg)
+	if p.Sandbox.Mode == script.ModeNone {
+		log.Warn("Script offerings run WITHOUT a sandbox: their scripts run as this process's user, with its files and network ("+
+			config.EnvScriptRunMode+"=none). Set it to bwrap, docker or podman unless this worker is isolated otherwise.",
+			"mode", script.ModeNone)
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := p.Sandbox.Check(ctx); err != nil {
+		log.Error("Script offerings cannot run: their orders will fail until the sandbox works (install bubblewrap, or set "+
+			config.EnvScriptRunMode+")", "mode", p.Sandbox.Mode, "error", err)
 	}
 }
 

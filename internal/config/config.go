@@ -11,8 +11,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 )
@@ -49,6 +51,16 @@ type Config struct {
 	SMTPFrom     string
 	SMTPUsername string
 	SMTPPassword string
+	// Script offerings: how their scripts are isolated and bounded
+	// (README: Security).
+	ScriptRunMode   string            // bwrap (default), docker, podman or none
+	ScriptTimeout   time.Duration     // wall time of one run
+	ScriptCPUTime   time.Duration     // CPU time of one process
+	ScriptMemoryMB  int               // memory of one process (bwrap) or of the container
+	ScriptProcesses int               // processes and threads at once
+	ScriptOutputMB  int               // stdout + stderr of one run
+	ScriptFileMB    int               // largest file a script writes
+	ScriptImages    map[string]string // language -> image (docker, podman)
 }
 
 // Env names, one per setting; the README's configuration table lists the same.
@@ -70,6 +82,14 @@ const (
 	EnvSMTPFrom          = "WALDUR_SMTP_FROM"
 	EnvSMTPUsername      = "WALDUR_SMTP_USERNAME"
 	EnvSMTPPassword      = "WALDUR_SMTP_PASSWORD"
+	EnvScriptRunMode     = "WALDUR_SCRIPT_RUN_MODE"
+	EnvScriptTimeout     = "WALDUR_SCRIPT_TIMEOUT"
+	EnvScriptCPUTime     = "WALDUR_SCRIPT_CPU_TIME"
+	EnvScriptMemoryMB    = "WALDUR_SCRIPT_MEMORY_MB"
+	EnvScriptProcesses   = "WALDUR_SCRIPT_MAX_PROCESSES"
+	EnvScriptOutputMB    = "WALDUR_SCRIPT_MAX_OUTPUT_MB"
+	EnvScriptFileMB      = "WALDUR_SCRIPT_MAX_FILE_MB"
+	EnvScriptImages      = "WALDUR_SCRIPT_DOCKER_IMAGES"
 )
 
 // Default returns the configuration with no environment at all: everything
@@ -85,6 +105,13 @@ func Default() Config {
 		LogFormat:            "text",
 		TemporalLogLevel:     "warn",
 		SMTPPort:             25,
+		ScriptRunMode:        "bwrap",
+		ScriptTimeout:        10 * time.Minute,
+		ScriptCPUTime:        5 * time.Minute,
+		ScriptMemoryMB:       1024,
+		ScriptProcesses:      128,
+		ScriptOutputMB:       16,
+		ScriptFileMB:         1024,
 	}
 }
 
@@ -118,6 +145,36 @@ func FromEnv() Config {
 	set(&c.SMTPFrom, EnvSMTPFrom)
 	set(&c.SMTPUsername, EnvSMTPUsername)
 	set(&c.SMTPPassword, EnvSMTPPassword)
+	set(&c.ScriptRunMode, EnvScriptRunMode)
+	for name, dst := range map[string]*time.Duration{EnvScriptTimeout: &c.ScriptTimeout, EnvScriptCPUTime: &c.ScriptCPUTime} {
+		if v, ok := os.LookupEnv(name); ok {
+			if d, err := time.ParseDuration(strings.TrimSpace(v)); err == nil {
+				*dst = d
+			} else {
+				*dst = -1 // reported by Validate
+			}
+		}
+	}
+	for name, dst := range map[string]*int{EnvScriptMemoryMB: &c.ScriptMemoryMB, EnvScriptProcesses: &c.ScriptProcesses,
+		EnvScriptOutputMB: &c.ScriptOutputMB, EnvScriptFileMB: &c.ScriptFileMB} {
+		if v, ok := os.LookupEnv(name); ok {
+			if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+				*dst = n
+			} else {
+				*dst = -1 // reported by Validate
+			}
+		}
+	}
+	if v := os.Getenv(EnvScriptImages); v != "" {
+		c.ScriptImages = map[string]string{}
+		for _, kv := range strings.Split(v, ",") {
+			lang, image, ok := strings.Cut(strings.TrimSpace(kv), "=")
+			if !ok {
+				lang, image = "", kv // reported by Validate
+			}
+			c.ScriptImages[strings.TrimSpace(lang)] = strings.TrimSpace(image)
+		}
+	}
 	if v, ok := os.LookupEnv(EnvSMTPPort); ok {
 		if n, err := strconv.Atoi(v); err == nil {
 			c.SMTPPort = n
@@ -245,6 +302,9 @@ func (c Config) Validate() error {
 	if c.SMTPPort < 0 {
 		return fmt.Errorf("%s: not a port number", EnvSMTPPort)
 	}
+	if err := c.validateScript(); err != nil {
+		return err
+	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("%s: %q is not text or json", EnvLogFormat, c.LogFormat)
 	}
@@ -289,4 +349,31 @@ func (c Config) Logger() *slog.Logger {
 		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// ScriptRunModes are the values of WALDUR_SCRIPT_RUN_MODE.
+var ScriptRunModes = []string{"bwrap", "docker", "podman", "none"}
+
+func (c Config) validateScript() error {
+	mode := strings.ToLower(strings.TrimSpace(c.ScriptRunMode))
+	if mode != "" && !slices.Contains(ScriptRunModes, mode) {
+		return fmt.Errorf("%s: %q is not one of %s", EnvScriptRunMode, c.ScriptRunMode, strings.Join(ScriptRunModes, ", "))
+	}
+	for name, d := range map[string]time.Duration{EnvScriptTimeout: c.ScriptTimeout, EnvScriptCPUTime: c.ScriptCPUTime} {
+		if d <= 0 {
+			return fmt.Errorf("%s: not a positive duration (e.g. 10m, 90s)", name)
+		}
+	}
+	for name, n := range map[string]int{EnvScriptMemoryMB: c.ScriptMemoryMB, EnvScriptProcesses: c.ScriptProcesses,
+		EnvScriptOutputMB: c.ScriptOutputMB, EnvScriptFileMB: c.ScriptFileMB} {
+		if n <= 0 {
+			return fmt.Errorf("%s: not a positive whole number", name)
+		}
+	}
+	for lang, image := range c.ScriptImages {
+		if (lang != "python" && lang != "shell") || image == "" {
+			return fmt.Errorf("%s: want python=IMAGE,shell=IMAGE", EnvScriptImages)
+		}
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"testing"
+	"time"
 
 	"github.com/spf13/pflag"
 	"github.com/stretchr/testify/require"
@@ -86,4 +87,34 @@ func TestFlagOverridesEnv(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, Postgres, kind)
 	require.Equal(t, "postgres://h/db", dsn)
+}
+
+func TestScriptSettings(t *testing.T) {
+	c := FromEnv()
+	require.Equal(t, "bwrap", c.ScriptRunMode, "scripts are sandboxed unless an operator says otherwise")
+	t.Setenv(EnvScriptRunMode, "docker")
+	t.Setenv(EnvScriptTimeout, "90s")
+	t.Setenv(EnvScriptMemoryMB, "256")
+	t.Setenv(EnvScriptImages, "python=registry.local/python:3.12, shell=registry.local/alpine:3")
+	c = FromEnv()
+	require.NoError(t, c.Validate())
+	require.Equal(t, "docker", c.ScriptRunMode)
+	require.Equal(t, 90*time.Second, c.ScriptTimeout)
+	require.Equal(t, 256, c.ScriptMemoryMB)
+	require.Equal(t, map[string]string{"python": "registry.local/python:3.12", "shell": "registry.local/alpine:3"}, c.ScriptImages)
+
+	for name, value := range map[string]string{
+		EnvScriptRunMode:   "chroot",
+		EnvScriptTimeout:   "forever",
+		EnvScriptCPUTime:   "-1s",
+		EnvScriptMemoryMB:  "lots",
+		EnvScriptProcesses: "0",
+		EnvScriptImages:    "ruby=ruby:3",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv(name, value)
+			err := FromEnv().Validate()
+			require.ErrorContains(t, err, name)
+		})
+	}
 }

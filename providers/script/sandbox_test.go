@@ -84,8 +84,8 @@ func TestSandboxLimits(t *testing.T) {
 	p := Provider{Timeout: time.Minute, Sandbox: Sandbox{Limits: limits}}
 	for _, tc := range []struct {
 		name, language, src string
-		want               []string
-		maxTime            time.Duration
+		want                []string
+		maxTime             time.Duration
 	}{
 		{"fork bomb", "shell", "marker=FORKBOMB; while :; do sleep 1000 & done", []string{"exit status 2", "the limit of 32 processes was reached", "Cannot fork"}, 30 * time.Second},
 		{"fork bomb in python", "python", "import os\nwhile True:\n    if os.fork() == 0:\n        import time; time.sleep(1000)\n",
@@ -249,4 +249,3 @@ func TestParseMode(t *testing.T) {
 	_, err := ParseMode("chroot")
 	require.ErrorContains(t, err, `"chroot" is not one of bwrap, docker, podman, none`)
 }
-
