@@ -140,7 +140,7 @@ func TestErrorTableAndRecovery(t *testing.T) {
 	codes := map[models.Code]int{
 		models.CodeInvalid: 400, models.CodeQuotaExceeded: 400, models.CodeUnauthorized: 401,
 		models.CodeForbidden: 403, models.CodeNotFound: 404, models.CodeConflict: 409,
-		models.CodeUnavailable: 503, models.CodeInternal: 500,
+		models.CodeUnavailable: 503, models.CodeInternal: 500, models.CodeTooLarge: 413, models.CodeThrottled: 429,
 	}
 	for code, status := range codes {
 		code := code

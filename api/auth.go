@@ -12,6 +12,7 @@ import (
 const (
 	ctxUser         = "waldur.user"
 	ctxImpersonator = "waldur.impersonator"
+	ctxTokenKey     = "waldur.token_key"
 	// HeaderImpersonate names the user a staff request acts as.
 	HeaderImpersonate = "X-Impersonated-User-Uuid"
 	// HeaderImpersonator carries the staff user's UUID back.
@@ -25,6 +26,10 @@ func Impersonator(c *gin.Context) *models.User {
 	}
 	return nil
 }
+
+// TokenKey is the key of the token that authenticated the request (the
+// staff user's under impersonation), "" for anonymous.
+func TokenKey(c *gin.Context) string { return c.GetString(ctxTokenKey) }
 
 // CurrentUser is the authenticated user of the request, nil for anonymous.
 func CurrentUser(c *gin.Context) *models.User {
@@ -98,6 +103,7 @@ func (s *Server) authenticate() gin.HandlerFunc {
 			u = imp
 		}
 		c.Set(ctxUser, u)
+		c.Set(ctxTokenKey, key)
 		c.Request = c.Request.WithContext(models.WithActor(c.Request.Context(), models.Actor{
 			User: u, Impersonator: Impersonator(c), IP: c.ClientIP(),
 		}))

@@ -1,9 +1,11 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -19,8 +21,13 @@ var statusOf = map[models.Code]int{
 	models.CodeNotFound:      http.StatusNotFound,
 	models.CodeConflict:      http.StatusConflict,
 	models.CodeUnavailable:   http.StatusServiceUnavailable,
+	models.CodeTooLarge:      http.StatusRequestEntityTooLarge,
+	models.CodeThrottled:     http.StatusTooManyRequests,
 	models.CodeInternal:      http.StatusInternalServerError,
 }
+
+// RetryAfterSeconds is the Retry-After of a 429 (models.CodeThrottled).
+const RetryAfterSeconds = 1
 
 // StatusOf returns the HTTP status for an error code.
 func StatusOf(code models.Code) int {
@@ -42,6 +49,14 @@ func WriteError(c *gin.Context, err error) {
 	var e *models.Error
 	if !errors.As(err, &e) {
 		e = models.Internal(err)
+	}
+	if e.Code == models.CodeInternal && errors.Is(c.Request.Context().Err(), context.DeadlineExceeded) {
+		// The request's deadline (Deps.RequestTimeout) cut the work short.
+		slog.WarnContext(c.Request.Context(), "request timed out", "request_id", RequestID(c), "err", err)
+		e = models.Errorf(models.CodeUnavailable, "Request timed out.")
+	}
+	if e.Code == models.CodeThrottled {
+		c.Header("Retry-After", strconv.Itoa(RetryAfterSeconds))
 	}
 	status := StatusOf(e.Code)
 	if e.Code == models.CodeInternal {

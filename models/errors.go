@@ -20,6 +20,8 @@ const (
 	CodeConflict      Code = "conflict"       // wrong state for the operation: 409
 	CodeQuotaExceeded Code = "quota_exceeded" // a quota would be exceeded: 400 as in Waldur
 	CodeUnavailable   Code = "unavailable"    // a dependency is down: 503
+	CodeTooLarge      Code = "too_large"      // the request body is over the limit: 413
+	CodeThrottled     Code = "throttled"      // too much work in flight, retry shortly: 429 with Retry-After
 	CodeInternal      Code = "internal"       // a bug or unexpected failure: 500
 )
 

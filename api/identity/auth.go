@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 
@@ -29,8 +30,7 @@ var (
 	msgDisabled       = "User account is disabled."
 )
 
-// dummyHash is compared against when the username does not exist, so a
-// miss costs the same bcrypt work as a wrong password.
+// dummyHash is compared against when the username does not exist.
 var dummyHash, _ = store.HashPassword("not-a-password-1")
 
 func unauthorized(msg string) error { return models.Errorf(models.CodeUnauthorized, "%s", msg) }
@@ -38,7 +38,7 @@ func unauthorized(msg string) error { return models.Errorf(models.CodeUnauthoriz
 // login godoc
 //
 //	@Summary		Obtain an API token with username and password
-//	@Description	Returns the user's token (created when missing, renewed when expired, its lifetime restarted otherwise). After 4 failed attempts for one username from one address, attempts are refused for 10 minutes after the last failure (401), even with the right password; a success clears the count.
+//	@Description	Returns the user's token (created when missing, renewed when expired, its lifetime restarted otherwise). After 4 failed attempts for one username from one address, attempts are refused for 10 minutes after the last failure (401), even with the right password; a success clears the count. An attempt counts before its password is compared, so parallel requests get no more guesses. When every password-hashing slot is busy the answer is 429 with Retry-After (the attempt does not count).
 //	@Tags			auth
 //	@Accept			json
 //	@Produce		json
@@ -46,6 +46,8 @@ func unauthorized(msg string) error { return models.Errorf(models.CodeUnauthoriz
 //	@Success		200		{object}	CoreAuthToken
 //	@Failure		400		{object}	map[string][]string
 //	@Failure		401		{object}	api.ErrorBody
+//	@Failure		413		{object}	api.ErrorBody
+//	@Failure		429		{object}	api.ErrorBody
 //	@Router			/api-auth/password/ [post]
 func (m *Module) login(c *gin.Context) error {
 	f, ok := readForm(c)
@@ -63,21 +65,29 @@ func (m *Module) login(c *gin.Context) error {
 	}
 	ctx := c.Request.Context()
 	ip := c.ClientIP()
-	locked, err := m.st.LoginLockedOut(ctx, username, ip)
+	// The attempt counts before the password is compared, in one atomic
+	// statement: parallel requests cannot get more guesses compared.
+	reserved, err := m.st.ReserveLoginAttempt(ctx, username, ip)
 	if err != nil {
 		return err
 	}
-	if locked {
+	if !reserved {
 		return unauthorized(msgLockedOut)
 	}
 	u, err := m.st.UserByUsername(ctx, username)
 	if err != nil && !models.IsCode(err, models.CodeNotFound) {
-		return err
+		return m.giveBack(ctx, username, ip, err)
 	}
-	if u == nil || !store.CheckPassword(u.Password, password) {
-		if u == nil {
-			store.CheckPassword(dummyHash, password)
-		}
+	// A missing user costs the same bcrypt work as a wrong password.
+	hash := dummyHash
+	if u != nil {
+		hash = u.Password
+	}
+	match, err := m.st.PasswordHasher().Check(ctx, hash, password)
+	if err != nil {
+		return m.giveBack(ctx, username, ip, err) // no hashing slot (429): not a guess
+	}
+	if u == nil || !match {
 		ev := &models.Event{
 			EventType: "auth_login_failed_with_username",
 			Message:   fmt.Sprintf("User %s failed to authenticate with username and password.", username),
@@ -86,7 +96,7 @@ func (m *Module) login(c *gin.Context) error {
 		if u != nil {
 			ev.Scopes = []models.Scope{{Type: models.ScopeUser, ID: u.ID}}
 		}
-		if err := m.st.RecordLoginFailure(ctx, username, ip, ev); err != nil {
+		if err := m.st.RecordLoginFailure(ctx, ev); err != nil {
 			return err
 		}
 		return unauthorized(msgBadCredentials)
@@ -113,6 +123,15 @@ func (m *Module) login(c *gin.Context) error {
 	}
 	c.JSON(http.StatusOK, CoreAuthToken{Token: tok.Key})
 	return nil
+}
+
+// giveBack returns the reserved attempt of a login whose password was not
+// compared, then err.
+func (m *Module) giveBack(ctx context.Context, username, ip string, err error) error {
+	if rerr := m.st.ReleaseLoginAttempt(context.WithoutCancel(ctx), username, ip); rerr != nil {
+		return rerr
+	}
+	return err
 }
 
 func actorContext(u *models.User) map[string]any {

@@ -1,7 +1,12 @@
 package identity_test
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -147,5 +152,151 @@ func TestLogout(t *testing.T) {
 		code, body := f.login("user", password, "192.0.2.1:1")
 		require.Equal(t, 200, code)
 		require.NotEqual(t, f.tokens["user"], body["token"])
+	})
+}
+
+// loginResult is the answer to one of parallelLogins.
+type loginResult struct {
+	code       int
+	detail     string
+	retryAfter string
+}
+
+// parallelLogins sends one login per password for username from addr, all
+// at once, and delivers each answer on the channel as it comes.
+func (f *fx) parallelLogins(username, addr string, passwords []string) <-chan loginResult {
+	f.validate = false // the OpenAPI validator is not for concurrent use
+	out := make(chan loginResult, len(passwords))
+	start := make(chan struct{})
+	for _, pw := range passwords {
+		go func() {
+			<-start
+			raw, _ := json.Marshal(map[string]string{"username": username, "password": pw})
+			req := httptest.NewRequest(http.MethodPost, "/api-auth/password/", bytes.NewReader(raw))
+			req.Header.Set("Content-Type", "application/json")
+			req.RemoteAddr = addr
+			w := httptest.NewRecorder()
+			f.h.ServeHTTP(w, req)
+			var body map[string]any
+			_ = json.Unmarshal(w.Body.Bytes(), &body)
+			detail, _ := body["detail"].(string)
+			out <- loginResult{code: w.Code, detail: detail, retryAfter: w.Header().Get("Retry-After")}
+		}()
+	}
+	close(start)
+	return out
+}
+
+// evaluated reports whether a login answer comes from comparing the
+// password (a success or a wrong password, not a lockout or a 429).
+func (r loginResult) evaluated() bool {
+	return r.code == 200 || (r.code == 401 && r.detail == "Invalid username/password.")
+}
+
+// TestLoginLockoutParallel: 40 parallel wrong passwords for one username
+// from one address get exactly 4 compared (the limit); the other 36 are
+// locked out, and so is the right password afterwards.
+func TestLoginLockoutParallel(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
+		f := newFx(t, db)
+		f.st.Hasher = store.NewHasher(40, time.Minute) // no 429 here: the lockout alone decides
+		const addr = "203.0.113.40:1"
+		pws := make([]string, 40)
+		for i := range pws {
+			pws[i] = fmt.Sprintf("wrong-pass%d", i)
+		}
+		res := f.parallelLogins("user", addr, pws)
+		evaluated, locked := 0, 0
+		for range pws {
+			r := <-res
+			switch {
+			case r.evaluated():
+				evaluated++
+			case r.code == 401 && r.detail == "Username is locked out. Try in 10 minutes.":
+				locked++
+			default:
+				t.Fatalf("unexpected answer %+v", r)
+			}
+		}
+		require.Equal(t, store.LoginFailureLimit, evaluated)
+		require.Equal(t, 40-store.LoginFailureLimit, locked)
+		require.Len(t, f.events("auth_login_failed_with_username"), store.LoginFailureLimit)
+		code, body := f.login("user", password, addr)
+		require.Equal(t, 401, code)
+		require.Equal(t, "Username is locked out. Try in 10 minutes.", body["detail"])
+	})
+}
+
+// TestLoginLockoutParallelRightPassword is the reproducer: 40 parallel
+// attempts, the right password among them, while every hashing slot is
+// taken (so no comparison ends, and no success clears the count, before
+// every attempt has been counted). At most 4 passwords are compared.
+func TestLoginLockoutParallelRightPassword(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
+		f := newFx(t, db)
+		h := store.NewHasher(store.LoginFailureLimit, time.Minute)
+		f.st.Hasher = h
+		var held []func()
+		for i := 0; i < store.LoginFailureLimit; i++ {
+			release, err := h.Acquire(context.Background())
+			require.NoError(t, err)
+			held = append(held, release)
+		}
+		pws := make([]string, 40)
+		for i := range pws {
+			pws[i] = fmt.Sprintf("wrong-pass%d", i)
+		}
+		pws[23] = password
+		res := f.parallelLogins("user", "203.0.113.41:1", pws)
+		var got []loginResult
+		deadline := time.After(30 * time.Second) // a failure bound, not a wait
+		for len(got) < 40-store.LoginFailureLimit {
+			select {
+			case r := <-res:
+				got = append(got, r)
+			case <-deadline:
+				t.Fatalf("only %d of 40 attempts answered while the hashing slots were held: more than %d wait to compare a password",
+					len(got), store.LoginFailureLimit)
+			}
+		}
+		for _, release := range held {
+			release()
+		}
+		for len(got) < 40 {
+			got = append(got, <-res)
+		}
+		evaluated, ok := 0, 0
+		for _, r := range got {
+			if r.evaluated() {
+				evaluated++
+			}
+			if r.code == 200 {
+				ok++
+			}
+		}
+		require.LessOrEqual(t, evaluated, store.LoginFailureLimit, "%+v", got)
+		require.LessOrEqual(t, ok, 1)
+	})
+}
+
+// TestLoginThrottled: when every hashing slot is busy a login is answered
+// at once with 429 and Retry-After, and the attempt does not count toward
+// the lockout.
+func TestLoginThrottled(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
+		f := newFx(t, db)
+		h := store.NewHasher(1, 0)
+		f.st.Hasher = h
+		release, err := h.Acquire(context.Background())
+		require.NoError(t, err)
+		const addr = "203.0.113.42:1"
+		for i := 0; i < 2*store.LoginFailureLimit; i++ {
+			w := f.do(http.MethodPost, "/api-auth/password/", map[string]any{"username": "user", "password": "wrong-pass1"}, map[string]string{"RemoteAddr": addr})
+			require.Equal(t, http.StatusTooManyRequests, w.Code)
+			require.Equal(t, "1", w.Header().Get("Retry-After"))
+		}
+		release()
+		code, _ := f.login("user", password, addr)
+		require.Equal(t, 200, code, "the refused attempts did not count")
 	})
 }

@@ -501,7 +501,7 @@ func (m *Module) deleteUser(c *gin.Context) error {
 // changePassword godoc
 //
 //	@Summary		Change user password
-//	@Description	Staff for any user, a user for themself. At least 7 characters with a digit and a latin letter.
+//	@Description	Staff for any user, a user for themself. At least 7 characters with a digit and a latin letter. The user's tokens other than the one of the request are revoked.
 //	@Tags			users
 //	@Accept			json
 //	@Produce		json
@@ -536,7 +536,8 @@ func (m *Module) changePassword(c *gin.Context) error {
 		ev = userEvent("user_password_updated_by_staff",
 			fmt.Sprintf("Password has been changed for user %s by %s.", p.Username, viewer.Username), p, nil)
 	}
-	if err := m.st.SetPassword(c.Request.Context(), p.ID, pw, ev); err != nil {
+	// Every other session of the user ends: a leaked token dies with the old password.
+	if err := m.st.SetPassword(c.Request.Context(), p.ID, pw, api.TokenKey(c), ev); err != nil {
 		return err
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "password set"})

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"gorm.io/gorm"
 
+	"github.com/waldur-go/waldur/api"
 	"github.com/waldur-go/waldur/internal/config"
 	"github.com/waldur-go/waldur/internal/database/dbtest"
 	"github.com/waldur-go/waldur/models"
@@ -187,6 +188,9 @@ func TestChangePasswordAndTokens(t *testing.T) {
 		code, _ = f.login("user", password, "192.0.2.1:1")
 		require.Equal(t, 401, code)
 		require.Equal(t, 200, f.do("POST", path, map[string]any{"new_password": "staffs-1234"}, f.as("staff")).Code)
+		code, body := f.login("user", "staffs-1234", "192.0.2.1:1")
+		require.Equal(t, 200, code)
+		f.tokens["user"] = body["token"].(string) // the staff change revoked the old one
 		ev := f.events("user_password_updated", "user_password_updated_by_staff")
 		require.Len(t, ev, 2)
 		require.Equal(t, "user_password_updated", ev[0].Type)
@@ -209,6 +213,37 @@ func TestChangePasswordAndTokens(t *testing.T) {
 		noTok := f.addUser("notoken", nil)
 		require.NoError(t, f.st.DeleteToken(context.Background(), noTok.ID, nil))
 		require.Equal(t, 404, f.do("GET", userPath(noTok, "token/"), nil, f.as("staff")).Code)
+	})
+}
+
+// TestChangePasswordRevokesOtherTokens: a password change revokes the
+// user's tokens except the one of the request: staff changing a user's
+// password (also while impersonating them) log the user out; a user
+// changing their own stays logged in; the staff token is untouched.
+func TestChangePasswordRevokesOtherTokens(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
+		f := newFx(t, db)
+		me := func(user string) int { return f.do("GET", "/api/users/me/", nil, f.as(user)).Code }
+		change := func(target, caller string, hdr map[string]string) {
+			t.Helper()
+			w := f.do("POST", userPath(f.users[target], "change_password/"), map[string]any{"new_password": "changed-123"}, hdr)
+			require.Equal(t, 200, w.Code, w.Body.String())
+		}
+
+		change("user", "staff", f.as("staff"))
+		w := f.do("GET", "/api/users/me/", nil, f.as("user"))
+		require.Equal(t, 401, w.Code, "the user's token died with the old password")
+		require.Equal(t, "Invalid token.", f.obj(w)["detail"])
+		require.Equal(t, 200, me("staff"))
+
+		change("other", "other", f.as("other"))
+		require.Equal(t, 200, me("other"), "the token of the request that changed it stays")
+
+		imp := f.as("staff")
+		imp[api.HeaderImpersonate] = f.users["owner"].UUID.String()
+		change("owner", "staff", imp)
+		require.Equal(t, 401, me("owner"), "the request's token was the staff user's")
+		require.Equal(t, 200, me("staff"))
 	})
 }
 

@@ -336,6 +336,15 @@ func (s *Store) CreateUserProfile(ctx context.Context, p *UserProfile, password 
 	if err := models.ValidateUsername(p.Username); err != nil {
 		return err
 	}
+	// Hashed before the transaction: no row lock waits on a hashing slot.
+	hash := ""
+	if password != "" {
+		h, err := s.hasher().Hash(ctx, password)
+		if err != nil {
+			return err
+		}
+		hash = h
+	}
 	return s.Tx(ctx, func(tx *Store) error {
 		now := tx.Now()
 		if p.UUID.IsZero() {
@@ -355,14 +364,7 @@ func (s *Store) CreateUserProfile(ctx context.Context, p *UserProfile, password 
 			}
 			p.Slug = slug
 		}
-		p.Password = ""
-		if password != "" {
-			h, err := HashPassword(password)
-			if err != nil {
-				return err
-			}
-			p.Password = h
-		}
+		p.Password = hash
 		var taken int64
 		if err := tx.DB.WithContext(ctx).Model(&UserProfile{}).Where("username = ?", p.Username).Count(&taken).Error; err != nil {
 			return models.Internal(err)
@@ -414,14 +416,21 @@ func (s *Store) UpdateUserProfile(ctx context.Context, userID int64, changes map
 	})
 }
 
-// SetPassword replaces the user's password hash and emits ev in the same
-// transaction. Codes: not_found.
-func (s *Store) SetPassword(ctx context.Context, userID int64, password string, ev *models.Event) error {
-	h, err := HashPassword(password)
+// SetPassword replaces the user's password hash, revokes the user's
+// tokens other than keepToken (the key of the request that changes it, so
+// a user changing their own password stays logged in; "" revokes all) and
+// emits ev, in one transaction. Codes: not_found, throttled.
+func (s *Store) SetPassword(ctx context.Context, userID int64, password, keepToken string, ev *models.Event) error {
+	h, err := s.hasher().Hash(ctx, password)
 	if err != nil {
 		return err
 	}
-	return s.UpdateUserProfile(ctx, userID, map[string]any{"password": h}, []*models.Event{ev})
+	return s.Tx(ctx, func(tx *Store) error {
+		if err := tx.UpdateUserProfile(ctx, userID, map[string]any{"password": h}, []*models.Event{ev}); err != nil {
+			return err
+		}
+		return translate(tx.DB.WithContext(ctx).Where("user_id = ? AND key <> ?", userID, keepToken).Delete(&tokenRow{}).Error, "Token")
+	})
 }
 
 // DeleteUser removes the user with their token, keys and role grants (the
@@ -525,76 +534,57 @@ func (s *Store) DeleteToken(ctx context.Context, userID int64, ev *models.Event)
 	})
 }
 
-// Login lockout (Waldur's ObtainAuthToken): failures are counted per
-// username and client address; each failure restarts a 10-minute window,
-// and once 4 have accumulated the pair is refused until the window ends.
-// The rows live in the database so every API replica sees them.
+// Login lockout (Waldur's ObtainAuthToken): attempts are counted per
+// username and client address; each one restarts a 10-minute window, and
+// once 4 have accumulated the pair is refused until the window ends. An
+// attempt is counted before its password is compared, by one conditional
+// statement (ReserveLoginAttempt), so parallel requests, on any number of
+// API replicas, never get more than 4 passwords of a pair compared in a
+// window. The rows live in the database so every API replica sees them.
 const (
 	LoginFailureLimit  = 4
 	LoginLockoutWindow = 10 * time.Minute
 )
 
-type loginFailureRow struct {
-	ID       int64 `gorm:"primaryKey"`
-	Username string
-	IP       string `gorm:"column:ip"`
-	Created  time.Time
+// ReserveLoginAttempt counts an attempt of username from ip, to be made
+// before the password is compared; false (nothing counted) when the pair
+// is locked out: LoginFailureLimit attempts, the last one less than
+// LoginLockoutWindow ago. A window that has ended starts the count again,
+// as Waldur's cache entry expires. The insert-or-increment is one atomic
+// statement on both databases (ON CONFLICT … DO UPDATE … WHERE).
+func (s *Store) ReserveLoginAttempt(ctx context.Context, username, ip string) (bool, error) {
+	now := s.Now()
+	ended := now.Add(-LoginLockoutWindow)
+	res := s.DB.WithContext(ctx).Exec(`INSERT INTO login_attempts (username, ip, attempts, last_attempt) VALUES (?, ?, 1, ?)
+		ON CONFLICT (username, ip) DO UPDATE SET
+			attempts = CASE WHEN login_attempts.last_attempt <= ? THEN 1 ELSE login_attempts.attempts + 1 END,
+			last_attempt = excluded.last_attempt
+		WHERE login_attempts.attempts < ? OR login_attempts.last_attempt <= ?`,
+		username, ip, now, ended, LoginFailureLimit, ended)
+	if res.Error != nil {
+		return false, models.Internal(res.Error)
+	}
+	return res.RowsAffected > 0, nil
 }
 
-func (loginFailureRow) TableName() string { return "login_failures" }
-
-// LoginLockedOut reports whether username from ip is locked out now.
-func (s *Store) LoginLockedOut(ctx context.Context, username, ip string) (bool, error) {
-	db := s.DB.WithContext(ctx)
-	var n int64
-	if err := db.Model(&loginFailureRow{}).Where("username = ? AND ip = ?", username, ip).Count(&n).Error; err != nil {
-		return false, models.Internal(err)
-	}
-	if n < LoginFailureLimit {
-		return false, nil
-	}
-	last, err := s.lastLoginFailure(ctx, username, ip)
+// ReleaseLoginAttempt gives back an attempt that was reserved but not
+// evaluated (no hashing slot was free, or the request failed first).
+func (s *Store) ReleaseLoginAttempt(ctx context.Context, username, ip string) error {
+	err := s.DB.WithContext(ctx).Exec(`UPDATE login_attempts SET attempts = attempts - 1 WHERE username = ? AND ip = ? AND attempts > 0`,
+		username, ip).Error
 	if err != nil {
-		return false, err
+		return models.Internal(err)
 	}
-	return last != nil && last.After(s.Now().Add(-LoginLockoutWindow)), nil
+	return nil
 }
 
-// lastLoginFailure is the time of the newest failure of the pair, nil when none.
-func (s *Store) lastLoginFailure(ctx context.Context, username, ip string) (*time.Time, error) {
-	var row loginFailureRow
-	err := s.DB.WithContext(ctx).Where("username = ? AND ip = ?", username, ip).Order("created DESC").Limit(1).Find(&row).Error
-	if err != nil {
-		return nil, models.Internal(err)
-	}
-	if row.ID == 0 {
-		return nil, nil
-	}
-	return &row.Created, nil
-}
-
-// RecordLoginFailure counts a failed login of username from ip and emits
-// ev, in one transaction. A count whose window has ended starts again
-// (the expired failures are removed), as Waldur's cache entry expires.
-func (s *Store) RecordLoginFailure(ctx context.Context, username, ip string, ev *models.Event) error {
+// RecordLoginFailure emits ev for a failed login whose attempt
+// ReserveLoginAttempt counted, and removes the counts whose window has
+// ended (they count as none), in one transaction.
+func (s *Store) RecordLoginFailure(ctx context.Context, ev *models.Event) error {
 	return s.Tx(ctx, func(tx *Store) error {
-		now := tx.Now()
-		db := tx.DB.WithContext(ctx)
-		last, err := tx.lastLoginFailure(ctx, username, ip)
-		if err != nil {
-			return err
-		}
-		if last != nil && !last.After(now.Add(-LoginLockoutWindow)) {
-			if err := db.Where("username = ? AND ip = ?", username, ip).Delete(&loginFailureRow{}).Error; err != nil {
-				return models.Internal(err)
-			}
-		}
-		// Keep the table small: no window holds more than LoginFailureLimit
-		// rows spanning under 4 windows, so older rows never count.
-		if err := db.Where("created < ?", now.Add(-6*LoginLockoutWindow)).Delete(&loginFailureRow{}).Error; err != nil {
-			return models.Internal(err)
-		}
-		if err := db.Create(&loginFailureRow{Username: username, IP: ip, Created: now}).Error; err != nil {
+		if err := tx.DB.WithContext(ctx).Exec(`DELETE FROM login_attempts WHERE last_attempt <= ?`,
+			tx.Now().Add(-LoginLockoutWindow)).Error; err != nil {
 			return models.Internal(err)
 		}
 		if ev == nil {
@@ -604,9 +594,9 @@ func (s *Store) RecordLoginFailure(ctx context.Context, username, ip string, ev 
 	})
 }
 
-// ClearLoginFailures forgets the failures of username from ip (a successful login).
+// ClearLoginFailures forgets the attempts of username from ip (a successful login).
 func (s *Store) ClearLoginFailures(ctx context.Context, username, ip string) error {
-	if err := s.DB.WithContext(ctx).Where("username = ? AND ip = ?", username, ip).Delete(&loginFailureRow{}).Error; err != nil {
+	if err := s.DB.WithContext(ctx).Exec(`DELETE FROM login_attempts WHERE username = ? AND ip = ?`, username, ip).Error; err != nil {
 		return models.Internal(err)
 	}
 	return nil

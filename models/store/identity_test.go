@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"sort"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -226,48 +228,88 @@ func TestUserPermissionsAndDelete(t *testing.T) {
 	})
 }
 
-// TestLoginFailureWindow: 4 failures within the window lock the pair until
-// 10 minutes after the last one; other pairs are unaffected; a window
-// that ends starts the count again; clearing forgets the failures.
+// TestLoginFailureWindow: 4 attempts within the window lock the pair
+// until 10 minutes after the last one (a refused attempt does not count
+// or extend it); other pairs are unaffected; a window that ends starts
+// the count again; clearing forgets the attempts; a released attempt is
+// given back.
 func TestLoginFailureWindow(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
 		ctx := context.Background()
 		st, clk := idtStore(db)
-		locked := func(user, ip string) bool {
-			l, err := st.LoginLockedOut(ctx, user, ip)
+		try := func(user, ip string) bool {
+			ok, err := st.ReserveLoginAttempt(ctx, user, ip)
 			require.NoError(t, err)
-			return l
+			return ok
 		}
 		fail := func() {
-			require.NoError(t, st.RecordLoginFailure(ctx, "bob", "10.0.0.1", nil))
+			require.True(t, try("bob", "10.0.0.1"))
+			require.NoError(t, st.RecordLoginFailure(ctx, nil))
 			clk.t = clk.t.Add(time.Minute)
 		}
-		for i := 0; i < 3; i++ {
+		for i := 0; i < 4; i++ {
 			fail()
 		}
-		require.False(t, locked("bob", "10.0.0.1"))
-		fail()
 		last := clk.t.Add(-time.Minute)
-		require.True(t, locked("bob", "10.0.0.1"))
-		require.False(t, locked("bob", "10.0.0.2"), "another address")
-		require.False(t, locked("bobby", "10.0.0.1"), "another username")
+		require.False(t, try("bob", "10.0.0.1"))
+		require.True(t, try("bob", "10.0.0.2"), "another address")
+		require.True(t, try("bobby", "10.0.0.1"), "another username")
 		clk.t = last.Add(store.LoginLockoutWindow - time.Second)
-		require.True(t, locked("bob", "10.0.0.1"), "still inside the window of the last failure")
+		require.False(t, try("bob", "10.0.0.1"), "still inside the window of the last attempt")
 		clk.t = last.Add(store.LoginLockoutWindow + time.Second)
-		require.False(t, locked("bob", "10.0.0.1"), "10 minutes after the last failure")
-
-		// The window ended: the next failures count from one.
+		require.True(t, try("bob", "10.0.0.1"), "10 minutes after the last attempt the count starts again")
+		clk.t = clk.t.Add(time.Minute)
 		for i := 0; i < 3; i++ {
 			fail()
 		}
-		require.False(t, locked("bob", "10.0.0.1"))
+		require.False(t, try("bob", "10.0.0.1"), "1 + 3 attempts in the new window")
+
 		require.NoError(t, st.ClearLoginFailures(ctx, "bob", "10.0.0.1"))
 		for i := 0; i < 3; i++ {
 			fail()
 		}
-		require.False(t, locked("bob", "10.0.0.1"), "cleared failures do not count")
+		require.NoError(t, st.ReleaseLoginAttempt(ctx, "bob", "10.0.0.1"))
 		fail()
-		require.True(t, locked("bob", "10.0.0.1"))
+		fail()
+		require.False(t, try("bob", "10.0.0.1"))
+
+		// Ended windows are removed with the next failure.
+		clk.t = clk.t.Add(store.LoginLockoutWindow)
+		require.NoError(t, st.RecordLoginFailure(ctx, nil))
+		var n int64
+		require.NoError(t, db.Table("login_attempts").Count(&n).Error)
+		require.Zero(t, n)
+	})
+}
+
+// TestLoginAttemptsParallel: 40 parallel reservations of one pair (each
+// on its own connection where the database has several) get exactly 4.
+func TestLoginAttemptsParallel(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
+		st, _ := idtStore(db)
+		var granted atomic.Int32
+		errs := make(chan error, 40)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := 0; i < 40; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				ok, err := st.ReserveLoginAttempt(context.Background(), "carol", "192.0.2.4")
+				if ok {
+					granted.Add(1)
+				}
+				errs <- err
+			}()
+		}
+		close(start)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			require.NoError(t, err)
+		}
+		require.Equal(t, int32(store.LoginFailureLimit), granted.Load())
 	})
 }
 
@@ -326,7 +368,7 @@ func TestUserProfileRoundTrip(t *testing.T) {
 		require.Equal(t, "CTO", got.JobTitle)
 		require.Equal(t, []string{"a"}, got.EdupersonAssurance)
 		require.True(t, store.CheckPassword(got.Password, "secret-pass1"))
-		require.NoError(t, st.SetPassword(ctx, u.ID, "other-pass2", &models.Event{EventType: "user_password_updated", Message: "x"}))
+		require.NoError(t, st.SetPassword(ctx, u.ID, "other-pass2", "", &models.Event{EventType: "user_password_updated", Message: "x"}))
 		got, err = st.UserProfileByUUID(ctx, u.UUID)
 		require.NoError(t, err)
 		require.True(t, store.CheckPassword(got.Password, "other-pass2"))

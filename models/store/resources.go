@@ -132,7 +132,7 @@ func (s *Store) lockedResource(ctx context.Context, db *gorm.DB, id models.UUID)
 		return nil, models.Internal(err)
 	}
 	var v ResourceView
-	if err := (&Store{DB: db, Now: s.Now}).ResourceViews(ctx).Where("resources.uuid = ?", id).Take(&v).Error; err != nil {
+	if err := (&Store{DB: db, Now: s.Now, Hasher: s.Hasher}).ResourceViews(ctx).Where("resources.uuid = ?", id).Take(&v).Error; err != nil {
 		return nil, translate(err, "Resource")
 	}
 	return &v, nil

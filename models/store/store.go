@@ -15,6 +15,9 @@ import (
 type Store struct {
 	DB  *gorm.DB
 	Now func() time.Time
+	// Hasher bounds the password hashing; nil means one hasher shared by
+	// the process (as many slots as CPUs).
+	Hasher *Hasher
 }
 
 // New returns a store over db.

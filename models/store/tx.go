@@ -12,7 +12,7 @@ import (
 // usage and its events). Nested calls use savepoints.
 func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	return s.DB.WithContext(ctx).Transaction(func(db *gorm.DB) error {
-		return fn(&Store{DB: db, Now: s.Now})
+		return fn(&Store{DB: db, Now: s.Now, Hasher: s.Hasher})
 	})
 }
 

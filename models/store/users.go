@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"runtime"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -47,7 +48,90 @@ type tokenRow struct {
 
 func (tokenRow) TableName() string { return "tokens" }
 
-// HashPassword hashes a plain password for storage.
+// Hasher bounds the bcrypt work in flight: at most its concurrency of
+// hashes and comparisons run at once (each takes a core for tens of
+// milliseconds); a caller beyond that waits at most the hasher's wait for a
+// slot and then gets models.CodeThrottled (429 with Retry-After), so a burst
+// of logins is refused quickly instead of queueing without limit.
+type Hasher struct {
+	slots chan struct{}
+	wait  time.Duration
+}
+
+// DefaultHashWait is how long a hash waits for a free slot by default.
+const DefaultHashWait = time.Second
+
+// NewHasher returns a hasher running at most concurrency hashes at once
+// (below 1: the number of CPUs) whose callers wait at most wait for a slot.
+func NewHasher(concurrency int, wait time.Duration) *Hasher {
+	if concurrency < 1 {
+		concurrency = runtime.NumCPU()
+	}
+	return &Hasher{slots: make(chan struct{}, concurrency), wait: wait}
+}
+
+// defaultHasher serves the stores whose Hasher is nil.
+var defaultHasher = NewHasher(0, DefaultHashWait)
+
+func (s *Store) hasher() *Hasher {
+	if s.Hasher != nil {
+		return s.Hasher
+	}
+	return defaultHasher
+}
+
+// PasswordHasher is the hasher the store's password work goes through.
+func (s *Store) PasswordHasher() *Hasher { return s.hasher() }
+
+var errThrottled = models.Errorf(models.CodeThrottled, "Too many requests are being processed. Try again in a moment.")
+
+// Acquire takes a slot, waiting at most the hasher's wait (and no longer
+// than ctx); release gives it back. Codes: throttled.
+func (h *Hasher) Acquire(ctx context.Context) (release func(), err error) {
+	release = func() { <-h.slots }
+	select {
+	case h.slots <- struct{}{}:
+		return release, nil
+	default:
+	}
+	if h.wait <= 0 {
+		return nil, errThrottled
+	}
+	t := time.NewTimer(h.wait)
+	defer t.Stop()
+	select {
+	case h.slots <- struct{}{}:
+		return release, nil
+	case <-t.C:
+		return nil, errThrottled
+	case <-ctx.Done():
+		return nil, models.Internal(ctx.Err())
+	}
+}
+
+// Hash hashes a plain password for storage in a slot. Codes: invalid, throttled.
+func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
+	release, err := h.Acquire(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	return HashPassword(password)
+}
+
+// Check reports, in a slot, whether password matches the stored hash.
+// Codes: throttled.
+func (h *Hasher) Check(ctx context.Context, hash, password string) (bool, error) {
+	release, err := h.Acquire(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
+	return CheckPassword(hash, password), nil
+}
+
+// HashPassword hashes a plain password for storage, without a slot (use
+// a Hasher where requests can ask for it).
 func HashPassword(password string) (string, error) {
 	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
 	if err != nil {
@@ -56,7 +140,8 @@ func HashPassword(password string) (string, error) {
 	return string(h), nil
 }
 
-// CheckPassword reports whether password matches the stored hash.
+// CheckPassword reports whether password matches the stored hash, without
+// a slot (use a Hasher where requests can ask for it).
 func CheckPassword(hash, password string) bool {
 	return hash != "" && bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
 }
@@ -76,7 +161,7 @@ func (s *Store) CreateUser(ctx context.Context, u *models.User, password string)
 	u.Modified = now
 	u.Password = ""
 	if password != "" {
-		h, err := HashPassword(password)
+		h, err := s.hasher().Hash(ctx, password)
 		if err != nil {
 			return err
 		}
