@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -61,6 +62,17 @@ type Config struct {
 	ScriptOutputMB  int               // stdout + stderr of one run
 	ScriptFileMB    int               // largest file a script writes
 	ScriptImages    map[string]string // language -> image (docker, podman)
+	// Work one request may cause (README: Security). A zero timeout is none.
+	HTTPReadTimeout    time.Duration // reading a request, headers and body
+	HTTPWriteTimeout   time.Duration // from the end of the headers to the end of the response
+	HTTPIdleTimeout    time.Duration // a kept-alive connection between requests
+	HTTPRequestTimeout time.Duration // the deadline of a handler's context
+	// PasswordHashConcurrency bounds the bcrypt hashes run at once (0: the
+	// number of CPUs); logins beyond it wait briefly, then get 429.
+	PasswordHashConcurrency int
+	// HookAllowedNetworks (IPs or CIDRs) are loopback, link-local or private
+	// addresses web hooks may still reach; every other such address is refused.
+	HookAllowedNetworks []string
 }
 
 // Env names, one per setting; the README's configuration table lists the same.
@@ -90,6 +102,13 @@ const (
 	EnvScriptOutputMB    = "WALDUR_SCRIPT_MAX_OUTPUT_MB"
 	EnvScriptFileMB      = "WALDUR_SCRIPT_MAX_FILE_MB"
 	EnvScriptImages      = "WALDUR_SCRIPT_DOCKER_IMAGES"
+
+	EnvHTTPReadTimeout         = "WALDUR_HTTP_READ_TIMEOUT"
+	EnvHTTPWriteTimeout        = "WALDUR_HTTP_WRITE_TIMEOUT"
+	EnvHTTPIdleTimeout         = "WALDUR_HTTP_IDLE_TIMEOUT"
+	EnvHTTPRequestTimeout      = "WALDUR_HTTP_REQUEST_TIMEOUT"
+	EnvPasswordHashConcurrency = "WALDUR_PASSWORD_HASH_CONCURRENCY"
+	EnvHookAllowedNetworks     = "WALDUR_HOOK_ALLOWED_NETWORKS"
 )
 
 // Default returns the configuration with no environment at all: everything
@@ -112,6 +131,10 @@ func Default() Config {
 		ScriptProcesses:      128,
 		ScriptOutputMB:       16,
 		ScriptFileMB:         1024,
+		HTTPReadTimeout:      30 * time.Second,
+		HTTPWriteTimeout:     90 * time.Second,
+		HTTPIdleTimeout:      120 * time.Second,
+		HTTPRequestTimeout:   60 * time.Second,
 	}
 }
 
@@ -182,6 +205,7 @@ func FromEnv() Config {
 			c.SMTPPort = -1 // reported by Validate
 		}
 	}
+	c.limitsFromEnv()
 	return c
 }
 
@@ -198,6 +222,10 @@ func (c *Config) BindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error ($"+EnvLogLevel+")")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json ($"+EnvLogFormat+")")
 	fs.StringVar(&c.TemporalLogLevel, "temporal-log-level", c.TemporalLogLevel, "level of the embedded Temporal server's logs ($"+EnvTemporalLogLevel+")")
+	fs.DurationVar(&c.HTTPReadTimeout, "http-read-timeout", c.HTTPReadTimeout, "longest read of a request, body included ($"+EnvHTTPReadTimeout+"; 0: none)")
+	fs.DurationVar(&c.HTTPWriteTimeout, "http-write-timeout", c.HTTPWriteTimeout, "longest time from a request's headers to the end of its response ($"+EnvHTTPWriteTimeout+"; 0: none)")
+	fs.DurationVar(&c.HTTPIdleTimeout, "http-idle-timeout", c.HTTPIdleTimeout, "longest wait for the next request on a kept-alive connection ($"+EnvHTTPIdleTimeout+"; 0: none)")
+	fs.DurationVar(&c.HTTPRequestTimeout, "http-request-timeout", c.HTTPRequestTimeout, "deadline of a request's handler ($"+EnvHTTPRequestTimeout+"; 0: none)")
 }
 
 // Embedded reports whether `serve` should start its own Temporal server.
@@ -305,6 +333,9 @@ func (c Config) Validate() error {
 	if err := c.validateScript(); err != nil {
 		return err
 	}
+	if err := c.validateLimits(); err != nil {
+		return err
+	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("%s: %q is not text or json", EnvLogFormat, c.LogFormat)
 	}
@@ -376,4 +407,67 @@ func (c Config) validateScript() error {
 		}
 	}
 	return nil
+}
+
+// limitsFromEnv reads the request limits and the hook networks.
+func (c *Config) limitsFromEnv() {
+	for name, dst := range map[string]*time.Duration{EnvHTTPReadTimeout: &c.HTTPReadTimeout, EnvHTTPWriteTimeout: &c.HTTPWriteTimeout,
+		EnvHTTPIdleTimeout: &c.HTTPIdleTimeout, EnvHTTPRequestTimeout: &c.HTTPRequestTimeout} {
+		if v, ok := os.LookupEnv(name); ok {
+			if d, err := time.ParseDuration(strings.TrimSpace(v)); err == nil {
+				*dst = d
+			} else {
+				*dst = -1 // reported by Validate
+			}
+		}
+	}
+	if v, ok := os.LookupEnv(EnvPasswordHashConcurrency); ok {
+		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+			c.PasswordHashConcurrency = n
+		} else {
+			c.PasswordHashConcurrency = -1 // reported by Validate
+		}
+	}
+	for _, p := range strings.Split(os.Getenv(EnvHookAllowedNetworks), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			c.HookAllowedNetworks = append(c.HookAllowedNetworks, p)
+		}
+	}
+}
+
+func (c Config) validateLimits() error {
+	for name, d := range map[string]time.Duration{EnvHTTPReadTimeout: c.HTTPReadTimeout, EnvHTTPWriteTimeout: c.HTTPWriteTimeout,
+		EnvHTTPIdleTimeout: c.HTTPIdleTimeout, EnvHTTPRequestTimeout: c.HTTPRequestTimeout} {
+		if d < 0 {
+			return fmt.Errorf("%s: not a duration (e.g. 30s, 2m; 0: none)", name)
+		}
+	}
+	if c.HTTPWriteTimeout > 0 && c.HTTPRequestTimeout >= c.HTTPWriteTimeout {
+		return fmt.Errorf("%s must be shorter than %s, so a handler that runs out of time can still answer", EnvHTTPRequestTimeout, EnvHTTPWriteTimeout)
+	}
+	if c.PasswordHashConcurrency < 0 {
+		return fmt.Errorf("%s: not a whole number (0: the number of CPUs)", EnvPasswordHashConcurrency)
+	}
+	if _, err := ParseNetworks(c.HookAllowedNetworks); err != nil {
+		return fmt.Errorf("%s: %v", EnvHookAllowedNetworks, err)
+	}
+	return nil
+}
+
+// ParseNetworks reads IP addresses and CIDRs (an address is a one-address network).
+func ParseNetworks(list []string) ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(list))
+	for _, s := range list {
+		s = strings.TrimSpace(s)
+		if a, err := netip.ParseAddr(s); err == nil {
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an IP address or CIDR", s)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
