@@ -27,6 +27,14 @@ for f in /proc/[0-9]*/environ; do tr '\0' ' ' < "$f" 2>/dev/null; echo; done | g
 echo "db=$(head -c 200 "$DATA_DIR/waldur.db" 2>&1 | tr -cd '[:print:]')"
 echo "processes=$(ls -d /proc/[0-9]* | wc -l)"
 if touch "$DATA_DIR/pwned" 2>/dev/null; then echo "wrote data"; else echo "cannot write data"; fi
+python3 -c '
+import os, socket
+host, port = os.environ["TEMPORAL"].rsplit(":", 1)
+try:
+    socket.create_connection((host, int(port)), timeout=3); print("temporal=reachable")
+except OSError as e:
+    print("temporal=unreachable", e)
+'
 echo attack-backend-1
 `
 
@@ -102,11 +110,11 @@ func TestScriptOfferingAttackIsContained(t *testing.T) {
 			t.Cleanup(func() { os.RemoveAll(dir) })
 			require.NoError(t, os.Chmod(dir, 0o755)) // even a data directory others could enter stays out of reach
 			dataDir := filepath.Join(dir, "data")
-			httpAddr := freeAddr(t)
+			httpAddr, temporalAddr := freeAddr(t), freeAddr(t)
 			password := "staff-" + strings.ReplaceAll(t.Name(), "/", "-") + "-secret"
 			env := []string{
 				config.EnvHTTPAddr + "=" + httpAddr,
-				config.EnvEmbeddedTemporal + "=" + freeAddr(t),
+				config.EnvEmbeddedTemporal + "=" + temporalAddr,
 				config.EnvTemporalUIAddr + "=",
 				config.EnvAdminPassword + "=" + password,
 				config.EnvDataDir + "=" + dataDir,
@@ -136,7 +144,7 @@ func TestScriptOfferingAttackIsContained(t *testing.T) {
 				"category": base + "/api/marketplace-categories/5ad00000000000000000000000000001/",
 				"customer": base + "/api/customers/5ac00000000000000000000000000001/",
 				"secret_options": map[string]any{"language": "shell", "create": attackScript,
-					"environ": map[string]any{"DATA_DIR": dataDir}},
+					"environ": map[string]any{"DATA_DIR": dataDir, "TEMPORAL": temporalAddr}},
 				"plans": []any{map[string]any{"name": "default", "unit": "month"}},
 			})
 			require.Equal(t, 201, code, "%v", off)
@@ -166,27 +174,29 @@ func TestScriptOfferingAttackIsContained(t *testing.T) {
 			output, _ := order["output"].(string)
 			t.Logf("order %v, output:\n%s", order["state"], output)
 			require.Equal(t, "done", order["state"], "%v", order["error_message"])
-			const warning = "Script offerings run WITHOUT a sandbox"
-			if tc.mode == "none" {
-				require.Contains(t, p.stderr.String(), warning, "serve warns at start-up")
-				require.Contains(t, output, password, "without a sandbox the script reads the worker's environment")
-				require.Contains(t, output, "wrote data")
-				p.stop(t)
-				return
-			}
-			require.NotContains(t, p.stderr.String(), warning)
 			lines := map[string]string{}
 			for _, l := range strings.Split(output, "\n") {
 				if k, v, ok := strings.Cut(l, "="); ok {
 					lines[k] = v
 				}
 			}
+			const warning = "Script offerings run WITHOUT a sandbox"
+			if tc.mode == "none" {
+				require.Contains(t, p.stderr.String(), warning, "serve warns at start-up")
+				require.Contains(t, output, password, "without a sandbox the script reads the worker's environment")
+				require.Contains(t, output, "wrote data")
+				require.Equal(t, "reachable", lines["temporal"], "and reaches the Temporal frontend on the loopback")
+				p.stop(t)
+				return
+			}
+			require.NotContains(t, p.stderr.String(), warning)
 			require.NotContains(t, output, password, "the staff password did not leak")
 			require.NotContains(t, output, staffToken, "no staff token leaked")
 			require.NotContains(t, lines["parent"], "WALDUR_")
 			require.Equal(t, "0", lines["environs-with-waldur"])
 			require.Contains(t, lines["db"], "No such file or directory", "the data directory is not in the sandbox")
 			require.Contains(t, output, "cannot write data")
+			require.Contains(t, lines["temporal"], "unreachable", "the worker machine's loopback services are out of reach")
 			require.NoFileExists(t, filepath.Join(dataDir, "pwned"))
 			require.NotEqual(t, "0", lines["uid"], "the script is not root")
 			require.NotEmpty(t, lines["uid"])

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -37,16 +36,25 @@ import (
 	"github.com/waldur-go/waldur/workflows"
 )
 
-// NewAPI builds the REST API with every module.
+// NewAPI builds the REST API with every module and the default limits.
 func NewAPI(db *gorm.DB, tc client.Client, log *slog.Logger, namespace string, trustedProxies ...string) (*api.Server, error) {
+	cfg := config.Default()
+	cfg.TemporalNamespace, cfg.TrustedProxies = namespace, trustedProxies
+	return NewAPIConfig(db, tc, log, cfg)
+}
+
+// NewAPIConfig builds the REST API with every module as cfg says: its
+// namespace, trusted proxies, request deadline and password hashing slots.
+func NewAPIConfig(db *gorm.DB, tc client.Client, log *slog.Logger, cfg config.Config) (*api.Server, error) {
 	st := store.New(db)
+	st.Hasher = store.NewHasher(cfg.PasswordHashConcurrency, store.DefaultHashWait)
 	chk, err := rbac.NewChecker(db)
 	if err != nil {
 		return nil, err
 	}
 	provs := Providers(config.Default()) // the API reads only offering types and limits
-	return api.New(api.Deps{DB: db, Users: st, Temporal: tc, Logger: log, Namespace: namespace, TrustedProxies: trustedProxies,
-		Middleware: []gin.HandlerFunc{siteagent.Liveness(st, chk)}},
+	return api.New(api.Deps{DB: db, Users: st, Temporal: tc, Logger: log, Namespace: cfg.TemporalNamespace, TrustedProxies: cfg.TrustedProxies,
+		RequestTimeout: cfg.HTTPRequestTimeout, Middleware: []gin.HandlerFunc{siteagent.Liveness(st, chk)}},
 		structure.New(structure.Deps{Store: st, RBAC: chk}),
 		identity.New(identity.Deps{Store: st, RBAC: chk}),
 		permissions.New(permissions.Deps{Store: st, RBAC: chk, Logger: log}),
@@ -128,9 +136,12 @@ func Registry(d *Deps) *workflows.Registry {
 		workflows.RegisterBilling(w, &activities.Billing{Store: st})
 		workflows.RegisterJobs(w, &workflows.OrderJobs{Store: st})
 		workflows.RegisterSiteAgent(w, &activities.SiteAgent{Store: st})
+		// Web hooks reach no loopback, link-local or private address
+		// outside the allowed networks (checked when connecting).
+		allowed, _ := config.ParseNetworks(d.Config.HookAllowedNetworks) // validated with the config
 		workflows.RegisterHooks(w, &activities.Hooks{
-			Store: st,
-			HTTP:  &http.Client{Timeout: 30 * time.Second},
+			Store:           st,
+			AllowedNetworks: allowed,
 			SMTP: activities.SMTPConfig{Host: d.Config.SMTPHost, Port: d.Config.SMTPPort, From: d.Config.SMTPFrom,
 				Username: d.Config.SMTPUsername, Password: d.Config.SMTPPassword},
 			Log: d.Logger,
@@ -170,6 +181,10 @@ func ScriptProvider(cfg config.Config) script.Provider {
 	if err != nil {
 		mode = script.ModeBwrap // Validate refuses it before anything runs
 	}
+	network, err := script.ParseNetwork(cfg.ScriptNetwork)
+	if err != nil {
+		network = script.NetworkIsolated
+	}
 	return script.Provider{
 		Timeout: cfg.ScriptTimeout,
 		Sandbox: script.Sandbox{
@@ -181,7 +196,8 @@ func ScriptProvider(cfg config.Config) script.Provider {
 				Output:    int64(cfg.ScriptOutputMB) << 20,
 				FileSize:  int64(cfg.ScriptFileMB) << 20,
 			},
-			Images: cfg.ScriptImages,
+			Images:  cfg.ScriptImages,
+			Network: network,
 		},
 	}
 }
@@ -197,11 +213,15 @@ func checkScriptSandbox(ctx context.Context, cfg config.Config, log *slog.Logger
 			"mode", script.ModeNone)
 		return
 	}
+	if p.Sandbox.Mode == script.ModeBwrap && p.Sandbox.Network == script.NetworkHost {
+		log.Warn("Script offerings share this machine's network ("+config.EnvScriptNetwork+"=host): their scripts reach "+
+			"every service listening on its loopback (Temporal, the database). Prefer isolated.", "network", script.NetworkHost)
+	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := p.Sandbox.Check(ctx); err != nil {
-		log.Error("Script offerings cannot run: their orders will fail until the sandbox works (install bubblewrap, or set "+
-			config.EnvScriptRunMode+")", "mode", p.Sandbox.Mode, "error", err)
+		log.Error("Script offerings cannot run: their orders will fail until the sandbox works (install bubblewrap and "+
+			"slirp4netns, or set "+config.EnvScriptRunMode+" / "+config.EnvScriptNetwork+")", "mode", p.Sandbox.Mode, "error", err)
 	}
 }
 

@@ -55,6 +55,7 @@ type Config struct {
 	// Script offerings: how their scripts are isolated and bounded
 	// (README: Security).
 	ScriptRunMode   string            // bwrap (default), docker, podman or none
+	ScriptNetwork   string            // bwrap: isolated (default) or host
 	ScriptTimeout   time.Duration     // wall time of one run
 	ScriptCPUTime   time.Duration     // CPU time of one process
 	ScriptMemoryMB  int               // memory of one process (bwrap) or of the container
@@ -95,6 +96,7 @@ const (
 	EnvSMTPUsername      = "WALDUR_SMTP_USERNAME"
 	EnvSMTPPassword      = "WALDUR_SMTP_PASSWORD"
 	EnvScriptRunMode     = "WALDUR_SCRIPT_RUN_MODE"
+	EnvScriptNetwork     = "WALDUR_SCRIPT_NETWORK"
 	EnvScriptTimeout     = "WALDUR_SCRIPT_TIMEOUT"
 	EnvScriptCPUTime     = "WALDUR_SCRIPT_CPU_TIME"
 	EnvScriptMemoryMB    = "WALDUR_SCRIPT_MEMORY_MB"
@@ -125,6 +127,7 @@ func Default() Config {
 		TemporalLogLevel:     "warn",
 		SMTPPort:             25,
 		ScriptRunMode:        "bwrap",
+		ScriptNetwork:        "isolated",
 		ScriptTimeout:        10 * time.Minute,
 		ScriptCPUTime:        5 * time.Minute,
 		ScriptMemoryMB:       1024,
@@ -169,6 +172,7 @@ func FromEnv() Config {
 	set(&c.SMTPUsername, EnvSMTPUsername)
 	set(&c.SMTPPassword, EnvSMTPPassword)
 	set(&c.ScriptRunMode, EnvScriptRunMode)
+	set(&c.ScriptNetwork, EnvScriptNetwork)
 	for name, dst := range map[string]*time.Duration{EnvScriptTimeout: &c.ScriptTimeout, EnvScriptCPUTime: &c.ScriptCPUTime} {
 		if v, ok := os.LookupEnv(name); ok {
 			if d, err := time.ParseDuration(strings.TrimSpace(v)); err == nil {
@@ -389,6 +393,9 @@ func (c Config) validateScript() error {
 	mode := strings.ToLower(strings.TrimSpace(c.ScriptRunMode))
 	if mode != "" && !slices.Contains(ScriptRunModes, mode) {
 		return fmt.Errorf("%s: %q is not one of %s", EnvScriptRunMode, c.ScriptRunMode, strings.Join(ScriptRunModes, ", "))
+	}
+	if n := strings.ToLower(strings.TrimSpace(c.ScriptNetwork)); n != "" && n != "isolated" && n != "host" {
+		return fmt.Errorf("%s: %q is not one of isolated, host", EnvScriptNetwork, c.ScriptNetwork)
 	}
 	for name, d := range map[string]time.Duration{EnvScriptTimeout: c.ScriptTimeout, EnvScriptCPUTime: c.ScriptCPUTime} {
 		if d <= 0 {

@@ -92,6 +92,7 @@ func TestFlagOverridesEnv(t *testing.T) {
 func TestScriptSettings(t *testing.T) {
 	c := FromEnv()
 	require.Equal(t, "bwrap", c.ScriptRunMode, "scripts are sandboxed unless an operator says otherwise")
+	require.Equal(t, "isolated", c.ScriptNetwork, "and cannot reach the machine's loopback services")
 	t.Setenv(EnvScriptRunMode, "docker")
 	t.Setenv(EnvScriptTimeout, "90s")
 	t.Setenv(EnvScriptMemoryMB, "256")
@@ -105,6 +106,7 @@ func TestScriptSettings(t *testing.T) {
 
 	for name, value := range map[string]string{
 		EnvScriptRunMode:   "chroot",
+		EnvScriptNetwork:   "bridge",
 		EnvScriptTimeout:   "forever",
 		EnvScriptCPUTime:   "-1s",
 		EnvScriptMemoryMB:  "lots",

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Mode names how a script is isolated from the worker (Waldur's
@@ -35,6 +37,40 @@ const (
 	// ModeNone runs scripts as plain processes of the worker's user: only
 	// for operators who isolate the worker themselves.
 	ModeNone Mode = "none"
+)
+
+// Network says what network a script that may use one gets in the bwrap
+// sandbox (WALDUR_SCRIPT_NETWORK). An offering turns the network off
+// altogether with plugin_options.sandbox_network = false.
+type Network string
+
+const (
+	// NetworkIsolated gives the sandbox its own network namespace,
+	// connected outwards through slirp4netns (user-mode NAT, as rootless
+	// containers do) with the host's loopback unreachable: the script
+	// reaches its provider's APIs, not the services the worker's machine
+	// serves on 127.0.0.1 (Temporal, the database). The default.
+	NetworkIsolated Network = "isolated"
+	// NetworkHost shares the worker's network namespace: loopback
+	// services are reachable. Only where nothing listens there unguarded.
+	NetworkHost Network = "host"
+)
+
+// ParseNetwork reads a network name; empty is NetworkIsolated.
+func ParseNetwork(s string) (Network, error) {
+	switch n := Network(strings.ToLower(strings.TrimSpace(s))); n {
+	case "":
+		return NetworkIsolated, nil
+	case NetworkIsolated, NetworkHost:
+		return n, nil
+	}
+	return "", fmt.Errorf("%q is not one of isolated, host", s)
+}
+
+// Addresses of slirp4netns's user-mode network, as a sandbox sees them.
+const (
+	slirpDNS     = "10.0.2.3"
+	slirpTimeout = 10 * time.Second
 )
 
 // Modes lists the valid modes.
@@ -124,6 +160,10 @@ type Sandbox struct {
 	// Program is the bwrap, docker or podman executable (looked up in
 	// PATH by the mode's name when empty).
 	Program string
+	// Network is the bwrap sandbox's network (NetworkIsolated when empty).
+	Network Network
+	// Slirp is the slirp4netns executable (from PATH when empty).
+	Slirp string
 }
 
 // sandboxPath is PATH inside a sandbox: the system's, never the worker's.
@@ -168,6 +208,15 @@ type process struct {
 	status *os.File
 	// containerName names the container (docker and podman modes).
 	containerName string
+	// block holds an isolated-network sandbox before it runs the script,
+	// until its network is up (bwrap --block-fd).
+	block *os.File
+	// statusc delivers bwrap's status: the sandbox's pid once it exists,
+	// then its end.
+	pidc   chan int
+	statec chan bwrapStatus
+	// slirp is the sandbox's network (NetworkIsolated).
+	slirp *exec.Cmd
 }
 
 // program is the executable of the sandbox.
@@ -259,7 +308,8 @@ func (s Sandbox) bwrap(ctx context.Context, j job, l Limits) (*process, error) {
 		"--die-with-parent", "--new-session", "--cap-drop", "ALL",
 		"--ro-bind", "/usr", "/usr",
 	}
-	if !j.network {
+	isolated := j.network && s.network() == NetworkIsolated
+	if !j.network || isolated {
 		args = append(args, "--unshare-net")
 	}
 	// Merged-/usr systems have /bin -> usr/bin and so on; others have
@@ -278,6 +328,15 @@ func (s Sandbox) bwrap(ctx context.Context, j job, l Limits) (*process, error) {
 		}
 	}
 	for _, f := range etcFiles {
+		if f == "resolv.conf" && isolated {
+			// The host's resolver may be on its loopback: ask slirp's.
+			resolv := filepath.Join(j.scriptDir, "resolv.conf")
+			if err := os.WriteFile(resolv, []byte("nameserver "+slirpDNS+"\n"), 0o644); err != nil {
+				return nil, err
+			}
+			args = append(args, "--ro-bind", resolv, "/etc/resolv.conf")
+			continue
+		}
 		args = append(args, "--ro-bind-try", "/etc/"+f, "/etc/"+f)
 	}
 	args = append(args,
@@ -286,8 +345,11 @@ func (s Sandbox) bwrap(ctx context.Context, j job, l Limits) (*process, error) {
 		"--ro-bind", j.scriptDir, sandboxScript,
 		"--chdir", sandboxWork,
 		"--remount-ro", "/",
-		"--json-status-fd", "3",
-		"--")
+		"--json-status-fd", "3")
+	if isolated {
+		args = append(args, "--block-fd", "4")
+	}
+	args = append(args, "--")
 	args = append(args, prlimitArgs(l)...)
 	args = append(args, j.interp, sandboxScript+"/script")
 
@@ -299,12 +361,153 @@ func (s Sandbox) bwrap(ctx context.Context, j job, l Limits) (*process, error) {
 	cmd.Dir = "/" // the sandbox user may not reach the worker's directory
 	cmd.Env = j.env
 	cmd.ExtraFiles = []*os.File{w} // fd 3: --json-status-fd
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = s.credentials()
+	p := &process{cmd: cmd, status: r}
+	if isolated {
+		br, bw, err := os.Pipe()
+		if err != nil {
+			r.Close()
+			w.Close()
+			return nil, err
+		}
+		cmd.ExtraFiles = append(cmd.ExtraFiles, br) // fd 4: --block-fd
+		p.block = bw
+	}
+	return p, nil
+}
+
+// credentials start a process of the sandbox in its own process group,
+// as the sandbox's user when the worker is root.
+func (s Sandbox) credentials() *syscall.SysProcAttr {
+	attr := &syscall.SysProcAttr{Setpgid: true}
 	if dropPrivileges() {
 		uid, gid := s.ids()
-		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}
+		attr.Credential = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}
 	}
-	return &process{cmd: cmd, status: r}, nil
+	return attr
+}
+
+func (s Sandbox) network() Network {
+	if s.Network == "" {
+		return NetworkIsolated
+	}
+	return s.Network
+}
+
+// watchStatus reads bwrap's status as it comes.
+func (p *process) watchStatus() {
+	if p.status == nil {
+		return
+	}
+	p.pidc = make(chan int, 1)
+	p.statec = make(chan bwrapStatus, 1)
+	go func() {
+		defer p.status.Close()
+		p.statec <- readBwrapStatus(p.status, p.pidc)
+	}()
+}
+
+// connect gives a started isolated-network sandbox its network, then
+// lets it run the script: slirp4netns joins the user namespace that owns
+// the sandbox's network namespace (bwrap nests a second one for the
+// script), creates tap0 there and configures it.
+func (p *process) connect(s Sandbox) error {
+	if p.block == nil {
+		return nil
+	}
+	defer p.block.Close()
+	var pid int
+	select {
+	case pid = <-p.pidc:
+	case <-time.After(slirpTimeout):
+		return errors.New("bwrap did not report its sandbox")
+	}
+	if pid <= 0 {
+		return errors.New("bwrap ended before its sandbox existed")
+	}
+	// bwrap brings up the sandbox's loopback itself: configuring tap0 at
+	// the same time breaks that, so wait until it blocks on fd 4, its
+	// set-up done.
+	if err := waitBlocked(pid, 4, slirpTimeout); err != nil {
+		return err
+	}
+	netns, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", pid))
+	if err != nil {
+		return err
+	}
+	defer netns.Close()
+	fd, err := unix.IoctlRetInt(int(netns.Fd()), unix.NS_GET_USERNS)
+	if err != nil {
+		return fmt.Errorf("the owner of the sandbox's network namespace: %w", err)
+	}
+	userns := os.NewFile(uintptr(fd), "userns")
+	defer userns.Close()
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer readyR.Close()
+	program := s.Slirp
+	if program == "" {
+		program = "slirp4netns"
+	}
+	var stderr tailBuffer
+	cmd := exec.Command(program, "--configure", "--mtu=65520", "--disable-host-loopback", "--enable-seccomp",
+		"--userns-path=/proc/self/fd/3", "--ready-fd=4", strconv.Itoa(pid), "tap0")
+	cmd.ExtraFiles = []*os.File{userns, readyW}
+	cmd.Stderr = &stderr
+	cmd.SysProcAttr = s.credentials()
+	err = cmd.Start()
+	readyW.Close()
+	if err != nil {
+		return fmt.Errorf("network: %w", err)
+	}
+	p.slirp = cmd
+	ready := make(chan bool, 1)
+	go func() {
+		b := make([]byte, 1)
+		n, _ := readyR.Read(b)
+		ready <- n == 1
+	}()
+	select {
+	case ok := <-ready:
+		if !ok {
+			_ = cmd.Wait()
+			return fmt.Errorf("network: %s", lastLine(stderr.String(), errors.New("slirp4netns failed")))
+		}
+	case <-time.After(slirpTimeout):
+		return errors.New("network: slirp4netns did not start in time")
+	}
+	_, err = p.block.Write([]byte{1})
+	return err
+}
+
+// waitBlocked waits until process pid is reading descriptor fd (its
+// current system call, from /proc/PID/syscall).
+func waitBlocked(pid, fd int, timeout time.Duration) error {
+	want := []string{strconv.Itoa(int(unix.SYS_READ)), "0x" + strconv.FormatInt(int64(fd), 16)}
+	deadline := time.Now().Add(timeout)
+	for {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/syscall", pid))
+		if err != nil && !errors.Is(err, syscall.EAGAIN) {
+			return fmt.Errorf("the sandbox's set-up: %w", err)
+		}
+		if f := strings.Fields(string(b)); len(f) >= 2 && f[0] == want[0] && f[1] == want[1] {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return errors.New("the sandbox's set-up did not finish in time")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// release ends what the run started besides its processes.
+func (p *process) release() {
+	if p.slirp != nil && p.slirp.Process != nil {
+		_ = p.slirp.Process.Kill()
+		_ = p.slirp.Wait()
+	}
 }
 
 // containerEnv are the worker's variables the docker or podman client
@@ -403,13 +606,25 @@ type bwrapStatus struct {
 	exitCode *int
 }
 
-func readBwrapStatus(r io.Reader) bwrapStatus {
+// readBwrapStatus reads bwrap's status to its end, sending the
+// sandbox's pid on pidc as soon as it is known (or 0 if never).
+func readBwrapStatus(r io.Reader, pidc chan<- int) bwrapStatus {
 	var st bwrapStatus
+	sent := false
+	defer func() {
+		if !sent {
+			pidc <- 0
+		}
+	}()
 	dec := json.NewDecoder(r)
 	for {
 		var m map[string]any
 		if err := dec.Decode(&m); err != nil {
 			return st
+		}
+		if v, ok := m["child-pid"].(float64); ok && !sent {
+			pidc <- int(v)
+			sent = true
 		}
 		if v, ok := m["exit-code"].(float64); ok {
 			c := int(v)
@@ -452,7 +667,7 @@ func (s Sandbox) Check(ctx context.Context) error {
 		return nil
 	}
 	p := Provider{Sandbox: s, Timeout: 30 * time.Second}
-	res, err := p.runScript(ctx, job{hook: "check", language: LanguageShell, interp: DefaultShell, network: false}, "echo ok", nil)
+	res, err := p.runScript(ctx, job{hook: "check", language: LanguageShell, interp: DefaultShell, network: true}, "echo ok", nil)
 	if err != nil {
 		return err
 	}

@@ -143,7 +143,12 @@ func TestSandboxThatCannotStartFailsTheOrder(t *testing.T) {
 	require.NoError(t, Sandbox{}.Check(context.Background()))
 }
 
-func TestNetworkCanBeTurnedOff(t *testing.T) {
+// TestSandboxNetworks: by default a script has a network of its own
+// (slirp4netns: an interface and a default route) from which the worker's
+// loopback services cannot be reached, neither at 127.0.0.1 nor through
+// the gateway; NetworkHost shares the worker's network; an offering's
+// plugin_options.sandbox_network = false leaves only a loopback.
+func TestSandboxNetworks(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer l.Close()
@@ -157,30 +162,47 @@ func TestNetworkCanBeTurnedOff(t *testing.T) {
 			c.Close()
 		}
 	}()
-	src := `import socket, sys
-try:
-    s = socket.create_connection(("127.0.0.1", int(sys.argv[1]) if len(sys.argv) > 1 else PORT), timeout=5)
-    print("connected", s.recv(10).decode().strip())
-except OSError as e:
-    print("no network:", e)
-`
 	port := l.Addr().(*net.TCPAddr).Port
-	src = strings.ReplaceAll(src, "PORT", strconv.Itoa(port))
+	src := strings.ReplaceAll(`import socket
+for host in ["127.0.0.1", "10.0.2.2"]:
+    try:
+        s = socket.create_connection((host, PORT), timeout=3)
+        print(host, "connected", s.recv(10).decode().strip())
+    except OSError as e:
+        print(host, "unreachable:", e)
+routes = [l.split()[0] for l in open("/proc/net/route").read().splitlines()[1:]]
+print("interfaces:", " ".join(sorted(set(routes))) or "none")
+print("resolver:", open("/etc/resolv.conf").read().split())
+`, "PORT", strconv.Itoa(port))
 	for _, tc := range []struct {
-		opts map[string]any
-		want string
+		name    string
+		network Network
+		opts    map[string]any
+		want    []string
 	}{
-		{nil, "connected hello"},
-		{map[string]any{PluginOptionNetwork: true}, "connected hello"},
-		{map[string]any{PluginOptionNetwork: false}, "no network:"},
-		{map[string]any{PluginOptionNetwork: "false"}, "no network:"},
+		{"isolated", "", nil, []string{"127.0.0.1 unreachable:", "10.0.2.2 unreachable:", "interfaces: tap0", "'nameserver', '10.0.2.3'"}},
+		{"isolated explicitly", NetworkIsolated, map[string]any{PluginOptionNetwork: true}, []string{"127.0.0.1 unreachable:", "interfaces: tap0"}},
+		{"host", NetworkHost, nil, []string{"127.0.0.1 connected hello"}},
+		{"off", "", map[string]any{PluginOptionNetwork: false}, []string{"127.0.0.1 unreachable:", "10.0.2.2 unreachable:", "interfaces: none"}},
+		{"off on host", NetworkHost, map[string]any{PluginOptionNetwork: "false"}, []string{"127.0.0.1 unreachable:", "interfaces: none"}},
 	} {
-		r := request(models.OrderUpdate, map[string]any{"language": "python", "update": src})
-		r.PluginOptions = tc.opts
-		res, err := Provider{}.Update(context.Background(), r)
-		require.NoError(t, err)
-		require.Contains(t, res.Output, tc.want, "%v", tc.opts)
+		t.Run(tc.name, func(t *testing.T) {
+			r := request(models.OrderUpdate, map[string]any{"language": "python", "update": src})
+			r.PluginOptions = tc.opts
+			res, err := Provider{Sandbox: Sandbox{Network: tc.network}}.Update(context.Background(), r)
+			require.NoError(t, err)
+			for _, w := range tc.want {
+				require.Contains(t, res.Output, w)
+			}
+		})
 	}
+	// slirp4netns is gone with its run.
+	require.Eventually(t, func() bool { return len(hostProcesses("slirp4netns")) == 0 }, 10*time.Second, 10*time.Millisecond)
+
+	// Without slirp4netns an isolated network cannot be made: the order fails, saying so.
+	_, err = Provider{Sandbox: Sandbox{Slirp: "/nonexistent/slirp4netns"}}.Create(context.Background(),
+		request(models.OrderCreate, map[string]any{"language": "shell", "create": "echo ran"}))
+	requirePermanent(t, err, "The script sandbox (bwrap) could not start, so the script was not run: network:", "/nonexistent/slirp4netns")
 }
 
 // fakeEngine is a docker/podman client that records its arguments and
@@ -248,4 +270,31 @@ func TestParseMode(t *testing.T) {
 	}
 	_, err := ParseMode("chroot")
 	require.ErrorContains(t, err, `"chroot" is not one of bwrap, docker, podman, none`)
+}
+
+// BenchmarkScriptRun: one trivial shell script per iteration, unsandboxed
+// (the baseline) and in each sandbox network, to show what isolation costs.
+func BenchmarkScriptRun(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		sb   Sandbox
+	}{
+		{"none", Sandbox{Mode: ModeNone}},
+		{"bwrap-no-network", Sandbox{}},
+		{"bwrap-host-network", Sandbox{Network: NetworkHost}},
+		{"bwrap-isolated-network", Sandbox{}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			r := request(models.OrderUpdate, map[string]any{"language": "shell", "update": "echo ok"})
+			if bc.name == "bwrap-no-network" {
+				r.PluginOptions = map[string]any{PluginOptionNetwork: false}
+			}
+			p := Provider{Sandbox: bc.sb}
+			for b.Loop() {
+				if _, err := p.Update(context.Background(), r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

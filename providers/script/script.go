@@ -342,12 +342,15 @@ func (p Provider) runScript(ctx context.Context, j job, src string, env func(hom
 		}
 		return providers.Result{}, providers.Permanent(fmt.Errorf("Script for %s could not be started: %v", j.hook, err))
 	}
-	statusc := make(chan bwrapStatus, 1)
-	if proc.status != nil {
-		go func() {
-			defer proc.status.Close()
-			statusc <- readBwrapStatus(proc.status)
-		}()
+	proc.watchStatus()
+	defer proc.release()
+	if err := proc.connect(sb); err != nil {
+		_ = proc.kill(sb.program())
+		_ = cmd.Wait()
+		if ctx.Err() != nil {
+			return providers.Result{}, ctx.Err()
+		}
+		return providers.Result{}, providers.Permanent(&SandboxError{Mode: sb.mode(), Reason: err.Error() + tail(&stderr, &stdout)})
 	}
 	err = cmd.Wait()
 	// The script's processes die with it, as a container's do when its
@@ -362,7 +365,7 @@ func (p Provider) runScript(ctx context.Context, j job, src string, env func(hom
 	var status bwrapStatus
 	if proc.status != nil {
 		select {
-		case status = <-statusc:
+		case status = <-proc.statec:
 		case <-time.After(waitDelay):
 		}
 		if status.exitCode != nil {
