@@ -1,5 +1,6 @@
 // Package script is the provider of Marketplace.Script offerings: it runs
-// the offering's scripts as local processes.
+// the offering's scripts, each in a sandbox (sandbox.go; Waldur runs them
+// in a container, its SCRIPT_RUN_MODE).
 //
 // The scripts live in the offering's secret_options, as in Waldur:
 //
@@ -11,9 +12,27 @@
 //	environ:   extra environment variables: an object {"NAME": value} or
 //	           Waldur's list [{"name": "NAME", "value": value}]
 //
-// Each run gets its own process group, a clean environment and a working
-// directory (a fresh temporary directory unless Provider.WorkDir is set),
-// and is killed with its whole process tree when Provider.Timeout expires.
+// Sandbox. Whoever may create an offering writes these scripts, so none
+// runs with the worker's identity. By default (ModeBwrap) each run gets,
+// through bubblewrap: new user, PID, IPC, UTS, cgroup and mount
+// namespaces; /usr (and the /bin, /lib links) read-only and of /etc only
+// what name resolution, TLS, the dynamic linker and user names need; the
+// script read-only at /waldur/script; a fresh working directory at /work,
+// the only writable place; its own /proc (no other process is visible)
+// and a minimal /dev; the unprivileged uid 65534, no capabilities; limits
+// on CPU time, memory, processes (counted in its own user namespace),
+// file size and output (Limits). Its network is a namespace of its own
+// connected outwards by slirp4netns, the worker machine's loopback out of
+// reach (NetworkIsolated), unless the operator shares the worker's
+// (NetworkHost) or the offering's plugin_options.sandbox_network is false
+// (no network). ModeDocker and ModePodman run the language's image with
+// the same limits; ModeNone runs a plain process (an operator's explicit
+// choice). A sandbox that cannot start fails the order, saying so
+// (SandboxError): a script never runs unsandboxed by accident.
+//
+// Each run gets a clean environment and a working directory (a fresh
+// temporary directory unless Provider.WorkDir is set), and is killed with
+// its whole process tree when Provider.Timeout expires.
 //
 // Environment. Waldur passes the order's serialized fields as UPPERCASE
 // variables (values that are objects or lists as JSON, others as text);
@@ -29,13 +48,15 @@
 // attribute is also passed as ATTR_<NAME> and every limit as
 // LIMITS_<COMPONENT> (names upper-cased, characters other than A-Z, 0-9 and
 // _ replaced by _; string values as they are, others as JSON). Besides
-// these, only PATH (the worker's), HOME and TMPDIR (the working directory)
-// and LANG=C.UTF-8 are set; the worker's own environment never leaks into
-// a script. The offering's environ is applied last and may override any of
+// these, only PATH (the system's in a sandbox; the worker's in ModeNone),
+// HOME and TMPDIR (the working directory: /work in a sandbox) and
+// LANG=C.UTF-8 are set; the worker's own environment never leaks into a
+// script. The offering's environ is applied last and may override any of
 // them.
 //
-// Results. Exit status 0 completes the order; stdout (at most 1 MiB) becomes
-// the order's output. On create, Waldur's convention gives the backend id:
+// Results. Exit status 0 completes the order; stdout (its first 1 MiB)
+// becomes the order's output; a run that writes more than Limits.Output
+// is stopped. On create, Waldur's convention gives the backend id:
 // the last non-empty line of stdout is the resource's backend_id, or, when
 // that line is two words "BACKEND_ID BASE64", the backend_id followed by a
 // base64-encoded JSON object stored as the resource's backend_metadata.
