@@ -399,7 +399,7 @@ func (m *Module) scoped(c *gin.Context, q *gorm.DB) (*gorm.DB, error) {
 		return q, err
 	}
 	return q.Where("(p.customer_id IN ? OR r.project_id IN ? OR f.customer_id IN ? OR i.offering_id IN ?)",
-		nonEmpty(rs.Customers), nonEmpty(rs.Projects), nonEmpty(rs.Customers), nonEmpty(rs.OfferingManager)), nil
+		nonEmpty(rs.Customers), nonEmpty(rs.Projects), nonEmpty(rs.Customers), nonEmpty(rs.Offerings)), nil
 }
 
 func nonEmpty(ids []int64) []int64 {

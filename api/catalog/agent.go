@@ -18,7 +18,6 @@ import (
 	"github.com/waldur-go/waldur/api/rest"
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/store"
-	"github.com/waldur-go/waldur/rbac"
 )
 
 // CheckUniqueBackendIDResponse is the OpenAPI CheckUniqueBackendIDResponse shape.
@@ -138,8 +137,9 @@ func (m *Module) userAttributeConfig(c *gin.Context) error {
 // ProviderKeys lists the SSH keys of the users of a service provider's
 // resources: those holding a role in force in a project (or its customer)
 // with a resource of one of the provider's offerings that is not
-// Terminated. Staff and support see any provider's; others need a role on
-// the provider's customer.
+// Terminated. Staff pass; others need SERVICE_PROVIDER.LIST_KEYS on the
+// provider's customer (Waldur's keys action), else 403: the provider itself
+// is visible to every user.
 //
 // @Summary	SSH keys of the service provider's users
 // @Tags		marketplace-service-providers
@@ -152,15 +152,9 @@ func (m *Module) providerKeys(c *gin.Context) error {
 		if err := m.pathRow(c, &sp, "ServiceProvider"); err != nil {
 			return err
 		}
-		u := api.CurrentUser(c)
-		if !rbac.SeesEverything(u) {
-			roles, err := m.rbac.RolesOn(c.Request.Context(), u.ID, models.Scope{Type: models.ScopeCustomer, ID: sp.CustomerID})
-			if err != nil {
-				return models.Internal(err)
-			}
-			if len(roles) == 0 {
-				return api.NotFound("ServiceProvider")
-			}
+		if err := m.rbac.Require(c.Request.Context(), api.CurrentUser(c), "SERVICE_PROVIDER.LIST_KEYS",
+			models.Scope{Type: models.ScopeCustomer, ID: sp.CustomerID}); err != nil {
+			return err
 		}
 		q := m.st.ProviderUserKeys(c.Request.Context(), sp.CustomerID, m.now())
 		spec := rest.ListSpec{Ordering: store.SSHKeyOrdering, DefaultOrdering: []string{"name"}, TieBreaker: "ssh_keys.id"}

@@ -79,7 +79,7 @@ func (m *Module) Routes(a *gin.RouterGroup, _ *gin.Engine) {
 	sp.Match(get, "/:uuid/", api.H(m.getProvider))
 	sp.PUT("/:uuid/", api.H(m.updateProvider))
 	sp.PATCH("/:uuid/", api.H(m.updateProvider))
-	sp.DELETE("/:uuid/", api.RequireStaff, api.H(m.deleteProvider))
+	sp.DELETE("/:uuid/", api.H(m.deleteProvider))
 	sp.Match(get, "/:uuid/keys/", api.H(m.providerKeys))
 
 	cg := a.Group("/"+colGroups, api.RequireUser)
@@ -222,10 +222,20 @@ func (m *Module) visibleOffering(c *gin.Context, filter func(*gin.Context, *gorm
 	return &rows[0], nil
 }
 
-// requireOffering checks perm on the offering and then its customer.
+// requireOffering checks perm on the offering and then its customer: the
+// scopes "*, customer, customer.serviceprovider" of the provider offering
+// actions' x-permissions (the service provider is its customer here).
 func (m *Module) requireOffering(c *gin.Context, o *store.Offering, perm models.Permission) error {
 	return m.rbac.Require(c.Request.Context(), api.CurrentUser(c), perm, o.Scope(),
 		models.Scope{Type: models.ScopeCustomer, ID: o.CustomerID})
+}
+
+// requireOfferingCustomer checks perm on the offering's customer only: the
+// operations whose x-permissions name "customer" or "offering.customer"
+// (deleting an offering, plans), where a role on the offering alone does
+// not count.
+func (m *Module) requireOfferingCustomer(c *gin.Context, o *store.Offering, perm models.Permission) error {
+	return m.rbac.Require(c.Request.Context(), api.CurrentUser(c), perm, models.Scope{Type: models.ScopeCustomer, ID: o.CustomerID})
 }
 
 // canUpdate reports whether the caller may update the offering (and so see

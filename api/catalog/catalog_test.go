@@ -102,7 +102,9 @@ func TestOfferingLifecycle(t *testing.T) {
 		require.Equal(t, 404, e.do("POST", path+"update_integration/", "other", nil).Code)
 		require.Equal(t, 403, e.do("POST", path+"update_integration/", "support", nil).Code)
 		e.ok(200, "POST", path+"update_integration/", "manager", map[string]any{"secret_options": map[string]any{"token": "new"}}, nil)
-		e.ok(200, "POST", path+"update_overview/", "owner", map[string]any{"name": "HPC 2", "description": "d"}, nil)
+		// The overview of an Active offering is staff's (Waldur's can_update_offering).
+		require.Equal(t, 403, e.do("POST", path+"update_overview/", "owner", map[string]any{"name": "HPC 2", "description": "d"}).Code)
+		e.ok(200, "POST", path+"update_overview/", "staff", map[string]any{"name": "HPC 2", "description": "d"}, nil)
 		e.ok(200, "POST", path+"update_options/", "owner", map[string]any{"options": map[string]any{"order": []string{}, "options": map[string]any{}}}, nil)
 		require.Equal(t, 400, e.do("POST", path+"update_options/", "owner", map[string]any{"options": 5}).Code)
 		e.ok(200, "POST", path+"update_attributes/", "owner", map[string]any{"k": "v"}, nil)
@@ -129,7 +131,9 @@ func TestOfferingLifecycle(t *testing.T) {
 		e.ok(200, "POST", planPath+"update_prices/", "owner", map[string]any{"prices": map[string]any{"cpu": "1.5"}}, nil)
 		require.Equal(t, 400, e.do("POST", planPath+"update_prices/", "owner", map[string]any{"prices": map[string]any{"nope": "1"}}).Code)
 		require.Equal(t, 403, e.do("POST", planPath+"update_prices/", "plain", map[string]any{"prices": map[string]any{"cpu": "1"}}).Code)
-		e.ok(200, "POST", planPath+"update_quotas/", "manager", map[string]any{"quotas": map[string]any{"cpu": 7}}, nil)
+		// Plans are the provider customer's (OFFERING.UPDATE_PLAN on offering.customer): not the offering manager's.
+		require.Equal(t, 403, e.do("POST", planPath+"update_quotas/", "manager", map[string]any{"quotas": map[string]any{"cpu": 7}}).Code)
+		e.ok(200, "POST", planPath+"update_quotas/", "owner", map[string]any{"quotas": map[string]any{"cpu": 7}}, nil)
 		var p map[string]any
 		e.ok(200, "PATCH", planPath, "owner", map[string]any{"unit_price": "3.25"}, &p)
 		require.Equal(t, "3.2500000", p["unit_price"])
@@ -207,6 +211,8 @@ func TestProvidersAndCategories(t *testing.T) {
 			require.Contains(t, []int{400, 403}, w.Code, user)
 		}
 		require.Equal(t, 401, e.do("GET", "/api/marketplace-service-providers/", "anonymous", nil).Code)
+		// Registering is staff's (SERVICE_PROVIDER.REGISTER is no default role's), the owner's too.
+		require.Equal(t, 403, e.do("POST", "/api/marketplace-service-providers/", "owner", body).Code)
 		sp := e.registerProvider()
 		require.Equal(t, "PO", sp["customer_abbreviation"])
 		require.Equal(t, 400, e.do("POST", "/api/marketplace-service-providers/", "staff", body).Code)
@@ -219,8 +225,9 @@ func TestProvidersAndCategories(t *testing.T) {
 		var got map[string]any
 		e.ok(200, "PATCH", path, "owner", map[string]any{"description": "new"}, &got)
 		require.Equal(t, "new", got["description"])
-		require.Equal(t, 403, e.do("DELETE", path, "owner", nil).Code)
-		require.Equal(t, 204, e.do("DELETE", path, "staff", nil).Code)
+		// Waldur's is_owner: the owner deletes a provider without active offerings; others may not.
+		require.Equal(t, 403, e.do("DELETE", path, "other", nil).Code)
+		require.Equal(t, 204, e.do("DELETE", path, "owner", nil).Code)
 
 		// Category groups and categories: read for users, write for staff.
 		var g map[string]any

@@ -127,10 +127,10 @@ func (e *env) ok(want int, method, path, user string, body any, out any) *httpte
 	return w
 }
 
-// registerProvider registers the provider customer (by its owner).
+// registerProvider registers the provider customer (staff: SERVICE_PROVIDER.REGISTER is no default role's).
 func (e *env) registerProvider() map[string]any {
 	var sp map[string]any
-	e.ok(http.StatusCreated, "POST", "/api/marketplace-service-providers/", "owner",
+	e.ok(http.StatusCreated, "POST", "/api/marketplace-service-providers/", "staff",
 		map[string]any{"customer": "http://example.com/api/customers/" + e.provider.UUID.String() + "/", "description": "HPC centre"}, &sp)
 	return sp
 }

@@ -577,7 +577,7 @@ func (m *Module) deleteOffering(c *gin.Context) error {
 	}
 	u := api.CurrentUser(c)
 	if !u.IsStaff {
-		if err := m.requireOffering(c, o, "OFFERING.DELETE"); err != nil {
+		if err := m.requireOfferingCustomer(c, o, "OFFERING.DELETE"); err != nil {
 			return err
 		}
 	}
@@ -631,11 +631,16 @@ func (m *Module) stateAction(action string) api.Handler {
 // updateWith checks perm, reads the body with read (which returns the
 // columns to change) and updates the offering: 200 with no body.
 func (m *Module) updateWith(c *gin.Context, perm models.Permission, read func(*form.Form, *store.Offering) map[string]any) error {
+	return m.updateChecked(c, func(o *store.Offering) error { return m.requireOffering(c, o, perm) }, read)
+}
+
+// updateChecked is updateWith with its own permission check.
+func (m *Module) updateChecked(c *gin.Context, check func(*store.Offering) error, read func(*form.Form, *store.Offering) map[string]any) error {
 	o, err := m.visibleOffering(c, m.filterProviderOfferings)
 	if err != nil {
 		return err
 	}
-	if err := m.requireOffering(c, o, perm); err != nil {
+	if err := check(o); err != nil {
 		return err
 	}
 	f, err := form.Read(c)
@@ -673,13 +678,27 @@ func (m *Module) updateDescription(c *gin.Context) error {
 	})
 }
 
+// canUpdateOffering is Waldur's can_update_offering (update_overview): staff
+// always; others only a Draft offering, with OFFERING.UPDATE on it or its
+// customer. Anything else is a 403.
+func (m *Module) canUpdateOffering(c *gin.Context, o *store.Offering) error {
+	if u := api.CurrentUser(c); u != nil && u.IsStaff {
+		return nil
+	}
+	if o.State != models.OfferingDraft {
+		return api.Forbidden()
+	}
+	return m.requireOffering(c, o, "OFFERING.UPDATE")
+}
+
 // updateOverview godoc
-// @Summary Update the offering's name and texts (OFFERING.UPDATE)
+// @Summary Update the offering's name and texts (staff; OFFERING.UPDATE on a Draft offering)
 // @Tags marketplace-provider-offerings
 // @Success 200
 // @Router /api/marketplace-provider-offerings/{uuid}/update_overview/ [post]
 func (m *Module) updateOverview(c *gin.Context) error {
-	return m.updateWith(c, "OFFERING.UPDATE", func(f *form.Form, _ *store.Offering) map[string]any {
+	check := func(o *store.Offering) error { return m.canUpdateOffering(c, o) }
+	return m.updateChecked(c, check, func(f *form.Form, _ *store.Offering) map[string]any {
 		fields := map[string]any{}
 		if v, ok := f.RequireStr("name", 150); ok {
 			fields["name"] = v

@@ -252,7 +252,7 @@ func (m *Module) createPlan(c *gin.Context) error {
 	if err := f.Err(); err != nil {
 		return err
 	}
-	if err := m.requireOffering(c, o, "OFFERING.CREATE_PLAN"); err != nil {
+	if err := m.requireOfferingCustomer(c, o, "OFFERING.CREATE_PLAN"); err != nil {
 		return err
 	}
 	if err := m.st.CreatePlan(c.Request.Context(), o, &np); err != nil {
@@ -271,7 +271,7 @@ func (m *Module) updatePlan(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := m.requireOffering(c, o, "OFFERING.UPDATE_PLAN"); err != nil {
+	if err := m.requireOfferingCustomer(c, o, "OFFERING.UPDATE_PLAN"); err != nil {
 		return err
 	}
 	f, err := form.Read(c)
@@ -310,7 +310,7 @@ func (m *Module) archivePlan(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := m.requireOffering(c, o, "OFFERING.ARCHIVE_PLAN"); err != nil {
+	if err := m.requireOfferingCustomer(c, o, "OFFERING.ARCHIVE_PLAN"); err != nil {
 		return err
 	}
 	if p.Archived {
@@ -330,7 +330,7 @@ func (m *Module) updatePlanComponents(field string) api.Handler {
 		if err != nil {
 			return err
 		}
-		if err := m.requireOffering(c, o, "OFFERING.UPDATE_PLAN"); err != nil {
+		if err := m.requireOfferingCustomer(c, o, "OFFERING.UPDATE_PLAN"); err != nil {
 			return err
 		}
 		f, err := form.Read(c)

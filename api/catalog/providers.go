@@ -145,8 +145,15 @@ func (m *Module) createProvider(c *gin.Context) error {
 	return m.renderProvider(c, http.StatusCreated, &sp)
 }
 
+// permProviderOwner stands for Waldur's is_owner rule of the service
+// provider's update and destroy (staff or an owner of its customer): with
+// Waldur's default roles, CUSTOMER.UPDATE on the customer is held by
+// exactly the customer's owners, and the check names a permission, not a
+// role.
+const permProviderOwner models.Permission = "CUSTOMER.UPDATE"
+
 // updateProvider godoc
-// @Summary Update a service provider's description (staff, or SERVICE_PROVIDER.REGISTER on its customer)
+// @Summary Update a service provider's description (staff, or CUSTOMER.UPDATE on its customer: Waldur's is_owner)
 // @Tags marketplace-service-providers
 // @Success 200 {object} ServiceProvider
 // @Router /api/marketplace-service-providers/{uuid}/ [patch]
@@ -155,7 +162,7 @@ func (m *Module) updateProvider(c *gin.Context) error {
 	if err := m.pathRow(c, &sp, "ServiceProvider"); err != nil {
 		return err
 	}
-	if err := m.rbac.Require(c.Request.Context(), api.CurrentUser(c), "SERVICE_PROVIDER.REGISTER",
+	if err := m.rbac.Require(c.Request.Context(), api.CurrentUser(c), permProviderOwner,
 		models.Scope{Type: models.ScopeCustomer, ID: sp.CustomerID}); err != nil {
 		return err
 	}
@@ -181,13 +188,17 @@ func (m *Module) updateProvider(c *gin.Context) error {
 }
 
 // deleteProvider godoc
-// @Summary Delete a service provider (staff); one with offerings that are not archived is a 409
+// @Summary Delete a service provider (staff, or CUSTOMER.UPDATE on its customer: Waldur's is_owner); one with offerings that are not archived is a 409
 // @Tags marketplace-service-providers
 // @Success 204
 // @Router /api/marketplace-service-providers/{uuid}/ [delete]
 func (m *Module) deleteProvider(c *gin.Context) error {
 	var sp store.ServiceProvider
 	if err := m.pathRow(c, &sp, "ServiceProvider"); err != nil {
+		return err
+	}
+	if err := m.rbac.Require(c.Request.Context(), api.CurrentUser(c), permProviderOwner,
+		models.Scope{Type: models.ScopeCustomer, ID: sp.CustomerID}); err != nil {
 		return err
 	}
 	var n int64

@@ -1618,7 +1618,7 @@ const docTemplate = `{
                         "TokenAuth": []
                     }
                 ],
-                "description": "An event fed to a scope the user can see (staff and support see every event).",
+                "description": "As Waldur's retrieve, the event is looked up among those the list would show with the same filters: staff and support find any event; other users only with ` + "`" + `scope` + "`" + ` (a customer, project or user they can see) that the event is fed to, else 404.",
                 "produces": [
                     "application/json"
                 ],
@@ -1633,6 +1633,12 @@ const docTemplate = `{
                         "name": "id",
                         "in": "path",
                         "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "URL of a scope the event is fed to (required for users other than staff and support)",
+                        "name": "scope",
+                        "in": "query"
                     }
                 ],
                 "responses": {
@@ -4889,7 +4895,7 @@ const docTemplate = `{
         },
         "/api/marketplace-provider-offerings/{uuid}/import_resource/": {
             "post": {
-                "description": "Body {backend_id, project, plan?}. Reads the backend object through the offering provider's worker and records it as a resource of the offering in the project, state OK, billed from now on its plan (the offering's only plan when none is given) and limits. Needs RESOURCE.LIST_IMPORTABLE on the offering's customer and on the project or its customer (or staff). For SLURM offerings the account then follows the project's members (its associations are synced). AWS and OpenStack resources are then kept by the state pulls (an object deleted behind Waldur's back makes its resource Erred); an OpenStack object goes into its tenant's project only, and takes over the row the pull recorded for it.",
+                "description": "Body {backend_id, project, plan?}. Reads the backend object through the offering provider's worker and records it as a resource of the offering in the project, state OK, billed from now on its plan (the offering's only plan when none is given) and limits. Staff only for a shared offering; otherwise RESOURCE.LIST_IMPORTABLE on the offering's customer and on the project or its customer (or staff). For SLURM offerings the account then follows the project's members (its associations are synced). AWS and OpenStack resources are then kept by the state pulls (an object deleted behind Waldur's back makes its resource Erred); an OpenStack object goes into its tenant's project only, and takes over the row the pull recorded for it.",
                 "tags": [
                     "marketplace-provider-offerings"
                 ],
@@ -4915,7 +4921,7 @@ const docTemplate = `{
         },
         "/api/marketplace-provider-offerings/{uuid}/importable_resources/": {
             "get": {
-                "description": "The backend objects of the offering made outside Waldur that no resource has yet (SLURM: the cluster's leaf accounts other than Waldur's customer and project accounts; AWS: the region's instances or volumes without Waldur's tags, not terminated; OpenStack instance and volume offerings: the servers or volumes without Waldur's metadata of the offering's tenants, i.e. its plugin_options tenant, else the tenants of its customer's OpenStack.Tenant offerings). Read from the backend through the offering provider's worker. Needs RESOURCE.LIST_IMPORTABLE on the offering's customer (or staff).",
+                "description": "The backend objects of the offering made outside Waldur that no resource has yet (SLURM: the cluster's leaf accounts other than Waldur's customer and project accounts; AWS: the region's instances or volumes without Waldur's tags, not terminated; OpenStack instance and volume offerings: the servers or volumes without Waldur's metadata of the offering's tenants, i.e. its plugin_options tenant, else the tenants of its customer's OpenStack.Tenant offerings). Read from the backend through the offering provider's worker. Staff only for a shared offering; otherwise RESOURCE.LIST_IMPORTABLE on the offering's customer (or staff).",
                 "tags": [
                     "marketplace-provider-offerings"
                 ],
@@ -5070,7 +5076,7 @@ const docTemplate = `{
                 "tags": [
                     "marketplace-provider-offerings"
                 ],
-                "summary": "Update the offering's name and texts (OFFERING.UPDATE)",
+                "summary": "Update the offering's name and texts (staff; OFFERING.UPDATE on a Draft offering)",
                 "responses": {
                     "200": {
                         "description": "OK"
@@ -5826,7 +5832,7 @@ const docTemplate = `{
                 "tags": [
                     "marketplace-service-providers"
                 ],
-                "summary": "Delete a service provider (staff); one with offerings that are not archived is a 409",
+                "summary": "Delete a service provider (staff, or CUSTOMER.UPDATE on its customer: Waldur's is_owner); one with offerings that are not archived is a 409",
                 "responses": {
                     "204": {
                         "description": "No Content"
@@ -5837,7 +5843,7 @@ const docTemplate = `{
                 "tags": [
                     "marketplace-service-providers"
                 ],
-                "summary": "Update a service provider's description (staff, or SERVICE_PROVIDER.REGISTER on its customer)",
+                "summary": "Update a service provider's description (staff, or CUSTOMER.UPDATE on its customer: Waldur's is_owner)",
                 "responses": {
                     "200": {
                         "description": "OK",

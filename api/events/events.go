@@ -219,11 +219,12 @@ func (m *Module) scopeTypes(c *gin.Context) error {
 // getEvent godoc
 //
 //	@Summary		Get an event
-//	@Description	An event fed to a scope the user can see (staff and support see every event).
+//	@Description	As Waldur's retrieve, the event is looked up among those the list would show with the same filters: staff and support find any event; other users only with `scope` (a customer, project or user they can see) that the event is fed to, else 404.
 //	@Tags			events
 //	@Produce		json
 //	@Security		TokenAuth
 //	@Param			id	path		string	true	"Event UUID"
+//	@Param			scope	query		string	false	"URL of a scope the event is fed to (required for users other than staff and support)"
 //	@Success		200	{object}	Event
 //	@Failure		401	{object}	api.ErrorBody
 //	@Failure		404	{object}	api.ErrorBody
@@ -233,11 +234,18 @@ func (m *Module) getEvent(c *gin.Context) error {
 	if err != nil {
 		return models.Errorf(models.CodeNotFound, "Not found.")
 	}
-	r, err := m.st.EventByUUID(c.Request.Context(), api.CurrentUser(c), id)
+	q, err := m.eventsQuery(c)
 	if err != nil {
 		return err
 	}
-	return rest.Render(c, http.StatusOK, renderEvent(r))
+	var rows []store.EventRecord
+	if err := q.Where("events.uuid = ?", id).Limit(1).Find(&rows).Error; err != nil {
+		return models.Internal(err)
+	}
+	if len(rows) == 0 {
+		return models.Errorf(models.CodeNotFound, "Not found.")
+	}
+	return rest.Render(c, http.StatusOK, renderEvent(&rows[0]))
 }
 
 // eventsQuery parses the filters of the events list and count.

@@ -268,17 +268,24 @@ func TestEventEndpoints(t *testing.T) {
 		f := newFixture(t, db)
 
 		t.Run("retrieve", func(t *testing.T) {
+			// As Waldur's retrieve: users other than staff and support find an
+			// event only through ?scope= naming a scope they see that it is fed to.
+			alpha, beta1 := "?scope="+scopeURL("customers", f.alpha), "?scope="+scopeURL("projects", f.beta1)
+			self := "?scope=" + scopeURL("users", f.users["owner"].UUID)
 			cases := []struct {
 				user   string
 				ev     *models.Event
+				query  string
 				status int
 			}{
-				{"", f.evAlpha, 401}, {"owner", f.evAlpha, 200}, {"owner", f.evBeta, 404}, {"owner", f.evOwner, 200},
-				{"owner", f.evNone, 404}, {"member", f.evBeta1, 200}, {"member", f.evAlpha, 404},
-				{"staff", f.evNone, 200}, {"support", f.evBeta, 200},
+				{"", f.evAlpha, alpha, 401}, {"owner", f.evAlpha, alpha, 200}, {"owner", f.evAlpha, "", 404},
+				{"owner", f.evBeta, "?scope=" + scopeURL("customers", f.beta), 404}, {"owner", f.evOwner, self, 200},
+				{"owner", f.evOwner, alpha, 404}, {"owner", f.evNone, "", 404}, {"member", f.evBeta1, beta1, 200},
+				{"member", f.evBeta1, "", 404}, {"member", f.evAlpha, alpha, 404},
+				{"staff", f.evNone, "", 200}, {"support", f.evBeta, "", 200},
 			}
 			for _, c := range cases {
-				w := f.do(t, http.MethodGet, "/api/events/"+c.ev.UUID.String()+"/", c.user, nil)
+				w := f.do(t, http.MethodGet, "/api/events/"+c.ev.UUID.String()+"/"+c.query, c.user, nil)
 				require.Equal(t, c.status, w.Code, "%s %s: %s", c.user, c.ev.EventType, w.Body.String())
 				if c.status != 200 {
 					continue

@@ -7,8 +7,8 @@
 // staff and support, to holders of a role in force on the offering's
 // customer or on the offering itself, and to the user it belongs to; others
 // get 404. Changes need the OFFERING.* permission the OpenAPI x-permissions
-// name (CREATE_USER, UPDATE_USER, DELETE_USER) on the offering's customer or
-// on the offering (OFFERING.MANAGER holds them too).
+// name (CREATE_USER, UPDATE_USER, DELETE_USER) on the offering's customer
+// ("offering.customer"; a role on the offering alone does not grant them).
 package offeringusers
 
 import (
@@ -272,12 +272,13 @@ func (m *Module) visible(c *gin.Context) (*store.OfferingUserView, error) {
 	return v, nil
 }
 
-// require checks one of perms on the offering's customer or the offering.
-func (m *Module) require(c *gin.Context, customerID, offeringID int64, perms ...models.Permission) error {
+// require checks one of perms on the offering's customer (Waldur's
+// x-permissions of the offering-user actions: "offering.customer"; the
+// offering itself is not a scope of them).
+func (m *Module) require(c *gin.Context, customerID, _ int64, perms ...models.Permission) error {
 	u := api.CurrentUser(c)
-	scopes := []models.Scope{{Type: models.ScopeCustomer, ID: customerID}, {Type: models.ScopeOffering, ID: offeringID}}
 	for _, p := range perms {
-		ok, err := m.rbac.Has(c.Request.Context(), u, p, scopes...)
+		ok, err := m.rbac.Has(c.Request.Context(), u, p, models.Scope{Type: models.ScopeCustomer, ID: customerID})
 		if err != nil {
 			return models.Internal(err)
 		}

@@ -175,9 +175,12 @@ func TestOfferingUserLifecycle(t *testing.T) {
 		require.True(t, strings.HasSuffix(a.User, "/api/users/"+a.UserUUID+"/"), a.User)
 
 		// The manual offering waits for the provider: the site agent walks it to OK.
+		// Offering users are the provider customer's (OFFERING.CREATE_USER on offering.customer):
+		// not the offering manager's.
+		bob := map[string]any{"offering_uuid": e.anon.UUID.Dashed(), "user_uuid": e.users["bob"].UUID.String(), "username": "bob_hpc"}
+		require.Equal(t, http.StatusForbidden, e.do("POST", base, "manager", bob).Code)
 		var b ouOut
-		e.ok(http.StatusCreated, "POST", base, "manager", map[string]any{
-			"offering_uuid": e.anon.UUID.Dashed(), "user_uuid": e.users["bob"].UUID.String(), "username": "bob_hpc"}, &b)
+		e.ok(http.StatusCreated, "POST", base, "owner", bob, &b)
 		require.Equal(t, "bob_hpc", b.Username)
 		require.Equal(t, "OK", b.State)
 		var m ouOut
@@ -397,7 +400,8 @@ func TestOfferingUserVisibilityAndFilters(t *testing.T) {
 			{"other", 404, 404, 404, 404, 404},
 			{"alice", 200, 403, 403, 403, 403},
 			{"support", 200, 403, 403, 403, 403},
-			{"manager", 200, 200, 204, 200, 200},
+			{"manager", 200, 403, 403, 403, 403},
+			{"owner", 200, 200, 204, 200, 200},
 		} {
 			t.Run("anon-alice as "+tt.user, func(t *testing.T) {
 				p := base + ids["anon-alice"] + "/"

@@ -42,8 +42,11 @@ func (m *Module) importRoutes(a *gin.RouterGroup) {
 }
 
 // importOffering loads the offering of the path for a provider-side import
-// action: staff, or RESOURCE.LIST_IMPORTABLE on the offering's customer or
-// the offering (403); users with no role there do not see it (404).
+// action (Waldur's user_can_list_importable_resources): staff; nobody else
+// for a shared offering ("Import is limited to staff for shared
+// offerings."); otherwise RESOURCE.LIST_IMPORTABLE on the offering's
+// customer (403). Users with no role on the offering or its customer do not
+// see it (404).
 func (m *Module) importOffering(c *gin.Context) (*store.ImportOffering, error) {
 	id, err := api.PathUUID(c, "Offering")
 	if err != nil {
@@ -68,14 +71,20 @@ func (m *Module) importOffering(c *gin.Context) (*store.ImportOffering, error) {
 			return nil, api.NotFound("Offering")
 		}
 	}
-	if err := m.rbac.Require(ctx, u, permListImportable, scopes...); err != nil {
+	if u.IsStaff {
+		return o, nil
+	}
+	if o.Shared {
+		return nil, models.Errorf(models.CodeForbidden, "Import is limited to staff for shared offerings.")
+	}
+	if err := m.rbac.Require(ctx, u, permListImportable, scopeOf(models.ScopeCustomer, o.CustomerID)); err != nil {
 		return nil, err
 	}
 	return o, nil
 }
 
 // @Summary		List importable resources
-// @Description	The backend objects of the offering made outside Waldur that no resource has yet (SLURM: the cluster's leaf accounts other than Waldur's customer and project accounts; AWS: the region's instances or volumes without Waldur's tags, not terminated; OpenStack instance and volume offerings: the servers or volumes without Waldur's metadata of the offering's tenants, i.e. its plugin_options tenant, else the tenants of its customer's OpenStack.Tenant offerings). Read from the backend through the offering provider's worker. Needs RESOURCE.LIST_IMPORTABLE on the offering's customer (or staff).
+// @Description	The backend objects of the offering made outside Waldur that no resource has yet (SLURM: the cluster's leaf accounts other than Waldur's customer and project accounts; AWS: the region's instances or volumes without Waldur's tags, not terminated; OpenStack instance and volume offerings: the servers or volumes without Waldur's metadata of the offering's tenants, i.e. its plugin_options tenant, else the tenants of its customer's OpenStack.Tenant offerings). Read from the backend through the offering provider's worker. Staff only for a shared offering; otherwise RESOURCE.LIST_IMPORTABLE on the offering's customer (or staff).
 // @Tags			marketplace-provider-offerings
 // @Param			uuid	path	string	true	"Offering UUID"
 // @Success		200	{array}	providers.ImportableResource
@@ -116,7 +125,7 @@ func (m *Module) importableResources(c *gin.Context) error {
 }
 
 // @Summary		Import a resource
-// @Description	Body {backend_id, project, plan?}. Reads the backend object through the offering provider's worker and records it as a resource of the offering in the project, state OK, billed from now on its plan (the offering's only plan when none is given) and limits. Needs RESOURCE.LIST_IMPORTABLE on the offering's customer and on the project or its customer (or staff). For SLURM offerings the account then follows the project's members (its associations are synced). AWS and OpenStack resources are then kept by the state pulls (an object deleted behind Waldur's back makes its resource Erred); an OpenStack object goes into its tenant's project only, and takes over the row the pull recorded for it.
+// @Description	Body {backend_id, project, plan?}. Reads the backend object through the offering provider's worker and records it as a resource of the offering in the project, state OK, billed from now on its plan (the offering's only plan when none is given) and limits. Staff only for a shared offering; otherwise RESOURCE.LIST_IMPORTABLE on the offering's customer and on the project or its customer (or staff). For SLURM offerings the account then follows the project's members (its associations are synced). AWS and OpenStack resources are then kept by the state pulls (an object deleted behind Waldur's back makes its resource Erred); an OpenStack object goes into its tenant's project only, and takes over the row the pull recorded for it.
 // @Tags			marketplace-provider-offerings
 // @Param			uuid	path	string	true	"Offering UUID"
 // @Success		200	{object}	Resource

@@ -269,7 +269,7 @@ func (m *Module) visibleOrder(c *gin.Context) (*store.OrderView, *store.RoleScop
 		return nil, nil, err
 	}
 	if rs != nil && !slices.Contains(rs.Customers, v.CustomerID) && !slices.Contains(rs.Projects, v.ProjectID) &&
-		!slices.Contains(rs.Customers, v.OfferingCustomerID) && !slices.Contains(rs.OfferingManager, v.OfferingID) {
+		!slices.Contains(rs.Customers, v.OfferingCustomerID) && !slices.Contains(rs.Offerings, v.OfferingID) {
 		return nil, nil, api.NotFound("Order")
 	}
 	return v, rs, nil
@@ -645,11 +645,15 @@ type Detail struct {
 	Detail string `json:"detail"`
 }
 
-// mayAct checks the permission of an order action for u.
-func (m *Module) mayAct(c *gin.Context, u *models.User, v *store.OrderView, rs *store.RoleScopes, event string) error {
+// mayAct checks the permission of an order action for u, on the scopes the
+// action's x-permissions name: the consumer's actions on the project and its
+// customer, the provider's on the offering's customer (Waldur's
+// "offering.customer"; set_state_erred's "offering.customer.serviceprovider"
+// is the same customer here).
+func (m *Module) mayAct(c *gin.Context, u *models.User, v *store.OrderView, event string) error {
 	ctx := c.Request.Context()
 	consumer := []models.Scope{scopeOf(models.ScopeProject, v.ProjectID), scopeOf(models.ScopeCustomer, v.CustomerID)}
-	provider := []models.Scope{scopeOf(models.ScopeCustomer, v.OfferingCustomerID), scopeOf(models.ScopeOffering, v.OfferingID)}
+	provider := []models.Scope{scopeOf(models.ScopeCustomer, v.OfferingCustomerID)}
 	var ok bool
 	var err error
 	switch event {
@@ -669,10 +673,7 @@ func (m *Module) mayAct(c *gin.Context, u *models.User, v *store.OrderView, rs *
 	case "destroy":
 		ok, err = m.rbac.Has(ctx, u, permOrderDestroy, consumer...)
 	case "set_state_executing", "set_state_done", "set_state_erred":
-		ok = rs != nil && slices.Contains(rs.OfferingManager, v.OfferingID)
-		if !ok {
-			ok, err = m.rbac.Has(ctx, u, permOrderApprove, provider...)
-		}
+		ok, err = m.rbac.Has(ctx, u, permOrderApprove, provider...)
 	}
 	if err != nil {
 		return err
@@ -701,7 +702,7 @@ func (m *Module) mayAct(c *gin.Context, u *models.User, v *store.OrderView, rs *
 func (m *Module) orderAction(event string) api.Handler {
 	return func(c *gin.Context) error {
 		u := api.CurrentUser(c)
-		v, rs, err := m.visibleOrder(c)
+		v, _, err := m.visibleOrder(c)
 		if err != nil {
 			return err
 		}
@@ -721,7 +722,7 @@ func (m *Module) orderAction(event string) api.Handler {
 		if err := f.Err(); err != nil {
 			return err
 		}
-		if err := m.mayAct(c, u, v, rs, event); err != nil {
+		if err := m.mayAct(c, u, v, event); err != nil {
 			return err
 		}
 		switch {
@@ -759,11 +760,11 @@ func (m *Module) orderAction(event string) api.Handler {
 // @Router		/api/marketplace-orders/{uuid}/ [delete]
 func (m *Module) destroyOrder(c *gin.Context) error {
 	u := api.CurrentUser(c)
-	v, rs, err := m.visibleOrder(c)
+	v, _, err := m.visibleOrder(c)
 	if err != nil {
 		return err
 	}
-	if err := m.mayAct(c, u, v, rs, "destroy"); err != nil {
+	if err := m.mayAct(c, u, v, "destroy"); err != nil {
 		return err
 	}
 	if !v.State.Pending() {

@@ -127,6 +127,7 @@ const (
 	permResourceSetPlan     models.Permission = "RESOURCE.SET_PLAN"
 	permResourceBackendID   models.Permission = "RESOURCE.SET_BACKEND_ID"
 	permResourceBackendMeta models.Permission = "RESOURCE.SET_BACKEND_METADATA"
+	permResourceSetState    models.Permission = "RESOURCE.SET_STATE"
 )
 
 // MsgTemporalUnavailable is the 503 detail when the workflow service cannot be reached.

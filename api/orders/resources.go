@@ -23,7 +23,7 @@ type side int
 
 const (
 	consumerSide side = iota // /api/marketplace-resources/: the project's and customer's roles
-	providerSide             // /api/marketplace-provider-resources/: the offering's customer roles and OFFERING.MANAGER
+	providerSide             // /api/marketplace-provider-resources/: roles on the offering's customer or on the offering
 )
 
 // Resource is the OpenAPI Resource shape (also served by the provider view).
@@ -351,7 +351,7 @@ func (m *Module) visibleResource(c *gin.Context, s side) (*store.ResourceView, *
 		if s == consumerSide {
 			ok = slices.Contains(rs.Customers, v.CustomerID) || slices.Contains(rs.Projects, v.ProjectID)
 		} else {
-			ok = slices.Contains(rs.Customers, v.OfferingCustomerID) || slices.Contains(rs.OfferingManager, v.OfferingID)
+			ok = slices.Contains(rs.Customers, v.OfferingCustomerID) || slices.Contains(rs.Offerings, v.OfferingID)
 		}
 		if !ok {
 			return nil, nil, api.NotFound("Resource")
@@ -495,7 +495,7 @@ func requireStates(v *store.ResourceView, states ...models.ResourceState) error 
 // @Router		/api/marketplace-provider-resources/{uuid}/terminate/ [post]
 func (m *Module) terminateResource(s side) api.Handler {
 	return func(c *gin.Context) error {
-		v, rs, err := m.visibleResource(c, s)
+		v, _, err := m.visibleResource(c, s)
 		if err != nil {
 			return err
 		}
@@ -507,12 +507,10 @@ func (m *Module) terminateResource(s side) api.Handler {
 		if err := f.Err(); err != nil {
 			return err
 		}
-		if s == consumerSide {
-			err = m.requireConsumer(c, v, permResourceTerminate)
-		} else {
-			err = m.requireProvider(c, v, rs, permResourceTerminate, false)
-		}
-		if err != nil {
+		// Both paths: RESOURCE.TERMINATE on "project, project.customer, offering.customer".
+		if err := m.rbac.Require(c.Request.Context(), api.CurrentUser(c), permResourceTerminate,
+			scopeOf(models.ScopeProject, v.ProjectID), scopeOf(models.ScopeCustomer, v.CustomerID),
+			scopeOf(models.ScopeCustomer, v.OfferingCustomerID)); err != nil {
 			return err
 		}
 		if err := requireStates(v, models.ResourceOK, models.ResourceErred); err != nil {
@@ -604,20 +602,22 @@ type Status struct {
 	Status string `json:"status"`
 }
 
-// requireProvider checks a provider-side permission: perm on the offering's
-// customer or the offering, or (when manager is true) OFFERING.MANAGER of the offering.
-func (m *Module) requireProvider(c *gin.Context, v *store.ResourceView, rs *store.RoleScopes, perm models.Permission, manager bool) error {
-	if manager && rs != nil && slices.Contains(rs.OfferingManager, v.OfferingID) {
-		return nil
+// requireProvider checks a provider-side permission as the operation's
+// x-permissions name it: perm on the offering's customer, and also on the
+// offering itself when onOffering is true (set_backend_id's
+// "offering, offering.customer").
+func (m *Module) requireProvider(c *gin.Context, v *store.ResourceView, perm models.Permission, onOffering bool) error {
+	scopes := []models.Scope{scopeOf(models.ScopeCustomer, v.OfferingCustomerID)}
+	if onOffering {
+		scopes = append(scopes, scopeOf(models.ScopeOffering, v.OfferingID))
 	}
-	return m.rbac.Require(c.Request.Context(), api.CurrentUser(c), perm,
-		scopeOf(models.ScopeCustomer, v.OfferingCustomerID), scopeOf(models.ScopeOffering, v.OfferingID))
+	return m.rbac.Require(c.Request.Context(), api.CurrentUser(c), perm, scopes...)
 }
 
 // providerChange is the common path of the provider actions.
-func (m *Module) providerChange(c *gin.Context, perm models.Permission, manager bool, read func(f *form.Form) store.ResourceChange,
+func (m *Module) providerChange(c *gin.Context, perm models.Permission, onOffering bool, read func(f *form.Form) store.ResourceChange,
 	answer func(c *gin.Context)) error {
-	v, rs, err := m.visibleResource(c, providerSide)
+	v, _, err := m.visibleResource(c, providerSide)
 	if err != nil {
 		return err
 	}
@@ -629,7 +629,7 @@ func (m *Module) providerChange(c *gin.Context, perm models.Permission, manager 
 	if err := f.Err(); err != nil {
 		return err
 	}
-	if err := m.requireProvider(c, v, rs, perm, manager); err != nil {
+	if err := m.requireProvider(c, v, perm, onOffering); err != nil {
 		return err
 	}
 	if err := m.st.ChangeResource(c.Request.Context(), v.UUID, ch); err != nil {
@@ -651,7 +651,7 @@ func ok(c *gin.Context) { c.Status(http.StatusOK) }
 // @Success	200	{object}	Status
 // @Router		/api/marketplace-provider-resources/{uuid}/set_backend_id/ [post]
 func (m *Module) setBackendID(c *gin.Context) error {
-	return m.providerChange(c, permResourceBackendID, false, func(f *form.Form) store.ResourceChange {
+	return m.providerChange(c, permResourceBackendID, true, func(f *form.Form) store.ResourceChange {
 		f.Require("backend_id")
 		id, _ := f.Str("backend_id", 255, true)
 		return store.ResourceChange{BackendID: &id}
@@ -680,7 +680,7 @@ func (m *Module) setBackendMetadata(c *gin.Context) error {
 // @Success	200	{object}	Status
 // @Router		/api/marketplace-provider-resources/{uuid}/set_limits/ [post]
 func (m *Module) setLimits(c *gin.Context) error {
-	return m.providerChange(c, permResourceBackendID, false, func(f *form.Form) store.ResourceChange {
+	return m.providerChange(c, permResourceSetState, false, func(f *form.Form) store.ResourceChange {
 		f.Require("limits")
 		l, _ := limitsField(f, "limits")
 		if l == nil {
@@ -700,7 +700,7 @@ func (m *Module) setLimits(c *gin.Context) error {
 // @Router		/api/marketplace-provider-resources/{uuid}/set_as_erred/ [post]
 func (m *Module) setState(to models.ResourceState) api.Handler {
 	return func(c *gin.Context) error {
-		return m.providerChange(c, permOrderApprove, true, func(f *form.Form) store.ResourceChange {
+		return m.providerChange(c, permResourceSetState, false, func(f *form.Form) store.ResourceChange {
 			ch := store.ResourceChange{State: to}
 			if to == models.ResourceErred {
 				ch.ErrorMessage, _ = f.Str("error_message", 0, true)
@@ -717,7 +717,7 @@ func (m *Module) setState(to models.ResourceState) api.Handler {
 // @Success	200
 // @Router		/api/marketplace-provider-resources/{uuid}/refresh_last_sync/ [post]
 func (m *Module) refreshLastSync(c *gin.Context) error {
-	return m.providerChange(c, permResourceBackendID, true, func(*form.Form) store.ResourceChange {
+	return m.providerChange(c, permResourceSetState, false, func(*form.Form) store.ResourceChange {
 		return store.ResourceChange{RefreshLastSync: true}
 	}, ok)
 }

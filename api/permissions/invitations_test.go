@@ -51,7 +51,8 @@ func TestCreateInvitationPermissionMatrix(t *testing.T) {
 			{"member", 403, 403},
 			{"padmin", 403, 403},
 			{"pmanager", 201, 403},
-			{"owner", 201, 201},
+			// A customer's team is staff's (CUSTOMER.CREATE_PERMISSION is no default role's): owners invite to projects only.
+			{"owner", 201, 403},
 			{"owner2", 400, 400},
 			{"support", 403, 403},
 			{"staff", 201, 201},
@@ -125,7 +126,7 @@ func TestCreateInvitationShapeAndValidation(t *testing.T) {
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				w := f.call("owner", "POST", "/api/user-invitations/", c.body)
+				w := f.call("staff", "POST", "/api/user-invitations/", c.body)
 				require.Equal(t, 400, w.Code, w.Body.String())
 				if c.want != "" {
 					require.JSONEq(t, c.want, w.Body.String())
@@ -201,7 +202,7 @@ func TestAcceptInvitation(t *testing.T) {
 		require.Equal(t, store.InvitationPending, f.invitation(again.UUID).State, "a refused accept changes nothing")
 
 		// A civil number must match.
-		w = f.call("owner", "POST", "/api/user-invitations/", map[string]any{"scope": f.c1.url(), "role": models.RoleCustomerOwner,
+		w = f.call("staff", "POST", "/api/user-invitations/", map[string]any{"scope": f.c1.url(), "role": models.RoleCustomerOwner,
 			"email": "civil@example.com", "civil_number": "EE123"})
 		require.Equal(t, 201, w.Code)
 		civil := decode[permissions.Invitation](t, w)
@@ -214,7 +215,7 @@ func TestAcceptInvitation(t *testing.T) {
 		require.NoError(t, db.Exec(`UPDATE users SET civil_number = ? WHERE id = ?`, "EE123", f.users["plain"].ID).Error)
 		require.Equal(t, 200, f.call("plain", "GET", "/api/user-invitations/"+civil.UUID.String()+"/details/", nil).Code)
 		require.Equal(t, 200, f.call("plain", "POST", "/api/user-invitations/"+civil.UUID.String()+"/accept/", nil).Code)
-		require.True(t, f.has("plain", models.PermCustomerCreatePermission, f.c1.Scope))
+		require.True(t, f.has("plain", models.PermCustomerUpdate, f.c1.Scope), "plain is an owner of c1 now")
 	})
 }
 
@@ -281,7 +282,7 @@ func TestInvitationActions(t *testing.T) {
 		require.Equal(t, 200, w.Code)
 		require.JSONEq(t, `{"detail":"Invitation has been successfully deleted."}`, w.Body.String())
 		require.Equal(t, 404, f.call("staff", "GET", base+"/", nil).Code)
-		other := f.invite("owner", f.c1, models.RoleCustomerOwner, "carol@example.com")
+		other := f.invite("owner", f.p1, models.RoleProjectAdmin, "carol@example.com")
 		require.Equal(t, 204, f.call("owner", "DELETE", "/api/user-invitations/"+other.UUID.String()+"/", nil).Code)
 		require.Equal(t, 404, f.call("owner", "GET", "/api/user-invitations/"+other.UUID.String()+"/", nil).Code)
 	})
@@ -300,8 +301,8 @@ func TestInvitationListVisibility(t *testing.T) {
 		}
 		all := []string{"c1", "c2", "p1", "p2"}
 		want := map[string][]string{
-			"plain": nil, "member": nil, "padmin": nil, "pmanager": {"p1"}, "owner": {"c1", "p1"},
-			"owner2": {"c2", "p2"}, "support": all, "staff": all,
+			"plain": nil, "member": nil, "padmin": nil, "pmanager": {"p1"}, "owner": {"p1"},
+			"owner2": {"p2"}, "support": all, "staff": all,
 		}
 		names := func(w []permissions.Invitation) []string {
 			var out []string
@@ -379,7 +380,7 @@ func TestInvitationListVisibility(t *testing.T) {
 func TestInvitationExpiry(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
 		f := newFx(t, db, false)
-		inv := f.invite("owner", f.c1, models.RoleCustomerOwner, "late@example.com")
+		inv := f.invite("staff", f.c1, models.RoleCustomerOwner, "late@example.com")
 		base := "/api/user-invitations/" + inv.UUID.String()
 		f.advance(7*24*time.Hour + time.Second)
 		require.Equal(t, 404, f.call("anonymous", "POST", base+"/check/", nil).Code)
@@ -392,10 +393,10 @@ func TestInvitationExpiry(t *testing.T) {
 		require.Equal(t, 1, res.Expired)
 		require.Equal(t, store.InvitationExpired, f.invitation(inv.UUID).State)
 		require.Len(t, f.events("invitation_expired", f.c1.Scope), 1)
-		w = f.call("owner", "GET", "/api/user-invitations/?state=expired", nil)
+		w = f.call("staff", "GET", "/api/user-invitations/?state=expired", nil)
 		require.Equal(t, "1", w.Header().Get("X-Result-Count"))
 
-		require.Equal(t, 200, f.call("owner", "POST", base+"/send/", nil).Code)
+		require.Equal(t, 200, f.call("staff", "POST", base+"/send/", nil).Code)
 		require.Equal(t, 200, f.call("invitee", "POST", base+"/accept/", nil).Code)
 		require.True(t, f.has("invitee", models.PermCustomerUpdate, f.c1.Scope))
 	})

@@ -103,7 +103,8 @@ func TestRoleShapesAndFilters(t *testing.T) {
 		owner := byName[models.RoleCustomerOwner]
 		require.True(t, owner.IsSystemRole)
 		require.Equal(t, "customer", owner.ContentType)
-		require.Contains(t, owner.Permissions, "CUSTOMER.CREATE_PERMISSION")
+		require.Contains(t, owner.Permissions, "CUSTOMER.UPDATE")
+		require.NotContains(t, owner.Permissions, "CUSTOMER.CREATE_PERMISSION", "a customer's team is staff's, as in Waldur")
 		require.NotNil(t, owner.UsersCount)
 		require.Equal(t, int64(2), *owner.UsersCount, "owner and owner2")
 		require.False(t, byName[models.RoleCustomerManager].IsActive)
@@ -120,7 +121,8 @@ func TestRoleShapesAndFilters(t *testing.T) {
 		}{
 			{"name=project.", []string{models.RoleProjectAdmin, models.RoleProjectManager, models.RoleProjectMember}},
 			{"name=owner", []string{models.RoleCustomerOwner}},
-			{"description=organization", []string{models.RoleCustomerManager, models.RoleCustomerOwner, models.RoleCustomerSupport}},
+			{"description=organization", []string{models.RoleCustomerOwner, models.RoleCustomerSupport}},
+			{"description=service+provider", []string{models.RoleCustomerManager}},
 			{"is_active=false", []string{models.RoleCustomerManager, models.RoleCustomerSupport}},
 			{"content_type=offering&content_type=customer&is_active=true", []string{models.RoleCustomerOwner, models.RoleOfferingManager}},
 			{"name=%25", nil},

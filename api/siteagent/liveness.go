@@ -17,7 +17,7 @@ import (
 
 // permLiveness is what a caller needs on the offering's customer (or the
 // offering) for its agent's requests to count: Waldur's UPDATE_OFFERING,
-// which OFFERING.MANAGER holds too.
+// which OFFERING.MANAGER holds on its offering.
 const permLiveness models.Permission = "OFFERING.UPDATE"
 
 // DefaultLivenessEvery is how often one agent's requests are written down

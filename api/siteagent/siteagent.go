@@ -9,10 +9,10 @@
 // register_processor answer 201 when they create and 200 when the object
 // existed. Every route needs an authenticated user. Identities, services
 // and processors are visible to staff and support, to holders of a role on
-// the offering's customer and to the offering's managers (OFFERING.MANAGER);
-// others get 404. Changes need OFFERING.CREATE on the offering's customer
-// (the OpenAPI x-permissions) or OFFERING.MANAGER of the offering, where
-// site agents usually run.
+// the offering's customer or on the offering; others get 404. Changes need
+// OFFERING.CREATE on the offering's customer (the OpenAPI x-permissions:
+// "offering.customer"), as in Waldur: an offering manager's agent reports
+// usage and drives orders but does not manage its identities.
 package siteagent
 
 import (
@@ -108,24 +108,14 @@ func (m *Module) sees(c *gin.Context, offeringID, customerID int64) (bool, error
 	if err != nil || rs == nil {
 		return err == nil, err
 	}
-	return slices.Contains(rs.Customers, customerID) || slices.Contains(rs.OfferingManager, offeringID), nil
+	return slices.Contains(rs.Customers, customerID) || slices.Contains(rs.Offerings, offeringID), nil
 }
 
 // canManage checks the caller may change the agent objects of the offering:
-// staff, OFFERING.MANAGER of it, or OFFERING.CREATE on its customer.
-func (m *Module) canManage(c *gin.Context, offeringID, customerID int64) error {
-	u := api.CurrentUser(c)
-	if u.IsStaff {
-		return nil
-	}
-	rs, err := m.st.UserRoleScopes(c.Request.Context(), u.ID, m.now())
-	if err != nil {
-		return err
-	}
-	if slices.Contains(rs.OfferingManager, offeringID) {
-		return nil
-	}
-	return m.rbac.Require(c.Request.Context(), u, permManage, models.Scope{Type: models.ScopeCustomer, ID: customerID})
+// OFFERING.CREATE on the offering's customer (Waldur's x-permissions of the
+// identity, service and processor actions: "offering.customer").
+func (m *Module) canManage(c *gin.Context, _, customerID int64) error {
+	return m.rbac.Require(c.Request.Context(), api.CurrentUser(c), permManage, models.Scope{Type: models.ScopeCustomer, ID: customerID})
 }
 
 // orNull renders an empty optional string as null.

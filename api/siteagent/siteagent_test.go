@@ -184,6 +184,8 @@ const (
 // TestAgentRegistration replays the agent's start of a cycle (site-agent-protocol.md):
 // look up its identity by name, create it (or PUT it again), register its
 // service and its processor, and checks every status code and field it reads.
+// The agent runs as the provider's owner: managing agent identities needs
+// OFFERING.CREATE on the offering's customer, which an offering manager lacks.
 func TestAgentRegistration(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
 		e := newEnv(t, db)
@@ -194,85 +196,86 @@ func TestAgentRegistration(t *testing.T) {
 			"config_file_path": "/etc/waldur/waldur-site-agent-config.yaml", "config_file_content": "offerings: []\n"}
 
 		var list []identityOut
-		e.ok(http.StatusOK, "GET", idBase+"?name="+name, "agent", nil, &list)
+		e.ok(http.StatusOK, "GET", idBase+"?name="+name, "owner", nil, &list)
 		require.Empty(t, list)
+		require.Equal(t, http.StatusForbidden, e.do("POST", idBase, "agent", body).Code, "not the offering manager's")
 		var id identityOut
-		e.ok(http.StatusCreated, "POST", idBase, "agent", body, &id)
+		e.ok(http.StatusCreated, "POST", idBase, "owner", body, &id)
 		require.Equal(t, e.offering.UUID.String(), id.Offering, "offering is a UUID")
 		require.Equal(t, name, id.Name)
 		require.Equal(t, "2026-11-27T11:58:00Z", id.LastRestarted)
 		require.Equal(t, []any{map[string]any{"package": "waldur-site-agent-slurm", "version": "0.7.0"}}, id.Dependencies)
 		require.Empty(t, id.Services)
-		e.ok(http.StatusOK, "GET", idBase+"?name="+name, "agent", nil, &list)
+		e.ok(http.StatusOK, "GET", idBase+"?name="+name, "owner", nil, &list)
 		require.Len(t, list, 1)
 		require.Equal(t, id.UUID, list[0].UUID)
 
 		// The next start PUTs the same body; a second POST is refused.
-		require.Equal(t, http.StatusBadRequest, e.do("POST", idBase, "agent", body).Code)
+		require.Equal(t, http.StatusBadRequest, e.do("POST", idBase, "owner", body).Code)
 		body["version"] = "0.7.1"
-		e.ok(http.StatusOK, "PUT", idBase+id.UUID+"/", "agent", body, &id)
+		e.ok(http.StatusOK, "PUT", idBase+id.UUID+"/", "owner", body, &id)
 		require.Equal(t, "0.7.1", *id.Version)
 
 		// register_service: 201 once, then 200 with the same service; identity is a UUID.
 		var svc, again serviceOut
-		e.ok(http.StatusCreated, "POST", idBase+id.UUID+"/register_service/", "agent",
+		e.ok(http.StatusCreated, "POST", idBase+id.UUID+"/register_service/", "owner",
 			map[string]any{"name": "order_process", "mode": "order_process"}, &svc)
 		require.Equal(t, id.UUID, svc.Identity)
 		require.Equal(t, name, svc.IdentityName)
 		require.Equal(t, "Active", svc.State)
 		require.Equal(t, "order_process", *svc.Mode)
-		e.ok(http.StatusOK, "POST", idBase+id.UUID+"/register_service/", "agent",
+		e.ok(http.StatusOK, "POST", idBase+id.UUID+"/register_service/", "owner",
 			map[string]any{"name": "order_process", "mode": "order_process"}, &again)
 		require.Equal(t, svc.UUID, again.UUID)
 
 		// register_processor: 201 once, then 200; service is a UUID.
 		var p, p2 processorOut
 		procBody := map[string]any{"name": "OfferingOrderProcessor", "backend_type": "slurm", "backend_version": "23.02.7"}
-		e.ok(http.StatusCreated, "POST", svcBase+svc.UUID+"/register_processor/", "agent", procBody, &p)
+		e.ok(http.StatusCreated, "POST", svcBase+svc.UUID+"/register_processor/", "owner", procBody, &p)
 		require.Equal(t, svc.UUID, p.Service)
 		require.Equal(t, "order_process", p.ServiceName)
 		require.Equal(t, "slurm", p.BackendType)
 		require.NotNil(t, p.LastRun)
 		procBody["backend_version"] = "24.05.1"
-		e.ok(http.StatusOK, "POST", svcBase+svc.UUID+"/register_processor/", "agent", procBody, &p2)
+		e.ok(http.StatusOK, "POST", svcBase+svc.UUID+"/register_processor/", "owner", procBody, &p2)
 		require.Equal(t, p.UUID, p2.UUID)
 		require.Equal(t, "24.05.1", *p2.BackendVersion)
-		require.Equal(t, http.StatusBadRequest, e.do("POST", svcBase+svc.UUID+"/register_processor/", "agent",
+		require.Equal(t, http.StatusBadRequest, e.do("POST", svcBase+svc.UUID+"/register_processor/", "owner",
 			map[string]any{"name": "X"}).Code, "backend_type is required")
 
 		// What the agent's identity now shows, and the nested lists.
-		e.ok(http.StatusOK, "GET", idBase+id.UUID+"/", "agent", nil, &id)
+		e.ok(http.StatusOK, "GET", idBase+id.UUID+"/", "owner", nil, &id)
 		require.Len(t, id.Services, 1)
 		require.Equal(t, svc.UUID, id.Services[0].UUID)
 		var svcs []serviceOut
-		e.ok(http.StatusOK, "GET", svcBase+"?identity_uuid="+id.UUID, "agent", nil, &svcs)
+		e.ok(http.StatusOK, "GET", svcBase+"?identity_uuid="+id.UUID, "owner", nil, &svcs)
 		require.Len(t, svcs, 1)
 		require.Len(t, svcs[0].Processors, 1)
 		require.Equal(t, "24.05.1", *svcs[0].Processors[0].BackendVersion)
-		e.ok(http.StatusOK, "GET", svcBase+"?state=1&mode=order_process", "agent", nil, &svcs)
+		e.ok(http.StatusOK, "GET", svcBase+"?state=1&mode=order_process", "owner", nil, &svcs)
 		require.Len(t, svcs, 1)
-		e.ok(http.StatusOK, "GET", svcBase+"?state=2", "agent", nil, &svcs)
+		e.ok(http.StatusOK, "GET", svcBase+"?state=2", "owner", nil, &svcs)
 		require.Empty(t, svcs)
-		require.Equal(t, http.StatusBadRequest, e.do("GET", svcBase+"?state=9", "agent", nil).Code)
+		require.Equal(t, http.StatusBadRequest, e.do("GET", svcBase+"?state=9", "owner", nil).Code)
 		var procs []processorOut
-		e.ok(http.StatusOK, "GET", procBase+"?service_uuid="+svc.UUID, "agent", nil, &procs)
+		e.ok(http.StatusOK, "GET", procBase+"?service_uuid="+svc.UUID, "owner", nil, &procs)
 		require.Len(t, procs, 1)
-		e.ok(http.StatusOK, "GET", procBase+p.UUID+"/", "agent", nil, &p2)
+		e.ok(http.StatusOK, "GET", procBase+p.UUID+"/", "owner", nil, &p2)
 		require.Equal(t, svc.UUID, p2.Service)
 		var orphans []identityOut
-		e.ok(http.StatusOK, "GET", idBase+"?orphaned=true", "agent", nil, &orphans)
+		e.ok(http.StatusOK, "GET", idBase+"?orphaned=true", "owner", nil, &orphans)
 		require.Empty(t, orphans)
 
-		e.ok(http.StatusOK, "POST", svcBase+svc.UUID+"/set_statistics/", "agent", map[string]any{"statistics": map[string]any{"orders": 3}}, &svc)
+		e.ok(http.StatusOK, "POST", svcBase+svc.UUID+"/set_statistics/", "owner", map[string]any{"statistics": map[string]any{"orders": 3}}, &svc)
 		require.Equal(t, map[string]any{"orders": float64(3)}, svc.Statistics)
 
 		// Removal, bottom up.
-		e.ok(http.StatusNoContent, "DELETE", procBase+p.UUID+"/", "agent", nil, nil)
-		e.ok(http.StatusNoContent, "DELETE", svcBase+svc.UUID+"/", "agent", nil, nil)
-		e.ok(http.StatusOK, "GET", idBase+"?orphaned=true", "agent", nil, &orphans)
+		e.ok(http.StatusNoContent, "DELETE", procBase+p.UUID+"/", "owner", nil, nil)
+		e.ok(http.StatusNoContent, "DELETE", svcBase+svc.UUID+"/", "owner", nil, nil)
+		e.ok(http.StatusOK, "GET", idBase+"?orphaned=true", "owner", nil, &orphans)
 		require.Len(t, orphans, 1)
-		e.ok(http.StatusNoContent, "DELETE", idBase+id.UUID+"/", "agent", nil, nil)
-		require.Equal(t, http.StatusNotFound, e.do("GET", idBase+id.UUID+"/", "agent", nil).Code)
+		e.ok(http.StatusNoContent, "DELETE", idBase+id.UUID+"/", "owner", nil, nil)
+		require.Equal(t, http.StatusNotFound, e.do("GET", idBase+id.UUID+"/", "owner", nil).Code)
 	})
 }
 
@@ -297,7 +300,8 @@ func TestAgentPermissions(t *testing.T) {
 			{"staff", 1, 200, 201, 200, 200, 200, 200, 204},
 			{"support", 1, 200, 403, 403, 403, 403, 200, 403},
 			{"owner", 1, 200, 201, 200, 200, 200, 200, 204},
-			{"agent", 1, 200, 201, 200, 200, 200, 200, 204},
+			// The offering manager sees its offering's agent objects but may not change them.
+			{"agent", 1, 200, 403, 403, 403, 403, 200, 403},
 			{"member", 0, 404, 403, 404, 404, 404, 404, 404},
 			{"other", 0, 404, 403, 404, 404, 404, 404, 404},
 			{"plain", 0, 404, 403, 404, 404, 404, 404, 404},

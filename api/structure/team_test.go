@@ -21,8 +21,10 @@ func TestCustomerTeam(t *testing.T) {
 		target := e.users["target"]
 		require.Equal(t, models.Quota{Name: "nc_user_count", Usage: 4, Limit: -1}, e.quota(cu.Scope(), "nc_user_count"))
 
+		// A customer's team is staff's: CUSTOMER.CREATE_PERMISSION is no default role's, the owner's neither.
+		require.Equal(t, 403, e.do("POST", base+"add_user/", "owner", map[string]any{"user": target.UUID.String(), "role": "CUSTOMER.OWNER"}).Code)
 		var exp structure.UserRoleExpirationTime
-		e.ok(201, "POST", base+"add_user/", "owner", map[string]any{"user": target.UUID.String(), "role": "CUSTOMER.OWNER",
+		e.ok(201, "POST", base+"add_user/", "staff", map[string]any{"user": target.UUID.String(), "role": "CUSTOMER.OWNER",
 			"expiration_time": "2027-01-01"}, &exp)
 		require.Equal(t, "2027-01-01T00:00:00Z", exp.ExpirationTime.Format("2006-01-02T15:04:05Z07:00"))
 		require.Equal(t, models.Quota{Name: "nc_user_count", Usage: 5, Limit: -1}, e.quota(cu.Scope(), "nc_user_count"))
@@ -37,8 +39,8 @@ func TestCustomerTeam(t *testing.T) {
 		require.Equal(t, "target@example.com", team[1].UserEmail)
 		require.Equal(t, "CUSTOMER.OWNER", team[1].RoleName)
 		require.Equal(t, e.role("CUSTOMER.OWNER").UUID, team[1].RoleUUID)
-		require.Equal(t, "Owner Person", *team[1].CreatedByFullName)
-		require.Equal(t, e.users["owner"].UUID, *team[1].CreatedByUUID)
+		require.Equal(t, "Staff Person", *team[1].CreatedByFullName)
+		require.Equal(t, e.users["staff"].UUID, *team[1].CreatedByUUID)
 		require.NotNil(t, team[1].ExpirationTime)
 
 		for _, tc := range []struct {
@@ -72,15 +74,19 @@ func TestCustomerTeam(t *testing.T) {
 		r = e.do("HEAD", base+"list_users/", "owner", nil)
 		require.Equal(t, "2", r.Header().Get("X-Result-Count"))
 
-		e.ok(200, "POST", base+"update_user/", "owner", map[string]any{"user": target.UUID.String(), "role": "CUSTOMER.OWNER",
+		require.Equal(t, 403, e.do("POST", base+"update_user/", "owner", map[string]any{"user": target.UUID.String(), "role": "CUSTOMER.OWNER",
+			"expiration_time": nil}).Code)
+		e.ok(200, "POST", base+"update_user/", "staff", map[string]any{"user": target.UUID.String(), "role": "CUSTOMER.OWNER",
 			"expiration_time": "2027-03-01T10:00:00+02:00"}, &exp)
 		require.Equal(t, "2027-03-01T08:00:00Z", exp.ExpirationTime.Format("2006-01-02T15:04:05Z07:00"))
-		w2 := e.ok(200, "POST", base+"update_user/", "owner", map[string]any{"user": target.UUID.String(), "role": "CUSTOMER.OWNER",
+		w2 := e.ok(200, "POST", base+"update_user/", "staff", map[string]any{"user": target.UUID.String(), "role": "CUSTOMER.OWNER",
 			"expiration_time": nil}, nil)
 		require.JSONEq(t, `{"expiration_time": null}`, w2.Body.String())
 		require.Contains(t, e.events(cu.Scope()), "role_updated")
 
-		e.ok(200, "POST", base+"delete_user/", "owner", map[string]any{"user": target.UUID.String(), "role": "CUSTOMER.OWNER"}, nil)
+		require.Equal(t, 403, e.do("POST", base+"delete_user/", "owner", map[string]any{"user": target.UUID.String(), "role": "CUSTOMER.OWNER"}).Code,
+			"an owner does not remove a co-owner")
+		e.ok(200, "POST", base+"delete_user/", "staff", map[string]any{"user": target.UUID.String(), "role": "CUSTOMER.OWNER"}, nil)
 		e.ok(200, "GET", base+"list_users/", "owner", nil, &team)
 		require.Len(t, team, 1)
 		require.Equal(t, models.Quota{Name: "nc_user_count", Usage: 4, Limit: -1}, e.quota(cu.Scope(), "nc_user_count"))
@@ -89,9 +95,9 @@ func TestCustomerTeam(t *testing.T) {
 		require.EqualValues(t, 1, kept, "the revoked grant is history")
 		require.Contains(t, e.events(cu.Scope()), "role_revoked")
 
-		// An owner may manage their own customer role (the permission comes from the customer).
-		e.ok(200, "POST", base+"update_user/", "owner", map[string]any{"user": e.users["owner"].UUID.String(), "role": "CUSTOMER.OWNER",
-			"expiration_time": "2030-01-01"}, nil)
+		// Nor their own customer role.
+		require.Equal(t, 403, e.do("POST", base+"update_user/", "owner", map[string]any{"user": e.users["owner"].UUID.String(), "role": "CUSTOMER.OWNER",
+			"expiration_time": "2030-01-01"}).Code)
 	})
 }
 
@@ -123,7 +129,7 @@ func TestTeamValidation(t *testing.T) {
 				map[string][]string{"expiration_time": {"Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."}}},
 			{"customer role on a project", "manager", pp + "add_user/", map[string]any{"user": target, "role": "CUSTOMER.OWNER"},
 				map[string][]string{"non_field_errors": {"Role is not valid for this scope."}}},
-			{"inactive role", "owner", cp + "add_user/", map[string]any{"user": target, "role": "CUSTOMER.MANAGER"},
+			{"inactive role", "staff", cp + "add_user/", map[string]any{"user": target, "role": "CUSTOMER.MANAGER"},
 				map[string][]string{"non_field_errors": {"Role is not active."}}},
 			{"duplicate", "manager", pp + "add_user/", map[string]any{"user": target, "role": "PROJECT.MEMBER"},
 				map[string][]string{"non_field_errors": {"User has already the same role in this scope."}}},
@@ -133,7 +139,7 @@ func TestTeamValidation(t *testing.T) {
 				map[string][]string{"non_field_errors": {"User can not manage own role."}}},
 			{"update a grant that does not exist", "manager", pp + "update_user/", map[string]any{"user": target, "role": "PROJECT.ADMIN", "expiration_time": nil},
 				map[string][]string{"non_field_errors": {"User does not have this role in this scope."}}},
-			{"delete a grant that does not exist", "owner", cp + "delete_user/", map[string]any{"user": target, "role": "CUSTOMER.OWNER"},
+			{"delete a grant that does not exist", "staff", cp + "delete_user/", map[string]any{"user": target, "role": "CUSTOMER.OWNER"},
 				map[string][]string{"non_field_errors": {"User does not have this role in this scope."}}},
 		}
 		for _, tc := range cases {

@@ -333,7 +333,7 @@ func (m *Module) sees(c *gin.Context, v *store.ResourceView) bool {
 		return err == nil
 	}
 	return slices.Contains(rs.Customers, v.CustomerID) || slices.Contains(rs.Projects, v.ProjectID) ||
-		slices.Contains(rs.Customers, v.OfferingCustomerID) || slices.Contains(rs.OfferingManager, v.OfferingID)
+		slices.Contains(rs.Customers, v.OfferingCustomerID) || slices.Contains(rs.Offerings, v.OfferingID)
 }
 
 // setUserUsage serves set_user_usage (one object) and set_user_usages ({usages: [...]}).

@@ -91,10 +91,11 @@ func testAWSImport(t *testing.T, kind config.DatabaseKind) {
 	require.NoError(t, db.Table("categories").Create(map[string]any{"uuid": models.NewUUID(), "title": "VMs", "created": now, "modified": now}).Error)
 	var cat int64
 	require.NoError(t, db.Raw("SELECT id FROM categories WHERE title = 'VMs'").Scan(&cat).Error)
+	// Private offerings: import into a shared one is staff's (Waldur's user_can_list_importable_resources).
 	offering := func(typ string) string {
 		id := models.NewUUID()
 		require.NoError(t, db.Table("offerings").Create(map[string]any{"uuid": id, "name": typ, "customer_id": customers["provider"].ID,
-			"category_id": cat, "type": typ, "state": models.OfferingActive, "shared": true, "secret_options": string(secret),
+			"category_id": cat, "type": typ, "state": models.OfferingActive, "shared": false, "secret_options": string(secret),
 			"plugin_options": `{}`, "created": now, "modified": now}).Error)
 		var oid int64
 		require.NoError(t, db.Raw("SELECT id FROM offerings WHERE uuid = ?", id).Scan(&oid).Error)

@@ -233,7 +233,12 @@ func seedWorldOn(t testing.TB, db *gorm.DB) *world {
 func (w *world) fresh(t testing.TB) *gorm.DB {
 	data, err := os.ReadFile(w.path)
 	require.NoError(t, err)
-	p := filepath.Join(t.TempDir(), "case.db")
+	// Not t.TempDir(): it is named after the subtest, and a "#01" of a
+	// repeated route row would end the SQLite file name (a URI fragment).
+	dir, err := os.MkdirTemp("", "matrix-case-")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	p := filepath.Join(dir, "case.db")
 	require.NoError(t, os.WriteFile(p, data, 0o600))
 	db, err := database.OpenDSN(context.Background(), config.SQLite, p, nil)
 	require.NoError(t, err)
@@ -292,9 +297,10 @@ var table = []route{
 	// The customer has a live project: only staff may delete it (cascading).
 	r("DELETE", "/api/customers/:uuid/", "/api/customers/{customer}/", "", 401, 404, 403, 403, 403, 409, 403, 204),
 	r("GET", "/api/customers/:uuid/list_users/", "/api/customers/{customer}/list_users/", "", 401, 404, 200, 200, 200, 200, 200, 200),
-	r("POST", "/api/customers/:uuid/add_user/", "/api/customers/{customer}/add_user/", `{"user":"{user:newbie}","role":"CUSTOMER.OWNER"}`, 401, 404, 403, 403, 403, 201, 403, 201),
-	r("POST", "/api/customers/:uuid/update_user/", "/api/customers/{customer}/update_user/", `{"user":"{user:victim}","role":"CUSTOMER.OWNER","expiration_time":"2099-01-01T00:00:00Z"}`, 401, 404, 403, 403, 403, 200, 403, 200),
-	r("POST", "/api/customers/:uuid/delete_user/", "/api/customers/{customer}/delete_user/", `{"user":"{user:victim}","role":"CUSTOMER.OWNER"}`, 401, 404, 403, 403, 403, 200, 403, 200),
+	// A customer's team is staff's: CUSTOMER.*_PERMISSION is no default role's (Waldur).
+	r("POST", "/api/customers/:uuid/add_user/", "/api/customers/{customer}/add_user/", `{"user":"{user:newbie}","role":"CUSTOMER.OWNER"}`, 401, 404, 403, 403, 403, 403, 403, 201),
+	r("POST", "/api/customers/:uuid/update_user/", "/api/customers/{customer}/update_user/", `{"user":"{user:victim}","role":"CUSTOMER.OWNER","expiration_time":"2099-01-01T00:00:00Z"}`, 401, 404, 403, 403, 403, 403, 403, 200),
+	r("POST", "/api/customers/:uuid/delete_user/", "/api/customers/{customer}/delete_user/", `{"user":"{user:victim}","role":"CUSTOMER.OWNER"}`, 401, 404, 403, 403, 403, 403, 403, 200),
 
 	// Projects.
 	r("GET", "/api/projects/", "/api/projects/", "", authRead...),
@@ -368,7 +374,9 @@ var table = []route{
 
 	// Events: an event fed to P1 and C1.
 	r("GET", "/api/events/", "/api/events/", "", authRead...),
-	r("GET", "/api/events/:id/", "/api/events/{event}/", "", 401, 404, 200, 200, 200, 200, 200, 200),
+	// By UUID: staff and support; others only through a scope they see that the event is fed to.
+	r("GET", "/api/events/:id/", "/api/events/{event}/", "", 401, 404, 404, 404, 404, 404, 200, 200),
+	r("GET", "/api/events/:id/", "/api/events/{event}/?scope=http://x/api/projects/{project}/", "", 401, 404, 200, 200, 200, 200, 200, 200),
 	r("GET", "/api/events/count/", "/api/events/count/", "", authRead...),
 	r("GET", "/api/events/event_groups/", "/api/events/event_groups/", "", authRead...),
 	r("GET", "/api/events/scope_types/", "/api/events/scope_types/", "", authRead...),
@@ -437,13 +445,16 @@ var table = []route{
 	r("PATCH", "/api/marketplace-categories/:uuid/", "/api/marketplace-categories/{category}/", `{"title":"Renamed"}`, staffOnly(200)...),
 	r("DELETE", "/api/marketplace-categories/:uuid/", "/api/marketplace-categories/{category}/", "", staffOnly(204)...),
 	r("GET", "/api/marketplace-service-providers/", "/api/marketplace-service-providers/", "", authRead...),
-	r("POST", "/api/marketplace-service-providers/", "/api/marketplace-service-providers/", `{"customer":"{customer2}"}`, 401, 400, 400, 400, 400, 201, 403, 201),
+	// SERVICE_PROVIDER.REGISTER is no default role's: staff registers.
+	r("POST", "/api/marketplace-service-providers/", "/api/marketplace-service-providers/", `{"customer":"{customer2}"}`, 401, 400, 400, 400, 400, 403, 403, 201),
 	r("GET", "/api/marketplace-service-providers/:uuid/", "/api/marketplace-service-providers/{service-provider}/", "", authRead...),
 	r("PUT", "/api/marketplace-service-providers/:uuid/", "/api/marketplace-service-providers/{service-provider}/", `{"description":"We serve"}`, 401, 403, 403, 403, 403, 200, 403, 200),
 	r("PATCH", "/api/marketplace-service-providers/:uuid/", "/api/marketplace-service-providers/{service-provider}/", `{"description":"We serve"}`, 401, 403, 403, 403, 403, 200, 403, 200),
 	// The provider still has a live offering.
-	r("GET", "/api/marketplace-service-providers/:uuid/keys/", "/api/marketplace-service-providers/{service-provider}/keys/", "", 401, 404, 404, 404, 404, 200, 200, 200),
-	r("DELETE", "/api/marketplace-service-providers/:uuid/", "/api/marketplace-service-providers/{service-provider}/", "", staffOnly(409)...),
+	// SERVICE_PROVIDER.LIST_KEYS on the provider's customer.
+	r("GET", "/api/marketplace-service-providers/:uuid/keys/", "/api/marketplace-service-providers/{service-provider}/keys/", "", 401, 403, 403, 403, 403, 200, 403, 200),
+	// Waldur's is_owner (CUSTOMER.UPDATE here); the provider still has a live offering.
+	r("DELETE", "/api/marketplace-service-providers/:uuid/", "/api/marketplace-service-providers/{service-provider}/", "", 401, 403, 403, 403, 403, 409, 403, 409),
 	r("GET", "/api/marketplace-provider-offerings/", "/api/marketplace-provider-offerings/", "", authRead...),
 	r("POST", "/api/marketplace-provider-offerings/", "/api/marketplace-provider-offerings/", `{"name":"New","category":"{category-used}","customer":"{customer}","type":"Marketplace.Basic"}`, 401, 403, 403, 403, 403, 201, 403, 201),
 	r("GET", "/api/marketplace-provider-offerings/:uuid/", "/api/marketplace-provider-offerings/{offering}/", "", 401, 404, 404, 404, 404, 200, 200, 200),
@@ -456,12 +467,14 @@ var table = []route{
 	r("POST", "/api/marketplace-provider-offerings/:uuid/check_unique_backend_id/", "/api/marketplace-provider-offerings/{offering}/check_unique_backend_id/", `{"backend_id":"x"}`, 401, 404, 404, 404, 404, 200, 403, 200),
 	r("GET", "/api/marketplace-provider-offerings/:uuid/list_project_service_accounts/", "/api/marketplace-provider-offerings/{offering}/list_project_service_accounts/", "", 401, 404, 404, 404, 404, 200, 200, 200),
 	r("GET", "/api/marketplace-provider-offerings/:uuid/list_course_accounts/", "/api/marketplace-provider-offerings/{offering}/list_course_accounts/", "", 401, 404, 404, 404, 404, 200, 200, 200),
-	// Imports read the backend through Temporal: with none (503) past the permission check.
-	r("GET", "/api/marketplace-provider-offerings/:uuid/importable_resources/", "/api/marketplace-provider-offerings/{offering}/importable_resources/", "", 401, 404, 404, 404, 404, 503, 403, 503),
-	r("POST", "/api/marketplace-provider-offerings/:uuid/import_resource/", "/api/marketplace-provider-offerings/{offering}/import_resource/", `{"backend_id":"x","project":"{project}"}`, 401, 404, 404, 404, 404, 503, 403, 503),
+	// Imports read the backend through Temporal: with none (503) past the permission check. The offering
+	// is shared: import is staff's.
+	r("GET", "/api/marketplace-provider-offerings/:uuid/importable_resources/", "/api/marketplace-provider-offerings/{offering}/importable_resources/", "", 401, 404, 404, 404, 404, 403, 403, 503),
+	r("POST", "/api/marketplace-provider-offerings/:uuid/import_resource/", "/api/marketplace-provider-offerings/{offering}/import_resource/", `{"backend_id":"x","project":"{project}"}`, 401, 404, 404, 404, 404, 403, 403, 503),
 	r("GET", "/api/marketplace-provider-offerings/:uuid/user-attribute-config/", "/api/marketplace-provider-offerings/{offering}/user-attribute-config/", "", 401, 404, 404, 404, 404, 200, 200, 200),
 	r("POST", "/api/marketplace-provider-offerings/:uuid/update_description/", "/api/marketplace-provider-offerings/{offering}/update_description/", `{"category":"{category-used}"}`, 401, 404, 404, 404, 404, 200, 403, 200),
-	r("POST", "/api/marketplace-provider-offerings/:uuid/update_overview/", "/api/marketplace-provider-offerings/{offering}/update_overview/", `{"name":"Consulting","description":"d"}`, 401, 404, 404, 404, 404, 200, 403, 200),
+	// The offering is Active: its overview is staff's (Waldur's can_update_offering).
+	r("POST", "/api/marketplace-provider-offerings/:uuid/update_overview/", "/api/marketplace-provider-offerings/{offering}/update_overview/", `{"name":"Consulting","description":"d"}`, 401, 404, 404, 404, 404, 403, 403, 200),
 	r("POST", "/api/marketplace-provider-offerings/:uuid/update_options/", "/api/marketplace-provider-offerings/{offering}/update_options/", `{"options":{"order":[],"options":{}}}`, 401, 404, 404, 404, 404, 200, 403, 200),
 	r("POST", "/api/marketplace-provider-offerings/:uuid/update_resource_options/", "/api/marketplace-provider-offerings/{offering}/update_resource_options/", `{"resource_options":{"order":[],"options":{}}}`, 401, 404, 404, 404, 404, 200, 403, 200),
 	r("POST", "/api/marketplace-provider-offerings/:uuid/update_integration/", "/api/marketplace-provider-offerings/{offering}/update_integration/", `{"plugin_options":{}}`, 401, 404, 404, 404, 404, 200, 403, 200),

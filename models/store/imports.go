@@ -202,6 +202,7 @@ type ImportOffering struct {
 	Name          string
 	Type          string
 	State         models.OfferingState
+	Shared        bool
 	CustomerID    int64
 	PluginOptions JSONObject
 	SecretOptions JSONObject
@@ -210,7 +211,7 @@ type ImportOffering struct {
 // ImportOfferingByUUID loads an offering for an import. Codes: not_found.
 func (s *Store) ImportOfferingByUUID(ctx context.Context, id models.UUID) (*ImportOffering, error) {
 	var out ImportOffering
-	err := s.DB.WithContext(ctx).Table("offerings").Select("id, uuid, name, type, state, customer_id, plugin_options, secret_options").
+	err := s.DB.WithContext(ctx).Table("offerings").Select("id, uuid, name, type, state, shared, customer_id, plugin_options, secret_options").
 		Where("uuid = ?", id).Take(&out).Error
 	if err != nil {
 		return nil, translate(err, "Offering")

@@ -113,11 +113,11 @@ func (s *Store) OrderViewByUUID(ctx context.Context, id models.UUID) (*OrderView
 	return &v, nil
 }
 
-// RoleScopes are the ids of the scopes where a user holds a role in force.
+// RoleScopes are the ids of the scopes where a user holds a role in force,
+// whatever the role: they decide what a user sees, never what a user may
+// do (that is rbac.Checker's, by permission).
 type RoleScopes struct {
 	Customers, Projects, Offerings []int64
-	// OfferingManager holds the offerings where the role is OFFERING.MANAGER.
-	OfferingManager []int64
 }
 
 // UserRoleScopes reads the scopes where the user holds a role in force at now.
@@ -125,10 +125,8 @@ func (s *Store) UserRoleScopes(ctx context.Context, userID int64, now time.Time)
 	var rows []struct {
 		ScopeType models.ScopeType
 		ScopeID   int64
-		Name      string
 	}
-	err := s.DB.WithContext(ctx).Table("user_roles").Select("user_roles.scope_type, user_roles.scope_id, roles.name").
-		Joins("JOIN roles ON roles.id = user_roles.role_id").
+	err := s.DB.WithContext(ctx).Table("user_roles").Select("user_roles.scope_type, user_roles.scope_id").
 		Where("user_roles.user_id = ? AND user_roles.is_active = ? AND (user_roles.expiration_time IS NULL OR user_roles.expiration_time > ?)",
 			userID, true, now).Scan(&rows).Error
 	if err != nil {
@@ -143,9 +141,6 @@ func (s *Store) UserRoleScopes(ctx context.Context, userID int64, now time.Time)
 			out.Projects = append(out.Projects, r.ScopeID)
 		case models.ScopeOffering:
 			out.Offerings = append(out.Offerings, r.ScopeID)
-			if r.Name == models.RoleOfferingManager {
-				out.OfferingManager = append(out.OfferingManager, r.ScopeID)
-			}
 		}
 	}
 	return out, nil
@@ -166,16 +161,16 @@ func (rs *RoleScopes) ConsumerFilter(q *gorm.DB, t string) *gorm.DB {
 }
 
 // ProviderFilter limits a query over orders/resources (alias t, joined with
-// offerings f) to the rows of offerings the scopes manage: a role on the
-// offering's customer or OFFERING.MANAGER of the offering.
+// offerings f) to the rows of offerings the scopes provide: a role on the
+// offering's customer or on the offering.
 func (rs *RoleScopes) ProviderFilter(q *gorm.DB, t string) *gorm.DB {
-	return q.Where("(f.customer_id IN ? OR "+t+".offering_id IN ?)", nonEmpty(rs.Customers), nonEmpty(rs.OfferingManager))
+	return q.Where("(f.customer_id IN ? OR "+t+".offering_id IN ?)", nonEmpty(rs.Customers), nonEmpty(rs.Offerings))
 }
 
 // EitherFilter is ConsumerFilter OR ProviderFilter.
 func (rs *RoleScopes) EitherFilter(q *gorm.DB, t string) *gorm.DB {
 	return q.Where("(p.customer_id IN ? OR "+t+".project_id IN ? OR f.customer_id IN ? OR "+t+".offering_id IN ?)",
-		nonEmpty(rs.Customers), nonEmpty(rs.Projects), nonEmpty(rs.Customers), nonEmpty(rs.OfferingManager))
+		nonEmpty(rs.Customers), nonEmpty(rs.Projects), nonEmpty(rs.Customers), nonEmpty(rs.Offerings))
 }
 
 // DeleteOrder removes a (canceled or rejected) order. Codes: not_found.

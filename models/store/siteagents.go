@@ -345,9 +345,9 @@ func (s *Store) DeleteAgentProcessor(ctx context.Context, id int64) error {
 
 // AgentFilter limits a query over identities, services or processors
 // (joined with offerings f) to those of offerings whose customer the role
-// scopes hold a role in or that they manage (OFFERING.MANAGER).
+// scopes hold a role in, or that they hold a role on.
 func (rs *RoleScopes) AgentFilter(q *gorm.DB) *gorm.DB {
-	return q.Where("(f.customer_id IN ? OR f.id IN ?)", nonEmpty(rs.Customers), nonEmpty(rs.OfferingManager))
+	return q.Where("(f.customer_id IN ? OR f.id IN ?)", nonEmpty(rs.Customers), nonEmpty(rs.Offerings))
 }
 
 // TouchIntegrationStatus records a request of the offering's agent of type

@@ -402,7 +402,7 @@ func (s *Store) ComponentUserUsageViews(ctx context.Context) *gorm.DB {
 // or their offerings' (provider).
 func (rs *RoleScopes) UsageScopeFilter(q *gorm.DB) *gorm.DB {
 	return q.Where("(p.customer_id IN ? OR r.project_id IN ? OR f.customer_id IN ? OR r.offering_id IN ?)",
-		nonEmpty(rs.Customers), nonEmpty(rs.Projects), nonEmpty(rs.Customers), nonEmpty(rs.OfferingManager))
+		nonEmpty(rs.Customers), nonEmpty(rs.Projects), nonEmpty(rs.Customers), nonEmpty(rs.Offerings))
 }
 
 // ComponentUsageByUUID loads one component usage view. Codes: not_found.
