@@ -11,11 +11,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/smtp"
 	"net/textproto"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.temporal.io/api/enums/v1"
@@ -24,6 +26,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/waldur-go/waldur/internal/egress"
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/store"
 )
@@ -81,9 +84,14 @@ func (c SMTPConfig) Enabled() bool { return c.Host != "" && c.Port > 0 && c.From
 // and the outbox dispatcher that starts the deliveries.
 type Hooks struct {
 	Store *store.Store
-	// HTTP sends web hooks; nil means a client with a 30 s timeout.
+	// HTTP sends web hooks; nil means a client with a 30 s timeout that
+	// refuses loopback, link-local and private addresses when it connects
+	// (internal/egress) except in AllowedNetworks.
 	HTTP *http.Client
-	SMTP SMTPConfig
+	// AllowedNetworks are the internal networks the default client may
+	// reach (WALDUR_HOOK_ALLOWED_NETWORKS).
+	AllowedNetworks []netip.Prefix
+	SMTP            SMTPConfig
 	// Now is the clock for last_published; nil means time.Now in UTC.
 	Now func() time.Time
 	// Log receives email hooks when SMTP is not configured; nil means slog.Default().
@@ -91,6 +99,9 @@ type Hooks struct {
 	// Temporal starts the delivery workflows in DispatchPendingEvents; nil
 	// means the client of the worker running the activity.
 	Temporal client.Client
+
+	guarded     sync.Once
+	guardedHTTP *http.Client
 }
 
 func (a *Hooks) now() time.Time {
@@ -107,13 +118,12 @@ func (a *Hooks) logger() *slog.Logger {
 	return slog.Default()
 }
 
-var defaultHTTP = &http.Client{Timeout: 30 * time.Second}
-
 func (a *Hooks) httpClient() *http.Client {
 	if a.HTTP != nil {
 		return a.HTTP
 	}
-	return defaultHTTP
+	a.guarded.Do(func() { a.guardedHTTP = egress.Guard{Allowed: a.AllowedNetworks}.HTTPClient(30 * time.Second) })
+	return a.guardedHTTP
 }
 
 // MatchedHook is a hook an event is to be delivered to.
@@ -242,6 +252,9 @@ func (a *Hooks) DeliverWebHook(ctx context.Context, hookID, eventID int64) error
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("User-Agent", "Waldur-Webhook")
 	resp, err := a.httpClient().Do(req)
+	if errors.Is(err, egress.ErrRefused) {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("web hook %s: %v", h.UUID, err), ErrWebHookRejected, err)
+	}
 	if err != nil {
 		return temporal.NewApplicationErrorWithCause(fmt.Sprintf("web hook %s: %v", h.UUID, err), ErrWebHookFailed, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/textproto"
 	"net/url"
 	"strings"
@@ -170,6 +171,10 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	w.WriteHeader(status)
 }
 
+// loopback lets the default hook client reach this test's servers, as
+// WALDUR_HOOK_ALLOWED_NETWORKS=127.0.0.0/8,::1 would.
+var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+
 func TestDeliverWebHook(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB, kind config.DatabaseKind) {
 		w := newWorld(t, db)
@@ -229,7 +234,7 @@ func TestDeliverWebHook(t *testing.T) {
 			srv := httptest.NewServer(rec)
 			defer srv.Close()
 			h := w.hook(t, "owner", store.Hook{IsActive: true, DestinationURL: srv.URL, ContentType: store.HookContentJSON})
-			require.NoError(t, (&activities.Hooks{Store: w.st}).DeliverWebHook(w.ctx, h.ID, w.ev.ID))
+			require.NoError(t, (&activities.Hooks{Store: w.st, AllowedNetworks: loopback}).DeliverWebHook(w.ctx, h.ID, w.ev.ID))
 			require.Equal(t, "application/json", rec.types[0])
 			var p activities.WebHookPayload
 			require.NoError(t, json.Unmarshal(rec.bodies[0], &p))
@@ -248,7 +253,7 @@ func TestDeliverWebHook(t *testing.T) {
 			srv := httptest.NewServer(rec)
 			defer srv.Close()
 			h := w.hook(t, "owner", store.Hook{IsActive: true, DestinationURL: srv.URL, ContentType: store.HookContentForm})
-			require.NoError(t, (&activities.Hooks{Store: w.st}).DeliverWebHook(w.ctx, h.ID, w.ev.ID))
+			require.NoError(t, (&activities.Hooks{Store: w.st, AllowedNetworks: loopback}).DeliverWebHook(w.ctx, h.ID, w.ev.ID))
 			require.Equal(t, "application/x-www-form-urlencoded", rec.types[0])
 			form, err := url.ParseQuery(string(rec.bodies[0]))
 			require.NoError(t, err)
@@ -265,7 +270,7 @@ func TestDeliverWebHook(t *testing.T) {
 			addr := srv.URL
 			srv.Close()
 			h := w.hook(t, "owner", store.Hook{IsActive: true, DestinationURL: addr})
-			ae := appErr(t, (&activities.Hooks{Store: w.st}).DeliverWebHook(w.ctx, h.ID, w.ev.ID))
+			ae := appErr(t, (&activities.Hooks{Store: w.st, AllowedNetworks: loopback}).DeliverWebHook(w.ctx, h.ID, w.ev.ID))
 			require.False(t, ae.NonRetryable())
 			require.Equal(t, activities.ErrWebHookFailed, ae.Type())
 		})
@@ -274,7 +279,7 @@ func TestDeliverWebHook(t *testing.T) {
 			rec := &receiver{}
 			srv := httptest.NewServer(rec)
 			defer srv.Close()
-			a := &activities.Hooks{Store: w.st}
+			a := &activities.Hooks{Store: w.st, AllowedNetworks: loopback}
 			off := w.hook(t, "owner", store.Hook{IsActive: false, DestinationURL: srv.URL})
 			require.NoError(t, a.DeliverWebHook(w.ctx, off.ID, w.ev.ID))
 			del := w.hook(t, "owner", store.Hook{IsActive: true, DestinationURL: srv.URL})
@@ -284,6 +289,54 @@ func TestDeliverWebHook(t *testing.T) {
 			require.NoError(t, a.DeliverWebHook(w.ctx, on.ID, 987654))
 			require.Empty(t, rec.bodies)
 		})
+	})
+}
+
+// TestWebHookRefusesInternalAddresses: the reproducer (a hook pointed at
+// a loopback service, e.g. the Temporal UI) and its variants. By default
+// the hook client refuses loopback addresses when it connects, whether
+// the URL names an address or a host name that resolves to one, and a
+// redirect from an allowed address to a refused one; the refusal is final
+// (not retried) and the service receives nothing. Allowed networks pass.
+func TestWebHookRefusesInternalAddresses(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
+		w := newWorld(t, db)
+		internal := &receiver{}
+		srv := httptest.NewServer(internal)
+		defer srv.Close()
+		_, port, err := net.SplitHostPort(srv.Listener.Addr().String())
+		require.NoError(t, err)
+		refused := func(a *activities.Hooks, url string) {
+			t.Helper()
+			h := w.hook(t, "owner", store.Hook{IsActive: true, DestinationURL: url})
+			ae := appErr(t, a.DeliverWebHook(w.ctx, h.ID, w.ev.ID))
+			require.True(t, ae.NonRetryable(), url)
+			require.Equal(t, activities.ErrWebHookRejected, ae.Type())
+			require.Contains(t, ae.Error(), "not allowed")
+		}
+		def := &activities.Hooks{Store: w.st}
+		refused(def, srv.URL+"/api/namespaces")
+		refused(def, "http://localhost:"+port+"/")
+		refused(def, "http://[::ffff:127.0.0.1]:"+port+"/")
+		require.Empty(t, internal.bodies, "nothing reached the loopback service")
+
+		// An allowed address redirecting to a refused one.
+		other, err := net.Listen("tcp", "127.0.0.2:0")
+		require.NoError(t, err)
+		behind := httptest.NewUnstartedServer(internal)
+		behind.Listener = other
+		behind.Start()
+		defer behind.Close()
+		hop := httptest.NewServer(http.RedirectHandler(behind.URL+"/", http.StatusTemporaryRedirect))
+		defer hop.Close()
+		one := &activities.Hooks{Store: w.st, AllowedNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}
+		refused(one, hop.URL)
+		require.Empty(t, internal.bodies)
+
+		ok := &activities.Hooks{Store: w.st, AllowedNetworks: loopback}
+		h := w.hook(t, "owner", store.Hook{IsActive: true, DestinationURL: "http://localhost:" + port + "/"})
+		require.NoError(t, ok.DeliverWebHook(w.ctx, h.ID, w.ev.ID))
+		require.Len(t, internal.bodies, 1, "an allowed network is reached")
 	})
 }
 
