@@ -1,9 +1,12 @@
 package api
 
 import (
+	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -13,6 +16,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/waldur-go/waldur/models"
 )
 
 // HeaderRequestID carries the request id in and out.
@@ -119,5 +124,59 @@ func (m *Metrics) middleware() gin.HandlerFunc {
 		}
 		m.requests.WithLabelValues(route, c.Request.Method, strconv.Itoa(c.Writer.Status())).Inc()
 		m.duration.WithLabelValues(route, c.Request.Method).Observe(time.Since(start).Seconds())
+	}
+}
+
+// MaxBody bounds a request body (1 MiB); form.MaxBody is the same limit.
+const MaxBody = 1 << 20
+
+// limitBody answers 413 to a body over max on every route, before any
+// handler reads it: a declared Content-Length at once, a chunked body when
+// it has been read past max (it is buffered, as every handler reads the
+// whole body anyway). The body a handler gets can never exceed max.
+func limitBody(max int64) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		r := c.Request
+		if r.Body == nil || r.Body == http.NoBody {
+			return
+		}
+		if r.ContentLength > max {
+			tooLarge(c)
+			return
+		}
+		if r.ContentLength >= 0 {
+			r.Body = http.MaxBytesReader(c.Writer, r.Body, max)
+			return
+		}
+		b, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+		if err != nil {
+			WriteError(c, models.Errorf(models.CodeInvalid, "Could not read the request body."))
+			return
+		}
+		if int64(len(b)) > max {
+			tooLarge(c)
+			return
+		}
+		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
+	}
+}
+
+func tooLarge(c *gin.Context) {
+	// The rest of the body is not read: the connection is not reused.
+	c.Header("Connection", "close")
+	c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, ErrorBody{Detail: "Request body is too large."})
+}
+
+// deadline gives each request's context a deadline of d (0: none), so
+// the database calls and waits of a handler end with it.
+func deadline(d time.Duration) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if d <= 0 {
+			return
+		}
+		ctx, cancel := context.WithTimeout(c.Request.Context(), d)
+		defer cancel()
+		c.Request = c.Request.WithContext(ctx)
+		c.Next()
 	}
 }

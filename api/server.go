@@ -52,6 +52,9 @@ type Deps struct {
 	// Middleware runs on every route after authentication (e.g. the site
 	// agent liveness tracker).
 	Middleware []gin.HandlerFunc
+	// RequestTimeout is the deadline of each request's context (0: none):
+	// the work a handler does for one request ends with it.
+	RequestTimeout time.Duration
 }
 
 // Server holds the router and its dependencies.
@@ -85,7 +88,7 @@ func New(deps Deps, modules ...Module) *Server {
 	e.HandleMethodNotAllowed = true
 	e.RedirectTrailingSlash = true
 	e.ContextWithFallback = true
-	e.Use(requestID(), accessLog(s.log), recovery(s.log), metrics.middleware(), s.authenticate())
+	e.Use(requestID(), accessLog(s.log), recovery(s.log), metrics.middleware(), deadline(deps.RequestTimeout), limitBody(MaxBody), s.authenticate())
 	e.Use(deps.Middleware...)
 	e.NoRoute(func(c *gin.Context) { WriteError(c, models.Errorf(models.CodeNotFound, "Not found.")) })
 	e.NoMethod(func(c *gin.Context) {

@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -56,11 +57,12 @@ const (
 	MsgNotAnObj  = "Invalid data. Expected a dictionary, but got %s."
 )
 
-// MaxBody bounds a request body (1 MiB).
+// MaxBody bounds a request body (1 MiB); the API answers 413 to a larger
+// one before any handler reads it.
 const MaxBody = 1 << 20
 
 // What went wrong with a body Read could not take. The error Read returns
-// is a *models.Error (a 400 with DRF's message) that wraps one of these, so
+// is a *models.Error (a 400 with DRF's message; a 413 for ErrTooLarge) that wraps one of these, so
 // a module that answers some of them differently can tell them apart with
 // errors.Is.
 var (
@@ -94,11 +96,15 @@ func Read(c *gin.Context) (*Form, error) {
 		return newForm(nil), nil
 	}
 	b, err := io.ReadAll(io.LimitReader(c.Request.Body, MaxBody+1))
+	var over *http.MaxBytesError
+	if errors.As(err, &over) {
+		return nil, &models.Error{Code: models.CodeTooLarge, Message: "Request body is too large.", Err: ErrTooLarge}
+	}
 	if err != nil {
 		return nil, bodyError(ErrUnreadable, "Could not read the request body.")
 	}
 	if len(b) > MaxBody {
-		return nil, bodyError(ErrTooLarge, "Request body is too large.")
+		return nil, &models.Error{Code: models.CodeTooLarge, Message: "Request body is too large.", Err: ErrTooLarge}
 	}
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 {

@@ -72,10 +72,10 @@ func (m *Module) Routes(a *gin.RouterGroup, root *gin.Engine) {
 	root.POST("/api-auth/logout/", api.RequireUser, h(m.logout))
 }
 
-// readForm reads the body with form.Read. A body that is too large or is
-// not JSON is answered here as DRF's ParseError is ({"detail": …}, 413 or
-// 400), any other refusal with api.WriteError; ok is false when the request
-// has been answered.
+// readForm reads the body with form.Read. A body that is not JSON is
+// answered here as DRF's ParseError is ({"detail": …}, 400), any other
+// refusal (a body too large: 413) with api.WriteError; ok is false when the
+// request has been answered.
 func readForm(c *gin.Context) (f *form.Form, ok bool) {
 	f, err := form.Read(c)
 	if err == nil {
@@ -83,8 +83,6 @@ func readForm(c *gin.Context) (f *form.Form, ok bool) {
 	}
 	var e *models.Error
 	switch {
-	case errors.Is(err, form.ErrTooLarge) && errors.As(err, &e):
-		c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, api.ErrorBody{Detail: e.Message})
 	case errors.Is(err, form.ErrSyntax) && errors.As(err, &e):
 		c.AbortWithStatusJSON(http.StatusBadRequest, api.ErrorBody{Detail: e.Message})
 	default:

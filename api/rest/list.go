@@ -205,10 +205,21 @@ func linkHeader(c *gin.Context, number, pages int) string {
 	return strings.Join(links, ", ")
 }
 
+// AuthParams are query parameters that authenticate a request; they are
+// never echoed (a Link URL ends up in logs, caches and other hands).
+var AuthParams = []string{"x-auth-token"}
+
 // pageURL is the absolute request URL with page set and every other query
-// parameter kept (repeated keys included).
+// parameter kept (repeated keys included), except the AuthParams.
 func pageURL(c *gin.Context, page int) string {
 	q := c.Request.URL.Query() // a fresh copy, not gin's cache
+	for k := range q {
+		for _, a := range AuthParams {
+			if strings.EqualFold(k, a) {
+				delete(q, k)
+			}
+		}
+	}
 	q.Set("page", strconv.Itoa(page))
 	return Origin(c) + c.Request.URL.EscapedPath() + "?" + q.Encode()
 }

@@ -173,11 +173,11 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts ServeO
 	if err != nil {
 		return err
 	}
-	srv, err := NewAPI(db, tc, log, cfg.TemporalNamespace, cfg.TrustedProxies...)
+	srv, err := NewAPIConfig(db, tc, log, cfg)
 	if err != nil {
 		return err
 	}
-	return serveHTTP(ctx, ln, srv, log, func() {
+	return serveHTTP(ctx, ln, srv, log, cfg, func() {
 		if opts.Ready != nil {
 			close(opts.Ready)
 		}
@@ -216,11 +216,11 @@ func API(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer tc.Close()
-	srv, err := NewAPI(db, tc, log, cfg.TemporalNamespace, cfg.TrustedProxies...)
+	srv, err := NewAPIConfig(db, tc, log, cfg)
 	if err != nil {
 		return err
 	}
-	return serveHTTP(ctx, ln, srv, log, func() {
+	return serveHTTP(ctx, ln, srv, log, cfg, func() {
 		log.Info("waldur api is serving", "addr", cfg.HTTPAddr, "temporal", cfg.TemporalHostPort())
 	})
 }
@@ -305,12 +305,20 @@ func requireMigrated(ctx context.Context, db *gorm.DB, kind config.DatabaseKind)
 	return nil
 }
 
-func serveHTTP(ctx context.Context, ln net.Listener, srv *api.Server, log *slog.Logger, ready func()) error {
+// serveHTTP serves srv on ln until ctx ends. A connection's reads, writes
+// and idle time are bounded (cfg.HTTP*Timeout), so a client that never
+// sends its body or never reads the answer does not hold it forever.
+func serveHTTP(ctx context.Context, ln net.Listener, srv *api.Server, log *slog.Logger, cfg config.Config, ready func()) error {
 	hs := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadTimeout:       cfg.HTTPReadTimeout,
+		WriteTimeout:      cfg.HTTPWriteTimeout,
+		IdleTimeout:       cfg.HTTPIdleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if cfg.HTTPReadTimeout > 0 && cfg.HTTPReadTimeout < hs.ReadHeaderTimeout {
+		hs.ReadHeaderTimeout = cfg.HTTPReadTimeout
 	}
 	// The listener is bound already: announce first (the banner is complete
 	// before the first request is answered), then serve.
