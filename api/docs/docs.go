@@ -42,7 +42,7 @@ const docTemplate = `{
         },
         "/api-auth/password/": {
             "post": {
-                "description": "Returns the user's token (created when missing, renewed when expired, its lifetime restarted otherwise). After 4 failed attempts for one username from one address, attempts are refused for 10 minutes after the last failure (401), even with the right password; a success clears the count.",
+                "description": "Returns the user's token (created when missing, renewed when expired, its lifetime restarted otherwise). After 4 failed attempts for one username from one address, attempts are refused for 10 minutes after the last failure (401), even with the right password; a success clears the count. An attempt counts before its password is compared, so parallel requests get no more guesses. When every password-hashing slot is busy the answer is 429 with Retry-After (the attempt does not count).",
                 "consumes": [
                     "application/json"
                 ],
@@ -85,6 +85,18 @@ const docTemplate = `{
                     },
                     "401": {
                         "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "429": {
+                        "description": "Too Many Requests",
                         "schema": {
                             "$ref": "#/definitions/api.ErrorBody"
                         }
@@ -9943,7 +9955,7 @@ const docTemplate = `{
                         "TokenAuth": []
                     }
                 ],
-                "description": "Staff for any user, a user for themself. At least 7 characters with a digit and a latin letter.",
+                "description": "Staff for any user, a user for themself. At least 7 characters with a digit and a latin letter. The user's tokens other than the one of the request are revoked.",
                 "consumes": [
                     "application/json"
                 ],
