@@ -253,7 +253,8 @@ func TestRecordSlurmUsage(t *testing.T) {
 			Order("ii.unit_price").Pluck("ii.price", &prices).Error)
 		require.Len(t, prices, 2, "a cpu and a gpu item")
 		require.True(t, decimal.RequireFromString("1").Equal(decimal.RequireFromString(prices[0])), "2 h × 0.5: %v", prices)
-		require.True(t, decimal.RequireFromString("1.5").Equal(decimal.RequireFromString(prices[1])), "0.5 h × 3: %v", prices)
+		// SLURM usage is billed in whole hours (Waldur): 0.5 GPU-hours → 1.
+		require.True(t, decimal.RequireFromString("3").Equal(decimal.RequireFromString(prices[1])), "1 h × 3: %v", prices)
 
 		// The same report again (a retried attempt with the same listing, then a new listing).
 		for _, b := range []activities.SlurmBatch{batch, list()} {

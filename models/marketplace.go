@@ -98,6 +98,7 @@ type PlanUnit string
 
 const (
 	UnitMonth     PlanUnit = "month"
+	UnitQuarter   PlanUnit = "quarter"
 	UnitHalfMonth PlanUnit = "half_month"
 	UnitDay       PlanUnit = "day"
 	UnitHour      PlanUnit = "hour"

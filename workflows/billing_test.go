@@ -16,6 +16,7 @@ import (
 	"github.com/waldur-go/waldur/internal/database/dbtest"
 	"github.com/waldur-go/waldur/internal/temporalserver/temporaltest"
 	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/billing"
 	"github.com/waldur-go/waldur/models/store"
 	"github.com/waldur-go/waldur/providers"
 	"github.com/waldur-go/waldur/providers/fake"
@@ -36,8 +37,8 @@ type billingEnv struct {
 
 // newBillingEnv starts one core worker with the order, billing and job
 // workflows, and seeds a customer with a project and a monthly offering:
-// plan M costs 100 a month plus a fixed component of 10 (20 from the next
-// close on).
+// plan M (unit price 100: an estimate, never billed) has a fixed component
+// of 110 a month (120 from the next close on).
 func newBillingEnv(t *testing.T, srv *temporaltest.Server, db *gorm.DB) *billingEnv {
 	e := &billingEnv{db: db, st: store.New(db), c: srv.Client(t)}
 	reg := providers.NewRegistry()
@@ -70,8 +71,8 @@ func newBillingEnv(t *testing.T, srv *temporaltest.Server, db *gorm.DB) *billing
 		"state": models.OfferingActive, "billable": true, "plugin_options": "{}", "created": now, "modified": now})
 	e.plan, _ = e.ins("plans", map[string]any{"name": "M", "offering_id": e.offering, "unit": "month", "unit_price": "100", "created": now, "modified": now})
 	e.comp, _ = e.ins("offering_components", map[string]any{"offering_id": e.offering, "type": "base", "name": "Base", "billing_type": "fixed"})
-	require.NoError(t, db.Table("plan_components").Create(map[string]any{"plan_id": e.plan, "component_id": e.comp, "price": "10",
-		"amount": 1, "future_price": "20"}).Error)
+	require.NoError(t, db.Table("plan_components").Create(map[string]any{"plan_id": e.plan, "component_id": e.comp, "price": "110",
+		"amount": 1, "future_price": "120"}).Error)
 	return e
 }
 
@@ -126,17 +127,17 @@ func TestCloseMonth(t *testing.T) {
 		for i := 0; i < 3; i++ { // three resources: two batches of two
 			e.resource(t, e.project, models.ResourceOK, time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC))
 		}
-		// January: 22 of 31 days → 0.71; (100 + 10) × 0.71 = 78.10 each.
-		// February: whole month at the new price: 100 + 20 = 120 each.
+		// January: 22 of 31 days → 0.71; 110 × 0.71 = 78.10 each.
+		// February: whole month at the new price: 120 each.
 		out := e.close(t, "2026-02")
 		require.False(t, out.AlreadyClosed)
 		require.Equal(t, 1, out.Finalized)
 		require.Equal(t, int64(1), out.PricesCopied)
-		require.Equal(t, 6, out.Current.Inserted)
-		require.Equal(t, 6, out.Past.Inserted)
+		require.Equal(t, 3, out.Current.Inserted)
+		require.Equal(t, 3, out.Past.Inserted)
 		s := e.snapshot(t)
 		require.Equal(t, []string{"2026-01 created 234.30", "2026-02 pending 360.00", "2026-02 pending 0.00"}, s.Invoices)
-		require.Equal(t, "20", s.Price)
+		require.Equal(t, "120", s.Price)
 
 		again := e.close(t, "2026-02")
 		require.True(t, again.AlreadyClosed)
@@ -156,6 +157,57 @@ func TestCloseMonth(t *testing.T) {
 
 		_, err = workflows.StartCloseMonth(ctx, e.c, "2026-13")
 		require.Error(t, err)
+	})
+}
+
+// TestCloseMonthFollowsWaldur closes February 2026 through the workflow
+// with the rules of models/billing/testdata/waldur-rules.md that need the
+// database: a resource whose creation failed is billed from the next month
+// (4), and the item that exhausts a credit under 20 % tax is compensated
+// the credit ÷ 1.2 (7).
+func TestCloseMonthFollowsWaldur(t *testing.T) {
+	srv := temporaltest.Start(t)
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
+		e := newBillingEnv(t, srv, db)
+		now := time.Now().UTC()
+		require.NoError(t, db.Table("customers").Where("id = ?", e.customer).Update("default_tax_percent", "20").Error)
+		// A flat offering: 150 a month (its plan's unit price 10 is an estimate).
+		cat, _ := e.ins("categories", map[string]any{"title": "flat", "created": now, "modified": now})
+		var provider int64
+		require.NoError(t, db.Raw("SELECT customer_id FROM offerings WHERE id = ?", e.offering).Scan(&provider).Error)
+		off, _ := e.ins("offerings", map[string]any{"name": "Flat", "customer_id": provider, "category_id": cat, "type": models.OfferingBasic,
+			"state": models.OfferingActive, "billable": true, "plugin_options": "{}", "created": now, "modified": now})
+		plan, _ := e.ins("plans", map[string]any{"name": "F", "offering_id": off, "unit": "month", "unit_price": "10", "created": now, "modified": now})
+		comp, _ := e.ins("offering_components", map[string]any{"offering_id": off, "type": "flat", "name": "Flat", "billing_type": "fixed"})
+		require.NoError(t, db.Table("plan_components").Create(map[string]any{"plan_id": plan, "component_id": comp, "price": "150", "amount": 1}).Error)
+		resource := func(name string, state models.ResourceState, created time.Time, order models.OrderState) {
+			id, _ := e.ins("resources", map[string]any{"name": name, "project_id": e.project, "offering_id": off, "plan_id": plan,
+				"state": state, "limits": "{}", "created": created, "modified": created})
+			e.ins("orders", map[string]any{"type": models.OrderCreate, "state": order, "resource_id": id, "offering_id": off,
+				"project_id": e.project, "plan_id": plan, "limits": "{}", "attributes": "{}", "workflow_started": true,
+				"completed_at": created.Add(time.Hour), "created": created, "modified": created})
+		}
+		resource("ok", models.ResourceOK, time.Date(2025, 12, 15, 0, 0, 0, 0, time.UTC), models.OrderDone)
+		resource("failed", models.ResourceErred, time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC), models.OrderErred)
+		e.ins("customer_credits", map[string]any{"customer_id": e.customer, "value": "100", "expected_consumption": "0",
+			"apply_as_minimal_consumption": false, "created": now, "modified": now})
+
+		out := e.close(t, "2026-02")
+		require.Equal(t, 1, out.Finalized)
+		jan, err := e.st.InvoiceFor(context.Background(), e.customer, billing.Month{Year: 2026, Month: time.January})
+		require.NoError(t, err)
+		// January: only "ok" (150); the credit 100 exhausts on it: −100 ÷ 1.2 = −83.34;
+		// 66.66 + 20 % tax 13.33 = 79.99.
+		tot := jan.Totals()
+		require.Equal(t, []string{"created", "66.66", "13.33", "79.99"},
+			[]string{string(jan.State), tot.Price.StringFixed(2), tot.Tax.StringFixed(2), tot.Total.StringFixed(2)})
+		var credit struct{ Value decimal.Decimal }
+		require.NoError(t, db.Table("customer_credits").Select("value").Where("customer_id = ?", e.customer).Scan(&credit).Error)
+		require.True(t, credit.Value.IsZero(), "the credit is used up: %s", credit.Value)
+		// February: both, the failed one from its first whole month.
+		feb, err := e.st.InvoiceFor(context.Background(), e.customer, billing.Month{Year: 2026, Month: time.February})
+		require.NoError(t, err)
+		require.Equal(t, "300.00", feb.TotalPrice.StringFixed(2))
 	})
 }
 

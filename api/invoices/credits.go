@@ -311,7 +311,8 @@ func (m *Module) renderCreated(c *gin.Context, status int, id models.UUID) error
 // @Success	201	{object}	CreatedCustomerCredit
 // @Router		/api/customer-credits/ [post]
 func (m *Module) createCustomerCredit(c *gin.Context) error {
-	cc := &store.CustomerCredit{}
+	// apply_as_minimal_consumption is true unless sent (Waldur's default).
+	cc := &store.CustomerCredit{ApplyAsMinimalConsumption: true}
 	if err := m.saveCustomerCredit(c, cc, false); err != nil {
 		return err
 	}
@@ -585,7 +586,7 @@ func (m *Module) renderProjectCredit(c *gin.Context, status int, id models.UUID)
 // @Success	201	{object}	ProjectCredit
 // @Router		/api/project-credits/ [post]
 func (m *Module) createProjectCredit(c *gin.Context) error {
-	pc := &store.ProjectCredit{}
+	pc := &store.ProjectCredit{ApplyAsMinimalConsumption: true}
 	if err := m.saveProjectCredit(c, pc, false); err != nil {
 		return err
 	}

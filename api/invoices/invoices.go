@@ -204,7 +204,7 @@ func float(d decimal.Decimal) float64 {
 func details(d store.RawJSON) map[string]any { return d.Map() }
 
 func (m *Module) renderItem(c *gin.Context, it *store.ItemView, taxPercent decimal.Decimal) InvoiceItem {
-	tax := billing.RoundPrice(it.Price.Mul(taxPercent).Div(decimal.NewFromInt(100)))
+	tax := billing.RoundTax(it.Price.Mul(taxPercent).Div(decimal.NewFromInt(100)))
 	out := InvoiceItem{UUID: it.UUID, URL: rest.URL(c, colItems, it.UUID), Name: it.Name, Price: float(it.Price),
 		Tax: money(tax), Total: money(it.Price.Add(tax)), UnitPrice: it.UnitPrice.StringFixed(7), Unit: string(it.Unit),
 		MeasuredUnit: it.MeasuredUnit, Start: it.Start.UTC(), End: it.End.UTC(), ArticleCode: it.ArticleCode,
@@ -599,7 +599,7 @@ func (m *Module) invoiceCSV(c *gin.Context) error {
 		return *s
 	}
 	for _, it := range items {
-		tax := billing.RoundPrice(it.Price.Mul(v.TaxPercent).Div(decimal.NewFromInt(100)))
+		tax := billing.RoundTax(it.Price.Mul(v.TaxPercent).Div(decimal.NewFromInt(100)))
 		_ = w.Write([]string{strconv.FormatInt(v.Number(), 10), v.CustomerName, strconv.Itoa(v.Year), strconv.Itoa(v.Month),
 			it.UUID.String(), it.Name, it.ProjectName, deref(it.ResourceName), deref(it.OfferingName), billingType(it.Kind),
 			it.Start.UTC().Format(time.RFC3339), it.End.UTC().Format(time.RFC3339), string(it.Unit), it.Quantity.String(),

@@ -90,6 +90,10 @@ func newEnv(t *testing.T, db *gorm.DB) *env {
 	comp, _ := ins("offering_components", map[string]any{"offering_id": off, "type": "support", "name": "Support", "billing_type": "fixed",
 		"measured_unit": "units"})
 	require.NoError(t, db.Table("plan_components").Create(map[string]any{"plan_id": plan, "component_id": comp, "price": "20", "amount": 1}).Error)
+	// The plan's unit price is its estimate; the fixed "Base" component is what is billed (Waldur).
+	base, _ := ins("offering_components", map[string]any{"offering_id": off, "type": "base", "name": "Base", "billing_type": "fixed",
+		"measured_unit": "units"})
+	require.NoError(t, db.Table("plan_components").Create(map[string]any{"plan_id": plan, "component_id": base, "price": "100", "amount": 1}).Error)
 	start := e.month.Start()
 	res, resUUID := ins("resources", map[string]any{"name": "vm1", "project_id": e.project.ID, "offering_id": off, "plan_id": plan,
 		"state": models.ResourceOK, "limits": "{}", "created": start, "modified": start})
@@ -199,8 +203,8 @@ func TestInvoicesAPI(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, rows, 3)
 		require.Equal(t, "invoice_number", rows[0][0])
-		require.Equal(t, "vm1 (Cloud / Monthly)", rows[1][5])
-		require.Equal(t, "100.00", rows[1][15])
+		byName := map[string]string{rows[1][5]: rows[1][15], rows[2][5]: rows[2][15]}
+		require.Equal(t, map[string]string{"vm1 (Cloud / Monthly) / Base": "100.00", "vm1 (Cloud / Monthly) / Support": "20.00"}, byName)
 
 		// The item list, with filters, and the total price.
 		w = e.do(http.MethodGet, "/api/invoice-items/?project_uuid="+e.project.UUID.String()+"&month="+itoa(int(e.month.Month)), "owner", nil)
@@ -211,7 +215,7 @@ func TestInvoicesAPI(t *testing.T) {
 		require.Equal(t, "120.00", decode[map[string]string](t, w)["total_price"])
 
 		// Staff corrections: the support item's quantity halves; the
-		// registrator keeps the edit; removing the plan item sticks too.
+		// registrator keeps the edit; removing the base item sticks too.
 		var support, base string
 		for _, it := range inv.Items {
 			if strings.HasSuffix(it.Name, "/ Support") {
@@ -303,6 +307,7 @@ func TestCreditsAPI(t *testing.T) {
 		w = e.do(http.MethodPost, "/api/project-credits/", "staff", map[string]any{"project": project, "value": "200"})
 		require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
 		pc := decode[map[string]any](t, w)
+		require.Equal(t, true, pc["apply_as_minimal_consumption"], "Waldur's default when not sent")
 		require.Equal(t, "600.00", pc["customer_credit"])
 		require.Equal(t, 200.0, pc["allocated_customer_credit"])
 		for who, n := range map[string]int{"owner": 1, "admin": 1, "outsider": 0} {
@@ -313,6 +318,15 @@ func TestCreditsAPI(t *testing.T) {
 		require.Equal(t, http.StatusNoContent, e.do(http.MethodDelete, "/api/project-credits/"+pc["uuid"].(string)+"/", "staff", nil).Code)
 		require.Equal(t, http.StatusNoContent, e.do(http.MethodDelete, "/api/customer-credits/"+id+"/", "staff", nil).Code)
 		require.Equal(t, http.StatusNotFound, e.do(http.MethodGet, "/api/customer-credits/"+id+"/", "staff", nil).Code)
+
+		// apply_as_minimal_consumption not sent: true (Waldur's default); sent false: false.
+		w = e.do(http.MethodPost, "/api/customer-credits/", "staff", map[string]any{"customer": customer, "value": "10"})
+		require.Equal(t, http.StatusCreated, w.Code, w.Body.String())
+		cc = decode[map[string]any](t, w)
+		require.Equal(t, true, cc["apply_as_minimal_consumption"])
+		w = e.do(http.MethodPatch, "/api/customer-credits/"+cc["uuid"].(string)+"/", "staff", map[string]any{"apply_as_minimal_consumption": false})
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		require.Equal(t, false, decode[map[string]any](t, w)["apply_as_minimal_consumption"])
 	})
 }
 

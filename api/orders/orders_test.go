@@ -132,7 +132,11 @@ func newEnv(t *testing.T, srv *temporaltest.Server, db *gorm.DB) *env {
 		"type": "Test.Auto", "state": models.OfferingActive, "created": now, "modified": now})
 	require.NoError(t, db.Table("offering_components").Create(map[string]any{"uuid": models.NewUUID(), "offering_id": basicID, "type": "cpu",
 		"name": "CPU", "billing_type": "limit", "min_value": 1, "max_value": 10}).Error)
-	_, e.plan = ins("plans", map[string]any{"offering_id": basicID, "name": "Default", "unit": "month", "unit_price": "10", "created": now, "modified": now})
+	var planID int64
+	planID, e.plan = ins("plans", map[string]any{"offering_id": basicID, "name": "Default", "unit": "month", "unit_price": "10", "created": now, "modified": now})
+	// What is billed: a fixed component (the unit price is the plan's estimate).
+	baseID, _ := ins("offering_components", map[string]any{"offering_id": basicID, "type": "base", "name": "Base", "billing_type": "fixed"})
+	require.NoError(t, db.Table("plan_components").Create(map[string]any{"plan_id": planID, "component_id": baseID, "price": "10", "amount": 1}).Error)
 	return e
 }
 

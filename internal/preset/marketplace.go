@@ -462,7 +462,7 @@ func loadPlans(ctx context.Context, tx *store.Store, raw json.RawMessage) (int, 
 		switch unit {
 		case "":
 			unit = models.UnitMonth
-		case models.UnitMonth, models.UnitHalfMonth, models.UnitDay, models.UnitHour, models.UnitQuantity:
+		case models.UnitMonth, models.UnitQuarter, models.UnitHalfMonth, models.UnitDay, models.UnitHour, models.UnitQuantity:
 		default:
 			return created, existing, fmt.Errorf("%s: unknown unit %q", what, p.Unit)
 		}

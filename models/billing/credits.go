@@ -17,7 +17,8 @@ const (
 	LogicLinear MinimalConsumptionLogic = "linear"
 )
 
-// Credit is a customer's credit (Waldur's CustomerCredit).
+// Credit is a customer's credit (Waldur's CustomerCredit), or a project's
+// (ProjectCredit: its own value and minimal consumption; no offerings).
 type Credit struct {
 	Value decimal.Decimal
 	// Offerings limits what the credit compensates (empty: everything).
@@ -86,7 +87,12 @@ type Billed struct {
 type Compensation struct {
 	Ref       int64
 	ProjectID int64
-	Amount    decimal.Decimal // positive; the compensation item's price is −Amount
+	// Amount is what the compensation item takes off the item's price
+	// (positive; the compensation's unit price is −Amount, its price that
+	// rounded); Consumed is what it took from the credit. They differ only
+	// for the item that exhausts a credit, when tax applies: Amount =
+	// Consumed ÷ (1 + tax), so that the credit pays the item's tax too.
+	Amount, Consumed decimal.Decimal
 	// FromProject says the project's credit paid it (and the customer's
 	// credit by the same amount, since project credits are shares of it).
 	FromProject bool
@@ -95,12 +101,26 @@ type Compensation struct {
 // CompensationResult is the outcome of Compensate.
 type CompensationResult struct {
 	Compensations []Compensation
-	// Total is what the items were compensated; Tail what the minimal
-	// consumption took on top (no item: the credit is just consumed).
+	// Total is what the compensations consumed of the customer's credit;
+	// Tail what the customer's minimal consumption took on top (no item:
+	// the credit is just consumed).
 	Total, Tail decimal.Decimal
+	// ProjectTails is what each project credit's own minimal consumption
+	// took on top of its compensations (from the project's credit and the
+	// customer's).
+	ProjectTails map[int64]decimal.Decimal
 	// CustomerValue and ProjectValues are the credits afterwards.
 	CustomerValue decimal.Decimal
 	ProjectValues map[int64]decimal.Decimal
+}
+
+// Consumed is everything the month took from the customer's credit.
+func (r CompensationResult) Consumed() decimal.Decimal {
+	sum := r.Total.Add(r.Tail)
+	for _, t := range r.ProjectTails {
+		sum = sum.Add(t)
+	}
+	return sum
 }
 
 // Compensate applies a customer's credit (and its projects' credits) to
@@ -111,14 +131,17 @@ type CompensationResult struct {
 // the customer's credit by the same amount; any other item from the
 // customer's credit. It stops when the customer's credit is used up; no
 // compensation exceeds what the customer's credit has left (Waldur lets a
-// project credit overdraw it). Compensations cover the item's price before
-// tax, so tax applies to what is left. Then the minimal consumption: when
-// the compensations total less than MinimalConsumption(today), the
-// difference (at most what is left) is consumed as the tail.
-func Compensate(items []Billed, c Credit, projects map[int64]decimal.Decimal, today time.Time) CompensationResult {
-	res := CompensationResult{CustomerValue: c.Value, ProjectValues: map[int64]decimal.Decimal{}}
+// project credit overdraw it). An item the credit covers is compensated
+// its price before tax; the item that exhausts a credit is compensated
+// what is left ÷ (1 + taxPercent/100), so the credit pays its share of the
+// tax too. Then the minimal consumptions: each project credit's own (what
+// its compensations fall short of its MinimalConsumption, from the project
+// and the customer), then the customer's (what everything so far falls
+// short of its MinimalConsumption), each at most what is left.
+func Compensate(items []Billed, c Credit, projects map[int64]Credit, taxPercent decimal.Decimal, today time.Time) CompensationResult {
+	res := CompensationResult{CustomerValue: c.Value, ProjectValues: map[int64]decimal.Decimal{}, ProjectTails: map[int64]decimal.Decimal{}}
 	for k, v := range projects {
-		res.ProjectValues[k] = v
+		res.ProjectValues[k] = v.Value
 	}
 	if !c.Value.IsPositive() {
 		return res
@@ -139,28 +162,56 @@ func Compensate(items []Billed, c Credit, projects map[int64]decimal.Decimal, to
 		}
 		return eligible[i].Ref < eligible[j].Ref
 	})
+	taxFactor := one.Add(taxPercent.Div(hundred))
+	used := map[int64]decimal.Decimal{} // per project credit
 	for _, it := range eligible {
 		if !res.CustomerValue.IsPositive() {
 			break
 		}
-		amount := it.Price
+		avail := res.CustomerValue
 		pv, hasProject := res.ProjectValues[it.ProjectID]
 		if hasProject {
-			amount = decimal.Min(amount, pv)
+			avail = decimal.Min(avail, pv)
 		}
-		amount = decimal.Min(amount, res.CustomerValue)
-		if !amount.IsPositive() {
+		if !avail.IsPositive() {
 			continue
 		}
-		if hasProject {
-			res.ProjectValues[it.ProjectID] = pv.Sub(amount)
+		amount, consumed := it.Price, it.Price
+		if it.Price.GreaterThan(avail) {
+			consumed = avail
+			amount = avail.DivRound(taxFactor, QuantityPlaces)
 		}
-		res.CustomerValue = res.CustomerValue.Sub(amount)
-		res.Total = res.Total.Add(amount)
-		res.Compensations = append(res.Compensations, Compensation{Ref: it.Ref, ProjectID: it.ProjectID, Amount: amount, FromProject: hasProject})
+		if hasProject {
+			res.ProjectValues[it.ProjectID] = pv.Sub(consumed)
+			used[it.ProjectID] = used[it.ProjectID].Add(consumed)
+		}
+		res.CustomerValue = res.CustomerValue.Sub(consumed)
+		res.Total = res.Total.Add(consumed)
+		res.Compensations = append(res.Compensations, Compensation{Ref: it.Ref, ProjectID: it.ProjectID, Amount: amount,
+			Consumed: consumed, FromProject: hasProject})
 	}
-	if minimal := c.MinimalConsumption(today); res.Total.LessThan(minimal) {
-		res.Tail = decimal.Min(minimal.Sub(res.Total), res.CustomerValue)
+	ids := make([]int64, 0, len(projects))
+	for id := range projects {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	consumed := res.Total
+	for _, id := range ids {
+		minimal := projects[id].MinimalConsumption(today)
+		if !used[id].LessThan(minimal) {
+			continue
+		}
+		tail := decimal.Min(minimal.Sub(used[id]), res.ProjectValues[id], res.CustomerValue)
+		if !tail.IsPositive() {
+			continue
+		}
+		res.ProjectTails[id] = tail
+		res.ProjectValues[id] = res.ProjectValues[id].Sub(tail)
+		res.CustomerValue = res.CustomerValue.Sub(tail)
+		consumed = consumed.Add(tail)
+	}
+	if minimal := c.MinimalConsumption(today); consumed.LessThan(minimal) {
+		res.Tail = decimal.Min(minimal.Sub(consumed), res.CustomerValue)
 		res.CustomerValue = res.CustomerValue.Sub(res.Tail)
 	}
 	return res

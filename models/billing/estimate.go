@@ -9,12 +9,10 @@ import (
 )
 
 // Estimate is what the plan costs per plan unit with these limits
-// (Waldur's Plan.get_estimate): the plan's unit price, plus fixed
-// components (price × amount), plus limit components of a recurring period
-// (price × limit / unit factor). Waldur keeps the unit price equal to the
-// fixed components' sum and leaves them out; here the unit price is its own
-// charge (the catalog's minimal_price adds both too), so both count, as
-// they do on the invoice.
+// (Waldur's Plan.get_estimate): the plan's unit price, which stands for
+// its fixed part (it is an estimate only: the invoice bills the fixed
+// components), plus limit components of a recurring period (price ×
+// limit / unit factor).
 func Estimate(p *Plan, limits map[string]int64) decimal.Decimal {
 	if p == nil {
 		return decimal.Zero
@@ -23,8 +21,6 @@ func Estimate(p *Plan, limits map[string]int64) decimal.Decimal {
 	for i := range p.Components {
 		c := &p.Components[i]
 		switch {
-		case c.BillingType == models.BillingFixed:
-			cost = cost.Add(c.Price.Mul(decimal.NewFromInt(c.Amount)))
 		case c.BillingType == models.BillingLimit && c.LimitPeriod != models.LimitTotal:
 			cost = cost.Add(c.Price.Mul(c.convert(decimal.NewFromInt(limitOf(limits, c.Type)))))
 		}
@@ -73,7 +69,7 @@ func InvoiceTotals(prices []decimal.Decimal, taxPercent decimal.Decimal) Totals 
 
 // TotalsOf is InvoiceTotals from the sum of the prices.
 func TotalsOf(price, taxPercent decimal.Decimal) Totals {
-	tax := RoundPrice(price.Mul(taxPercent).Div(hundred))
+	tax := RoundTax(price.Mul(taxPercent).Div(hundred))
 	return Totals{Price: price, Tax: tax, Total: price.Add(tax)}
 }
 

@@ -63,6 +63,13 @@ const (
 	SetLimits ChangeKind = "set_limits"
 	// Terminate: the terminate order is done.
 	Terminate ChangeKind = "terminate"
+	// Adopt: a resource that never became OK through a create order
+	// (imported, or its creation failed and it was kept) is billed from
+	// At, the start of the month after it was created, on its plan and
+	// limits, with no one-time or total-limit charges (Waldur registers
+	// items on the Creating → OK move; others join at the next month's
+	// invoice).
+	Adopt ChangeKind = "adopt"
 )
 
 // Change is one step of a resource's history.
@@ -102,6 +109,15 @@ type Resource struct {
 	ProviderUUID models.UUID
 	Changes      []Change
 	Usages       []Usage
+	// ProrateLimits is the offering's plugin_options.prorate_limits: a
+	// limit component of period month on a plan billed by month,
+	// half-month, quarter or hour is prorated by the plan's unit over each
+	// span of constant limit. Off (Waldur's rule), each span's limit is
+	// billed whole, once in the month.
+	ProrateLimits bool
+	// WholeUsageUnits rounds a component's usage of the month up to whole
+	// billed units (Waldur's SLURM plugin bills whole hours).
+	WholeUsageUnits bool
 }
 
 // ItemKind says which rule produced an item.
@@ -109,7 +125,7 @@ type ItemKind string
 
 // Item kinds.
 const (
-	KindPlan         ItemKind = "plan"         // the plan's own unit price
+	KindPlan         ItemKind = "plan"         // the plan's own unit price (no longer billed; older invoices)
 	KindFixed        ItemKind = "fixed"        // a fixed component
 	KindLimit        ItemKind = "limit"        // a limit component (month, quarterly, annual)
 	KindLimitTotal   ItemKind = "limit_total"  // a total-period limit, or a change of it
@@ -199,12 +215,12 @@ func segments(changes []Change, plans map[int64]*Plan) []*segment {
 	limits := map[string]int64{}
 	for _, c := range cs {
 		switch c.Kind {
-		case Activate:
+		case Activate, Adopt:
 			if cur != nil {
 				continue // already active
 			}
 			limits = copyLimits(c.Limits)
-			cur = &segment{plan: plans[c.PlanID], kind: Activate, start: c.At, limits: []Change{{At: c.At, Limits: limits}}}
+			cur = &segment{plan: plans[c.PlanID], kind: c.Kind, start: c.At, limits: []Change{{At: c.At, Limits: limits}}}
 		case SwitchPlan:
 			if cur == nil {
 				continue
@@ -254,33 +270,44 @@ func limitOf(m map[string]int64, t string) int64 {
 }
 
 // Items computes the invoice items of resource r for month m from its
-// history: every plan segment overlapping the month gives, clipped to the
-// month (an item of a segment still running ends at m.End()):
+// history (Waldur's registrators): every plan segment overlapping the
+// month gives, clipped to the month (an item of a segment still running
+// ends at m.End()):
 //
-//   - the plan's unit price, prorated by the plan unit (Quantity);
-//   - fixed components: price × amount per plan unit, prorated likewise;
+//   - fixed components: price × amount per plan unit, prorated by the
+//     plan's unit (Quantity); on a quarter plan, price × amount once, in the
+//     first month of each quarter (January, April, July, October);
 //   - one components (segments that began with the activation in m) and
 //     few components (segments that began with a plan switch in m): price
 //     once, unit quantity;
-//   - limit components of period month, quarterly and annual (all billed
-//     monthly): Σ over spans of constant limit of limit/unit factor ×
-//     Quantity(plan unit, span); a decrease takes effect the next day, an
-//     increase the same day (Waldur's rule; for a day-unit plan this is
-//     Waldur's limit × days exactly; for other units the spans are prorated
-//     like fixed components, where Waldur bills each span's whole limit);
+//   - limit components of period month: on a day plan, limit × days of each
+//     span of constant limit; on other plans each span's limit once (so a
+//     change mid-month bills both limits), or, with r.ProrateLimits, the
+//     span prorated by the plan's unit; a decrease takes effect the next
+//     day, an increase the same day;
+//   - limit components of period quarterly: the limit once, in the first
+//     month of each quarter; annual: once, in the month of the activation's
+//     anniversary;
 //   - limit components of period total: the limit once on activation, then
 //     each change as an item of the difference (a negative unit price for
 //     a decrease), unit quantity;
 //
-// and each usage reported for m an item of usage / unit factor at the
+// and each usage reported for m of a usage component an item of usage /
+// unit factor (rounded up to a whole unit with r.WholeUsageUnits) at the
 // price of its plan period's plan, unit quantity, over the plan period
-// clipped to the month. Items whose unit price or quantity is zero are
-// left out. Plans are looked up in plans; a segment on an unknown plan
-// bills nothing.
+// clipped to the month. The plan's own unit_price is an estimate, never an
+// item (Waldur). Items whose unit price or quantity is zero are left out.
+// Plans are looked up in plans; a segment on an unknown plan bills nothing.
 func Items(r *Resource, plans map[int64]*Plan, m Month) []Item {
 	ms, me, next := m.Start(), m.End(), m.Next().Start()
 	var out []Item
 	segs := segments(r.Changes, plans)
+	var activated time.Time // the start of the resource's life, for annual limits
+	if len(segs) > 0 {
+		activated = segs[0].start
+	}
+	quarterMonth := (m.Month-1)%3 == 0
+	quarterEnd := Month{Year: m.Year, Month: m.Month + 2}.End()
 	var lastPlan *Plan
 	var lastStart, lastEnd time.Time
 	for _, sg := range segs {
@@ -294,6 +321,13 @@ func Items(r *Resource, plans map[int64]*Plan, m Month) []Item {
 		end, endExcl := me, next
 		if !sg.end.IsZero() && sg.end.Before(next) {
 			end, endExcl = sg.end, sg.end
+		}
+		// Items of a quarter (or a year) end with it, or with the segment.
+		periodEnd := func(to time.Time) time.Time {
+			if !sg.end.IsZero() && sg.end.Before(to) {
+				return sg.end
+			}
+			return to
 		}
 		lastPlan, lastStart, lastEnd = sg.plan, start, end
 		p := sg.plan
@@ -318,13 +352,18 @@ func Items(r *Resource, plans map[int64]*Plan, m Month) []Item {
 		key := func(kind ItemKind, compID int64, at time.Time) string {
 			return fmt.Sprintf("%s:%d:%d:%d", kind, p.ID, compID, at.UnixMicro())
 		}
-		mk(KindPlan, nil, key(KindPlan, 0, sg.start), start, end, p.Unit, p.UnitPrice, Quantity(p.Unit, start, end))
 		for i := range p.Components {
 			c := &p.Components[i]
 			switch c.BillingType {
 			case models.BillingFixed:
-				mk(KindFixed, c, key(KindFixed, c.ID, sg.start), start, end, p.Unit,
-					c.Price.Mul(decimal.NewFromInt(c.Amount)), Quantity(p.Unit, start, end))
+				price := c.Price.Mul(decimal.NewFromInt(c.Amount))
+				if p.Unit == models.UnitQuarter {
+					if quarterMonth {
+						mk(KindFixed, c, key(KindFixed, c.ID, sg.start), start, periodEnd(quarterEnd), p.Unit, price, one)
+					}
+					continue
+				}
+				mk(KindFixed, c, key(KindFixed, c.ID, sg.start), start, end, p.Unit, price, Quantity(p.Unit, start, end))
 			case models.BillingOne:
 				if sg.kind == Activate && startedInMonth {
 					mk(KindOne, c, key(KindOne, c.ID, sg.start), start, me, models.UnitQuantity, c.Price, one)
@@ -334,13 +373,32 @@ func Items(r *Resource, plans map[int64]*Plan, m Month) []Item {
 					mk(KindFew, c, key(KindFew, c.ID, sg.start), start, me, models.UnitQuantity, c.Price, one)
 				}
 			case models.BillingLimit:
-				if c.LimitPeriod == models.LimitTotal {
+				itemEnd, rule := end, limitWhole
+				switch c.LimitPeriod {
+				case models.LimitTotal:
 					totalItems(sg, c, ms, next, me, key, mk)
 					continue
+				case models.LimitQuarterly:
+					if !quarterMonth {
+						continue
+					}
+					itemEnd = periodEnd(quarterEnd)
+				case models.LimitAnnual:
+					if activated.IsZero() || m.Month != activated.UTC().Month() {
+						continue
+					}
+					itemEnd = periodEnd(Month{Year: m.Year + 1, Month: m.Month}.Start().Add(-time.Microsecond))
+				default: // month
+					switch {
+					case p.Unit == models.UnitDay:
+						rule = limitProrated
+					case r.ProrateLimits:
+						rule = limitProrated
+					}
 				}
-				periods, qty := limitPeriods(sg, c, p.Unit, start, end, endExcl)
+				periods, qty := limitPeriods(sg, c, p.Unit, rule, start, end, endExcl)
 				before := len(out)
-				mk(KindLimit, c, key(KindLimit, c.ID, sg.start), start, end, p.Unit, c.Price, qty)
+				mk(KindLimit, c, key(KindLimit, c.ID, sg.start), start, itemEnd, p.Unit, c.Price, qty)
 				if len(out) > before {
 					out[len(out)-1].Details.ResourceLimitPeriods = periods
 				}
@@ -354,6 +412,11 @@ func Items(r *Resource, plans map[int64]*Plan, m Month) []Item {
 		p, s, e := lastPlan, lastStart, lastEnd
 		if u.PlanID != 0 {
 			p = plans[u.PlanID]
+		}
+		if p == nil && len(segs) > 0 {
+			// Usage reported before the resource is billed on a plan (an
+			// adopted resource's first month) is billed at its plan's price.
+			p = segs[0].plan
 		}
 		if u.PeriodStart != nil || u.PeriodEnd != nil || p != lastPlan {
 			s, e = ms, me
@@ -373,10 +436,15 @@ func Items(r *Resource, plans map[int64]*Plan, m Month) []Item {
 				c = &p.Components[i]
 			}
 		}
-		if c == nil || c.Price.IsZero() {
+		// Only usage components turn reported usage into items: a usage
+		// reported on a limit (or fixed) component is information.
+		if c == nil || c.BillingType != models.BillingUsage || c.Price.IsZero() {
 			continue
 		}
 		qty := c.convert(u.Usage)
+		if r.WholeUsageUnits {
+			qty = qty.Ceil()
+		}
 		it := Item{Key: fmt.Sprintf("%s:%d:%d:%s", KindUsage, p.ID, c.ID, m), Kind: KindUsage,
 			Name: fmt.Sprintf("%s (%s / %s) / %s", r.Name, r.OfferingName, p.Name, c.Name), PlanID: p.ID, ComponentID: c.ID,
 			Start: s, End: e, Unit: models.UnitQuantity, UnitPrice: c.Price, Quantity: qty, Price: Price(c.Price, qty),
@@ -420,10 +488,21 @@ func dayStart(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
 
+// limitRule says how a span of constant limit counts.
+type limitRule int
+
+const (
+	// limitWhole: the span's limit once (Waldur's rule but on day plans).
+	limitWhole limitRule = iota
+	// limitProrated: the limit × the span's quantity in the plan's unit
+	// (day plans; month plans with prorate_limits).
+	limitProrated
+)
+
 // limitPeriods splits [start, end] of a segment into spans of constant
 // limit of component c and returns them with the item's quantity. endExcl
 // is the first instant after the item.
-func limitPeriods(sg *segment, c *Component, unit models.PlanUnit, start, end, endExcl time.Time) ([]LimitPeriodDetail, decimal.Decimal) {
+func limitPeriods(sg *segment, c *Component, unit models.PlanUnit, rule limitRule, start, end, endExcl time.Time) ([]LimitPeriodDetail, decimal.Decimal) {
 	type span struct {
 		s, e time.Time // e exclusive
 		q    int64
@@ -473,13 +552,16 @@ func limitPeriods(sg *segment, c *Component, unit models.PlanUnit, start, end, e
 			e = end
 		}
 		q := c.convert(decimal.NewFromInt(sp.q))
-		units := Quantity(unit, sp.s, e)
+		units, periodsBilled := one, int64(1)
+		if rule == limitProrated {
+			units, periodsBilled = Quantity(unit, sp.s, e), FullDays(sp.s, e)
+		}
 		t := q.Mul(units)
 		total = total.Add(t)
 		if sp.q != 0 {
 			billed = true
 		}
-		periods = append(periods, LimitPeriodDetail{Start: sp.s, End: e, Quantity: q, BillingPeriods: FullDays(sp.s, e), Total: t.String()})
+		periods = append(periods, LimitPeriodDetail{Start: sp.s, End: e, Quantity: q, BillingPeriods: periodsBilled, Total: t.String()})
 	}
 	if !billed {
 		return nil, decimal.Zero
@@ -500,3 +582,12 @@ func details(r *Resource, p *Plan, c *Component) ItemDetails {
 	}
 	return d
 }
+
+// wholeUsageTypes are the offering types whose usage is billed in whole
+// units, rounded up per component and month: Waldur's SLURM plugin bills
+// whole hours.
+var wholeUsageTypes = map[string]bool{"SlurmInvoices.SlurmPackage": true}
+
+// WholeUsageUnits reports whether offerings of this type bill usage in
+// whole units.
+func WholeUsageUnits(offeringType string) bool { return wholeUsageTypes[offeringType] }

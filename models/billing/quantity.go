@@ -21,9 +21,13 @@ var (
 	hundred = decimal.NewFromInt(100)
 )
 
-// RoundPrice rounds money to cents, half away from zero (Waldur's
-// quantize_price: ROUND_HALF_UP to 0.01).
-func RoundPrice(d decimal.Decimal) decimal.Decimal { return d.Round(PricePlaces) }
+// RoundPrice rounds money to cents away from zero, as Waldur rounds prices
+// and prorated quantities (ROUND_UP to 0.01): 33.333 → 33.34, 0.3226 →
+// 0.33, −83.333 → −83.34.
+func RoundPrice(d decimal.Decimal) decimal.Decimal { return d.RoundUp(PricePlaces) }
+
+// RoundTax rounds a tax amount to cents, half away from zero.
+func RoundTax(d decimal.Decimal) decimal.Decimal { return d.Round(PricePlaces) }
 
 // Price is what an item costs: unit price × quantity, rounded to cents.
 func Price(unitPrice, quantity decimal.Decimal) decimal.Decimal {
@@ -58,12 +62,14 @@ func FullDays(start, end time.Time) int64 { return ceilDiv(start, end, 24*time.H
 //   - hour: started hours, FullHours;
 //   - day: started days, FullDays;
 //   - half_month: 1 for the 1st–15th or the 16th–last day, 2 for the whole
-//     month; otherwise, with h = days in month / 2, rounded to cents:
+//     month; otherwise, with h = days in month / 2, rounded up to cents:
 //     from the 1st to day e > 15: 1 + (e − 15)/h; from day s < 16 to the
 //     last day: 1 + (16 − s)/h; else (e − s + 1)/h;
-//   - month (and any other unit, quantity included, as in Waldur): 1 from
-//     the 1st to the last day, else (whole days of end − start + 1) / days
-//     in month, rounded to cents.
+//   - month (and any other unit, quantity and quarter included, as in
+//     Waldur): 1 from the 1st to the last day, else (whole days of end −
+//     start + 1) / days in month, rounded up to cents.
+//
+// Rounded quantities are rounded up (RoundPrice), as Waldur does.
 func Quantity(unit models.PlanUnit, start, end time.Time) decimal.Decimal {
 	start, end = start.UTC(), end.UTC()
 	switch unit {
@@ -99,5 +105,5 @@ func Quantity(unit models.PlanUnit, start, end time.Time) decimal.Decimal {
 		return one
 	}
 	days := int64(end.Sub(start)/(24*time.Hour)) + 1
-	return decimal.NewFromInt(days).DivRound(decimal.NewFromInt(int64(md)), PricePlaces)
+	return RoundPrice(decimal.NewFromInt(days).DivRound(decimal.NewFromInt(int64(md)), QuantityPlaces))
 }

@@ -277,19 +277,24 @@ func (s *Store) compensate(ctx context.Context, inv *Invoice, today time.Time) e
 		return models.Internal(err)
 	}
 	var pcs []struct {
-		ID        int64
-		ProjectID int64
-		Value     decimal.Decimal
-		EndDate   *time.Time
+		ID                        int64
+		ProjectID                 int64
+		Value                     decimal.Decimal
+		EndDate                   *time.Time
+		ExpectedConsumption       decimal.Decimal
+		GraceCoefficient          decimal.Decimal
+		ApplyAsMinimalConsumption bool
 	}
-	if err := forUpdate(db.Table("project_credits pc").Select("pc.id, pc.project_id, pc.value, pc.end_date").
+	if err := forUpdate(db.Table("project_credits pc").Select(`pc.id, pc.project_id, pc.value, pc.end_date,
+		pc.expected_consumption, pc.grace_coefficient, pc.apply_as_minimal_consumption`).
 		Joins("JOIN projects p ON p.id = pc.project_id").Where("p.customer_id = ?", inv.CustomerID)).
 		Scan(&pcs).Error; err != nil {
 		return models.Internal(err)
 	}
-	projects := map[int64]decimal.Decimal{}
+	projects := map[int64]billing.Credit{}
 	for _, pc := range pcs {
-		projects[pc.ProjectID] = pc.Value
+		projects[pc.ProjectID] = billing.Credit{Value: pc.Value, EndDate: pc.EndDate, ExpectedConsumption: pc.ExpectedConsumption,
+			GraceCoefficient: pc.GraceCoefficient, ApplyAsMinimal: pc.ApplyAsMinimalConsumption}
 	}
 	billed := make([]billing.Billed, 0, len(items))
 	byID := map[int64]*InvoiceItem{}
@@ -306,7 +311,7 @@ func (s *Store) compensate(ctx context.Context, inv *Invoice, today time.Time) e
 		byID[it.ID] = it
 	}
 	dc := credit.domain(offerings)
-	res := billing.Compensate(billed, dc, projects, today)
+	res := billing.Compensate(billed, dc, projects, inv.TaxPercent, today)
 	now := s.Now()
 	var rows []InvoiceItem
 	for _, c := range res.Compensations {
@@ -316,7 +321,7 @@ func (s *Store) compensate(ctx context.Context, inv *Invoice, today time.Time) e
 		rows = append(rows, InvoiceItem{UUID: models.NewUUID(), InvoiceID: inv.ID, ResourceID: it.ResourceID, OfferingID: it.OfferingID,
 			ProjectID: it.ProjectID, ProjectName: it.ProjectName, ProjectUUID: it.ProjectUUID, Kind: billing.KindCompensation,
 			Name: "Credit compensation. " + it.Name, Details: it.Details, Start: it.Start, End: it.End, Unit: models.UnitQuantity,
-			UnitPrice: c.Amount.Neg(), Quantity: decimal.NewFromInt(1), Price: c.Amount.Neg(), MeasuredUnit: it.MeasuredUnit,
+			UnitPrice: c.Amount.Neg(), Quantity: decimal.NewFromInt(1), Price: billing.RoundPrice(c.Amount.Neg()), MeasuredUnit: it.MeasuredUnit,
 			ArticleCode: it.ArticleCode, CreditID: &cid, CompensatedItemID: &ref, Created: now, Modified: now})
 	}
 	if len(rows) > 0 {
@@ -325,7 +330,7 @@ func (s *Store) compensate(ctx context.Context, inv *Invoice, today time.Time) e
 		}
 	}
 	scopes := []models.Scope{{Type: models.ScopeCustomer, ID: inv.CustomerID}}
-	consumed := res.Total.Add(res.Tail)
+	consumed := res.Consumed()
 	updates := map[string]any{"value": res.CustomerValue, "modified": now}
 	if dc.Logic == billing.LogicLinear && dc.EndDate != nil {
 		after := dc
@@ -380,10 +385,19 @@ func (s *Store) compensate(ctx context.Context, inv *Invoice, today time.Time) e
 		if err := db.Table("project_credits").Where("id = ?", pc.ID).Updates(pu).Error; err != nil {
 			return models.Internal(err)
 		}
-		if used.IsPositive() {
+		tail := res.ProjectTails[pc.ProjectID]
+		if used = used.Sub(tail); used.IsPositive() {
 			if err := s.EmitEvent(ctx, &models.Event{EventType: "reduction_of_project_credit",
 				Message: fmt.Sprintf("Project credit has been reduced by %s for invoice %d.", used.StringFixed(2), inv.Number()),
 				Context: ctxFields(map[string]any{"amount": used.StringFixed(2), "project_id": pc.ProjectID}),
+				Scopes:  []models.Scope{{Type: models.ScopeProject, ID: pc.ProjectID}, scopes[0]}}); err != nil {
+				return err
+			}
+		}
+		if tail.IsPositive() {
+			if err := s.EmitEvent(ctx, &models.Event{EventType: "reduction_of_project_credit_due_to_minimal_consumption",
+				Message: fmt.Sprintf("Project credit has been reduced by %s due to minimal consumption.", tail.StringFixed(2)),
+				Context: ctxFields(map[string]any{"amount": tail.StringFixed(2), "project_id": pc.ProjectID}),
 				Scopes:  []models.Scope{{Type: models.ScopeProject, ID: pc.ProjectID}, scopes[0]}}); err != nil {
 				return err
 			}

@@ -56,9 +56,10 @@ type billedResource struct {
 	OfferingUUID models.UUID
 	OfferingName string
 	OfferingType string
-	Billable     bool
-	ProviderName string
-	ProviderUUID *models.UUID
+	Billable      bool
+	PluginOptions []byte
+	ProviderName  string
+	ProviderUUID  *models.UUID
 }
 
 type billedOrder struct {
@@ -151,13 +152,32 @@ func limitsOf(raw []byte) map[string]int64 {
 	return m
 }
 
+// prorateLimits reads an offering's plugin_options.prorate_limits.
+func prorateLimits(raw []byte) bool {
+	var opts struct {
+		ProrateLimits any `json:"prorate_limits"`
+	}
+	if len(raw) == 0 || json.Unmarshal(raw, &opts) != nil {
+		return false
+	}
+	switch v := opts.ProrateLimits.(type) {
+	case bool:
+		return v
+	case string:
+		return v == "true" || v == "True" || v == "1"
+	}
+	return false
+}
+
 // history turns a resource's done orders into its billing changes: the
 // create order activates it (at its completion) on the order's plan and
 // limits; an update order switches the plan when its plan differs from the
 // one in force, else sets the limits it carries; the terminate order ends
-// it. A resource in use without a completed create order (imported, or
-// made before orders were recorded) counts as active since it was created,
-// on its current plan and limits.
+// it. A resource in use that never became OK through a create order
+// (imported, a failed creation kept, or made before orders were recorded)
+// is adopted from the start of the month after it was created, on its
+// current plan and limits (Waldur bills from the Creating → OK move only;
+// others join the next month's invoice).
 func history(r *billedResource, orders []billedOrder) []billing.Change {
 	var out []billing.Change
 	var plan int64
@@ -191,7 +211,8 @@ func history(r *billedResource, orders []billedOrder) []billing.Change {
 	if len(out) == 0 && r.PlanID != nil {
 		switch r.State {
 		case models.ResourceOK, models.ResourceErred, models.ResourceUpdating, models.ResourceTerminating:
-			out = append(out, billing.Change{At: r.Created, Kind: billing.Activate, PlanID: *r.PlanID, Limits: limitsOf(r.Limits)})
+			out = append(out, billing.Change{At: billing.MonthOf(r.Created).Next().Start(), Kind: billing.Adopt, PlanID: *r.PlanID,
+				Limits: limitsOf(r.Limits)})
 		}
 	}
 	return out
@@ -230,7 +251,8 @@ func (s *Store) RegisterResources(ctx context.Context, m billing.Month, ids []in
 	var rs []billedResource
 	err := db.Table("resources r").Select(`r.id, r.uuid, r.name, r.state, r.plan_id, r.limits, r.created, r.project_id,
 		p.uuid AS project_uuid, p.name AS project_name, p.customer_id, f.id AS offering_id, f.uuid AS offering_uuid,
-		f.name AS offering_name, f.type AS offering_type, f.billable, pr.name AS provider_name, sp.uuid AS provider_uuid`).
+		f.name AS offering_name, f.type AS offering_type, f.billable, f.plugin_options, pr.name AS provider_name,
+		sp.uuid AS provider_uuid`).
 		Joins("JOIN projects p ON p.id = r.project_id").Joins("JOIN offerings f ON f.id = r.offering_id").
 		Joins("JOIN customers pr ON pr.id = f.customer_id").Joins("LEFT JOIN service_providers sp ON sp.customer_id = f.customer_id").
 		Where("r.id IN ?", ids).Order("r.id").Scan(&rs).Error
@@ -298,7 +320,8 @@ func (s *Store) RegisterResources(ctx context.Context, m billing.Month, ids []in
 		}
 		br := &billing.Resource{ID: r.ID, UUID: r.UUID, Name: r.Name, ProjectID: r.ProjectID, ProjectUUID: r.ProjectUUID,
 			ProjectName: r.ProjectName, OfferingID: r.OfferingID, OfferingUUID: r.OfferingUUID, OfferingName: r.OfferingName,
-			OfferingType: r.OfferingType, ProviderName: r.ProviderName, Changes: history(r, byResource[r.ID]), Usages: usageOf[r.ID]}
+			OfferingType: r.OfferingType, ProviderName: r.ProviderName, Changes: history(r, byResource[r.ID]), Usages: usageOf[r.ID],
+			ProrateLimits: prorateLimits(r.PluginOptions), WholeUsageUnits: billing.WholeUsageUnits(r.OfferingType)}
 		if r.ProviderUUID != nil {
 			br.ProviderUUID = *r.ProviderUUID
 		}

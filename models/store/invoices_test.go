@@ -81,7 +81,7 @@ func seedBilling(t *testing.T, db *gorm.DB) *billingWorld {
 		{"A", "day", "1", "2", "3", "0.5", "25", "0", "0.1", "0.02"},
 		{"B", "month", "300", "50", "1", "12", "25", "10", "0.1", "0.03"},
 		{"C", "hour", "0.1", "0.05", "2", "0", "0", "0", "0", "0"},
-		{"D", "half_month", "40", "0", "0", "0", "0", "0", "0", "0"},
+		{"D", "half_month", "40", "20", "2", "0", "0", "0", "0", "0"},
 	} {
 		id, _ := ins("plans", map[string]any{"name": p.name, "offering_id": w.offering, "unit": p.unit, "unit_price": p.price, "created": now, "modified": now})
 		w.plans[p.name] = id
@@ -197,11 +197,11 @@ func TestRegisterMonthFromHistory(t *testing.T) {
 
 		res, err := w.st.RegisterResources(ctx, march, ids, true)
 		require.NoError(t, err)
-		require.Equal(t, 21, res.Inserted)
+		require.Equal(t, 16, res.Inserted)
 		inv := w.invoice(t, march)
 		require.Equal(t, billing.InvoicePending, inv.State)
-		require.Equal(t, "1045.20", inv.TotalPrice.StringFixed(2))
-		require.Equal(t, map[string]string{"R1": "184.50", "R2": "349.10", "R3": "5.20", "R4": "68.40", "R5": "40.00", "R6": "398.00"},
+		require.Equal(t, "529.00", inv.TotalPrice.StringFixed(2))
+		require.Equal(t, map[string]string{"R1": "169.50", "R2": "150.50", "R3": "2.60", "R4": "68.40", "R5": "40.00", "R6": "98.00"},
 			w.resourceTotals(t, inv))
 
 		again, err := w.st.RegisterResources(ctx, march, ids, true)
@@ -215,9 +215,9 @@ func TestRegisterMonthFromHistory(t *testing.T) {
 		one, err := w.st.RegisterResource(ctx, w.ruuid["R6"], march)
 		require.NoError(t, err)
 		require.Equal(t, [3]int{0, 1, 0}, [3]int{one.Inserted, one.Updated, one.Deleted})
-		// 12 × (4 × 20/31 → 0.65 + 2 × 11/31 → 0.35) = 12 × 3.3 = 39.60 instead of 48.
+		// A month plan bills each span's limit once (Waldur): 12 × (4 + 2) = 72 instead of 48.
 		inv = w.invoice(t, march)
-		require.Equal(t, "1036.80", inv.TotalPrice.StringFixed(2))
+		require.Equal(t, "553.00", inv.TotalPrice.StringFixed(2))
 		after, err := w.st.InvoiceItems(ctx, inv.ID)
 		require.NoError(t, err)
 		require.Len(t, after, len(before))
@@ -225,20 +225,31 @@ func TestRegisterMonthFromHistory(t *testing.T) {
 			require.Equal(t, before[i].UUID, after[i].UUID, "items keep their identity")
 		}
 
+		// The offering asks for prorated limits (plugin_options.prorate_limits):
+		// 12 × (4 × 20/31 → 0.65 + 2 × 11/31 → 0.36, rounded up) = 12 × 3.32 = 39.84.
+		require.NoError(t, db.Table("offerings").Where("id = ?", w.offering).Update("plugin_options", `{"prorate_limits": true}`).Error)
+		_, err = w.st.RegisterResource(ctx, w.ruuid["R6"], march)
+		require.NoError(t, err)
+		require.Equal(t, "89.84", w.resourceTotals(t, w.invoice(t, march))["R6"])
+		require.NoError(t, db.Table("offerings").Where("id = ?", w.offering).Update("plugin_options", `{}`).Error)
+		_, err = w.st.RegisterResource(ctx, w.ruuid["R6"], march)
+		require.NoError(t, err)
+		require.Equal(t, "122.00", w.resourceTotals(t, w.invoice(t, march))["R6"])
+
 		// R4's offering stops being billable: its item goes.
 		require.NoError(t, db.Table("offerings").Where("id = ?", w.offering).Update("billable", false).Error)
 		gone, err := w.st.RegisterResources(ctx, march, []int64{w.resources["R4"]}, true)
 		require.NoError(t, err)
 		require.Equal(t, 1, gone.Deleted)
 		require.NoError(t, db.Table("offerings").Where("id = ?", w.offering).Update("billable", true).Error)
-		require.Equal(t, "968.40", w.invoice(t, march).TotalPrice.StringFixed(2))
+		require.Equal(t, "484.60", w.invoice(t, march).TotalPrice.StringFixed(2))
 
 		// April carries the running resources over.
 		_, err = w.st.RegisterResources(ctx, april, aprilIDs, true)
 		require.NoError(t, err)
 		totals := w.resourceTotals(t, w.invoice(t, april))
-		require.Equal(t, "374.00", totals["R2"])
-		require.Equal(t, "362.00", totals["R6"])
+		require.Equal(t, "74.00", totals["R2"])
+		require.Equal(t, "62.00", totals["R6"])
 	})
 }
 
@@ -273,7 +284,7 @@ func TestFinalizeWithCredits(t *testing.T) {
 		require.NotNil(t, inv.InvoiceDate)
 		require.Equal(t, "2024-04-01", inv.InvoiceDate.UTC().Format("2006-01-02"))
 		// Every item is in project P, whose credit is 30: items cheapest
-		// first (0.50, 2.60, 2.60, 5.00, 10.00 and 9.30 of the next 10.00)
+		// first (0.50, 2.60, 5.00, 10.00, 10.00 and 1.90 of the next 12.00)
 		// use it up, and no other item of P is compensated. The credit's
 		// last month asks for all 150 expected: the remaining 70 of the
 		// customer credit goes as the minimal-consumption tail.
@@ -291,7 +302,7 @@ func TestFinalizeWithCredits(t *testing.T) {
 		}
 		require.Equal(t, "-30.00", comp.StringFixed(2))
 		require.Equal(t, 6, n)
-		require.Equal(t, "1015.20", inv.TotalPrice.StringFixed(2))
+		require.Equal(t, "499.00", inv.TotalPrice.StringFixed(2))
 		var credit struct{ Value decimal.Decimal }
 		require.NoError(t, db.Table("customer_credits").Select("value").Where("customer_id = ?", w.customer).Scan(&credit).Error)
 		require.True(t, credit.Value.IsZero(), "the credit ended on 04-01: whatever is left is set to zero")
@@ -336,6 +347,34 @@ func TestFinalizeWithCredits(t *testing.T) {
 		paid, err := w.st.MarkInvoicePaid(ctx, inv.UUID, today)
 		require.NoError(t, err)
 		require.Equal(t, billing.InvoicePaid, paid.State)
+	})
+}
+
+// TestProjectCreditMinimalConsumption: a project credit applies its own
+// minimal consumption (models/billing/testdata/waldur-rules.md, 5).
+func TestProjectCreditMinimalConsumption(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
+		ctx := context.Background()
+		w := seedBilling(t, db)
+		// Only R3 (2.60) in March: a small bill.
+		_, err := w.st.RegisterResources(ctx, march, []int64{w.resources["R3"]}, true)
+		require.NoError(t, err)
+		now := time.Now().UTC()
+		require.NoError(t, db.Table("customer_credits").Create(map[string]any{"uuid": models.NewUUID(), "customer_id": w.customer,
+			"value": "1000", "apply_as_minimal_consumption": false, "created": now, "modified": now}).Error)
+		require.NoError(t, db.Table("project_credits").Create(map[string]any{"uuid": models.NewUUID(), "project_id": w.project,
+			"value": "500", "expected_consumption": "100", "apply_as_minimal_consumption": true, "created": now, "modified": now}).Error)
+		_, err = w.st.FinalizeInvoice(ctx, w.invoice(t, march).ID, april.Start())
+		require.NoError(t, err)
+		var pc, cc struct{ Value decimal.Decimal }
+		require.NoError(t, db.Table("project_credits").Select("value").Where("project_id = ?", w.project).Scan(&pc).Error)
+		require.NoError(t, db.Table("customer_credits").Select("value").Where("customer_id = ?", w.customer).Scan(&cc).Error)
+		// 2.60 compensated, the project's minimal 100 takes 97.40 more.
+		require.Equal(t, []string{"400.00", "900.00"}, []string{pc.Value.StringFixed(2), cc.Value.StringFixed(2)})
+		require.Equal(t, "0.00", w.invoice(t, march).TotalPrice.StringFixed(2))
+		var events []string
+		require.NoError(t, db.Table("events").Where("event_type LIKE ?", "reduction_of_project_credit%").Order("id").Pluck("event_type", &events).Error)
+		require.Equal(t, []string{"reduction_of_project_credit", "reduction_of_project_credit_due_to_minimal_consumption"}, events)
 	})
 }
 
@@ -394,9 +433,9 @@ func TestPriceEstimates(t *testing.T) {
 		_, err := w.st.RegisterResources(ctx, march, w.ids(), true)
 		require.NoError(t, err)
 		require.NoError(t, db.Table("invoices").Where("customer_id = ?", w.customer).Update("tax_percent", "10").Error)
-		// On 03-16 00:00: R1's day items have run 6 days of 15 (plan 6 instead of
-		// 15, base 36 instead of 90) and R3 has not started (0 instead of 5.20):
-		// 1045.20 − 9 − 54 − 5.20 = 977.00.
+		// On 03-16 00:00: R1's day items have run 6 days of 15 (base 36 instead
+		// of 90) and R3 has not started (0 instead of 2.60):
+		// 529.00 − 54 − 2.60 = 472.40.
 		mid := at("2024-03-16 00:00")
 		for _, scope := range []struct {
 			typ models.ScopeType
@@ -405,7 +444,7 @@ func TestPriceEstimates(t *testing.T) {
 			est, err := w.st.PriceEstimates(ctx, scope.typ, []int64{scope.id, 999999}, mid)
 			require.NoError(t, err)
 			e := est[scope.id]
-			require.Equal(t, []string{"1045.20", "977.00", "104.52", "97.70"},
+			require.Equal(t, []string{"529.00", "472.40", "52.90", "47.24"},
 				[]string{e.Total.StringFixed(2), e.Current.StringFixed(2), e.Tax.StringFixed(2), e.TaxCurrent.StringFixed(2)}, scope.typ)
 			require.True(t, est[999999].Total.IsZero())
 		}
