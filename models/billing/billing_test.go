@@ -204,7 +204,7 @@ func TestQuantity(t *testing.T) {
 		want       string
 	}{
 		{"whole month", models.UnitMonth, march.Start(), march.End(), "1"},
-		{"ten days of 31, rounded up", models.UnitMonth, at("2024-03-22 00:00"), march.End(), "0.33"},        // 0.3226
+		{"ten days of 31, rounded up", models.UnitMonth, at("2024-03-22 00:00"), march.End(), "0.33"},          // 0.3226
 		{"one day of February (29)", models.UnitMonth, at("2024-02-10 10:00"), at("2024-02-10 12:00"), "0.04"}, // 0.0345
 		{"quarter plans prorate like month", models.UnitQuarter, at("2024-03-22 00:00"), march.End(), "0.33"},
 		{"exact cents stay", models.UnitMonth, at("2024-03-01 00:00"), at("2024-03-31 00:00"), "1"},

@@ -41,21 +41,21 @@ func (r *RegisterResult) Add(o RegisterResult) {
 
 // billedResource is a resource with what its items carry.
 type billedResource struct {
-	ID           int64
-	UUID         models.UUID
-	Name         string
-	State        models.ResourceState
-	PlanID       *int64
-	Limits       []byte
-	Created      time.Time
-	ProjectID    int64
-	ProjectUUID  models.UUID
-	ProjectName  string
-	CustomerID   int64
-	OfferingID   int64
-	OfferingUUID models.UUID
-	OfferingName string
-	OfferingType string
+	ID            int64
+	UUID          models.UUID
+	Name          string
+	State         models.ResourceState
+	PlanID        *int64
+	Limits        []byte
+	Created       time.Time
+	ProjectID     int64
+	ProjectUUID   models.UUID
+	ProjectName   string
+	CustomerID    int64
+	OfferingID    int64
+	OfferingUUID  models.UUID
+	OfferingName  string
+	OfferingType  string
 	Billable      bool
 	PluginOptions []byte
 	ProviderName  string
