@@ -102,6 +102,54 @@ var ours = []*regexp.Regexp{
 	regexp.MustCompile(`^POST /api/marketplace-provider-resources/[^/]+/set_endpoints/$`),
 }
 
+// Permission is one entry of an operation's x-permissions in Waldur's
+// OpenAPI file: a permission and the scopes it is checked on, each a path of
+// attributes from the operation's object ("project.customer",
+// "offering.customer", "*" for the object itself).
+type Permission struct {
+	Permission string
+	Scopes     []string
+}
+
+// Operation finds the operation of Waldur's OpenAPI file that method and a
+// concrete path (e.g. /api/projects/x/) map to: its operationId and
+// x-permissions. found is false when the file has no such operation.
+func Operation(method, path string) (id string, perms []Permission, found bool, err error) {
+	r, err := load()
+	if err != nil {
+		return "", nil, false, err
+	}
+	req, err := http.NewRequest(method, "http://example.com"+path, nil)
+	if err != nil {
+		return "", nil, false, err
+	}
+	route, _, err := r.FindRoute(req)
+	if err != nil {
+		return "", nil, false, nil
+	}
+	op := route.Operation
+	raw, ok := op.Extensions["x-permissions"].([]any)
+	if op.Extensions["x-permissions"] != nil && !ok {
+		return "", nil, false, fmt.Errorf("%s %s: x-permissions is %T, not a list", method, path, op.Extensions["x-permissions"])
+	}
+	for _, e := range raw {
+		m, _ := e.(map[string]any)
+		p := Permission{}
+		p.Permission, _ = m["permission"].(string)
+		scopes, _ := m["scopes"].([]any)
+		for _, sc := range scopes {
+			if s, ok := sc.(string); ok {
+				p.Scopes = append(p.Scopes, s)
+			}
+		}
+		if p.Permission == "" || len(p.Scopes) == 0 {
+			return "", nil, false, fmt.Errorf("%s %s: an x-permissions entry without permission or scopes: %v", method, path, e)
+		}
+		perms = append(perms, p)
+	}
+	return op.OperationID, perms, true, nil
+}
+
 // Ours tells whether an endpoint is one this platform adds to Waldur's API.
 func Ours(method, path string) bool {
 	for _, re := range ours {
