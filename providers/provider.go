@@ -117,6 +117,20 @@ type Registry struct {
 type entry struct {
 	p     Provider
 	queue string
+	caps  Capabilities
+}
+
+// Capabilities are what the platform may do with an offering type's orders
+// besides running its provider (the API asks the registry, never the type).
+type Capabilities struct {
+	// ManualCompletion: the provider's side — a person, or a site agent —
+	// finishes executing orders (set_state_done).
+	ManualCompletion bool
+	// AgentDriven: a site agent moves orders with set_state_executing and
+	// set_state_erred.
+	AgentDriven bool
+	// Cancelable: an order waiting for the provider may be canceled.
+	Cancelable bool
 }
 
 // NewRegistry returns an empty registry.
@@ -124,6 +138,11 @@ func NewRegistry() *Registry { return &Registry{byType: map[string]entry{}} }
 
 // Register makes p serve the offering types, on task queue queue ("" = p.Name()).
 func (r *Registry) Register(p Provider, queue string, offeringTypes ...string) {
+	r.RegisterWith(p, queue, Capabilities{}, offeringTypes...)
+}
+
+// RegisterWith is Register with the offering types' capabilities.
+func (r *Registry) RegisterWith(p Provider, queue string, caps Capabilities, offeringTypes ...string) {
 	if queue == "" {
 		queue = p.Name()
 	}
@@ -133,7 +152,7 @@ func (r *Registry) Register(p Provider, queue string, offeringTypes ...string) {
 		if _, dup := r.byType[t]; dup {
 			panic(fmt.Sprintf("providers: offering type %s registered twice", t))
 		}
-		r.byType[t] = entry{p: p, queue: queue}
+		r.byType[t] = entry{p: p, queue: queue, caps: caps}
 	}
 }
 
@@ -146,6 +165,15 @@ func (r *Registry) Lookup(offeringType string) (Provider, string, error) {
 		return nil, "", models.Errorf(models.CodeInvalid, "Offering type %q is not supported.", offeringType)
 	}
 	return e.p, e.queue, nil
+}
+
+// Capabilities returns an offering type's capabilities; ok is false for
+// a type no provider serves.
+func (r *Registry) Capabilities(offeringType string) (caps Capabilities, ok bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	e, ok := r.byType[offeringType]
+	return e.caps, ok
 }
 
 // Types lists the registered offering types, sorted.

@@ -54,3 +54,18 @@ func TestFakeIsIdempotentAndFailsAsTold(t *testing.T) {
 	require.True(t, errors.As(err, &perm))
 	require.Zero(t, p.Created(req.OrderUUID))
 }
+
+func TestRegistryCapabilities(t *testing.T) {
+	r := providers.NewRegistry()
+	f := &fake.Provider{}
+	r.RegisterWith(f, "q1", providers.Capabilities{ManualCompletion: true, Cancelable: true}, "A.Manual")
+	r.Register(f, "q2", "B.Auto")
+	caps, ok := r.Capabilities("A.Manual")
+	require.True(t, ok)
+	require.Equal(t, providers.Capabilities{ManualCompletion: true, Cancelable: true}, caps)
+	caps, ok = r.Capabilities("B.Auto")
+	require.True(t, ok)
+	require.Equal(t, providers.Capabilities{}, caps)
+	_, ok = r.Capabilities("C.Unknown")
+	require.False(t, ok, "an unknown type has no capabilities")
+}

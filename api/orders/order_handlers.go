@@ -567,7 +567,7 @@ func (m *Module) prepareCreateOrder(c *gin.Context, f *form.Form, in *store.NewO
 	} else if !ok {
 		return models.FieldError("offering", rest.MsgDoesNotExist)
 	}
-	if m.supported != nil && !m.supported(of.Type) {
+	if _, ok := m.caps(of.Type); !ok {
 		return models.FieldError("offering", fmt.Sprintf("Offering type %s is not supported by this deployment.", of.Type))
 	}
 	*in = store.NewOrder{Type: typ, ProjectID: p.ID, OfferingID: of.ID, Attributes: attrs, Limits: limits, CreatedBy: u}
@@ -632,13 +632,6 @@ func (m *Module) createOrder(c *gin.Context) error {
 	}
 	return rest.Render(c, http.StatusCreated, m.renderOrder(c, v))
 }
-
-// Offering types whose provider drives the order through the API.
-var (
-	manualDone      = map[string]bool{models.OfferingBasic: true, models.OfferingSlurm: true, "Support.OfferingTemplate": true}
-	manualExecuting = map[string]bool{models.OfferingSlurm: true}
-	cancelable      = map[string]bool{models.OfferingBasic: true, "Support.OfferingTemplate": true}
-)
 
 // Detail is the {"detail": …} answer of the approval actions.
 type Detail struct {
@@ -725,11 +718,12 @@ func (m *Module) orderAction(event string) api.Handler {
 		if err := m.mayAct(c, u, v, event); err != nil {
 			return err
 		}
+		caps, _ := m.caps(v.OfferingType)
 		switch {
-		case event == "cancel" && !cancelable[v.OfferingType]:
+		case event == "cancel" && !caps.Cancelable:
 			return models.Errorf(models.CodeInvalid, "Order cancellation is not supported for offering type %s.", v.OfferingType)
-		case event == "set_state_done" && !manualDone[v.OfferingType],
-			(event == "set_state_executing" || event == "set_state_erred") && !manualExecuting[v.OfferingType]:
+		case event == "set_state_done" && !caps.ManualCompletion,
+			(event == "set_state_executing" || event == "set_state_erred") && !caps.AgentDriven:
 			return models.Errorf(models.CodeInvalid, "Operation %s is not supported for offering type %s.", event, v.OfferingType)
 		}
 		if _, err := models.OrderTransition(event, v.State); err != nil {

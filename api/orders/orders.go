@@ -26,6 +26,7 @@ import (
 	"github.com/waldur-go/waldur/api"
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/store"
+	"github.com/waldur-go/waldur/providers"
 	"github.com/waldur-go/waldur/rbac"
 	"github.com/waldur-go/waldur/workflows"
 )
@@ -40,9 +41,10 @@ type Deps struct {
 	// TemporalTimeout bounds one call to Temporal (start, or an Update and
 	// its result); 0 means 30 seconds.
 	TemporalTimeout time.Duration
-	// Supported reports whether a provider serves an offering type; orders
-	// for other types are refused (nil: every type is accepted).
-	Supported func(offeringType string) bool
+	// Capabilities reports what an offering type's orders allow (ok false:
+	// no provider serves the type: its orders are refused). Nil: every
+	// type is accepted, with no capability.
+	Capabilities func(offeringType string) (providers.Capabilities, bool)
 	// AvailableLimits lists the component types whose limits orders of an
 	// offering type may carry besides limit-based ones
 	// (providers.Registry.AvailableLimits; nil: none).
@@ -56,7 +58,7 @@ type Module struct {
 	tc        client.Client
 	now       func() time.Time
 	timeout   time.Duration
-	supported func(offeringType string) bool
+	capabilities func(offeringType string) (providers.Capabilities, bool)
 	limitsOf  func(offeringType string) []string
 }
 
@@ -64,7 +66,7 @@ var _ api.Module = (*Module)(nil)
 
 // New returns the orders module.
 func New(d Deps) *Module {
-	m := &Module{st: d.Store, rbac: d.RBAC, tc: d.Temporal, now: d.Now, timeout: d.TemporalTimeout, supported: d.Supported, limitsOf: d.AvailableLimits}
+	m := &Module{st: d.Store, rbac: d.RBAC, tc: d.Temporal, now: d.Now, timeout: d.TemporalTimeout, capabilities: d.Capabilities, limitsOf: d.AvailableLimits}
 	if m.now == nil {
 		m.now = func() time.Time { return time.Now().UTC() }
 	}
@@ -210,4 +212,13 @@ func (m *Module) temporalError(err error) error {
 		return models.Errorf(models.CodeConflict, "Order is already in a final state.")
 	}
 	return &models.Error{Code: models.CodeUnavailable, Message: MsgTemporalUnavailable, Err: err}
+}
+
+// caps is what an offering type's orders allow; ok is false when no
+// provider serves the type.
+func (m *Module) caps(offeringType string) (providers.Capabilities, bool) {
+	if m.capabilities == nil {
+		return providers.Capabilities{}, true
+	}
+	return m.capabilities(offeringType)
 }

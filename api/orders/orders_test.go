@@ -56,6 +56,7 @@ type env struct {
 	auto     models.UUID // automated offering (fake provider)
 	plan     models.UUID
 	autoFake *fake.Provider
+	reg      *providers.Registry
 }
 
 func fastPolicies() workflows.OrderPolicies {
@@ -80,6 +81,7 @@ func newEnv(t *testing.T, srv *temporaltest.Server, db *gorm.DB) *env {
 	reg := providers.NewRegistry()
 	basic.Register(reg)
 	reg.Register(e.autoFake, "q-"+models.NewUUID().String()[:8]+"-auto", "Test.Auto")
+	e.reg = reg
 	wr := workflows.NewRegistry()
 	wr.Add(workflows.QueueCore, func(w worker.Registry) {
 		workflows.RegisterOrders(w, &activities.Orders{Store: e.st, Providers: reg}, &workflows.OrderDispatcher{Store: e.st})
@@ -143,7 +145,7 @@ func newEnv(t *testing.T, srv *temporaltest.Server, db *gorm.DB) *env {
 // server is an API engine whose orders module uses tc.
 func (e *env) server(tc client.Client, timeout time.Duration) *api.Server {
 	return api.New(api.Deps{DB: e.db, Users: e.st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
-		orders.New(orders.Deps{Store: e.st, RBAC: e.rbac, Temporal: tc, TemporalTimeout: timeout}))
+		orders.New(orders.Deps{Store: e.st, RBAC: e.rbac, Temporal: tc, TemporalTimeout: timeout, Capabilities: e.reg.Capabilities}))
 }
 
 func (e *env) grant(user, role string, scope models.Scope, customerID int64) {

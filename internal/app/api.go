@@ -62,10 +62,7 @@ func NewAPIConfig(db *gorm.DB, tc client.Client, log *slog.Logger, cfg config.Co
 		catalog.New(catalog.Deps{Store: st, RBAC: chk}),
 		awsapi.New(awsapi.Deps{Store: st}),
 		invoices.New(invoices.Deps{Store: st}),
-		orders.New(orders.Deps{Store: st, RBAC: chk, Temporal: tc, Supported: func(t string) bool {
-			_, _, err := provs.Lookup(t)
-			return err == nil
-		}, AvailableLimits: provs.AvailableLimits}),
+		orders.New(orders.Deps{Store: st, RBAC: chk, Temporal: tc, Capabilities: provs.Capabilities, AvailableLimits: provs.AvailableLimits}),
 		usage.New(usage.Deps{Store: st, RBAC: chk}),
 		offeringusers.New(offeringusers.Deps{Store: st, RBAC: chk}),
 		siteagent.New(siteagent.Deps{Store: st, RBAC: chk}),

@@ -41,7 +41,9 @@ func (Provider) Terminate(context.Context, providers.Request) (providers.Result,
 }
 
 // Register adds the Basic provider to r.
-func Register(r *providers.Registry) { r.Register(Provider{}, Queue, models.OfferingBasic) }
+func Register(r *providers.Registry) {
+	r.RegisterWith(Provider{}, Queue, providers.Capabilities{ManualCompletion: true, Cancelable: true}, models.OfferingBasic)
+}
 
 // AgentQueue is the task queue of agent-driven offerings' (manual) orders.
 const AgentQueue = "agent"
@@ -51,5 +53,5 @@ const AgentQueue = "agent"
 // the work on its cluster and reports through the provider endpoints
 // (set_state_executing, set_state_done, set_state_erred).
 func RegisterAgentDriven(r *providers.Registry) {
-	r.Register(Provider{}, AgentQueue, models.OfferingSlurm)
+	r.RegisterWith(Provider{}, AgentQueue, providers.Capabilities{ManualCompletion: true, AgentDriven: true}, models.OfferingSlurm)
 }
