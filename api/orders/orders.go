@@ -53,13 +53,13 @@ type Deps struct {
 
 // Module registers the order and resource routes (an api.Module).
 type Module struct {
-	st        *store.Store
-	rbac      *rbac.Checker
-	tc        client.Client
-	now       func() time.Time
-	timeout   time.Duration
+	st           *store.Store
+	rbac         *rbac.Checker
+	tc           client.Client
+	now          func() time.Time
+	timeout      time.Duration
 	capabilities func(offeringType string) (providers.Capabilities, bool)
-	limitsOf  func(offeringType string) []string
+	limitsOf     func(offeringType string) []string
 }
 
 var _ api.Module = (*Module)(nil)
