@@ -1,0 +1,408 @@
+package app_test
+
+// The rows of the RBAC matrix (matrix_test.go): each served route with a
+// request on the matrix world (matrix_world_test.go) and the rule its
+// expectations are derived from. ok is the answer to an allowed caller:
+// 200/201/204, or the state's refusal (409, 400) or 503 (no Temporal here)
+// once the permission check has passed.
+
+const (
+	whyTeam      = "Waldur: a customer's team (owners included) is CUSTOMER.*_PERMISSION, no default role's: staff's (docs/roles.md)."
+	whyProjTeam  = "Waldur's project add_user/update_user/delete_user: PROJECT.*_PERMISSION on the project or its customer."
+	whyCustomer  = "Waldur's customer update/destroy: CUSTOMER.UPDATE/DELETE on the customer."
+	whyOrder     = "Waldur: an order's project is any project the user sees (a role in force on it or its customer, whatever the role)."
+	whyInvite    = "Waldur's invitations: PROJECT.CREATE_PERMISSION on the invitation's project or customer."
+	whyUsage     = "Waldur's set_usage: RESOURCE.SET_USAGE on the resource's offering or its customer (as set_user_usage's x-permissions)."
+	whyOffering  = "Waldur's offering create: OFFERING.CREATE on the customer."
+	whyPlan      = "Waldur's plan create: OFFERING.CREATE_PLAN on the offering's customer."
+	whyOU        = "Waldur's offering users: OFFERING.*_USER on the offering's customer (as the other offering-user actions' x-permissions)."
+	whyAgent     = "Waldur's site agent identities: OFFERING.CREATE on the offering's customer (as register_service's x-permissions)."
+	whyRegister  = "Waldur: SERVICE_PROVIDER.REGISTER on the customer, no default role's (docs/roles.md)."
+	whyIsOwner   = "Waldur's is_owner on the provider's customer, as CUSTOMER.UPDATE (docs/roles.md)."
+	whyKeys      = "SERVICE_PROVIDER.LIST_KEYS on the provider's customer (docs/roles.md)."
+	whyImport    = "Import into a shared offering is staff's (docs/roles.md)."
+	whyOverview  = "update_overview of an Active offering is staff's: Waldur's can_update_offering (docs/roles.md)."
+	whyEndpoints = "not in Waldur's API: set_endpoints (ours) is RESOURCE.SET_BACKEND_METADATA on the offering's customer, as set_backend_metadata."
+	whyProjTypes = "not in Waldur's API: project types are written by staff (Waldur's admin)."
+	whyCSV       = "not in Waldur's API: the invoice as CSV is seen as the invoice."
+	whyRestrict  = "Waldur's update_restricted: OFFERINGUSER.UPDATE_RESTRICTION on the offering's customer."
+)
+
+var matrixRows = []mrow{
+	// Meta. No Temporal client here, so the health check reports 503 — to everyone, without credentials.
+	get("/health-check/", "/health-check/", rulePublic(503)),
+	get("/metrics", "/metrics", rulePublic(200)),
+	get("/api/schema/", "/api/schema/", rulePublic(200)),
+	get("/api/docs/*any", "/api/docs/index.html", rulePublic(200)),
+	get("/api/configuration/", "/api/configuration/", rulePublic(200)),
+	get("/api/version/", "/api/version/", ruleSignedIn(200)), // the site agent asks first
+
+	// Authentication.
+	row("POST", "/api-auth/password/", "/api-auth/password/", `{"username":"target","password":"Secret-pass-1"}`, rulePublic(200)),
+	row("POST", "/api-auth/logout/", "/api-auth/logout/", "", ruleSignedIn(204)),
+
+	// Customers: C1, the consumer, with a live project.
+	get("/api/customers/", "/api/customers/", ruleSignedIn(200)),
+	row("POST", "/api/customers/", "/api/customers/", `{"name":"New org"}`, ruleStaff(everyone, 201)),
+	get("/api/customers/:uuid/", "/api/customers/{customer}/", ruleVisible(seeConsumer, 200)),
+	row("PUT", "/api/customers/:uuid/", "/api/customers/{customer}/", `{"name":"C1 renamed"}`, perm("C1", seeConsumer, 200, whyCustomer, "CUSTOMER.UPDATE", "*")),
+	row("PATCH", "/api/customers/:uuid/", "/api/customers/{customer}/", `{"name":"C1 renamed"}`, perm("C1", seeConsumer, 200, whyCustomer, "CUSTOMER.UPDATE", "*")),
+	// An owner may delete it but for its live project (409); staff deletes it cascading.
+	row("DELETE", "/api/customers/:uuid/", "/api/customers/{customer}/", "",
+		perm("C1", seeConsumer, 409, whyCustomer, "CUSTOMER.DELETE", "*").with("staff", 204, "Staff's delete cascades to the live project.")),
+	get("/api/customers/:uuid/list_users/", "/api/customers/{customer}/list_users/", ruleVisible(seeConsumer, 200)),
+	row("POST", "/api/customers/:uuid/add_user/", "/api/customers/{customer}/add_user/", `{"user":"{user:newbie}","role":"CUSTOMER.OWNER"}`,
+		perm("C1", seeConsumer, 201, whyTeam, "CUSTOMER.CREATE_PERMISSION", "*")),
+	row("POST", "/api/customers/:uuid/update_user/", "/api/customers/{customer}/update_user/", `{"user":"{user:victim}","role":"CUSTOMER.OWNER","expiration_time":"2099-01-01T00:00:00Z"}`,
+		perm("C1", seeConsumer, 200, whyTeam, "CUSTOMER.UPDATE_PERMISSION", "*")),
+	row("POST", "/api/customers/:uuid/delete_user/", "/api/customers/{customer}/delete_user/", `{"user":"{user:victim}","role":"CUSTOMER.OWNER"}`,
+		perm("C1", seeConsumer, 200, whyTeam, "CUSTOMER.DELETE_PERMISSION", "*")),
+
+	// Projects: P1.
+	get("/api/projects/", "/api/projects/", ruleSignedIn(200)),
+	row("POST", "/api/projects/", "/api/projects/", `{"name":"P2","customer":"{customer}"}`,
+		perm("C1", seeConsumer, 201, "Waldur's project create: PROJECT.CREATE on the customer.", "PROJECT.CREATE", "*").inBody()),
+	get("/api/projects/:uuid/", "/api/projects/{project}/", ruleVisible(seeConsumer, 200)),
+	row("PUT", "/api/projects/:uuid/", "/api/projects/{project}/", `{"name":"P1 renamed","customer":"{customer}"}`, xperm("P1", seeConsumer, 200)),
+	row("PATCH", "/api/projects/:uuid/", "/api/projects/{project}/", `{"name":"P1 renamed"}`, xperm("P1", seeConsumer, 200)),
+	row("DELETE", "/api/projects/:uuid/", "/api/projects/{project}/", "", xperm("P1", seeConsumer, 204)),
+	get("/api/projects/:uuid/list_users/", "/api/projects/{project}/list_users/", ruleVisible(seeConsumer, 200)),
+	row("POST", "/api/projects/:uuid/add_user/", "/api/projects/{project}/add_user/", `{"user":"{user:newbie}","role":"PROJECT.MEMBER"}`,
+		perm("P1", seeConsumer, 201, whyProjTeam, "PROJECT.CREATE_PERMISSION", "*", "customer")),
+	row("POST", "/api/projects/:uuid/update_user/", "/api/projects/{project}/update_user/", `{"user":"{user:target}","role":"PROJECT.MEMBER","expiration_time":"2099-01-01T00:00:00Z"}`,
+		perm("P1", seeConsumer, 200, whyProjTeam, "PROJECT.UPDATE_PERMISSION", "*", "customer")),
+	row("POST", "/api/projects/:uuid/delete_user/", "/api/projects/{project}/delete_user/", `{"user":"{user:target}","role":"PROJECT.MEMBER"}`,
+		perm("P1", seeConsumer, 200, whyProjTeam, "PROJECT.DELETE_PERMISSION", "*", "customer")),
+
+	// Project types: read by everyone signed in, written by staff.
+	get("/api/project-types/", "/api/project-types/", ruleSignedIn(200)),
+	get("/api/project-types/:uuid/", "/api/project-types/{ptype}/", ruleSignedIn(200)),
+	row("POST", "/api/project-types/", "/api/project-types/", `{"name":"Teaching"}`, ruleStaff(everyone, 201).because(whyProjTypes)),
+	row("PUT", "/api/project-types/:uuid/", "/api/project-types/{ptype}/", `{"name":"Teaching"}`, ruleStaff(everyone, 200).because(whyProjTypes)),
+	row("PATCH", "/api/project-types/:uuid/", "/api/project-types/{ptype}/", `{"name":"Teaching"}`, ruleStaff(everyone, 200).because(whyProjTypes)),
+	row("DELETE", "/api/project-types/:uuid/", "/api/project-types/{ptype}/", "", ruleStaff(everyone, 204).because(whyProjTypes)),
+
+	// Users. target is a member of P1: seen by those who share its project or customer.
+	get("/api/users/", "/api/users/", ruleSignedIn(200)),
+	get("/api/users/me/", "/api/users/me/", ruleSignedIn(200)),
+	row("POST", "/api/users/", "/api/users/", `{"username":"fresh","email":"fresh@example.com","agree_with_policy":true}`, ruleStaff(everyone, 201)),
+	get("/api/users/:uuid/", "/api/users/{user:target}/", ruleVisible(seeConsumer, 200)),
+	row("PUT", "/api/users/:uuid/", "/api/users/{user:target}/", `{"first_name":"T","email":"target@example.com","agree_with_policy":true}`, ruleStaff(seeConsumer, 200)),
+	row("PATCH", "/api/users/:uuid/", "/api/users/{user:target}/", `{"first_name":"T"}`, ruleStaff(seeConsumer, 200)),
+	// Staff-only actions refuse every other caller before looking the user up (as DRF's view permissions do).
+	row("DELETE", "/api/users/:uuid/", "/api/users/{user:target}/", "", ruleStaff(everyone, 204)),
+	row("POST", "/api/users/:uuid/change_password/", "/api/users/{user:target}/change_password/", `{"new_password":"Another-pass-2"}`, ruleStaff(seeConsumer, 200)),
+	row("POST", "/api/users/:uuid/refresh_token/", "/api/users/{user:target}/refresh_token/", "", ruleStaff(everyone, 200)),
+	get("/api/users/:uuid/token/", "/api/users/{user:target}/token/", ruleStaff(everyone, 200)),
+
+	// SSH keys: c-owner's.
+	get("/api/keys/", "/api/keys/", ruleSignedIn(200)),
+	row("POST", "/api/keys/", "/api/keys/", `{"name":"new","public_key":"{pubkey}"}`, ruleSignedIn(201)),
+	get("/api/keys/:uuid/", "/api/keys/{key}/", ruleVisible(seeOwnKey, 200)),
+	row("DELETE", "/api/keys/:uuid/", "/api/keys/{key}/", "", ruleOwn(seeOwnKey, 204)),
+
+	// Roles: anyone may read (as Waldur); staff change them.
+	get("/api/roles/", "/api/roles/", rulePublic(200)),
+	get("/api/roles/:uuid/", "/api/roles/{role}/", rulePublic(200)),
+	row("POST", "/api/roles/", "/api/roles/", `{"name":"TEST.NEW","content_type":"project","permissions":["PROJECT.UPDATE"]}`, ruleStaff(everyone, 201)),
+	row("PUT", "/api/roles/:uuid/", "/api/roles/{role}/", `{"name":"TEST.CUSTOM","content_type":"project","permissions":["PROJECT.UPDATE"]}`, ruleStaff(everyone, 200)),
+	row("PATCH", "/api/roles/:uuid/", "/api/roles/{role}/", `{"description":"changed"}`, ruleStaff(everyone, 200)),
+	row("DELETE", "/api/roles/:uuid/", "/api/roles/{role}/", "", ruleStaff(everyone, 204)),
+	row("POST", "/api/roles/:uuid/enable/", "/api/roles/{role}/enable/", "", ruleStaff(everyone, 200)),
+	row("POST", "/api/roles/:uuid/disable/", "/api/roles/{role}/disable/", "", ruleStaff(everyone, 200)),
+	row("PUT", "/api/roles/:uuid/update_descriptions/", "/api/roles/{role}/update_descriptions/", `{"description":"x"}`, ruleStaff(everyone, 200)),
+
+	// Invitations to P1 (PROJECT.ADMIN for newbie@example.com).
+	get("/api/user-invitations/", "/api/user-invitations/", ruleSignedIn(200)),
+	row("POST", "/api/user-invitations/", "/api/user-invitations/", `{"scope":"http://x/api/projects/{project}/","role":"{role:PROJECT.MEMBER}","email":"someone@example.com"}`,
+		perm("P1", seeConsumer, 201, whyInvite, "PROJECT.CREATE_PERMISSION", "*", "customer").inBody()),
+	row("POST", "/api/user-invitations/check-duplicates/", "/api/user-invitations/check-duplicates/", `{"scope":"http://x/api/projects/{project}/","invitations":[{"email":"someone@example.com","role":"{role:PROJECT.MEMBER}"}]}`,
+		perm("P1", seeConsumer, 200, whyInvite, "PROJECT.CREATE_PERMISSION", "*", "customer").inBody()),
+	get("/api/user-invitations/:uuid/", "/api/user-invitations/{invitation}/", ruleVisible(seeInvitation, 200)),
+	row("PUT", "/api/user-invitations/:uuid/", "/api/user-invitations/{invitation}/", `{"extra_invitation_text":"hi","email":"newbie@example.com"}`,
+		perm("invitation", seeInvitation, 200, whyInvite, "PROJECT.CREATE_PERMISSION", "project", "customer")),
+	row("PATCH", "/api/user-invitations/:uuid/", "/api/user-invitations/{invitation}/", `{"extra_invitation_text":"hi"}`,
+		perm("invitation", seeInvitation, 200, whyInvite, "PROJECT.CREATE_PERMISSION", "project", "customer")),
+	row("DELETE", "/api/user-invitations/:uuid/", "/api/user-invitations/{invitation}/", "",
+		perm("invitation", seeInvitation, 204, whyInvite, "PROJECT.CREATE_PERMISSION", "project", "customer")),
+	row("POST", "/api/user-invitations/:uuid/send/", "/api/user-invitations/{invitation}/send/", "",
+		perm("invitation", seeInvitation, 200, whyInvite, "PROJECT.CREATE_PERMISSION", "project", "customer")),
+	row("POST", "/api/user-invitations/:uuid/cancel/", "/api/user-invitations/{invitation}/cancel/", "",
+		perm("invitation", seeInvitation, 200, whyInvite, "PROJECT.CREATE_PERMISSION", "project", "customer")),
+	row("POST", "/api/user-invitations/:uuid/delete/", "/api/user-invitations/{invitation}/delete/", "", ruleStaff(everyone, 200)),
+	// Anyone signed in may accept; p-admin holds the invited role already.
+	row("POST", "/api/user-invitations/:uuid/accept/", "/api/user-invitations/{invitation}/accept/", "",
+		ruleSignedIn(200).with("p-admin", 400, "p-admin holds the invited role already.")),
+	row("POST", "/api/user-invitations/:uuid/check/", "/api/user-invitations/{invitation}/check/", "", rulePublic(200)),
+	// Public details of a pending invitation: whoever holds its link (UUID) and is signed in.
+	get("/api/user-invitations/:uuid/details/", "/api/user-invitations/{invitation}/details/", ruleSignedIn(200)),
+	row("POST", "/api/user-invitations/approve/", "/api/user-invitations/approve/", `{"token":"{invitation-requested}"}`, ruleStaff(everyone, 200)),
+	row("POST", "/api/user-invitations/reject/", "/api/user-invitations/reject/", `{"token":"{invitation-requested}"}`, ruleStaff(everyone, 200)),
+
+	// Events: one fed to P1 and C1. By UUID without ?scope: staff's and support's (docs/roles.md).
+	get("/api/events/", "/api/events/", ruleSignedIn(200)),
+	get("/api/events/:id/", "/api/events/{event}/", ruleVisible(staffAndSupport, 200)),
+	get("/api/events/:id/", "/api/events/{event}/?scope=http://x/api/projects/{project}/", ruleVisible(seeConsumer, 200)),
+	get("/api/events/count/", "/api/events/count/", ruleSignedIn(200)),
+	get("/api/events/event_groups/", "/api/events/event_groups/", ruleSignedIn(200)),
+	get("/api/events/scope_types/", "/api/events/scope_types/", ruleSignedIn(200)),
+
+	// Usage of r1: seen from either side; reported by the provider.
+	get("/api/marketplace-component-usages/", "/api/marketplace-component-usages/", ruleSignedIn(200)),
+	get("/api/marketplace-component-usages/:uuid/", "/api/marketplace-component-usages/{usage}/", ruleVisible(seeBoth, 200)),
+	row("POST", "/api/marketplace-component-usages/set_usage/", "/api/marketplace-component-usages/set_usage/", `{"resource":"{resource}","usages":[{"type":"hours","amount":"1.5"}]}`,
+		perm("resource", seeBoth, 201, whyUsage, "RESOURCE.SET_USAGE", "offering", "offering.customer").inBody()),
+	row("POST", "/api/marketplace-component-usages/:uuid/set_user_usage/", "/api/marketplace-component-usages/{usage}/set_user_usage/", `{"username":"alice","usage":"1"}`,
+		xperm("usage", seeBoth, 201)),
+	row("POST", "/api/marketplace-component-usages/:uuid/set_user_usages/", "/api/marketplace-component-usages/{usage}/set_user_usages/", `{"usages":[{"username":"bob","usage":"1"}]}`,
+		xperm("usage", seeBoth, 201)),
+	get("/api/marketplace-component-user-usages/", "/api/marketplace-component-user-usages/", ruleSignedIn(200)),
+	get("/api/marketplace-component-user-usages/:uuid/", "/api/marketplace-component-user-usages/{user-usage}/", ruleVisible(seeBoth, 200)),
+	get("/api/component-user-usage-limits/", "/api/component-user-usage-limits/", ruleSignedIn(200)),
+
+	// Orders: r2's create order waits for the provider. A permitted action
+	// in a wrong state is 409 at once; a permitted one in the right state
+	// reaches the workflow call and gets 503 (no Temporal). Permission first.
+	get("/api/marketplace-orders/", "/api/marketplace-orders/", ruleSignedIn(200)),
+	row("POST", "/api/marketplace-orders/", "/api/marketplace-orders/", `{"offering":"{offering}","project":"{project}","plan":"{plan}","attributes":{"name":"new"}}`,
+		ruleVisible(seeConsumer, 201).because(whyOrder).inBody().with("support", 403, "Global support cannot order (docs/roles.md).")),
+	// The preview answers 200 to every user: a refusal is its answer.
+	row("POST", "/api/marketplace-orders/preview/", "/api/marketplace-orders/preview/", `{"offering":"{offering}","project":"{project}","plan":"{plan}","attributes":{"name":"new"}}`, ruleSignedIn(200)),
+	get("/api/marketplace-orders/:uuid/", "/api/marketplace-orders/{order}/", ruleVisible(seeBoth, 200)),
+	row("DELETE", "/api/marketplace-orders/:uuid/", "/api/marketplace-orders/{order}/", "", xperm("order", seeBoth, 503)),
+	row("POST", "/api/marketplace-orders/:uuid/approve_by_consumer/", "/api/marketplace-orders/{order}/approve_by_consumer/", "", xperm("order", seeBoth, 409)),
+	row("POST", "/api/marketplace-orders/:uuid/approve_by_provider/", "/api/marketplace-orders/{order}/approve_by_provider/", "", xperm("order", seeBoth, 503)),
+	// Waldur's reject_by_consumer: the order's creator (c-owner), or ORDER.REJECT on the project or its customer.
+	row("POST", "/api/marketplace-orders/:uuid/reject_by_consumer/", "/api/marketplace-orders/{order}/reject_by_consumer/", "",
+		perm("order", seeBoth, 409, "Waldur's reject_by_consumer: the creator, or ORDER.REJECT on the project or its customer.", "ORDER.REJECT", "project", "project.customer").by("c-owner")),
+	row("POST", "/api/marketplace-orders/:uuid/reject_by_provider/", "/api/marketplace-orders/{order}/reject_by_provider/", "", xperm("order", seeBoth, 503)),
+	row("POST", "/api/marketplace-orders/:uuid/cancel/", "/api/marketplace-orders/{order}/cancel/", "", xperm("order", seeBoth, 503)),
+	row("POST", "/api/marketplace-orders/:uuid/set_state_executing/", "/api/marketplace-orders/{order}/set_state_executing/", "", xperm("order", seeBoth, 400)),
+	row("POST", "/api/marketplace-orders/:uuid/set_state_done/", "/api/marketplace-orders/{order}/set_state_done/", "", xperm("order", seeBoth, 409)),
+	row("POST", "/api/marketplace-orders/:uuid/set_state_erred/", "/api/marketplace-orders/{order}/set_state_erred/", "", xperm("order", seeBoth, 400)),
+
+	// Resources: r1, the consumer's view (its project's and customer's roles:
+	// the provider acts through its own view, so its x-permissions scope
+	// offering.customer is never reached here) and the provider's.
+	get("/api/marketplace-resources/", "/api/marketplace-resources/", ruleSignedIn(200)),
+	get("/api/marketplace-resources/:uuid/", "/api/marketplace-resources/{resource}/", ruleVisible(seeConsumer, 200)),
+	get("/api/marketplace-resources/:uuid/team/", "/api/marketplace-resources/{resource}/team/", ruleVisible(seeConsumer, 200)),
+	get("/api/marketplace-resources/:uuid/plan_periods/", "/api/marketplace-resources/{resource}/plan_periods/", ruleVisible(seeConsumer, 200)),
+	row("POST", "/api/marketplace-resources/:uuid/terminate/", "/api/marketplace-resources/{resource}/terminate/", "", xperm("resource", seeConsumer, 200)),
+	row("POST", "/api/marketplace-resources/:uuid/update_limits/", "/api/marketplace-resources/{resource}/update_limits/", `{"limits":{}}`, xperm("resource", seeConsumer, 200)),
+	row("POST", "/api/marketplace-resources/:uuid/switch_plan/", "/api/marketplace-resources/{resource}/switch_plan/", `{"plan":"{plan2}"}`, xperm("resource", seeConsumer, 200)),
+	get("/api/marketplace-provider-resources/", "/api/marketplace-provider-resources/", ruleSignedIn(200)),
+	get("/api/marketplace-provider-resources/:uuid/", "/api/marketplace-provider-resources/{resource}/", ruleVisible(seeProvider, 200)),
+	get("/api/marketplace-provider-resources/:uuid/team/", "/api/marketplace-provider-resources/{resource}/team/", ruleVisible(seeProvider, 200)),
+	row("POST", "/api/marketplace-provider-resources/:uuid/set_backend_id/", "/api/marketplace-provider-resources/{resource}/set_backend_id/", `{"backend_id":"b-1"}`, xperm("resource", seeProvider, 200)),
+	row("POST", "/api/marketplace-provider-resources/:uuid/set_backend_metadata/", "/api/marketplace-provider-resources/{resource}/set_backend_metadata/", `{"backend_metadata":{"k":"v"}}`, xperm("resource", seeProvider, 200)),
+	row("POST", "/api/marketplace-provider-resources/:uuid/set_limits/", "/api/marketplace-provider-resources/{resource}/set_limits/", `{"limits":{}}`, xperm("resource", seeProvider, 200)),
+	row("POST", "/api/marketplace-provider-resources/:uuid/set_as_ok/", "/api/marketplace-provider-resources/{resource}/set_as_ok/", "", xperm("resource", seeProvider, 200)),
+	row("POST", "/api/marketplace-provider-resources/:uuid/set_as_erred/", "/api/marketplace-provider-resources/{resource}/set_as_erred/", "", xperm("resource", seeProvider, 200)),
+	row("POST", "/api/marketplace-provider-resources/:uuid/refresh_last_sync/", "/api/marketplace-provider-resources/{resource}/refresh_last_sync/", "", xperm("resource", seeProvider, 200)),
+	row("POST", "/api/marketplace-provider-resources/:uuid/terminate/", "/api/marketplace-provider-resources/{resource}/terminate/", "", xperm("resource", seeProvider, 200)),
+	row("POST", "/api/marketplace-provider-resources/:uuid/set_endpoints/", "/api/marketplace-provider-resources/{resource}/set_endpoints/", `{"endpoints":[{"name":"ssh","url":"ssh://login.example"}]}`,
+		perm("resource", seeProvider, 200, whyEndpoints, "RESOURCE.SET_BACKEND_METADATA", "offering.customer")),
+	get("/api/marketplace-provider-resources/:uuid/plan_periods/", "/api/marketplace-provider-resources/{resource}/plan_periods/", ruleVisible(seeProvider, 200)),
+
+	// The catalog: category groups and categories are staff's to write.
+	get("/api/marketplace-category-groups/", "/api/marketplace-category-groups/", ruleSignedIn(200)),
+	row("POST", "/api/marketplace-category-groups/", "/api/marketplace-category-groups/", `{"title":"New group"}`, ruleStaff(everyone, 201)),
+	get("/api/marketplace-category-groups/:uuid/", "/api/marketplace-category-groups/{cgroup}/", ruleSignedIn(200)),
+	row("PUT", "/api/marketplace-category-groups/:uuid/", "/api/marketplace-category-groups/{cgroup}/", `{"title":"Renamed"}`, ruleStaff(everyone, 200)),
+	row("PATCH", "/api/marketplace-category-groups/:uuid/", "/api/marketplace-category-groups/{cgroup}/", `{"title":"Renamed"}`, ruleStaff(everyone, 200)),
+	row("DELETE", "/api/marketplace-category-groups/:uuid/", "/api/marketplace-category-groups/{cgroup}/", "", ruleStaff(everyone, 204)),
+	get("/api/marketplace-categories/", "/api/marketplace-categories/", ruleSignedIn(200)),
+	row("POST", "/api/marketplace-categories/", "/api/marketplace-categories/", `{"title":"New category"}`, ruleStaff(everyone, 201)),
+	get("/api/marketplace-categories/:uuid/", "/api/marketplace-categories/{category}/", ruleSignedIn(200)),
+	row("PUT", "/api/marketplace-categories/:uuid/", "/api/marketplace-categories/{category}/", `{"title":"Renamed"}`, ruleStaff(everyone, 200)),
+	row("PATCH", "/api/marketplace-categories/:uuid/", "/api/marketplace-categories/{category}/", `{"title":"Renamed"}`, ruleStaff(everyone, 200)),
+	row("DELETE", "/api/marketplace-categories/:uuid/", "/api/marketplace-categories/{category}/", "", ruleStaff(everyone, 204)),
+
+	// Service providers: PROV's is public; C2 is not a provider yet.
+	get("/api/marketplace-service-providers/", "/api/marketplace-service-providers/", ruleSignedIn(200)),
+	row("POST", "/api/marketplace-service-providers/", "/api/marketplace-service-providers/", `{"customer":"{customer2}"}`,
+		perm("C2", seeC2, 201, whyRegister, "SERVICE_PROVIDER.REGISTER", "*").inBody()),
+	get("/api/marketplace-service-providers/:uuid/", "/api/marketplace-service-providers/{service-provider}/", ruleSignedIn(200)),
+	row("PUT", "/api/marketplace-service-providers/:uuid/", "/api/marketplace-service-providers/{service-provider}/", `{"description":"We serve"}`,
+		perm("service-provider", everyone, 200, whyIsOwner, "CUSTOMER.UPDATE", "customer")),
+	row("PATCH", "/api/marketplace-service-providers/:uuid/", "/api/marketplace-service-providers/{service-provider}/", `{"description":"We serve"}`,
+		perm("service-provider", everyone, 200, whyIsOwner, "CUSTOMER.UPDATE", "customer")),
+	get("/api/marketplace-service-providers/:uuid/keys/", "/api/marketplace-service-providers/{service-provider}/keys/",
+		perm("service-provider", everyone, 200, whyKeys, "SERVICE_PROVIDER.LIST_KEYS", "customer")),
+	// The provider still has a live offering.
+	row("DELETE", "/api/marketplace-service-providers/:uuid/", "/api/marketplace-service-providers/{service-provider}/", "",
+		perm("service-provider", everyone, 409, whyIsOwner, "CUSTOMER.UPDATE", "customer")),
+
+	// Offerings: O, PROV's Active shared Basic offering.
+	get("/api/marketplace-provider-offerings/", "/api/marketplace-provider-offerings/", ruleSignedIn(200)),
+	row("POST", "/api/marketplace-provider-offerings/", "/api/marketplace-provider-offerings/", `{"name":"New","category":"{category-used}","customer":"{provider}","type":"Marketplace.Basic"}`,
+		perm("PROV", everyone, 201, whyOffering, "OFFERING.CREATE", "*")),
+	get("/api/marketplace-provider-offerings/:uuid/", "/api/marketplace-provider-offerings/{offering}/", ruleVisible(seeProvider, 200)),
+	row("DELETE", "/api/marketplace-provider-offerings/:uuid/", "/api/marketplace-provider-offerings/{offering}/", "", xperm("O", seeProvider, 409)),
+	row("POST", "/api/marketplace-provider-offerings/:uuid/activate/", "/api/marketplace-provider-offerings/{offering}/activate/", "", xperm("O", seeProvider, 409)),
+	row("POST", "/api/marketplace-provider-offerings/:uuid/pause/", "/api/marketplace-provider-offerings/{offering}/pause/", `{"paused_reason":"maintenance"}`, xperm("O", seeProvider, 200)),
+	row("POST", "/api/marketplace-provider-offerings/:uuid/unpause/", "/api/marketplace-provider-offerings/{offering}/unpause/", "", xperm("O", seeProvider, 409)),
+	row("POST", "/api/marketplace-provider-offerings/:uuid/archive/", "/api/marketplace-provider-offerings/{offering}/archive/", "", xperm("O", seeProvider, 200)),
+	row("POST", "/api/marketplace-provider-offerings/:uuid/draft/", "/api/marketplace-provider-offerings/{offering}/draft/", "", xperm("O", seeProvider, 200)),
+	row("POST", "/api/marketplace-provider-offerings/:uuid/check_unique_backend_id/", "/api/marketplace-provider-offerings/{offering}/check_unique_backend_id/", `{"backend_id":"x"}`, xperm("O", seeProvider, 200)),
+	get("/api/marketplace-provider-offerings/:uuid/list_project_service_accounts/", "/api/marketplace-provider-offerings/{offering}/list_project_service_accounts/", ruleVisible(seeProvider, 200)),
+	get("/api/marketplace-provider-offerings/:uuid/list_course_accounts/", "/api/marketplace-provider-offerings/{offering}/list_course_accounts/", ruleVisible(seeProvider, 200)),
+	// Imports read the backend through Temporal: staff gets past the check to the 503.
+	get("/api/marketplace-provider-offerings/:uuid/importable_resources/", "/api/marketplace-provider-offerings/{offering}/importable_resources/", ruleStaff(seeProvider, 503).because(whyImport)),
+	row("POST", "/api/marketplace-provider-offerings/:uuid/import_resource/", "/api/marketplace-provider-offerings/{offering}/import_resource/", `{"backend_id":"x","project":"{project}"}`,
+		ruleStaff(seeProvider, 503).because(whyImport)),
+	get("/api/marketplace-provider-offerings/:uuid/user-attribute-config/", "/api/marketplace-provider-offerings/{offering}/user-attribute-config/", ruleVisible(seeProvider, 200)),
+	row("POST", "/api/marketplace-provider-offerings/:uuid/update_description/", "/api/marketplace-provider-offerings/{offering}/update_description/", `{"category":"{category-used}"}`, xperm("O", seeProvider, 200)),
+	row("POST", "/api/marketplace-provider-offerings/:uuid/update_overview/", "/api/marketplace-provider-offerings/{offering}/update_overview/", `{"name":"Consulting","description":"d"}`,
+		ruleStaff(seeProvider, 200).because(whyOverview)),
+	row("POST", "/api/marketplace-provider-offerings/:uuid/update_options/", "/api/marketplace-provider-offerings/{offering}/update_options/", `{"options":{"order":[],"options":{}}}`, xperm("O", seeProvider, 200)),
+	row("POST", "/api/marketplace-provider-offerings/:uuid/update_resource_options/", "/api/marketplace-provider-offerings/{offering}/update_resource_options/", `{"resource_options":{"order":[],"options":{}}}`, xperm("O", seeProvider, 200)),
+	row("POST", "/api/marketplace-provider-offerings/:uuid/update_integration/", "/api/marketplace-provider-offerings/{offering}/update_integration/", `{"plugin_options":{}}`, xperm("O", seeProvider, 200)),
+	row("POST", "/api/marketplace-provider-offerings/:uuid/update_attributes/", "/api/marketplace-provider-offerings/{offering}/update_attributes/", `{}`, xperm("O", seeProvider, 200)),
+	row("POST", "/api/marketplace-provider-offerings/:uuid/create_offering_component/", "/api/marketplace-provider-offerings/{offering}/create_offering_component/", `{"type":"days","name":"Days","billing_type":"usage","measured_unit":"d"}`, xperm("O", seeProvider, 201)),
+	row("POST", "/api/marketplace-provider-offerings/:uuid/update_offering_component/", "/api/marketplace-provider-offerings/{offering}/update_offering_component/", `{"uuid":"{component}","type":"hours","name":"Hours of work","billing_type":"usage","measured_unit":"h"}`, xperm("O", seeProvider, 200)),
+	row("POST", "/api/marketplace-provider-offerings/:uuid/remove_offering_component/", "/api/marketplace-provider-offerings/{offering}/remove_offering_component/", `{"uuid":"{component}"}`, xperm("O", seeProvider, 200)),
+	get("/api/marketplace-public-offerings/", "/api/marketplace-public-offerings/", ruleSignedIn(200)),
+	get("/api/marketplace-public-offerings/:uuid/", "/api/marketplace-public-offerings/{offering}/", ruleSignedIn(200)),
+	get("/api/marketplace-public-offerings/:uuid/plans/", "/api/marketplace-public-offerings/{offering}/plans/", ruleSignedIn(200)),
+	get("/api/marketplace-public-offerings/:uuid/plans/:plan/", "/api/marketplace-public-offerings/{offering}/plans/{plan}/", ruleSignedIn(200)),
+
+	// Plans of O: public; changed by the provider.
+	get("/api/marketplace-plans/", "/api/marketplace-plans/", ruleSignedIn(200)),
+	get("/api/marketplace-plans/:uuid/", "/api/marketplace-plans/{plan}/", ruleSignedIn(200)),
+	row("POST", "/api/marketplace-plans/", "/api/marketplace-plans/", `{"offering":"{offering}","name":"Weekly","unit":"month","unit_price":"100"}`,
+		perm("O", seeProvider, 201, whyPlan, "OFFERING.CREATE_PLAN", "customer").inBody()),
+	row("PUT", "/api/marketplace-plans/:uuid/", "/api/marketplace-plans/{plan}/", `{"name":"Hourly+","unit":"hour","unit_price":"11"}`, xperm("plan", everyone, 200)),
+	row("PATCH", "/api/marketplace-plans/:uuid/", "/api/marketplace-plans/{plan}/", `{"name":"Hourly+"}`, xperm("plan", everyone, 200)),
+	row("POST", "/api/marketplace-plans/:uuid/archive/", "/api/marketplace-plans/{plan}/archive/", "", xperm("plan", everyone, 200)),
+	row("POST", "/api/marketplace-plans/:uuid/update_prices/", "/api/marketplace-plans/{plan}/update_prices/", `{"prices":{"hours":"2.5"}}`, xperm("plan", everyone, 200)),
+	row("POST", "/api/marketplace-plans/:uuid/update_quotas/", "/api/marketplace-plans/{plan}/update_quotas/", `{"quotas":{"hours":10}}`, xperm("plan", everyone, 200)),
+
+	// Billing of C1: its invoice (pending) with r1's item, its credit and P1's share; changes are staff's.
+	get("/api/invoices/", "/api/invoices/", ruleSignedIn(200)),
+	get("/api/invoices/:uuid/", "/api/invoices/{invoice}/", ruleVisible(seeCustomer, 200)),
+	get("/api/invoices/:uuid/items/", "/api/invoices/{invoice}/items/", ruleVisible(seeCustomer, 200)),
+	get("/api/invoices/:uuid/stats/", "/api/invoices/{invoice}/stats/", ruleVisible(seeCustomer, 200)),
+	get("/api/invoices/:uuid/csv/", "/api/invoices/{invoice}/csv/", ruleVisible(seeCustomer, 200).because(whyCSV)),
+	row("POST", "/api/invoices/:uuid/paid/", "/api/invoices/{invoice}/paid/", `{"date":"2026-01-05"}`, ruleStaff(everyone, 409)),
+	row("POST", "/api/invoices/:uuid/set_backend_id/", "/api/invoices/{invoice}/set_backend_id/", `{"backend_id":"erp-1"}`, ruleStaff(everyone, 200)),
+	row("POST", "/api/invoices/:uuid/set_payment_url/", "/api/invoices/{invoice}/set_payment_url/", `{"payment_url":"https://pay.example.com/1"}`, ruleStaff(everyone, 200)),
+	row("POST", "/api/invoices/:uuid/set_reference_number/", "/api/invoices/{invoice}/set_reference_number/", `{"reference_number":"R-1"}`, ruleStaff(everyone, 200)),
+	get("/api/invoice-items/", "/api/invoice-items/", ruleSignedIn(200)),
+	get("/api/invoice-items/total_price/", "/api/invoice-items/total_price/", ruleSignedIn(200)),
+	get("/api/invoice-items/:uuid/", "/api/invoice-items/{invoice-item}/", ruleVisible(seeCustomer, 200)),
+	row("PUT", "/api/invoice-items/:uuid/", "/api/invoice-items/{invoice-item}/", `{"quantity":"1"}`, ruleStaff(everyone, 200)),
+	row("PATCH", "/api/invoice-items/:uuid/", "/api/invoice-items/{invoice-item}/", `{"article_code":"A-1"}`, ruleStaff(everyone, 200)),
+	row("DELETE", "/api/invoice-items/:uuid/", "/api/invoice-items/{invoice-item}/", "", ruleStaff(everyone, 204)),
+	row("POST", "/api/invoice-items/:uuid/create_compensation/", "/api/invoice-items/{invoice-item}/create_compensation/", `{"offering_component_name":"Hours"}`, ruleStaff(everyone, 200)),
+	row("POST", "/api/invoice-items/:uuid/migrate_to/", "/api/invoice-items/{invoice-item}/migrate_to/", `{"invoice":"{invoice}"}`, ruleStaff(everyone, 200)),
+	get("/api/customer-credits/", "/api/customer-credits/", ruleSignedIn(200)),
+	row("POST", "/api/customer-credits/", "/api/customer-credits/", `{"customer":"{customer2}","value":"10"}`, ruleStaff(everyone, 201)),
+	get("/api/customer-credits/:uuid/", "/api/customer-credits/{customer-credit}/", ruleVisible(seeCustomer, 200)),
+	row("PUT", "/api/customer-credits/:uuid/", "/api/customer-credits/{customer-credit}/", `{"customer":"{customer}","value":"900"}`, ruleStaff(everyone, 200)),
+	row("PATCH", "/api/customer-credits/:uuid/", "/api/customer-credits/{customer-credit}/", `{"value":"900"}`, ruleStaff(everyone, 200)),
+	row("DELETE", "/api/customer-credits/:uuid/", "/api/customer-credits/{customer-credit}/", "", ruleStaff(everyone, 204)),
+	get("/api/customer-credits/:uuid/consumptions/", "/api/customer-credits/{customer-credit}/consumptions/", ruleVisible(seeCustomer, 200)),
+	get("/api/project-credits/", "/api/project-credits/", ruleSignedIn(200)),
+	// P1 has its credit already: staff gets the validation error.
+	row("POST", "/api/project-credits/", "/api/project-credits/", `{"project":"{project}","value":"5"}`, ruleStaff(everyone, 400)),
+	get("/api/project-credits/:uuid/", "/api/project-credits/{project-credit}/", ruleVisible(seeConsumer, 200)),
+	row("PUT", "/api/project-credits/:uuid/", "/api/project-credits/{project-credit}/", `{"project":"{project}","value":"20"}`, ruleStaff(everyone, 200)),
+	row("PATCH", "/api/project-credits/:uuid/", "/api/project-credits/{project-credit}/", `{"value":"20"}`, ruleStaff(everyone, 200)),
+	row("DELETE", "/api/project-credits/:uuid/", "/api/project-credits/{project-credit}/", "", ruleStaff(everyone, 204)),
+
+	// AWS: the catalog is any signed-in user's to read; r1's instance is seen as r1 is.
+	get("/api/aws-regions/", "/api/aws-regions/", ruleSignedIn(200)),
+	get("/api/aws-regions/:uuid/", "/api/aws-regions/{aws-region}/", ruleSignedIn(200)),
+	get("/api/aws-images/", "/api/aws-images/", ruleSignedIn(200)),
+	get("/api/aws-images/:uuid/", "/api/aws-images/{aws-image}/", ruleSignedIn(200)),
+	get("/api/aws-sizes/", "/api/aws-sizes/", ruleSignedIn(200)),
+	get("/api/aws-sizes/:uuid/", "/api/aws-sizes/{aws-size}/", ruleSignedIn(200)),
+	get("/api/aws-instances/", "/api/aws-instances/", ruleSignedIn(200)),
+	get("/api/aws-instances/:uuid/", "/api/aws-instances/{aws-instance}/", ruleVisible(seeBoth, 200)),
+
+	// Hooks: c-owner's.
+	get("/api/hooks/", "/api/hooks/", ruleSignedIn(200)),
+	get("/api/hooks-web/", "/api/hooks-web/", ruleSignedIn(200)),
+	row("POST", "/api/hooks-web/", "/api/hooks-web/", `{"event_types":["role_granted"],"destination_url":"https://example.com/new"}`, ruleSignedIn(201)),
+	get("/api/hooks-web/:uuid/", "/api/hooks-web/{hook-web}/", ruleVisible(seeOwnKey, 200)),
+	row("PUT", "/api/hooks-web/:uuid/", "/api/hooks-web/{hook-web}/", `{"event_types":["role_granted"],"destination_url":"https://example.com/other"}`, ruleOwn(seeOwnKey, 200)),
+	row("PATCH", "/api/hooks-web/:uuid/", "/api/hooks-web/{hook-web}/", `{"is_active":false}`, ruleOwn(seeOwnKey, 200)),
+	row("DELETE", "/api/hooks-web/:uuid/", "/api/hooks-web/{hook-web}/", "", ruleOwn(seeOwnKey, 204)),
+	get("/api/hooks-email/", "/api/hooks-email/", ruleSignedIn(200)),
+	row("POST", "/api/hooks-email/", "/api/hooks-email/", `{"event_types":["role_granted"],"email":"me@example.com"}`, ruleSignedIn(201)),
+	get("/api/hooks-email/:uuid/", "/api/hooks-email/{hook-email}/", ruleVisible(seeOwnKey, 200)),
+	row("PUT", "/api/hooks-email/:uuid/", "/api/hooks-email/{hook-email}/", `{"event_types":["role_granted"],"email":"other@example.com"}`, ruleOwn(seeOwnKey, 200)),
+	row("PATCH", "/api/hooks-email/:uuid/", "/api/hooks-email/{hook-email}/", `{"is_active":false}`, ruleOwn(seeOwnKey, 200)),
+	row("DELETE", "/api/hooks-email/:uuid/", "/api/hooks-email/{hook-email}/", "", ruleOwn(seeOwnKey, 204)),
+
+	// Offering users: target's account on HPC, in state Creating.
+	get("/api/marketplace-offering-users/", "/api/marketplace-offering-users/", ruleSignedIn(200)),
+	row("POST", "/api/marketplace-offering-users/", "/api/marketplace-offering-users/", `{"offering":"{hpc}","user":"{user:newbie}"}`,
+		perm("HPC", everyone, 201, whyOU, "OFFERING.CREATE_USER", "customer")),
+	get("/api/marketplace-offering-users/:uuid/", "/api/marketplace-offering-users/{offering-user}/", ruleVisible(seeHPC, 200)),
+	row("PUT", "/api/marketplace-offering-users/:uuid/", "/api/marketplace-offering-users/{offering-user}/", `{"username":"t1"}`,
+		perm("offering-user", seeHPC, 200, whyOU, "OFFERING.UPDATE_USER", "offering.customer")),
+	row("PATCH", "/api/marketplace-offering-users/:uuid/", "/api/marketplace-offering-users/{offering-user}/", `{"username":"t1"}`,
+		perm("offering-user", seeHPC, 200, whyOU, "OFFERING.UPDATE_USER", "offering.customer")),
+	row("DELETE", "/api/marketplace-offering-users/:uuid/", "/api/marketplace-offering-users/{offering-user}/", "",
+		perm("offering-user", seeHPC, 204, whyOU, "OFFERING.DELETE_USER", "offering.customer")),
+	row("POST", "/api/marketplace-offering-users/:uuid/begin_creating/", "/api/marketplace-offering-users/{offering-user}/begin_creating/", "", xperm("offering-user", seeHPC, 409)),
+	row("POST", "/api/marketplace-offering-users/:uuid/set_ok/", "/api/marketplace-offering-users/{offering-user}/set_ok/", "",
+		perm("offering-user", seeHPC, 200, whyOU, "OFFERING.UPDATE_USER", "offering.customer")),
+	row("POST", "/api/marketplace-offering-users/:uuid/set_pending_additional_validation/", "/api/marketplace-offering-users/{offering-user}/set_pending_additional_validation/", `{"comment":"ID please"}`, xperm("offering-user", seeHPC, 200)),
+	row("POST", "/api/marketplace-offering-users/:uuid/set_pending_account_linking/", "/api/marketplace-offering-users/{offering-user}/set_pending_account_linking/", "", xperm("offering-user", seeHPC, 200)),
+	row("POST", "/api/marketplace-offering-users/:uuid/set_validation_complete/", "/api/marketplace-offering-users/{offering-user}/set_validation_complete/", "", xperm("offering-user", seeHPC, 409)),
+	row("POST", "/api/marketplace-offering-users/:uuid/request_deletion/", "/api/marketplace-offering-users/{offering-user}/request_deletion/", "", xperm("offering-user", seeHPC, 200)),
+	row("POST", "/api/marketplace-offering-users/:uuid/set_deleting/", "/api/marketplace-offering-users/{offering-user}/set_deleting/", "", xperm("offering-user", seeHPC, 409)),
+	row("POST", "/api/marketplace-offering-users/:uuid/set_deleted/", "/api/marketplace-offering-users/{offering-user}/set_deleted/", "", xperm("offering-user", seeHPC, 409)),
+	row("POST", "/api/marketplace-offering-users/:uuid/set_error_creating/", "/api/marketplace-offering-users/{offering-user}/set_error_creating/", "",
+		perm("offering-user", seeHPC, 200, whyOU, "OFFERING.UPDATE_USER", "offering.customer")),
+	row("POST", "/api/marketplace-offering-users/:uuid/set_error_deleting/", "/api/marketplace-offering-users/{offering-user}/set_error_deleting/", "",
+		perm("offering-user", seeHPC, 409, whyOU, "OFFERING.UPDATE_USER", "offering.customer")),
+	row("POST", "/api/marketplace-offering-users/:uuid/update_restricted/", "/api/marketplace-offering-users/{offering-user}/update_restricted/", `{"is_restricted":true}`,
+		perm("offering-user", seeHPC, 200, whyRestrict, "OFFERINGUSER.UPDATE_RESTRICTION", "offering.customer")),
+	row("PATCH", "/api/marketplace-offering-users/:uuid/update_comments/", "/api/marketplace-offering-users/{offering-user}/update_comments/", `{"service_provider_comment":"hi"}`,
+		perm("offering-user", seeHPC, 200, whyOU, "OFFERING.UPDATE_USER", "offering.customer")),
+
+	// Site agent identities, services and processors of HPC.
+	get("/api/marketplace-site-agent-identities/", "/api/marketplace-site-agent-identities/", ruleSignedIn(200)),
+	row("POST", "/api/marketplace-site-agent-identities/", "/api/marketplace-site-agent-identities/", `{"offering":"{hpc}","name":"agent-2"}`,
+		perm("HPC", everyone, 201, whyAgent, "OFFERING.CREATE", "customer")),
+	get("/api/marketplace-site-agent-identities/:uuid/", "/api/marketplace-site-agent-identities/{agent}/", ruleVisible(seeHPC, 200)),
+	row("PUT", "/api/marketplace-site-agent-identities/:uuid/", "/api/marketplace-site-agent-identities/{agent}/", `{"offering":"{hpc}","name":"agent-1","version":"0.7.1"}`,
+		perm("agent", seeHPC, 200, whyAgent, "OFFERING.CREATE", "offering.customer")),
+	row("DELETE", "/api/marketplace-site-agent-identities/:uuid/", "/api/marketplace-site-agent-identities/{agent}/", "", xperm("agent", seeHPC, 204)),
+	row("POST", "/api/marketplace-site-agent-identities/:uuid/register_service/", "/api/marketplace-site-agent-identities/{agent}/register_service/", `{"name":"report","mode":"report"}`, xperm("agent", seeHPC, 201)),
+	get("/api/marketplace-site-agent-services/", "/api/marketplace-site-agent-services/", ruleSignedIn(200)),
+	get("/api/marketplace-site-agent-services/:uuid/", "/api/marketplace-site-agent-services/{agent-service}/", ruleVisible(seeHPC, 200)),
+	row("DELETE", "/api/marketplace-site-agent-services/:uuid/", "/api/marketplace-site-agent-services/{agent-service}/", "", xperm("agent-service", seeHPC, 204)),
+	row("POST", "/api/marketplace-site-agent-services/:uuid/register_processor/", "/api/marketplace-site-agent-services/{agent-service}/register_processor/", `{"name":"OfferingOrderProcessor","backend_type":"slurm"}`, xperm("agent-service", seeHPC, 200)),
+	row("POST", "/api/marketplace-site-agent-services/:uuid/set_statistics/", "/api/marketplace-site-agent-services/{agent-service}/set_statistics/", `{"statistics":{"orders":1}}`, xperm("agent-service", seeHPC, 200)),
+	get("/api/marketplace-site-agent-processors/", "/api/marketplace-site-agent-processors/", ruleSignedIn(200)),
+	get("/api/marketplace-site-agent-processors/:uuid/", "/api/marketplace-site-agent-processors/{agent-processor}/", ruleVisible(seeHPC, 200)),
+	row("DELETE", "/api/marketplace-site-agent-processors/:uuid/", "/api/marketplace-site-agent-processors/{agent-processor}/", "", xperm("agent-processor", seeHPC, 204)),
+
+	// OpenStack: read-only; a tenant of P1, ordered from O, and what it holds.
+	get("/api/openstack-tenants/", "/api/openstack-tenants/", ruleSignedIn(200)),
+	get("/api/openstack-tenants/:uuid/", "/api/openstack-tenants/{os-tenant}/", ruleVisible(seeTenant, 200)),
+	get("/api/openstack-instances/", "/api/openstack-instances/", ruleSignedIn(200)),
+	get("/api/openstack-instances/:uuid/", "/api/openstack-instances/{os-instance}/", ruleVisible(seeTenant, 200)),
+	get("/api/openstack-volumes/", "/api/openstack-volumes/", ruleSignedIn(200)),
+	get("/api/openstack-volumes/:uuid/", "/api/openstack-volumes/{os-volume}/", ruleVisible(seeTenant, 200)),
+	get("/api/openstack-flavors/", "/api/openstack-flavors/", ruleSignedIn(200)),
+	get("/api/openstack-flavors/:uuid/", "/api/openstack-flavors/{os-flavor}/", ruleVisible(seeTenant, 200)),
+	get("/api/openstack-images/", "/api/openstack-images/", ruleSignedIn(200)),
+	get("/api/openstack-images/:uuid/", "/api/openstack-images/{os-image}/", ruleVisible(seeTenant, 200)),
+	get("/api/openstack-volume-types/", "/api/openstack-volume-types/", ruleSignedIn(200)),
+	get("/api/openstack-volume-types/:uuid/", "/api/openstack-volume-types/{os-volume-type}/", ruleVisible(seeTenant, 200)),
+	get("/api/openstack-networks/", "/api/openstack-networks/", ruleSignedIn(200)),
+	get("/api/openstack-networks/:uuid/", "/api/openstack-networks/{os-network}/", ruleVisible(seeTenant, 200)),
+	get("/api/openstack-subnets/", "/api/openstack-subnets/", ruleSignedIn(200)),
+	get("/api/openstack-subnets/:uuid/", "/api/openstack-subnets/{os-subnet}/", ruleVisible(seeTenant, 200)),
+	get("/api/openstack-security-groups/", "/api/openstack-security-groups/", ruleSignedIn(200)),
+	get("/api/openstack-security-groups/:uuid/", "/api/openstack-security-groups/{os-security-group}/", ruleVisible(seeTenant, 200)),
+	get("/api/openstack-floating-ips/", "/api/openstack-floating-ips/", ruleSignedIn(200)),
+	get("/api/openstack-floating-ips/:uuid/", "/api/openstack-floating-ips/{os-floating-ip}/", ruleVisible(seeTenant, 200)),
+}
