@@ -407,11 +407,16 @@ func TestRBACMatrix(t *testing.T) {
 		start := time.Now()
 		w := seedMatrix(t, db)
 		var failures []string
+		tally := map[string]map[int]int{} // caller -> expected status -> rows
 		for _, r := range rows {
 			for i := range matrixCallers {
 				c := &matrixCallers[i]
 				want, err := r.rule.expect(c)
 				require.NoError(t, err, "%s %s", r.method, r.pattern)
+				if tally[c.name] == nil {
+					tally[c.name] = map[int]int{}
+				}
+				tally[c.name][want]++
 				got, body := runMatrixCase(t, db, quiet, w, r, c)
 				if got != want {
 					failures = append(failures, fmt.Sprintf("%s %s as %s (%s): got %d, want %d by rule %s%s: %s",
@@ -426,6 +431,12 @@ func TestRBACMatrix(t *testing.T) {
 			}
 		}
 		t.Logf("%s: %d routes × %d callers in %v", kind, len(rows), len(matrixCallers), time.Since(start).Round(time.Millisecond))
+		if kind == config.SQLite {
+			for _, c := range matrixCallers {
+				t.Logf("  %-10s expected 401: %3d, 403: %3d, 404: %3d, other: %3d", c.name, tally[c.name][401], tally[c.name][403], tally[c.name][404],
+					len(rows)-tally[c.name][401]-tally[c.name][403]-tally[c.name][404])
+			}
+		}
 		if os.Getenv("MATRIX_DUMP") != "" {
 			for _, f := range failures {
 				fmt.Println(f)
