@@ -69,8 +69,10 @@ type Migrator struct {
 	p *goose.Provider
 }
 
-// New returns a migrator for db of the given kind.
-func New(db *sql.DB, kind config.DatabaseKind, log *slog.Logger) (*Migrator, error) {
+// New returns a migrator for db of the given kind: the platform's
+// migrations and the plugins' (extra), applied in one order of versions. A
+// version used twice is an error.
+func New(db *sql.DB, kind config.DatabaseKind, log *slog.Logger, extra ...Migration) (*Migrator, error) {
 	var dialect goose.Dialect
 	// Out of order: a migration numbered below one already applied (work
 	// that landed in parallel) is applied rather than refused.
@@ -91,8 +93,12 @@ func New(db *sql.DB, kind config.DatabaseKind, log *slog.Logger) (*Migrator, err
 	if log != nil {
 		opts = append(opts, goose.WithSlog(log))
 	}
+	ms, err := merge(All(), extra)
+	if err != nil {
+		return nil, err
+	}
 	var gms []*goose.Migration
-	for _, m := range All() {
+	for _, m := range ms {
 		gms = append(gms, goose.NewGoMigration(m.Version, run(kind, m.Up), run(kind, m.Down)))
 	}
 	opts = append(opts, goose.WithGoMigrations(gms...))
@@ -101,6 +107,18 @@ func New(db *sql.DB, kind config.DatabaseKind, log *slog.Logger) (*Migrator, err
 		return nil, fmt.Errorf("migrations: %w", err)
 	}
 	return &Migrator{p: p}, nil
+}
+
+// merge orders the platform's and the plugins' migrations by version.
+func merge(platform, extra []Migration) ([]Migration, error) {
+	out := append(append([]Migration(nil), platform...), extra...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
+	for i := 1; i < len(out); i++ {
+		if out[i].Version == out[i-1].Version {
+			return nil, fmt.Errorf("migrations: version %d is used by %q and %q", out[i].Version, out[i-1].Name, out[i].Name)
+		}
+	}
+	return out, nil
 }
 
 func run(kind config.DatabaseKind, stmts []string) *goose.GoFunc {

@@ -12,26 +12,22 @@ import (
 
 	"github.com/waldur-go/waldur/activities"
 	"github.com/waldur-go/waldur/api"
-	awsapi "github.com/waldur-go/waldur/api/aws"
 	"github.com/waldur-go/waldur/api/catalog"
 	"github.com/waldur-go/waldur/api/events"
 	"github.com/waldur-go/waldur/api/identity"
 	"github.com/waldur-go/waldur/api/invoices"
 	"github.com/waldur-go/waldur/api/offeringusers"
-	osapi "github.com/waldur-go/waldur/api/openstack"
 	"github.com/waldur-go/waldur/api/orders"
 	"github.com/waldur-go/waldur/api/permissions"
 	"github.com/waldur-go/waldur/api/siteagent"
 	"github.com/waldur-go/waldur/api/structure"
 	"github.com/waldur-go/waldur/api/usage"
 	"github.com/waldur-go/waldur/internal/config"
+	"github.com/waldur-go/waldur/internal/plugins"
 	"github.com/waldur-go/waldur/models/store"
 	"github.com/waldur-go/waldur/providers"
-	"github.com/waldur-go/waldur/providers/aws"
-	"github.com/waldur-go/waldur/providers/basic"
-	"github.com/waldur-go/waldur/providers/openstack"
+	"github.com/waldur-go/waldur/providers/plugin"
 	"github.com/waldur-go/waldur/providers/script"
-	"github.com/waldur-go/waldur/providers/slurm"
 	"github.com/waldur-go/waldur/rbac"
 	"github.com/waldur-go/waldur/workflows"
 )
@@ -52,22 +48,23 @@ func NewAPIConfig(db *gorm.DB, tc client.Client, log *slog.Logger, cfg config.Co
 	if err != nil {
 		return nil, err
 	}
-	provs := Providers(config.Default()) // the API reads only offering types and limits
-	return api.New(api.Deps{DB: db, Users: st, Temporal: tc, Logger: log, Namespace: cfg.TemporalNamespace, TrustedProxies: cfg.TrustedProxies,
-		RequestTimeout: cfg.HTTPRequestTimeout, Middleware: []gin.HandlerFunc{siteagent.Liveness(st, chk)}},
+	set := plugins.All(cfg)
+	provs := set.Providers() // the API reads only offering types, capabilities and limits
+	modules := []api.Module{
 		structure.New(structure.Deps{Store: st, RBAC: chk}),
 		identity.New(identity.Deps{Store: st, RBAC: chk}),
 		permissions.New(permissions.Deps{Store: st, RBAC: chk, Logger: log}),
 		events.New(events.Deps{Store: st, RBAC: chk}),
 		catalog.New(catalog.Deps{Store: st, RBAC: chk}),
-		awsapi.New(awsapi.Deps{Store: st}),
 		invoices.New(invoices.Deps{Store: st}),
 		orders.New(orders.Deps{Store: st, RBAC: chk, Temporal: tc, Capabilities: provs.Capabilities, AvailableLimits: provs.AvailableLimits}),
 		usage.New(usage.Deps{Store: st, RBAC: chk}),
 		offeringusers.New(offeringusers.Deps{Store: st, RBAC: chk}),
 		siteagent.New(siteagent.Deps{Store: st, RBAC: chk}),
-		osapi.New(osapi.Deps{Store: st}),
-	), nil
+	}
+	modules = append(modules, set.Modules(plugin.APIDeps{Store: st, RBAC: chk})...)
+	return api.New(api.Deps{DB: db, Users: st, Temporal: tc, Logger: log, Namespace: cfg.TemporalNamespace, TrustedProxies: cfg.TrustedProxies,
+		RequestTimeout: cfg.HTTPRequestTimeout, Middleware: []gin.HandlerFunc{siteagent.Liveness(st, chk)}}, modules...), nil
 }
 
 // Deps are what activities need; they are read when a worker starts, so a
@@ -79,57 +76,33 @@ type Deps struct {
 }
 
 // Providers returns the registry of the offering types this build serves.
-func Providers(cfg config.Config) *providers.Registry {
-	r := providers.NewRegistry()
-	basic.Register(r)
-	basic.RegisterAgentDriven(r)
-	script.RegisterProvider(r, ScriptProvider(cfg))
-	aws.Register(r)
-	openstack.Register(r, openstack.New(openstack.Options{}))
-	slurm.Register(r, slurm.New())
-	return r
-}
+func Providers(cfg config.Config) *providers.Registry { return plugins.All(cfg).Providers() }
 
 // Registry returns what every task queue runs: the platform's workflows on
-// the core queue, and the provider activity on each provider's queue.
+// the core queue, the provider activity on each provider's queue, and each
+// plugin's own workflows and activities.
 func Registry(d *Deps) *workflows.Registry {
 	r := workflows.NewRegistry()
-	provs := Providers(d.Config)
+	set := plugins.All(d.Config)
+	provs := set.Providers()
 	for _, q := range provs.Queues() {
 		r.Add(q, func(w worker.Registry) {
 			workflows.RegisterProvision(w, &activities.Provision{Providers: provs})
 		})
 	}
-	// The AWS pulls: their workflow on core, their activities where AWS is reachable.
-	awsProvider := &aws.Provider{}
-	r.Add(aws.Queue, func(w worker.Registry) {
-		workflows.RegisterAWSActivities(w, &activities.AWS{Store: store.New(d.DB), Provider: awsProvider})
-	})
-	// The OpenStack pull's cloud side, with the provider (and its sessions) of the orders.
-	osProvider := openstackOf(provs)
-	r.Add(openstack.Queue, func(w worker.Registry) {
-		workflows.RegisterOpenStackBackend(w, &activities.OpenStackBackend{Provider: osProvider})
-	})
-	// The SLURM integration (usage, associations): the cluster side where
-	// the cluster is reachable, with the same provider (one client, one
-	// write lock per cluster) as the orders.
-	slurmProvider := slurmOf(provs)
-	r.Add(slurm.Queue, func(w worker.Registry) {
-		workflows.RegisterSlurmCluster(w, &activities.SlurmCluster{Provider: slurmProvider, Store: store.New(d.DB)})
-	})
+	pd := plugin.Deps{DB: func() *gorm.DB { return d.DB }, Log: d.Logger, Providers: provs}
+	for _, pw := range set.Workers(pd) {
+		r.Add(pw.Queue, pw.Register)
+	}
 	r.Add(workflows.QueueCore, func(w worker.Registry) {
 		st := store.New(d.DB)
-		workflows.RegisterSlurm(w, &activities.Slurm{Store: st})
-		workflows.RegisterImports(w, &activities.Imports{Store: st, Providers: provs, Keepers: activities.ImportKeepers(
-			activities.OpenStackImportKeepers(&activities.OpenStackKeeper{Store: st}), activities.AWSImportKeepers())})
-		workflows.RegisterOrders(w, &activities.Orders{Store: st, Providers: provs,
-			Scopes: activities.OpenStackKeepers(&activities.OpenStackKeeper{Store: st})}, &workflows.OrderDispatcher{Store: st})
-		workflows.RegisterOpenStackCore(w, &activities.OpenStackPull{Store: st})
+		workflows.RegisterImports(w, &activities.Imports{Store: st, Providers: provs, Keepers: set.ImportKeepers(st)})
+		workflows.RegisterOrders(w, &activities.Orders{Store: st, Providers: provs, Scopes: set.ScopeKeepers(st)},
+			&workflows.OrderDispatcher{Store: st})
 		w.RegisterWorkflow(workflows.Ping)
 		w.RegisterWorkflow(workflows.Empty)
 		w.RegisterActivity(&activities.Core{DB: d.DB, Now: func() time.Time { return time.Now().UTC() }})
 		workflows.RegisterExpiry(w, &activities.Expiry{Store: st})
-		workflows.RegisterAWS(w, &activities.AWS{Store: st, Provider: awsProvider})
 		workflows.RegisterBilling(w, &activities.Billing{Store: st})
 		workflows.RegisterJobs(w, &workflows.OrderJobs{Store: st})
 		workflows.RegisterSiteAgent(w, &activities.SiteAgent{Store: st})
@@ -147,16 +120,13 @@ func Registry(d *Deps) *workflows.Registry {
 	return r
 }
 
-// Schedules are the platform's periodic jobs, created at start-up by the
-// process that runs the core queue (README lists them).
-func Schedules() []workflows.Schedule {
+// platformSchedules are the platform's own periodic jobs.
+func platformSchedules() []workflows.Schedule {
 	return []workflows.Schedule{
 		workflows.RoleExpirySchedule,
 		workflows.InvitationExpirySchedule,
 		workflows.EventDispatchSchedule,
 		workflows.OrderDispatchSchedule,
-		workflows.AWSCatalogPullSchedule,
-		workflows.AWSStatePullSchedule,
 		workflows.BillingCloseSchedule,
 		workflows.InvoiceRefreshSchedule,
 		workflows.BillingDispatchSchedule,
@@ -164,40 +134,18 @@ func Schedules() []workflows.Schedule {
 		workflows.ProjectStartOrdersSchedule,
 		workflows.ProjectEndTerminationSchedule,
 		workflows.IntegrationStatusTimeoutSchedule,
-		workflows.OpenStackPullSchedule,
-		workflows.SlurmUsagePullSchedule,
-		workflows.SlurmMembershipSyncSchedule,
-		workflows.SlurmMembershipEventsSchedule,
 	}
 }
 
-// ScriptProvider is the Script offerings' provider as configured: its
-// sandbox, limits and images.
-func ScriptProvider(cfg config.Config) script.Provider {
-	mode, err := script.ParseMode(cfg.ScriptRunMode)
-	if err != nil {
-		mode = script.ModeBwrap // Validate refuses it before anything runs
-	}
-	network, err := script.ParseNetwork(cfg.ScriptNetwork)
-	if err != nil {
-		network = script.NetworkIsolated
-	}
-	return script.Provider{
-		Timeout: cfg.ScriptTimeout,
-		Sandbox: script.Sandbox{
-			Mode: mode,
-			Limits: script.Limits{
-				CPUTime:   cfg.ScriptCPUTime,
-				Memory:    int64(cfg.ScriptMemoryMB) << 20,
-				Processes: cfg.ScriptProcesses,
-				Output:    int64(cfg.ScriptOutputMB) << 20,
-				FileSize:  int64(cfg.ScriptFileMB) << 20,
-			},
-			Images:  cfg.ScriptImages,
-			Network: network,
-		},
-	}
+// Schedules are the periodic jobs of the platform and of every plugin,
+// created at start-up by the process that runs the core queue (README
+// lists them).
+func Schedules() []workflows.Schedule {
+	return append(platformSchedules(), plugins.All(config.Default()).Schedules()...)
 }
+
+// ScriptProvider is the Script offerings' provider as configured.
+func ScriptProvider(cfg config.Config) script.Provider { return plugins.ScriptProvider(cfg) }
 
 // checkScriptSandbox warns at start-up, once, when Script offerings run
 // unsandboxed (WALDUR_SCRIPT_RUN_MODE=none) or when the sandbox cannot
@@ -220,22 +168,4 @@ func checkScriptSandbox(ctx context.Context, cfg config.Config, log *slog.Logger
 		log.Error("Script offerings cannot run: their orders will fail until the sandbox works (install bubblewrap and "+
 			"slirp4netns, or set "+config.EnvScriptRunMode+" / "+config.EnvScriptNetwork+")", "mode", p.Sandbox.Mode, "error", err)
 	}
-}
-
-// openstackOf is the OpenStack provider of the registry.
-func openstackOf(r *providers.Registry) *openstack.Provider {
-	p, _, err := r.Lookup("OpenStack.Tenant")
-	if err != nil {
-		panic(err)
-	}
-	return p.(*openstack.Provider)
-}
-
-// slurmOf is the SLURM provider of the registry.
-func slurmOf(r *providers.Registry) *slurm.Provider {
-	p, _, err := r.Lookup(slurm.OfferingType)
-	if err != nil {
-		panic(err)
-	}
-	return p.(*slurm.Provider)
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/waldur-go/waldur/api"
 	"github.com/waldur-go/waldur/internal/config"
 	"github.com/waldur-go/waldur/internal/database"
+	"github.com/waldur-go/waldur/internal/plugins"
 	"github.com/waldur-go/waldur/internal/temporalclient"
 	"github.com/waldur-go/waldur/internal/temporalserver"
 	"github.com/waldur-go/waldur/migrations"
@@ -60,7 +61,7 @@ func migrator(db *gorm.DB, kind config.DatabaseKind, log *slog.Logger) (*migrati
 	if err != nil {
 		return nil, err
 	}
-	return migrations.New(sqlDB, kind, log)
+	return migrations.New(sqlDB, kind, log, plugins.Migrations()...)
 }
 
 // Migrator returns the migrator of the configured database.

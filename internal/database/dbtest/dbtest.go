@@ -22,6 +22,7 @@ import (
 
 	"github.com/waldur-go/waldur/internal/config"
 	"github.com/waldur-go/waldur/internal/database"
+	"github.com/waldur-go/waldur/internal/plugins"
 	"github.com/waldur-go/waldur/migrations"
 	"github.com/waldur-go/waldur/rbac"
 )
@@ -54,7 +55,7 @@ func Migrated(t testing.TB, kind config.DatabaseKind) *gorm.DB {
 	if kind == config.SQLite {
 		db := Empty(t, kind)
 		sqlDB, _ := db.DB()
-		m, err := migrations.New(sqlDB, kind, nil)
+		m, err := migrations.New(sqlDB, kind, nil, plugins.Migrations()...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -167,7 +168,7 @@ func postgresDB(t testing.TB, tmpl string) *gorm.DB {
 func template(t testing.TB) string {
 	t.Helper()
 	h := sha256.New()
-	for _, m := range migrations.All() {
+	for _, m := range append(migrations.All(), plugins.Migrations()...) {
 		fmt.Fprintf(h, "%d %s %s %s\n", m.Version, m.Name, strings.Join(m.Up, ";"), strings.Join(m.Down, ";"))
 	}
 	for _, r := range rbac.DefaultRoles {
@@ -203,7 +204,7 @@ func template(t testing.TB) string {
 		}
 		defer database.Close(db)
 		sqlDB, _ := db.DB()
-		m, err := migrations.New(sqlDB, config.Postgres, nil)
+		m, err := migrations.New(sqlDB, config.Postgres, nil, plugins.Migrations()...)
 		if err != nil {
 			t.Fatal(err)
 		}
