@@ -7,8 +7,9 @@
 // the offering types it serves with their providers, task queues and
 // capabilities (Plugin.Providers); and, optionally, the workflows and
 // activities it runs on its queues (Workers), its /api/<name>-* routes
-// (Routes), its Schedules (Scheduled), its tables (Migrated), and the
-// database side of its orders and imports (Keepers). Everything the
+// (Routes), its Schedules (Scheduled), its tables (Migrated), the
+// database side of its orders and imports (Keepers), and sub-commands of
+// the binary (Commander). Everything the
 // platform asks about an offering type it asks the Set, never the type's
 // name.
 //
@@ -25,11 +26,13 @@ import (
 	"maps"
 	"sort"
 
+	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/worker"
 	"gorm.io/gorm"
 
 	"github.com/waldur-go/waldur/activities"
 	"github.com/waldur-go/waldur/api"
+	"github.com/waldur-go/waldur/internal/config"
 	"github.com/waldur-go/waldur/migrations"
 	"github.com/waldur-go/waldur/models/store"
 	"github.com/waldur-go/waldur/providers"
@@ -109,6 +112,13 @@ type Keepers interface {
 	ImportKeepers(st *store.Store) map[string]activities.ImportKeeper
 }
 
+// Commander is a plugin with sub-commands of the waldur binary (`waldur
+// slurm associations`, `waldur openstack-emulator`). They read cfg when
+// they run (flags are parsed by then).
+type Commander interface {
+	Commands(cfg *config.Config) []*cobra.Command
+}
+
 // Set is the plugins of a build, in the order they were listed.
 type Set []Plugin
 
@@ -163,6 +173,17 @@ func (s Set) Migrations() []migrations.Migration {
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
+	return out
+}
+
+// Commands are the set's sub-commands.
+func (s Set) Commands(cfg *config.Config) []*cobra.Command {
+	var out []*cobra.Command
+	for _, p := range s {
+		if c, ok := p.(Commander); ok {
+			out = append(out, c.Commands(cfg)...)
+		}
+	}
 	return out
 }
 
