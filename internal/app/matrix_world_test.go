@@ -31,12 +31,11 @@ type mgrant struct {
 
 // A caller of the matrix: a user with its grants (none for anonymous and plain).
 type mcaller struct {
-	name                string
-	anonymous           bool
-	staff, support      bool
-	grants              []mgrant
-	description         string
-	userName, tokenName string
+	name           string
+	anonymous      bool
+	staff, support bool
+	grants         []mgrant
+	description    string
 }
 
 // disabledRole is a customer role with CUSTOMER.OWNER's permissions,
