@@ -25,6 +25,7 @@ import (
 	"github.com/waldur-go/waldur/internal/app"
 	"github.com/waldur-go/waldur/internal/config"
 	"github.com/waldur-go/waldur/internal/database"
+	"github.com/waldur-go/waldur/internal/plugins"
 	"github.com/waldur-go/waldur/internal/preset"
 	"github.com/waldur-go/waldur/internal/version"
 	"github.com/waldur-go/waldur/models"
@@ -54,6 +55,8 @@ func root() *cobra.Command {
 	cfg.BindFlags(cmd.PersistentFlags())
 	cmd.AddCommand(serveCmd(&cfg), apiCmd(&cfg), workerCmd(&cfg), migrateCmd(&cfg), userCmd(&cfg), presetCmd(&cfg), versionCmd(),
 		openstackEmulatorCmd(), billingCmd(&cfg), slurmCmd(&cfg))
+	// Each plugin's own sub-commands.
+	cmd.AddCommand(plugins.All(cfg).Commands(&cfg)...)
 	return cmd
 }
 
