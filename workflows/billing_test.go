@@ -122,7 +122,7 @@ func (e *billingEnv) snapshot(t *testing.T) snapshot {
 // resource's items; closing February again changes nothing.
 func TestCloseMonth(t *testing.T) {
 	srv := temporaltest.Start(t)
-	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB, kind config.DatabaseKind) {
 		e := newBillingEnv(t, srv, db)
 		for i := 0; i < 3; i++ { // three resources: two batches of two
 			e.resource(t, e.project, models.ResourceOK, time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC))
@@ -138,6 +138,9 @@ func TestCloseMonth(t *testing.T) {
 		s := e.snapshot(t)
 		require.Equal(t, []string{"2026-01 created 234.30", "2026-02 pending 360.00", "2026-02 pending 0.00"}, s.Invoices)
 		require.Equal(t, "120", s.Price)
+		if kind == config.SQLite {
+			recordHistory(t, e.c, workflows.CloseMonthWorkflowID("2026-02"), "close-month")
+		}
 
 		again := e.close(t, "2026-02")
 		require.True(t, again.AlreadyClosed)

@@ -253,6 +253,9 @@ func TestEventHooksOnTemporal(t *testing.T) {
 		var res workflows.DeliverEventHooksResult
 		require.NoError(t, run.Get(ctx, &res))
 		require.Equal(t, workflows.DeliverEventHooksResult{Matched: 1, Delivered: 1}, res)
+		if kind == config.SQLite {
+			recordHistory(t, c, activities.EventHooksWorkflowID(ev.UUID), "event-hooks")
+		}
 
 		rec.mu.Lock()
 		require.Equal(t, 3, rec.requests, "two failures, then the accepted delivery")

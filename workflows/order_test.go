@@ -138,7 +138,7 @@ func (e *orderEnv) resourceState(t *testing.T, o *models.Order) models.ResourceS
 // TestOrderWorkflows runs orders end to end on a real Temporal server.
 func TestOrderWorkflows(t *testing.T) {
 	srv := temporaltest.Start(t)
-	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB, kind config.DatabaseKind) {
 		e := newOrderEnv(t, srv, db)
 		ctx := context.Background()
 
@@ -167,6 +167,9 @@ func TestOrderWorkflows(t *testing.T) {
 		n, err = d.DispatchPendingOrders(ctx, 10)
 		require.NoError(t, err)
 		require.Zero(t, n, "nothing left in the outbox")
+		if kind == config.SQLite {
+			recordHistory(t, e.c, workflows.OrderWorkflowID(auto.UUID), "order-automated")
+		}
 
 		// A Basic offering: the provider approves, then marks it done.
 		basic := e.order(t, models.OfferingBasic)
@@ -189,6 +192,9 @@ func TestOrderWorkflows(t *testing.T) {
 		require.Equal(t, models.OrderDone, st)
 		require.Equal(t, models.OrderDone, e.result(t, basic))
 		require.Equal(t, models.ResourceOK, e.resourceState(t, basic))
+		if kind == config.SQLite {
+			recordHistory(t, e.c, workflows.OrderWorkflowID(basic.UUID), "order-manual-approved-done")
+		}
 
 		// Rejected by the provider: the resource is terminated.
 		rejected := e.order(t, models.OfferingBasic)
@@ -198,6 +204,9 @@ func TestOrderWorkflows(t *testing.T) {
 		require.Equal(t, models.OrderRejected, st)
 		require.Equal(t, models.OrderRejected, e.result(t, rejected))
 		require.Equal(t, models.ResourceTerminated, e.resourceState(t, rejected))
+		if kind == config.SQLite {
+			recordHistory(t, e.c, workflows.OrderWorkflowID(rejected.UUID), "order-rejected")
+		}
 
 		// A Script offering completes on its own: the script's last line is the backend id.
 		scripted := e.order(t, models.OfferingScript)
