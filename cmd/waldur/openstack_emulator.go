@@ -5,20 +5,20 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/waldur-go/waldur/providers/openstack/emulator"
+	"github.com/waldur-go/waldur/providers/openstack/openstacktest"
 )
 
 // openstackEmulatorCmd runs the in-memory OpenStack cloud (Keystone, Nova,
 // Cinder, Neutron, Glance) that the OpenStack offerings can be tried against.
 func openstackEmulatorCmd() *cobra.Command {
 	var addr string
-	var o emulator.Options
+	var o openstacktest.Options
 	c := &cobra.Command{
 		Use:   "openstack-emulator [--addr HOST:PORT]",
 		Short: "Serve an in-memory OpenStack cloud (Keystone v3, Nova, Cinder v3, Neutron, Glance v2) for trying the OpenStack offerings",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return emulator.ListenAndServe(cmd.Context(), addr, o, func(s *emulator.HTTPServer) {
+			return openstacktest.ListenAndServe(cmd.Context(), addr, o, func(s *openstacktest.HTTPServer) {
 				user, password, project, domain := s.AdminCredentials()
 				fmt.Printf("OpenStack emulator on %s (Ctrl-C stops it; state is in memory)\n", s.URL)
 				fmt.Printf("  OS_AUTH_URL=%s OS_USERNAME=%s OS_PASSWORD=%s OS_PROJECT_NAME=%s OS_USER_DOMAIN_NAME=%s OS_PROJECT_DOMAIN_NAME=%s\n",

@@ -37,7 +37,7 @@ import (
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/store"
 	"github.com/waldur-go/waldur/providers/openstack"
-	"github.com/waldur-go/waldur/providers/openstack/emulator"
+	"github.com/waldur-go/waldur/providers/openstack/openstacktest"
 	"github.com/waldur-go/waldur/workflows"
 )
 
@@ -87,7 +87,7 @@ type cloud struct {
 	db                                         *gorm.DB
 	tc                                         client.Client
 	temporal                                   string
-	emu                                        *emulator.HTTPServer
+	emu                                        *openstacktest.HTTPServer
 	api                                        http.Handler
 	token                                      string
 	project                                    string
@@ -95,11 +95,11 @@ type cloud struct {
 	plans                                      map[string]string // offering URL → its plan's URL
 }
 
-func newCloud(t testing.TB, queues []string, emuOpts emulator.Options) *cloud {
+func newCloud(t testing.TB, queues []string, emuOpts openstacktest.Options) *cloud {
 	fastOrders(t)
 	srv := temporaltest.Start(t)
 	cl := &cloud{t: t, db: dbtest.Migrated(t, config.SQLite), tc: srv.Client(t), temporal: srv.Addr, plans: map[string]string{}}
-	emu, err := emulator.Start("127.0.0.1:0", emuOpts)
+	emu, err := openstacktest.Start("127.0.0.1:0", emuOpts)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = emu.Close() })
 	cl.emu = emu
@@ -278,7 +278,7 @@ func TestAcceptance(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs Temporal")
 	}
-	cl := newCloud(t, []string{workflows.QueueCore, openstack.Queue}, emulator.Options{BuildDelay: 300 * time.Millisecond,
+	cl := newCloud(t, []string{workflows.QueueCore, openstack.Queue}, openstacktest.Options{BuildDelay: 300 * time.Millisecond,
 		VolumeDelay: 100 * time.Millisecond, DeleteDelay: 100 * time.Millisecond, ActionDelay: 100 * time.Millisecond})
 	started := time.Now()
 	torder, tenant := cl.tenant("research")
@@ -373,7 +373,7 @@ func TestFaults(t *testing.T) {
 		t.Skip("starts worker processes")
 	}
 	// A slow build: the kill lands while the server is being waited for.
-	cl := newCloud(t, []string{workflows.QueueCore}, emulator.Options{BuildDelay: 4 * time.Second, VolumeDelay: 300 * time.Millisecond,
+	cl := newCloud(t, []string{workflows.QueueCore}, openstacktest.Options{BuildDelay: 4 * time.Second, VolumeDelay: 300 * time.Millisecond,
 		DeleteDelay: 100 * time.Millisecond, ActionDelay: 100 * time.Millisecond, Seed: 99})
 	startWorker := func() *exec.Cmd {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -386,7 +386,7 @@ func TestFaults(t *testing.T) {
 	w1 := startWorker()
 	torder, tenant := cl.tenant("faulty")
 
-	require.NoError(t, cl.emu.SetFaults(emulator.Faults{ErrorRate: 0.3}))
+	require.NoError(t, cl.emu.SetFaults(openstacktest.Faults{ErrorRate: 0.3}))
 	var o map[string]any
 	cl.do("POST", "/api/marketplace-orders/", map[string]any{"offering": cl.vmOffering, "project": cl.project, "plan": cl.plans[cl.vmOffering],
 		"attributes": cl.instanceAttrs(tenant, "survivor")}, 201, &o)
@@ -418,7 +418,7 @@ func TestFaults(t *testing.T) {
 	t.Logf("%d injected 5xx answers", injected)
 	require.Positive(t, injected)
 
-	require.NoError(t, cl.emu.SetFaults(emulator.Faults{}))
+	require.NoError(t, cl.emu.SetFaults(openstacktest.Faults{}))
 	cl.terminate(done["marketplace_resource_uuid"].(string))
 	cl.terminate(torder["marketplace_resource_uuid"].(string))
 	require.Zero(t, cl.emu.Counts().Total(), "%+v", cl.emu.Counts())

@@ -12,7 +12,7 @@ import (
 
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/providers/openstack"
-	"github.com/waldur-go/waldur/providers/openstack/emulator"
+	"github.com/waldur-go/waldur/providers/openstack/openstacktest"
 	"github.com/waldur-go/waldur/workflows"
 )
 
@@ -25,7 +25,7 @@ import (
 // OpenStack API calls per order.
 func BenchmarkInstanceOrders(b *testing.B) {
 	const n = 50
-	cl := newCloud(b, []string{workflows.QueueCore, openstack.Queue}, emulator.Options{})
+	cl := newCloud(b, []string{workflows.QueueCore, openstack.Queue}, openstacktest.Options{})
 	_, tenant := cl.tenantWith("bench", map[string]any{"cores": 1000, "ram": 4 << 20, "storage": 16 << 20, "instances": 1000, "volumes": 1000})
 	attrs := cl.instanceAttrs(tenant, "")
 	delete(attrs, "data_volume_size")

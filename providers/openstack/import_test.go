@@ -17,7 +17,7 @@ import (
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/providers"
 	"github.com/waldur-go/waldur/providers/openstack"
-	"github.com/waldur-go/waldur/providers/openstack/emulator"
+	"github.com/waldur-go/waldur/providers/openstack/openstacktest"
 	"github.com/waldur-go/waldur/workflows"
 )
 
@@ -29,7 +29,7 @@ type outside struct {
 	block   *gophercloud.ServiceClient
 }
 
-func outsideOf(t testing.TB, srv *emulator.HTTPServer, tenantBackendID string) *outside {
+func outsideOf(t testing.TB, srv *openstacktest.HTTPServer, tenantBackendID string) *outside {
 	t.Helper()
 	ctx := context.Background()
 	pc, err := gcos.AuthenticatedClient(ctx, gophercloud.AuthOptions{IdentityEndpoint: srv.IdentityURL(), Username: "admin",
@@ -218,7 +218,7 @@ func TestImportThroughTheAPI(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs Temporal")
 	}
-	cl := newCloud(t, []string{workflows.QueueCore, openstack.Queue}, emulator.Options{BuildDelay: 100 * time.Millisecond,
+	cl := newCloud(t, []string{workflows.QueueCore, openstack.Queue}, openstacktest.Options{BuildDelay: 100 * time.Millisecond,
 		VolumeDelay: 50 * time.Millisecond, DeleteDelay: 50 * time.Millisecond, ActionDelay: 50 * time.Millisecond})
 	torder, tenant := cl.tenant("legacy")
 	q := "?tenant_uuid=" + tenant["uuid"].(string)

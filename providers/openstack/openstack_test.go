@@ -12,14 +12,14 @@ import (
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/providers"
 	"github.com/waldur-go/waldur/providers/openstack"
-	"github.com/waldur-go/waldur/providers/openstack/emulator"
+	"github.com/waldur-go/waldur/providers/openstack/openstacktest"
 )
 
 const testKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGxXlAq4gY0e0XlqU3PZkFFiOeKVTDMdA9uF2vu2xMOZ test@example"
 
-func fastEmulator(t *testing.T) *emulator.HTTPServer {
+func fastEmulator(t *testing.T) *openstacktest.HTTPServer {
 	t.Helper()
-	srv := emulator.NewTestServer(emulator.Options{BuildDelay: 20 * time.Millisecond, VolumeDelay: 10 * time.Millisecond,
+	srv := openstacktest.NewTestServer(openstacktest.Options{BuildDelay: 20 * time.Millisecond, VolumeDelay: 10 * time.Millisecond,
 		ActionDelay: 10 * time.Millisecond, DeleteDelay: 10 * time.Millisecond, Seed: 7})
 	t.Cleanup(func() { _ = srv.Close() })
 	return srv
@@ -37,13 +37,13 @@ func ctxT(t *testing.T) context.Context {
 	return ctx
 }
 
-func secrets(srv *emulator.HTTPServer) map[string]any {
+func secrets(srv *openstacktest.HTTPServer) map[string]any {
 	return map[string]any{"backend_url": srv.IdentityURL(), "username": "admin", "password": "admin", "domain": "Default",
 		"tenant_name": "admin", "external_network_id": srv.ExternalNetworkID()}
 }
 
 // tenantOrder is a Create order of a tenant named name.
-func tenantOrder(srv *emulator.HTTPServer, name string) providers.Request {
+func tenantOrder(srv *openstacktest.HTTPServer, name string) providers.Request {
 	return providers.Request{OrderUUID: models.NewUUID(), OrderType: models.OrderCreate, ResourceUUID: models.NewUUID(), ResourceName: name,
 		OfferingType: models.OfferingOpenStackTenant, SecretOptions: secrets(srv),
 		Attributes: map[string]any{"name": name, "description": "for tests"},
@@ -58,7 +58,7 @@ func snapshotOf(t *testing.T, res providers.Result) models.OpenStackSnapshot {
 }
 
 // instanceRefs resolves an instance order the way the core does, from a tenant's snapshot.
-func instanceRefs(t *testing.T, srv *emulator.HTTPServer, tenant models.OpenStackSnapshot) openstack.Refs {
+func instanceRefs(t *testing.T, srv *openstacktest.HTTPServer, tenant models.OpenStackSnapshot) openstack.Refs {
 	t.Helper()
 	conn, err := openstack.ConnectionFrom(secrets(srv))
 	require.NoError(t, err)
@@ -264,7 +264,7 @@ func lostAnswers(t *testing.T, seed uint64) {
 	srv.Reseed(seed)
 	p := fastProvider()
 	ctx := ctxT(t)
-	require.NoError(t, srv.SetFaults(emulator.Faults{ErrorRate: 0.3, AfterEffect: true}))
+	require.NoError(t, srv.SetFaults(openstacktest.Faults{ErrorRate: 0.3, AfterEffect: true}))
 
 	tr := tenantOrder(srv, "lossy")
 	var res providers.Result
@@ -318,7 +318,7 @@ func lostAnswers(t *testing.T, seed uint64) {
 		}
 		require.NoError(t, err)
 	}
-	require.NoError(t, srv.SetFaults(emulator.Faults{}))
+	require.NoError(t, srv.SetFaults(openstacktest.Faults{}))
 	require.Zero(t, srv.Counts().Total(), "%+v", srv.Counts())
 }
 
@@ -333,7 +333,7 @@ func TestServerError(t *testing.T) {
 	require.NoError(t, err)
 	tenantCounts := srv.Counts()
 
-	require.NoError(t, srv.SetFaults(emulator.Faults{ServerErrorRate: 1}))
+	require.NoError(t, srv.SetFaults(openstacktest.Faults{ServerErrorRate: 1}))
 	ir := withRefs(tr, models.OfferingOpenStackInstance, instanceRefs(t, srv, snapshotOf(t, res)), "doomed")
 	_, err = p.Create(ctx, ir)
 	requirePermanent(t, err, "went to ERROR")

@@ -1,4 +1,4 @@
-package emulator_test
+package openstacktest_test
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 	"github.com/stretchr/testify/require"
 
-	"github.com/waldur-go/waldur/providers/openstack/emulator"
+	"github.com/waldur-go/waldur/providers/openstack/openstacktest"
 )
 
 // createNetworks creates n networks, retrying each create until it succeeds,
@@ -52,7 +52,7 @@ func TestInjectedErrors(t *testing.T) {
 			srv := start(t, fast())
 			ctx := ctxT(t)
 			c := admin(t, ctx, srv)
-			require.NoError(t, srv.SetFaults(emulator.Faults{ErrorRate: 0.5, Services: []string{"network"}, AfterEffect: tc.afterEffect}))
+			require.NoError(t, srv.SetFaults(openstacktest.Faults{ErrorRate: 0.5, Services: []string{"network"}, AfterEffect: tc.afterEffect}))
 
 			attempts := createNetworks(t, ctx, c, 10)
 			require.Greater(t, attempts, 10, "some creates failed")
@@ -86,7 +86,7 @@ func TestGophercloudRetryFuncRidesOutInjectedErrors(t *testing.T) {
 		retries++
 		return nil
 	}
-	require.NoError(t, srv.SetFaults(emulator.Faults{ErrorRate: 0.4}))
+	require.NoError(t, srv.SetFaults(openstacktest.Faults{ErrorRate: 0.4}))
 
 	net, err := networks.Create(ctx, c.network, networks.CreateOpts{Name: "n"}).Extract()
 	require.NoError(t, err)
@@ -121,7 +121,7 @@ func TestFaultsAreDeterministicForASeed(t *testing.T) {
 		srv := start(t, opts)
 		ctx := ctxT(t)
 		c := admin(t, ctx, srv)
-		require.NoError(t, srv.SetFaults(emulator.Faults{ErrorRate: 0.5, Services: []string{"compute"}}))
+		require.NoError(t, srv.SetFaults(openstacktest.Faults{ErrorRate: 0.5, Services: []string{"compute"}}))
 		var out []bool
 		for range 40 {
 			_, err := flavors.Get(ctx, c.compute, "1").Extract()
@@ -140,7 +140,7 @@ func TestLatency(t *testing.T) {
 	srv := start(t, fast())
 	ctx := ctxT(t)
 	c := admin(t, ctx, srv)
-	require.NoError(t, srv.SetFaults(emulator.Faults{LatencyMS: 60, Services: []string{"image"}}))
+	require.NoError(t, srv.SetFaults(openstacktest.Faults{LatencyMS: 60, Services: []string{"image"}}))
 
 	began := time.Now()
 	listImages(t, ctx, c)
@@ -156,7 +156,7 @@ func TestServerAndVolumeErrorRates(t *testing.T) {
 	srv := start(t, fast())
 	ctx := ctxT(t)
 	c := admin(t, ctx, srv)
-	require.NoError(t, srv.SetFaults(emulator.Faults{ServerErrorRate: 1, VolumeErrorRate: 1}))
+	require.NoError(t, srv.SetFaults(openstacktest.Faults{ServerErrorRate: 1, VolumeErrorRate: 1}))
 	ims := listImages(t, ctx, c)
 
 	sv, err := servers.Create(ctx, c.compute, servers.CreateOpts{Name: "doomed", FlavorRef: "1", ImageRef: ims[0].ID}, nil).Extract()
@@ -176,7 +176,7 @@ func TestServerAndVolumeErrorRates(t *testing.T) {
 	require.NoError(t, volumes.Delete(ctx, c.volume, vol.ID, nil).ExtractErr(), "a volume in error can be deleted")
 
 	// Without the fault, a server hit by a hypervisor failure recovers with a hard reboot.
-	require.NoError(t, srv.SetFaults(emulator.Faults{}))
+	require.NoError(t, srv.SetFaults(openstacktest.Faults{}))
 	ok, err := servers.Create(ctx, c.compute, servers.CreateOpts{Name: "fine", FlavorRef: "1", ImageRef: ims[0].ID}, nil).Extract()
 	require.NoError(t, err)
 	waitServer(t, c, ok.ID, "ACTIVE")
@@ -218,7 +218,7 @@ func TestAdminHTTPEndpoints(t *testing.T) {
 	}
 	resp := post("/_emulator/faults", `{"error_rate": 1, "status": 500, "services": ["image"]}`)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	require.Equal(t, emulator.Faults{ErrorRate: 1, Status: 500, Services: []string{"image"}}, srv.Faults())
+	require.Equal(t, openstacktest.Faults{ErrorRate: 1, Status: 500, Services: []string{"image"}}, srv.Faults())
 	_, err := images.List(c.image, nil).AllPages(ctx)
 	require.Equal(t, 500, status(err))
 	_, err = flavors.Get(ctx, c.compute, "1").Extract()
@@ -236,7 +236,7 @@ func TestAdminHTTPEndpoints(t *testing.T) {
 	require.NoError(t, err)
 	get, err := http.Get(srv.URL + "/_emulator/state")
 	require.NoError(t, err)
-	var st emulator.State
+	var st openstacktest.State
 	require.NoError(t, json.NewDecoder(get.Body).Decode(&st))
 	require.NoError(t, get.Body.Close())
 	require.Equal(t, 1, st.Counts.Networks)
@@ -256,7 +256,7 @@ func TestFaultsLimitedToMethods(t *testing.T) {
 	srv := start(t, fast())
 	ctx := ctxT(t)
 	c := admin(t, ctx, srv)
-	require.NoError(t, srv.SetFaults(emulator.Faults{ErrorRate: 1, Status: 502, Methods: []string{"post"}, Services: []string{"network"}}))
+	require.NoError(t, srv.SetFaults(openstacktest.Faults{ErrorRate: 1, Status: 502, Methods: []string{"post"}, Services: []string{"network"}}))
 	_, err := networks.List(c.network, nil).AllPages(ctx)
 	require.NoError(t, err, "reads pass")
 	_, err = networks.Create(ctx, c.network, networks.CreateOpts{Name: "x"}).Extract()
@@ -269,12 +269,12 @@ func TestFaultsLimitedToMethods(t *testing.T) {
 
 func TestListenAndServeAndStart(t *testing.T) {
 	ctx, cancel := context.WithCancel(ctxT(t))
-	ready := make(chan *emulator.HTTPServer, 1)
+	ready := make(chan *openstacktest.HTTPServer, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- emulator.ListenAndServe(ctx, "127.0.0.1:0", fast(), func(s *emulator.HTTPServer) { ready <- s })
+		done <- openstacktest.ListenAndServe(ctx, "127.0.0.1:0", fast(), func(s *openstacktest.HTTPServer) { ready <- s })
 	}()
-	var srv *emulator.HTTPServer
+	var srv *openstacktest.HTTPServer
 	select {
 	case srv = <-ready:
 	case err := <-done:
@@ -285,11 +285,11 @@ func TestListenAndServeAndStart(t *testing.T) {
 	cancel()
 	require.NoError(t, <-done)
 
-	started, err := emulator.Start("127.0.0.1:0", fast())
+	started, err := openstacktest.Start("127.0.0.1:0", fast())
 	require.NoError(t, err)
 	c = admin(t, ctxT(t), started)
 	listImages(t, ctxT(t), c)
 	require.NoError(t, started.Close())
-	_, err = emulator.Start("256.0.0.1:1", fast())
+	_, err = openstacktest.Start("256.0.0.1:1", fast())
 	require.Error(t, err)
 }

@@ -1,4 +1,4 @@
-// Package emulator is an in-memory OpenStack cloud that speaks the real
+// Package openstacktest is an in-memory OpenStack cloud that speaks the real
 // HTTP APIs, so gophercloud (and therefore the OpenStack provider) drives it
 // exactly as it drives a real cloud. No real OpenStack can run in tests or on
 // a laptop; this is the provider's test double that speaks its protocol.
@@ -40,4 +40,4 @@
 //
 // The emulator keeps everything in memory behind one mutex; it is safe for
 // concurrent use.
-package emulator
+package openstacktest

@@ -1,4 +1,4 @@
-package emulator_test
+package openstacktest_test
 
 import (
 	"sync"

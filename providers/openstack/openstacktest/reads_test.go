@@ -1,4 +1,4 @@
-package emulator_test
+package openstacktest_test
 
 import (
 	"testing"
@@ -21,7 +21,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 	"github.com/stretchr/testify/require"
 
-	"github.com/waldur-go/waldur/providers/openstack/emulator"
+	"github.com/waldur-go/waldur/providers/openstack/openstacktest"
 )
 
 // TestIdentityReadsAndUpdates covers the Keystone calls a provider pulls and pushes with.
@@ -119,7 +119,7 @@ func TestComputeVolumeImageReads(t *testing.T) {
 		}
 	}
 	require.NotEmpty(t, pid)
-	imageID := srv.AddImage(emulator.Image{Name: "debian-12", MinDisk: 2})
+	imageID := srv.AddImage(openstacktest.Image{Name: "debian-12", MinDisk: 2})
 	for _, tc := range []struct {
 		opts images.ListOpts
 		want int

@@ -1,4 +1,4 @@
-package emulator_test
+package openstacktest_test
 
 import (
 	"context"
@@ -9,18 +9,18 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack"
 	"github.com/stretchr/testify/require"
 
-	"github.com/waldur-go/waldur/providers/openstack/emulator"
+	"github.com/waldur-go/waldur/providers/openstack/openstacktest"
 )
 
 // fast are options with delays of a few milliseconds.
-func fast() emulator.Options {
-	return emulator.Options{BuildDelay: 5 * time.Millisecond, VolumeDelay: 5 * time.Millisecond,
+func fast() openstacktest.Options {
+	return openstacktest.Options{BuildDelay: 5 * time.Millisecond, VolumeDelay: 5 * time.Millisecond,
 		ActionDelay: 5 * time.Millisecond, DeleteDelay: 5 * time.Millisecond, Seed: 42}
 }
 
-func start(t *testing.T, opts emulator.Options) *emulator.HTTPServer {
+func start(t *testing.T, opts openstacktest.Options) *openstacktest.HTTPServer {
 	t.Helper()
-	srv := emulator.NewTestServer(opts)
+	srv := openstacktest.NewTestServer(opts)
 	t.Cleanup(func() { _ = srv.Close() })
 	return srv
 }
@@ -63,7 +63,7 @@ func login(t *testing.T, ctx context.Context, endpoint string, ao gophercloud.Au
 }
 
 // admin logs in as the seeded admin, scoped to the admin project.
-func admin(t *testing.T, ctx context.Context, srv *emulator.HTTPServer) clients {
+func admin(t *testing.T, ctx context.Context, srv *openstacktest.HTTPServer) clients {
 	t.Helper()
 	return login(t, ctx, srv.IdentityURL(), gophercloud.AuthOptions{Username: "admin", Password: "admin",
 		DomainName: "Default", TenantName: "admin"})
