@@ -6,6 +6,7 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/waldur-go/waldur/internal/temporalclient"
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/store"
 	"github.com/waldur-go/waldur/providers"
@@ -89,7 +90,7 @@ func (a *Imports) LoadImportTarget(ctx context.Context, offering models.UUID) (I
 // type (the API answers with it); other failures are retried.
 func importError(err error) error {
 	if err != nil && models.ErrorCode(err) != models.CodeInternal {
-		return temporal.NewNonRetryableApplicationError(appMessage(err), string(models.ErrorCode(err)), err)
+		return temporalclient.Coded(err)
 	}
 	return err
 }

@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/waldur-go/waldur/internal/temporalclient"
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/store"
 	"github.com/waldur-go/waldur/providers"
@@ -64,7 +65,8 @@ type OrderSnapshot struct {
 	Request providers.Request
 }
 
-// ErrTypeOrderConflict marks an order event refused in the order's state;
+// Deprecated: ErrTypeOrderConflict was the type of a refused order event;
+// refusals now carry their models code (temporalclient.Coded).
 // it is never retried.
 const ErrTypeOrderConflict = "OrderConflict"
 
@@ -172,10 +174,8 @@ func classify(err error) error {
 		return nil
 	}
 	switch models.ErrorCode(err) {
-	case models.CodeConflict:
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeOrderConflict, err)
-	case models.CodeNotFound, models.CodeInvalid, models.CodeQuotaExceeded:
-		return temporal.NewNonRetryableApplicationError(err.Error(), string(models.ErrorCode(err)), err)
+	case models.CodeConflict, models.CodeNotFound, models.CodeInvalid, models.CodeQuotaExceeded:
+		return temporalclient.Coded(err)
 	}
 	return err
 }

@@ -46,6 +46,16 @@ type QuotaRefusal struct {
 	Requires int64
 }
 
+// Valid reports whether c is one of the codes above.
+func (c Code) Valid() bool {
+	switch c {
+	case CodeInvalid, CodeUnauthorized, CodeForbidden, CodeNotFound, CodeConflict, CodeQuotaExceeded, CodeUnavailable,
+		CodeTooLarge, CodeThrottled, CodeInternal:
+		return true
+	}
+	return false
+}
+
 func (e *Error) Error() string {
 	if e.Err != nil {
 		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)

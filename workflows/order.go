@@ -2,13 +2,13 @@ package workflows
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/waldur-go/waldur/activities"
+	"github.com/waldur-go/waldur/internal/temporalclient"
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/store"
 	"github.com/waldur-go/waldur/providers"
@@ -87,13 +87,13 @@ func OrderWorkflow(ctx workflow.Context, in OrderInput) (models.OrderState, erro
 	// check is the validation of an action against the order's current state.
 	check := func(a OrderAction) error {
 		if provisioning {
-			return fmt.Errorf("Order is being processed by its provider; try again when it is done.")
+			return temporalclient.Busy("Order is being processed by its provider; try again when it is done.")
 		}
 		if a.Event == "set_state_done" && !waitingForProvider {
-			return fmt.Errorf("Valid states for operation: executing (waiting for the provider).")
+			return temporalclient.Busy("Valid states for operation: executing (waiting for the provider).")
 		}
 		_, err := models.OrderTransition(a.Event, state)
-		return err
+		return temporalclient.Coded(err) // invalid (an unknown event) or conflict (a wrong state)
 	}
 	// The handler is registered before anything blocks, so an Update sent
 	// right after the workflow starts is never lost; it waits for the order

@@ -15,6 +15,7 @@ import (
 	"github.com/waldur-go/waldur/activities"
 	"github.com/waldur-go/waldur/internal/config"
 	"github.com/waldur-go/waldur/internal/database/dbtest"
+	"github.com/waldur-go/waldur/internal/temporalclient"
 	"github.com/waldur-go/waldur/internal/temporalserver/temporaltest"
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/store"
@@ -177,6 +178,17 @@ func TestOrderWorkflows(t *testing.T) {
 		require.NoError(t, workflows.StartOrder(ctx, e.c, basic.UUID))
 		_, err = e.update(t, basic, "set_state_done")
 		require.Error(t, err, "not executing yet: the validator refuses")
+		// Refusals keep their code across Temporal: an unknown event is
+		// invalid (400), an event in the wrong state a conflict (409).
+		_, err = e.update(t, basic, "bogus")
+		coded, ok := temporalclient.Decode(err)
+		require.True(t, ok, "%v", err)
+		require.Equal(t, models.CodeInvalid, coded.Code)
+		require.Equal(t, `Unknown order event "bogus".`, coded.Message)
+		_, err = e.update(t, basic, "approve_by_consumer")
+		coded, ok = temporalclient.Decode(err)
+		require.True(t, ok, "%v", err)
+		require.Equal(t, models.CodeConflict, coded.Code)
 		st, err := e.update(t, basic, "approve_by_provider")
 		require.NoError(t, err)
 		require.Equal(t, models.OrderExecuting, st)

@@ -17,6 +17,7 @@ import (
 	"github.com/waldur-go/waldur/api"
 	"github.com/waldur-go/waldur/api/form"
 	"github.com/waldur-go/waldur/api/rest"
+	"github.com/waldur-go/waldur/internal/temporalclient"
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/store"
 	"github.com/waldur-go/waldur/providers"
@@ -214,20 +215,17 @@ func (m *Module) runImportWorkflow(ctx context.Context, opts client.StartWorkflo
 	if err == nil {
 		return nil
 	}
+	if e, ok := temporalclient.Decode(err); ok {
+		switch e.Code {
+		case models.CodeInvalid, models.CodeConflict, models.CodeQuotaExceeded, models.CodeForbidden:
+			return e
+		case models.CodeNotFound:
+			return models.Errorf(models.CodeInvalid, "%s", e.Message) // the object named in the body, not the URL, is missing
+		}
+	}
 	var app *temporal.ApplicationError
 	if errors.As(err, &app) {
-		msg := app.Message()
-		code := models.Code(app.Type())
-		switch code {
-		case models.CodeInvalid, models.CodeNotFound, models.CodeConflict, models.CodeQuotaExceeded, models.CodeForbidden:
-			// classify (activities) prefixes the code to the message.
-			msg = strings.TrimPrefix(msg, string(code)+": ")
-			if code == models.CodeNotFound {
-				code = models.CodeInvalid // the object named in the body, not the URL, is missing
-			}
-			return models.Errorf(code, "%s", msg)
-		}
-		return &models.Error{Code: models.CodeUnavailable, Message: "The offering's backend refused the request: " + msg, Err: err}
+		return &models.Error{Code: models.CodeUnavailable, Message: "The offering's backend refused the request: " + app.Message(), Err: err}
 	}
 	var timeout *temporal.TimeoutError
 	if errors.As(err, &timeout) || ctx.Err() != nil {

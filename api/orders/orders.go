@@ -13,15 +13,11 @@ package orders
 
 import (
 	"context"
-	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/waldur-go/waldur/api"
 	"github.com/waldur-go/waldur/models"
@@ -133,7 +129,7 @@ const (
 )
 
 // MsgTemporalUnavailable is the 503 detail when the workflow service cannot be reached.
-const MsgTemporalUnavailable = "The workflow service (Temporal) is unavailable; try again later."
+const MsgTemporalUnavailable = workflows.MsgTemporalUnavailable
 
 func scopeOf(t models.ScopeType, id int64) models.Scope { return models.Scope{Type: t, ID: id} }
 
@@ -145,73 +141,21 @@ func (m *Module) startOrder(ctx context.Context, o *models.Order) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.timeout)
 	defer cancel()
-	if err := workflows.StartOrder(ctx, m.tc, o.UUID); err != nil {
-		return // the dispatcher starts it later
-	}
-	_ = m.st.MarkOrderWorkflowStarted(ctx, o.ID)
+	_ = m.orders().Start(ctx, workflows.OrderRef{UUID: o.UUID, ID: o.ID})
 }
 
-// retryable are the workflow's refusals that last only while the provider
-// activity of an order is being recorded.
-func retryable(msg string) bool {
-	return strings.Contains(msg, "being processed by its provider") || strings.Contains(msg, "waiting for the provider")
-}
-
-// sendEvent delivers a review or state event to the order's workflow (started
-// first if needed) and waits for the new state. A refusal by the workflow is
-// a 409 with its message; Temporal unreachable is a 503. retry makes the
-// refusals of a provider activity still being recorded wait a little.
+// sendEvent delivers a review or state event to the order's workflow (see
+// workflows.OrderClient.Send: refusals keep their code, Temporal
+// unreachable is a 503). retry makes the refusals of a provider activity
+// still being recorded wait a little.
 func (m *Module) sendEvent(ctx context.Context, id models.UUID, orderID int64, a workflows.OrderAction, retry bool) (models.OrderState, error) {
-	if m.tc == nil {
-		return "", models.Errorf(models.CodeUnavailable, MsgTemporalUnavailable)
-	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.timeout)
 	defer cancel()
-	if err := workflows.StartOrder(ctx, m.tc, id); err != nil {
-		return "", m.temporalError(err)
-	}
-	_ = m.st.MarkOrderWorkflowStarted(ctx, orderID)
-	backoff := 20 * time.Millisecond
-	for {
-		var st models.OrderState
-		h, err := m.tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-			WorkflowID: workflows.OrderWorkflowID(id), UpdateName: workflows.UpdateOrderEvent,
-			Args: []any{a}, WaitForStage: client.WorkflowUpdateStageCompleted,
-		})
-		if err == nil {
-			err = h.Get(ctx, &st)
-		}
-		if err == nil {
-			return st, nil
-		}
-		var app *temporal.ApplicationError
-		if retry && errors.As(err, &app) && retryable(app.Error()) && ctx.Err() == nil {
-			select {
-			case <-ctx.Done():
-			case <-time.After(backoff):
-			}
-			backoff = min(backoff*2, 500*time.Millisecond)
-			continue
-		}
-		return "", m.temporalError(err)
-	}
+	return m.orders().Send(ctx, workflows.OrderRef{UUID: id, ID: orderID}, a, retry)
 }
 
-// temporalError maps an error of a Temporal call onto the API's errors.
-func (m *Module) temporalError(err error) error {
-	var app *temporal.ApplicationError
-	if errors.As(err, &app) {
-		msg := app.Error()
-		for _, p := range []string{"conflict: ", "invalid: "} {
-			msg = strings.TrimPrefix(msg, p)
-		}
-		return models.Errorf(models.CodeConflict, "%s", msg)
-	}
-	var nf *serviceerror.NotFound
-	if errors.As(err, &nf) {
-		return models.Errorf(models.CodeConflict, "Order is already in a final state.")
-	}
-	return &models.Error{Code: models.CodeUnavailable, Message: MsgTemporalUnavailable, Err: err}
+func (m *Module) orders() workflows.OrderClient {
+	return workflows.OrderClient{Client: m.tc, Store: m.st}
 }
 
 // caps is what an offering type's orders allow; ok is false when no
