@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -12,6 +11,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/waldur-go/waldur/activities"
+	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/store"
 )
 
@@ -78,23 +78,13 @@ func (j *OrderJobs) ReleaseStartedProjectOrders(ctx context.Context) (int, error
 		return 0, err
 	}
 	n := 0
+	oc := OrderClient{Client: c, Store: j.Store}
 	for _, o := range orders {
-		if err := StartOrder(ctx, c, o.UUID); err != nil {
-			return n, err
-		}
-		_ = j.Store.MarkOrderWorkflowStarted(ctx, o.ID)
-		h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-			WorkflowID: OrderWorkflowID(o.UUID), UpdateName: UpdateOrderEvent,
-			Args: []any{OrderAction{Event: "release_project"}}, WaitForStage: client.WorkflowUpdateStageCompleted,
-		})
-		if err == nil {
-			err = h.Get(ctx, nil)
-		}
-		var appErr *temporal.ApplicationError
+		_, err := oc.Send(ctx, OrderRef{UUID: o.UUID, ID: o.ID}, OrderAction{Event: "release_project"}, false)
 		switch {
 		case err == nil:
 			n++
-		case errors.As(err, &appErr):
+		case models.ErrorCode(err) != models.CodeUnavailable:
 			// Refused by the workflow: the order moved on meanwhile.
 		default:
 			return n, err
@@ -114,7 +104,7 @@ func heartbeat(ctx context.Context, n int) {
 // resource in use of a project whose end date has come, and starts its
 // workflow; it returns how many orders it placed.
 func (j *OrderJobs) TerminateEndedProjectResources(ctx context.Context) (int, error) {
-	c := j.client(ctx)
+	oc := OrderClient{Client: j.client(ctx), Store: j.Store}
 	n := 0
 	after := map[int64]bool{}
 	for {
@@ -137,9 +127,7 @@ func (j *OrderJobs) TerminateEndedProjectResources(ctx context.Context) (int, er
 			}
 			progress = true
 			n++
-			if err := StartOrder(ctx, c, o.UUID); err == nil {
-				_ = j.Store.MarkOrderWorkflowStarted(ctx, o.ID)
-			} // else the dispatcher starts it
+			_ = oc.Start(ctx, OrderRef{UUID: o.UUID, ID: o.ID}) // on failure the dispatcher starts it
 			heartbeat(ctx, n)
 		}
 		if !progress {

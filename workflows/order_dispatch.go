@@ -71,11 +71,9 @@ func (d *OrderDispatcher) DispatchPendingOrders(ctx context.Context, limit int) 
 		return 0, err
 	}
 	n := 0
+	oc := OrderClient{Client: c, Store: d.Store}
 	for _, o := range orders {
-		if err := StartOrder(ctx, c, o.UUID); err != nil {
-			return n, err
-		}
-		if err := d.Store.MarkOrderWorkflowStarted(ctx, o.ID); err != nil {
+		if err := oc.Start(ctx, OrderRef{UUID: o.UUID, ID: o.ID}); err != nil {
 			return n, err
 		}
 		n++
