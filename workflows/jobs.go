@@ -12,6 +12,7 @@ import (
 
 	"github.com/waldur-go/waldur/activities"
 	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/marketplace"
 	"github.com/waldur-go/waldur/models/store"
 )
 
@@ -104,7 +105,7 @@ func heartbeat(ctx context.Context, n int) {
 // resource in use of a project whose end date has come, and starts its
 // workflow; it returns how many orders it placed.
 func (j *OrderJobs) TerminateEndedProjectResources(ctx context.Context) (int, error) {
-	oc := OrderClient{Client: j.client(ctx), Store: j.Store}
+	svc := marketplace.Service{Store: j.Store, Engine: OrderClient{Client: j.client(ctx), Store: j.Store}}
 	n := 0
 	after := map[int64]bool{}
 	for {
@@ -118,7 +119,7 @@ func (j *OrderJobs) TerminateEndedProjectResources(ctx context.Context) (int, er
 				continue
 			}
 			after[id] = true
-			o, err := j.Store.TerminateForProjectEnd(ctx, id)
+			o, err := svc.TerminateForProjectEnd(ctx, id) // placed and started (the dispatcher retries a failed start)
 			if err != nil {
 				return n, err
 			}
@@ -127,7 +128,6 @@ func (j *OrderJobs) TerminateEndedProjectResources(ctx context.Context) (int, er
 			}
 			progress = true
 			n++
-			_ = oc.Start(ctx, OrderRef{UUID: o.UUID, ID: o.ID}) // on failure the dispatcher starts it
 			heartbeat(ctx, n)
 		}
 		if !progress {

@@ -10,6 +10,7 @@ import (
 	"github.com/waldur-go/waldur/activities"
 	"github.com/waldur-go/waldur/internal/temporalclient"
 	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/marketplace"
 	"github.com/waldur-go/waldur/models/store"
 	"github.com/waldur-go/waldur/providers"
 )
@@ -30,11 +31,7 @@ type OrderInput struct {
 const UpdateOrderEvent = "order-event"
 
 // OrderAction is the argument of UpdateOrderEvent.
-type OrderAction struct {
-	Event   string
-	ActorID *int64
-	Message string
-}
+type OrderAction = marketplace.Action
 
 // OrderPolicies are the retry policies and timeouts of the order workflow.
 type OrderPolicies struct {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/waldur-go/waldur/internal/temporalclient"
 	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/marketplace"
 	"github.com/waldur-go/waldur/models/store"
 )
 
@@ -41,10 +42,9 @@ func (c OrderClient) Start(ctx context.Context, o OrderRef) error {
 }
 
 // OrderRef names an order: its UUID (the workflow's) and its row.
-type OrderRef struct {
-	UUID models.UUID
-	ID   int64
-}
+type OrderRef = marketplace.Ref
+
+var _ marketplace.Engine = OrderClient{}
 
 // Send delivers a to the order's workflow (started first if needed) and
 // waits for the new state. A refusal keeps the code it crossed Temporal

@@ -16,9 +16,8 @@ import (
 	"github.com/waldur-go/waldur/api/form"
 	"github.com/waldur-go/waldur/api/rest"
 	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/marketplace"
 	"github.com/waldur-go/waldur/models/store"
-	"github.com/waldur-go/waldur/rbac"
-	"github.com/waldur-go/waldur/workflows"
 )
 
 // Order is the OpenAPI OrderDetails shape.
@@ -398,132 +397,11 @@ func limitsField(f *form.Form, key string) (map[string]int64, bool) {
 	return out, true
 }
 
-// validateLimits checks limits against the offering's limit-based
-// components and those its type's provider takes limits for (AvailableLimits).
-func (m *Module) validateLimits(c *gin.Context, offeringID int64, offeringType string, limits map[string]int64) error {
-	if len(limits) == 0 {
-		return nil
-	}
-	comps, err := m.st.OfferingComponentsForOrder(c.Request.Context(), offeringID)
-	if err != nil {
-		return err
-	}
-	taken := map[string]bool{}
-	if m.limitsOf != nil {
-		for _, t := range m.limitsOf(offeringType) {
-			taken[t] = true
-		}
-	}
-	byType := map[string]store.OrderingComponent{}
-	for _, cp := range comps {
-		if cp.BillingType == models.BillingLimit || taken[cp.Type] {
-			byType[cp.Type] = cp
-		}
-	}
-	var msgs []string
-	keys := make([]string, 0, len(limits))
-	for k := range limits {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		cp, ok := byType[k]
-		v := limits[k]
-		switch {
-		case !ok:
-			msgs = append(msgs, fmt.Sprintf("%s is not a limit-based component of the offering.", k))
-		case cp.MinValue != nil && v < *cp.MinValue:
-			msgs = append(msgs, fmt.Sprintf("The limit %s value cannot be less than %d.", k, *cp.MinValue))
-		case cp.MaxValue != nil && v > *cp.MaxValue:
-			msgs = append(msgs, fmt.Sprintf("The limit %s value cannot be greater than %d.", k, *cp.MaxValue))
-		}
-	}
-	if len(msgs) > 0 {
-		e := models.Errorf(models.CodeInvalid, "%s", msgs[0])
-		e.Fields = map[string][]string{"limits": msgs}
-		return e
-	}
-	return nil
-}
-
-// reviewContext computes the approval rules' inputs for an order by u.
-func (m *Module) reviewContext(c *gin.Context, u *models.User, t models.OrderType, of *store.OrderingOffering, p *models.Project) (models.ReviewContext, error) {
-	ctx := c.Request.Context()
-	rc := models.ReviewContext{OrderType: t, OfferingType: of.Type, Shared: of.Shared, Billable: of.Billable,
-		AutoApproveInServiceProvider: boolOpt(of.PluginOptions, "auto_approve_in_service_provider_projects"),
-		ProviderReviewRequested:      boolOpt(of.PluginOptions, "provider_review_required"),
-		OfferingCustomerID:           of.CustomerID, ProjectCustomer: p.CustomerID, CreatorIsStaff: u.IsStaff,
-		ProjectStartsInFuture: p.StartDate != nil && p.StartDate.After(m.now())}
-	var err error
-	projectScopes := []models.Scope{scopeOf(models.ScopeProject, p.ID), scopeOf(models.ScopeCustomer, p.CustomerID)}
-	if rc.CreatorHasApprove, err = m.rbac.Has(ctx, u, permOrderApprove, projectScopes...); err != nil {
-		return rc, err
-	}
-	if rc.CreatorHasApprovePriv, err = m.rbac.Has(ctx, u, permOrderApprovePrivate, projectScopes[0]); err != nil {
-		return rc, err
-	}
-	roles, err := m.rbac.RolesOn(ctx, u.ID, scopeOf(models.ScopeCustomer, of.CustomerID))
-	if err != nil {
-		return rc, err
-	}
-	for _, r := range roles {
-		if r == models.RoleCustomerOwner {
-			rc.CreatorOwnsProvider = true
-		}
-	}
-	return rc, nil
-}
-
-func boolOpt(opts map[string]any, key string) bool {
-	v, _ := opts[key].(bool)
-	return v
-}
-
-// orderableProject loads a project the caller may order into: not visible
-// is the hyperlink error on "project"; visible without a role (support) is 403.
-func (m *Module) orderableProject(c *gin.Context, id models.UUID) (*models.Project, error) {
-	ctx := c.Request.Context()
-	u := api.CurrentUser(c)
-	p, err := m.st.ProjectByUUID(ctx, id)
-	if err != nil || p.IsRemoved {
-		return nil, models.FieldError("project", rest.MsgDoesNotExist)
-	}
-	if u.IsStaff {
-		return p, nil
-	}
-	roles, err := m.rbac.RolesOn(ctx, u.ID, p.Scope(), scopeOf(models.ScopeCustomer, p.CustomerID))
-	if err != nil {
-		return nil, err
-	}
-	if len(roles) == 0 {
-		if u.IsSupport {
-			return nil, api.Forbidden()
-		}
-		return nil, models.FieldError("project", rest.MsgDoesNotExist)
-	}
-	return p, nil
-}
-
-// offeringVisible reports whether u may order from the offering: shared
-// offerings are open to all; others to the offering's customer and project.
-func (m *Module) offeringVisible(c *gin.Context, u *models.User, of *store.OrderingOffering) (bool, error) {
-	if of.Shared || rbac.SeesEverything(u) {
-		return true, nil
-	}
-	scopes := []models.Scope{scopeOf(models.ScopeCustomer, of.CustomerID), scopeOf(models.ScopeOffering, of.ID)}
-	if of.ProjectID != nil {
-		scopes = append(scopes, scopeOf(models.ScopeProject, *of.ProjectID))
-	}
-	roles, err := m.rbac.RolesOn(c.Request.Context(), u.ID, scopes...)
-	return len(roles) > 0, err
-}
-
 // prepareCreateOrder reads and checks the body of a Create order (as
 // createOrder and preview take it), with its cost and approval context.
 // When the plan is known, in.PlanID is set even if a later check fails
 // (the preview still estimates the cost).
 func (m *Module) prepareCreateOrder(c *gin.Context, f *form.Form, in *store.NewOrder) error {
-	ctx := c.Request.Context()
 	u := api.CurrentUser(c)
 	offeringID, okO := refAny(f, "offering", true, "marketplace-public-offerings", "marketplace-provider-offerings")
 	projectID, okP := refAny(f, "project", true, "projects")
@@ -551,59 +429,11 @@ func (m *Module) prepareCreateOrder(c *gin.Context, f *form.Form, in *store.NewO
 		return err
 	}
 	_, _ = okO, okP
-	p, err := m.orderableProject(c, projectID)
-	if err != nil {
-		return err
-	}
-	of, err := m.st.OfferingForOrder(ctx, offeringID)
-	if err != nil {
-		if models.IsCode(err, models.CodeNotFound) {
-			return models.FieldError("offering", rest.MsgDoesNotExist)
-		}
-		return err
-	}
-	if ok, err := m.offeringVisible(c, u, of); err != nil {
-		return err
-	} else if !ok {
-		return models.FieldError("offering", rest.MsgDoesNotExist)
-	}
-	if _, ok := m.caps(of.Type); !ok {
-		return models.FieldError("offering", fmt.Sprintf("Offering type %s is not supported by this deployment.", of.Type))
-	}
-	*in = store.NewOrder{Type: typ, ProjectID: p.ID, OfferingID: of.ID, Attributes: attrs, Limits: limits, CreatedBy: u}
-	if in.Attributes == nil {
-		in.Attributes = map[string]any{}
-	}
+	ci := marketplace.CreateInput{Offering: offeringID, Project: projectID, Attributes: attrs, Limits: limits, AcceptingTerms: accepting}
 	if hasPlan {
-		pl, err := m.st.PlanForOrder(ctx, planID)
-		if err != nil {
-			if models.IsCode(err, models.CodeNotFound) {
-				return models.FieldError("plan", rest.MsgDoesNotExist)
-			}
-			return err
-		}
-		if pl.OfferingID != of.ID || pl.Archived {
-			return models.FieldError("plan", "This plan is not available for selected offering.")
-		}
-		in.PlanID = &pl.ID
-	} else if n, err := m.st.ActivePlanCount(ctx, of.ID); err != nil {
-		return err
-	} else if n > 0 {
-		return models.FieldError("plan", form.MsgRequired)
+		ci.Plan = &planID
 	}
-	cost, err := m.st.OrderCost(ctx, typ, in.PlanID, limits)
-	if err != nil {
-		return err
-	}
-	in.Cost = &cost
-	if err := m.validateLimits(c, of.ID, of.Type, limits); err != nil {
-		return err
-	}
-	if of.Shared && strings.TrimSpace(of.TermsOfService) != "" && !accepting {
-		return models.FieldError("accepting_terms_of_service", fmt.Sprintf("Terms of service for offering '%s' have not been accepted.", of.Name))
-	}
-	in.Review, err = m.reviewContext(c, u, typ, of, p)
-	return err
+	return m.svc.PrepareCreate(c.Request.Context(), u, ci, in)
 }
 
 // @Summary	Create an order
@@ -621,11 +451,10 @@ func (m *Module) createOrder(c *gin.Context) error {
 	if err := m.prepareCreateOrder(c, f, &in); err != nil {
 		return err
 	}
-	o, err := m.st.CreateOrder(ctx, in)
+	o, err := m.svc.Place(ctx, in)
 	if err != nil {
 		return err
 	}
-	m.startOrder(ctx, o)
 	v, err := m.st.OrderViewByUUID(ctx, o.UUID)
 	if err != nil {
 		return err
@@ -636,45 +465,6 @@ func (m *Module) createOrder(c *gin.Context) error {
 // Detail is the {"detail": …} answer of the approval actions.
 type Detail struct {
 	Detail string `json:"detail"`
-}
-
-// mayAct checks the permission of an order action for u, on the scopes the
-// action's x-permissions name: the consumer's actions on the project and its
-// customer, the provider's on the offering's customer (Waldur's
-// "offering.customer"; set_state_erred's "offering.customer.serviceprovider"
-// is the same customer here).
-func (m *Module) mayAct(c *gin.Context, u *models.User, v *store.OrderView, event string) error {
-	ctx := c.Request.Context()
-	consumer := []models.Scope{scopeOf(models.ScopeProject, v.ProjectID), scopeOf(models.ScopeCustomer, v.CustomerID)}
-	provider := []models.Scope{scopeOf(models.ScopeCustomer, v.OfferingCustomerID)}
-	var ok bool
-	var err error
-	switch event {
-	case "approve_by_consumer":
-		ok, err = m.rbac.Has(ctx, u, permOrderApprove, consumer...)
-	case "approve_by_provider":
-		ok, err = m.rbac.Has(ctx, u, permOrderApprove, provider...)
-	case "reject_by_consumer":
-		ok = v.CreatedByID != nil && *v.CreatedByID == u.ID
-		if !ok {
-			ok, err = m.rbac.Has(ctx, u, permOrderReject, consumer...)
-		}
-	case "reject_by_provider":
-		ok, err = m.rbac.Has(ctx, u, permOrderReject, provider...)
-	case "cancel":
-		ok, err = m.rbac.Has(ctx, u, permOrderCancel, consumer...)
-	case "destroy":
-		ok, err = m.rbac.Has(ctx, u, permOrderDestroy, consumer...)
-	case "set_state_executing", "set_state_done", "set_state_erred":
-		ok, err = m.rbac.Has(ctx, u, permOrderApprove, provider...)
-	}
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return api.Forbidden()
-	}
-	return nil
 }
 
 // orderAction serves POST /api/marketplace-orders/{uuid}/<event>/.
@@ -715,23 +505,7 @@ func (m *Module) orderAction(event string) api.Handler {
 		if err := f.Err(); err != nil {
 			return err
 		}
-		if err := m.mayAct(c, u, v, event); err != nil {
-			return err
-		}
-		caps, _ := m.caps(v.OfferingType)
-		switch {
-		case event == "cancel" && !caps.Cancelable:
-			return models.Errorf(models.CodeInvalid, "Order cancellation is not supported for offering type %s.", v.OfferingType)
-		case event == "set_state_done" && !caps.ManualCompletion,
-			(event == "set_state_executing" || event == "set_state_erred") && !caps.AgentDriven:
-			return models.Errorf(models.CodeInvalid, "Operation %s is not supported for offering type %s.", event, v.OfferingType)
-		}
-		if _, err := models.OrderTransition(event, v.State); err != nil {
-			return err
-		}
-		uid := u.ID
-		if _, err := m.sendEvent(c.Request.Context(), v.UUID, v.ID, workflows.OrderAction{Event: event, ActorID: &uid, Message: message},
-			event == "set_state_done"); err != nil {
+		if _, err := m.svc.Act(c.Request.Context(), u, v, event, message); err != nil {
 			return err
 		}
 		switch event {
@@ -758,7 +532,7 @@ func (m *Module) destroyOrder(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := m.mayAct(c, u, v, "destroy"); err != nil {
+	if err := m.svc.MayAct(c.Request.Context(), u, v, "destroy"); err != nil {
 		return err
 	}
 	if !v.State.Pending() {
@@ -766,7 +540,7 @@ func (m *Module) destroyOrder(c *gin.Context) error {
 			models.OrderPendingConsumer, models.OrderPendingProvider, models.OrderPendingProject)
 	}
 	uid := u.ID
-	if _, err := m.sendEvent(c.Request.Context(), v.UUID, v.ID, workflows.OrderAction{Event: "cancel", ActorID: &uid}, false); err != nil {
+	if _, err := m.svc.Send(c.Request.Context(), v, marketplace.Action{Event: "cancel", ActorID: &uid}, false); err != nil {
 		return err
 	}
 	if err := m.st.DeleteOrder(c.Request.Context(), v.UUID); err != nil {

@@ -12,7 +12,6 @@
 package orders
 
 import (
-	"context"
 	"net/http"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 
 	"github.com/waldur-go/waldur/api"
 	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/marketplace"
 	"github.com/waldur-go/waldur/models/store"
 	"github.com/waldur-go/waldur/providers"
 	"github.com/waldur-go/waldur/rbac"
@@ -55,6 +55,7 @@ type Module struct {
 	now          func() time.Time
 	timeout      time.Duration
 	capabilities func(offeringType string) (providers.Capabilities, bool)
+	svc          *marketplace.Service
 	limitsOf     func(offeringType string) []string
 }
 
@@ -69,6 +70,14 @@ func New(d Deps) *Module {
 	if m.timeout <= 0 {
 		m.timeout = 30 * time.Second
 	}
+	// Orders are placed and moved by the marketplace service; its engine
+	// is the Temporal client (none: orders wait for the dispatcher).
+	var engine marketplace.Engine
+	if m.tc != nil {
+		engine = workflows.OrderClient{Client: m.tc, Store: m.st}
+	}
+	m.svc = &marketplace.Service{Store: m.st, RBAC: m.rbac, Engine: engine, Capabilities: m.capabilities,
+		AvailableLimits: m.limitsOf, Timeout: m.timeout, Now: m.now}
 	return m
 }
 
@@ -133,36 +142,8 @@ const MsgTemporalUnavailable = workflows.MsgTemporalUnavailable
 
 func scopeOf(t models.ScopeType, id int64) models.Scope { return models.Scope{Type: t, ID: id} }
 
-// startOrder starts the order's workflow best-effort and records it in
-// the outbox; a failure leaves the order to the dispatcher.
-func (m *Module) startOrder(ctx context.Context, o *models.Order) {
-	if m.tc == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.timeout)
-	defer cancel()
-	_ = m.orders().Start(ctx, workflows.OrderRef{UUID: o.UUID, ID: o.ID})
-}
-
-// sendEvent delivers a review or state event to the order's workflow (see
-// workflows.OrderClient.Send: refusals keep their code, Temporal
-// unreachable is a 503). retry makes the refusals of a provider activity
-// still being recorded wait a little.
-func (m *Module) sendEvent(ctx context.Context, id models.UUID, orderID int64, a workflows.OrderAction, retry bool) (models.OrderState, error) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.timeout)
-	defer cancel()
-	return m.orders().Send(ctx, workflows.OrderRef{UUID: id, ID: orderID}, a, retry)
-}
-
-func (m *Module) orders() workflows.OrderClient {
-	return workflows.OrderClient{Client: m.tc, Store: m.st}
-}
-
 // caps is what an offering type's orders allow; ok is false when no
 // provider serves the type.
 func (m *Module) caps(offeringType string) (providers.Capabilities, bool) {
-	if m.capabilities == nil {
-		return providers.Capabilities{}, true
-	}
-	return m.capabilities(offeringType)
+	return m.svc.Caps(offeringType)
 }

@@ -438,32 +438,10 @@ type OrderUUID struct {
 
 // resourceOrder places an Update or Terminate order for the resource and starts it.
 func (m *Module) resourceOrder(c *gin.Context, v *store.ResourceView, t models.OrderType, planID *int64, limits map[string]int64, attrs map[string]any) error {
-	ctx := c.Request.Context()
-	u := api.CurrentUser(c)
-	p, err := m.st.ProjectByID(ctx, v.ProjectID)
+	o, err := m.svc.PlaceForResource(c.Request.Context(), api.CurrentUser(c), v, t, planID, limits, attrs)
 	if err != nil {
 		return err
 	}
-	of, err := m.st.OfferingForOrder(ctx, v.OfferingUUID)
-	if err != nil {
-		return err
-	}
-	if attrs == nil {
-		attrs = map[string]any{}
-	}
-	if planID == nil {
-		planID = v.PlanID
-	}
-	in := store.NewOrder{Type: t, ProjectID: v.ProjectID, OfferingID: v.OfferingID, PlanID: planID, ResourceID: v.ID,
-		Attributes: attrs, Limits: limits, CreatedBy: u}
-	if in.Review, err = m.reviewContext(c, u, t, of, p); err != nil {
-		return err
-	}
-	o, err := m.st.CreateOrder(ctx, in)
-	if err != nil {
-		return err
-	}
-	m.startOrder(ctx, o)
 	c.JSON(http.StatusOK, OrderUUID{OrderUUID: o.UUID})
 	return nil
 }
@@ -546,7 +524,7 @@ func (m *Module) updateLimits(c *gin.Context) error {
 	if err := requireStates(v, models.ResourceOK); err != nil {
 		return err
 	}
-	if err := m.validateLimits(c, v.OfferingID, v.OfferingType, limits); err != nil {
+	if err := m.svc.ValidateLimits(c.Request.Context(), v.OfferingID, v.OfferingType, limits); err != nil {
 		return err
 	}
 	if limits == nil {
