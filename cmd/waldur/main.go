@@ -8,7 +8,7 @@
 //	waldur billing close [--month YYYY-MM]
 //	waldur slurm associations [--sync] | pull-usage [--month YYYY-MM]
 //	waldur version
-//	waldur openstack-emulator   an in-memory OpenStack cloud to try the OpenStack offerings against
+//	waldur ...                   each plugin's own sub-commands (providers/<name>, listed in internal/plugins)
 package main
 
 import (
@@ -54,7 +54,7 @@ func root() *cobra.Command {
 	}
 	cfg.BindFlags(cmd.PersistentFlags())
 	cmd.AddCommand(serveCmd(&cfg), apiCmd(&cfg), workerCmd(&cfg), migrateCmd(&cfg), userCmd(&cfg), presetCmd(&cfg), versionCmd(),
-		openstackEmulatorCmd(), billingCmd(&cfg), slurmCmd(&cfg))
+		billingCmd(&cfg), slurmCmd(&cfg))
 	// Each plugin's own sub-commands.
 	cmd.AddCommand(plugins.All(cfg).Commands(&cfg)...)
 	return cmd

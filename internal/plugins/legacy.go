@@ -11,11 +11,9 @@ import (
 	"github.com/waldur-go/waldur/activities"
 	"github.com/waldur-go/waldur/api"
 	awsapi "github.com/waldur-go/waldur/api/aws"
-	osapi "github.com/waldur-go/waldur/api/openstack"
 	"github.com/waldur-go/waldur/models/store"
 	"github.com/waldur-go/waldur/providers"
 	"github.com/waldur-go/waldur/providers/aws"
-	"github.com/waldur-go/waldur/providers/openstack"
 	"github.com/waldur-go/waldur/providers/plugin"
 	"github.com/waldur-go/waldur/providers/slurm"
 	"github.com/waldur-go/waldur/workflows"
@@ -47,41 +45,6 @@ func (awsPlugin) Workers(d plugin.Deps) []plugin.Worker {
 func (awsPlugin) ScopeKeepers(*store.Store) map[string]activities.ScopeKeeper { return nil }
 func (awsPlugin) ImportKeepers(*store.Store) map[string]activities.ImportKeeper {
 	return activities.AWSImportKeepers()
-}
-
-// openStackPlugin is OpenStack.Tenant, Instance and Volume.
-type openStackPlugin struct{ p *openstack.Provider }
-
-func newOpenStackPlugin() openStackPlugin {
-	return openStackPlugin{p: openstack.New(openstack.Options{})}
-}
-
-func (openStackPlugin) Name() string                      { return "openstack" }
-func (o openStackPlugin) Providers(r *providers.Registry) { openstack.Register(r, o.p) }
-func (openStackPlugin) Module(d plugin.APIDeps) api.Module {
-	return osapi.New(osapi.Deps{Store: d.Store})
-}
-func (openStackPlugin) Schedules() []workflows.Schedule {
-	return []workflows.Schedule{workflows.OpenStackPullSchedule}
-}
-func (o openStackPlugin) Workers(d plugin.Deps) []plugin.Worker {
-	return []plugin.Worker{
-		// The pull's cloud side, with the provider (and its sessions) of the orders.
-		{Queue: openstack.Queue, Register: func(w worker.Registry) {
-			workflows.RegisterOpenStackBackend(w, &activities.OpenStackBackend{Provider: o.p})
-		}},
-		{Queue: workflows.QueueCore, Register: func(w worker.Registry) {
-			workflows.RegisterOpenStackCore(w, &activities.OpenStackPull{Store: d.Store()})
-		}},
-	}
-}
-
-func (openStackPlugin) ScopeKeepers(st *store.Store) map[string]activities.ScopeKeeper {
-	return activities.OpenStackKeepers(&activities.OpenStackKeeper{Store: st})
-}
-
-func (openStackPlugin) ImportKeepers(st *store.Store) map[string]activities.ImportKeeper {
-	return activities.OpenStackImportKeepers(&activities.OpenStackKeeper{Store: st})
 }
 
 // slurmPlugin is SlurmInvoices.SlurmPackage (Waldur's direct SLURM plugin).

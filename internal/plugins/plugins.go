@@ -7,6 +7,7 @@ import (
 	"github.com/waldur-go/waldur/internal/config"
 	"github.com/waldur-go/waldur/migrations"
 	"github.com/waldur-go/waldur/providers/basic"
+	"github.com/waldur-go/waldur/providers/openstack"
 	"github.com/waldur-go/waldur/providers/plugin"
 	"github.com/waldur-go/waldur/providers/script"
 )
@@ -17,7 +18,7 @@ func All(cfg config.Config) plugin.Set {
 		basic.Plugin{},
 		script.Plugin{Provider: ScriptProvider(cfg)},
 		awsPlugin{},
-		newOpenStackPlugin(),
+		openstack.Plugin{Provider: openstack.New(openstack.Options{})},
 		newSlurmPlugin(),
 	}
 }

@@ -142,7 +142,7 @@ func newCloud(t testing.TB, queues []string, emuOpts openstacktest.Options) *clo
 		cl.plans[o["url"].(string)] = plans[0].(map[string]any)["url"].(string)
 		return o["url"].(string)
 	}
-	cl.tenantOffering = offering("OpenStack tenant", models.OfferingOpenStackTenant, map[string]any{
+	cl.tenantOffering = offering("OpenStack tenant", openstack.OfferingTenant, map[string]any{
 		"secret_options": secrets,
 		"components": []map[string]any{
 			{"type": "cores", "name": "Cores", "measured_unit": "cores", "billing_type": "limit", "limit_period": "month"},
@@ -153,8 +153,8 @@ func newCloud(t testing.TB, queues []string, emuOpts openstacktest.Options) *clo
 		},
 		"plans": []map[string]any{{"name": "Default", "unit": "month", "unit_price": "0", "prices": map[string]any{"cores": "1", "ram": "0.5", "storage": "0.01"}}},
 	})
-	cl.vmOffering = offering("OpenStack instance", models.OfferingOpenStackInstance, nil)
-	cl.volumeOffering = offering("OpenStack volume", models.OfferingOpenStackVolume, nil)
+	cl.vmOffering = offering("OpenStack instance", openstack.OfferingInstance, nil)
+	cl.volumeOffering = offering("OpenStack volume", openstack.OfferingVolume, nil)
 	return cl
 }
 
@@ -307,11 +307,11 @@ func TestAcceptance(t *testing.T) {
 	require.Equal(t, 3, cl.emu.Counts().Volumes)
 
 	// The pull: nothing is wrong.
-	pull := func() workflows.PullOpenStackResult {
+	pull := func() openstack.PullOpenStackResult {
 		run, err := cl.tc.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{TaskQueue: workflows.QueueCore},
-			workflows.PullOpenStack, workflows.PullOpenStackInput{})
+			openstack.PullOpenStack, openstack.PullOpenStackInput{})
 		require.NoError(t, err)
-		var res workflows.PullOpenStackResult
+		var res openstack.PullOpenStackResult
 		require.NoError(t, run.Get(context.Background(), &res))
 		return res
 	}

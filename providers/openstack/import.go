@@ -17,7 +17,7 @@ import (
 // and OpenStack.Volume offerings (importable_resources, import_resource).
 // The provider reads no database: the tenants an offering imports from
 // arrive resolved in Request.Resolved (ImportSource, filled by the core's
-// activities.OpenStackKeeper). What an order made carries the metadata
+// Keeper). What an order made carries the metadata
 // waldur_resource_uuid (meta); everything else in those tenants can become a
 // resource. Nothing is changed in the cloud.
 
@@ -46,8 +46,8 @@ func (s ImportSource) Map() map[string]any { return toMap(s) }
 // the object is in and what was read of it (the server with its ports,
 // floating IPs and attached volumes; or the volume).
 type Imported struct {
-	TenantUUID string                   `json:"tenant_uuid"`
-	Snapshot   models.OpenStackSnapshot `json:"snapshot"`
+	TenantUUID string   `json:"tenant_uuid"`
+	Snapshot   Snapshot `json:"snapshot"`
 }
 
 // ImportedOf reads an ImportedResource.Pulled back.
@@ -59,7 +59,7 @@ func ImportedOf(m map[string]any) (Imported, error) {
 
 func importSourceOf(r providers.Request) (ImportSource, error) {
 	var src ImportSource
-	if r.OfferingType != models.OfferingOpenStackInstance && r.OfferingType != models.OfferingOpenStackVolume {
+	if r.OfferingType != OfferingInstance && r.OfferingType != OfferingVolume {
 		return src, providers.Permanent(models.Errorf(models.CodeInvalid, "Offering type %s does not support importing resources.", r.OfferingType))
 	}
 	if err := convert(r.Resolved, &src); err != nil {
@@ -100,7 +100,7 @@ func (p *Provider) Importable(ctx context.Context, r providers.Request) ([]provi
 		if s == nil {
 			continue
 		}
-		if r.OfferingType == models.OfferingOpenStackInstance {
+		if r.OfferingType == OfferingInstance {
 			var all []servers.Server
 			err := p.step(ctx, "listing the servers of tenant "+t.Name, func() error {
 				pages, err := servers.List(s.compute, servers.ListOpts{}).AllPages(ctx)
@@ -113,11 +113,11 @@ func (p *Provider) Importable(ctx context.Context, r providers.Request) ([]provi
 				return nil, classify(err)
 			}
 			for _, sv := range all {
-				if sv.Metadata[models.MetaResourceUUID] != "" || serverDeleted(sv.Status) {
+				if sv.Metadata[MetaResourceUUID] != "" || serverDeleted(sv.Status) {
 					continue
 				}
 				out = append(out, providers.ImportableResource{BackendID: sv.ID, Name: firstNonEmpty(sv.Name, sv.ID),
-					Type: models.OfferingOpenStackInstance, Description: fmt.Sprintf("tenant %s, %s", t.Name, sv.Status)})
+					Type: OfferingInstance, Description: fmt.Sprintf("tenant %s, %s", t.Name, sv.Status)})
 			}
 			continue
 		}
@@ -133,11 +133,11 @@ func (p *Provider) Importable(ctx context.Context, r providers.Request) ([]provi
 			return nil, classify(err)
 		}
 		for _, v := range all {
-			if v.Metadata[models.MetaResourceUUID] != "" || volumeDeleted(v.Status) {
+			if v.Metadata[MetaResourceUUID] != "" || volumeDeleted(v.Status) {
 				continue
 			}
 			out = append(out, providers.ImportableResource{BackendID: v.ID, Name: firstNonEmpty(v.Name, v.ID),
-				Type: models.OfferingOpenStackVolume, Description: volumeSummary(t.Name, volumeOf(v))})
+				Type: OfferingVolume, Description: volumeSummary(t.Name, volumeOf(v))})
 		}
 	}
 	return out, nil
@@ -155,7 +155,7 @@ func (p *Provider) DescribeImport(ctx context.Context, r providers.Request) (pro
 	}
 	id := strings.TrimSpace(r.BackendID)
 	what := "Server"
-	if r.OfferingType == models.OfferingOpenStackVolume {
+	if r.OfferingType == OfferingVolume {
 		what = "Volume"
 	}
 	for _, t := range src.Tenants {
@@ -168,7 +168,7 @@ func (p *Provider) DescribeImport(ctx context.Context, r providers.Request) (pro
 		}
 		var out providers.ImportedResource
 		var found bool
-		if r.OfferingType == models.OfferingOpenStackInstance {
+		if r.OfferingType == OfferingInstance {
 			out, found, err = p.describeServer(ctx, s, t, id)
 		} else {
 			out, found, err = p.describeVolume(ctx, s, t, id)
@@ -197,7 +197,7 @@ func (p *Provider) describeServer(ctx context.Context, s *session, t ImportTenan
 	if (sv.TenantID != "" && sv.TenantID != t.BackendID) || serverDeleted(sv.Status) {
 		return providers.ImportedResource{}, false, nil // an admin sees other tenants' servers too
 	}
-	if owner := sv.Metadata[models.MetaResourceUUID]; owner != "" {
+	if owner := sv.Metadata[MetaResourceUUID]; owner != "" {
 		return providers.ImportedResource{}, false, providers.Permanent(models.Errorf(models.CodeInvalid,
 			"Server %s was made by Waldur (resource %s); it cannot be imported.", id, owner))
 	}
@@ -236,7 +236,7 @@ func (p *Provider) describeVolume(ctx context.Context, s *session, t ImportTenan
 	if (v.TenantID != "" && v.TenantID != t.BackendID) || volumeDeleted(v.Status) {
 		return providers.ImportedResource{}, false, nil
 	}
-	if owner := v.Metadata[models.MetaResourceUUID]; owner != "" {
+	if owner := v.Metadata[MetaResourceUUID]; owner != "" {
 		return providers.ImportedResource{}, false, providers.Permanent(models.Errorf(models.CodeInvalid,
 			"Volume %s was made by Waldur (resource %s); it cannot be imported.", id, owner))
 	}
@@ -245,14 +245,14 @@ func (p *Provider) describeVolume(ctx context.Context, s *session, t ImportTenan
 		"runtime_state": mv.Status, "size": mv.Size, "type_name": mv.TypeName, "bootable": mv.Bootable,
 		"availability_zone": mv.AvailabilityZone, "server_id": mv.ServerBackendID, "device": mv.Device, "imported": true}
 	return providers.ImportedResource{BackendID: mv.BackendID, Name: firstNonEmpty(mv.Name, mv.BackendID), Description: volumeSummary(t.Name, mv),
-		Metadata: meta, Pulled: toMap(Imported{TenantUUID: t.UUID, Snapshot: models.OpenStackSnapshot{Volumes: []models.OpenStackVolume{mv}}})}, true, nil
+		Metadata: meta, Pulled: toMap(Imported{TenantUUID: t.UUID, Snapshot: Snapshot{Volumes: []CloudVolume{mv}}})}, true, nil
 }
 
 func serverDeleted(status string) bool { return status == "DELETED" || status == "SOFT_DELETED" }
 
 func volumeDeleted(status string) bool { return status == "deleting" || status == "error_deleting" }
 
-func volumeSummary(tenant string, v models.OpenStackVolume) string {
+func volumeSummary(tenant string, v CloudVolume) string {
 	s := fmt.Sprintf("tenant %s, %d MiB, %s", tenant, v.Size, v.Status)
 	if v.TypeName != "" {
 		s += ", " + v.TypeName

@@ -94,7 +94,7 @@ func TestImporter(t *testing.T) {
 	conn, err := openstack.ConnectionFrom(secrets(srv))
 	require.NoError(t, err)
 
-	var tenants []models.OpenStackSnapshot
+	var tenants []openstack.Snapshot
 	for _, name := range []string{"alpha", "beta"} {
 		res, err := p.Create(ctx, tenantOrder(srv, name))
 		require.NoError(t, err)
@@ -109,7 +109,7 @@ func TestImporter(t *testing.T) {
 		return src.Map()
 	}
 	refs := instanceRefs(t, srv, tenants[0])
-	made, err := p.Create(ctx, withRefs(providers.Request{}, models.OfferingOpenStackInstance, refs, "ordered"))
+	made, err := p.Create(ctx, withRefs(providers.Request{}, openstack.OfferingInstance, refs, "ordered"))
 	require.NoError(t, err)
 
 	alpha, beta := outsideOf(t, srv, tenants[0].Tenant.BackendID), outsideOf(t, srv, tenants[1].Tenant.BackendID)
@@ -127,30 +127,30 @@ func TestImporter(t *testing.T) {
 		}
 		return out
 	}
-	items, err := p.Importable(ctx, req(models.OfferingOpenStackInstance, source(0), ""))
+	items, err := p.Importable(ctx, req(openstack.OfferingInstance, source(0), ""))
 	require.NoError(t, err)
 	got := ids(items)
 	require.Len(t, got, 1, "alpha's server made outside Waldur only: %v", items)
 	require.Equal(t, "legacy-a", got[legacyA].Name)
-	require.Equal(t, models.OfferingOpenStackInstance, got[legacyA].Type)
+	require.Equal(t, openstack.OfferingInstance, got[legacyA].Type)
 	require.Equal(t, "tenant alpha, ACTIVE", got[legacyA].Description)
 
 	gone := openstack.ImportSource{Tenants: []openstack.ImportTenant{{UUID: models.NewUUID().String(), Name: "gone", BackendID: "no-such-project", Connection: conn}}}
 	both := source(0, 1)
 	both["tenants"] = append(both["tenants"].([]any), gone.Map()["tenants"].([]any)...)
-	items, err = p.Importable(ctx, req(models.OfferingOpenStackInstance, both, ""))
+	items, err = p.Importable(ctx, req(openstack.OfferingInstance, both, ""))
 	require.NoError(t, err, "a tenant gone from the cloud is skipped")
 	got = ids(items)
 	require.Len(t, got, 2)
 	require.Contains(t, got, legacyB)
 
-	vols, err := p.Importable(ctx, req(models.OfferingOpenStackVolume, source(0, 1), ""))
+	vols, err := p.Importable(ctx, req(openstack.OfferingVolume, source(0, 1), ""))
 	require.NoError(t, err)
 	require.Equal(t, []string{data}, keys(ids(vols)), "the instance order's volumes carry Waldur's metadata")
 	require.Equal(t, "tenant alpha, 2048 MiB, available, __DEFAULT__", vols[0].Description, "the default volume type")
 
 	// Described: found in the tenant that has it.
-	d, err := p.DescribeImport(ctx, req(models.OfferingOpenStackInstance, source(0, 1), legacyB))
+	d, err := p.DescribeImport(ctx, req(openstack.OfferingInstance, source(0, 1), legacyB))
 	require.NoError(t, err)
 	require.Equal(t, legacyB, d.BackendID)
 	require.Equal(t, "legacy-b", d.Name)
@@ -165,7 +165,7 @@ func TestImporter(t *testing.T) {
 	require.Equal(t, "ACTIVE", imp.Snapshot.Servers[0].Status)
 	require.Len(t, imp.Snapshot.Servers[0].InternalIPs, 1)
 
-	dv, err := p.DescribeImport(ctx, req(models.OfferingOpenStackVolume, source(0), data))
+	dv, err := p.DescribeImport(ctx, req(openstack.OfferingVolume, source(0), data))
 	require.NoError(t, err)
 	require.Equal(t, "archive", dv.Name)
 	require.EqualValues(t, 2048, dv.Metadata["size"])
@@ -181,13 +181,13 @@ func TestImporter(t *testing.T) {
 		id       string
 		code     models.Code
 	}{
-		{"another tenant's server", models.OfferingOpenStackInstance, source(0), legacyB, models.CodeNotFound},
-		{"a server an order made", models.OfferingOpenStackInstance, source(0), made.BackendID, models.CodeInvalid},
-		{"an unknown server", models.OfferingOpenStackInstance, source(0, 1), models.NewUUID().String(), models.CodeNotFound},
-		{"a server id on a volume offering", models.OfferingOpenStackVolume, source(0), legacyA, models.CodeNotFound},
-		{"a tenant offering", models.OfferingOpenStackTenant, source(0), legacyA, models.CodeInvalid},
-		{"no tenants", models.OfferingOpenStackInstance, source(), legacyA, models.CodeNotFound},
-		{"the core's refusal", models.OfferingOpenStackInstance, openstack.ImportSource{Error: "No tenant."}.Map(), legacyA, models.CodeInvalid},
+		{"another tenant's server", openstack.OfferingInstance, source(0), legacyB, models.CodeNotFound},
+		{"a server an order made", openstack.OfferingInstance, source(0), made.BackendID, models.CodeInvalid},
+		{"an unknown server", openstack.OfferingInstance, source(0, 1), models.NewUUID().String(), models.CodeNotFound},
+		{"a server id on a volume offering", openstack.OfferingVolume, source(0), legacyA, models.CodeNotFound},
+		{"a tenant offering", openstack.OfferingTenant, source(0), legacyA, models.CodeInvalid},
+		{"no tenants", openstack.OfferingInstance, source(), legacyA, models.CodeNotFound},
+		{"the core's refusal", openstack.OfferingInstance, openstack.ImportSource{Error: "No tenant."}.Map(), legacyA, models.CodeInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := p.DescribeImport(ctx, req(tc.typ, tc.resolved, tc.id))
@@ -228,12 +228,12 @@ func TestImportThroughTheAPI(t *testing.T) {
 	serverID := out.server("legacy-vm", flavor, image, tenant["internal_network_id"].(string))
 
 	pulls := 0
-	pull := func() workflows.PullOpenStackResult {
+	pull := func() openstack.PullOpenStackResult {
 		pulls++
 		run, err := cl.tc.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{TaskQueue: workflows.QueueCore},
-			workflows.PullOpenStack, workflows.PullOpenStackInput{})
+			openstack.PullOpenStack, openstack.PullOpenStackInput{})
 		require.NoError(t, err)
-		var res workflows.PullOpenStackResult
+		var res openstack.PullOpenStackResult
 		require.NoError(t, run.Get(context.Background(), &res))
 		require.Empty(t, res.Failed)
 		return res
@@ -277,7 +277,7 @@ func TestImportThroughTheAPI(t *testing.T) {
 	require.Equal(t, "OK", vm["state"])
 	require.Equal(t, serverID, vm["backend_id"])
 	require.Equal(t, "legacy-vm", vm["name"])
-	require.Equal(t, models.OfferingOpenStackInstance, vm["resource_type"])
+	require.Equal(t, openstack.OfferingInstance, vm["resource_type"])
 	require.Equal(t, pulledRow, vm["resource_uuid"], "the pull's row is the resource's")
 	var row map[string]any
 	cl.do("GET", "/api/openstack-instances/"+pulledRow.(string)+"/", nil, 200, &row)
@@ -289,7 +289,7 @@ func TestImportThroughTheAPI(t *testing.T) {
 
 	disk := importInto(cl.volumeOffering, volumeID, cl.project, 200)
 	require.Equal(t, "OK", disk["state"])
-	require.Equal(t, models.OfferingOpenStackVolume, disk["resource_type"])
+	require.Equal(t, openstack.OfferingVolume, disk["resource_type"])
 	var vrow map[string]any
 	cl.do("GET", "/api/openstack-volumes/"+disk["resource_uuid"].(string)+"/", nil, 200, &vrow)
 	require.Equal(t, volumeID, vrow["backend_id"])

@@ -23,9 +23,9 @@ func portDescription(res models.UUID) string { return "waldur-resource-" + res.S
 func keypairName(res models.UUID) string     { return "waldur-" + res.String() }
 
 func meta(r providers.Request, role string) map[string]string {
-	m := map[string]string{models.MetaResourceUUID: r.ResourceUUID.String(), models.MetaOrderUUID: r.OrderUUID.String()}
+	m := map[string]string{MetaResourceUUID: r.ResourceUUID.String(), MetaOrderUUID: r.OrderUUID.String()}
 	if role != "" {
-		m[models.MetaVolumeRole] = role
+		m[MetaVolumeRole] = role
 	}
 	return m
 }
@@ -72,14 +72,14 @@ func (p *Provider) buildInstance(ctx context.Context, s *session, r providers.Re
 	var sysVol, dataVol *volumes.Volume
 	var err error
 	if refs.SystemVolumeSize > 0 {
-		sysVol, err = p.ensureVolume(ctx, s, name+"-system", volumes.CreateOpts{Size: models.GiB(refs.SystemVolumeSize),
+		sysVol, err = p.ensureVolume(ctx, s, name+"-system", volumes.CreateOpts{Size: GiB(refs.SystemVolumeSize),
 			VolumeType: refs.SystemVolumeType, ImageID: refs.ImageBackendID, AvailabilityZone: az, Metadata: meta(r, "system")})
 		if err != nil {
 			return providers.Result{}, err
 		}
 	}
 	if refs.DataVolumeSize > 0 {
-		dataVol, err = p.ensureVolume(ctx, s, name+"-data", volumes.CreateOpts{Size: models.GiB(refs.DataVolumeSize),
+		dataVol, err = p.ensureVolume(ctx, s, name+"-data", volumes.CreateOpts{Size: GiB(refs.DataVolumeSize),
 			VolumeType: refs.DataVolumeType, AvailabilityZone: az, Metadata: meta(r, "data")})
 		if err != nil {
 			return providers.Result{}, err
@@ -195,7 +195,7 @@ func (p *Provider) findServer(ctx context.Context, s *session, res models.UUID, 
 		return nil, err
 	}
 	for i := range all {
-		if all[i].Metadata[models.MetaResourceUUID] == res.String() {
+		if all[i].Metadata[MetaResourceUUID] == res.String() {
 			return &all[i], nil
 		}
 	}
@@ -261,7 +261,7 @@ func findVolumes(ctx context.Context, s *session, name string, want map[string]s
 	for _, v := range all {
 		ok := true
 		for k, val := range want {
-			if k == models.MetaOrderUUID {
+			if k == MetaOrderUUID {
 				continue // a volume belongs to its resource, whichever order made it
 			}
 			if v.Metadata[k] != val {
@@ -488,7 +488,7 @@ func (p *Provider) removeInstance(ctx context.Context, s *session, r providers.R
 	var vols []volumes.Volume
 	err = p.step(ctx, "listing the volumes", func() error {
 		var err error
-		vols, err = findVolumes(ctx, s, "", map[string]string{models.MetaResourceUUID: r.ResourceUUID.String()})
+		vols, err = findVolumes(ctx, s, "", map[string]string{MetaResourceUUID: r.ResourceUUID.String()})
 		return err
 	})
 	if err != nil {

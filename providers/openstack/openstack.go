@@ -1,6 +1,31 @@
-// Package openstack is the OpenStack provider: the offering types
-// OpenStack.Tenant, OpenStack.Instance and OpenStack.Volume, performed
-// through gophercloud (Keystone v3, Nova, Cinder v3, Neutron, Glance v2).
+// Package openstack is the OpenStack integration (Plugin): the offering
+// types OpenStack.Tenant, OpenStack.Instance and OpenStack.Volume,
+// performed through gophercloud (Keystone v3, Nova, Cinder v3, Neutron,
+// Glance v2), with their tables, pull, routes and keepers.
+//
+// The package is two halves, told apart by file (layout_test.go checks
+// that backend files import no database code):
+//
+//	backend (no database; runs where the cloud is reachable, queue openstack)
+//	  openstack.go   Provider, Connection, Refs (what the core resolved for an order)
+//	  session.go tenant.go instance.go volume.go teardown.go   the order chains
+//	  pull.go import.go   reading a tenant (Snapshot) and importable objects
+//	  backend.go     PullBackend, the pull's activity on the openstack queue
+//	  cloud.go       shared by both halves: offering types, Snapshot and its
+//	                 Cloud* parts, metadata keys
+//	core (the application database; core queue and API)
+//	  store*.go      Store: rows (TenantRow, InstanceRow, VolumeRow, the
+//	                 per-tenant catalog), scope records, the pull's and imports'
+//	                 records, the API's views
+//	  keeper*.go     Keeper, the ScopeKeeper and ImportKeeper of the three types
+//	  workflow.go    PullOpenStack (every ten minutes) and PullCore, its database side
+//	  api*.go        /api/openstack-*
+//	  migration.go   the tables (version 13)
+//	plugin.go        Plugin: what the platform gets (internal/plugins lists it)
+//	command.go       `waldur openstack-emulator`, serving openstacktest
+//
+// openstacktest is the cloud's test double: an in-memory OpenStack that
+// speaks the real HTTP APIs.
 //
 // The chains are Waldur's (reference §9): a tenant is a Keystone project
 // with the admin's role, a tenant user, quotas, an internal network and
@@ -21,8 +46,8 @@
 // The provider reads no database: what an instance or volume order refers
 // to (its tenant's credentials and project, flavor, image, subnets,
 // security groups) arrives resolved in Request.Resolved (see Refs), filled
-// by the core's scope keeper; what the provider reads back travels in
-// Result.Pulled (see the models.OpenStack* types).
+// by the core's Keeper; what the provider reads back travels in
+// Result.Pulled (a Snapshot).
 package openstack
 
 import (
@@ -104,7 +129,7 @@ var _ providers.Provider = (*Provider)(nil)
 
 // Register makes p serve the three OpenStack offering types on Queue.
 func Register(r *providers.Registry, p *Provider) {
-	r.Register(p, Queue, models.OfferingOpenStackTenant, models.OfferingOpenStackInstance, models.OfferingOpenStackVolume)
+	r.Register(p, Queue, OfferingTenant, OfferingInstance, OfferingVolume)
 }
 
 // Name implements providers.Provider.
@@ -163,19 +188,19 @@ type Refs struct {
 	AvailabilityZone  string     `json:"availability_zone,omitempty"`
 
 	// Instance.
-	Flavor           models.OpenStackFlavor `json:"flavor"`
-	ImageBackendID   string                 `json:"image_backend_id,omitempty"`
-	ImageName        string                 `json:"image_name,omitempty"`
-	SystemVolumeSize int64                  `json:"system_volume_size,omitempty"` // MiB; 0 boots from the image
-	SystemVolumeType string                 `json:"system_volume_type,omitempty"` // type name
-	DataVolumeSize   int64                  `json:"data_volume_size,omitempty"`   // MiB; 0: none
-	DataVolumeType   string                 `json:"data_volume_type,omitempty"`
-	Subnets          []SubnetRef            `json:"subnets,omitempty"`
-	SecurityGroups   []string               `json:"security_groups,omitempty"` // backend ids
-	KeyName          string                 `json:"key_name,omitempty"`
-	PublicKey        string                 `json:"public_key,omitempty"`
-	UserData         string                 `json:"user_data,omitempty"`
-	FloatingIP       bool                   `json:"floating_ip,omitempty"`
+	Flavor           CloudFlavor `json:"flavor"`
+	ImageBackendID   string      `json:"image_backend_id,omitempty"`
+	ImageName        string      `json:"image_name,omitempty"`
+	SystemVolumeSize int64       `json:"system_volume_size,omitempty"` // MiB; 0 boots from the image
+	SystemVolumeType string      `json:"system_volume_type,omitempty"` // type name
+	DataVolumeSize   int64       `json:"data_volume_size,omitempty"`   // MiB; 0: none
+	DataVolumeType   string      `json:"data_volume_type,omitempty"`
+	Subnets          []SubnetRef `json:"subnets,omitempty"`
+	SecurityGroups   []string    `json:"security_groups,omitempty"` // backend ids
+	KeyName          string      `json:"key_name,omitempty"`
+	PublicKey        string      `json:"public_key,omitempty"`
+	UserData         string      `json:"user_data,omitempty"`
+	FloatingIP       bool        `json:"floating_ip,omitempty"`
 
 	// Volume.
 	Size              int64  `json:"size,omitempty"` // MiB
@@ -217,7 +242,7 @@ func refsOf(req providers.Request) (Refs, error) {
 // connection; instances and volumes are checked when their references are
 // resolved.
 func (p *Provider) Validate(_ context.Context, r providers.Request) error {
-	if r.OfferingType == models.OfferingOpenStackTenant {
+	if r.OfferingType == OfferingTenant {
 		_, err := ConnectionFrom(r.SecretOptions)
 		return err
 	}
@@ -229,11 +254,11 @@ func (p *Provider) Create(ctx context.Context, r providers.Request) (providers.R
 	var res providers.Result
 	var err error
 	switch r.OfferingType {
-	case models.OfferingOpenStackTenant:
+	case OfferingTenant:
 		res, err = p.createTenant(ctx, r)
-	case models.OfferingOpenStackInstance:
+	case OfferingInstance:
 		res, err = p.createInstance(ctx, r)
-	case models.OfferingOpenStackVolume:
+	case OfferingVolume:
 		res, err = p.createVolume(ctx, r)
 	default:
 		err = providers.Permanent(fmt.Errorf("offering type %s is not OpenStack", r.OfferingType))
@@ -247,9 +272,9 @@ func (p *Provider) Update(ctx context.Context, r providers.Request) (providers.R
 	var res providers.Result
 	var err error
 	switch r.OfferingType {
-	case models.OfferingOpenStackTenant:
+	case OfferingTenant:
 		res, err = p.updateTenant(ctx, r)
-	case models.OfferingOpenStackVolume:
+	case OfferingVolume:
 		res, err = p.extendVolume(ctx, r)
 	default:
 		err = providers.Permanent(fmt.Errorf("%s resources cannot be updated by an order", r.OfferingType))
@@ -261,11 +286,11 @@ func (p *Provider) Update(ctx context.Context, r providers.Request) (providers.R
 func (p *Provider) Terminate(ctx context.Context, r providers.Request) (providers.Result, error) {
 	var err error
 	switch r.OfferingType {
-	case models.OfferingOpenStackTenant:
+	case OfferingTenant:
 		err = p.terminateTenant(ctx, r)
-	case models.OfferingOpenStackInstance:
+	case OfferingInstance:
 		err = p.terminateInstance(ctx, r)
-	case models.OfferingOpenStackVolume:
+	case OfferingVolume:
 		err = p.terminateVolume(ctx, r)
 	default:
 		err = providers.Permanent(fmt.Errorf("offering type %s is not OpenStack", r.OfferingType))
@@ -417,11 +442,11 @@ func toMap(v any) map[string]any {
 }
 
 // Pulled renders a snapshot for Result.Pulled.
-func Pulled(s models.OpenStackSnapshot) map[string]any { return toMap(s) }
+func Pulled(s Snapshot) map[string]any { return toMap(s) }
 
 // SnapshotOf reads a Result.Pulled back.
-func SnapshotOf(m map[string]any) (models.OpenStackSnapshot, error) {
-	var s models.OpenStackSnapshot
+func SnapshotOf(m map[string]any) (Snapshot, error) {
+	var s Snapshot
 	err := convert(m, &s)
 	return s, err
 }

@@ -45,12 +45,12 @@ func secrets(srv *openstacktest.HTTPServer) map[string]any {
 // tenantOrder is a Create order of a tenant named name.
 func tenantOrder(srv *openstacktest.HTTPServer, name string) providers.Request {
 	return providers.Request{OrderUUID: models.NewUUID(), OrderType: models.OrderCreate, ResourceUUID: models.NewUUID(), ResourceName: name,
-		OfferingType: models.OfferingOpenStackTenant, SecretOptions: secrets(srv),
+		OfferingType: openstack.OfferingTenant, SecretOptions: secrets(srv),
 		Attributes: map[string]any{"name": name, "description": "for tests"},
 		Limits:     map[string]int64{"cores": 20, "ram": 40 * 1024, "storage": 200 * 1024}}
 }
 
-func snapshotOf(t *testing.T, res providers.Result) models.OpenStackSnapshot {
+func snapshotOf(t *testing.T, res providers.Result) openstack.Snapshot {
 	t.Helper()
 	s, err := openstack.SnapshotOf(res.Pulled)
 	require.NoError(t, err)
@@ -58,7 +58,7 @@ func snapshotOf(t *testing.T, res providers.Result) models.OpenStackSnapshot {
 }
 
 // instanceRefs resolves an instance order the way the core does, from a tenant's snapshot.
-func instanceRefs(t *testing.T, srv *openstacktest.HTTPServer, tenant models.OpenStackSnapshot) openstack.Refs {
+func instanceRefs(t *testing.T, srv *openstacktest.HTTPServer, tenant openstack.Snapshot) openstack.Refs {
 	t.Helper()
 	conn, err := openstack.ConnectionFrom(secrets(srv))
 	require.NoError(t, err)
@@ -120,7 +120,7 @@ func TestChains(t *testing.T) {
 	require.Equal(t, "research-int-net", tenant.Networks[0].Name)
 	require.Len(t, tenant.Subnets, 1)
 	require.Equal(t, "192.168.42.0/24", tenant.Subnets[0].CIDR)
-	require.Equal(t, []models.OpenStackAllocationPool{{Start: "192.168.42.10", End: "192.168.42.200"}}, tenant.Subnets[0].AllocationPools)
+	require.Equal(t, []openstack.CloudAllocationPool{{Start: "192.168.42.10", End: "192.168.42.200"}}, tenant.Subnets[0].AllocationPools)
 	names := map[string]int{}
 	for _, g := range tenant.SecurityGroups {
 		names[g.Name] = len(g.Rules)
@@ -153,7 +153,7 @@ func TestChains(t *testing.T) {
 
 	// An instance with a system and a data volume, two security groups, a key and a floating IP.
 	refs := instanceRefs(t, srv, tenant)
-	ir := withRefs(tr, models.OfferingOpenStackInstance, refs, "vm-1")
+	ir := withRefs(tr, openstack.OfferingInstance, refs, "vm-1")
 	ires, err := p.Create(ctx, ir)
 	require.NoError(t, err)
 	inst := snapshotOf(t, ires)
@@ -164,8 +164,8 @@ func TestChains(t *testing.T) {
 	require.Equal(t, "m1.small", sv.FlavorName)
 	require.Equal(t, 1, sv.Cores)
 	require.EqualValues(t, 2048, sv.RAM)
-	require.Equal(t, ir.ResourceUUID.String(), sv.Metadata[models.MetaResourceUUID])
-	require.Equal(t, ir.OrderUUID.String(), sv.Metadata[models.MetaOrderUUID])
+	require.Equal(t, ir.ResourceUUID.String(), sv.Metadata[openstack.MetaResourceUUID])
+	require.Equal(t, ir.OrderUUID.String(), sv.Metadata[openstack.MetaOrderUUID])
 	require.Len(t, sv.InternalIPs, 1)
 	require.Len(t, sv.ExternalIPs, 1, "a floating IP")
 	require.Len(t, sv.Ports, 1)
@@ -186,7 +186,7 @@ func TestChains(t *testing.T) {
 	// A volume attached to the instance, then extended.
 	vrefs := openstack.Refs{Connection: refs.Connection, TenantBackendID: refs.TenantBackendID, Size: 3000, VolumeType: "ssd",
 		InstanceBackendID: ires.BackendID}
-	vr := withRefs(tr, models.OfferingOpenStackVolume, vrefs, "scratch")
+	vr := withRefs(tr, openstack.OfferingVolume, vrefs, "scratch")
 	vres, err := p.Create(ctx, vr)
 	require.NoError(t, err)
 	vol := snapshotOf(t, vres).Volumes[0]
@@ -283,7 +283,7 @@ func lostAnswers(t *testing.T, seed uint64) {
 	require.Equal(t, 1, c.Routers)
 
 	refs := instanceRefs(t, srv, snapshotOf(t, res))
-	ir := withRefs(tr, models.OfferingOpenStackInstance, refs, "vm")
+	ir := withRefs(tr, openstack.OfferingInstance, refs, "vm")
 	var ires providers.Result
 	for range 5 {
 		if ires, err = p.Create(ctx, ir); err == nil {
@@ -334,7 +334,7 @@ func TestServerError(t *testing.T) {
 	tenantCounts := srv.Counts()
 
 	require.NoError(t, srv.SetFaults(openstacktest.Faults{ServerErrorRate: 1}))
-	ir := withRefs(tr, models.OfferingOpenStackInstance, instanceRefs(t, srv, snapshotOf(t, res)), "doomed")
+	ir := withRefs(tr, openstack.OfferingInstance, instanceRefs(t, srv, snapshotOf(t, res)), "doomed")
 	_, err = p.Create(ctx, ir)
 	requirePermanent(t, err, "went to ERROR")
 	require.Equal(t, tenantCounts, srv.Counts(), "nothing of the instance is left")
@@ -354,11 +354,11 @@ func TestRefusals(t *testing.T) {
 		want string
 	}{
 		{"a tenant name another project has", tenantOrder(srv, "taken"), "exists in the cloud already"},
-		{"no credentials", providers.Request{OfferingType: models.OfferingOpenStackTenant, ResourceUUID: models.NewUUID()}, "backend_url"},
-		{"an unresolved reference", providers.Request{OfferingType: models.OfferingOpenStackInstance, ResourceUUID: models.NewUUID(),
+		{"no credentials", providers.Request{OfferingType: openstack.OfferingTenant, ResourceUUID: models.NewUUID()}, "backend_url"},
+		{"an unresolved reference", providers.Request{OfferingType: openstack.OfferingInstance, ResourceUUID: models.NewUUID(),
 			Resolved: openstack.Refs{Error: "Flavor not found."}.Map()}, "Flavor not found."},
-		{"no tenant", providers.Request{OfferingType: models.OfferingOpenStackVolume, ResourceUUID: models.NewUUID()}, "tenant"},
-		{"no size", withRefs(providers.Request{}, models.OfferingOpenStackVolume, openstack.Refs{Connection: openstack.Connection{AuthURL: srv.IdentityURL(),
+		{"no tenant", providers.Request{OfferingType: openstack.OfferingVolume, ResourceUUID: models.NewUUID()}, "tenant"},
+		{"no size", withRefs(providers.Request{}, openstack.OfferingVolume, openstack.Refs{Connection: openstack.Connection{AuthURL: srv.IdentityURL(),
 			Username: "admin", Password: "admin", Domain: "Default", AdminProject: "admin"}, TenantBackendID: res.BackendID}, "v"), "size"},
 	}
 	for _, tc := range cases {

@@ -19,29 +19,27 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
-
-	"github.com/waldur-go/waldur/models"
 )
 
 // Pull reads everything of a tenant: its catalog (flavors, images, volume
 // types), networks, subnets, security groups, floating IPs, servers,
 // volumes and quotas. A tenant whose project is gone from the cloud gives
 // a snapshot with Gone set.
-func (p *Provider) Pull(ctx context.Context, conn Connection, tenantBackendID string) (models.OpenStackSnapshot, error) {
+func (p *Provider) Pull(ctx context.Context, conn Connection, tenantBackendID string) (Snapshot, error) {
 	taken := time.Now().UTC()
 	adm, err := p.session(ctx, conn, "")
 	if err != nil {
-		return models.OpenStackSnapshot{}, err
+		return Snapshot{}, err
 	}
 	err = p.step(ctx, "reading the project", func() error {
 		return projects.Get(ctx, adm.identity, tenantBackendID).Err
 	})
 	if notFound(err) {
 		p.forget(conn, tenantBackendID)
-		return models.OpenStackSnapshot{Taken: taken, Gone: true}, nil
+		return Snapshot{Taken: taken, Gone: true}, nil
 	}
 	if err != nil {
-		return models.OpenStackSnapshot{}, err
+		return Snapshot{}, err
 	}
 	snap, err := p.snapshot(ctx, conn, tenantBackendID)
 	snap.Taken = taken
@@ -49,15 +47,15 @@ func (p *Provider) Pull(ctx context.Context, conn Connection, tenantBackendID st
 }
 
 // snapshot reads a tenant through a session scoped to its project.
-func (p *Provider) snapshot(ctx context.Context, conn Connection, project string) (models.OpenStackSnapshot, error) {
-	snap := models.OpenStackSnapshot{Taken: time.Now().UTC(), Full: true}
+func (p *Provider) snapshot(ctx context.Context, conn Connection, project string) (Snapshot, error) {
+	snap := Snapshot{Taken: time.Now().UTC(), Full: true}
 	s, err := p.session(ctx, conn, project)
 	if err != nil {
 		return snap, err
 	}
 	read := func(what string, fn func() error) error { return p.step(ctx, "reading "+what, fn) }
 
-	flavorByID := map[string]models.OpenStackFlavor{}
+	flavorByID := map[string]CloudFlavor{}
 	if err := read("flavors", func() error {
 		pages, err := flavors.ListDetail(s.compute, flavors.ListOpts{AccessType: flavors.AllAccess}).AllPages(ctx)
 		if err != nil {
@@ -69,7 +67,7 @@ func (p *Provider) snapshot(ctx context.Context, conn Connection, project string
 		}
 		snap.Flavors = snap.Flavors[:0]
 		for _, f := range fs {
-			mf := models.OpenStackFlavor{BackendID: f.ID, Name: f.Name, Cores: f.VCPUs, RAM: int64(f.RAM), Disk: models.MiB(f.Disk)}
+			mf := CloudFlavor{BackendID: f.ID, Name: f.Name, Cores: f.VCPUs, RAM: int64(f.RAM), Disk: MiB(f.Disk)}
 			snap.Flavors = append(snap.Flavors, mf)
 			flavorByID[f.ID] = mf
 		}
@@ -90,7 +88,7 @@ func (p *Provider) snapshot(ctx context.Context, conn Connection, project string
 		snap.Images = snap.Images[:0]
 		for _, im := range is {
 			created := im.CreatedAt
-			snap.Images = append(snap.Images, models.OpenStackImage{BackendID: im.ID, Name: im.Name, MinDisk: models.MiB(im.MinDiskGigabytes),
+			snap.Images = append(snap.Images, CloudImage{BackendID: im.ID, Name: im.Name, MinDisk: MiB(im.MinDiskGigabytes),
 				MinRAM: int64(im.MinRAMMegabytes), Created: &created})
 			imageName[im.ID] = im.Name
 		}
@@ -109,7 +107,7 @@ func (p *Provider) snapshot(ctx context.Context, conn Connection, project string
 		}
 		snap.VolumeTypes = snap.VolumeTypes[:0]
 		for _, t := range ts {
-			snap.VolumeTypes = append(snap.VolumeTypes, models.OpenStackVolumeType{BackendID: t.ID, Name: t.Name, Description: t.Description})
+			snap.VolumeTypes = append(snap.VolumeTypes, CloudVolumeType{BackendID: t.ID, Name: t.Name, Description: t.Description})
 		}
 		return nil
 	}); err != nil {
@@ -130,7 +128,7 @@ func (p *Provider) snapshot(ctx context.Context, conn Connection, project string
 		}
 		snap.Networks = snap.Networks[:0]
 		for _, n := range ns {
-			snap.Networks = append(snap.Networks, models.OpenStackNetwork{BackendID: n.ID, Name: n.Name, Description: n.Description,
+			snap.Networks = append(snap.Networks, CloudNetwork{BackendID: n.ID, Name: n.Name, Description: n.Description,
 				External: n.External, Shared: n.Shared, MTU: n.MTU})
 		}
 		return nil
@@ -148,10 +146,10 @@ func (p *Provider) snapshot(ctx context.Context, conn Connection, project string
 		}
 		snap.Subnets = snap.Subnets[:0]
 		for _, sn := range ss {
-			ms := models.OpenStackSubnet{BackendID: sn.ID, NetworkBackendID: sn.NetworkID, Name: sn.Name, Description: sn.Description,
+			ms := CloudSubnet{BackendID: sn.ID, NetworkBackendID: sn.NetworkID, Name: sn.Name, Description: sn.Description,
 				CIDR: sn.CIDR, GatewayIP: sn.GatewayIP, IPVersion: sn.IPVersion, EnableDHCP: sn.EnableDHCP, DNSNameservers: sn.DNSNameservers}
 			for _, ap := range sn.AllocationPools {
-				ms.AllocationPools = append(ms.AllocationPools, models.OpenStackAllocationPool{Start: ap.Start, End: ap.End})
+				ms.AllocationPools = append(ms.AllocationPools, CloudAllocationPool{Start: ap.Start, End: ap.End})
 			}
 			snap.Subnets = append(snap.Subnets, ms)
 		}
@@ -170,9 +168,9 @@ func (p *Provider) snapshot(ctx context.Context, conn Connection, project string
 		}
 		snap.SecurityGroups = snap.SecurityGroups[:0]
 		for _, g := range gs {
-			mg := models.OpenStackSecurityGroup{BackendID: g.ID, Name: g.Name, Description: g.Description, Rules: []models.OpenStackRule{}}
+			mg := CloudSecurityGroup{BackendID: g.ID, Name: g.Name, Description: g.Description, Rules: []CloudRule{}}
 			for _, r := range g.Rules {
-				mr := models.OpenStackRule{BackendID: r.ID, Direction: r.Direction, EtherType: r.EtherType, Protocol: r.Protocol,
+				mr := CloudRule{BackendID: r.ID, Direction: r.Direction, EtherType: r.EtherType, Protocol: r.Protocol,
 					CIDR: r.RemoteIPPrefix, RemoteGroupBackendID: r.RemoteGroupID, Description: r.Description}
 				if r.PortRangeMin != 0 || r.PortRangeMax != 0 {
 					mr.FromPort, mr.ToPort = ptr(r.PortRangeMin), ptr(r.PortRangeMax)
@@ -198,7 +196,7 @@ func (p *Provider) snapshot(ctx context.Context, conn Connection, project string
 		snap.FloatingIPs = snap.FloatingIPs[:0]
 		clear(floatingByPort)
 		for _, f := range fs {
-			snap.FloatingIPs = append(snap.FloatingIPs, models.OpenStackFloatingIP{BackendID: f.ID, Address: f.FloatingIP, RuntimeState: f.Status,
+			snap.FloatingIPs = append(snap.FloatingIPs, CloudFloatingIP{BackendID: f.ID, Address: f.FloatingIP, RuntimeState: f.Status,
 				NetworkBackendID: f.FloatingNetworkID, PortBackendID: f.PortID, FixedIP: f.FixedIP, Description: f.Description})
 			if f.PortID != "" {
 				floatingByPort[f.PortID] = append(floatingByPort[f.PortID], f.FloatingIP)
@@ -269,9 +267,9 @@ func (p *Provider) snapshot(ctx context.Context, conn Connection, project string
 			return err
 		}
 		snap.Quotas = append(snap.Quotas,
-			models.OpenStackQuota{Name: "cores", Limit: float64(nq.Cores.Limit), Usage: float64(nq.Cores.InUse)},
-			models.OpenStackQuota{Name: "ram", Limit: float64(nq.RAM.Limit), Usage: float64(nq.RAM.InUse)},
-			models.OpenStackQuota{Name: "instances", Limit: float64(nq.Instances.Limit), Usage: float64(nq.Instances.InUse)})
+			CloudQuota{Name: "cores", Limit: float64(nq.Cores.Limit), Usage: float64(nq.Cores.InUse)},
+			CloudQuota{Name: "ram", Limit: float64(nq.RAM.Limit), Usage: float64(nq.RAM.InUse)},
+			CloudQuota{Name: "instances", Limit: float64(nq.Instances.Limit), Usage: float64(nq.Instances.InUse)})
 		cq, err := cinderquotas.GetUsage(ctx, s.volume, project).Extract()
 		if err != nil {
 			return err
@@ -279,21 +277,21 @@ func (p *Provider) snapshot(ctx context.Context, conn Connection, project string
 		storage := func(q cinderquotas.QuotaUsage) (limit, usage float64) {
 			limit = float64(q.Limit)
 			if q.Limit > 0 {
-				limit = float64(models.MiB(q.Limit))
+				limit = float64(MiB(q.Limit))
 			}
-			return limit, float64(models.MiB(q.InUse))
+			return limit, float64(MiB(q.InUse))
 		}
 		l, u := storage(cq.Gigabytes)
-		snap.Quotas = append(snap.Quotas, models.OpenStackQuota{Name: "storage", Limit: l, Usage: u},
-			models.OpenStackQuota{Name: "volumes", Limit: float64(cq.Volumes.Limit), Usage: float64(cq.Volumes.InUse)})
+		snap.Quotas = append(snap.Quotas, CloudQuota{Name: "storage", Limit: l, Usage: u},
+			CloudQuota{Name: "volumes", Limit: float64(cq.Volumes.Limit), Usage: float64(cq.Volumes.InUse)})
 		return nil
 	})
 	return snap, err
 }
 
-func serverOf(sv servers.Server, flavorByID map[string]models.OpenStackFlavor, imageName map[string]string, ps []ports.Port, floating map[string][]string) models.OpenStackServer {
-	out := models.OpenStackServer{BackendID: sv.ID, Name: sv.Name, Status: sv.Status, KeyName: sv.KeyName, AvailabilityZone: sv.AvailabilityZone,
-		Metadata: sv.Metadata, Created: sv.Created, InternalIPs: []string{}, ExternalIPs: []string{}, Ports: []models.OpenStackPort{},
+func serverOf(sv servers.Server, flavorByID map[string]CloudFlavor, imageName map[string]string, ps []ports.Port, floating map[string][]string) CloudServer {
+	out := CloudServer{BackendID: sv.ID, Name: sv.Name, Status: sv.Status, KeyName: sv.KeyName, AvailabilityZone: sv.AvailabilityZone,
+		Metadata: sv.Metadata, Created: sv.Created, InternalIPs: []string{}, ExternalIPs: []string{}, Ports: []CloudPort{},
 		SecurityGroups: []string{}, VolumeBackendIDs: []string{}, Fault: sv.Fault.Message}
 	if id, ok := sv.Flavor["id"].(string); ok {
 		out.FlavorBackendID = id
@@ -305,7 +303,7 @@ func serverOf(sv servers.Server, flavorByID map[string]models.OpenStackFlavor, i
 		out.ImageBackendID, out.ImageName = id, imageName[id]
 	}
 	for _, pt := range ps {
-		mp := models.OpenStackPort{BackendID: pt.ID, NetworkBackendID: pt.NetworkID, MACAddress: pt.MACAddress, SecurityGroups: pt.SecurityGroups}
+		mp := CloudPort{BackendID: pt.ID, NetworkBackendID: pt.NetworkID, MACAddress: pt.MACAddress, SecurityGroups: pt.SecurityGroups}
 		if len(pt.FixedIPs) > 0 {
 			mp.SubnetBackendID, mp.IPAddress = pt.FixedIPs[0].SubnetID, pt.FixedIPs[0].IPAddress
 		}
@@ -328,10 +326,10 @@ func serverOf(sv servers.Server, flavorByID map[string]models.OpenStackFlavor, i
 
 // readInstance reads one server back with its ports, floating IPs and
 // volumes (the result of an instance order).
-func (p *Provider) readInstance(ctx context.Context, s *session, serverID string) (models.OpenStackSnapshot, error) {
-	var snap models.OpenStackSnapshot
+func (p *Provider) readInstance(ctx context.Context, s *session, serverID string) (Snapshot, error) {
+	var snap Snapshot
 	err := p.step(ctx, "reading the instance back", func() error {
-		snap = models.OpenStackSnapshot{Taken: time.Now().UTC()}
+		snap = Snapshot{Taken: time.Now().UTC()}
 		sv, err := servers.Get(ctx, s.compute, serverID).Extract()
 		if err != nil {
 			return err
@@ -356,17 +354,17 @@ func (p *Provider) readInstance(ctx context.Context, s *session, serverID string
 			}
 			for _, f := range fs {
 				floating[pt.ID] = append(floating[pt.ID], f.FloatingIP)
-				snap.FloatingIPs = append(snap.FloatingIPs, models.OpenStackFloatingIP{BackendID: f.ID, Address: f.FloatingIP,
+				snap.FloatingIPs = append(snap.FloatingIPs, CloudFloatingIP{BackendID: f.ID, Address: f.FloatingIP,
 					RuntimeState: f.Status, NetworkBackendID: f.FloatingNetworkID, PortBackendID: f.PortID, FixedIP: f.FixedIP, Description: f.Description})
 			}
 		}
-		flavorByID := map[string]models.OpenStackFlavor{}
+		flavorByID := map[string]CloudFlavor{}
 		if id, ok := sv.Flavor["id"].(string); ok {
 			f, err := flavors.Get(ctx, s.compute, id).Extract()
 			if err != nil {
 				return err
 			}
-			flavorByID[id] = models.OpenStackFlavor{BackendID: f.ID, Name: f.Name, Cores: f.VCPUs, RAM: int64(f.RAM), Disk: models.MiB(f.Disk)}
+			flavorByID[id] = CloudFlavor{BackendID: f.ID, Name: f.Name, Cores: f.VCPUs, RAM: int64(f.RAM), Disk: MiB(f.Disk)}
 		}
 		imageName := map[string]string{}
 		if id, ok := sv.Image["id"].(string); ok && id != "" {
@@ -376,7 +374,7 @@ func (p *Provider) readInstance(ctx context.Context, s *session, serverID string
 				return err
 			}
 		}
-		snap.Servers = []models.OpenStackServer{serverOf(*sv, flavorByID, imageName, ps, floating)}
+		snap.Servers = []CloudServer{serverOf(*sv, flavorByID, imageName, ps, floating)}
 		snap.Volumes = nil
 		for _, av := range sv.AttachedVolumes {
 			v, err := volumes.Get(ctx, s.volume, av.ID).Extract()

@@ -159,7 +159,7 @@ func (p *Provider) createTenant(ctx context.Context, r providers.Request) (provi
 	if err != nil {
 		return providers.Result{}, err
 	}
-	info := models.OpenStackTenantInfo{BackendID: project.ID, UserUsername: a.UserUsername,
+	info := CloudTenant{BackendID: project.ID, UserUsername: a.UserUsername,
 		AvailabilityZone: firstNonEmpty(a.AvailabilityZone, conn.AvailabilityZone)}
 
 	if err := p.assignRole(ctx, adm, adm.userID, project.ID, "admin"); err != nil {
@@ -333,7 +333,7 @@ func (p *Provider) pushQuotas(ctx context.Context, s *session, projectID string,
 	}
 	cinder := cinderquotas.UpdateOpts{}
 	if v, ok := limits["storage"]; ok {
-		gb := models.GiB(v)
+		gb := GiB(v)
 		if v < 0 {
 			gb = -1
 		}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
 
-	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/providers"
 )
 
@@ -28,7 +27,7 @@ func (p *Provider) createVolume(ctx context.Context, r providers.Request) (provi
 		return providers.Result{}, err
 	}
 	name := firstNonEmpty(r.ResourceName, "waldur-volume-"+r.ResourceUUID.String()[:8])
-	vol, err := p.ensureVolume(ctx, s, name, volumes.CreateOpts{Size: models.GiB(refs.Size), VolumeType: refs.VolumeType,
+	vol, err := p.ensureVolume(ctx, s, name, volumes.CreateOpts{Size: GiB(refs.Size), VolumeType: refs.VolumeType,
 		AvailabilityZone: refs.AvailabilityZone, ImageID: refs.ImageBackendID, Metadata: meta(r, "")})
 	if err == nil && refs.InstanceBackendID != "" {
 		err = p.attach(ctx, s, refs.InstanceBackendID, vol.ID)
@@ -47,7 +46,7 @@ func (p *Provider) createVolume(ctx context.Context, r providers.Request) (provi
 		return providers.Result{}, err
 	}
 	return providers.Result{Done: true, BackendID: vol.ID, Metadata: map[string]any{"volume_id": vol.ID, "tenant_id": refs.TenantBackendID},
-		Pulled: Pulled(models.OpenStackSnapshot{Volumes: []models.OpenStackVolume{v}})}, nil
+		Pulled: Pulled(Snapshot{Volumes: []CloudVolume{v}})}, nil
 }
 
 // extendVolume grows a volume to the order's size (limit or attribute
@@ -73,15 +72,15 @@ func (p *Provider) extendVolume(ctx context.Context, r providers.Request) (provi
 		if err != nil {
 			return err
 		}
-		if models.GiB(size) < v.Size {
+		if GiB(size) < v.Size {
 			return providers.Permanent(fmt.Errorf("a volume cannot shrink (%d GiB to %d MiB)", v.Size, size))
 		}
-		if models.GiB(size) == v.Size || v.Status == "extending" {
+		if GiB(size) == v.Size || v.Status == "extending" {
 			return nil
 		}
 		vc := *s.volume
 		vc.Microversion = "3.42" // extending an in-use volume
-		return volumes.ExtendSize(ctx, &vc, r.BackendID, volumes.ExtendSizeOpts{NewSize: models.GiB(size)}).ExtractErr()
+		return volumes.ExtendSize(ctx, &vc, r.BackendID, volumes.ExtendSizeOpts{NewSize: GiB(size)}).ExtractErr()
 	})
 	if err != nil {
 		return providers.Result{}, err
@@ -93,7 +92,7 @@ func (p *Provider) extendVolume(ctx context.Context, r providers.Request) (provi
 	if err != nil {
 		return providers.Result{}, err
 	}
-	return providers.Result{Done: true, Pulled: Pulled(models.OpenStackSnapshot{Volumes: []models.OpenStackVolume{v}})}, nil
+	return providers.Result{Done: true, Pulled: Pulled(Snapshot{Volumes: []CloudVolume{v}})}, nil
 }
 
 // terminateVolume detaches the volume if it is attached, deletes it and
@@ -115,7 +114,7 @@ func (p *Provider) terminateVolume(ctx context.Context, r providers.Request) err
 		var found []volumes.Volume
 		err := p.step(ctx, "looking up the volume", func() error {
 			var err error
-			found, err = findVolumes(ctx, s, "", map[string]string{models.MetaResourceUUID: r.ResourceUUID.String()})
+			found, err = findVolumes(ctx, s, "", map[string]string{MetaResourceUUID: r.ResourceUUID.String()})
 			return err
 		})
 		if err != nil {
@@ -131,7 +130,7 @@ func (p *Provider) terminateVolume(ctx context.Context, r providers.Request) err
 	return p.deleteVolume(ctx, s, id)
 }
 
-func (p *Provider) readVolume(ctx context.Context, s *session, id string) (models.OpenStackVolume, error) {
+func (p *Provider) readVolume(ctx context.Context, s *session, id string) (CloudVolume, error) {
 	var v *volumes.Volume
 	err := p.step(ctx, "reading the volume", func() error {
 		var err error
@@ -139,13 +138,13 @@ func (p *Provider) readVolume(ctx context.Context, s *session, id string) (model
 		return err
 	})
 	if err != nil {
-		return models.OpenStackVolume{}, err
+		return CloudVolume{}, err
 	}
 	return volumeOf(*v), nil
 }
 
-func volumeOf(v volumes.Volume) models.OpenStackVolume {
-	out := models.OpenStackVolume{BackendID: v.ID, Name: v.Name, Description: v.Description, Size: models.MiB(v.Size), Status: v.Status,
+func volumeOf(v volumes.Volume) CloudVolume {
+	out := CloudVolume{BackendID: v.ID, Name: v.Name, Description: v.Description, Size: MiB(v.Size), Status: v.Status,
 		Bootable: v.Bootable == "true", TypeName: v.VolumeType, AvailabilityZone: v.AvailabilityZone, Metadata: v.Metadata, Created: v.CreatedAt}
 	if id := v.VolumeImageMetadata["image_id"]; id != "" {
 		out.ImageBackendID = id

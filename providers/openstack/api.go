@@ -1,0 +1,605 @@
+package openstack
+
+// The core half's routes: /api/openstack-*/ serve the plugin resources
+// (tenants, instances and volumes: the scopes of OpenStack.Tenant,
+// .Instance and .Volume marketplace resources, and what pulls imported)
+// and what pulls read per tenant (flavors, images, volume types, networks,
+// subnets, security groups and floating IPs): list and retrieve, with
+// Waldur's shapes and filters.
+//
+// They are created, changed and removed through marketplace orders only.
+// A tenant plays the part of Waldur's per-tenant service settings: the
+// catalog's settings field is the tenant's URL and settings_uuid filters by
+// tenant; a plugin resource's service_settings is its tenant offering (the
+// cloud connection).
+//
+// Visibility: staff and support see everything; others see the rows of
+// projects where they (or their customer role) have a role, and the rows
+// of tenants ordered from offerings of a customer where they have a role.
+// A tenant's user_password is shown to staff and to holders of a role on
+// the tenant's customer.
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"gorm.io/gorm"
+
+	"github.com/waldur-go/waldur/api"
+	"github.com/waldur-go/waldur/api/rest"
+	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/store"
+)
+
+// routes registers the OpenStack routes (an api.Module).
+type routes struct {
+	st  *store.Store
+	db  *Store
+	now func() time.Time
+}
+
+var _ api.Module = (*routes)(nil)
+
+// newRoutes returns the OpenStack routes over st.
+func newRoutes(st *store.Store) *routes {
+	return &routes{st: st, db: NewStore(st), now: func() time.Time { return time.Now().UTC() }}
+}
+
+// Routes implements api.Module: list and retrieve of every collection, for signed-in users.
+func (m *routes) Routes(a *gin.RouterGroup, _ *gin.Engine) {
+	get := []string{http.MethodGet, http.MethodHead}
+	for _, r := range []struct {
+		path      string
+		list, one api.Handler
+	}{
+		{"/openstack-tenants", m.listTenants, m.getTenant},
+		{"/openstack-instances", m.listInstances, m.getInstance},
+		{"/openstack-volumes", m.listVolumes, m.getVolume},
+		{"/openstack-flavors", m.listFlavors, m.getFlavor},
+		{"/openstack-images", m.listImages, m.getImage},
+		{"/openstack-volume-types", m.listVolumeTypes, m.getVolumeType},
+		{"/openstack-networks", m.listNetworks, m.getNetwork},
+		{"/openstack-subnets", m.listSubnets, m.getSubnet},
+		{"/openstack-security-groups", m.listSecurityGroups, m.getSecurityGroup},
+		{"/openstack-floating-ips", m.listFloatingIPs, m.getFloatingIP},
+	} {
+		g := a.Group(r.path, api.RequireUser)
+		g.Match(get, "/", api.H(r.list))
+		g.Match(get, "/:uuid/", api.H(r.one))
+	}
+}
+
+func (m *routes) visible(c *gin.Context, q *gorm.DB) (*gorm.DB, *store.RoleScopes, error) {
+	rs, err := api.RoleScopes(c, m.st, m.now())
+	if err != nil {
+		return nil, nil, err
+	}
+	if rs != nil {
+		q = VisibleTo(rs, q)
+	}
+	return q, rs, nil
+}
+
+var coreStates = map[string]bool{}
+
+func init() {
+	for _, s := range models.CoreStates {
+		coreStates[string(s)] = true
+	}
+}
+
+// filters applies Waldur's common filters of the plugin views to q, whose
+// main table has alias main (its tenant t, project p, customer c).
+func filters(c *gin.Context, q *gorm.DB, main string, hasState bool) (*gorm.DB, error) {
+	if v := rest.Last(c, "name"); v != "" {
+		q = q.Where("LOWER("+main+".name) LIKE ?", "%"+strings.ToLower(v)+"%")
+	}
+	if v := rest.Last(c, "name_exact"); v != "" {
+		q = q.Where(main+".name = ?", v)
+	}
+	if v := rest.Last(c, "backend_id"); v != "" {
+		q = q.Where(main+".backend_id = ?", v)
+	}
+	for key, col := range map[string]string{"uuid": main + ".uuid", "project": "p.uuid", "project_uuid": "p.uuid", "customer": "c.uuid",
+		"customer_uuid": "c.uuid", "tenant": "t.uuid", "tenant_uuid": "t.uuid", "settings_uuid": "t.uuid", "service_settings_uuid": "f.uuid"} {
+		ids, err := rest.UUIDs(c, key)
+		if err != nil {
+			return nil, err
+		}
+		if len(ids) > 0 {
+			q = q.Where(col+" IN ?", ids)
+		}
+	}
+	if v := rest.Last(c, "project_name"); v != "" {
+		q = q.Where("p.name = ?", v)
+	}
+	if v := rest.Last(c, "customer_name"); v != "" {
+		q = q.Where("c.name = ?", v)
+	}
+	if hasState {
+		states := rest.Values(c, "state")
+		for _, s := range states {
+			if !coreStates[s] {
+				return nil, models.FieldError("state", "Select a valid choice. "+s+" is not one of the available choices.")
+			}
+		}
+		if len(states) > 0 {
+			q = q.Where(main+".state IN ?", states)
+		}
+	}
+	return q, nil
+}
+
+func spec(main string, extra map[string]string) rest.ListSpec {
+	o := map[string]string{"name": main + ".name", "backend_id": main + ".backend_id"}
+	for k, v := range extra {
+		o[k] = v
+	}
+	return rest.ListSpec{Ordering: o, DefaultOrdering: []string{"name"}, TieBreaker: main + ".id"}
+}
+
+var resourceOrdering = map[string]string{"created": "created", "state": "state", "project__name": "p.name", "customer__name": "c.name"}
+
+func withMain(main string, m map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		if !strings.Contains(v, ".") {
+			v = main + "." + v
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// one loads the row of the path from a visible query into out; 404 when
+// it is not there or not visible.
+func one(c *gin.Context, q *gorm.DB, main, what string, out any) error {
+	id, err := api.PathUUID(c, what)
+	if err != nil {
+		return err
+	}
+	res := q.Where(main+".uuid = ?", id).Limit(1).Find(out)
+	if res.Error != nil {
+		return models.Internal(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return api.NotFound(what)
+	}
+	return nil
+}
+
+// showPassword: staff, or a role on the tenant's customer.
+func showPassword(rs *store.RoleScopes, customerID int64) bool {
+	if rs == nil {
+		return true
+	}
+	for _, id := range rs.Customers {
+		if id == customerID {
+			return true
+		}
+	}
+	return false
+}
+
+// @Summary	List OpenStack tenants
+// @Tags		openstack-tenants
+// @Param		name			query	string		false	"Name contains"
+// @Param		project_uuid	query	string		false	"Project"
+// @Param		customer_uuid	query	string		false	"Customer"
+// @Param		state			query	[]string	false	"State (repeatable)"
+// @Param		backend_id		query	string		false	"Backend id"
+// @Success	200	{array}	Tenant
+// @Router		/api/openstack-tenants/ [get]
+func (m *routes) listTenants(c *gin.Context) error {
+	q, rs, err := m.visible(c, m.db.TenantViews(c.Request.Context()))
+	if err != nil {
+		return err
+	}
+	if q, err = filters(c, q, "t", true); err != nil {
+		return err
+	}
+	return rest.List(c, q, spec("t", withMain("t", resourceOrdering)), func(v *TenantView) Tenant {
+		return renderTenant(c, v, showPassword(rs, v.CustomerID))
+	})
+}
+
+// @Summary	Get an OpenStack tenant
+// @Tags		openstack-tenants
+// @Param		uuid	path	string	true	"Tenant UUID"
+// @Success	200	{object}	Tenant
+// @Router		/api/openstack-tenants/{uuid}/ [get]
+func (m *routes) getTenant(c *gin.Context) error {
+	q, rs, err := m.visible(c, m.db.TenantViews(c.Request.Context()))
+	if err != nil {
+		return err
+	}
+	var v TenantView
+	if err := one(c, q, "t", "Tenant", &v); err != nil {
+		return err
+	}
+	return rest.Render(c, http.StatusOK, renderTenant(c, &v, showPassword(rs, v.CustomerID)))
+}
+
+// instanceExtras loads the attached volumes and the tenants' security groups and subnets of a page.
+func (m *routes) instanceExtras(c *gin.Context, vs []InstanceView) (*instanceExtras, error) {
+	ctx := c.Request.Context()
+	x := &instanceExtras{groups: map[int64]map[string]catalogRecord{}, subnets: map[int64]map[string]catalogRecord{}}
+	var ids, tenants []int64
+	for _, v := range vs {
+		ids = append(ids, v.ID)
+		tenants = append(tenants, v.TenantID)
+	}
+	var err error
+	if x.volumes, err = m.db.VolumesOf(ctx, ids); err != nil {
+		return nil, err
+	}
+	if len(tenants) == 0 {
+		return x, nil
+	}
+	for table, dst := range map[string]map[int64]map[string]catalogRecord{"openstack_security_groups": x.groups, "openstack_subnets": x.subnets} {
+		var rows []struct {
+			TenantID    int64
+			UUID        models.UUID
+			BackendID   string
+			Name        string
+			Description string
+			CIDR        string `gorm:"column:cidr"`
+		}
+		cols := "tenant_id, uuid, backend_id, name, description"
+		if table == "openstack_subnets" {
+			cols += ", cidr"
+		}
+		if err := m.st.DB.WithContext(ctx).Table(table).Select(cols).Where("tenant_id IN ?", tenants).Find(&rows).Error; err != nil {
+			return nil, models.Internal(err)
+		}
+		for _, r := range rows {
+			if dst[r.TenantID] == nil {
+				dst[r.TenantID] = map[string]catalogRecord{}
+			}
+			rec := catalogRecord{UUID: r.UUID, Name: r.Name, Description: r.Description, CIDR: r.CIDR}
+			dst[r.TenantID][r.BackendID] = rec
+			dst[r.TenantID][r.Name] = rec
+		}
+	}
+	return x, nil
+}
+
+// @Summary	List OpenStack instances
+// @Tags		openstack-instances
+// @Param		name			query	string		false	"Name contains"
+// @Param		project_uuid	query	string		false	"Project"
+// @Param		customer_uuid	query	string		false	"Customer"
+// @Param		tenant_uuid		query	string		false	"Tenant"
+// @Param		state			query	[]string	false	"State (repeatable)"
+// @Param		runtime_state	query	string		false	"Runtime state"
+// @Param		backend_id		query	string		false	"Backend id"
+// @Success	200	{array}	Instance
+// @Router		/api/openstack-instances/ [get]
+func (m *routes) listInstances(c *gin.Context) error {
+	q, _, err := m.visible(c, m.db.InstanceViews(c.Request.Context()))
+	if err != nil {
+		return err
+	}
+	if q, err = filters(c, q, "i", true); err != nil {
+		return err
+	}
+	if v := rest.Last(c, "runtime_state"); v != "" {
+		q = q.Where("i.runtime_state = ?", v)
+	}
+	return rest.ListBatch(c, q, spec("i", withMain("i", resourceOrdering)), func(vs []InstanceView) ([]Instance, error) {
+		x, err := m.instanceExtras(c, vs)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]Instance, len(vs))
+		for i := range vs {
+			out[i] = renderInstance(c, &vs[i], x)
+		}
+		return out, nil
+	})
+}
+
+// @Summary	Get an OpenStack instance
+// @Tags		openstack-instances
+// @Param		uuid	path	string	true	"Instance UUID"
+// @Success	200	{object}	Instance
+// @Router		/api/openstack-instances/{uuid}/ [get]
+func (m *routes) getInstance(c *gin.Context) error {
+	q, _, err := m.visible(c, m.db.InstanceViews(c.Request.Context()))
+	if err != nil {
+		return err
+	}
+	var v InstanceView
+	if err := one(c, q, "i", "Instance", &v); err != nil {
+		return err
+	}
+	x, err := m.instanceExtras(c, []InstanceView{v})
+	if err != nil {
+		return err
+	}
+	return rest.Render(c, http.StatusOK, renderInstance(c, &v, x))
+}
+
+// @Summary	List OpenStack volumes
+// @Tags		openstack-volumes
+// @Param		name			query	string		false	"Name contains"
+// @Param		project_uuid	query	string		false	"Project"
+// @Param		tenant_uuid		query	string		false	"Tenant"
+// @Param		instance_uuid	query	string		false	"Instance the volume is attached to"
+// @Param		state			query	[]string	false	"State (repeatable)"
+// @Success	200	{array}	Volume
+// @Router		/api/openstack-volumes/ [get]
+func (m *routes) listVolumes(c *gin.Context) error {
+	q, _, err := m.visible(c, m.db.VolumeViews(c.Request.Context()))
+	if err != nil {
+		return err
+	}
+	if q, err = filters(c, q, "v", true); err != nil {
+		return err
+	}
+	ids, err := rest.UUIDs(c, "instance_uuid")
+	if err != nil {
+		return err
+	}
+	if len(ids) > 0 {
+		q = q.Where("i.uuid IN ?", ids)
+	}
+	if v := rest.Last(c, "runtime_state"); v != "" {
+		q = q.Where("v.runtime_state = ?", v)
+	}
+	return rest.List(c, q, spec("v", withMain("v", map[string]string{"created": "created", "state": "state", "size": "size"})),
+		func(v *VolumeView) Volume { return renderVolume(c, v) })
+}
+
+// @Summary	Get an OpenStack volume
+// @Tags		openstack-volumes
+// @Param		uuid	path	string	true	"Volume UUID"
+// @Success	200	{object}	Volume
+// @Router		/api/openstack-volumes/{uuid}/ [get]
+func (m *routes) getVolume(c *gin.Context) error {
+	q, _, err := m.visible(c, m.db.VolumeViews(c.Request.Context()))
+	if err != nil {
+		return err
+	}
+	var v VolumeView
+	if err := one(c, q, "v", "Volume", &v); err != nil {
+		return err
+	}
+	return rest.Render(c, http.StatusOK, renderVolume(c, &v))
+}
+
+// catalogList serves one of the per-tenant collections.
+func catalogList[R any](m *routes, c *gin.Context, table string, hasState bool, extra map[string]string, render func(*CatalogItem) R) error {
+	q, _, err := m.visible(c, m.db.CatalogViews(c.Request.Context(), table))
+	if err != nil {
+		return err
+	}
+	if q, err = filters(c, q, "x", hasState); err != nil {
+		return err
+	}
+	return rest.List(c, q, spec("x", extra), render)
+}
+
+func catalogOne[R any](m *routes, c *gin.Context, table, what string, render func(*CatalogItem) R) error {
+	q, _, err := m.visible(c, m.db.CatalogViews(c.Request.Context(), table))
+	if err != nil {
+		return err
+	}
+	var v CatalogItem
+	if err := one(c, q, "x", what, &v); err != nil {
+		return err
+	}
+	return rest.Render(c, http.StatusOK, render(&v))
+}
+
+// @Summary	List flavors of OpenStack tenants
+// @Tags		openstack-flavors
+// @Param		name			query	string	false	"Name contains"
+// @Param		settings_uuid	query	string	false	"Tenant"
+// @Param		tenant_uuid		query	string	false	"Tenant"
+// @Success	200	{array}	Flavor
+// @Router		/api/openstack-flavors/ [get]
+func (m *routes) listFlavors(c *gin.Context) error {
+	return catalogList(m, c, "openstack_flavors", false, map[string]string{"cores": "x.cores", "ram": "x.ram", "disk": "x.disk"},
+		func(v *CatalogItem) Flavor { return renderFlavor(c, v) })
+}
+
+// @Summary	Get a flavor
+// @Tags		openstack-flavors
+// @Param		uuid	path	string	true	"Flavor UUID"
+// @Success	200	{object}	Flavor
+// @Router		/api/openstack-flavors/{uuid}/ [get]
+func (m *routes) getFlavor(c *gin.Context) error {
+	return catalogOne(m, c, "openstack_flavors", "Flavor", func(v *CatalogItem) Flavor { return renderFlavor(c, v) })
+}
+
+// @Summary	List images of OpenStack tenants
+// @Tags		openstack-images
+// @Param		name			query	string	false	"Name contains"
+// @Param		settings_uuid	query	string	false	"Tenant"
+// @Param		tenant_uuid		query	string	false	"Tenant"
+// @Success	200	{array}	Image
+// @Router		/api/openstack-images/ [get]
+func (m *routes) listImages(c *gin.Context) error {
+	return catalogList(m, c, "openstack_images", false, nil, func(v *CatalogItem) Image { return renderImage(c, v) })
+}
+
+// @Summary	Get an image
+// @Tags		openstack-images
+// @Param		uuid	path	string	true	"Image UUID"
+// @Success	200	{object}	Image
+// @Router		/api/openstack-images/{uuid}/ [get]
+func (m *routes) getImage(c *gin.Context) error {
+	return catalogOne(m, c, "openstack_images", "Image", func(v *CatalogItem) Image { return renderImage(c, v) })
+}
+
+// @Summary	List volume types of OpenStack tenants
+// @Tags		openstack-volume-types
+// @Param		name			query	string	false	"Name contains"
+// @Param		settings_uuid	query	string	false	"Tenant"
+// @Param		tenant_uuid		query	string	false	"Tenant"
+// @Success	200	{array}	VolumeType
+// @Router		/api/openstack-volume-types/ [get]
+func (m *routes) listVolumeTypes(c *gin.Context) error {
+	return catalogList(m, c, "openstack_volume_types", false, nil, func(v *CatalogItem) VolumeType { return renderVolumeType(c, v) })
+}
+
+// @Summary	Get a volume type
+// @Tags		openstack-volume-types
+// @Param		uuid	path	string	true	"Volume type UUID"
+// @Success	200	{object}	VolumeType
+// @Router		/api/openstack-volume-types/{uuid}/ [get]
+func (m *routes) getVolumeType(c *gin.Context) error {
+	return catalogOne(m, c, "openstack_volume_types", "Volume type", func(v *CatalogItem) VolumeType { return renderVolumeType(c, v) })
+}
+
+func (m *routes) networkSubnets(c *gin.Context, vs []CatalogItem) (map[int64][]CatalogItem, error) {
+	ids := make([]int64, len(vs))
+	for i, v := range vs {
+		ids[i] = v.ID
+	}
+	return m.db.SubnetsOf(c.Request.Context(), ids)
+}
+
+// @Summary	List networks of OpenStack tenants
+// @Tags		openstack-networks
+// @Param		name			query	string	false	"Name contains"
+// @Param		tenant_uuid		query	string	false	"Tenant"
+// @Param		project_uuid	query	string	false	"Project"
+// @Param		is_external		query	bool	false	"External"
+// @Success	200	{array}	Network
+// @Router		/api/openstack-networks/ [get]
+func (m *routes) listNetworks(c *gin.Context) error {
+	q, _, err := m.visible(c, m.db.CatalogViews(c.Request.Context(), "openstack_networks"))
+	if err != nil {
+		return err
+	}
+	if q, err = filters(c, q, "x", true); err != nil {
+		return err
+	}
+	if b, err := rest.Bool(c, "is_external"); err != nil {
+		return err
+	} else if b != nil {
+		q = q.Where("x.is_external = ?", *b)
+	}
+	return rest.ListBatch(c, q, spec("x", nil), func(vs []CatalogItem) ([]Network, error) {
+		subs, err := m.networkSubnets(c, vs)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]Network, len(vs))
+		for i := range vs {
+			out[i] = renderNetwork(c, &vs[i], subs[vs[i].ID])
+		}
+		return out, nil
+	})
+}
+
+// @Summary	Get a network
+// @Tags		openstack-networks
+// @Param		uuid	path	string	true	"Network UUID"
+// @Success	200	{object}	Network
+// @Router		/api/openstack-networks/{uuid}/ [get]
+func (m *routes) getNetwork(c *gin.Context) error {
+	q, _, err := m.visible(c, m.db.CatalogViews(c.Request.Context(), "openstack_networks"))
+	if err != nil {
+		return err
+	}
+	var v CatalogItem
+	if err := one(c, q, "x", "Network", &v); err != nil {
+		return err
+	}
+	subs, err := m.networkSubnets(c, []CatalogItem{v})
+	if err != nil {
+		return err
+	}
+	return rest.Render(c, http.StatusOK, renderNetwork(c, &v, subs[v.ID]))
+}
+
+// @Summary	List subnets of OpenStack tenants
+// @Tags		openstack-subnets
+// @Param		name			query	string	false	"Name contains"
+// @Param		tenant_uuid		query	string	false	"Tenant"
+// @Param		network_uuid	query	string	false	"Network"
+// @Success	200	{array}	Subnet
+// @Router		/api/openstack-subnets/ [get]
+func (m *routes) listSubnets(c *gin.Context) error {
+	q, _, err := m.visible(c, m.db.CatalogViews(c.Request.Context(), "openstack_subnets"))
+	if err != nil {
+		return err
+	}
+	if q, err = filters(c, q, "x", true); err != nil {
+		return err
+	}
+	ids, err := rest.UUIDs(c, "network_uuid")
+	if err != nil {
+		return err
+	}
+	if len(ids) > 0 {
+		q = q.Where("n.uuid IN ?", ids)
+	}
+	return rest.List(c, q, spec("x", nil), func(v *CatalogItem) Subnet { return renderSubnet(c, v) })
+}
+
+// @Summary	Get a subnet
+// @Tags		openstack-subnets
+// @Param		uuid	path	string	true	"Subnet UUID"
+// @Success	200	{object}	Subnet
+// @Router		/api/openstack-subnets/{uuid}/ [get]
+func (m *routes) getSubnet(c *gin.Context) error {
+	return catalogOne(m, c, "openstack_subnets", "Subnet", func(v *CatalogItem) Subnet { return renderSubnet(c, v) })
+}
+
+// @Summary	List security groups of OpenStack tenants
+// @Tags		openstack-security-groups
+// @Param		name		query	string	false	"Name contains"
+// @Param		tenant_uuid	query	string	false	"Tenant"
+// @Success	200	{array}	SecurityGroup
+// @Router		/api/openstack-security-groups/ [get]
+func (m *routes) listSecurityGroups(c *gin.Context) error {
+	return catalogList(m, c, "openstack_security_groups", true, nil, func(v *CatalogItem) SecurityGroup { return renderSecurityGroup(c, v) })
+}
+
+// @Summary	Get a security group
+// @Tags		openstack-security-groups
+// @Param		uuid	path	string	true	"Security group UUID"
+// @Success	200	{object}	SecurityGroup
+// @Router		/api/openstack-security-groups/{uuid}/ [get]
+func (m *routes) getSecurityGroup(c *gin.Context) error {
+	return catalogOne(m, c, "openstack_security_groups", "Security group", func(v *CatalogItem) SecurityGroup { return renderSecurityGroup(c, v) })
+}
+
+// @Summary	List floating IPs of OpenStack tenants
+// @Tags		openstack-floating-ips
+// @Param		tenant_uuid		query	string	false	"Tenant"
+// @Param		runtime_state	query	string	false	"Runtime state"
+// @Param		address			query	string	false	"Address"
+// @Success	200	{array}	FloatingIP
+// @Router		/api/openstack-floating-ips/ [get]
+func (m *routes) listFloatingIPs(c *gin.Context) error {
+	q, _, err := m.visible(c, m.db.CatalogViews(c.Request.Context(), "openstack_floating_ips"))
+	if err != nil {
+		return err
+	}
+	if q, err = filters(c, q, "x", true); err != nil {
+		return err
+	}
+	for key, col := range map[string]string{"runtime_state": "x.runtime_state", "address": "x.address"} {
+		if v := rest.Last(c, key); v != "" {
+			q = q.Where(col+" = ?", v)
+		}
+	}
+	return rest.List(c, q, rest.ListSpec{Ordering: map[string]string{"address": "x.address", "runtime_state": "x.runtime_state"},
+		DefaultOrdering: []string{"address"}, TieBreaker: "x.id"}, func(v *CatalogItem) FloatingIP { return renderFloatingIP(c, v) })
+}
+
+// @Summary	Get a floating IP
+// @Tags		openstack-floating-ips
+// @Param		uuid	path	string	true	"Floating IP UUID"
+// @Success	200	{object}	FloatingIP
+// @Router		/api/openstack-floating-ips/{uuid}/ [get]
+func (m *routes) getFloatingIP(c *gin.Context) error {
+	return catalogOne(m, c, "openstack_floating_ips", "Floating IP", func(v *CatalogItem) FloatingIP { return renderFloatingIP(c, v) })
+}
