@@ -30,7 +30,7 @@ bench: build ## Print time-to-healthy and idle RSS of `waldur serve`, then the G
 	./scripts/bench-serve.sh $(BIN)
 	go test -run '^$$' -bench '^Benchmark(EmptyWorkflow|PingWorkflow)$$' -benchtime 500x -count 2 ./workflows/
 	go test -run '^$$' -bench OrdersVsEmpty -benchtime 300x ./workflows/
-	go test -run '^$$' -bench AWSInstanceOrder -benchtime 30x ./workflows/
+	go test -run '^$$' -bench AWSInstanceOrder -benchtime 30x ./providers/aws/
 	# 50 concurrent OpenStack instance orders through the API on the emulator: wall time, activities per order
 	go test -run '^$$' -bench InstanceOrders -benchtime 2x ./providers/openstack/
 	go test -run '^$$' -bench ProjectsList -benchtime 300x ./internal/app/

@@ -9,43 +9,11 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/waldur-go/waldur/activities"
-	"github.com/waldur-go/waldur/api"
-	awsapi "github.com/waldur-go/waldur/api/aws"
-	"github.com/waldur-go/waldur/models/store"
 	"github.com/waldur-go/waldur/providers"
-	"github.com/waldur-go/waldur/providers/aws"
 	"github.com/waldur-go/waldur/providers/plugin"
 	"github.com/waldur-go/waldur/providers/slurm"
 	"github.com/waldur-go/waldur/workflows"
 )
-
-// awsPlugin is AWS.Instance and AWS.Volume.
-type awsPlugin struct{}
-
-func (awsPlugin) Name() string                       { return "aws" }
-func (awsPlugin) Providers(r *providers.Registry)    { aws.Register(r) }
-func (awsPlugin) Module(d plugin.APIDeps) api.Module { return awsapi.New(awsapi.Deps{Store: d.Store}) }
-func (awsPlugin) Schedules() []workflows.Schedule {
-	return []workflows.Schedule{workflows.AWSCatalogPullSchedule, workflows.AWSStatePullSchedule}
-}
-
-func (awsPlugin) Workers(d plugin.Deps) []plugin.Worker {
-	// The pulls: their workflows on core, their activities where AWS is reachable.
-	p := &aws.Provider{}
-	return []plugin.Worker{
-		{Queue: aws.Queue, Register: func(w worker.Registry) {
-			workflows.RegisterAWSActivities(w, &activities.AWS{Store: d.Store(), Provider: p})
-		}},
-		{Queue: workflows.QueueCore, Register: func(w worker.Registry) {
-			workflows.RegisterAWS(w, &activities.AWS{Store: d.Store(), Provider: p})
-		}},
-	}
-}
-
-func (awsPlugin) ScopeKeepers(*store.Store) map[string]activities.ScopeKeeper { return nil }
-func (awsPlugin) ImportKeepers(*store.Store) map[string]activities.ImportKeeper {
-	return activities.AWSImportKeepers()
-}
 
 // slurmPlugin is SlurmInvoices.SlurmPackage (Waldur's direct SLURM plugin).
 type slurmPlugin struct{ p *slurm.Provider }

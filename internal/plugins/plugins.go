@@ -6,6 +6,7 @@ package plugins
 import (
 	"github.com/waldur-go/waldur/internal/config"
 	"github.com/waldur-go/waldur/migrations"
+	"github.com/waldur-go/waldur/providers/aws"
 	"github.com/waldur-go/waldur/providers/basic"
 	"github.com/waldur-go/waldur/providers/openstack"
 	"github.com/waldur-go/waldur/providers/plugin"
@@ -17,7 +18,7 @@ func All(cfg config.Config) plugin.Set {
 	return plugin.Set{
 		basic.Plugin{},
 		script.Plugin{Provider: ScriptProvider(cfg)},
-		awsPlugin{},
+		aws.Plugin{},
 		openstack.Plugin{Provider: openstack.New(openstack.Options{})},
 		newSlurmPlugin(),
 	}

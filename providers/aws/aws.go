@@ -1,5 +1,6 @@
-// Package aws is the provider of AWS offerings: EC2 instances (AWS.Instance)
-// and EBS volumes (AWS.Volume), through aws-sdk-go-v2.
+package aws
+
+// The provider (backend half) of the AWS offerings.
 //
 // The offering types are this project's: Waldur has no marketplace plugin
 // for AWS (its waldur_aws is a structure plugin only). An offering's
@@ -18,7 +19,6 @@
 // until the object reaches its state, recording an activity heartbeat at
 // each poll, and give up (a retryable error) after WaitTimeout; an instance
 // that ends terminated while starting fails the order for good.
-package aws
 
 import (
 	"context"

@@ -15,11 +15,11 @@ import (
 
 	"github.com/waldur-go/waldur/api"
 	"github.com/waldur-go/waldur/api/apitest"
-	awsapi "github.com/waldur-go/waldur/api/aws"
 	"github.com/waldur-go/waldur/internal/config"
 	"github.com/waldur-go/waldur/internal/database/dbtest"
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/store"
+	"github.com/waldur-go/waldur/providers/aws"
 )
 
 type env struct {
@@ -41,7 +41,7 @@ func newEnv(t *testing.T, db *gorm.DB) *env {
 	ctx := context.Background()
 	st := store.New(db)
 	e := &env{t: t, db: db, toks: map[string]string{}}
-	e.srv = api.New(api.Deps{DB: db, Users: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, awsapi.New(awsapi.Deps{Store: st}))
+	e.srv = api.New(api.Deps{DB: db, Users: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, aws.NewAPI(aws.APIDeps{Store: st}))
 	now := time.Now().UTC()
 	ins := func(table string, v map[string]any) (int64, models.UUID) {
 		id := models.NewUUID()
@@ -78,16 +78,16 @@ func newEnv(t *testing.T, db *gorm.DB) *env {
 	grant("owner", models.RoleCustomerOwner, models.Scope{Type: models.ScopeCustomer, ID: provider}, provider)
 	grant("member", models.RoleProjectMember, models.Scope{Type: models.ScopeProject, ID: project}, consumer)
 
-	_, err := st.SaveAWSCatalog(ctx, e.offering, store.AWSCatalog{Region: "eu-west-1",
-		Regions: []store.AWSRegion{{Name: "eu-west-1"}, {Name: "us-east-1"}},
-		Images:  []store.AWSImage{{BackendID: "ami-1", Name: "Ubuntu 24.04"}, {BackendID: "ami-2", Name: "Debian 12"}},
-		Sizes:   []store.AWSSize{{BackendID: "t3.micro", Cores: 2, RAM: 1024}, {BackendID: "m5.large", Cores: 2, RAM: 8192, Disk: 0, Description: "x86_64"}}})
+	_, err := aws.SaveCatalog(ctx, st, e.offering, aws.CatalogRows{Region: "eu-west-1",
+		Regions: []aws.RegionRow{{Name: "eu-west-1"}, {Name: "us-east-1"}},
+		Images:  []aws.ImageRow{{BackendID: "ami-1", Name: "Ubuntu 24.04"}, {BackendID: "ami-2", Name: "Debian 12"}},
+		Sizes:   []aws.SizeRow{{BackendID: "t3.micro", Cores: 2, RAM: 1024}, {BackendID: "m5.large", Cores: 2, RAM: 8192, Disk: 0, Description: "x86_64"}}})
 	require.NoError(t, err)
-	_, err = st.SaveAWSCatalog(ctx, e.other, store.AWSCatalog{Region: "us-east-1", Regions: []store.AWSRegion{{Name: "us-east-1"}},
-		Images: []store.AWSImage{{BackendID: "ami-9", Name: "Rocky"}}})
+	_, err = aws.SaveCatalog(ctx, st, e.other, aws.CatalogRows{Region: "us-east-1", Regions: []aws.RegionRow{{Name: "us-east-1"}},
+		Images: []aws.ImageRow{{BackendID: "ami-9", Name: "Rocky"}}})
 	require.NoError(t, err)
 	launched := now.Add(-time.Hour)
-	_, err = st.SaveAWSInstances(ctx, e.offering, []store.AWSInstance{
+	_, err = aws.SaveInstances(ctx, st, e.offering, []aws.InstanceRow{
 		{BackendID: "i-web", Name: "web", RuntimeState: "running", InstanceType: "t3.micro", ImageID: "ami-1", Region: "eu-west-1",
 			AvailabilityZone: "eu-west-1a", PrivateIP: "10.0.0.5", PublicIP: "203.0.113.7", LaunchTime: &launched},
 		{BackendID: "i-legacy", Name: "legacy", RuntimeState: "stopped", InstanceType: "m5.large", ImageID: "ami-404", Region: "eu-west-1"},

@@ -1,4 +1,4 @@
-package workflows_test
+package aws_test
 
 import (
 	"context"
@@ -61,11 +61,11 @@ func newAWSEnv(t testing.TB, srv *temporaltest.Server, moto *mototest.Server, db
 	wr := workflows.NewRegistry()
 	wr.Add(workflows.QueueCore, func(w worker.Registry) {
 		workflows.RegisterOrders(w, &activities.Orders{Store: e.st, Providers: reg}, &workflows.OrderDispatcher{Store: e.st})
-		workflows.RegisterAWS(w, &activities.AWS{Store: e.st, Provider: e.prov})
+		aws.RegisterCore(w, &aws.Activities{Store: e.st, Provider: e.prov})
 	})
 	wr.Add(e.queue, func(w worker.Registry) {
 		workflows.RegisterProvision(w, &activities.Provision{Providers: reg, HeartbeatEvery: 100 * time.Millisecond})
-		workflows.RegisterAWSActivities(w, &activities.AWS{Store: e.st, Provider: e.prov})
+		aws.RegisterQueue(w, &aws.Activities{Store: e.st, Provider: e.prov})
 	})
 	ws, err := wr.Start(e.c, []string{workflows.QueueCore, e.queue}, worker.Options{})
 	require.NoError(t, err)
@@ -139,14 +139,14 @@ func tagIs(key, value string) types.Filter {
 	return types.Filter{Name: sdk.String("tag:" + key), Values: []string{value}}
 }
 
-func (e *awsEnv) pull(t testing.TB, in workflows.AWSPullInput) workflows.AWSPullResult {
+func (e *awsEnv) pull(t testing.TB, in aws.PullInput) aws.PullResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	in.Queue = e.queue
-	run, err := e.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "aws-pull-" + models.NewUUID().String(), TaskQueue: workflows.QueueCore}, workflows.AWSPull, in)
+	run, err := e.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "aws-pull-" + models.NewUUID().String(), TaskQueue: workflows.QueueCore}, aws.AWSPull, in)
 	require.NoError(t, err)
-	var res workflows.AWSPullResult
+	var res aws.PullResult
 	require.NoError(t, run.Get(ctx, &res))
 	return res
 }
@@ -212,7 +212,7 @@ func TestAWSOnMoto(t *testing.T) {
 		require.Contains(t, msg, "i-00000000000000000 does not exist")
 
 		// Pulls: the catalog, then the state with an instance made outside Waldur.
-		res := e.pull(t, workflows.AWSPullInput{Catalog: true})
+		res := e.pull(t, aws.PullInput{Catalog: true})
 		require.Len(t, res.Offerings, 2)
 		for _, o := range res.Offerings {
 			require.Empty(t, o.Error)
@@ -236,7 +236,7 @@ func TestAWSOnMoto(t *testing.T) {
 		_, err = e.ec2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{r2.BackendID}})
 		require.NoError(t, err)
 
-		res = e.pull(t, workflows.AWSPullInput{State: true})
+		res = e.pull(t, aws.PullInput{State: true})
 		var erred []models.UUID
 		for _, o := range res.Offerings {
 			require.Empty(t, o.Error)
@@ -253,7 +253,7 @@ func TestAWSOnMoto(t *testing.T) {
 		require.Equal(t, models.ResourceOK, e.resource(t, vm.ResourceID).State, "the live instance is untouched")
 		require.Equal(t, models.ResourceOK, e.resource(t, disk.ResourceID).State, "the live volume is untouched")
 		// The import listing: the instance made outside Waldur has no resource.
-		var rows []store.AWSInstance
+		var rows []aws.InstanceRow
 		require.NoError(t, db.Where("offering_id = ?", e.instance).Order("backend_id").Find(&rows).Error)
 		linked := map[string]*int64{}
 		for _, row := range rows {
@@ -267,7 +267,7 @@ func TestAWSOnMoto(t *testing.T) {
 		require.NoError(t, db.Table("aws_volumes").Where("offering_id = ? AND backend_id = ? AND resource_id = ?", e.volume, dr.BackendID, disk.ResourceID).Count(&volRows).Error)
 		require.EqualValues(t, 1, volRows)
 		// A second state pull finds nothing new to err.
-		res = e.pull(t, workflows.AWSPullInput{State: true})
+		res = e.pull(t, aws.PullInput{State: true})
 		for _, o := range res.Offerings {
 			require.Empty(t, o.State.Erred)
 		}
@@ -278,7 +278,7 @@ func TestAWSOnMoto(t *testing.T) {
 		lr := e.resource(t, lost.ResourceID)
 		_, err = e.ec2.DeleteVolume(ctx, &ec2.DeleteVolumeInput{VolumeId: sdk.String(lr.BackendID)})
 		require.NoError(t, err)
-		res = e.pull(t, workflows.AWSPullInput{State: true})
+		res = e.pull(t, aws.PullInput{State: true})
 		erred = nil
 		for _, o := range res.Offerings {
 			erred = append(erred, o.State.Erred...)
@@ -314,18 +314,18 @@ func TestAWSPullWithoutOfferings(t *testing.T) {
 	st := store.New(dbtest.Migrated(t, config.SQLite))
 	wr := workflows.NewRegistry()
 	wr.Add(workflows.QueueCore, func(w worker.Registry) {
-		workflows.RegisterAWS(w, &activities.AWS{Store: st, Provider: &aws.Provider{}})
+		aws.RegisterCore(w, &aws.Activities{Store: st, Provider: &aws.Provider{}})
 	})
 	ws, err := wr.Start(c, []string{workflows.QueueCore}, worker.Options{})
 	require.NoError(t, err)
 	t.Cleanup(ws.Stop)
-	for _, s := range []workflows.Schedule{workflows.AWSCatalogPullSchedule, workflows.AWSStatePullSchedule} {
+	for _, s := range []workflows.Schedule{aws.CatalogPullSchedule, aws.StatePullSchedule} {
 		t.Run(s.ID, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: s.ID + "-test", TaskQueue: s.TaskQueue}, s.Workflow, s.Args...)
 			require.NoError(t, err)
-			var res workflows.AWSPullResult
+			var res aws.PullResult
 			require.NoError(t, run.Get(ctx, &res))
 			require.Empty(t, res.Offerings)
 		})

@@ -1,6 +1,9 @@
-package migrations
+package aws
 
-// AWS: the catalog each AWS offering's pull reads from its account
+import "github.com/waldur-go/waldur/migrations"
+
+// migration11 (version 11, applied by existing databases as it is): the
+// AWS tables. The catalog each AWS offering's pull reads from its account
 // (regions, the images and instance types of the offering's region) and
 // the instances and volumes its state pull sees (Waldur's waldur_aws
 // Region, Image, Size, Instance, Volume). Every row belongs to one offering
@@ -8,12 +11,11 @@ package migrations
 // a pull updates rows in place and their UUIDs stay. An instance or volume
 // row whose resource_id is NULL was not made through Waldur: the import
 // listing.
-func init() {
-	register(Migration{
-		Version: 11,
-		Name:    "aws",
-		Up: []string{
-			`CREATE TABLE aws_regions (
+var migration11 = migrations.Migration{
+	Version: 11,
+	Name:    "aws",
+	Up: []string{
+		`CREATE TABLE aws_regions (
 				id {{id}},
 				uuid CHAR(32) NOT NULL UNIQUE,
 				offering_id {{bigint}} NOT NULL REFERENCES offerings(id) ON DELETE CASCADE,
@@ -23,7 +25,7 @@ func init() {
 				modified {{ts}} NOT NULL,
 				UNIQUE (offering_id, name)
 			)`,
-			`CREATE TABLE aws_images (
+		`CREATE TABLE aws_images (
 				id {{id}},
 				uuid CHAR(32) NOT NULL UNIQUE,
 				offering_id {{bigint}} NOT NULL REFERENCES offerings(id) ON DELETE CASCADE,
@@ -38,8 +40,8 @@ func init() {
 				modified {{ts}} NOT NULL,
 				UNIQUE (offering_id, backend_id)
 			)`,
-			`CREATE INDEX aws_images_region ON aws_images (region_id)`,
-			`CREATE TABLE aws_sizes (
+		`CREATE INDEX aws_images_region ON aws_images (region_id)`,
+		`CREATE TABLE aws_sizes (
 				id {{id}},
 				uuid CHAR(32) NOT NULL UNIQUE,
 				offering_id {{bigint}} NOT NULL REFERENCES offerings(id) ON DELETE CASCADE,
@@ -53,13 +55,13 @@ func init() {
 				modified {{ts}} NOT NULL,
 				UNIQUE (offering_id, backend_id)
 			)`,
-			`CREATE TABLE aws_size_regions (
+		`CREATE TABLE aws_size_regions (
 				size_id {{bigint}} NOT NULL REFERENCES aws_sizes(id) ON DELETE CASCADE,
 				region_id {{bigint}} NOT NULL REFERENCES aws_regions(id) ON DELETE CASCADE,
 				PRIMARY KEY (size_id, region_id)
 			)`,
-			`CREATE INDEX aws_size_regions_region ON aws_size_regions (region_id)`,
-			`CREATE TABLE aws_instances (
+		`CREATE INDEX aws_size_regions_region ON aws_size_regions (region_id)`,
+		`CREATE TABLE aws_instances (
 				id {{id}},
 				uuid CHAR(32) NOT NULL UNIQUE,
 				offering_id {{bigint}} NOT NULL REFERENCES offerings(id) ON DELETE CASCADE,
@@ -79,8 +81,8 @@ func init() {
 				modified {{ts}} NOT NULL,
 				UNIQUE (offering_id, backend_id)
 			)`,
-			`CREATE INDEX aws_instances_resource ON aws_instances (resource_id)`,
-			`CREATE TABLE aws_volumes (
+		`CREATE INDEX aws_instances_resource ON aws_instances (resource_id)`,
+		`CREATE TABLE aws_volumes (
 				id {{id}},
 				uuid CHAR(32) NOT NULL UNIQUE,
 				offering_id {{bigint}} NOT NULL REFERENCES offerings(id) ON DELETE CASCADE,
@@ -99,15 +101,14 @@ func init() {
 				modified {{ts}} NOT NULL,
 				UNIQUE (offering_id, backend_id)
 			)`,
-			`CREATE INDEX aws_volumes_resource ON aws_volumes (resource_id)`,
-		},
-		Down: []string{
-			`DROP TABLE aws_volumes`,
-			`DROP TABLE aws_instances`,
-			`DROP TABLE aws_size_regions`,
-			`DROP TABLE aws_sizes`,
-			`DROP TABLE aws_images`,
-			`DROP TABLE aws_regions`,
-		},
-	})
+		`CREATE INDEX aws_volumes_resource ON aws_volumes (resource_id)`,
+	},
+	Down: []string{
+		`DROP TABLE aws_volumes`,
+		`DROP TABLE aws_instances`,
+		`DROP TABLE aws_size_regions`,
+		`DROP TABLE aws_sizes`,
+		`DROP TABLE aws_images`,
+		`DROP TABLE aws_regions`,
+	},
 }

@@ -89,7 +89,7 @@ type instanceView struct {
 	ImageName        *string
 }
 
-func (m *Module) instances(c *gin.Context) *gorm.DB {
+func (m *APIModule) instances(c *gin.Context) *gorm.DB {
 	return m.db(c).Table("aws_instances i").Select(`i.id, i.uuid, i.backend_id, i.name, i.runtime_state, i.instance_type, i.image_id,
 		i.region, i.availability_zone, i.private_ip, i.public_ip, i.key_name, i.launch_time, i.created, i.modified,
 		f.uuid AS offering_uuid, f.name AS offering_name, r.uuid AS resource_uuid, r.name AS resource_name, r.state AS resource_state,
@@ -136,7 +136,7 @@ func ips(s string) []string {
 	return []string{s}
 }
 
-func (m *Module) renderInstance(c *gin.Context, v *instanceView) AwsInstance {
+func (m *APIModule) renderInstance(c *gin.Context, v *instanceView) AwsInstance {
 	off, offName := v.OfferingUUID.String(), v.OfferingName
 	out := AwsInstance{URL: rest.URL(c, colInstances, v.UUID), UUID: v.UUID, Name: v.Name, ServiceName: v.OfferingName,
 		ErrorMessage: str(v.ErrorMessage), ResourceType: "AWS.Instance", State: coreState(v), RuntimeState: v.RuntimeState,
@@ -172,7 +172,7 @@ func (m *Module) renderInstance(c *gin.Context, v *instanceView) AwsInstance {
 	return out
 }
 
-var instanceSpec = rest.ListSpec{
+var instanceListSpec = rest.ListSpec{
 	Ordering: map[string]string{"name": "i.name", "created": "i.created", "backend_id": "i.backend_id",
 		"project_name": "p.name", "customer_name": "cu.name"},
 	DefaultOrdering: []string{"-created"},
@@ -195,7 +195,7 @@ var instanceSpec = rest.ListSpec{
 //	@Param			importable		query	bool	false	"Only instances made outside Waldur"
 //	@Success		200				{array}	AwsInstance
 //	@Router			/api/aws-instances/ [get]
-func (m *Module) listInstances(c *gin.Context) error {
+func (m *APIModule) listInstances(c *gin.Context) error {
 	q, err := m.scoped(c, m.instances(c))
 	if err != nil {
 		return err
@@ -227,7 +227,7 @@ func (m *Module) listInstances(c *gin.Context) error {
 	} else if imp != nil {
 		q = q.Where("i.resource_id IS NOT NULL")
 	}
-	return rest.List(c, q, instanceSpec, func(v *instanceView) AwsInstance { return m.renderInstance(c, v) })
+	return rest.List(c, q, instanceListSpec, func(v *instanceView) AwsInstance { return m.renderInstance(c, v) })
 }
 
 // getInstance godoc
@@ -240,7 +240,7 @@ func (m *Module) listInstances(c *gin.Context) error {
 //	@Success	200		{object}	AwsInstance
 //	@Failure	404		{object}	api.ErrorBody
 //	@Router		/api/aws-instances/{uuid}/ [get]
-func (m *Module) getInstance(c *gin.Context) error {
+func (m *APIModule) getInstance(c *gin.Context) error {
 	id, err := api.PathUUID(c, "Instance")
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package workflows_test
+package aws_test
 
 import (
 	"sync"

@@ -1,14 +1,16 @@
-// Package aws serves what the AWS pulls keep, in Waldur's wire format:
-// /api/aws-regions/, /api/aws-images/ and /api/aws-sizes/ (the catalog of
-// every AWS offering; any signed-in user may read them, as Waldur's
-// structure properties) and /api/aws-instances/ (the instances the state
-// pull sees: those of the caller's projects, and every instance of the
-// offerings whose customer the caller belongs to, including those not made
-// through Waldur: the import listing). Staff and support see everything.
+package aws
+
+// The API (core half) serves what the AWS pulls keep, in Waldur's wire
+// format: /api/aws-regions/, /api/aws-images/ and /api/aws-sizes/ (the
+// catalog of every AWS offering; any signed-in user may read them, as
+// Waldur's structure properties) and /api/aws-instances/ (the instances the
+// state pull sees: those of the caller's projects, and every instance of
+// the offerings whose customer the caller belongs to, including those not
+// made through Waldur: the import listing). Staff and support see
+// everything.
 //
 // Every list also takes ?offering_uuid= (ours): the catalog rows belong to
 // one offering each, the one whose credentials read them.
-package aws
 
 import (
 	"net/http"
@@ -24,24 +26,24 @@ import (
 	"github.com/waldur-go/waldur/models/store"
 )
 
-// Deps are what the AWS endpoints need.
-type Deps struct {
+// APIDeps are what the AWS endpoints need.
+type APIDeps struct {
 	Store *store.Store
 	// Now is the clock (nil: the system clock in UTC).
 	Now func() time.Time
 }
 
-// Module registers the AWS routes (an api.Module).
-type Module struct {
+// APIModule registers the AWS routes (an api.Module).
+type APIModule struct {
 	st  *store.Store
 	now func() time.Time
 }
 
-var _ api.Module = (*Module)(nil)
+var _ api.Module = (*APIModule)(nil)
 
-// New returns the AWS module.
-func New(d Deps) *Module {
-	m := &Module{st: d.Store, now: d.Now}
+// NewAPI returns the AWS module.
+func NewAPI(d APIDeps) *APIModule {
+	m := &APIModule{st: d.Store, now: d.Now}
 	if m.now == nil {
 		m.now = func() time.Time { return time.Now().UTC() }
 	}
@@ -57,7 +59,7 @@ const (
 )
 
 // Routes implements api.Module.
-func (m *Module) Routes(a *gin.RouterGroup, _ *gin.Engine) {
+func (m *APIModule) Routes(a *gin.RouterGroup, _ *gin.Engine) {
 	get := []string{http.MethodGet, http.MethodHead}
 	for col, h := range map[string][2]api.Handler{
 		colRegions:   {m.listRegions, m.getRegion},
@@ -105,7 +107,7 @@ type AwsSize struct {
 	OfferingUUID models.UUID `json:"offering_uuid" swaggertype:"string"`
 }
 
-func (m *Module) db(c *gin.Context) *gorm.DB { return m.st.DB.WithContext(c.Request.Context()) }
+func (m *APIModule) db(c *gin.Context) *gorm.DB { return m.st.DB.WithContext(c.Request.Context()) }
 
 func icontains(q *gorm.DB, col, v string) *gorm.DB {
 	return q.Where("LOWER("+col+") LIKE ?", "%"+strings.ToLower(v)+"%")
@@ -132,7 +134,7 @@ func catalogFilters(c *gin.Context, q *gorm.DB, t string) (*gorm.DB, error) {
 var catalogSpec = rest.ListSpec{Ordering: map[string]string{"name": "name"}, DefaultOrdering: []string{"name"}, TieBreaker: "id"}
 
 // offeringUUIDs maps offering ids to UUIDs.
-func (m *Module) offeringUUIDs(c *gin.Context, ids []int64) (map[int64]models.UUID, error) {
+func (m *APIModule) offeringUUIDs(c *gin.Context, ids []int64) (map[int64]models.UUID, error) {
 	var rows []struct {
 		ID   int64
 		UUID models.UUID
@@ -147,12 +149,12 @@ func (m *Module) offeringUUIDs(c *gin.Context, ids []int64) (map[int64]models.UU
 	return out, nil
 }
 
-func (m *Module) renderRegion(c *gin.Context, r *store.AWSRegion) AwsRegion {
+func (m *APIModule) renderRegion(c *gin.Context, r *RegionRow) AwsRegion {
 	return AwsRegion{URL: rest.URL(c, colRegions, r.UUID), UUID: r.UUID, Name: r.Name}
 }
 
 // pathRow loads the row of table whose UUID is the path's.
-func (m *Module) pathRow(c *gin.Context, row any, what string) error {
+func (m *APIModule) pathRow(c *gin.Context, row any, what string) error {
 	id, err := api.PathUUID(c, what)
 	if err != nil {
 		return err
@@ -178,12 +180,12 @@ func (m *Module) pathRow(c *gin.Context, row any, what string) error {
 //	@Param			offering_uuid	query	string	false	"Regions seen by this offering"
 //	@Success		200				{array}	AwsRegion
 //	@Router			/api/aws-regions/ [get]
-func (m *Module) listRegions(c *gin.Context) error {
-	q, err := catalogFilters(c, m.db(c).Model(&store.AWSRegion{}), "aws_regions")
+func (m *APIModule) listRegions(c *gin.Context) error {
+	q, err := catalogFilters(c, m.db(c).Model(&RegionRow{}), "aws_regions")
 	if err != nil {
 		return err
 	}
-	return rest.List(c, q, catalogSpec, func(r *store.AWSRegion) AwsRegion { return m.renderRegion(c, r) })
+	return rest.List(c, q, catalogSpec, func(r *RegionRow) AwsRegion { return m.renderRegion(c, r) })
 }
 
 // getRegion godoc
@@ -196,8 +198,8 @@ func (m *Module) listRegions(c *gin.Context) error {
 //	@Success	200		{object}	AwsRegion
 //	@Failure	404		{object}	api.ErrorBody
 //	@Router		/api/aws-regions/{uuid}/ [get]
-func (m *Module) getRegion(c *gin.Context) error {
-	var r store.AWSRegion
+func (m *APIModule) getRegion(c *gin.Context) error {
+	var r RegionRow
 	if err := m.pathRow(c, &r, "Region"); err != nil {
 		return err
 	}
@@ -220,19 +222,19 @@ func regionFilter(c *gin.Context, q *gorm.DB, col string, via string) (*gorm.DB,
 	return q.Where(col+" IN ("+via+")", ids), nil
 }
 
-func (m *Module) regionsByID(c *gin.Context, ids []int64) (map[int64]*store.AWSRegion, error) {
-	var rs []store.AWSRegion
+func (m *APIModule) regionsByID(c *gin.Context, ids []int64) (map[int64]*RegionRow, error) {
+	var rs []RegionRow
 	if err := m.db(c).Where("id IN ?", ids).Find(&rs).Error; err != nil {
 		return nil, models.Internal(err)
 	}
-	out := make(map[int64]*store.AWSRegion, len(rs))
+	out := make(map[int64]*RegionRow, len(rs))
 	for i := range rs {
 		out[rs[i].ID] = &rs[i]
 	}
 	return out, nil
 }
 
-func (m *Module) renderImages(c *gin.Context, rows []store.AWSImage) ([]AwsImage, error) {
+func (m *APIModule) renderImages(c *gin.Context, rows []ImageRow) ([]AwsImage, error) {
 	var rids, oids []int64
 	for _, r := range rows {
 		rids, oids = append(rids, r.RegionID), append(oids, r.OfferingID)
@@ -269,15 +271,15 @@ func (m *Module) renderImages(c *gin.Context, rows []store.AWSImage) ([]AwsImage
 //	@Param			offering_uuid	query	string	false	"Images seen by this offering"
 //	@Success		200				{array}	AwsImage
 //	@Router			/api/aws-images/ [get]
-func (m *Module) listImages(c *gin.Context) error {
-	q, err := catalogFilters(c, m.db(c).Model(&store.AWSImage{}), "aws_images")
+func (m *APIModule) listImages(c *gin.Context) error {
+	q, err := catalogFilters(c, m.db(c).Model(&ImageRow{}), "aws_images")
 	if err != nil {
 		return err
 	}
 	if q, err = regionFilter(c, q, "aws_images.region_id", ""); err != nil {
 		return err
 	}
-	return rest.ListBatch(c, q, catalogSpec, func(rows []store.AWSImage) ([]AwsImage, error) { return m.renderImages(c, rows) })
+	return rest.ListBatch(c, q, catalogSpec, func(rows []ImageRow) ([]AwsImage, error) { return m.renderImages(c, rows) })
 }
 
 // getImage godoc
@@ -290,19 +292,19 @@ func (m *Module) listImages(c *gin.Context) error {
 //	@Success	200		{object}	AwsImage
 //	@Failure	404		{object}	api.ErrorBody
 //	@Router		/api/aws-images/{uuid}/ [get]
-func (m *Module) getImage(c *gin.Context) error {
-	var im store.AWSImage
+func (m *APIModule) getImage(c *gin.Context) error {
+	var im ImageRow
 	if err := m.pathRow(c, &im, "Image"); err != nil {
 		return err
 	}
-	out, err := m.renderImages(c, []store.AWSImage{im})
+	out, err := m.renderImages(c, []ImageRow{im})
 	if err != nil {
 		return err
 	}
 	return rest.Render(c, http.StatusOK, out[0])
 }
 
-func (m *Module) renderSizes(c *gin.Context, rows []store.AWSSize) ([]AwsSize, error) {
+func (m *APIModule) renderSizes(c *gin.Context, rows []SizeRow) ([]AwsSize, error) {
 	var sids, oids []int64
 	for _, r := range rows {
 		sids, oids = append(sids, r.ID), append(oids, r.OfferingID)
@@ -356,8 +358,8 @@ func (m *Module) renderSizes(c *gin.Context, rows []store.AWSSize) ([]AwsSize, e
 //	@Param			offering_uuid	query	string	false	"Sizes seen by this offering"
 //	@Success		200				{array}	AwsSize
 //	@Router			/api/aws-sizes/ [get]
-func (m *Module) listSizes(c *gin.Context) error {
-	q, err := catalogFilters(c, m.db(c).Model(&store.AWSSize{}), "aws_sizes")
+func (m *APIModule) listSizes(c *gin.Context) error {
+	q, err := catalogFilters(c, m.db(c).Model(&SizeRow{}), "aws_sizes")
 	if err != nil {
 		return err
 	}
@@ -366,7 +368,7 @@ func (m *Module) listSizes(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return rest.ListBatch(c, q, catalogSpec, func(rows []store.AWSSize) ([]AwsSize, error) { return m.renderSizes(c, rows) })
+	return rest.ListBatch(c, q, catalogSpec, func(rows []SizeRow) ([]AwsSize, error) { return m.renderSizes(c, rows) })
 }
 
 // getSize godoc
@@ -379,12 +381,12 @@ func (m *Module) listSizes(c *gin.Context) error {
 //	@Success	200		{object}	AwsSize
 //	@Failure	404		{object}	api.ErrorBody
 //	@Router		/api/aws-sizes/{uuid}/ [get]
-func (m *Module) getSize(c *gin.Context) error {
-	var s store.AWSSize
+func (m *APIModule) getSize(c *gin.Context) error {
+	var s SizeRow
 	if err := m.pathRow(c, &s, "Size"); err != nil {
 		return err
 	}
-	out, err := m.renderSizes(c, []store.AWSSize{s})
+	out, err := m.renderSizes(c, []SizeRow{s})
 	if err != nil {
 		return err
 	}
@@ -393,7 +395,7 @@ func (m *Module) getSize(c *gin.Context) error {
 
 // scoped limits a query over aws_instances i (joined with resources r,
 // projects p and offerings f) to what the caller may see.
-func (m *Module) scoped(c *gin.Context, q *gorm.DB) (*gorm.DB, error) {
+func (m *APIModule) scoped(c *gin.Context, q *gorm.DB) (*gorm.DB, error) {
 	rs, err := api.RoleScopes(c, m.st, m.now())
 	if err != nil || rs == nil {
 		return q, err

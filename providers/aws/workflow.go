@@ -1,4 +1,4 @@
-package workflows
+package aws
 
 import (
 	"fmt"
@@ -9,47 +9,45 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/waldur-go/waldur/activities"
 	"github.com/waldur-go/waldur/models"
-	"github.com/waldur-go/waldur/models/store"
-	"github.com/waldur-go/waldur/providers/aws"
+	"github.com/waldur-go/waldur/workflows"
 )
 
-// AWSCatalogPullSchedule pulls every AWS offering's catalog (regions,
+// CatalogPullSchedule pulls every AWS offering's catalog (regions,
 // images, instance types) hourly.
-var AWSCatalogPullSchedule = Schedule{
+var CatalogPullSchedule = workflows.Schedule{
 	ID:        "waldur-aws-catalog-pull",
 	Cron:      "17 * * * *",
 	Workflow:  AWSPull,
-	Args:      []any{AWSPullInput{Catalog: true}},
-	TaskQueue: QueueCore,
+	Args:      []any{PullInput{Catalog: true}},
+	TaskQueue: workflows.QueueCore,
 	Note:      "Pulls the regions, images and instance types of every AWS offering's account into the catalog.",
 }
 
-// AWSStatePullSchedule pulls every AWS offering's instances and volumes
+// StatePullSchedule pulls every AWS offering's instances and volumes
 // every five minutes: the import listing, and resources deleted behind
 // Waldur's back (marketplace_resource_erred_on_backend).
-var AWSStatePullSchedule = Schedule{
+var StatePullSchedule = workflows.Schedule{
 	ID:        "waldur-aws-state-pull",
 	Cron:      "*/5 * * * *",
 	Workflow:  AWSPull,
-	Args:      []any{AWSPullInput{State: true}},
-	TaskQueue: QueueCore,
+	Args:      []any{PullInput{State: true}},
+	TaskQueue: workflows.QueueCore,
 	Note:      "Pulls every AWS offering's instances and volumes; marks resources whose backend object is gone as Erred.",
 }
 
-// RegisterAWS registers the AWS pull workflow (and the activities it runs
+// RegisterCore registers the AWS pull workflow (and the activities it runs
 // locally) on a core-queue worker.
-func RegisterAWS(w worker.Registry, a *activities.AWS) {
+func RegisterCore(w worker.Registry, a *Activities) {
 	w.RegisterWorkflow(AWSPull)
 	w.RegisterActivity(a)
 }
 
-// RegisterAWSActivities registers the AWS pull activities on an aws-queue worker.
-func RegisterAWSActivities(w worker.Registry, a *activities.AWS) { w.RegisterActivity(a) }
+// RegisterQueue registers the AWS pull activities on an aws-queue worker.
+func RegisterQueue(w worker.Registry, a *Activities) { w.RegisterActivity(a) }
 
-// AWSPullInput is the input of AWSPull.
-type AWSPullInput struct {
+// PullInput is the input of AWSPull.
+type PullInput struct {
 	// Catalog pulls regions, images and sizes; State pulls instances and volumes.
 	Catalog, State bool
 	// Offerings limits the pull to these offerings (empty: every AWS offering).
@@ -58,23 +56,23 @@ type AWSPullInput struct {
 	Queue string
 }
 
-// AWSPullOffering is what AWSPull did for one offering.
-type AWSPullOffering struct {
+// PullOffering is what AWSPull did for one offering.
+type PullOffering struct {
 	UUID    models.UUID
 	Name    string
-	Catalog store.AWSSyncStats
-	State   activities.AWSStateResult
+	Catalog SyncStats
+	State   StateResult
 	Error   string
 }
 
-// AWSPullResult is what AWSPull returns.
-type AWSPullResult struct {
-	Offerings []AWSPullOffering
+// PullResult is what AWSPull returns.
+type PullResult struct {
+	Offerings []PullOffering
 }
 
-// awsPullOptions: one offering's pull; heartbeats come at least per page
+// pullOptions: one offering's pull; heartbeats come at least per page
 // of EC2 results. Retried a few times, otherwise left to the next run.
-func awsPullOptions(ctx workflow.Context, queue string) workflow.Context {
+func pullOptions(ctx workflow.Context, queue string) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue:           queue,
 		StartToCloseTimeout: 15 * time.Minute,
@@ -89,31 +87,31 @@ func awsPullOptions(ctx workflow.Context, queue string) workflow.Context {
 }
 
 // AWSPull pulls the AWS offerings, all at once, on the aws queue: their
-// catalogs and/or their instances and volumes (activities.AWS). One
+// catalogs and/or their instances and volumes (Activities). One
 // offering failing does not stop the others; the run fails at the end
 // naming the offerings that failed.
-func AWSPull(ctx workflow.Context, in AWSPullInput) (AWSPullResult, error) {
+func AWSPull(ctx workflow.Context, in PullInput) (PullResult, error) {
 	queue := in.Queue
 	if queue == "" {
-		queue = aws.Queue
+		queue = Queue
 	}
-	actx := awsPullOptions(ctx, queue)
-	var a *activities.AWS
-	var offs []activities.AWSOffering
+	actx := pullOptions(ctx, queue)
+	var a *Activities
+	var offs []OfferingRef
 	// Listing the offerings needs only the database: a local activity of the
 	// core worker, so a deployment without AWS offerings (and without an aws
 	// worker) runs the schedules to an empty result.
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumAttempts: 5}})
 	if err := workflow.ExecuteLocalActivity(lctx, a.ListAWSOfferings).Get(ctx, &offs); err != nil {
-		return AWSPullResult{}, err
+		return PullResult{}, err
 	}
 	if len(in.Offerings) > 0 {
 		want := map[models.UUID]bool{}
 		for _, id := range in.Offerings {
 			want[id] = true
 		}
-		var keep []activities.AWSOffering
+		var keep []OfferingRef
 		for _, o := range offs {
 			if want[o.UUID] {
 				keep = append(keep, o)
@@ -121,10 +119,10 @@ func AWSPull(ctx workflow.Context, in AWSPullInput) (AWSPullResult, error) {
 		}
 		offs = keep
 	}
-	out := AWSPullResult{Offerings: make([]AWSPullOffering, len(offs))}
+	out := PullResult{Offerings: make([]PullOffering, len(offs))}
 	var catalog, state []workflow.Future
 	for i, o := range offs {
-		out.Offerings[i] = AWSPullOffering{UUID: o.UUID, Name: o.Name}
+		out.Offerings[i] = PullOffering{UUID: o.UUID, Name: o.Name}
 		if in.Catalog {
 			catalog = append(catalog, workflow.ExecuteActivity(actx, a.PullAWSCatalog, o.UUID))
 		}

@@ -1,4 +1,4 @@
-package app_test
+package aws_test
 
 import (
 	"bytes"
@@ -136,13 +136,13 @@ func testAWSImport(t *testing.T, kind config.DatabaseKind) {
 		return out
 	}
 	pulls := 0
-	pull := func() workflows.AWSPullResult {
+	pull := func() aws.PullResult {
 		t.Helper()
 		pulls++
 		run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("aws-state-pull-%d", pulls), TaskQueue: workflows.QueueCore},
-			workflows.AWSPull, workflows.AWSPullInput{State: true})
+			aws.AWSPull, aws.PullInput{State: true})
 		require.NoError(t, err)
-		var out workflows.AWSPullResult
+		var out aws.PullResult
 		require.NoError(t, run.Get(ctx, &out))
 		return out
 	}

@@ -1,4 +1,4 @@
-package app_test
+package aws_test
 
 import (
 	"bytes"
@@ -134,7 +134,7 @@ func TestAWSThroughTheAPI(t *testing.T) {
 	require.Equal(t, types.VolumeStateInUse, vols.Volumes[0].State)
 
 	// The scheduled pulls, run once now: the instance shows in /api/aws-instances/, the size in /api/aws-sizes/.
-	for _, s := range []workflows.Schedule{workflows.AWSCatalogPullSchedule, workflows.AWSStatePullSchedule} {
+	for _, s := range []workflows.Schedule{aws.CatalogPullSchedule, aws.StatePullSchedule} {
 		run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: s.ID + "-now", TaskQueue: s.TaskQueue}, s.Workflow, s.Args...)
 		require.NoError(t, err)
 		require.NoError(t, run.Get(ctx, nil))

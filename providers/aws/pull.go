@@ -1,4 +1,4 @@
-package activities
+package aws
 
 import (
 	"context"
@@ -12,45 +12,44 @@ import (
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/store"
 	"github.com/waldur-go/waldur/providers"
-	"github.com/waldur-go/waldur/providers/aws"
 )
 
-// AWS holds the AWS pull activities; they run on the aws queue (where the
+// Activities are the AWS pull activities; they run on the aws queue (where the
 // AWS API is reachable) and write what they read to the database.
-type AWS struct {
+type Activities struct {
 	Store    *store.Store
-	Provider *aws.Provider
+	Provider *Provider
 	// Now is the clock (nil: the system clock in UTC).
 	Now func() time.Time
 }
 
-func (a *AWS) now() time.Time {
+func (a *Activities) now() time.Time {
 	if a.Now != nil {
 		return a.Now()
 	}
 	return time.Now().UTC()
 }
 
-// ErrTypeAWSPull marks a pull failure a retry cannot fix (a misconfigured
+// ErrTypePull marks a pull failure a retry cannot fix (a misconfigured
 // offering, refused credentials); the next scheduled run tries again.
-const ErrTypeAWSPull = "AWSPullRefused"
+const ErrTypePull = "AWSPullRefused"
 
-// AWSOffering names an offering a pull works on.
-type AWSOffering struct {
+// OfferingRef names an offering a pull works on.
+type OfferingRef struct {
 	UUID models.UUID
 	Name string
 	Type string
 }
 
 // ListAWSOfferings lists the AWS offerings that are not archived.
-func (a *AWS) ListAWSOfferings(ctx context.Context) ([]AWSOffering, error) {
-	offs, err := a.Store.AWSOfferings(ctx, aws.OfferingInstance, aws.OfferingVolume)
+func (a *Activities) ListAWSOfferings(ctx context.Context) ([]OfferingRef, error) {
+	offs, err := Offerings(ctx, a.Store, OfferingInstance, OfferingVolume)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]AWSOffering, 0, len(offs))
+	out := make([]OfferingRef, 0, len(offs))
 	for _, o := range offs {
-		out = append(out, AWSOffering{UUID: o.UUID, Name: o.Name, Type: o.Type})
+		out = append(out, OfferingRef{UUID: o.UUID, Name: o.Name, Type: o.Type})
 	}
 	return out, nil
 }
@@ -62,36 +61,36 @@ func pullError(err error) error {
 	}
 	var perm *providers.PermanentError
 	if errors.As(err, &perm) || models.ErrorCode(err) == models.CodeInvalid || models.ErrorCode(err) == models.CodeNotFound {
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeAWSPull, err)
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypePull, err)
 	}
 	return err
 }
 
 // PullAWSCatalog reads the regions, images and instance types an offering's
-// account sees (its plugin options choose which, see aws.CatalogOptions)
+// account sees (its plugin options choose which, see CatalogOptions)
 // and makes the offering's catalog rows match them.
-func (a *AWS) PullAWSCatalog(ctx context.Context, offering models.UUID) (store.AWSSyncStats, error) {
-	off, err := a.Store.AWSOfferingByUUID(ctx, offering)
+func (a *Activities) PullAWSCatalog(ctx context.Context, offering models.UUID) (SyncStats, error) {
+	off, err := OfferingByUUID(ctx, a.Store, offering)
 	if err != nil {
-		return store.AWSSyncStats{}, pullError(err)
+		return SyncStats{}, pullError(err)
 	}
 	cat, err := a.Provider.Catalog(ctx, off.SecretOptions, off.PluginOptions)
 	if err != nil {
-		return store.AWSSyncStats{}, pullError(err)
+		return SyncStats{}, pullError(err)
 	}
 	activity.RecordHeartbeat(ctx, "saving")
-	in := store.AWSCatalog{Region: cat.Region}
+	in := CatalogRows{Region: cat.Region}
 	for _, r := range cat.Regions {
-		in.Regions = append(in.Regions, store.AWSRegion{Name: r.Name, Endpoint: r.Endpoint})
+		in.Regions = append(in.Regions, RegionRow{Name: r.Name, Endpoint: r.Endpoint})
 	}
 	for _, im := range cat.Images {
-		in.Images = append(in.Images, store.AWSImage{BackendID: im.ID, Name: truncate(im.Name, 255), Description: im.Description,
+		in.Images = append(in.Images, ImageRow{BackendID: im.ID, Name: truncate(im.Name, 255), Description: im.Description,
 			Architecture: truncate(im.Architecture, 30), Platform: truncate(im.Platform, 30), OwnerID: truncate(im.OwnerID, 30)})
 	}
 	for _, s := range cat.Sizes {
-		in.Sizes = append(in.Sizes, store.AWSSize{BackendID: s.Name, Name: s.Name, Cores: s.Cores, RAM: s.RAM, Disk: s.Disk, Description: s.Description})
+		in.Sizes = append(in.Sizes, SizeRow{BackendID: s.Name, Name: s.Name, Cores: s.Cores, RAM: s.RAM, Disk: s.Disk, Description: s.Description})
 	}
-	st, err := a.Store.SaveAWSCatalog(ctx, off.ID, in)
+	st, err := SaveCatalog(ctx, a.Store, off.ID, in)
 	return st, pullError(err)
 }
 
@@ -103,9 +102,9 @@ func truncate(s string, n int) string {
 	return string(r[:n])
 }
 
-// AWSStateResult is what one state pull of an offering found.
-type AWSStateResult struct {
-	Rows store.AWSSyncStats
+// StateResult is what one state pull of an offering found.
+type StateResult struct {
+	Rows SyncStats
 	// Erred are the resources found deleted behind Waldur's back.
 	Erred []models.UUID
 }
@@ -116,13 +115,13 @@ type AWSStateResult struct {
 // event marketplace_resource_erred_on_backend, every OK resource whose
 // instance or volume is gone: missing, terminated or deleted. A resource
 // changed after the listing started is left to the next pull.
-func (a *AWS) PullAWSState(ctx context.Context, offering models.UUID) (AWSStateResult, error) {
-	var out AWSStateResult
-	off, err := a.Store.AWSOfferingByUUID(ctx, offering)
+func (a *Activities) PullAWSState(ctx context.Context, offering models.UUID) (StateResult, error) {
+	var out StateResult
+	off, err := OfferingByUUID(ctx, a.Store, offering)
 	if err != nil {
 		return out, pullError(err)
 	}
-	cfg, err := aws.ConfigFrom(off.SecretOptions)
+	cfg, err := ConfigFrom(off.SecretOptions)
 	if err != nil {
 		return out, pullError(err)
 	}
@@ -130,23 +129,23 @@ func (a *AWS) PullAWSState(ctx context.Context, offering models.UUID) (AWSStateR
 	gone := map[string]string{} // backend id -> why it is gone; absent ids are gone too
 	seen := map[string]bool{}
 	what := "Instance"
-	if off.Type == aws.OfferingVolume {
+	if off.Type == OfferingVolume {
 		what = "Volume"
 		vols, err := a.Provider.Volumes(ctx, off.SecretOptions)
 		if err != nil {
 			return out, pullError(err)
 		}
-		rows := make([]store.AWSVolume, 0, len(vols))
+		rows := make([]VolumeRow, 0, len(vols))
 		for _, v := range vols {
 			seen[v.ID] = true
 			if v.Gone() {
 				gone[v.ID] = v.State
 			}
-			rows = append(rows, store.AWSVolume{BackendID: v.ID, Name: truncate(v.Name, 255), RuntimeState: v.State, VolumeType: v.Type,
+			rows = append(rows, VolumeRow{BackendID: v.ID, Name: truncate(v.Name, 255), RuntimeState: v.State, VolumeType: v.Type,
 				Size: v.Size, Region: cfg.Region, AvailabilityZone: v.AvailabilityZone, InstanceBackendID: v.InstanceID, Device: v.Device,
 				BackendCreated: v.Created, TagResource: v.ResourceUUID})
 		}
-		if out.Rows, err = a.Store.SaveAWSVolumes(ctx, off.ID, rows); err != nil {
+		if out.Rows, err = SaveVolumes(ctx, a.Store, off.ID, rows); err != nil {
 			return out, err
 		}
 	} else {
@@ -154,17 +153,17 @@ func (a *AWS) PullAWSState(ctx context.Context, offering models.UUID) (AWSStateR
 		if err != nil {
 			return out, pullError(err)
 		}
-		rows := make([]store.AWSInstance, 0, len(insts))
+		rows := make([]InstanceRow, 0, len(insts))
 		for _, i := range insts {
 			seen[i.ID] = true
 			if i.Gone() {
 				gone[i.ID] = i.State
 			}
-			rows = append(rows, store.AWSInstance{BackendID: i.ID, Name: truncate(i.Name, 255), RuntimeState: i.State, InstanceType: i.Type,
+			rows = append(rows, InstanceRow{BackendID: i.ID, Name: truncate(i.Name, 255), RuntimeState: i.State, InstanceType: i.Type,
 				ImageID: i.ImageID, Region: cfg.Region, AvailabilityZone: i.AvailabilityZone, PrivateIP: i.PrivateIP, PublicIP: i.PublicIP,
 				KeyName: i.KeyName, LaunchTime: i.LaunchTime, TagResource: i.ResourceUUID})
 		}
-		if out.Rows, err = a.Store.SaveAWSInstances(ctx, off.ID, rows); err != nil {
+		if out.Rows, err = SaveInstances(ctx, a.Store, off.ID, rows); err != nil {
 			return out, err
 		}
 	}
