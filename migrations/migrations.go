@@ -66,7 +66,8 @@ func Expand(kind config.DatabaseKind, stmt string) string { return placeholders[
 
 // Migrator applies the migrations to one database.
 type Migrator struct {
-	p *goose.Provider
+	p  *goose.Provider
+	ms []Migration // the platform's and the plugins', by version
 }
 
 // New returns a migrator for db of the given kind: the platform's
@@ -106,7 +107,7 @@ func New(db *sql.DB, kind config.DatabaseKind, log *slog.Logger, extra ...Migrat
 	if err != nil {
 		return nil, fmt.Errorf("migrations: %w", err)
 	}
-	return &Migrator{p: p}, nil
+	return &Migrator{p: p, ms: ms}, nil
 }
 
 // merge orders the platform's and the plugins' migrations by version.
@@ -177,7 +178,7 @@ func (m *Migrator) Status(ctx context.Context) ([]Status, error) {
 		return nil, fmt.Errorf("migrate status: %w", err)
 	}
 	names := map[int64]string{}
-	for _, mg := range All() {
+	for _, mg := range m.ms {
 		names[mg.Version] = mg.Name
 	}
 	out := make([]Status, 0, len(st))

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -25,6 +26,7 @@ import (
 
 	"github.com/waldur-go/waldur/internal/config"
 	"github.com/waldur-go/waldur/internal/database/dbtest"
+	"github.com/waldur-go/waldur/internal/plugins"
 	"github.com/waldur-go/waldur/internal/temporalserver/temporaltest"
 	"github.com/waldur-go/waldur/migrations"
 	"github.com/waldur-go/waldur/workflows"
@@ -321,7 +323,9 @@ func TestMigrateAndUserCommands(t *testing.T) {
 		t.Run(string(kind), func(t *testing.T) {
 			dir := t.TempDir()
 			env := []string{config.EnvDatabaseURL + "=" + dbtest.EmptyURL(t, kind)}
-			all := migrations.All()
+			// The platform's migrations and the plugins', in one order.
+			all := append(migrations.All(), plugins.Migrations()...)
+			sort.Slice(all, func(i, j int) bool { return all[i].Version < all[j].Version })
 			out, err := run(t, dir, env, "migrate", "status")
 			require.NoError(t, err, out)
 			for _, m := range all {
