@@ -25,13 +25,13 @@ type Imports struct {
 }
 
 // ImportKeeper is the database side of importing an offering type's
-// backend objects, for types whose resources have plugin rows (OpenStack
-// instances and volumes, AWS's pulled instances and volumes). Its methods
+// backend objects, for types whose resources have plugin rows (a cloud's
+// instances and volumes, pulled instances and volumes). Its methods
 // run on the core queue.
 type ImportKeeper interface {
 	// ImportLoaded completes the request the provider's Importer gets:
 	// what it needs from the database travels in Request.Resolved (the
-	// tenants an OpenStack offering imports from). A refusal is a coded
+	// tenants a cloud offering imports from). A refusal is a coded
 	// error (invalid).
 	ImportLoaded(ctx context.Context, o *store.ImportOffering, req *providers.Request) error
 	// ImportRecorded links the resource just recorded to the type's plugin

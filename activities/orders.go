@@ -23,7 +23,7 @@ type Orders struct {
 	Scopes map[string]ScopeKeeper
 }
 
-// ScopeKeeper keeps the plugin resources of an offering type (an OpenStack
+// ScopeKeeper keeps the plugin resources of an offering type (a cloud's
 // tenant, instance or volume: its marketplace resource's scope) in step with
 // its orders. It runs with the order's database activities on the core
 // queue; every method must be idempotent (a local activity may run again).

@@ -84,7 +84,7 @@ func TestResourceTransitions(t *testing.T) {
 // provider's own projects when the offering says so, and terminations by the
 // provider's owner; provider review always for Basic and Slurm.
 func TestApprovalRules(t *testing.T) {
-	base := ReviewContext{OrderType: OrderCreate, OfferingType: "OpenStack.Instance", Shared: true, Billable: true, OfferingCustomerID: 1, ProjectCustomer: 2}
+	base := ReviewContext{OrderType: OrderCreate, OfferingType: "Cloud.Instance", Shared: true, Billable: true, OfferingCustomerID: 1, ProjectCustomer: 2}
 	cases := []struct {
 		name  string
 		ctx   func(ReviewContext) ReviewContext

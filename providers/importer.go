@@ -23,7 +23,7 @@ type ImportedResource struct {
 	// Metadata becomes the resource's backend_metadata.
 	Metadata map[string]any
 	// Pulled is what the offering type's plugin rows need of the object
-	// (an OpenStack server's tenant, ports and volumes), recorded by its
+	// (a cloud server's tenant, ports and volumes), recorded by its
 	// activities.ImportKeeper; nil for most types. Not stored on the resource.
 	Pulled map[string]any
 }

@@ -39,7 +39,7 @@ type Request struct {
 	OfferingUUID  models.UUID
 	OfferingName  string
 	// Resolved is what the core looked up in the database for the provider
-	// (an OpenStack instance's tenant, flavor and image backend ids, the
+	// (a cloud instance's tenant, flavor and image backend ids, the
 	// tenant's cloud credentials): providers read no database. Set by the
 	// offering type's activities.ScopeKeeper; nil for most types.
 	Resolved map[string]any
@@ -56,7 +56,7 @@ type Result struct {
 	Metadata map[string]any
 	Output   string
 	// Pulled is what the provider read back from the backend for the
-	// offering type's plugin resources (an OpenStack tenant's networks and
+	// offering type's plugin resources (a cloud tenant's networks and
 	// flavors, an instance's ports and volumes); the core records it through
 	// the type's activities.ScopeKeeper. Not stored on the resource.
 	Pulled map[string]any

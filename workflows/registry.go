@@ -13,7 +13,7 @@ import (
 )
 
 // Task queues. Each provider has its own, so its workers can run where the
-// provider is reachable (an OpenStack worker inside the provider's network,
+// provider is reachable (a cloud's worker inside the provider's network,
 // a SLURM worker on the cluster's login node).
 const (
 	// QueueCore runs the platform's own workflows: schedules, billing, orders' orchestration.

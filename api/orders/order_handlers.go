@@ -148,7 +148,7 @@ func (m *Module) renderOrder(c *gin.Context, v *store.OrderView) Order {
 		CanTerminate: v.State.Pending() || v.State == models.OrderExecuting, CompletedAt: v.CompletedAt,
 		Created: v.Created, Modified: v.Modified,
 	}
-	if v.ResourceScopeUUID != nil { // Waldur's resource.backend_uuid: the plugin resource (an OpenStack tenant, ...)
+	if v.ResourceScopeUUID != nil { // Waldur's resource.backend_uuid: the plugin resource (a cloud tenant, ...)
 		o.ResourceUUID = *v.ResourceScopeUUID
 	}
 	if v.CallbackURL != "" {

@@ -176,7 +176,7 @@ func (m *Module) renderResource(c *gin.Context, v *store.ResourceView, x *resour
 		u := rest.URL(c, "marketplace-plans", *v.PlanUUID)
 		r.Plan = &u
 	}
-	if v.ScopeUUID != nil { // the plugin resource (an OpenStack tenant, ...)
+	if v.ScopeUUID != nil { // the plugin resource (a cloud tenant, ...)
 		r.ResourceUUID, r.ResourceType = v.ScopeUUID, &v.ScopeType
 	}
 	r.ProjectSlug, r.CustomerSlug, r.OfferingSlug, r.ProviderSlug, r.CategoryIcon = v.ProjectSlug, v.CustomerSlug, v.OfferingSlug, v.ProviderSlug, v.CategoryIcon

@@ -40,7 +40,7 @@ type ImportedRef struct {
 }
 
 // ImportLink ties an imported resource to its offering type's plugin rows
-// (an OpenStack instance row, an AWS pulled instance) inside the
+// (a cloud instance row, a pulled instance) inside the
 // transaction that records it; an error rolls the import back.
 type ImportLink func(ctx context.Context, tx *Store, r ImportedRef, in ImportResourceInput) error
 

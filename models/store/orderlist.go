@@ -57,7 +57,7 @@ type OrderView struct {
 	PlanDescription      *string
 	ResourceUUID         models.UUID
 	ResourceName         string
-	ResourceScopeUUID    *models.UUID // the plugin resource (an OpenStack tenant, ...), if any
+	ResourceScopeUUID    *models.UUID // the plugin resource (a cloud tenant, ...), if any
 	ProjectUUID          models.UUID
 	ProjectName          string
 	ProjectDescription   string

@@ -45,7 +45,7 @@ type ResourceView struct {
 	LastSync            *time.Time
 	Created             time.Time
 	Modified            time.Time
-	ScopeType           string       // the plugin resource's type (OpenStack.Tenant, ...), if any
+	ScopeType           string       // the plugin resource's type (a cloud tenant's, ...), if any
 	ScopeUUID           *models.UUID // and UUID
 	ProjectID           int64
 	OfferingID          int64

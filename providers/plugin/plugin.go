@@ -1,5 +1,5 @@
 // Package plugin is the contract between the platform and an integration
-// (a plugin: OpenStack, AWS, SLURM, Script, Basic, …) and the set of plugins
+// (a plugin: a cloud, a cluster, Script, Basic, …) and the set of plugins
 // a build serves.
 //
 // A plugin is one package under providers/. It tells the platform, through
@@ -101,7 +101,7 @@ type Migrated interface {
 	Migrations() []migrations.Migration
 }
 
-// Keepers is a plugin whose resources have rows of its own (an OpenStack
+// Keepers is a plugin whose resources have rows of its own (a cloud's
 // tenant): the database side of its orders and imports, on the core queue.
 type Keepers interface {
 	// ScopeKeepers are the keepers of its orders' plugin resources, by
@@ -113,7 +113,7 @@ type Keepers interface {
 }
 
 // Commander is a plugin with sub-commands of the waldur binary (`waldur
-// slurm associations`, `waldur openstack-emulator`). They read cfg when
+// slurm associations`, a test double's server). They read cfg when
 // they run (flags are parsed by then).
 type Commander interface {
 	Commands(cfg *config.Config) []*cobra.Command
