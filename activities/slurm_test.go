@@ -17,6 +17,7 @@ import (
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/billing"
 	"github.com/waldur-go/waldur/models/store"
+	"github.com/waldur-go/waldur/providers"
 	"github.com/waldur-go/waldur/providers/slurm"
 )
 
@@ -76,6 +77,8 @@ func newSlurmWorld(t *testing.T, db *gorm.DB) *slurmWorld {
 		require.NoError(t, w.st.CreateUser(ctx, u, ""))
 		w.users[name] = u
 	}
+	// The plugin's registration declares its whole-hour usage billing.
+	slurm.Register(providers.NewRegistry(), slurm.New())
 	var s testsuite.WorkflowTestSuite
 	w.env = s.NewTestActivityEnvironment()
 	w.a = &activities.Slurm{Store: w.st}

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/billing"
 )
 
 // Request is what a provider gets to act on one order. Everything a
@@ -131,6 +132,9 @@ type Capabilities struct {
 	AgentDriven bool
 	// Cancelable: an order waiting for the provider may be canceled.
 	Cancelable bool
+	// WholeUsageUnits: usage is billed in whole units, rounded up per
+	// component and month (billing.WholeUsageUnits).
+	WholeUsageUnits bool
 }
 
 // NewRegistry returns an empty registry.
@@ -145,6 +149,9 @@ func (r *Registry) Register(p Provider, queue string, offeringTypes ...string) {
 func (r *Registry) RegisterWith(p Provider, queue string, caps Capabilities, offeringTypes ...string) {
 	if queue == "" {
 		queue = p.Name()
+	}
+	if caps.WholeUsageUnits {
+		billing.DeclareWholeUsageUnits(offeringTypes...)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -9,6 +9,7 @@ import (
 	"github.com/waldur-go/waldur/internal/plugins"
 	"github.com/waldur-go/waldur/migrations"
 	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/billing"
 	"github.com/waldur-go/waldur/providers"
 )
 
@@ -24,6 +25,11 @@ func TestTheBuildsPlugins(t *testing.T) {
 	require.True(t, basic.ManualCompletion && basic.Cancelable && !basic.AgentDriven)
 	agent, _ := r.Capabilities(models.OfferingSlurm)
 	require.True(t, agent.ManualCompletion && agent.AgentDriven && !agent.Cancelable)
+	// SLURM bills whole hours of usage; the billing reads it from the registrations.
+	sl, _ := r.Capabilities("SlurmInvoices.SlurmPackage")
+	require.True(t, sl.WholeUsageUnits && !agent.WholeUsageUnits)
+	require.True(t, billing.WholeUsageUnits("SlurmInvoices.SlurmPackage"))
+	require.False(t, billing.WholeUsageUnits(models.OfferingSlurm))
 	script, _ := r.Capabilities(models.OfferingScript)
 	require.Equal(t, providers.Capabilities{}, script, "scripts finish their orders themselves")
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -584,10 +585,23 @@ func details(r *Resource, p *Plan, c *Component) ItemDetails {
 }
 
 // wholeUsageTypes are the offering types whose usage is billed in whole
-// units, rounded up per component and month: Waldur's SLURM plugin bills
-// whole hours.
-var wholeUsageTypes = map[string]bool{"SlurmInvoices.SlurmPackage": true}
+// units, rounded up per component and month, as their plugins declare
+// them (providers.Capabilities.WholeUsageUnits; Waldur's SLURM plugin
+// bills whole hours).
+var wholeUsageTypes sync.Map
+
+// DeclareWholeUsageUnits makes offerings of these types bill usage in
+// whole units. The providers registry calls it for the types registered
+// with the WholeUsageUnits capability.
+func DeclareWholeUsageUnits(offeringTypes ...string) {
+	for _, t := range offeringTypes {
+		wholeUsageTypes.Store(t, true)
+	}
+}
 
 // WholeUsageUnits reports whether offerings of this type bill usage in
-// whole units.
-func WholeUsageUnits(offeringType string) bool { return wholeUsageTypes[offeringType] }
+// whole units (DeclareWholeUsageUnits).
+func WholeUsageUnits(offeringType string) bool {
+	_, ok := wholeUsageTypes.Load(offeringType)
+	return ok
+}

@@ -111,8 +111,10 @@ func TestWaldurRules(t *testing.T) {
 			}
 		})
 	}
-	require.True(t, WholeUsageUnits("SlurmInvoices.SlurmPackage"))
-	require.False(t, WholeUsageUnits("Marketplace.Slurm"))
+	require.False(t, WholeUsageUnits("Test.Whole"))
+	DeclareWholeUsageUnits("Test.Whole")
+	require.True(t, WholeUsageUnits("Test.Whole"))
+	require.False(t, WholeUsageUnits(models.OfferingBasic))
 }
 
 func prorated(r *Resource) *Resource { r.ProrateLimits = true; return r }

@@ -76,8 +76,11 @@ var (
 // offering's options.
 func New() *Provider { return &Provider{} }
 
-// Register adds p to r for SlurmInvoices.SlurmPackage on queue "slurm".
-func Register(r *providers.Registry, p *Provider) { r.Register(p, Queue, OfferingType) }
+// Register adds p to r for SlurmInvoices.SlurmPackage on queue "slurm";
+// its usage is billed in whole units (hours).
+func Register(r *providers.Registry, p *Provider) {
+	r.RegisterWith(p, Queue, providers.Capabilities{WholeUsageUnits: true}, OfferingType)
+}
 
 // Name implements providers.Provider.
 func (*Provider) Name() string { return Queue }
