@@ -74,7 +74,7 @@ func (a *Imports) LoadImportTarget(ctx context.Context, offering models.UUID) (I
 		}
 	}
 	if err != nil {
-		return ImportTarget{}, temporal.NewNonRetryableApplicationError(appMessage(err), ErrTypeImportUnsupported, err)
+		return ImportTarget{}, temporal.NewNonRetryableApplicationError(AppMessage(err), ErrTypeImportUnsupported, err)
 	}
 	req := providers.Request{OfferingType: o.Type, OfferingUUID: o.UUID, OfferingName: o.Name,
 		PluginOptions: o.PluginOptions, SecretOptions: o.SecretOptions}
@@ -148,7 +148,7 @@ func (a *Provision) ListImportable(ctx context.Context, req providers.Request) (
 	}
 	out, err := imp.Importable(ctx, req)
 	if err != nil {
-		return nil, providerError(err)
+		return nil, ProviderError(err)
 	}
 	return out, nil
 }
@@ -161,7 +161,7 @@ func (a *Provision) DescribeImport(ctx context.Context, req providers.Request) (
 	}
 	out, err := imp.DescribeImport(ctx, req)
 	if err != nil {
-		return out, providerError(err)
+		return out, ProviderError(err)
 	}
 	return out, nil
 }
@@ -174,5 +174,5 @@ func (a *Provision) importer(offeringType string) (providers.Importer, error) {
 		}
 		err = models.Errorf(models.CodeInvalid, "Offering type %s does not support importing resources.", offeringType)
 	}
-	return nil, temporal.NewNonRetryableApplicationError(appMessage(err), ErrTypeImportUnsupported, err)
+	return nil, temporal.NewNonRetryableApplicationError(AppMessage(err), ErrTypeImportUnsupported, err)
 }

@@ -6,9 +6,9 @@
 //	waldur migrate up|down|status
 //	waldur user create --username NAME [--staff]
 //	waldur billing close [--month YYYY-MM]
-//	waldur slurm associations [--sync] | pull-usage [--month YYYY-MM]
 //	waldur version
-//	waldur ...                   each plugin's own sub-commands (providers/<name>, listed in internal/plugins)
+//	waldur ...                   each plugin's own sub-commands (providers/<name>, listed in internal/plugins),
+//	                             e.g. waldur slurm associations [--sync] | pull-usage [--month YYYY-MM]
 package main
 
 import (
@@ -54,7 +54,7 @@ func root() *cobra.Command {
 	}
 	cfg.BindFlags(cmd.PersistentFlags())
 	cmd.AddCommand(serveCmd(&cfg), apiCmd(&cfg), workerCmd(&cfg), migrateCmd(&cfg), userCmd(&cfg), presetCmd(&cfg), versionCmd(),
-		billingCmd(&cfg), slurmCmd(&cfg))
+		billingCmd(&cfg))
 	// Each plugin's own sub-commands.
 	cmd.AddCommand(plugins.All(cfg).Commands(&cfg)...)
 	return cmd

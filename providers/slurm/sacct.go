@@ -1,14 +1,3 @@
-// Package slurm is the provider of SlurmInvoices.SlurmPackage offerings:
-// Waldur's direct SLURM integration. A worker on queue "slurm" runs Slurm's
-// accounting commands (sacctmgr, sacct, squeue, scancel) on its own host or,
-// when the offering says so, over SSH on the cluster's head node.
-//
-// Every account of Waldur's hierarchy (customer → project → allocation,
-// named by Naming) and every association is managed by "check, then
-// change, then read back": running any operation twice is a no-op, and a
-// write slurmdbd silently lost is reported instead of trusted. Commands
-// run with --parsable2 --noheader (and --immediate for sacctmgr); a
-// failing command's stderr is in the returned error (CommandError).
 package slurm
 
 import (

@@ -1,4 +1,4 @@
-package workflows_test
+package slurm_test
 
 import (
 	"context"
@@ -11,18 +11,17 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/testsuite"
 
-	"github.com/waldur-go/waldur/activities"
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/providers/slurm"
 	"github.com/waldur-go/waldur/workflows"
 )
 
-func slurmEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *activities.Slurm, *activities.SlurmCluster) {
+func slurmEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *slurm.Activities, *slurm.ClusterActivities) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	a, c := &activities.Slurm{}, &activities.SlurmCluster{}
-	workflows.RegisterSlurm(env, a)
-	workflows.RegisterSlurmCluster(env, c)
+	a, c := &slurm.Activities{}, &slurm.ClusterActivities{}
+	slurm.RegisterSlurm(env, a)
+	slurm.RegisterSlurmCluster(env, c)
 	return env, a, c
 }
 
@@ -31,20 +30,20 @@ func slurmEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *activities.Slu
 func TestSlurmResourceSyncCoalesces(t *testing.T) {
 	env, a, c := slurmEnv(t)
 	id := models.NewUUID()
-	batch := activities.SlurmBatch{OfferingUUID: models.NewUUID(), Allocations: []activities.SlurmAllocation{{ResourceUUID: id, Account: "acc", Usernames: []string{"alice"}}}}
-	env.OnActivity(a.SlurmAllocations, mock.Anything, mock.MatchedBy(func(in activities.SlurmAllocationsInput) bool {
+	batch := slurm.SlurmBatch{OfferingUUID: models.NewUUID(), Allocations: []slurm.SlurmAllocation{{ResourceUUID: id, Account: "acc", Usernames: []string{"alice"}}}}
+	env.OnActivity(a.SlurmAllocations, mock.Anything, mock.MatchedBy(func(in slurm.SlurmAllocationsInput) bool {
 		return in.Members && len(in.Resources) == 1 && in.Resources[0] == id
-	})).Return([]activities.SlurmBatch{batch}, nil).Times(2)
+	})).Return([]slurm.SlurmBatch{batch}, nil).Times(2)
 	syncs := 0
 	env.OnActivity(c.SlurmSyncAssociations, mock.Anything, mock.Anything).After(time.Minute).
-		Return(activities.SlurmSyncResult{OfferingUUID: batch.OfferingUUID}, nil).Run(func(mock.Arguments) { syncs++ }).Times(2)
+		Return(slurm.SlurmSyncResult{OfferingUUID: batch.OfferingUUID}, nil).Run(func(mock.Arguments) { syncs++ }).Times(2)
 	for _, at := range []time.Duration{time.Second, 2 * time.Second, 3 * time.Second} {
-		env.RegisterDelayedCallback(func() { env.SignalWorkflow(activities.SlurmSyncSignal, nil) }, at)
+		env.RegisterDelayedCallback(func() { env.SignalWorkflow(slurm.SlurmSyncSignal, nil) }, at)
 	}
-	env.ExecuteWorkflow(workflows.SlurmResourceSync, workflows.SlurmResourceSyncInput{ResourceUUID: id})
+	env.ExecuteWorkflow(slurm.SlurmResourceSync, slurm.SlurmResourceSyncInput{ResourceUUID: id})
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
-	var out workflows.SlurmResourceSyncResult
+	var out slurm.SlurmResourceSyncResult
 	require.NoError(t, env.GetWorkflowResult(&out))
 	require.Equal(t, 2, out.Syncs, "three requests during the first sync: one more sync")
 	require.Equal(t, 2, syncs)
@@ -56,12 +55,12 @@ func TestSlurmResourceSyncCoalesces(t *testing.T) {
 // longer) an allocation with an account reaches no cluster.
 func TestSlurmResourceSyncNothingToSync(t *testing.T) {
 	env, a, _ := slurmEnv(t)
-	env.OnActivity(a.SlurmAllocations, mock.Anything, mock.Anything).Return([]activities.SlurmBatch{}, nil).Once()
-	env.ExecuteWorkflow(workflows.SlurmResourceSync, workflows.SlurmResourceSyncInput{ResourceUUID: models.NewUUID()})
+	env.OnActivity(a.SlurmAllocations, mock.Anything, mock.Anything).Return([]slurm.SlurmBatch{}, nil).Once()
+	env.ExecuteWorkflow(slurm.SlurmResourceSync, slurm.SlurmResourceSyncInput{ResourceUUID: models.NewUUID()})
 	require.NoError(t, env.GetWorkflowError())
-	var out workflows.SlurmResourceSyncResult
+	var out slurm.SlurmResourceSyncResult
 	require.NoError(t, env.GetWorkflowResult(&out))
-	require.Equal(t, workflows.SlurmResourceSyncResult{Syncs: 1}, out)
+	require.Equal(t, slurm.SlurmResourceSyncResult{Syncs: 1}, out)
 }
 
 // TestSlurmUsagePullMonths: on the 1st the pull reads last month too; one
@@ -81,24 +80,24 @@ func TestSlurmUsagePullMonths(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			env, a, c := slurmEnv(t)
 			env.SetStartTime(tc.start)
-			good := activities.SlurmBatch{OfferingUUID: models.NewUUID(), OfferingName: "good", Allocations: []activities.SlurmAllocation{{Account: "a"}}}
-			bad := activities.SlurmBatch{OfferingUUID: models.NewUUID(), OfferingName: "bad", Allocations: []activities.SlurmAllocation{{Account: "b"}}}
-			env.OnActivity(a.SlurmAllocations, mock.Anything, mock.Anything).Return([]activities.SlurmBatch{good, bad}, nil).Once()
+			good := slurm.SlurmBatch{OfferingUUID: models.NewUUID(), OfferingName: "good", Allocations: []slurm.SlurmAllocation{{Account: "a"}}}
+			bad := slurm.SlurmBatch{OfferingUUID: models.NewUUID(), OfferingName: "bad", Allocations: []slurm.SlurmAllocation{{Account: "b"}}}
+			env.OnActivity(a.SlurmAllocations, mock.Anything, mock.Anything).Return([]slurm.SlurmBatch{good, bad}, nil).Once()
 			var mu sync.Mutex
 			var months []string
 			env.OnActivity(c.SlurmReadUsage, mock.Anything, mock.Anything).Return(
-				func(_ context.Context, in activities.SlurmUsageInput) (activities.SlurmUsageReport, error) {
+				func(_ context.Context, in slurm.SlurmUsageInput) (slurm.SlurmUsageReport, error) {
 					if in.Batch.OfferingName == "bad" {
-						return activities.SlurmUsageReport{}, errors.New("sacct: slurmdbd is down")
+						return slurm.SlurmUsageReport{}, errors.New("sacct: slurmdbd is down")
 					}
 					mu.Lock()
 					defer mu.Unlock()
 					months = append(months, in.Month)
-					return activities.SlurmUsageReport{Month: in.Month, Accounts: map[string]slurm.UsageReading{}}, nil
+					return slurm.SlurmUsageReport{Month: in.Month, Accounts: map[string]slurm.UsageReading{}}, nil
 				})
 			env.OnActivity(a.RecordSlurmUsage, mock.Anything, mock.Anything).Return(
-				activities.RecordSlurmUsageResult{Outcomes: []activities.SlurmUsageOutcome{{Account: "a", Outcome: "recorded"}}}, nil)
-			env.ExecuteWorkflow(workflows.SlurmUsagePull, workflows.SlurmUsagePullInput{Month: tc.month})
+				slurm.RecordSlurmUsageResult{Outcomes: []slurm.SlurmUsageOutcome{{Account: "a", Outcome: "recorded"}}}, nil)
+			env.ExecuteWorkflow(slurm.SlurmUsagePull, slurm.SlurmUsagePullInput{Month: tc.month})
 			require.Error(t, env.GetWorkflowError(), "the bad offering fails the run")
 			require.Contains(t, env.GetWorkflowError().Error(), "bad")
 			require.Equal(t, tc.want, months)
@@ -108,7 +107,7 @@ func TestSlurmUsagePullMonths(t *testing.T) {
 
 func TestSlurmSchedules(t *testing.T) {
 	ids := map[string]string{}
-	for _, s := range workflows.SlurmSchedules {
+	for _, s := range slurm.SlurmSchedules {
 		ids[s.ID] = s.Cron
 		require.Equal(t, workflows.QueueCore, s.TaskQueue)
 	}

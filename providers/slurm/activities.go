@@ -1,8 +1,7 @@
-package activities
+package slurm
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -12,53 +11,51 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/waldur-go/waldur/activities"
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/billing"
 	"github.com/waldur-go/waldur/models/store"
-	"github.com/waldur-go/waldur/providers"
-	"github.com/waldur-go/waldur/providers/slurm"
 )
 
 // The SLURM integration around the provider's orders: usage pulled from
 // sacct into component usages and invoice items, associations kept in step
 // with the members of each allocation's project, and the association
-// report. Slurm runs the database side on the core queue and SlurmCluster
-// the cluster side on the "slurm" queue, where the cluster is reachable;
-// everything a cluster activity needs travels in its input.
+// report. Activities runs the database side on the core queue and
+// ClusterActivities the cluster side on the "slurm" queue, where the
+// cluster is reachable.
 
-// Slurm holds the database side of the SLURM integration (core queue).
-type Slurm struct {
+// Activities holds the database side of the SLURM integration (core queue).
+type Activities struct {
 	Store *store.Store
 	// Temporal starts the per-resource syncs (nil: the activity's client).
 	Temporal client.Client
 	// Now is the clock (nil: the system clock in UTC).
 	Now func() time.Time
 	// SyncWorkflow is the workflow StartSlurmSyncs starts per resource, by
-	// name or function (the workflows package sets it; activities cannot
-	// import workflows).
+	// name or function (nil: RegisterSlurm sets SlurmResourceSync).
 	SyncWorkflow any
 	// SyncQueue is where the per-resource syncs run (the core queue).
 	SyncQueue string
 }
 
-func (a *Slurm) now() time.Time {
+func (a *Activities) now() time.Time {
 	if a.Now != nil {
 		return a.Now().UTC()
 	}
 	return time.Now().UTC()
 }
 
-// SlurmCluster holds the cluster side of the SLURM integration: it runs on
+// ClusterActivities holds the cluster side of the SLURM integration: it runs on
 // the "slurm" queue, next to the cluster (or with SSH to it). It reads each
 // offering's options (an SSH key among them) from the database itself, so
 // they never travel in the workflows' histories.
-type SlurmCluster struct {
-	Provider *slurm.Provider
+type ClusterActivities struct {
+	Provider *Provider
 	Store    *store.Store
 }
 
 // cluster is the client of the batch's offering's cluster.
-func (a *SlurmCluster) cluster(ctx context.Context, b SlurmBatch) (*slurm.Cluster, error) {
+func (a *ClusterActivities) cluster(ctx context.Context, b SlurmBatch) (*Cluster, error) {
 	opts, err := a.Store.OfferingsOptions(ctx, []int64{b.OfferingID})
 	if err != nil {
 		return nil, err
@@ -69,7 +66,7 @@ func (a *SlurmCluster) cluster(ctx context.Context, b SlurmBatch) (*slurm.Cluste
 	}
 	cl, err := a.Provider.Cluster(o.PluginOptions, o.SecretOptions)
 	if err != nil {
-		return nil, providerError(err)
+		return nil, activities.ProviderError(err)
 	}
 	return cl, nil
 }
@@ -121,9 +118,9 @@ type SlurmAllocationsInput struct {
 // SlurmAllocations lists the allocations with a backend id (an account),
 // grouped by offering. Backend ids that are not account names are left
 // out. Codes: internal (retried).
-func (a *Slurm) SlurmAllocations(ctx context.Context, in SlurmAllocationsInput) ([]SlurmBatch, error) {
+func (a *Activities) SlurmAllocations(ctx context.Context, in SlurmAllocationsInput) ([]SlurmBatch, error) {
 	listed := a.now()
-	rs, err := a.Store.IntegratedResources(ctx, store.BackendResourceFilter{OfferingTypes: []string{slurm.OfferingType},
+	rs, err := a.Store.IntegratedResources(ctx, store.BackendResourceFilter{OfferingTypes: []string{OfferingType},
 		States: in.States, WithBackendID: true, Resources: in.Resources, Offerings: in.Offerings})
 	if err != nil {
 		return nil, err
@@ -131,7 +128,7 @@ func (a *Slurm) SlurmAllocations(ctx context.Context, in SlurmAllocationsInput) 
 	return a.batches(ctx, rs, in.Members, listed)
 }
 
-func (a *Slurm) batches(ctx context.Context, rs []store.BackendResourceOf, members bool, listed time.Time) ([]SlurmBatch, error) {
+func (a *Activities) batches(ctx context.Context, rs []store.BackendResourceOf, members bool, listed time.Time) ([]SlurmBatch, error) {
 	ids := make([]int64, 0, len(rs))
 	offIDs := []int64{}
 	seenOff := map[int64]bool{}
@@ -155,7 +152,7 @@ func (a *Slurm) batches(ctx context.Context, rs []store.BackendResourceOf, membe
 	byOffering := map[int64]*SlurmBatch{}
 	var out []*SlurmBatch
 	for _, r := range rs {
-		account, err := slurm.AccountOf(r.BackendID)
+		account, err := AccountOf(r.BackendID)
 		if err != nil {
 			activity.GetLogger(ctx).Warn("SLURM resource with a backend id that is not an account name", "resource", r.UUID, "backend_id", r.BackendID)
 			continue
@@ -187,7 +184,7 @@ func (a *Slurm) batches(ctx context.Context, rs []store.BackendResourceOf, membe
 func SlurmUsernames(ms []store.MemberAccount) (valid, invalid []string) {
 	seen := map[string]bool{}
 	for _, m := range ms {
-		n, err := slurm.NormalizeUsername(m.AccountName())
+		n, err := NormalizeUsername(m.AccountName())
 		if err != nil {
 			invalid = append(invalid, m.AccountName())
 			continue
@@ -239,7 +236,7 @@ var SlurmMembershipEventTypes = []string{"role_granted", "role_revoked", "market
 // SlurmMembershipEvents reads the membership events after the cursor and
 // returns the allocations (OK, Updating or Erred, with an account) they
 // concern, and the cursor to continue from.
-func (a *Slurm) SlurmMembershipEvents(ctx context.Context, cur SlurmEventCursor) (SlurmEventScan, error) {
+func (a *Activities) SlurmMembershipEvents(ctx context.Context, cur SlurmEventCursor) (SlurmEventScan, error) {
 	now := a.now()
 	since := cur.Since
 	if since.IsZero() {
@@ -285,7 +282,7 @@ func (a *Slurm) SlurmMembershipEvents(ctx context.Context, cur SlurmEventCursor)
 	if err != nil {
 		return SlurmEventScan{}, err
 	}
-	base := store.BackendResourceFilter{OfferingTypes: []string{slurm.OfferingType}, States: SlurmSyncStates, WithBackendID: true}
+	base := store.BackendResourceFilter{OfferingTypes: []string{OfferingType}, States: SlurmSyncStates, WithBackendID: true}
 	var projects, customers []int64
 	var resources []models.UUID
 	touched := map[models.UUID]bool{}
@@ -372,7 +369,7 @@ type SlurmResourceSyncInput struct {
 // it when it is not running (signal-with-start): a sync requested while
 // one runs makes it sync once more when done. It returns how many it
 // signalled, heartbeating every 50.
-func (a *Slurm) StartSlurmSyncs(ctx context.Context, ids []models.UUID) (int, error) {
+func (a *Activities) StartSlurmSyncs(ctx context.Context, ids []models.UUID) (int, error) {
 	c := a.Temporal
 	if c == nil {
 		c = activity.GetClient(ctx)
@@ -405,7 +402,7 @@ type SlurmSyncInput struct {
 // SlurmSyncResult is an offering's association sync or report.
 type SlurmSyncResult struct {
 	OfferingUUID models.UUID
-	slurm.SyncReport
+	SyncReport
 	// Resources maps the accounts of the report back to their resources.
 	Resources map[string]models.UUID
 	// Invalid are member names left out because Slurm refuses them, by account.
@@ -416,7 +413,7 @@ type SlurmSyncResult struct {
 // associations of the batch's accounts differ from the users that should
 // have them, heartbeating after each account changed. A failure a retry
 // may fix fails the activity after the other accounts are done.
-func (a *SlurmCluster) SlurmSyncAssociations(ctx context.Context, in SlurmSyncInput) (SlurmSyncResult, error) {
+func (a *ClusterActivities) SlurmSyncAssociations(ctx context.Context, in SlurmSyncInput) (SlurmSyncResult, error) {
 	out := SlurmSyncResult{OfferingUUID: in.Batch.OfferingUUID, Resources: map[string]models.UUID{}, Invalid: map[string][]string{}}
 	cl, err := a.cluster(ctx, in.Batch)
 	if err != nil {
@@ -433,7 +430,7 @@ func (a *SlurmCluster) SlurmSyncAssociations(ctx context.Context, in SlurmSyncIn
 	rep, err := cl.SyncAllocations(ctx, want, in.DryRun, func(account string) { activity.RecordHeartbeat(ctx, account) })
 	out.SyncReport = rep
 	if err != nil {
-		return out, providerError(slurm.Classify(err))
+		return out, activities.ProviderError(Classify(err))
 	}
 	return out, nil
 }
@@ -448,13 +445,13 @@ type SlurmUsageInput struct {
 // SlurmUsageReport is one offering's usage of a month, by account.
 type SlurmUsageReport struct {
 	Month    string
-	Accounts map[string]slurm.UsageReading
+	Accounts map[string]UsageReading
 }
 
 // SlurmReadUsage reads the month's usage of the batch's accounts from
 // sacct (and whether each account exists). The month's window is
 // [first day 00:00, next month 00:00) in the cluster's local time.
-func (a *SlurmCluster) SlurmReadUsage(ctx context.Context, in SlurmUsageInput) (SlurmUsageReport, error) {
+func (a *ClusterActivities) SlurmReadUsage(ctx context.Context, in SlurmUsageInput) (SlurmUsageReport, error) {
 	m, err := billing.ParseMonth(in.Month)
 	if err != nil {
 		return SlurmUsageReport{}, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidMonth", err)
@@ -474,7 +471,7 @@ func (a *SlurmCluster) SlurmReadUsage(ctx context.Context, in SlurmUsageInput) (
 	activity.RecordHeartbeat(ctx, "reading")
 	got, err := cl.ReadUsage(ctx, accounts, m.Start())
 	if err != nil {
-		return SlurmUsageReport{}, providerError(slurm.Classify(err))
+		return SlurmUsageReport{}, activities.ProviderError(Classify(err))
 	}
 	return SlurmUsageReport{Month: m.String(), Accounts: got}, nil
 }
@@ -525,7 +522,7 @@ func (r RecordSlurmUsageResult) Count(outcome string) int {
 // Erred; an Erred one whose account is there is OK again (both only if
 // unchanged since the batch was listed). A usage the store refuses (closed
 // month, limit) is skipped with the reason. It heartbeats per allocation.
-func (a *Slurm) RecordSlurmUsage(ctx context.Context, in RecordSlurmUsageInput) (RecordSlurmUsageResult, error) {
+func (a *Activities) RecordSlurmUsage(ctx context.Context, in RecordSlurmUsageInput) (RecordSlurmUsageResult, error) {
 	m, err := billing.ParseMonth(in.Report.Month)
 	if err != nil {
 		return RecordSlurmUsageResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidMonth", err)
@@ -550,7 +547,7 @@ func (a *Slurm) RecordSlurmUsage(ctx context.Context, in RecordSlurmUsageInput) 
 	return out, nil
 }
 
-func (a *Slurm) recordOne(ctx context.Context, b SlurmBatch, al SlurmAllocation, r slurm.UsageReading, m billing.Month,
+func (a *Activities) recordOne(ctx context.Context, b SlurmBatch, al SlurmAllocation, r UsageReading, m billing.Month,
 	has map[string]bool) (SlurmUsageOutcome, error) {
 	o := SlurmUsageOutcome{ResourceUUID: al.ResourceUUID, Account: al.Account}
 	if r.Account == "" {
@@ -592,7 +589,7 @@ func (a *Slurm) recordOne(ctx context.Context, b SlurmBatch, al SlurmAllocation,
 	total := r.Total.Components()
 	var items []store.UsageItem
 	o.Usage = map[string]decimal.Decimal{}
-	for _, c := range slurm.Components {
+	for _, c := range Components {
 		if has[c] {
 			items = append(items, store.UsageItem{Type: c, Amount: total[c]})
 			o.Usage[c] = total[c]
@@ -619,7 +616,7 @@ func (a *Slurm) recordOne(ctx context.Context, b SlurmBatch, al SlurmAllocation,
 		}
 		err := a.Store.SetUsage(ctx, store.SetUsageInput{ResourceUUID: al.ResourceUUID, Date: date, Items: items})
 		if models.IsCode(err, models.CodeInvalid) || models.IsCode(err, models.CodeNotFound) {
-			o.Outcome, o.Message = "skipped", appMessage(err)
+			o.Outcome, o.Message = "skipped", activities.AppMessage(err)
 			return o, nil
 		}
 		if err != nil {
@@ -652,31 +649,4 @@ func (a *Slurm) recordOne(ctx context.Context, b SlurmBatch, al SlurmAllocation,
 	}
 	o.Outcome = "recorded"
 	return o, nil
-}
-
-// providerError turns a provider's permanent error into a non-retryable
-// application error carrying its code (an unreachable cluster is retried).
-func providerError(err error) error {
-	var perm *providers.PermanentError
-	if errors.As(err, &perm) {
-		code := string(models.ErrorCode(perm.Err))
-		if code == string(models.CodeInternal) {
-			code = ErrTypeProviderRefused
-		}
-		return temporal.NewNonRetryableApplicationError(appMessage(perm.Err), code, perm)
-	}
-	var app *models.Error
-	if errors.As(err, &app) {
-		return temporal.NewNonRetryableApplicationError(app.Message, string(app.Code), err)
-	}
-	return err
-}
-
-// appMessage is an application error's caller-safe message, or the error's text.
-func appMessage(err error) string {
-	var app *models.Error
-	if errors.As(err, &app) {
-		return app.Message
-	}
-	return err.Error()
 }

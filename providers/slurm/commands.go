@@ -1,4 +1,4 @@
-package main
+package slurm
 
 import (
 	"context"
@@ -15,16 +15,15 @@ import (
 	"github.com/waldur-go/waldur/internal/temporalclient"
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/billing"
-	"github.com/waldur-go/waldur/workflows"
 )
 
-// slurmCmd groups the SLURM commands. They run, now, the workflows the
+// Command is `waldur slurm`, the SLURM commands. They run, now, the workflows the
 // slurm-* schedules run (a worker of the core queue and one of the slurm
 // queue must be running):
 //
 //	waldur slurm associations [--offering UUID]... [--sync]
 //	waldur slurm pull-usage [--month YYYY-MM] [--offering UUID]...
-func slurmCmd(cfg *config.Config) *cobra.Command {
+func Command(cfg *config.Config) *cobra.Command {
 	c := &cobra.Command{Use: "slurm", Short: "SLURM allocations: the association report and sync, the usage pull"}
 	var offerings []string
 	var timeout time.Duration
@@ -62,7 +61,7 @@ func slurmCmd(cfg *config.Config) *cobra.Command {
 			}
 			defer cancel()
 			defer tc.Close()
-			out, err := workflows.RunSlurmMembershipSync(ctx, tc, workflows.SlurmMembershipSyncInput{Offerings: ids, DryRun: !sync})
+			out, err := RunSlurmMembershipSync(ctx, tc, SlurmMembershipSyncInput{Offerings: ids, DryRun: !sync})
 			printAssociations(cmd.OutOrStdout(), out)
 			return err
 		},
@@ -86,7 +85,7 @@ func slurmCmd(cfg *config.Config) *cobra.Command {
 			}
 			defer cancel()
 			defer tc.Close()
-			out, err := workflows.RunSlurmUsagePull(ctx, tc, workflows.SlurmUsagePullInput{Month: month, Offerings: ids})
+			out, err := RunSlurmUsagePull(ctx, tc, SlurmUsagePullInput{Month: month, Offerings: ids})
 			printUsagePull(cmd.OutOrStdout(), out)
 			return err
 		},
@@ -101,7 +100,7 @@ func slurmCmd(cfg *config.Config) *cobra.Command {
 	return c
 }
 
-func printAssociations(w io.Writer, out workflows.SlurmMembershipSyncResult) {
+func printAssociations(w io.Writer, out SlurmMembershipSyncResult) {
 	if len(out.Offerings) == 0 {
 		fmt.Fprintln(w, "no SLURM allocations")
 		return
@@ -169,7 +168,7 @@ func printAssociations(w io.Writer, out workflows.SlurmMembershipSyncResult) {
 	}
 }
 
-func printUsagePull(w io.Writer, out workflows.SlurmUsagePullResult) {
+func printUsagePull(w io.Writer, out SlurmUsagePullResult) {
 	if len(out.Offerings) == 0 {
 		fmt.Fprintf(w, "no SLURM allocations (%s)\n", strings.Join(out.Months, ", "))
 		return

@@ -1,4 +1,4 @@
-package app_test
+package slurm_test
 
 // The SLURM integration end to end on a real cluster (scripts/slurm-up.sh,
 // which .ci/run starts) and a real Temporal server, through the HTTP API:
@@ -219,10 +219,10 @@ func TestSlurmEndToEnd(t *testing.T) {
 	api := slurmAPI{t: t, base: hs.URL}
 	// The membership follower runs as scheduled (every minute); the test
 	// triggers it rather than waiting for the minute to turn.
-	require.NoError(t, workflows.EnsureSchedules(ctx, tc, []workflows.Schedule{workflows.SlurmMembershipEventsSchedule}, quiet))
+	require.NoError(t, workflows.EnsureSchedules(ctx, tc, []workflows.Schedule{slurm.SlurmMembershipEventsSchedule}, quiet))
 	follow := func() {
 		t.Helper()
-		require.NoError(t, tc.ScheduleClient().GetHandle(ctx, workflows.SlurmMembershipEventsSchedule.ID).
+		require.NoError(t, tc.ScheduleClient().GetHandle(ctx, slurm.SlurmMembershipEventsSchedule.ID).
 			Trigger(ctx, client.ScheduleTriggerOptions{Overlap: enums.SCHEDULE_OVERLAP_POLICY_ALLOW_ALL}))
 	}
 
@@ -374,13 +374,13 @@ func TestSlurmEndToEnd(t *testing.T) {
 	t.Logf("job %s: %d s × %s → %v", job, elapsed, tres, want)
 	require.True(t, want["cpu"].IsPositive(), "the job is long enough to count")
 
-	pull := func() workflows.SlurmUsagePullResult {
+	pull := func() slurm.SlurmUsagePullResult {
 		t.Helper()
 		start := time.Now()
 		run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "slurm-usage-pull-now-" + models.NewUUID().String(),
-			TaskQueue: workflows.QueueCore}, workflows.SlurmUsagePull, workflows.SlurmUsagePullInput{})
+			TaskQueue: workflows.QueueCore}, slurm.SlurmUsagePull, slurm.SlurmUsagePullInput{})
 		require.NoError(t, err)
-		var out workflows.SlurmUsagePullResult
+		var out slurm.SlurmUsagePullResult
 		require.NoError(t, run.Get(ctx, &out))
 		t.Logf("usage pull: %s", time.Since(start).Round(time.Millisecond))
 		return out
@@ -449,12 +449,12 @@ func TestSlurmEndToEnd(t *testing.T) {
 	cl.LockFile = slurm.DefaultLockFile
 	_, err = cl.AddAssociation(ctx, acct, "intruder")
 	require.NoError(t, err)
-	sync := func(dry bool) workflows.SlurmMembershipSyncResult {
+	sync := func(dry bool) slurm.SlurmMembershipSyncResult {
 		t.Helper()
 		run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "slurm-sync-now-" + models.NewUUID().String(),
-			TaskQueue: workflows.QueueCore}, workflows.SlurmMembershipSync, workflows.SlurmMembershipSyncInput{DryRun: dry})
+			TaskQueue: workflows.QueueCore}, slurm.SlurmMembershipSync, slurm.SlurmMembershipSyncInput{DryRun: dry})
 		require.NoError(t, err)
-		var out workflows.SlurmMembershipSyncResult
+		var out slurm.SlurmMembershipSyncResult
 		require.NoError(t, run.Get(ctx, &out))
 		return out
 	}

@@ -1,4 +1,4 @@
-package activities_test
+package slurm_test
 
 import (
 	"context"
@@ -11,7 +11,6 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"gorm.io/gorm"
 
-	"github.com/waldur-go/waldur/activities"
 	"github.com/waldur-go/waldur/internal/config"
 	"github.com/waldur-go/waldur/internal/database/dbtest"
 	"github.com/waldur-go/waldur/models"
@@ -32,7 +31,7 @@ type slurmWorld struct {
 	r1, r2, r3        models.UUID
 	users             map[string]*models.User
 	env               *testsuite.TestActivityEnvironment
-	a                 *activities.Slurm
+	a                 *slurm.Activities
 	customerUUID, p1U models.UUID
 }
 
@@ -81,7 +80,7 @@ func newSlurmWorld(t *testing.T, db *gorm.DB) *slurmWorld {
 	slurm.Register(providers.NewRegistry(), slurm.New())
 	var s testsuite.WorkflowTestSuite
 	w.env = s.NewTestActivityEnvironment()
-	w.a = &activities.Slurm{Store: w.st}
+	w.a = &slurm.Activities{Store: w.st}
 	w.env.RegisterActivity(w.a)
 	return w
 }
@@ -110,16 +109,16 @@ func sorted(ids []models.UUID) []string {
 func TestSlurmMembershipEvents(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
 		w := newSlurmWorld(t, db)
-		scan := func(cur activities.SlurmEventCursor) activities.SlurmEventScan {
+		scan := func(cur slurm.SlurmEventCursor) slurm.SlurmEventScan {
 			t.Helper()
 			v, err := w.env.ExecuteActivity(w.a.SlurmMembershipEvents, cur)
 			require.NoError(t, err)
-			var out activities.SlurmEventScan
+			var out slurm.SlurmEventScan
 			require.NoError(t, v.Get(&out))
 			return out
 		}
 		w.grant(t, "alice", models.RoleProjectMember, models.Scope{Type: models.ScopeProject, ID: w.p1})
-		s := scan(activities.SlurmEventCursor{})
+		s := scan(slurm.SlurmEventCursor{})
 		require.Equal(t, 1, s.Events)
 		require.Equal(t, sorted([]models.UUID{w.r1, w.r3}), sorted(s.Resources), "p1's allocations")
 
@@ -167,14 +166,14 @@ func TestSlurmAllocationsUsernames(t *testing.T) {
 		name := "Alice.HPC"
 		_, err := w.st.CreateOfferingUser(context.Background(), store.NewOfferingUser{Offering: w.offering, User: w.users["alice"], Username: &name})
 		require.NoError(t, err)
-		v, err := w.env.ExecuteActivity(w.a.SlurmAllocations, activities.SlurmAllocationsInput{States: activities.SlurmSyncStates,
+		v, err := w.env.ExecuteActivity(w.a.SlurmAllocations, slurm.SlurmAllocationsInput{States: slurm.SlurmSyncStates,
 			Resources: []models.UUID{w.r1, w.r2}, Members: true})
 		require.NoError(t, err)
-		var batches []activities.SlurmBatch
+		var batches []slurm.SlurmBatch
 		require.NoError(t, v.Get(&batches))
 		require.Len(t, batches, 1)
 		require.Equal(t, w.offering.UUID, batches[0].OfferingUUID)
-		byAccount := map[string]activities.SlurmAllocation{}
+		byAccount := map[string]slurm.SlurmAllocation{}
 		for _, al := range batches[0].Allocations {
 			byAccount[al.Account] = al
 		}
@@ -193,10 +192,10 @@ func TestRecordSlurmUsage(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
 		w := newSlurmWorld(t, db)
 		ctx := context.Background()
-		list := func() activities.SlurmBatch {
-			v, err := w.env.ExecuteActivity(w.a.SlurmAllocations, activities.SlurmAllocationsInput{States: activities.SlurmUsageStates})
+		list := func() slurm.SlurmBatch {
+			v, err := w.env.ExecuteActivity(w.a.SlurmAllocations, slurm.SlurmAllocationsInput{States: slurm.SlurmUsageStates})
 			require.NoError(t, err)
-			var batches []activities.SlurmBatch
+			var batches []slurm.SlurmBatch
 			require.NoError(t, v.Get(&batches))
 			require.Len(t, batches, 1)
 			return batches[0]
@@ -211,18 +210,18 @@ func TestRecordSlurmUsage(t *testing.T) {
 			}
 			return r
 		}
-		report := activities.SlurmUsageReport{Month: month.String(), Accounts: map[string]slurm.UsageReading{
+		report := slurm.SlurmUsageReport{Month: month.String(), Accounts: map[string]slurm.UsageReading{
 			"acc1": reading("acc1", true, map[string]slurm.TRESUsage{"alice": {CPUSeconds: 5400, GPUSeconds: 1800, MemMBSeconds: 1 << 30}, "bob": {CPUSeconds: 1800}}),
 			"acc2": reading("acc2", true, map[string]slurm.TRESUsage{"carol": {CPUSeconds: 360}}),
 			"acc3": reading("acc3", false, nil),
 		}}
-		record := func(b activities.SlurmBatch, rep activities.SlurmUsageReport) map[string]activities.SlurmUsageOutcome {
+		record := func(b slurm.SlurmBatch, rep slurm.SlurmUsageReport) map[string]slurm.SlurmUsageOutcome {
 			t.Helper()
-			v, err := w.env.ExecuteActivity(w.a.RecordSlurmUsage, activities.RecordSlurmUsageInput{Batch: b, Report: rep})
+			v, err := w.env.ExecuteActivity(w.a.RecordSlurmUsage, slurm.RecordSlurmUsageInput{Batch: b, Report: rep})
 			require.NoError(t, err)
-			var out activities.RecordSlurmUsageResult
+			var out slurm.RecordSlurmUsageResult
 			require.NoError(t, v.Get(&out))
-			got := map[string]activities.SlurmUsageOutcome{}
+			got := map[string]slurm.SlurmUsageOutcome{}
 			for _, o := range out.Outcomes {
 				got[o.Account] = o
 			}
@@ -260,7 +259,7 @@ func TestRecordSlurmUsage(t *testing.T) {
 		require.True(t, decimal.RequireFromString("3").Equal(decimal.RequireFromString(prices[1])), "1 h × 3: %v", prices)
 
 		// The same report again (a retried attempt with the same listing, then a new listing).
-		for _, b := range []activities.SlurmBatch{batch, list()} {
+		for _, b := range []slurm.SlurmBatch{batch, list()} {
 			got = record(b, report)
 			require.Equal(t, "unchanged", got["acc1"].Outcome)
 			require.Equal(t, "unchanged", got["acc2"].Outcome)

@@ -1,4 +1,4 @@
-package workflows
+package slurm
 
 import (
 	"context"
@@ -13,37 +13,36 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/waldur-go/waldur/activities"
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/billing"
-	"github.com/waldur-go/waldur/providers/slurm"
+	"github.com/waldur-go/waldur/workflows"
 )
 
 // The SLURM integration's workflows (core queue). Database steps run as
 // activities of the core worker; cluster steps run on the "slurm" queue
-// (activities.SlurmCluster), where the cluster's commands are. With no
+// (ClusterActivities), where the cluster's commands are. With no
 // SLURM allocation at all, no cluster step is scheduled, so deployments
 // without a slurm worker run these schedules to an empty result.
 
 // SlurmUsagePullSchedule pulls the usage of every allocation hourly
 // (Waldur pulls SLURM usage with its hourly resource pull).
-var SlurmUsagePullSchedule = Schedule{
+var SlurmUsagePullSchedule = workflows.Schedule{
 	ID:        "waldur-slurm-usage-pull",
 	Cron:      "5 * * * *",
 	Workflow:  SlurmUsagePull,
 	Args:      []any{SlurmUsagePullInput{}},
-	TaskQueue: QueueCore,
+	TaskQueue: workflows.QueueCore,
 	Note:      "Pulls this month's (on the 1st also last month's) SLURM usage from sacct into component usages and invoice items.",
 }
 
 // SlurmMembershipSyncSchedule brings every allocation's associations in
 // step with its project's members every five minutes.
-var SlurmMembershipSyncSchedule = Schedule{
+var SlurmMembershipSyncSchedule = workflows.Schedule{
 	ID:        "waldur-slurm-membership-sync",
 	Cron:      "*/5 * * * *",
 	Workflow:  SlurmMembershipSync,
 	Args:      []any{SlurmMembershipSyncInput{}},
-	TaskQueue: QueueCore,
+	TaskQueue: workflows.QueueCore,
 	Note:      "Makes every SLURM allocation's associations the users of its project and customer (full sync).",
 }
 
@@ -53,26 +52,26 @@ var SlurmMembershipSyncSchedule = Schedule{
 // created) gets its own sync at once. A change reaches the cluster within
 // about a minute; SlurmMembershipSyncSchedule catches anything missed
 // within five.
-var SlurmMembershipEventsSchedule = Schedule{
+var SlurmMembershipEventsSchedule = workflows.Schedule{
 	ID:        "waldur-slurm-membership-events",
 	Cron:      "* * * * *",
 	Workflow:  SlurmFollowMembership,
 	Args:      []any{SlurmFollowMembershipInput{}},
-	TaskQueue: QueueCore,
+	TaskQueue: workflows.QueueCore,
 	Note:      "Starts the association sync of each SLURM allocation whose members changed since the last run.",
 }
 
 // SlurmSchedules are the SLURM integration's periodic jobs.
-var SlurmSchedules = []Schedule{SlurmUsagePullSchedule, SlurmMembershipSyncSchedule, SlurmMembershipEventsSchedule}
+var SlurmSchedules = []workflows.Schedule{SlurmUsagePullSchedule, SlurmMembershipSyncSchedule, SlurmMembershipEventsSchedule}
 
 // RegisterSlurm registers the SLURM integration's workflows and database
 // activities on a core-queue worker.
-func RegisterSlurm(w worker.Registry, a *activities.Slurm) {
+func RegisterSlurm(w worker.Registry, a *Activities) {
 	if a.SyncWorkflow == nil {
 		a.SyncWorkflow = SlurmResourceSync
 	}
 	if a.SyncQueue == "" {
-		a.SyncQueue = QueueCore
+		a.SyncQueue = workflows.QueueCore
 	}
 	w.RegisterWorkflow(SlurmUsagePull)
 	w.RegisterWorkflow(SlurmMembershipSync)
@@ -82,7 +81,7 @@ func RegisterSlurm(w worker.Registry, a *activities.Slurm) {
 }
 
 // RegisterSlurmCluster registers the cluster activities on a slurm-queue worker.
-func RegisterSlurmCluster(w worker.Registry, a *activities.SlurmCluster) { w.RegisterActivity(a) }
+func RegisterSlurmCluster(w worker.Registry, a *ClusterActivities) { w.RegisterActivity(a) }
 
 // slurmDB is for the database steps: local activities of the core worker,
 // retried a few times (a scheduled run that fails is run again by the
@@ -107,7 +106,7 @@ func slurmRecord(ctx workflow.Context) workflow.Context {
 // stays unreachable (or no slurm worker) fails the step within the hour.
 func slurmCluster(ctx workflow.Context, queue string) workflow.Context {
 	if queue == "" {
-		queue = slurm.Queue
+		queue = Queue
 	}
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue:              queue,
@@ -140,8 +139,8 @@ type SlurmUsagePullOffering struct {
 	Recorded, Unchanged, Skipped, Erred int
 	// Outcomes are the allocations whose usage changed or that were skipped
 	// or marked Erred (the unchanged ones are only counted).
-	Outcomes []activities.SlurmUsageOutcome `json:",omitempty"`
-	Error    string                         `json:",omitempty"`
+	Outcomes []SlurmUsageOutcome `json:",omitempty"`
+	Error    string              `json:",omitempty"`
 }
 
 // SlurmUsagePullResult is what SlurmUsagePull returns.
@@ -172,11 +171,11 @@ func SlurmUsagePull(ctx workflow.Context, in SlurmUsagePullInput) (SlurmUsagePul
 		months = append(months, cur.String())
 	}
 	out := SlurmUsagePullResult{Months: months}
-	var a *activities.Slurm
-	var c *activities.SlurmCluster
-	var batches []activities.SlurmBatch
+	var a *Activities
+	var c *ClusterActivities
+	var batches []SlurmBatch
 	err := workflow.ExecuteLocalActivity(slurmDB(ctx), a.SlurmAllocations,
-		activities.SlurmAllocationsInput{States: activities.SlurmUsageStates, Offerings: in.Offerings}).Get(ctx, &batches)
+		SlurmAllocationsInput{States: SlurmUsageStates, Offerings: in.Offerings}).Get(ctx, &batches)
 	if err != nil {
 		return out, err
 	}
@@ -189,18 +188,18 @@ func SlurmUsagePull(ctx workflow.Context, in SlurmUsagePullInput) (SlurmUsagePul
 			f, set := workflow.NewFuture(ctx)
 			futures[i] = f
 			workflow.Go(ctx, func(ctx workflow.Context) {
-				var rep activities.SlurmUsageReport
-				if err := workflow.ExecuteActivity(cctx, c.SlurmReadUsage, activities.SlurmUsageInput{Batch: b, Month: month}).Get(ctx, &rep); err != nil {
+				var rep SlurmUsageReport
+				if err := workflow.ExecuteActivity(cctx, c.SlurmReadUsage, SlurmUsageInput{Batch: b, Month: month}).Get(ctx, &rep); err != nil {
 					set.Set(nil, err)
 					return
 				}
-				var rec activities.RecordSlurmUsageResult
-				err := workflow.ExecuteActivity(rctx, a.RecordSlurmUsage, activities.RecordSlurmUsageInput{Batch: b, Report: rep}).Get(ctx, &rec)
+				var rec RecordSlurmUsageResult
+				err := workflow.ExecuteActivity(rctx, a.RecordSlurmUsage, RecordSlurmUsageInput{Batch: b, Report: rep}).Get(ctx, &rec)
 				set.Set(rec, err)
 			})
 		}
 		for i, f := range futures {
-			var rec activities.RecordSlurmUsageResult
+			var rec RecordSlurmUsageResult
 			if err := f.Get(ctx, &rec); err != nil {
 				res[i].Error = err.Error()
 				continue
@@ -242,7 +241,7 @@ type SlurmMembershipSyncInput struct {
 // SlurmMembershipOffering is one offering's sync or report.
 type SlurmMembershipOffering struct {
 	OfferingName string
-	activities.SlurmSyncResult
+	SlurmSyncResult
 	Error string `json:",omitempty"`
 }
 
@@ -259,19 +258,19 @@ type SlurmMembershipSyncResult struct {
 // Offerings run in parallel; the run fails at the end naming the ones that
 // failed.
 func SlurmMembershipSync(ctx workflow.Context, in SlurmMembershipSyncInput) (SlurmMembershipSyncResult, error) {
-	var a *activities.Slurm
-	var c *activities.SlurmCluster
+	var a *Activities
+	var c *ClusterActivities
 	out := SlurmMembershipSyncResult{DryRun: in.DryRun}
-	var batches []activities.SlurmBatch
-	err := workflow.ExecuteLocalActivity(slurmDB(ctx), a.SlurmAllocations, activities.SlurmAllocationsInput{
-		States: activities.SlurmSyncStates, Offerings: in.Offerings, Resources: in.Resources, Members: true}).Get(ctx, &batches)
+	var batches []SlurmBatch
+	err := workflow.ExecuteLocalActivity(slurmDB(ctx), a.SlurmAllocations, SlurmAllocationsInput{
+		States: SlurmSyncStates, Offerings: in.Offerings, Resources: in.Resources, Members: true}).Get(ctx, &batches)
 	if err != nil {
 		return out, err
 	}
 	cctx := slurmCluster(ctx, in.Queue)
 	futures := make([]workflow.Future, len(batches))
 	for i, b := range batches {
-		futures[i] = workflow.ExecuteActivity(cctx, c.SlurmSyncAssociations, activities.SlurmSyncInput{Batch: b, DryRun: in.DryRun})
+		futures[i] = workflow.ExecuteActivity(cctx, c.SlurmSyncAssociations, SlurmSyncInput{Batch: b, DryRun: in.DryRun})
 	}
 	var failed []string
 	for i, f := range futures {
@@ -293,7 +292,7 @@ type SlurmResourceSyncResult struct {
 	// Syncs counts the syncs run (one per burst of requests).
 	Syncs int
 	// Last is the last sync's report (nil when the resource had nothing to sync).
-	Last *activities.SlurmSyncResult `json:",omitempty"`
+	Last *SlurmSyncResult `json:",omitempty"`
 }
 
 // slurmResourceSyncMaxRuns bounds one run's history: after that many syncs
@@ -303,13 +302,13 @@ const slurmResourceSyncMaxRuns = 100
 // SlurmResourceSync syncs one allocation's associations with its members.
 // It runs under the stable ID SlurmResourceSyncWorkflowID(resource) and is
 // started (or, while running, asked again) by the signal
-// activities.SlurmSyncSignal (StartSlurmSyncs uses signal-with-start):
+// SlurmSyncSignal (StartSlurmSyncs uses signal-with-start):
 // requests that arrive during a sync make one more sync after it, so the
 // last change is always seen, and many requests cost one sync.
 func SlurmResourceSync(ctx workflow.Context, in SlurmResourceSyncInput) (SlurmResourceSyncResult, error) {
-	var a *activities.Slurm
-	var c *activities.SlurmCluster
-	ch := workflow.GetSignalChannel(ctx, activities.SlurmSyncSignal)
+	var a *Activities
+	var c *ClusterActivities
+	ch := workflow.GetSignalChannel(ctx, SlurmSyncSignal)
 	drain := func() bool {
 		got := false
 		for ch.ReceiveAsync(nil) {
@@ -320,17 +319,17 @@ func SlurmResourceSync(ctx workflow.Context, in SlurmResourceSyncInput) (SlurmRe
 	var out SlurmResourceSyncResult
 	for {
 		drain()
-		var batches []activities.SlurmBatch
-		err := workflow.ExecuteLocalActivity(slurmDB(ctx), a.SlurmAllocations, activities.SlurmAllocationsInput{
-			States: activities.SlurmSyncStates, Resources: []models.UUID{in.ResourceUUID}, Members: true}).Get(ctx, &batches)
+		var batches []SlurmBatch
+		err := workflow.ExecuteLocalActivity(slurmDB(ctx), a.SlurmAllocations, SlurmAllocationsInput{
+			States: SlurmSyncStates, Resources: []models.UUID{in.ResourceUUID}, Members: true}).Get(ctx, &batches)
 		if err != nil {
 			return out, err
 		}
 		out.Syncs++
 		out.Last = nil
 		if len(batches) > 0 {
-			var res activities.SlurmSyncResult
-			err := workflow.ExecuteActivity(slurmCluster(ctx, in.Queue), c.SlurmSyncAssociations, activities.SlurmSyncInput{Batch: batches[0]}).Get(ctx, &res)
+			var res SlurmSyncResult
+			err := workflow.ExecuteActivity(slurmCluster(ctx, in.Queue), c.SlurmSyncAssociations, SlurmSyncInput{Batch: batches[0]}).Get(ctx, &res)
 			if err != nil {
 				return out, err
 			}
@@ -346,9 +345,6 @@ func SlurmResourceSync(ctx workflow.Context, in SlurmResourceSyncInput) (SlurmRe
 	}
 }
 
-// SlurmResourceSyncInput is the input of SlurmResourceSync.
-type SlurmResourceSyncInput = activities.SlurmResourceSyncInput
-
 // SlurmFollowMembershipInput is the input of SlurmFollowMembership.
 type SlurmFollowMembershipInput struct{}
 
@@ -357,7 +353,7 @@ type SlurmFollowMembershipInput struct{}
 type SlurmFollowMembershipResult struct {
 	Events    int
 	Resources []models.UUID
-	Cursor    activities.SlurmEventCursor
+	Cursor    SlurmEventCursor
 }
 
 // SlurmFollowMembership reads the membership events since the previous
@@ -365,15 +361,15 @@ type SlurmFollowMembershipResult struct {
 // on) and asks each allocation they concern for a sync
 // (StartSlurmSyncs). A failed run leaves the cursor where it was.
 func SlurmFollowMembership(ctx workflow.Context, _ SlurmFollowMembershipInput) (SlurmFollowMembershipResult, error) {
-	var a *activities.Slurm
-	var cur activities.SlurmEventCursor
+	var a *Activities
+	var cur SlurmEventCursor
 	if workflow.HasLastCompletionResult(ctx) {
 		var last SlurmFollowMembershipResult
 		if err := workflow.GetLastCompletionResult(ctx, &last); err == nil {
 			cur = last.Cursor
 		}
 	}
-	var scan activities.SlurmEventScan
+	var scan SlurmEventScan
 	if err := workflow.ExecuteLocalActivity(slurmDB(ctx), a.SlurmMembershipEvents, cur).Get(ctx, &scan); err != nil {
 		return SlurmFollowMembershipResult{Cursor: cur}, err
 	}
@@ -394,7 +390,7 @@ func SlurmFollowMembership(ctx workflow.Context, _ SlurmFollowMembershipInput) (
 // failed for some offerings returns their errors in the result too.
 func RunSlurmMembershipSync(ctx context.Context, c client.Client, in SlurmMembershipSyncInput) (SlurmMembershipSyncResult, error) {
 	id := "slurm-membership-sync-now-" + models.NewUUID().String()
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: QueueCore}, SlurmMembershipSync, in)
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.QueueCore}, SlurmMembershipSync, in)
 	if err != nil {
 		return SlurmMembershipSyncResult{}, fmt.Errorf("start %s: %w", id, err)
 	}
@@ -410,7 +406,7 @@ func RunSlurmMembershipSync(ctx context.Context, c client.Client, in SlurmMember
 // RunSlurmMembershipSync).
 func RunSlurmUsagePull(ctx context.Context, c client.Client, in SlurmUsagePullInput) (SlurmUsagePullResult, error) {
 	id := "slurm-usage-pull-now-" + models.NewUUID().String()
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: QueueCore}, SlurmUsagePull, in)
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.QueueCore}, SlurmUsagePull, in)
 	if err != nil {
 		return SlurmUsagePullResult{}, fmt.Errorf("start %s: %w", id, err)
 	}
