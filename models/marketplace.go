@@ -9,9 +9,8 @@ import (
 
 // Offering types (Waldur's plugin names).
 const (
-	OfferingBasic  = "Marketplace.Basic"
-	OfferingScript = "Marketplace.Script"
-	OfferingSlurm  = "Marketplace.Slurm"
+	OfferingBasic = "Marketplace.Basic"
+	OfferingSlurm = "Marketplace.Slurm"
 )
 
 // OfferingState is Waldur's offering state, rendered as its display name.

@@ -56,7 +56,7 @@ func newOrderEnv(t *testing.T, srv *temporaltest.Server, db *gorm.DB) *orderEnv 
 	reg.Register(e.auto, queue+"-auto", "Test.Auto")
 	reg.Register(e.manual, queue+"-basic", models.OfferingBasic)
 	reg.Register(e.broken, queue+"-broken", "Test.Broken")
-	reg.Register(script.Provider{Timeout: 30 * time.Second}, queue+"-script", models.OfferingScript)
+	reg.Register(script.Provider{Timeout: 30 * time.Second}, queue+"-script", script.OfferingType)
 
 	wr := workflows.NewRegistry()
 	wr.Add(workflows.QueueCore, func(w worker.Registry) {
@@ -91,10 +91,10 @@ func newOrderEnv(t *testing.T, srv *temporaltest.Server, db *gorm.DB) *orderEnv 
 	for _, typ := range []string{"Test.Auto", models.OfferingBasic, "Test.Broken"} {
 		e.offering[typ] = ins("offerings", map[string]any{"name": typ, "customer_id": cust, "category_id": cat, "type": typ, "state": models.OfferingActive, "created": now, "modified": now})
 	}
-	e.offering[models.OfferingScript] = ins("offerings", map[string]any{"name": "script", "customer_id": cust, "category_id": cat, "type": models.OfferingScript,
+	e.offering[script.OfferingType] = ins("offerings", map[string]any{"name": "script", "customer_id": cust, "category_id": cat, "type": script.OfferingType,
 		"state": models.OfferingActive, "created": now, "modified": now,
 		"secret_options": `{"language":"shell","create":"echo creating $RESOURCE_NAME >&2\necho in $PROJECT_NAME of $CUSTOMER_NAME via $OFFERING_NAME\necho vm-$ORDER_UUID"}`})
-	e.offering["script-fail"] = ins("offerings", map[string]any{"name": "script-fail", "customer_id": cust, "category_id": cat, "type": models.OfferingScript,
+	e.offering["script-fail"] = ins("offerings", map[string]any{"name": "script-fail", "customer_id": cust, "category_id": cat, "type": script.OfferingType,
 		"state": models.OfferingActive, "created": now, "modified": now,
 		"secret_options": `{"language":"shell","create":"echo step one\necho boom >&2\nexit 3"}`})
 	return e
@@ -221,7 +221,7 @@ func TestOrderWorkflows(t *testing.T) {
 		}
 
 		// A Script offering completes on its own: the script's last line is the backend id.
-		scripted := e.order(t, models.OfferingScript)
+		scripted := e.order(t, script.OfferingType)
 		require.NoError(t, workflows.StartOrder(ctx, e.c, scripted.UUID))
 		require.Equal(t, models.OrderDone, e.result(t, scripted))
 		require.Equal(t, models.ResourceOK, e.resourceState(t, scripted))

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"log/slog"
 	"time"
 
@@ -27,7 +26,6 @@ import (
 	"github.com/waldur-go/waldur/models/store"
 	"github.com/waldur-go/waldur/providers"
 	"github.com/waldur-go/waldur/providers/plugin"
-	"github.com/waldur-go/waldur/providers/script"
 	"github.com/waldur-go/waldur/rbac"
 	"github.com/waldur-go/waldur/workflows"
 )
@@ -142,30 +140,4 @@ func platformSchedules() []workflows.Schedule {
 // lists them).
 func Schedules() []workflows.Schedule {
 	return append(platformSchedules(), plugins.All(config.Default()).Schedules()...)
-}
-
-// ScriptProvider is the Script offerings' provider as configured.
-func ScriptProvider(cfg config.Config) script.Provider { return plugins.ScriptProvider(cfg) }
-
-// checkScriptSandbox warns at start-up, once, when Script offerings run
-// unsandboxed (WALDUR_SCRIPT_RUN_MODE=none) or when the sandbox cannot
-// start here (every Script order would then fail, saying so).
-func checkScriptSandbox(ctx context.Context, cfg config.Config, log *slog.Logger) {
-	p := ScriptProvider(cfg)
-	if p.Sandbox.Mode == script.ModeNone {
-		log.Warn("Script offerings run WITHOUT a sandbox: their scripts run as this process's user, with its files and network ("+
-			config.EnvScriptRunMode+"=none). Set it to bwrap, docker or podman unless this worker is isolated otherwise.",
-			"mode", script.ModeNone)
-		return
-	}
-	if p.Sandbox.Mode == script.ModeBwrap && p.Sandbox.Network == script.NetworkHost {
-		log.Warn("Script offerings share this machine's network ("+config.EnvScriptNetwork+"=host): their scripts reach "+
-			"every service listening on its loopback (Temporal, the database). Prefer isolated.", "network", script.NetworkHost)
-	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := p.Sandbox.Check(ctx); err != nil {
-		log.Error("Script offerings cannot run: their orders will fail until the sandbox works (install bubblewrap and "+
-			"slirp4netns, or set "+config.EnvScriptRunMode+" / "+config.EnvScriptNetwork+")", "mode", p.Sandbox.Mode, "error", err)
-	}
 }

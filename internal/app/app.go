@@ -14,7 +14,6 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"go.temporal.io/sdk/worker"
@@ -29,7 +28,6 @@ import (
 	"github.com/waldur-go/waldur/migrations"
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/store"
-	"github.com/waldur-go/waldur/providers/script"
 	"github.com/waldur-go/waldur/rbac"
 	"github.com/waldur-go/waldur/workflows"
 )
@@ -161,7 +159,7 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts ServeO
 		return err
 	}
 	cleanup.push(ws.Stop)
-	checkScriptSandbox(ctx, cfg, log)
+	plugins.All(cfg).CheckStartup(ctx, log, nil)
 	if err := workflows.EnsureSchedules(ctx, tc, Schedules(), log); err != nil {
 		if ctx.Err() != nil {
 			return nil // stopped (Ctrl-C) while starting: a clean stop, not a failure
@@ -270,9 +268,7 @@ func Worker(ctx context.Context, cfg config.Config, log *slog.Logger, queues []s
 		return err
 	}
 	defer ws.Stop()
-	if slices.Contains(queues, script.Queue) {
-		checkScriptSandbox(ctx, cfg, log)
-	}
+	plugins.All(cfg).CheckStartup(ctx, log, queues)
 	for _, q := range queues {
 		if q == workflows.QueueCore {
 			if err := workflows.EnsureSchedules(ctx, tc, Schedules(), log); err != nil {

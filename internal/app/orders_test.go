@@ -13,6 +13,7 @@ import (
 
 	"github.com/waldur-go/waldur/internal/app"
 	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/providers/script"
 )
 
 // TestOrdersForUnsupportedOfferingTypesAreRefused: an order for an offering
@@ -45,7 +46,7 @@ func TestOrdersForUnsupportedOfferingTypesAreRefused(t *testing.T) {
 	rec := post(offering("Nobody.Serves"))
 	require.Equal(t, 400, rec.Code, rec.Body.String())
 	require.Contains(t, rec.Body.String(), "is not supported")
-	for _, typ := range []string{models.OfferingSlurm, models.OfferingScript} {
+	for _, typ := range []string{models.OfferingSlurm, script.OfferingType} {
 		rec = post(offering(typ))
 		require.Equal(t, 201, rec.Code, "%s: %s", typ, rec.Body.String())
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/billing"
 	"github.com/waldur-go/waldur/providers"
+	"github.com/waldur-go/waldur/providers/script"
 )
 
 // TestTheBuildsPlugins: the offering types, queues and capabilities this
@@ -18,7 +19,7 @@ import (
 func TestTheBuildsPlugins(t *testing.T) {
 	set := plugins.All(config.Default())
 	r := set.Providers()
-	require.Equal(t, []string{"AWS.Instance", "AWS.Volume", models.OfferingBasic, models.OfferingScript, models.OfferingSlurm,
+	require.Equal(t, []string{"AWS.Instance", "AWS.Volume", models.OfferingBasic, script.OfferingType, models.OfferingSlurm,
 		"OpenStack.Instance", "OpenStack.Tenant", "OpenStack.Volume", "SlurmInvoices.SlurmPackage"}, r.Types())
 	require.Equal(t, []string{"agent", "aws", "basic", "openstack", "script", "slurm"}, r.Queues())
 	basic, _ := r.Capabilities(models.OfferingBasic)
@@ -30,8 +31,8 @@ func TestTheBuildsPlugins(t *testing.T) {
 	require.True(t, sl.WholeUsageUnits && !agent.WholeUsageUnits)
 	require.True(t, billing.WholeUsageUnits("SlurmInvoices.SlurmPackage"))
 	require.False(t, billing.WholeUsageUnits(models.OfferingSlurm))
-	script, _ := r.Capabilities(models.OfferingScript)
-	require.Equal(t, providers.Capabilities{}, script, "scripts finish their orders themselves")
+	scripted, _ := r.Capabilities(script.OfferingType)
+	require.Equal(t, providers.Capabilities{}, scripted, "scripts finish their orders themselves")
 
 	ids := map[string]bool{}
 	for _, s := range set.Schedules() {

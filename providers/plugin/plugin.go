@@ -8,8 +8,8 @@
 // capabilities (Plugin.Providers); and, optionally, the workflows and
 // activities it runs on its queues (Workers), its /api/<name>-* routes
 // (Routes), its Schedules (Scheduled), its tables (Migrated), the
-// database side of its orders and imports (Keepers), and sub-commands of
-// the binary (Commander). Everything the
+// database side of its orders and imports (Keepers), sub-commands of the
+// binary (Commander) and start-up checks (Checker). Everything the
 // platform asks about an offering type it asks the Set, never the type's
 // name.
 //
@@ -22,8 +22,10 @@
 package plugin
 
 import (
+	"context"
 	"log/slog"
 	"maps"
+	"slices"
 	"sort"
 
 	"github.com/spf13/cobra"
@@ -119,6 +121,14 @@ type Commander interface {
 	Commands(cfg *config.Config) []*cobra.Command
 }
 
+// Checker is a plugin that checks, when a process that serves its queues
+// starts, that its work can run there (a sandbox, a tool on the PATH). It
+// logs what it finds — a warning, an error — and never stops the process:
+// orders that cannot run fail with a message saying why.
+type Checker interface {
+	CheckStartup(ctx context.Context, log *slog.Logger)
+}
+
 // Set is the plugins of a build, in the order they were listed.
 type Set []Plugin
 
@@ -185,6 +195,22 @@ func (s Set) Commands(cfg *config.Config) []*cobra.Command {
 		}
 	}
 	return out
+}
+
+// CheckStartup runs the start-up checks of the plugins that serve any of
+// queues (nil: every plugin).
+func (s Set) CheckStartup(ctx context.Context, log *slog.Logger, queues []string) {
+	for _, p := range s {
+		c, ok := p.(Checker)
+		if !ok {
+			continue
+		}
+		r := providers.NewRegistry()
+		p.Providers(r)
+		if queues == nil || slices.ContainsFunc(r.Queues(), func(q string) bool { return slices.Contains(queues, q) }) {
+			c.CheckStartup(ctx, log)
+		}
+	}
 }
 
 // ScopeKeepers are the set's scope keepers, by offering type.

@@ -95,6 +95,9 @@ import (
 // Queue is the task queue of Script offerings' workers.
 const Queue = "script"
 
+// OfferingType is the offering type this plugin serves.
+const OfferingType = "Marketplace.Script"
+
 // Defaults of the Provider's knobs.
 const (
 	DefaultTimeout = 10 * time.Minute
@@ -147,7 +150,7 @@ func Register(r *providers.Registry) { RegisterProvider(r, Provider{}) }
 
 // RegisterProvider adds p to r on queue "script".
 func RegisterProvider(r *providers.Registry, p Provider) {
-	r.Register(p, Queue, models.OfferingScript)
+	r.Register(p, Queue, OfferingType)
 }
 
 // Name implements providers.Provider.

@@ -24,7 +24,7 @@ func request(t models.OrderType, opts map[string]any) providers.Request {
 		ResourceUUID:  models.NewUUID(),
 		ResourceName:  "my vm",
 		BackendID:     "vm-7",
-		OfferingType:  models.OfferingScript,
+		OfferingType:  OfferingType,
 		SecretOptions: opts,
 		Attributes:    map[string]any{"name": "my vm", "ssh-key": "ssh-rsa AAA", "count": 3, "tags": []any{"a", "b"}},
 		Limits:        map[string]int64{"cpu": 4, "ram": 8192},
@@ -410,7 +410,7 @@ func TestBuffers(t *testing.T) {
 func TestRegister(t *testing.T) {
 	r := providers.NewRegistry()
 	Register(r)
-	p, queue, err := r.Lookup(models.OfferingScript)
+	p, queue, err := r.Lookup(OfferingType)
 	require.NoError(t, err)
 	require.Equal(t, "script", queue)
 	require.Equal(t, "script", p.Name())
