@@ -11,8 +11,9 @@ import (
 // This file holds what the jobs that keep a backend in step with Waldur
 // read and change: the resources of an offering type with their backend
 // ids, the users who should have access to each of them, the events that
-// change that, and the state a pull reads back. The SLURM integration
-// (activities/slurm.go) is their first user; nothing in it is SLURM-only.
+// change that, and the state a pull reads back. A cluster's usage pull and
+// association sync are the kind of job that uses it; nothing in it is
+// specific to one integration.
 
 // BackendResourceOf is a resource of an integrated offering as the usage
 // pulls and membership syncs see it.

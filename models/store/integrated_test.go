@@ -14,9 +14,11 @@ import (
 	"github.com/waldur-go/waldur/models/store"
 )
 
-const slurmType = "SlurmInvoices.SlurmPackage"
+// integratedType is a made-up offering type of an integration that keeps
+// a backend in step (a cluster's allocations).
+const integratedType = "Test.Allocation"
 
-// integrationWorld is seedMarket with a SLURM offering, a second project
+// integrationWorld is seedMarket with an integrated offering, a second project
 // of the same customer, and users.
 type integrationWorld struct {
 	*market
@@ -30,7 +32,7 @@ type integrationWorld struct {
 func seedIntegration(t *testing.T, db *gorm.DB) *integrationWorld {
 	ctx := context.Background()
 	m := seedMarket(t, db, models.OfferingActive)
-	require.NoError(t, db.Table("offerings").Where("id = ?", m.offering).Update("type", slurmType).Error)
+	require.NoError(t, db.Table("offerings").Where("id = ?", m.offering).Update("type", integratedType).Error)
 	w := &integrationWorld{market: m, db: db, users: map[string]*models.User{}, ctx: ctx}
 	now := time.Now().UTC()
 	p2 := models.NewUUID()
@@ -66,7 +68,7 @@ func (w *integrationWorld) resource(t *testing.T, project int64, backendID strin
 	return n, id
 }
 
-// TestIntegratedResourcesAndMembers: the SLURM jobs' view of resources
+// TestIntegratedResourcesAndMembers: the sync jobs' view of resources
 // (by type, state, backend id, project or customer, member) and of who
 // should have access (project and customer roles in force, active users,
 // the offering account's username when it is OK).
@@ -100,7 +102,7 @@ func TestIntegratedResourcesAndMembers(t *testing.T) {
 		_, err = w.st.CreateOfferingUser(ctx, store.NewOfferingUser{Offering: w.off, User: w.users["carol"], Username: &empty})
 		require.NoError(t, err)
 
-		all := store.BackendResourceFilter{OfferingTypes: []string{slurmType}, States: []models.ResourceState{models.ResourceOK, models.ResourceErred}, WithBackendID: true}
+		all := store.BackendResourceFilter{OfferingTypes: []string{integratedType}, States: []models.ResourceState{models.ResourceOK, models.ResourceErred}, WithBackendID: true}
 		rs, err := w.st.IntegratedResources(ctx, all)
 		require.NoError(t, err)
 		require.Len(t, rs, 3)
