@@ -34,6 +34,8 @@ bench: build ## Print time-to-healthy and idle RSS of `waldur serve`, then the G
 	# 50 concurrent OpenStack instance orders through the API on the emulator: wall time, activities per order
 	go test -run '^$$' -bench InstanceOrders -benchtime 2x ./providers/openstack/
 	go test -run '^$$' -bench ProjectsList -benchtime 300x ./internal/app/
+	# One trivial Script run: a plain process next to the bubblewrap sandbox without, with the host's and with its own network
+	go test -run '^$$' -bench ScriptRun -benchtime 50x ./providers/script/
 	# Monthly close of 100k resources on PostgreSQL (skipped without WALDUR_TEST_DATABASE_URL; WALDUR_BENCH_RESOURCES=N to resize)
 	go test -run '^$$' -bench CloseMonth -benchtime 1x -timeout 30m ./workflows/
 
