@@ -494,7 +494,7 @@ func (m *Module) deleteProject(c *gin.Context) error {
 			return err
 		}
 		if busy {
-			return models.Errorf(models.CodeInvalid, MsgProjectHasResources)
+			return models.Errorf(models.CodeConflict, MsgProjectHasResources) // Waldur: 409
 		}
 	}
 	if err := m.st.DeleteProject(ctx, p, cu); err != nil {

@@ -2,7 +2,6 @@ package structure_test
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -156,26 +155,36 @@ func TestProjectValidation(t *testing.T) {
 	})
 }
 
-// TestProjectWithActiveResources: the marketplace's hook refuses deletion.
+// TestProjectWithActiveResources: a project holding a resource that is not
+// terminated cannot be deleted — 409, as Waldur answers — and stays; once
+// its resources are terminated it can.
 func TestProjectWithActiveResources(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB, kind config.DatabaseKind) {
-		busy := map[int64]bool{}
-		e := newEnv(t, db, kind, func(d *structure.Deps) {
-			d.HasActiveResources = func(_ context.Context, projectID int64) (bool, error) {
-				if projectID < 0 {
-					return false, errors.New("boom")
-				}
-				return busy[projectID], nil
-			}
-		})
+		e := newEnv(t, db, kind)
 		w := e.world()
-		busy[w.project.ID] = true
+		now := time.Now().UTC()
+		ins := func(table string, v map[string]any) int64 {
+			v["uuid"] = models.NewUUID()
+			require.NoError(t, db.Table(table).Create(v).Error)
+			var id int64
+			require.NoError(t, db.Raw("SELECT id FROM "+table+" WHERE uuid = ?", v["uuid"]).Scan(&id).Error)
+			return id
+		}
+		cat := ins("categories", map[string]any{"title": "VMs", "created": now, "modified": now})
+		off := ins("offerings", map[string]any{"name": "Cloud", "customer_id": w.customer.ID, "category_id": cat,
+			"type": models.OfferingBasic, "state": models.OfferingActive, "created": now, "modified": now})
+		res := ins("resources", map[string]any{"name": "vm", "project_id": w.project.ID, "offering_id": off,
+			"state": models.ResourceOK, "limits": "{}", "created": now, "modified": now})
 		r := e.do("DELETE", projectPath(w.project), "owner", nil)
-		require.Equal(t, 400, r.Code)
-		require.Equal(t, map[string][]string{"non_field_errors": {structure.MsgProjectHasResources}}, fieldErrors(t, r))
+		require.Equal(t, 409, r.Code, r.Body.String())
+		require.JSONEq(t, `{"detail":"`+structure.MsgProjectHasResources+`"}`, r.Body.String())
 		require.Equal(t, "Project contains active resources. Please remove them before deleting project.", structure.MsgProjectHasResources)
 		e.ok(200, "GET", projectPath(w.project), "owner", nil, nil)
-		busy[w.project.ID] = false
+		for _, st := range []models.ResourceState{models.ResourceErred, models.ResourceCreating} {
+			require.NoError(t, db.Table("resources").Where("id = ?", res).Update("state", st).Error)
+			require.Equal(t, 409, e.do("DELETE", projectPath(w.project), "owner", nil).Code, "a resource %s", st)
+		}
+		require.NoError(t, db.Table("resources").Where("id = ?", res).Update("state", models.ResourceTerminated).Error)
 		e.ok(204, "DELETE", projectPath(w.project), "owner", nil, nil)
 	})
 }

@@ -57,6 +57,9 @@ var _ api.Module = (*Module)(nil)
 // New returns the structure module.
 func New(d Deps) *Module {
 	m := &Module{st: d.Store, rbac: d.RBAC, now: d.Now, active: d.HasActiveResources}
+	if m.active == nil {
+		m.active = d.Store.ProjectHasActiveResources
+	}
 	if m.now == nil {
 		m.now = func() time.Time { return time.Now().UTC() }
 	}

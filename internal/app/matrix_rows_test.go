@@ -65,7 +65,10 @@ var matrixRows = []mrow{
 	get("/api/projects/:uuid/", "/api/projects/{project}/", ruleVisible(seeConsumer, 200)),
 	row("PUT", "/api/projects/:uuid/", "/api/projects/{project}/", `{"name":"P1 renamed","customer":"{customer}"}`, xperm("P1", seeConsumer, 200)),
 	row("PATCH", "/api/projects/:uuid/", "/api/projects/{project}/", `{"name":"P1 renamed"}`, xperm("P1", seeConsumer, 200)),
-	row("DELETE", "/api/projects/:uuid/", "/api/projects/{project}/", "", xperm("P1", seeConsumer, 204)),
+	// P1 holds resources: a caller allowed to delete it is refused by the
+	// state (409, Waldur's "Project contains active resources"), after the
+	// permission check that refuses the others (403/404).
+	row("DELETE", "/api/projects/:uuid/", "/api/projects/{project}/", "", xperm("P1", seeConsumer, 409)),
 	get("/api/projects/:uuid/list_users/", "/api/projects/{project}/list_users/", ruleVisible(seeConsumer, 200)),
 	row("POST", "/api/projects/:uuid/add_user/", "/api/projects/{project}/add_user/", `{"user":"{user:newbie}","role":"PROJECT.MEMBER"}`,
 		perm("P1", seeConsumer, 201, whyProjTeam, "PROJECT.CREATE_PERMISSION", "*", "customer")),

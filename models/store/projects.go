@@ -134,6 +134,15 @@ func (s *Store) UpdateProject(ctx context.Context, p *models.Project, c *models.
 // emitted, in one transaction. The caller checks PROJECT.DELETE, the
 // customer's state and that the project holds no active resources.
 // Codes: not_found (already removed).
+// ProjectHasActiveResources reports whether a project holds resources that
+// are not terminated (Waldur refuses to delete such a project).
+func (s *Store) ProjectHasActiveResources(ctx context.Context, projectID int64) (bool, error) {
+	var n int64
+	err := s.DB.WithContext(ctx).Table("resources").Where("project_id = ? AND state <> ?", projectID, models.ResourceTerminated).
+		Limit(1).Count(&n).Error
+	return n > 0, translate(err, "Resource")
+}
+
 func (s *Store) DeleteProject(ctx context.Context, p *models.Project, c *models.Customer) error {
 	return s.Tx(ctx, func(tx *Store) error {
 		db := tx.DB.WithContext(ctx)
