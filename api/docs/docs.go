@@ -15074,6 +15074,10 @@ const docTemplate = `{
                 "created": {
                     "type": "string"
                 },
+                "created_by": {
+                    "description": "CreatedBy is the creator's UUID: Waldur 8.1 (the site agent reads\nit), a superset of 8.0.5's AgentIdentity.",
+                    "type": "string"
+                },
                 "dependencies": {
                     "type": "object"
                 },

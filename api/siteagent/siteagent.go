@@ -162,6 +162,9 @@ type Identity struct {
 	Created           time.Time       `json:"created"`
 	Modified          time.Time       `json:"modified"`
 	Services          []NestedService `json:"services"`
+	// CreatedBy is the creator's UUID: Waldur 8.1 (the site agent reads
+	// it), a superset of 8.0.5's AgentIdentity.
+	CreatedBy *models.UUID `json:"created_by"`
 }
 
 func (m *Module) renderIdentities(c *gin.Context, vs []store.AgentIdentityView) ([]Identity, error) {
@@ -177,7 +180,8 @@ func (m *Module) renderIdentities(c *gin.Context, vs []store.AgentIdentityView) 
 	for i, v := range vs {
 		r := Identity{UUID: v.UUID, URL: rest.URL(c, colIdentities, v.UUID), Offering: v.OfferingUUID, Name: v.Name,
 			Version: orNull(v.Version), Dependencies: jsonOr(v.Dependencies, "[]"), ConfigFilePath: orNull(v.ConfigFilePath),
-			ConfigFileContent: orNull(v.ConfigFileContent), Created: v.Created, Modified: v.Modified, Services: []NestedService{}}
+			ConfigFileContent: orNull(v.ConfigFileContent), Created: v.Created, Modified: v.Modified, Services: []NestedService{},
+			CreatedBy: v.CreatedByUUID}
 		if v.LastRestarted != nil {
 			r.LastRestarted = *v.LastRestarted
 		}
@@ -361,6 +365,7 @@ func (m *Module) createIdentity(c *gin.Context) error {
 	if err := m.canManage(c, o.ID, o.CustomerID); err != nil {
 		return err
 	}
+	a.CreatedByID = &api.CurrentUser(c).ID
 	if err := m.st.SaveAgentIdentity(c.Request.Context(), &a); err != nil {
 		return err
 	}

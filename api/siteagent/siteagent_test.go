@@ -153,6 +153,7 @@ type identityOut struct {
 	Dependencies              any
 	LastRestarted             string `json:"last_restarted"`
 	Services                  []struct{ UUID, Name, State string }
+	CreatedBy                 *string `json:"created_by"`
 }
 
 type serviceOut struct {
@@ -206,15 +207,20 @@ func TestAgentRegistration(t *testing.T) {
 		require.Equal(t, "2026-11-27T11:58:00Z", id.LastRestarted)
 		require.Equal(t, []any{map[string]any{"package": "waldur-site-agent-slurm", "version": "0.7.0"}}, id.Dependencies)
 		require.Empty(t, id.Services)
+		// created_by (Waldur 8.1; the agent reads it from this answer): the creator's UUID.
+		require.NotNil(t, id.CreatedBy)
+		require.Equal(t, e.users["owner"].UUID.String(), *id.CreatedBy)
 		e.ok(http.StatusOK, "GET", idBase+"?name="+name, "owner", nil, &list)
 		require.Len(t, list, 1)
 		require.Equal(t, id.UUID, list[0].UUID)
+		require.Equal(t, id.CreatedBy, list[0].CreatedBy)
 
 		// The next start PUTs the same body; a second POST is refused.
 		require.Equal(t, http.StatusBadRequest, e.do("POST", idBase, "owner", body).Code)
 		body["version"] = "0.7.1"
 		e.ok(http.StatusOK, "PUT", idBase+id.UUID+"/", "owner", body, &id)
 		require.Equal(t, "0.7.1", *id.Version)
+		require.Equal(t, e.users["owner"].UUID.String(), *id.CreatedBy, "a PUT keeps the creator")
 
 		// register_service: 201 once, then 200 with the same service; identity is a UUID.
 		var svc, again serviceOut

@@ -62,8 +62,11 @@ type AgentIdentity struct {
 	ConfigFilePath    string
 	ConfigFileContent string
 	LastRestarted     *time.Time
-	Created           time.Time
-	Modified          time.Time
+	// CreatedByID is the user who registered the identity (nil: made
+	// before this was recorded, or the user is gone).
+	CreatedByID *int64
+	Created     time.Time
+	Modified    time.Time
 }
 
 // TableName is the GORM table.
@@ -119,14 +122,17 @@ type AgentIdentityView struct {
 	AgentIdentity      `gorm:"embedded"`
 	OfferingUUID       models.UUID
 	OfferingCustomerID int64
+	// CreatedByUUID is the creator's UUID (nil when unknown).
+	CreatedByUUID *models.UUID
 }
 
 // AgentIdentities is the query over identities joined for AgentIdentityView
 // (aliases: agent_identities, f (offerings)).
 func (s *Store) AgentIdentities(ctx context.Context) *gorm.DB {
 	return s.DB.WithContext(ctx).Table("agent_identities").
-		Select("agent_identities.*, f.uuid AS offering_uuid, f.customer_id AS offering_customer_id").
-		Joins("JOIN offerings f ON f.id = agent_identities.offering_id")
+		Select("agent_identities.*, f.uuid AS offering_uuid, f.customer_id AS offering_customer_id, cu.uuid AS created_by_uuid").
+		Joins("JOIN offerings f ON f.id = agent_identities.offering_id").
+		Joins("LEFT JOIN users cu ON cu.id = agent_identities.created_by_id")
 }
 
 // AgentIdentityByUUID loads one identity. Codes: not_found.
@@ -162,6 +168,11 @@ func (s *Store) SaveAgentIdentity(ctx context.Context, a *AgentIdentity) error {
 		var err error
 		if a.ID == 0 {
 			a.UUID, a.Created = models.NewUUID(), now
+			if a.CreatedByID == nil {
+				if u := models.ActorFrom(ctx).User; u != nil {
+					a.CreatedByID = &u.ID
+				}
+			}
 			err = db.Create(a).Error
 		} else {
 			err = db.Select("offering_id", "name", "version", "dependencies", "config_file_path", "config_file_content",
