@@ -3,6 +3,7 @@ package catalog_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -81,7 +82,21 @@ func TestOfferingLifecycle(t *testing.T) {
 		var pplans []map[string]any
 		e.ok(200, "GET", pub+"plans/", "plain", nil, &pplans)
 		require.Len(t, pplans, 1)
-		e.ok(200, "GET", pub+"plans/"+pplans[0]["uuid"].(string)+"/", "plain", nil, nil)
+		planURL := pplans[0]["url"].(string)
+		require.True(t, strings.HasSuffix(planURL, pub+"plans/"+pplans[0]["uuid"].(string)+"/"), "a public offering's plan is under it: %s", planURL)
+		var one map[string]any
+		e.ok(200, "GET", pub+"plans/"+pplans[0]["uuid"].(string)+"/", "plain", nil, &one)
+		require.Equal(t, planURL, one["url"])
+		// Each serializer its own view: the public offering's url is its
+		// public one, its plans' urls the nested ones; the provider
+		// offering keeps its own.
+		got = nil
+		e.ok(200, "GET", pub, "plain", nil, &got)
+		require.True(t, strings.HasSuffix(got["url"].(string), pub), "%v", got["url"])
+		require.Equal(t, planURL, got["plans"].([]any)[0].(map[string]any)["url"])
+		got = nil
+		e.ok(200, "GET", path, "owner", nil, &got)
+		require.True(t, strings.HasSuffix(got["url"].(string), path), "%v", got["url"])
 		var list []map[string]any
 		e.ok(200, "GET", "/api/marketplace-public-offerings/?state=Active&type=Marketplace.Slurm", "plain", nil, &list)
 		require.Len(t, list, 1)

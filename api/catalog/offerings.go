@@ -181,7 +181,14 @@ func (m *Module) renderOfferings(c *gin.Context, rows []store.Offering, public b
 		return nil, err
 	}
 	byOffering := map[int64][]Plan{}
+	offeringUUIDs := map[int64]models.UUID{}
+	for i := range rows {
+		offeringUUIDs[rows[i].ID] = rows[i].UUID
+	}
 	for i := range all {
+		if public { // Waldur's public offering serializer: the plan under its public offering
+			rendered[i].URL = rest.NestedURL(c, colPublic, offeringUUIDs[all[i].OfferingID], "plans", all[i].UUID)
+		}
 		byOffering[all[i].OfferingID] = append(byOffering[all[i].OfferingID], rendered[i])
 	}
 	statuses, err := m.st.IntegrationStatusesOf(ctx, ids)
@@ -205,7 +212,11 @@ func (m *Module) renderOfferings(c *gin.Context, rows []store.Offering, public b
 	out := make([]Offering, len(rows))
 	for i := range rows {
 		o := &rows[i]
-		r := Offering{URL: rest.URL(c, colOfferings, o.UUID), UUID: o.UUID, Created: o.Created.UTC(), Name: o.Name,
+		col := colOfferings // each serializer its own view: a public offering's url is its public one
+		if public {
+			col = colPublic
+		}
+		r := Offering{URL: rest.URL(c, col, o.UUID), UUID: o.UUID, Created: o.Created.UTC(), Name: o.Name,
 			Slug: o.Slug, Description: o.Description, FullDescription: o.FullDescription, Endpoints: []any{},
 			SoftwareCatalogs: []any{}, Partitions: []any{}, Roles: []any{}, Attributes: o.Attributes.OrEmpty(),
 			Options: optionsOrEmpty(o.Options), ResourceOptions: optionsOrEmpty(o.ResourceOptions),

@@ -64,6 +64,9 @@ func (m *Module) listPublicPlans(c *gin.Context) error {
 	if out == nil {
 		out = []Plan{}
 	}
+	for i := range out {
+		out[i].URL = rest.NestedURL(c, colPublic, o.UUID, "plans", plans[o.ID][i].UUID)
+	}
 	return rest.Render(c, http.StatusOK, out)
 }
 
@@ -92,5 +95,6 @@ func (m *Module) getPublicPlan(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	out[0].URL = rest.NestedURL(c, colPublic, o.UUID, "plans", rows[0].UUID)
 	return rest.Render(c, http.StatusOK, out[0])
 }

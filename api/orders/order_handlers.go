@@ -158,7 +158,8 @@ func (m *Module) renderOrder(c *gin.Context, v *store.OrderView) Order {
 		o.TerminationComment = &v.TerminationComment
 	}
 	if v.PlanUUID != nil {
-		u := rest.URL(c, "marketplace-plans", *v.PlanUUID)
+		// Waldur's form: the plan under its public offering.
+		u := rest.NestedURL(c, "marketplace-public-offerings", v.OfferingUUID, "plans", *v.PlanUUID)
 		o.Plan = &u
 	}
 	if v.Cost != nil {
@@ -408,7 +409,7 @@ func (m *Module) prepareCreateOrder(c *gin.Context, f *form.Form, in *store.NewO
 	var planID models.UUID
 	hasPlan := f.Has("plan") && !f.IsNull("plan")
 	if hasPlan {
-		planID, hasPlan = refAny(f, "plan", false, "marketplace-plans", "marketplace-public-plans")
+		planID, hasPlan = refAny(f, "plan", false, "marketplace-public-offerings/*/plans", "marketplace-plans", "marketplace-public-plans")
 	}
 	attrs, _ := objectField(f, "attributes")
 	limits, _ := limitsField(f, "limits")

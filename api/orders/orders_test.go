@@ -247,6 +247,25 @@ func closedPort(t *testing.T) string {
 	return addr
 }
 
+// TestOrderPlanInPublicForm: the plan in Waldur's public form (under its
+// public offering, as public offerings render it) is accepted, and the
+// order answers with the forms Waldur gives.
+func TestOrderPlanInPublicForm(t *testing.T) {
+	srv := temporaltest.Start(t)
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
+		e := newEnv(t, srv, db)
+		pub := "http://x/api/marketplace-public-offerings/" + e.basic.String() + "/"
+		w0 := e.order("owner", e.basic, map[string]any{"plan": pub + "plans/" + e.plan.String() + "/"})
+		require.Equal(t, http.StatusCreated, w0.Code, w0.Body.String())
+		placed := decode[map[string]any](t, w0)
+		pubPath := "/api/marketplace-public-offerings/" + e.basic.String() + "/"
+		require.True(t, strings.HasSuffix(placed["offering"].(string), pubPath), "the offering in the form it was sent: %v", placed["offering"])
+		require.True(t, strings.HasSuffix(placed["plan"].(string), pubPath+"plans/"+e.plan.String()+"/"), "%v", placed["plan"])
+		w0 = e.order("owner", e.basic, map[string]any{"plan": "http://x/api/marketplace-public-offerings/" + e.auto.String() + "/plans/" + e.plan.String() + "/x/"})
+		require.Equal(t, http.StatusBadRequest, w0.Code, "a malformed plan reference: %s", w0.Body.String())
+	})
+}
+
 func TestOrdersEndToEnd(t *testing.T) {
 	srv := temporaltest.Start(t)
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {

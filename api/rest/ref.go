@@ -53,7 +53,7 @@ func ParseRef(field, value, collection string) (models.UUID, error) {
 	if i <= 0 || i == len(p)-1 {
 		return models.NilUUID, models.FieldError(field, MsgNoMatch)
 	}
-	if p[:i] != collection {
+	if !collectionMatches(p[:i], collection) {
 		return models.NilUUID, models.FieldError(field, MsgIncorrectURL)
 	}
 	id, err := models.ParseUUID(p[i+1:])
@@ -83,4 +83,29 @@ func Origin(c *gin.Context) string {
 // scheme://host/api/<collection>/<32-hex uuid>/.
 func URL(c *gin.Context, collection string, id models.UUID) string {
 	return Origin(c) + apiPrefix + collection + "/" + id.String() + "/"
+}
+
+// NestedURL is the URL of child in a sub-collection of parent, e.g. a
+// public offering's plan: /api/marketplace-public-offerings/<o>/plans/<p>/.
+func NestedURL(c *gin.Context, collection string, parent models.UUID, sub string, child models.UUID) string {
+	return URL(c, collection, parent) + sub + "/" + child.String() + "/"
+}
+
+// collectionMatches compares a reference's collection path with a
+// collection name in which "*" stands for one path segment (the parent of a
+// nested collection: "marketplace-public-offerings/*/plans").
+func collectionMatches(path, collection string) bool {
+	if !strings.Contains(collection, "*") {
+		return path == collection
+	}
+	ps, cs := strings.Split(path, "/"), strings.Split(collection, "/")
+	if len(ps) != len(cs) {
+		return false
+	}
+	for i := range cs {
+		if ps[i] == "" || (cs[i] != "*" && cs[i] != ps[i]) {
+			return false
+		}
+	}
+	return true
 }
