@@ -166,3 +166,56 @@ func truncate(s string) string {
 	}
 	return strings.TrimSpace(s)
 }
+
+// QueryParam is a query parameter an operation of Waldur's OpenAPI file
+// declares: its name, its schema's type ("string", "integer", "boolean",
+// "number", "array") and format, and its enum values (of the items, for an
+// array).
+type QueryParam struct {
+	Name, Type, Format string
+	Enum               []string
+}
+
+// QueryParams lists the query parameters the operation that method and a
+// concrete path map to declares; found is false when the file has no such
+// operation.
+func QueryParams(method, path string) (params []QueryParam, found bool, err error) {
+	r, err := load()
+	if err != nil {
+		return nil, false, err
+	}
+	req, err := http.NewRequest(method, "http://example.com"+path, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	route, _, err := r.FindRoute(req)
+	if err != nil {
+		return nil, false, nil
+	}
+	for _, pr := range route.Operation.Parameters {
+		p := pr.Value
+		if p == nil || p.In != "query" {
+			continue
+		}
+		q := QueryParam{Name: p.Name}
+		if p.Schema != nil && p.Schema.Value != nil {
+			s := p.Schema.Value
+			if s.Type != nil && len(*s.Type) > 0 {
+				q.Type = (*s.Type)[0]
+			}
+			q.Format = s.Format
+			enum := s.Enum
+			if q.Type == "array" && s.Items != nil && s.Items.Value != nil {
+				enum = s.Items.Value.Enum
+				if q.Format == "" {
+					q.Format = s.Items.Value.Format
+				}
+			}
+			for _, e := range enum {
+				q.Enum = append(q.Enum, fmt.Sprint(e))
+			}
+		}
+		params = append(params, q)
+	}
+	return params, true, nil
+}

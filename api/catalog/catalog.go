@@ -409,7 +409,8 @@ const msgNoObject = "Invalid hyperlink - Object does not exist."
 
 // applyOfferingFilters applies the offering list filters: customer_uuid,
 // state (display names) and type (both repeatable), category_uuid, name,
-// keyword, shared, billable.
+// name_exact, description, customer (URL), uuid_list, query, keyword,
+// created, modified, shared, billable.
 func (m *Module) applyOfferingFilters(c *gin.Context, q *gorm.DB) (*gorm.DB, error) {
 	if ids, err := rest.UUIDs(c, "customer_uuid"); err != nil {
 		return nil, err
@@ -429,6 +430,40 @@ func (m *Module) applyOfferingFilters(c *gin.Context, q *gorm.DB) (*gorm.DB, err
 	}
 	if v := rest.Last(c, "name"); v != "" {
 		q = icontains(q, "offerings.name", v)
+	}
+	if v := rest.Last(c, "name_exact"); v != "" {
+		q = q.Where("offerings.name = ?", v)
+	}
+	if v := rest.Last(c, "description"); v != "" {
+		q = icontains(q, "offerings.description", v)
+	}
+	if ids, err := rest.RefUUIDs(c, "customer"); err != nil {
+		return nil, err
+	} else if len(ids) > 0 {
+		q = q.Where("offerings.customer_id IN (?)", m.st.DB.Table("customers").Select("id").Where("uuid IN ?", ids))
+	}
+	if v := rest.Last(c, "uuid_list"); v != "" { // comma-separated UUIDs
+		var ids []models.UUID
+		for _, s := range strings.Split(v, ",") {
+			id, err := models.ParseUUID(strings.TrimSpace(s))
+			if err != nil {
+				return nil, models.FieldError("uuid_list", "Enter a valid UUID.")
+			}
+			ids = append(ids, id)
+		}
+		q = q.Where("offerings.uuid IN ?", ids)
+	}
+	if text := rest.Last(c, "query"); text != "" { // the UUID, or words of the name or description
+		if id, err := models.ParseUUID(text); err == nil {
+			q = q.Where("offerings.uuid = ?", id)
+		} else {
+			like := "%" + strings.ToLower(text) + "%"
+			q = q.Where("LOWER(offerings.name) LIKE ? OR LOWER(offerings.description) LIKE ?", like, like)
+		}
+	}
+	var err error
+	if q, err = rest.CreatedModified(c, q, "offerings"); err != nil {
+		return nil, err
 	}
 	if v := rest.Last(c, "keyword"); v != "" {
 		like := "%" + strings.ToLower(v) + "%"

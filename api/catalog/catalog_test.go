@@ -182,6 +182,17 @@ func TestOfferingLifecycle(t *testing.T) {
 		require.Equal(t, 204, e.do("DELETE", path, "owner", nil).Code)
 		require.Equal(t, 404, e.do("GET", path, "owner", nil).Code)
 		_ = context.Background()
+		// name_exact: exact (a client resolving a name to a URL needs one match).
+		exact := e.createOffering("Exact")
+		e.createOffering("Exact plus")
+		var named []map[string]any
+		e.ok(200, "GET", "/api/marketplace-provider-offerings/?name=Exact", "owner", nil, &named)
+		require.Len(t, named, 2, "name is contains")
+		e.ok(200, "GET", "/api/marketplace-provider-offerings/?name_exact=Exact", "owner", nil, &named)
+		require.Len(t, named, 1)
+		require.Equal(t, exact["uuid"], named[0]["uuid"])
+		e.ok(200, "GET", "/api/marketplace-provider-offerings/?name_exact=exact", "owner", nil, &named)
+		require.Empty(t, named, "exact, case included")
 	})
 }
 

@@ -175,6 +175,14 @@ func (m *Module) listPlans(c *gin.Context) error {
 	} else if len(ids) > 0 {
 		q = q.Where("plans.offering_id IN (?)", m.st.DB.Table("offerings").Select("id").Where("uuid IN ?", ids))
 	}
+	if ids, err := rest.RefUUIDs(c, "offering"); err != nil {
+		return err
+	} else if len(ids) > 0 {
+		q = q.Where("plans.offering_id IN (?)", m.st.DB.Table("offerings").Select("id").Where("uuid IN ?", ids))
+	}
+	if v := rest.Last(c, "offering_slug"); v != "" {
+		q = q.Where("plans.offering_id IN (?)", m.st.DB.Table("offerings").Select("id").Where("slug = ?", v))
+	}
 	return rest.ListBatch(c, q, planSpec, func(rows []store.Plan) ([]Plan, error) {
 		return m.renderPlans(c, rows, nil, true)
 	})

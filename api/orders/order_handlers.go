@@ -239,13 +239,40 @@ func (m *Module) listOrders(c *gin.Context) error {
 		q = q.Where("f.type IN ?", ts)
 	}
 	for key, col := range map[string]string{"project_uuid": "p.uuid", "customer_uuid": "c.uuid", "offering_uuid": "f.uuid",
-		"provider_uuid": "pr.uuid", "resource_uuid": "r.uuid"} {
+		"provider_uuid": "pr.uuid", "resource_uuid": "r.uuid", "category_uuid": "cat.uuid"} {
 		ids, err := rest.UUIDs(c, key)
 		if err != nil {
 			return err
 		}
 		if len(ids) > 0 {
 			q = q.Where(col+" IN ?", ids)
+		}
+	}
+	// Reference filters (a URL or a UUID) and the moment filters.
+	for key, col := range map[string]string{"offering": "f.uuid", "resource": "r.uuid", "project": "p.uuid", "customer": "c.uuid"} {
+		ids, err := rest.RefUUIDs(c, key)
+		if err != nil {
+			return err
+		}
+		if len(ids) > 0 {
+			q = q.Where(col+" IN ?", ids)
+		}
+	}
+	q, err = rest.CreatedModified(c, q, "orders")
+	if err != nil {
+		return err
+	}
+	if v := rest.Last(c, "resource_name"); v != "" {
+		q = q.Where("LOWER(r.name) LIKE ?", "%"+strings.ToLower(v)+"%")
+	}
+	if v := rest.Last(c, "offering_slug"); v != "" {
+		q = q.Where("f.slug = ?", v)
+	}
+	if text := rest.Last(c, "query"); text != "" { // an order's or its resource's UUID, or words of the resource's name
+		if id, err := models.ParseUUID(text); err == nil {
+			q = q.Where("orders.uuid = ? OR r.uuid = ?", id, id)
+		} else {
+			q = q.Where("LOWER(r.name) LIKE ?", "%"+strings.ToLower(text)+"%")
 		}
 	}
 	return rest.List(c, q, orderListSpec, func(v *store.OrderView) Order { return m.renderOrder(c, v) })

@@ -260,6 +260,19 @@ func (m *Module) listResources(s side) api.Handler {
 		if b := rest.Last(c, "backend_id"); b != "" {
 			q = q.Where("resources.backend_id = ?", b)
 		}
+		// Reference filters (a URL or a UUID) and the moment filters.
+		for key, col := range map[string]string{"offering": "f.uuid", "customer": "c.uuid", "project": "p.uuid"} {
+			ids, err := rest.RefUUIDs(c, key)
+			if err != nil {
+				return err
+			}
+			if len(ids) > 0 {
+				q = q.Where(col+" IN ?", ids)
+			}
+		}
+		if q, err = rest.CreatedModified(c, q, "resources"); err != nil {
+			return err
+		}
 		if text := rest.Last(c, "query"); text != "" {
 			if id, err := models.ParseUUID(text); err == nil {
 				q = q.Where("resources.uuid = ?", id)

@@ -10,8 +10,10 @@ package rest
 
 import (
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
+	"gorm.io/gorm"
 
 	"github.com/waldur-go/waldur/models"
 )
@@ -80,4 +82,56 @@ func Bool(c *gin.Context, key string) (*bool, error) {
 		return nil, models.FieldError(key, "Must be a valid boolean.")
 	}
 	return &b, nil
+}
+
+// RefUUIDs reads a reference filter (DRF's URLFilter: ?offering=<url>):
+// every value is an object URL or a UUID; the UUID is its last path
+// segment. A value that names no UUID is a 400 field error on key.
+func RefUUIDs(c *gin.Context, key string) ([]models.UUID, error) {
+	vs := Values(c, key)
+	if len(vs) == 0 {
+		return nil, nil
+	}
+	out := make([]models.UUID, 0, len(vs))
+	for _, v := range vs {
+		segs := strings.Split(strings.TrimRight(v, "/"), "/")
+		u, err := models.ParseUUID(segs[len(segs)-1])
+		if err != nil {
+			return nil, models.FieldError(key, "Invalid hyperlink - Object does not exist.")
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+// Since reads a ?created= or ?modified= filter (Waldur: the moment or
+// later), as a date or a date and time. A malformed value is a 400 field
+// error on key; nil when absent.
+func Since(c *gin.Context, key string) (*time.Time, error) {
+	v := Last(c, key)
+	if v == "" {
+		return nil, nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			t = t.UTC()
+			return &t, nil
+		}
+	}
+	return nil, models.FieldError(key, "Enter a valid date/time.")
+}
+
+// CreatedModified applies ?created= and ?modified= (the moment or later)
+// on table's columns.
+func CreatedModified(c *gin.Context, q *gorm.DB, table string) (*gorm.DB, error) {
+	for _, key := range []string{"created", "modified"} {
+		t, err := Since(c, key)
+		if err != nil {
+			return nil, err
+		}
+		if t != nil {
+			q = q.Where(table+"."+key+" >= ?", *t)
+		}
+	}
+	return q, nil
 }
