@@ -160,7 +160,11 @@ func loadCustomers(ctx context.Context, tx *store.Store, raw json.RawMessage) (i
 			continue
 		}
 		now := tx.Now()
-		row := map[string]any{"uuid": p.UUID, "name": p.Name, "native_name": p.NativeName, "abbreviation": p.Abbreviation,
+		slug, err := tx.NextSlug(ctx, "customers", p.Name) // as the API fills it (the site agent needs slugs)
+		if err != nil {
+			return created, existing, err
+		}
+		row := map[string]any{"uuid": p.UUID, "name": p.Name, "slug": slug, "native_name": p.NativeName, "abbreviation": p.Abbreviation,
 			"contact_details": p.ContactDetails, "email": p.Email, "phone_number": p.PhoneNumber, "description": p.Description,
 			"country": p.Country, "backend_id": p.BackendID, "accounting_start_date": now, "created": now, "modified": now}
 		if err := tx.DB.WithContext(ctx).Table("customers").Create(row).Error; err != nil {
@@ -210,7 +214,11 @@ func loadProjects(ctx context.Context, tx *store.Store, raw json.RawMessage) (in
 			return created, existing, fmt.Errorf("project %q: unknown customer %s", p.Name, p.CustomerUUID)
 		}
 		now := tx.Now()
-		row := map[string]any{"uuid": p.UUID, "name": p.Name, "customer_id": cid, "description": p.Description,
+		slug, err := tx.NextSlug(ctx, "projects", p.Name)
+		if err != nil {
+			return created, existing, err
+		}
+		row := map[string]any{"uuid": p.UUID, "name": p.Name, "slug": slug, "customer_id": cid, "description": p.Description,
 			"backend_id": p.BackendID, "created": now, "modified": now}
 		if err := tx.DB.WithContext(ctx).Table("projects").Create(row).Error; err != nil {
 			return created, existing, fmt.Errorf("project %q: %w", p.Name, err)

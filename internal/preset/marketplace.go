@@ -320,6 +320,9 @@ func loadOfferings(ctx context.Context, tx *store.Store, raw json.RawMessage) (i
 			return created, existing, err
 		}
 		now := tx.Now()
+		if strings.TrimSpace(p.Slug) == "" {
+			p.Slug = store.Slugify(p.Name) // as the API fills an offering's
+		}
 		row := map[string]any{"uuid": p.UUID, "customer_id": cid, "category_id": catID, "project_id": projectID,
 			"parent_id": parentID, "name": p.Name, "slug": p.Slug, "description": p.Description,
 			"full_description": p.FullDescription, "type": p.Type, "state": state, "paused_reason": p.PausedReason,

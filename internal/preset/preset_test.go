@@ -45,6 +45,17 @@ func TestLoadSiteAgentPresetTwice(t *testing.T) {
 		require.Equal(t, 1, got["projects"].Created)
 		require.Positive(t, got["user_roles"].Created)
 
+		// Every row a preset writes has its slug, as the API would fill it:
+		// the site agent refuses accounts of objects without one.
+		for table, want := range map[string]string{"customers": "e2e-serv-1", "projects": "e2e-test-1"} {
+			var slugs []string
+			require.NoError(t, db.Table(table).Pluck("slug", &slugs).Error)
+			require.Equal(t, []string{want}, slugs, table)
+		}
+		var empty int64
+		require.NoError(t, db.Table("offerings").Where("slug = '' OR slug IS NULL").Count(&empty).Error)
+		require.Zero(t, empty, "offerings without a slug")
+
 		// The given token authenticates the given user; the given password logs in.
 		u, tok, err := st.UserByToken(ctx, "e2e0000000000000000000000000token001")
 		require.NoError(t, err)

@@ -246,6 +246,12 @@ func Slugify(s string) string {
 	return strings.Trim(slugDash.ReplaceAllString(v, "-"), "-_")
 }
 
+// NextSlug is nextSlug for the rows a loader writes itself (presets): every
+// way a customer, project or resource is created fills its slug.
+func (s *Store) NextSlug(ctx context.Context, table, name string) (string, error) {
+	return s.nextSlug(ctx, table, name)
+}
+
 // nextSlug is Waldur's SlugMixin rule: the first 8 characters of the
 // slugified name (or "default") plus "-N", N one more than the largest
 // numeric suffix already used with that prefix in table.
