@@ -5655,6 +5655,54 @@ const docTemplate = `{
                         }
                     }
                 }
+            },
+            "put": {
+                "description": "Its name, description and end date (the date is inclusive; once reached, the resource is scheduled for termination). PUT needs the name. RESOURCE.UPDATE on the project, its customer, the offering or its customer (no default role holds it: staff).",
+                "tags": [
+                    "marketplace-resources"
+                ],
+                "summary": "Update a resource",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/orders.ResourceUpdate"
+                        }
+                    }
+                }
+            },
+            "patch": {
+                "description": "Its name, description and end date (the date is inclusive; once reached, the resource is scheduled for termination). PUT needs the name. RESOURCE.UPDATE on the project, its customer, the offering or its customer (no default role holds it: staff).",
+                "tags": [
+                    "marketplace-resources"
+                ],
+                "summary": "Update a resource",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/orders.ResourceUpdate"
+                        }
+                    }
+                }
             }
         },
         "/api/marketplace-resources/{uuid}/plan_periods/": {
@@ -14615,6 +14663,20 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "orders.ResourceUpdate": {
+            "type": "object",
+            "properties": {
+                "description": {
+                    "type": "string"
+                },
+                "end_date": {
+                    "type": "string"
+                },
+                "name": {
                     "type": "string"
                 }
             }

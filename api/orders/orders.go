@@ -104,6 +104,8 @@ func (m *Module) Routes(a *gin.RouterGroup, _ *gin.Engine) {
 	r.POST("/:uuid/update_limits/", api.H(m.updateLimits))
 	r.POST("/:uuid/switch_plan/", api.H(m.switchPlan))
 	r.Match(get, "/:uuid/plan_periods/", api.H(m.planPeriods(consumerSide)))
+	r.PUT("/:uuid/", api.H(m.updateResource(false)))
+	r.PATCH("/:uuid/", api.H(m.updateResource(true)))
 
 	p := a.Group("/marketplace-provider-resources", api.RequireUser)
 	p.Match(get, "/", api.H(m.listResources(providerSide)))
@@ -135,6 +137,7 @@ const (
 	permResourceBackendID   models.Permission = "RESOURCE.SET_BACKEND_ID"
 	permResourceBackendMeta models.Permission = "RESOURCE.SET_BACKEND_METADATA"
 	permResourceSetState    models.Permission = "RESOURCE.SET_STATE"
+	permResourceUpdate      models.Permission = "RESOURCE.UPDATE"
 )
 
 // MsgTemporalUnavailable is the 503 detail when the workflow service cannot be reached.

@@ -266,6 +266,32 @@ func TestOrderPlanInPublicForm(t *testing.T) {
 	})
 }
 
+// TestResourceUpdate: PUT and PATCH of a resource (name, description,
+// end_date) answer Waldur's ResourceUpdate; RESOURCE.UPDATE, which no
+// default role holds, makes it staff's.
+func TestResourceUpdate(t *testing.T) {
+	srv := temporaltest.Start(t)
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
+		e := newEnv(t, srv, db)
+		o := e.mustOrder("owner", e.basic)
+		path := "/api/marketplace-resources/" + o.ResourceUUID + "/"
+		for user, code := range map[string]int{"owner": 403, "admin": 403, "member": 403, "outsider": 404} {
+			w := e.do(http.MethodPatch, path, user, map[string]any{"name": "x"})
+			require.Equal(t, code, w.Code, "%s: %s", user, w.Body.String())
+		}
+		w := e.do(http.MethodPatch, path, "staff", map[string]any{"description": "Cluster account", "end_date": "2030-01-31"})
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		require.JSONEq(t, `{"name":"vm","description":"Cluster account","end_date":"2030-01-31"}`, w.Body.String())
+		require.Equal(t, http.StatusBadRequest, e.do(http.MethodPut, path, "staff", map[string]any{"description": "no name"}).Code, "PUT needs the name")
+		require.Equal(t, http.StatusBadRequest, e.do(http.MethodPatch, path, "staff", map[string]any{"end_date": "tomorrow"}).Code)
+		w = e.do(http.MethodPut, path, "staff", map[string]any{"name": "renamed", "end_date": nil})
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		require.JSONEq(t, `{"name":"renamed","description":"Cluster account","end_date":null}`, w.Body.String())
+		w = e.do(http.MethodGet, path, "owner", nil)
+		require.Equal(t, "renamed", decode[map[string]any](t, w)["name"])
+	})
+}
+
 func TestOrdersEndToEnd(t *testing.T) {
 	srv := temporaltest.Start(t)
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {

@@ -784,3 +784,71 @@ func (m *Module) planPeriods(s side) api.Handler {
 		return nil
 	}
 }
+
+// ResourceUpdate is Waldur's ResourceUpdate: the answer of a resource update.
+type ResourceUpdate struct {
+	Name        string  `json:"name"`
+	Description string  `json:"description"`
+	EndDate     *string `json:"end_date"`
+}
+
+// @Summary	Update a resource
+// @Description	Its name, description and end date (the date is inclusive; once reached, the resource is scheduled for termination). PUT needs the name. RESOURCE.UPDATE on the project, its customer, the offering or its customer (no default role holds it: staff).
+// @Tags		marketplace-resources
+// @Param		uuid	path	string	true	"Resource UUID"
+// @Success	200	{object}	ResourceUpdate
+// @Router		/api/marketplace-resources/{uuid}/ [put]
+// @Router		/api/marketplace-resources/{uuid}/ [patch]
+func (m *Module) updateResource(partial bool) api.Handler {
+	return func(c *gin.Context) error {
+		v, _, err := m.visibleResource(c, consumerSide)
+		if err != nil {
+			return err
+		}
+		ctx := c.Request.Context()
+		if err := m.rbac.Require(ctx, api.CurrentUser(c), permResourceUpdate,
+			scopeOf(models.ScopeProject, v.ProjectID), scopeOf(models.ScopeCustomer, v.CustomerID),
+			scopeOf(models.ScopeOffering, v.OfferingID), scopeOf(models.ScopeCustomer, v.OfferingCustomerID)); err != nil {
+			return err
+		}
+		f, err := form.Read(c)
+		if err != nil {
+			return err
+		}
+		var d store.ResourceDetails
+		if !partial || f.Has("name") {
+			if name, ok := f.RequireStr("name", 150); ok {
+				d.Name = &name
+			}
+		}
+		if f.Has("description") {
+			if desc, ok := f.Str("description", 4096, true); ok {
+				d.Description = &desc
+			}
+		}
+		if f.Has("end_date") {
+			if t, ok := f.Date("end_date", true); ok {
+				d.SetEndDate, d.EndDate = true, t
+			}
+		}
+		if err := f.Err(); err != nil {
+			return err
+		}
+		if d.Name != nil || d.Description != nil || d.SetEndDate {
+			if err := m.st.ChangeResource(ctx, v.UUID, store.ResourceChange{Details: &d}); err != nil {
+				return err
+			}
+		}
+		nv, err := m.st.ResourceViewByUUID(ctx, v.UUID)
+		if err != nil {
+			return err
+		}
+		out := ResourceUpdate{Name: nv.Name, Description: nv.Description}
+		if nv.EndDate != nil {
+			s := nv.EndDate.Format("2006-01-02")
+			out.EndDate = &s
+		}
+		c.JSON(http.StatusOK, out)
+		return nil
+	}
+}

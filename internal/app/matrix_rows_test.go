@@ -191,6 +191,8 @@ var matrixRows = []mrow{
 	get("/api/marketplace-resources/:uuid/", "/api/marketplace-resources/{resource}/", ruleVisible(seeConsumer, 200)),
 	get("/api/marketplace-resources/:uuid/team/", "/api/marketplace-resources/{resource}/team/", ruleVisible(seeConsumer, 200)),
 	get("/api/marketplace-resources/:uuid/plan_periods/", "/api/marketplace-resources/{resource}/plan_periods/", ruleVisible(seeConsumer, 200)),
+	row("PUT", "/api/marketplace-resources/:uuid/", "/api/marketplace-resources/{resource}/", `{"name":"renamed"}`, xperm("resource", seeConsumer, 200)),
+	row("PATCH", "/api/marketplace-resources/:uuid/", "/api/marketplace-resources/{resource}/", `{"description":"d"}`, xperm("resource", seeConsumer, 200)),
 	row("POST", "/api/marketplace-resources/:uuid/terminate/", "/api/marketplace-resources/{resource}/terminate/", "", xperm("resource", seeConsumer, 200)),
 	row("POST", "/api/marketplace-resources/:uuid/update_limits/", "/api/marketplace-resources/{resource}/update_limits/", `{"limits":{}}`, xperm("resource", seeConsumer, 200)),
 	row("POST", "/api/marketplace-resources/:uuid/switch_plan/", "/api/marketplace-resources/{resource}/switch_plan/", `{"plan":"{plan2}"}`, xperm("resource", seeConsumer, 200)),

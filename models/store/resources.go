@@ -149,6 +149,17 @@ type ResourceChange struct {
 	ErrorMessage    string
 	ErrorTraceback  string
 	RefreshLastSync bool
+	// Details renames the resource, or changes its description or end date
+	// (the consumer's update; Waldur's ResourceUpdate).
+	Details *ResourceDetails
+}
+
+// ResourceDetails are the fields of a resource update; nil leaves one as it is.
+type ResourceDetails struct {
+	Name, Description *string
+	// SetEndDate changes the end date to EndDate (nil: none).
+	SetEndDate bool
+	EndDate    *time.Time
 }
 
 // ChangeResource applies a provider-side change (set_backend_id,
@@ -208,6 +219,23 @@ func (s *Store) ChangeResource(ctx context.Context, id models.UUID, ch ResourceC
 				evType = "marketplace_resource_update_succeeded"
 				msg = fmt.Sprintf("Resource %s has been marked as OK.", r.Name)
 			}
+		case ch.Details != nil:
+			d := ch.Details
+			if d.Name != nil {
+				updates["name"] = *d.Name
+			}
+			if d.Description != nil {
+				updates["description"] = *d.Description
+			}
+			if d.SetEndDate {
+				if d.EndDate == nil {
+					updates["end_date"] = nil
+				} else {
+					updates["end_date"] = d.EndDate.Format("2006-01-02")
+				}
+			}
+			evType = "marketplace_resource_update_succeeded"
+			msg = fmt.Sprintf("Resource %s has been updated.", r.Name)
 		case ch.RefreshLastSync:
 			updates["last_sync"] = now
 			evType = "marketplace_resource_update_succeeded" // Waldur has no finer type; the message says what changed
