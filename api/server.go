@@ -55,6 +55,9 @@ type Deps struct {
 	// RequestTimeout is the deadline of each request's context (0: none):
 	// the work a handler does for one request ends with it.
 	RequestTimeout time.Duration
+	// CORSOrigins are the browser origins allowed to call the API across
+	// origins (none: same origin only; "*": any, without credentials).
+	CORSOrigins []string
 }
 
 // Server holds the router and its dependencies.
@@ -88,6 +91,11 @@ func New(deps Deps, modules ...Module) *Server {
 	e.HandleMethodNotAllowed = true
 	e.RedirectTrailingSlash = true
 	e.ContextWithFallback = true
+	if len(deps.CORSOrigins) > 0 {
+		// First, so a preflight is answered before authentication (it carries
+		// no credentials) and every answer, errors too, carries the headers.
+		e.Use(corsPolicy(deps.CORSOrigins))
+	}
 	e.Use(requestID(), accessLog(s.log), recovery(s.log), metrics.middleware(), deadline(deps.RequestTimeout), limitBody(MaxBody), s.authenticate())
 	e.Use(deps.Middleware...)
 	e.NoRoute(func(c *gin.Context) { WriteError(c, models.Errorf(models.CodeNotFound, "Not found.")) })

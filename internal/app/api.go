@@ -62,7 +62,7 @@ func NewAPIConfig(db *gorm.DB, tc client.Client, log *slog.Logger, cfg config.Co
 	}
 	modules = append(modules, set.Modules(plugin.APIDeps{Store: st, RBAC: chk})...)
 	return api.New(api.Deps{DB: db, Users: st, Temporal: tc, Logger: log, Namespace: cfg.TemporalNamespace, TrustedProxies: cfg.TrustedProxies,
-		RequestTimeout: cfg.HTTPRequestTimeout, Middleware: []gin.HandlerFunc{siteagent.Liveness(st, chk)}}, modules...), nil
+		RequestTimeout: cfg.HTTPRequestTimeout, CORSOrigins: cfg.CORSAllowedOrigins, Middleware: []gin.HandlerFunc{siteagent.Liveness(st, chk)}}, modules...), nil
 }
 
 // Deps are what activities need; they are read when a worker starts, so a

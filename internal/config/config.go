@@ -74,6 +74,11 @@ type Config struct {
 	// HookAllowedNetworks (IPs or CIDRs) are loopback, link-local or private
 	// addresses web hooks may still reach; every other such address is refused.
 	HookAllowedNetworks []string
+	// CORSAllowedOrigins are the browser origins (scheme://host[:port]) whose
+	// scripts may call the API, e.g. the HomePort front end on its own host;
+	// none by default (same origin only). "*" allows any origin, without
+	// credentials.
+	CORSAllowedOrigins []string
 }
 
 // Env names, one per setting; the README's configuration table lists the same.
@@ -111,6 +116,7 @@ const (
 	EnvHTTPRequestTimeout      = "WALDUR_HTTP_REQUEST_TIMEOUT"
 	EnvPasswordHashConcurrency = "WALDUR_PASSWORD_HASH_CONCURRENCY"
 	EnvHookAllowedNetworks     = "WALDUR_HOOK_ALLOWED_NETWORKS"
+	EnvCORSAllowedOrigins      = "WALDUR_CORS_ALLOWED_ORIGINS"
 )
 
 // Default returns the configuration with no environment at all: everything
@@ -440,6 +446,11 @@ func (c *Config) limitsFromEnv() {
 			c.HookAllowedNetworks = append(c.HookAllowedNetworks, p)
 		}
 	}
+	for _, p := range strings.Split(os.Getenv(EnvCORSAllowedOrigins), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			c.CORSAllowedOrigins = append(c.CORSAllowedOrigins, strings.TrimSuffix(p, "/"))
+		}
+	}
 }
 
 func (c Config) validateLimits() error {
@@ -457,6 +468,18 @@ func (c Config) validateLimits() error {
 	}
 	if _, err := ParseNetworks(c.HookAllowedNetworks); err != nil {
 		return fmt.Errorf("%s: %v", EnvHookAllowedNetworks, err)
+	}
+	for _, o := range c.CORSAllowedOrigins {
+		if o == "*" {
+			if len(c.CORSAllowedOrigins) > 1 {
+				return fmt.Errorf("%s: \"*\" stands alone", EnvCORSAllowedOrigins)
+			}
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
+			return fmt.Errorf("%s: %q is not an origin (scheme://host[:port])", EnvCORSAllowedOrigins, o)
+		}
 	}
 	return nil
 }

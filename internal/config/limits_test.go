@@ -49,6 +49,19 @@ func TestLimits(t *testing.T) {
 	t.Setenv(EnvHookAllowedNetworks, "10.0.0.0/33")
 	require.ErrorContains(t, FromEnv().Validate(), EnvHookAllowedNetworks)
 	t.Setenv(EnvHookAllowedNetworks, "")
+
+	require.Empty(t, d.CORSAllowedOrigins)
+	t.Setenv(EnvCORSAllowedOrigins, " https://portal.example.org/, http://localhost:8000")
+	require.Equal(t, []string{"https://portal.example.org", "http://localhost:8000"}, FromEnv().CORSAllowedOrigins)
+	require.NoError(t, FromEnv().Validate())
+	for _, bad := range []string{"portal.example.org", "https://portal.example.org/app", "ftp://x", "*,https://a.example"} {
+		t.Setenv(EnvCORSAllowedOrigins, bad)
+		require.ErrorContains(t, FromEnv().Validate(), EnvCORSAllowedOrigins, bad)
+	}
+	t.Setenv(EnvCORSAllowedOrigins, "*")
+	require.NoError(t, FromEnv().Validate())
+	t.Setenv(EnvCORSAllowedOrigins, "")
+
 	t.Setenv(EnvHTTPRequestTimeout, "90s")
 	require.ErrorContains(t, FromEnv().Validate(), EnvHTTPRequestTimeout, "the handler deadline must come before the write deadline")
 }
