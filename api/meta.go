@@ -42,6 +42,9 @@ func (s *Server) healthCheck(c *gin.Context) error {
 // Version is the running version.
 type Version struct {
 	Version string `json:"version" example:"1.0.0"`
+	// LatestVersion is Waldur's "latest available version from GitHub": this
+	// server asks no one, so it is empty.
+	LatestVersion string `json:"latest_version"`
 }
 
 // version godoc

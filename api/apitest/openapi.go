@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -218,4 +219,67 @@ func QueryParams(method, path string) (params []QueryParam, found bool, err erro
 		params = append(params, q)
 	}
 	return params, true, nil
+}
+
+// ResponseSchema is what an operation of Waldur's OpenAPI file declares its
+// JSON answer of one status to be: the schema's component name (the
+// operationId for an inline one), whether the answer is a list of it, and
+// the properties it declares (those of allOf parts too).
+type ResponseSchema struct {
+	Name       string
+	List       bool
+	Properties []string
+}
+
+// Response finds the declared JSON answer of method and a concrete path
+// with the status; found is false when the file has no such operation, or
+// the operation no JSON object answer of that status.
+func Response(method, path string, status int) (rs ResponseSchema, found bool, err error) {
+	r, err := load()
+	if err != nil {
+		return rs, false, err
+	}
+	req, err := http.NewRequest(method, "http://example.com"+path, nil)
+	if err != nil {
+		return rs, false, err
+	}
+	route, _, err := r.FindRoute(req)
+	if err != nil || route.Operation.Responses == nil {
+		return rs, false, nil
+	}
+	resp := route.Operation.Responses.Status(status)
+	if resp == nil || resp.Value == nil {
+		return rs, false, nil
+	}
+	mt := resp.Value.Content.Get("application/json")
+	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
+		return rs, false, nil
+	}
+	ref := mt.Schema
+	if ref.Value.Type != nil && ref.Value.Type.Is("array") && ref.Value.Items != nil {
+		rs.List, ref = true, ref.Value.Items
+	}
+	rs.Name = route.Operation.OperationID
+	if ref.Ref != "" {
+		rs.Name = ref.Ref[strings.LastIndex(ref.Ref, "/")+1:]
+	}
+	seen := map[string]bool{}
+	var collect func(s *openapi3.SchemaRef)
+	collect = func(s *openapi3.SchemaRef) {
+		if s == nil || s.Value == nil {
+			return
+		}
+		for name := range s.Value.Properties {
+			if !seen[name] {
+				seen[name] = true
+				rs.Properties = append(rs.Properties, name)
+			}
+		}
+		for _, part := range s.Value.AllOf {
+			collect(part)
+		}
+	}
+	collect(ref)
+	sort.Strings(rs.Properties)
+	return rs, len(rs.Properties) > 0, nil
 }

@@ -49,67 +49,78 @@ type Component struct {
 // Offering is Waldur's ProviderOfferingDetails (and, without secret_options
 // and with public plans, PublicOfferingDetails).
 type Offering struct {
-	URL                       string              `json:"url"`
-	UUID                      models.UUID         `json:"uuid" swaggertype:"string"`
-	Created                   time.Time           `json:"created"`
-	Name                      string              `json:"name"`
-	Slug                      string              `json:"slug,omitempty"`
-	Description               string              `json:"description"`
-	FullDescription           string              `json:"full_description"`
-	Endpoints                 []any               `json:"endpoints"`
-	SoftwareCatalogs          []any               `json:"software_catalogs"`
-	Partitions                []any               `json:"partitions"`
-	Roles                     []any               `json:"roles"`
-	Customer                  *string             `json:"customer"`
-	CustomerUUID              *string             `json:"customer_uuid"`
-	CustomerName              *string             `json:"customer_name"`
-	Project                   *string             `json:"project"`
-	ProjectUUID               *string             `json:"project_uuid"`
-	ProjectName               *string             `json:"project_name"`
-	Category                  string              `json:"category"`
-	CategoryUUID              string              `json:"category_uuid"`
-	CategoryTitle             string              `json:"category_title"`
-	Attributes                map[string]any      `json:"attributes"`
-	Options                   map[string]any      `json:"options"`
-	ResourceOptions           map[string]any      `json:"resource_options"`
-	Components                []Component         `json:"components"`
-	PluginOptions             map[string]any      `json:"plugin_options"`
-	SecretOptions             map[string]any      `json:"secret_options,omitempty"`
-	ServiceAttributes         map[string]any      `json:"service_attributes"`
-	State                     string              `json:"state"`
-	VendorDetails             string              `json:"vendor_details"`
-	GettingStarted            string              `json:"getting_started"`
-	IntegrationGuide          string              `json:"integration_guide"`
-	Thumbnail                 *string             `json:"thumbnail"`
-	OrderCount                int64               `json:"order_count"`
-	Plans                     []Plan              `json:"plans"`
-	Screenshots               []any               `json:"screenshots"`
-	Type                      string              `json:"type"`
-	Shared                    bool                `json:"shared"`
-	Billable                  bool                `json:"billable"`
-	ScopeUUID                 *string             `json:"scope_uuid"`
-	ScopeName                 *string             `json:"scope_name"`
-	ScopeState                *string             `json:"scope_state"`
-	ScopeErrorMessage         *string             `json:"scope_error_message"`
-	Files                     []any               `json:"files"`
-	Quotas                    []any               `json:"quotas"`
-	PausedReason              string              `json:"paused_reason"`
-	DataciteDOI               string              `json:"datacite_doi"`
-	CitationCount             int64               `json:"citation_count"`
-	Latitude                  *float64            `json:"latitude"`
-	Longitude                 *float64            `json:"longitude"`
-	Country                   string              `json:"country"`
-	BackendID                 string              `json:"backend_id"`
-	OrganizationGroups        []any               `json:"organization_groups"`
-	Tags                      []any               `json:"tags"`
-	Image                     *string             `json:"image"`
-	TotalCustomers            *int64              `json:"total_customers"`
-	TotalCost                 *int64              `json:"total_cost"`
-	TotalCostEstimated        *int64              `json:"total_cost_estimated"`
-	ParentDescription         *string             `json:"parent_description"`
-	ParentUUID                *string             `json:"parent_uuid"`
-	ParentName                *string             `json:"parent_name"`
-	BackendMetadata           map[string]any      `json:"backend_metadata"`
+	URL                string         `json:"url"`
+	UUID               models.UUID    `json:"uuid" swaggertype:"string"`
+	Created            time.Time      `json:"created"`
+	Name               string         `json:"name"`
+	Slug               string         `json:"slug,omitempty"`
+	Description        string         `json:"description"`
+	FullDescription    string         `json:"full_description"`
+	Endpoints          []any          `json:"endpoints"`
+	SoftwareCatalogs   []any          `json:"software_catalogs"`
+	Partitions         []any          `json:"partitions"`
+	Roles              []any          `json:"roles"`
+	Customer           *string        `json:"customer"`
+	CustomerUUID       *string        `json:"customer_uuid"`
+	CustomerName       *string        `json:"customer_name"`
+	Project            *string        `json:"project"`
+	ProjectUUID        *string        `json:"project_uuid"`
+	ProjectName        *string        `json:"project_name"`
+	Category           string         `json:"category"`
+	CategoryUUID       string         `json:"category_uuid"`
+	CategoryTitle      string         `json:"category_title"`
+	Attributes         map[string]any `json:"attributes"`
+	Options            map[string]any `json:"options"`
+	ResourceOptions    map[string]any `json:"resource_options"`
+	Components         []Component    `json:"components"`
+	PluginOptions      map[string]any `json:"plugin_options"`
+	SecretOptions      map[string]any `json:"secret_options,omitempty"`
+	ServiceAttributes  map[string]any `json:"service_attributes"`
+	State              string         `json:"state"`
+	VendorDetails      string         `json:"vendor_details"`
+	GettingStarted     string         `json:"getting_started"`
+	IntegrationGuide   string         `json:"integration_guide"`
+	Thumbnail          *string        `json:"thumbnail"`
+	OrderCount         int64          `json:"order_count"`
+	Plans              []Plan         `json:"plans"`
+	Screenshots        []any          `json:"screenshots"`
+	Type               string         `json:"type"`
+	Shared             bool           `json:"shared"`
+	Billable           bool           `json:"billable"`
+	ScopeUUID          *string        `json:"scope_uuid"`
+	ScopeName          *string        `json:"scope_name"`
+	ScopeState         *string        `json:"scope_state"`
+	ScopeErrorMessage  *string        `json:"scope_error_message"`
+	Files              []any          `json:"files"`
+	Quotas             []any          `json:"quotas"`
+	PausedReason       string         `json:"paused_reason"`
+	DataciteDOI        string         `json:"datacite_doi"`
+	CitationCount      int64          `json:"citation_count"`
+	Latitude           *float64       `json:"latitude"`
+	Longitude          *float64       `json:"longitude"`
+	Country            string         `json:"country"`
+	BackendID          string         `json:"backend_id"`
+	OrganizationGroups []any          `json:"organization_groups"`
+	Tags               []any          `json:"tags"`
+	Image              *string        `json:"image"`
+	TotalCustomers     *int64         `json:"total_customers"`
+	TotalCost          *int64         `json:"total_cost"`
+	TotalCostEstimated *int64         `json:"total_cost_estimated"`
+	ParentDescription  *string        `json:"parent_description"`
+	ParentUUID         *string        `json:"parent_uuid"`
+	ParentName         *string        `json:"parent_name"`
+	BackendMetadata    map[string]any `json:"backend_metadata"`
+	// Not kept here; rendered empty so the answer is whole (the file
+	// declares them not nullable).
+	AccessURL         string `json:"access_url"`
+	PrivacyPolicyLink string `json:"privacy_policy_link"`
+	Scope             string `json:"scope"`
+	// BillingTypeClassification is limit_only, usage_only or mixed, from
+	// the components' billing types.
+	BillingTypeClassification string `json:"billing_type_classification"`
+	// BackendIDRules (provider view) are the rules of resources' backend_id:
+	// none here.
+	BackendIDRules            any                 `json:"backend_id_rules,omitempty"`
 	HasComplianceRequirements bool                `json:"has_compliance_requirements"`
 	ComplianceChecklist       *string             `json:"compliance_checklist"`
 	IntegrationStatus         []IntegrationStatus `json:"integration_status"`
@@ -242,7 +253,9 @@ func (m *Module) renderOfferings(c *gin.Context, rows []store.Offering, public b
 		for j := range comps[o.ID] {
 			r.Components = append(r.Components, renderComponent(&comps[o.ID][j]))
 		}
+		r.BillingTypeClassification = billingTypeClassification(comps[o.ID])
 		if !public {
+			r.BackendIDRules = map[string]any{}
 			ok, err := m.canUpdate(c, o)
 			if err != nil {
 				return nil, err
@@ -254,6 +267,28 @@ func (m *Module) renderOfferings(c *gin.Context, rows []store.Offering, public b
 		out[i] = r
 	}
 	return out, nil
+}
+
+// billingTypeClassification classifies an offering by its components'
+// billing types: limit_only or usage_only when every component is billed
+// so, mixed otherwise (no components too).
+func billingTypeClassification(comps []store.OfferingComponent) string {
+	limits, usages := 0, 0
+	for i := range comps {
+		switch comps[i].BillingType {
+		case models.BillingLimit:
+			limits++
+		case models.BillingUsage:
+			usages++
+		}
+	}
+	switch {
+	case len(comps) > 0 && limits == len(comps):
+		return "limit_only"
+	case len(comps) > 0 && usages == len(comps):
+		return "usage_only"
+	}
+	return "mixed"
 }
 
 // IntegrationStatus is the OpenAPI IntegrationStatus shape: whether the

@@ -29,6 +29,7 @@ type ServiceProvider struct {
 	CustomerNativeName   string      `json:"customer_native_name"`
 	CustomerCountry      string      `json:"customer_country"`
 	Image                *string     `json:"image"`
+	CustomerImage        string      `json:"customer_image"` // "" when unset (not nullable in the file)
 	OrganizationGroups   []any       `json:"organization_groups"`
 	OfferingCount        int64       `json:"offering_count"`
 }

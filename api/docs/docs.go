@@ -10244,6 +10244,10 @@ const docTemplate = `{
         "api.Version": {
             "type": "object",
             "properties": {
+                "latest_version": {
+                    "description": "LatestVersion is Waldur's \"latest available version from GitHub\": this\nserver asks no one, so it is empty.",
+                    "type": "string"
+                },
                 "version": {
                     "type": "string",
                     "example": "1.0.0"
@@ -10623,6 +10627,10 @@ const docTemplate = `{
         "catalog.Offering": {
             "type": "object",
             "properties": {
+                "access_url": {
+                    "description": "Not kept here; rendered empty so the answer is whole (the file\ndeclares them not nullable).",
+                    "type": "string"
+                },
                 "attributes": {
                     "type": "object",
                     "additionalProperties": {}
@@ -10630,12 +10638,19 @@ const docTemplate = `{
                 "backend_id": {
                     "type": "string"
                 },
+                "backend_id_rules": {
+                    "description": "BackendIDRules (provider view) are the rules of resources' backend_id:\nnone here."
+                },
                 "backend_metadata": {
                     "type": "object",
                     "additionalProperties": {}
                 },
                 "billable": {
                     "type": "boolean"
+                },
+                "billing_type_classification": {
+                    "description": "BillingTypeClassification is limit_only, usage_only or mixed, from\nthe components' billing types.",
+                    "type": "string"
                 },
                 "category": {
                     "type": "string"
@@ -10763,6 +10778,9 @@ const docTemplate = `{
                     "type": "object",
                     "additionalProperties": {}
                 },
+                "privacy_policy_link": {
+                    "type": "string"
+                },
                 "project": {
                     "type": "string"
                 },
@@ -10787,6 +10805,9 @@ const docTemplate = `{
                 "roles": {
                     "type": "array",
                     "items": {}
+                },
+                "scope": {
+                    "type": "string"
                 },
                 "scope_error_message": {
                     "type": "string"
@@ -10990,6 +11011,10 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "customer_country": {
+                    "type": "string"
+                },
+                "customer_image": {
+                    "description": "\"\" when unset (not nullable in the file)",
                     "type": "string"
                 },
                 "customer_name": {
@@ -14119,6 +14144,12 @@ const docTemplate = `{
         "orders.Order": {
             "type": "object",
             "properties": {
+                "activation_price": {
+                    "type": "number"
+                },
+                "attachment": {
+                    "type": "string"
+                },
                 "attributes": {
                     "type": "object",
                     "additionalProperties": {}
@@ -14132,6 +14163,10 @@ const docTemplate = `{
                 "can_terminate": {
                     "type": "boolean"
                 },
+                "category_icon": {
+                    "description": "images: \"\" when unset (Waldur answers null, which its file does not allow)",
+                    "type": "string"
+                },
                 "category_title": {
                     "type": "string"
                 },
@@ -14139,6 +14174,12 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "completed_at": {
+                    "type": "string"
+                },
+                "consumer_message": {
+                    "type": "string"
+                },
+                "consumer_message_attachment": {
                     "type": "string"
                 },
                 "consumer_rejection_comment": {
@@ -14174,10 +14215,16 @@ const docTemplate = `{
                 "created_by_organization": {
                     "type": "string"
                 },
+                "created_by_organization_registry_code": {
+                    "type": "string"
+                },
                 "created_by_username": {
                     "type": "string"
                 },
                 "customer_name": {
+                    "type": "string"
+                },
+                "customer_slug": {
                     "type": "string"
                 },
                 "customer_uuid": {
@@ -14189,6 +14236,10 @@ const docTemplate = `{
                 "error_traceback": {
                     "type": "string"
                 },
+                "fixed_price": {
+                    "type": "number"
+                },
+                "issue": {},
                 "limits": {
                     "type": "object",
                     "additionalProperties": {
@@ -14202,6 +14253,15 @@ const docTemplate = `{
                 "modified": {
                     "type": "string"
                 },
+                "new_cost_estimate": {
+                    "type": "string"
+                },
+                "new_plan_name": {
+                    "type": "string"
+                },
+                "new_plan_uuid": {
+                    "type": "string"
+                },
                 "offering": {
                     "type": "string"
                 },
@@ -14209,6 +14269,9 @@ const docTemplate = `{
                     "type": "boolean"
                 },
                 "offering_description": {
+                    "type": "string"
+                },
+                "offering_image": {
                     "type": "string"
                 },
                 "offering_name": {
@@ -14221,10 +14284,26 @@ const docTemplate = `{
                 "offering_shared": {
                     "type": "boolean"
                 },
+                "offering_thumbnail": {
+                    "type": "string"
+                },
                 "offering_type": {
                     "type": "string"
                 },
                 "offering_uuid": {
+                    "type": "string"
+                },
+                "old_cost_estimate": {
+                    "description": "the resource's cost; 0 when unknown (not nullable in the file)",
+                    "type": "number"
+                },
+                "old_plan_name": {
+                    "type": "string"
+                },
+                "old_plan_uuid": {
+                    "type": "string"
+                },
+                "order_subtype": {
                     "type": "string"
                 },
                 "output": {
@@ -14254,7 +14333,19 @@ const docTemplate = `{
                 "project_name": {
                     "type": "string"
                 },
+                "project_slug": {
+                    "type": "string"
+                },
                 "project_uuid": {
+                    "type": "string"
+                },
+                "provider_message": {
+                    "type": "string"
+                },
+                "provider_message_attachment": {
+                    "type": "string"
+                },
+                "provider_message_url": {
                     "type": "string"
                 },
                 "provider_name": {
@@ -14275,13 +14366,29 @@ const docTemplate = `{
                 "provider_reviewed_by_username": {
                     "type": "string"
                 },
+                "provider_slug": {
+                    "type": "string"
+                },
                 "provider_uuid": {
+                    "type": "string"
+                },
+                "request_comment": {
                     "type": "string"
                 },
                 "resource_name": {
                     "type": "string"
                 },
+                "resource_type": {
+                    "type": "string"
+                },
                 "resource_uuid": {
+                    "type": "string"
+                },
+                "slug": {
+                    "description": "The rest of OrderDetails (8.0.5): slugs, the plan change, prices, and\nwhat this platform does not keep (null or empty, as Waldur answers\nthem when unset).",
+                    "type": "string"
+                },
+                "start_date": {
                     "type": "string"
                 },
                 "state": {
@@ -14453,6 +14560,7 @@ const docTemplate = `{
                     "type": "boolean"
                 },
                 "category_icon": {
+                    "description": "images: \"\" when unset (Waldur answers null, which its file does not allow)",
                     "type": "string"
                 },
                 "category_title": {
@@ -14554,6 +14662,9 @@ const docTemplate = `{
                 "offering_description": {
                     "type": "string"
                 },
+                "offering_image": {
+                    "type": "string"
+                },
                 "offering_name": {
                     "type": "string"
                 },
@@ -14569,6 +14680,9 @@ const docTemplate = `{
                 },
                 "offering_state": {
                     "$ref": "#/definitions/models.OfferingState"
+                },
+                "offering_thumbnail": {
+                    "type": "string"
                 },
                 "offering_type": {
                     "type": "string"

@@ -80,6 +80,36 @@ type Order struct {
 	Modified                    time.Time         `json:"modified"`
 	ConsumerRejectionCommentOut string            `json:"consumer_rejection_comment"`
 	ProviderRejectionCommentOut string            `json:"provider_rejection_comment"`
+	// The rest of OrderDetails (8.0.5): slugs, the plan change, prices, and
+	// what this platform does not keep (null or empty, as Waldur answers
+	// them when unset).
+	Slug                              string       `json:"slug"` // the resource's
+	CustomerSlug                      string       `json:"customer_slug"`
+	ProjectSlug                       string       `json:"project_slug"`
+	ProviderSlug                      string       `json:"provider_slug"`
+	ResourceType                      *string      `json:"resource_type"`
+	OldPlanUUID                       *models.UUID `json:"old_plan_uuid"`
+	OldPlanName                       *string      `json:"old_plan_name"`
+	NewPlanUUID                       *models.UUID `json:"new_plan_uuid"`
+	NewPlanName                       *string      `json:"new_plan_name"`
+	OldCostEstimate                   float64      `json:"old_cost_estimate"` // the resource's cost; 0 when unknown (not nullable in the file)
+	NewCostEstimate                   *string      `json:"new_cost_estimate"`
+	FixedPrice                        float64      `json:"fixed_price"`
+	ActivationPrice                   float64      `json:"activation_price"`
+	CategoryIcon                      string       `json:"category_icon"` // images: "" when unset (Waldur answers null, which its file does not allow)
+	OfferingImage                     string       `json:"offering_image"`
+	OfferingThumbnail                 string       `json:"offering_thumbnail"`
+	CreatedByOrganizationRegistryCode *string      `json:"created_by_organization_registry_code"`
+	RequestComment                    *string      `json:"request_comment"`
+	StartDate                         *string      `json:"start_date"`
+	OrderSubtype                      *string      `json:"order_subtype"`
+	Issue                             any          `json:"issue"`
+	Attachment                        *string      `json:"attachment"`
+	ConsumerMessage                   string       `json:"consumer_message"`
+	ConsumerMessageAttachment         *string      `json:"consumer_message_attachment"`
+	ProviderMessage                   string       `json:"provider_message"`
+	ProviderMessageAttachment         *string      `json:"provider_message_attachment"`
+	ProviderMessageURL                string       `json:"provider_message_url"`
 }
 
 func jsonObject(raw []byte) map[string]any {
@@ -164,8 +194,15 @@ func (m *Module) renderOrder(c *gin.Context, v *store.OrderView) Order {
 	}
 	if v.Cost != nil {
 		s := v.Cost.String()
-		o.Cost = &s
+		o.Cost, o.NewCostEstimate = &s, &s
 	}
+	o.Slug, o.CustomerSlug, o.ProjectSlug, o.ProviderSlug = v.ResourceSlug, v.CustomerSlug, v.ProjectSlug, v.ProviderSlug
+	o.ResourceType, o.OldPlanUUID, o.OldPlanName, o.NewPlanUUID, o.NewPlanName = v.ResourceScopeType, v.OldPlanUUID, v.OldPlanName, v.PlanUUID, v.PlanName
+	if v.ResourceCost != nil {
+		o.OldCostEstimate = v.ResourceCost.InexactFloat64()
+	}
+	o.FixedPrice, o.ActivationPrice = v.FixedPrice.InexactFloat64(), v.ActivationPrice.InexactFloat64()
+	o.CategoryIcon = v.CategoryIcon
 	return o
 }
 

@@ -772,3 +772,64 @@ func TestParallelOrdersThroughTheAPI(t *testing.T) {
 		require.EqualValues(t, 30, resources)
 	})
 }
+
+// TestOrderDetailsWhole: the fields of Waldur's OrderDetails beyond the
+// core: the slugs the site agent names accounts by, the plan change, the
+// plan's fixed and one-time prices, and the cost estimates.
+func TestOrderDetailsWhole(t *testing.T) {
+	srv := temporaltest.Start(t)
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
+		e := newEnv(t, srv, db)
+		o := e.mustOrder("owner", e.basic)
+		get := func() map[string]any {
+			w := e.do(http.MethodGet, "/api/marketplace-orders/"+o.UUID+"/", "owner", nil)
+			require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+			return decode[map[string]any](t, w)
+		}
+		got := get()
+		var slugs struct{ Project, Customer, Provider, Resource string }
+		require.NoError(t, db.Raw(`SELECT p.slug AS project, c.slug AS customer, pr.slug AS provider, r.slug AS resource FROM resources r
+			JOIN projects p ON p.id = r.project_id JOIN customers c ON c.id = p.customer_id
+			JOIN offerings f ON f.id = r.offering_id JOIN customers pr ON pr.id = f.customer_id WHERE r.uuid = ?`, o.ResourceUUID).Scan(&slugs).Error)
+		require.NotEmpty(t, slugs.Project)
+		require.NotEmpty(t, slugs.Customer)
+		require.NotEqual(t, slugs.Customer, slugs.Provider)
+		require.Equal(t, slugs.Project, got["project_slug"])
+		require.Equal(t, slugs.Customer, got["customer_slug"])
+		require.Equal(t, slugs.Provider, got["provider_slug"])
+		require.Equal(t, slugs.Resource, got["slug"])
+		require.Equal(t, 10.0, got["fixed_price"], "the plan's fixed component: 10 × 1")
+		require.Equal(t, 0.0, got["activation_price"])
+		require.Equal(t, e.plan.String(), got["new_plan_uuid"])
+		require.Equal(t, "Default", got["new_plan_name"])
+		require.Nil(t, got["old_plan_uuid"])
+		require.Nil(t, got["old_plan_name"])
+		require.Equal(t, got["cost"], got["new_cost_estimate"])
+		for _, k := range []string{"request_comment", "start_date", "issue", "attachment", "order_subtype", "resource_type"} {
+			v, ok := got[k]
+			require.True(t, ok, k)
+			require.Nil(t, v, k)
+		}
+
+		// A plan change names the old plan; a one-time component is the
+		// activation price.
+		now := time.Now().UTC()
+		var offeringID, planID int64
+		require.NoError(t, db.Raw("SELECT id FROM offerings WHERE uuid = ?", e.basic).Scan(&offeringID).Error)
+		require.NoError(t, db.Raw("SELECT id FROM plans WHERE uuid = ?", e.plan).Scan(&planID).Error)
+		old := models.NewUUID()
+		require.NoError(t, db.Table("plans").Create(map[string]any{"uuid": old, "offering_id": offeringID, "name": "Small", "unit": "month",
+			"created": now, "modified": now}).Error)
+		require.NoError(t, db.Exec("UPDATE orders SET old_plan_id = (SELECT id FROM plans WHERE uuid = ?) WHERE uuid = ?", old, o.UUID).Error)
+		setup := models.NewUUID()
+		require.NoError(t, db.Table("offering_components").Create(map[string]any{"uuid": setup, "offering_id": offeringID, "type": "setup",
+			"name": "Setup", "billing_type": "one"}).Error)
+		require.NoError(t, db.Exec(`INSERT INTO plan_components (plan_id, component_id, price, amount)
+			SELECT ?, id, 25.5, 2 FROM offering_components WHERE uuid = ?`, planID, setup).Error)
+		got = get()
+		require.Equal(t, old.String(), got["old_plan_uuid"])
+		require.Equal(t, "Small", got["old_plan_name"])
+		require.Equal(t, 51.0, got["activation_price"])
+		require.Equal(t, 10.0, got["fixed_price"])
+	})
+}

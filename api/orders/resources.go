@@ -84,7 +84,9 @@ type Resource struct {
 	CustomerSlug          string               `json:"customer_slug"`
 	OfferingSlug          string               `json:"offering_slug"`
 	ProviderSlug          string               `json:"provider_slug"`
-	CategoryIcon          string               `json:"category_icon,omitempty"`
+	CategoryIcon          string               `json:"category_icon"` // images: "" when unset (Waldur answers null, which its file does not allow)
+	OfferingImage         string               `json:"offering_image"`
+	OfferingThumbnail     string               `json:"offering_thumbnail"`
 	IsUsageBased          bool                 `json:"is_usage_based"`
 	IsLimitBased          bool                 `json:"is_limit_based"`
 	LimitUsage            map[string]float64   `json:"limit_usage"`

@@ -76,6 +76,16 @@ type OrderView struct {
 	ProviderReviewerName *string
 	ProviderReviewerFN   *string
 	ProviderReviewerLN   *string
+	// Slugs of the resource (Waldur's order slug), the project, its customer
+	// and the offering's customer.
+	ResourceSlug, ProjectSlug, CustomerSlug, ProviderSlug string
+	ResourceScopeType                                     *string // the plugin resource's type, if any
+	ResourceCost                                          *decimal.Decimal
+	OldPlanUUID                                           *models.UUID
+	OldPlanName                                           *string
+	// FixedPrice and ActivationPrice are the plan's monthly (fixed) and
+	// one-time (on activation) component prices, 0 without a plan.
+	FixedPrice, ActivationPrice decimal.Decimal
 }
 
 // OrderViews is the query over orders joined for OrderView (no filter, no
@@ -96,12 +106,24 @@ func (s *Store) OrderViews(ctx context.Context) *gorm.DB {
 		cb.username AS created_by_username, cb.first_name AS created_by_first_name, cb.last_name AS created_by_last_name, cb.email AS created_by_email,
 		cb.organization AS created_by_org, cb.civil_number AS created_by_civil_number,
 		crv.username AS consumer_reviewer_name, crv.first_name AS consumer_reviewer_fn, crv.last_name AS consumer_reviewer_ln,
-		prv.username AS provider_reviewer_name, prv.first_name AS provider_reviewer_fn, prv.last_name AS provider_reviewer_ln`).
+		prv.username AS provider_reviewer_name, prv.first_name AS provider_reviewer_fn, prv.last_name AS provider_reviewer_ln,
+		r.slug AS resource_slug, p.slug AS project_slug, c.slug AS customer_slug, pr.slug AS provider_slug,
+		NULLIF(r.scope_type, '') AS resource_scope_type, r.cost AS resource_cost, opl.uuid AS old_plan_uuid, opl.name AS old_plan_name,
+		` + planPrice(models.BillingFixed) + ` AS fixed_price, ` + planPrice(models.BillingOne) + ` AS activation_price`).
 		Scopes(marketplaceContext("orders")).
 		Joins("JOIN resources r ON r.id = orders.resource_id").
 		Joins("LEFT JOIN users cb ON cb.id = orders.created_by_id").
 		Joins("LEFT JOIN users crv ON crv.id = orders.consumer_reviewed_by_id").
-		Joins("LEFT JOIN users prv ON prv.id = orders.provider_reviewed_by_id")
+		Joins("LEFT JOIN users prv ON prv.id = orders.provider_reviewed_by_id").
+		Joins("LEFT JOIN plans opl ON opl.id = orders.old_plan_id")
+}
+
+// planPrice is the SQL of the sum of an order's plan's component prices of
+// one billing type (price × amount; 0 without a plan).
+func planPrice(billingType models.BillingType) string {
+	return `(SELECT COALESCE(SUM(pc.price * pc.amount), 0) FROM plan_components pc
+		JOIN offering_components oc ON oc.id = pc.component_id
+		WHERE pc.plan_id = orders.plan_id AND oc.billing_type = '` + string(billingType) + `')`
 }
 
 // OrderViewByUUID loads one order's view. Codes: not_found.
