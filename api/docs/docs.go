@@ -14234,6 +14234,7 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "error_traceback": {
+                    "description": "staff and support only, as Waldur",
                     "type": "string"
                 },
                 "fixed_price": {

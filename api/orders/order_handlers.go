@@ -70,7 +70,7 @@ type Order struct {
 	ProviderReviewedAt          *time.Time        `json:"provider_reviewed_at"`
 	Output                      string            `json:"output"`
 	ErrorMessage                string            `json:"error_message"`
-	ErrorTraceback              string            `json:"error_traceback"`
+	ErrorTraceback              *string           `json:"error_traceback,omitempty"` // staff and support only, as Waldur
 	CallbackURL                 *string           `json:"callback_url"`
 	TerminationComment          *string           `json:"termination_comment"`
 	BackendID                   string            `json:"backend_id"`
@@ -174,9 +174,13 @@ func (m *Module) renderOrder(c *gin.Context, v *store.OrderView) Order {
 		ConsumerReviewedByFullName: fullName(v.ConsumerReviewerFN, v.ConsumerReviewerLN), ConsumerReviewedAt: v.ConsumerReviewedAt,
 		ProviderReviewedBy: v.ProviderReviewerName, ProviderReviewedByUsername: v.ProviderReviewerName,
 		ProviderReviewedByFullName: fullName(v.ProviderReviewerFN, v.ProviderReviewerLN), ProviderReviewedAt: v.ProviderReviewedAt,
-		Output: v.Output, ErrorMessage: v.ErrorMessage, ErrorTraceback: v.ErrorTraceback, BackendID: v.BackendID,
+		Output: v.Output, ErrorMessage: v.ErrorMessage, BackendID: v.BackendID,
 		CanTerminate: v.State.Pending() || v.State == models.OrderExecuting, CompletedAt: v.CompletedAt,
 		Created: v.Created, Modified: v.Modified,
+	}
+	if u := api.CurrentUser(c); u != nil && (u.IsStaff || u.IsSupport) {
+		// Waldur conceals the detailed error from other callers.
+		o.ErrorTraceback = &v.ErrorTraceback
 	}
 	if v.ResourceScopeUUID != nil { // Waldur's resource.backend_uuid: the plugin resource (a cloud tenant, ...)
 		o.ResourceUUID = *v.ResourceScopeUUID

@@ -805,6 +805,14 @@ func TestOrderDetailsWhole(t *testing.T) {
 		require.Nil(t, got["old_plan_uuid"])
 		require.Nil(t, got["old_plan_name"])
 		require.Equal(t, got["cost"], got["new_cost_estimate"])
+		_, ok := got["error_traceback"]
+		require.False(t, ok, "the detailed error is concealed from a non-staff caller, as Waldur")
+		for _, who := range []string{"staff", "support"} {
+			w := e.do(http.MethodGet, "/api/marketplace-orders/"+o.UUID+"/", who, nil)
+			require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+			_, ok = decode[map[string]any](t, w)["error_traceback"]
+			require.True(t, ok, who)
+		}
 		for _, k := range []string{"request_comment", "start_date", "issue", "attachment", "order_subtype", "resource_type"} {
 			v, ok := got[k]
 			require.True(t, ok, k)
