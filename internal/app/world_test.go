@@ -59,14 +59,7 @@ func seedWorldOn(t testing.TB, db *gorm.DB) *world {
 		w.ids["{user:"+p+"}"] = u.UUID.String()
 	}
 	now := time.Now().UTC()
-	mk := func(table string, values map[string]any) (int64, models.UUID) {
-		id := models.NewUUID()
-		values["uuid"] = id
-		require.NoError(t, db.Table(table).Create(values).Error)
-		var n int64
-		require.NoError(t, db.Raw("SELECT id FROM "+table+" WHERE uuid = ?", id).Scan(&n).Error)
-		return n, id
-	}
+	mk := newRowMaker(t, db)
 	c1, c1u := mk("customers", map[string]any{"name": "C1", "accounting_start_date": now, "created": now, "modified": now})
 	p1, p1u := mk("projects", map[string]any{"name": "P1", "customer_id": c1, "created": now, "modified": now})
 	require.NoError(t, st.InitQuotas(ctx, models.Scope{Type: models.ScopeCustomer, ID: c1}))
@@ -129,31 +122,7 @@ func seedWorldOn(t testing.TB, db *gorm.DB) *world {
 	w.ids["{service-provider}"], w.ids["{offering}"], w.ids["{plan}"], w.ids["{plan2}"] = spu.String(), offu.String(), planu.String(), plan2u.String()
 	w.ids["{resource}"], w.ids["{order}"] = resu.String(), ordu.String()
 	// AWS pull rows of the offering: a catalog, and r1's instance.
-	awsRegion, awsRegionU := mk("aws_regions", map[string]any{"offering_id": off, "name": "eu-west-1", "created": now, "modified": now})
-	_, awsImageU := mk("aws_images", map[string]any{"offering_id": off, "region_id": awsRegion, "backend_id": "ami-1", "name": "Ubuntu", "created": now, "modified": now})
-	_, awsSizeU := mk("aws_sizes", map[string]any{"offering_id": off, "backend_id": "t3.micro", "name": "t3.micro", "created": now, "modified": now})
-	_, awsInstU := mk("aws_instances", map[string]any{"offering_id": off, "resource_id": res, "backend_id": "i-1", "name": "r1", "created": now, "modified": now})
-	w.ids["{aws-region}"], w.ids["{aws-image}"], w.ids["{aws-size}"], w.ids["{aws-instance}"] = awsRegionU.String(), awsImageU.String(), awsSizeU.String(), awsInstU.String()
-	// An OpenStack tenant in P1 (no marketplace resource: imported), with one of everything a pull records.
-	osTenant, osTenantU := mk("openstack_tenants", map[string]any{"project_id": p1, "offering_id": off, "name": "t1", "state": "OK", "quotas": `[]`, "created": now, "modified": now})
-	osNet, osNetU := mk("openstack_networks", map[string]any{"tenant_id": osTenant, "backend_id": "net-1", "name": "t1-int-net", "created": now, "modified": now})
-	osInst, osInstU := mk("openstack_instances", map[string]any{"project_id": p1, "tenant_id": osTenant, "name": "vm", "state": "OK", "created": now, "modified": now})
-	w.ids["{os-tenant}"], w.ids["{os-network}"], w.ids["{os-instance}"] = osTenantU.String(), osNetU.String(), osInstU.String()
-	for key, row := range map[string]struct {
-		table  string
-		values map[string]any
-	}{
-		"{os-volume}":         {"openstack_volumes", map[string]any{"project_id": p1, "tenant_id": osTenant, "instance_id": osInst, "name": "data", "state": "OK", "created": now, "modified": now}},
-		"{os-flavor}":         {"openstack_flavors", map[string]any{"tenant_id": osTenant, "backend_id": "1", "name": "m1.tiny"}},
-		"{os-image}":          {"openstack_images", map[string]any{"tenant_id": osTenant, "backend_id": "img-1", "name": "cirros"}},
-		"{os-volume-type}":    {"openstack_volume_types", map[string]any{"tenant_id": osTenant, "backend_id": "vt-1", "name": "ssd"}},
-		"{os-subnet}":         {"openstack_subnets", map[string]any{"tenant_id": osTenant, "network_id": osNet, "backend_id": "sub-1", "name": "t1-sub-net", "cidr": "192.168.42.0/24", "allocation_pools": `[]`, "dns_nameservers": `[]`, "created": now, "modified": now}},
-		"{os-security-group}": {"openstack_security_groups", map[string]any{"tenant_id": osTenant, "backend_id": "sg-1", "name": "ssh", "rules": `[]`, "created": now, "modified": now}},
-		"{os-floating-ip}":    {"openstack_floating_ips", map[string]any{"tenant_id": osTenant, "backend_id": "fip-1", "address": "172.24.4.10", "created": now, "modified": now}},
-	} {
-		_, id := mk(row.table, row.values)
-		w.ids[key] = id.String()
-	}
+	seedPluginRows(mk, w.ids, off, res, p1, now)
 	_, compu := mk("offering_components", map[string]any{"offering_id": off, "type": "hours", "name": "Hours", "billing_type": "usage", "measured_unit": "h"})
 	cg, cgu := mk("category_groups", map[string]any{"title": "Group"})
 	_, cat2u := mk("categories", map[string]any{"title": "Empty", "group_id": cg, "created": now, "modified": now})
