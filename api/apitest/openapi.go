@@ -116,19 +116,10 @@ type Permission struct {
 // concrete path (e.g. /api/projects/x/) map to: its operationId and
 // x-permissions. found is false when the file has no such operation.
 func Operation(method, path string) (id string, perms []Permission, found bool, err error) {
-	r, err := load()
-	if err != nil {
+	op, err := operation(method, path)
+	if op == nil {
 		return "", nil, false, err
 	}
-	req, err := http.NewRequest(method, "http://example.com"+path, nil)
-	if err != nil {
-		return "", nil, false, err
-	}
-	route, _, err := r.FindRoute(req)
-	if err != nil {
-		return "", nil, false, nil
-	}
-	op := route.Operation
 	raw, ok := op.Extensions["x-permissions"].([]any)
 	if op.Extensions["x-permissions"] != nil && !ok {
 		return "", nil, false, fmt.Errorf("%s %s: x-permissions is %T, not a list", method, path, op.Extensions["x-permissions"])
@@ -149,6 +140,24 @@ func Operation(method, path string) (id string, perms []Permission, found bool, 
 		perms = append(perms, p)
 	}
 	return op.OperationID, perms, true, nil
+}
+
+// operation finds the operation of Waldur's OpenAPI file that method and a
+// concrete path map to; nil (and no error) when the file has none.
+func operation(method, path string) (*openapi3.Operation, error) {
+	r, err := load()
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequest(method, "http://example.com"+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	route, _, err := r.FindRoute(req)
+	if err != nil {
+		return nil, nil //nolint:nilerr // not in the file: found is false
+	}
+	return route.Operation, nil
 }
 
 // Ours tells whether an endpoint is one this platform adds to Waldur's API.
@@ -181,19 +190,11 @@ type QueryParam struct {
 // concrete path map to declares; found is false when the file has no such
 // operation.
 func QueryParams(method, path string) (params []QueryParam, found bool, err error) {
-	r, err := load()
-	if err != nil {
+	op, err := operation(method, path)
+	if op == nil {
 		return nil, false, err
 	}
-	req, err := http.NewRequest(method, "http://example.com"+path, nil)
-	if err != nil {
-		return nil, false, err
-	}
-	route, _, err := r.FindRoute(req)
-	if err != nil {
-		return nil, false, nil
-	}
-	for _, pr := range route.Operation.Parameters {
+	for _, pr := range op.Parameters {
 		p := pr.Value
 		if p == nil || p.In != "query" {
 			continue
@@ -235,19 +236,11 @@ type ResponseSchema struct {
 // with the status; found is false when the file has no such operation, or
 // the operation no JSON object answer of that status.
 func Response(method, path string, status int) (rs ResponseSchema, found bool, err error) {
-	r, err := load()
-	if err != nil {
+	op, err := operation(method, path)
+	if op == nil || op.Responses == nil {
 		return rs, false, err
 	}
-	req, err := http.NewRequest(method, "http://example.com"+path, nil)
-	if err != nil {
-		return rs, false, err
-	}
-	route, _, err := r.FindRoute(req)
-	if err != nil || route.Operation.Responses == nil {
-		return rs, false, nil
-	}
-	resp := route.Operation.Responses.Status(status)
+	resp := op.Responses.Status(status)
 	if resp == nil || resp.Value == nil {
 		return rs, false, nil
 	}
@@ -259,7 +252,7 @@ func Response(method, path string, status int) (rs ResponseSchema, found bool, e
 	if ref.Value.Type != nil && ref.Value.Type.Is("array") && ref.Value.Items != nil {
 		rs.List, ref = true, ref.Value.Items
 	}
-	rs.Name = route.Operation.OperationID
+	rs.Name = op.OperationID
 	if ref.Ref != "" {
 		rs.Name = ref.Ref[strings.LastIndex(ref.Ref, "/")+1:]
 	}

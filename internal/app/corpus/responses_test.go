@@ -40,7 +40,7 @@ func TestCompleteResponses(t *testing.T) {
 	type schemaInfo struct {
 		props   []string
 		routes  map[string]bool
-		missing map[string]map[string]bool // property -> routes lacking it
+		missing map[string]bool // properties some answered object lacks
 		objects int
 	}
 	schemas := map[string]*schemaInfo{}
@@ -75,7 +75,7 @@ func TestCompleteResponses(t *testing.T) {
 		}
 		info := schemas[rs.Name]
 		if info == nil {
-			info = &schemaInfo{props: rs.Properties, routes: map[string]bool{}, missing: map[string]map[string]bool{}}
+			info = &schemaInfo{props: rs.Properties, routes: map[string]bool{}, missing: map[string]bool{}}
 			schemas[rs.Name] = info
 		}
 		if len(objects) > 0 {
@@ -85,10 +85,7 @@ func TestCompleteResponses(t *testing.T) {
 		for _, o := range objects {
 			for _, p := range rs.Properties {
 				if _, ok := o[p]; !ok {
-					if info.missing[p] == nil {
-						info.missing[p] = map[string]bool{}
-					}
-					info.missing[p][route] = true
+					info.missing[p] = true
 				}
 			}
 		}
@@ -115,7 +112,7 @@ func TestCompleteResponses(t *testing.T) {
 		var miss []string
 		for _, p := range info.props {
 			key := n + " " + p
-			if len(info.missing[p]) > 0 {
+			if info.missing[p] {
 				miss = append(miss, p)
 				if _, ok := listed[key]; !ok {
 					unlisted = append(unlisted, key)
