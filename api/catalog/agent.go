@@ -158,7 +158,7 @@ func (m *Module) providerKeys(c *gin.Context) error {
 		}
 		q := m.st.ProviderUserKeys(c.Request.Context(), sp.CustomerID, m.now())
 		spec := rest.ListSpec{Ordering: store.SSHKeyOrdering, DefaultOrdering: []string{"name"}, TieBreaker: "ssh_keys.id"}
-		return rest.ListBatch(c, q, spec, func(rows []store.SSHKey) ([]identity.SshKey, error) {
+		return rest.ListBatch(c, store.QueryOf(q), spec, func(rows []store.SSHKey) ([]identity.SshKey, error) {
 			return identity.RenderKeys(c, m.st, rows)
 		})
 	}

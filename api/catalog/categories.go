@@ -63,7 +63,7 @@ func (m *Module) listGroups(c *gin.Context) error {
 	if v := rest.Last(c, "title"); v != "" {
 		q = icontains(q, "title", v)
 	}
-	return rest.List(c, q, groupSpec, func(g *store.CategoryGroup) CategoryGroup { return m.renderGroup(c, g) })
+	return rest.List(c, store.QueryOf(q), groupSpec, func(g *store.CategoryGroup) CategoryGroup { return m.renderGroup(c, g) })
 }
 
 // getGroup godoc
@@ -215,7 +215,7 @@ func (m *Module) listCategories(c *gin.Context) error {
 	} else if len(ids) > 0 {
 		q = q.Where("categories.group_id IN (?)", m.st.DB.Table("category_groups").Select("id").Where("uuid IN ?", ids))
 	}
-	return rest.ListBatch(c, q, categorySpec, func(rows []store.Category) ([]Category, error) { return m.renderCategories(c, rows) })
+	return rest.ListBatch(c, store.QueryOf(q), categorySpec, func(rows []store.Category) ([]Category, error) { return m.renderCategories(c, rows) })
 }
 
 func (m *Module) renderCategory(c *gin.Context, status int, ca *store.Category) error {

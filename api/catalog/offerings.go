@@ -332,7 +332,7 @@ func (m *Module) listOfferings(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return rest.ListBatch(c, q, offeringSpec, func(rows []store.Offering) ([]Offering, error) {
+	return rest.ListBatch(c, store.QueryOf(q), offeringSpec, func(rows []store.Offering) ([]Offering, error) {
 		return m.renderOfferings(c, rows, false)
 	})
 }

@@ -183,7 +183,7 @@ func (m *Module) listPlans(c *gin.Context) error {
 	if v := rest.Last(c, "offering_slug"); v != "" {
 		q = q.Where("plans.offering_id IN (?)", m.st.DB.Table("offerings").Select("id").Where("slug = ?", v))
 	}
-	return rest.ListBatch(c, q, planSpec, func(rows []store.Plan) ([]Plan, error) {
+	return rest.ListBatch(c, store.QueryOf(q), planSpec, func(rows []store.Plan) ([]Plan, error) {
 		return m.renderPlans(c, rows, nil, true)
 	})
 }

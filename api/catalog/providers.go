@@ -80,7 +80,7 @@ func (m *Module) listProviders(c *gin.Context) error {
 	} else if len(ids) > 0 {
 		q = q.Where("service_providers.customer_id IN (?)", m.st.DB.Table("customers").Select("id").Where("uuid IN ?", ids))
 	}
-	return rest.ListBatch(c, q, providerSpec, func(rows []store.ServiceProvider) ([]ServiceProvider, error) {
+	return rest.ListBatch(c, store.QueryOf(q), providerSpec, func(rows []store.ServiceProvider) ([]ServiceProvider, error) {
 		return m.renderProviders(c, rows)
 	})
 }

@@ -25,7 +25,7 @@ func (m *Module) listPublic(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return rest.ListBatch(c, q, offeringSpec, func(rows []store.Offering) ([]Offering, error) {
+	return rest.ListBatch(c, store.QueryOf(q), offeringSpec, func(rows []store.Offering) ([]Offering, error) {
 		return m.renderOfferings(c, rows, true)
 	})
 }

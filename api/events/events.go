@@ -132,7 +132,7 @@ func (m *Module) listEvents(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return rest.List(c, q, eventListSpec, func(r *store.EventRecord) Event { return renderEvent(r) })
+	return rest.List(c, store.QueryOf(q), eventListSpec, func(r *store.EventRecord) Event { return renderEvent(r) })
 }
 
 // countEvents godoc

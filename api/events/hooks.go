@@ -204,7 +204,7 @@ func (m *Module) listHooks(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return rest.ListBatch(c, m.st.HooksQuery(c.Request.Context(), f), hookListSpec, func(hs []store.Hook) ([]any, error) {
+	return rest.ListBatch(c, store.QueryOf(m.st.HooksQuery(c.Request.Context(), f)), hookListSpec, func(hs []store.Hook) ([]any, error) {
 		return m.renderHooks(c, hs)
 	})
 }
@@ -214,7 +214,7 @@ func (m *Module) listKind(c *gin.Context, k hookKind) error {
 	if err != nil {
 		return err
 	}
-	return rest.ListBatch(c, m.st.HooksQuery(c.Request.Context(), f), hookListSpec, func(hs []store.Hook) ([]any, error) {
+	return rest.ListBatch(c, store.QueryOf(m.st.HooksQuery(c.Request.Context(), f)), hookListSpec, func(hs []store.Hook) ([]any, error) {
 		return m.renderHooks(c, hs)
 	})
 }

@@ -172,7 +172,7 @@ func (m *Module) listKeys(c *gin.Context) error {
 	}
 	q := store.FilterSSHKeys(m.st.VisibleSSHKeys(c.Request.Context(), api.CurrentUser(c)), f)
 	spec := rest.ListSpec{Ordering: store.SSHKeyOrdering, DefaultOrdering: []string{"name"}, TieBreaker: "ssh_keys.id"}
-	return rest.ListBatch(c, q, spec, func(rows []store.SSHKey) ([]SshKey, error) { return m.renderKeys(c, rows) })
+	return rest.ListBatch(c, store.QueryOf(q), spec, func(rows []store.SSHKey) ([]SshKey, error) { return m.renderKeys(c, rows) })
 }
 
 // getKey godoc

@@ -303,7 +303,7 @@ func (m *Module) listUsers(c *gin.Context) error {
 	now := m.now()
 	q := store.FilterUsers(m.st.VisibleUsers(c.Request.Context(), api.CurrentUser(c), now), f, now)
 	spec := rest.ListSpec{Ordering: store.UserOrdering, DefaultOrdering: []string{"username"}, TieBreaker: "users.id"}
-	return rest.ListBatch(c, q, spec, func(rows []store.UserProfile) ([]json.RawMessage, error) {
+	return rest.ListBatch(c, store.QueryOf(q), spec, func(rows []store.UserProfile) ([]json.RawMessage, error) {
 		return m.renderUsers(c, rows, "")
 	})
 }

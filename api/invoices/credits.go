@@ -144,7 +144,7 @@ func (m *Module) listCustomerCredits(c *gin.Context) error {
 	if v := rest.Last(c, "customer_slug"); v != "" {
 		q = q.Where("c.slug = ?", v)
 	}
-	return rest.ListBatch(c, q, creditListSpec, func(rows []store.CustomerCreditView) ([]CustomerCredit, error) {
+	return rest.ListBatch(c, store.QueryOf(q), creditListSpec, func(rows []store.CustomerCreditView) ([]CustomerCredit, error) {
 		return m.renderCustomerCredits(c, rows)
 	})
 }
@@ -490,7 +490,7 @@ func (m *Module) listProjectCredits(c *gin.Context) error {
 	if v := rest.Last(c, "project_name"); v != "" {
 		q = q.Where("LOWER(p.name) LIKE ?", "%"+strings.ToLower(v)+"%")
 	}
-	return rest.ListBatch(c, q, projectCreditListSpec, func(rows []store.ProjectCreditView) ([]ProjectCredit, error) {
+	return rest.ListBatch(c, store.QueryOf(q), projectCreditListSpec, func(rows []store.ProjectCreditView) ([]ProjectCredit, error) {
 		return m.renderProjectCredits(c, rows)
 	})
 }

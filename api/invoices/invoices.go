@@ -308,7 +308,7 @@ func (m *Module) listInvoices(c *gin.Context) error {
 	if len(states) > 0 {
 		q = q.Where("invoices.state IN ?", states)
 	}
-	return rest.ListBatch(c, q, invoiceListSpec, func(rows []store.InvoiceView) ([]Invoice, error) {
+	return rest.ListBatch(c, store.QueryOf(q), invoiceListSpec, func(rows []store.InvoiceView) ([]Invoice, error) {
 		return m.renderInvoices(c, rows)
 	})
 }

@@ -123,7 +123,7 @@ func (m *Module) listItems(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return rest.List(c, q, itemListSpec, func(it *store.ItemView) ItemDetail { return renderDetail(c, it) })
+	return rest.List(c, store.QueryOf(q), itemListSpec, func(it *store.ItemView) ItemDetail { return renderDetail(c, it) })
 }
 
 // TotalPrice is Waldur's InvoiceItemTotalPrice.

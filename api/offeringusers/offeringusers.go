@@ -245,7 +245,7 @@ func (m *Module) list(c *gin.Context) error {
 			q = q.Where(col+" >= ?", t)
 		}
 	}
-	return rest.List(c, q, listSpec, func(v *store.OfferingUserView) OfferingUser { return render(c, v) })
+	return rest.List(c, store.QueryOf(q), listSpec, func(v *store.OfferingUserView) OfferingUser { return render(c, v) })
 }
 
 // visible loads the offering user of the path if the caller sees it (404 otherwise).

@@ -316,7 +316,7 @@ func (m *Module) listOrders(c *gin.Context) error {
 			q = q.Where("LOWER(r.name) LIKE ?", "%"+strings.ToLower(text)+"%")
 		}
 	}
-	return rest.List(c, q, orderListSpec, func(v *store.OrderView) Order { return m.renderOrder(c, v) })
+	return rest.List(c, store.QueryOf(q), orderListSpec, func(v *store.OrderView) Order { return m.renderOrder(c, v) })
 }
 
 // visibleOrder loads the order of the path if the caller may see it (404 otherwise).

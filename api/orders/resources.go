@@ -330,7 +330,7 @@ func (m *Module) listResources(s side) api.Handler {
 				q = q.Where(col+" IN ?", ids)
 			}
 		}
-		return rest.ListBatch(c, q, resourceListSpec, func(vs []store.ResourceView) ([]Resource, error) {
+		return rest.ListBatch(c, store.QueryOf(q), resourceListSpec, func(vs []store.ResourceView) ([]Resource, error) {
 			x, err := m.extrasOf(c, vs)
 			if err != nil {
 				return nil, err

@@ -340,7 +340,7 @@ func (m *Module) listInvitations(c *gin.Context) error {
 			q = q.Where("invitations.scope_type = ? AND invitations.scope_id = ?", sc.Scope.Type, sc.Scope.ID)
 		}
 	}
-	return rest.ListBatch(c, q, invitationListSpec, func(rows []store.Invitation) ([]Invitation, error) {
+	return rest.ListBatch(c, store.QueryOf(q), invitationListSpec, func(rows []store.Invitation) ([]Invitation, error) {
 		return m.renderInvitations(c, rows)
 	})
 }

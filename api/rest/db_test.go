@@ -21,6 +21,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/store"
 )
 
 // item is the row of the test table.
@@ -188,7 +189,7 @@ func newEngine(db *gorm.DB) *gin.Engine {
 		writeErr(c, getItem(c, db))
 	})
 	r.GET("/api/failing/", func(c *gin.Context) {
-		writeErr(c, ListBatch(c, db.Model(&item{}), itemSpec, func([]item) ([]itemOut, error) {
+		writeErr(c, ListBatch(c, store.QueryOf(db.Model(&item{})), itemSpec, func([]item) ([]itemOut, error) {
 			if c.Query("fail") == "app" {
 				return nil, models.Errorf(models.CodeForbidden, "No.")
 			}
@@ -221,7 +222,7 @@ func listItems(c *gin.Context, db *gorm.DB) error {
 			q = q.Where("id % 2 = 1")
 		}
 	}
-	return List(c, q, itemSpec, renderItem(c))
+	return List(c, store.QueryOf(q), itemSpec, renderItem(c))
 }
 
 func getItem(c *gin.Context, db *gorm.DB) error {

@@ -8,9 +8,9 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
-	"gorm.io/gorm"
 
 	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/store"
 )
 
 const (
@@ -113,7 +113,7 @@ func (spec ListSpec) terms(names []string) (terms []string, seen map[string]bool
 // loads no rows. q should carry the filters (and joins or preloads) only:
 // no ordering, limit or offset. It returns a *models.Error: 404 "Invalid
 // page." or an internal error from the database.
-func List[T any, R any](c *gin.Context, q *gorm.DB, spec ListSpec, render func(*T) R) error {
+func List[T any, R any](c *gin.Context, q store.Query, spec ListSpec, render func(*T) R) error {
 	return ListBatch(c, q, spec, func(rows []T) ([]R, error) {
 		out := make([]R, len(rows))
 		for i := range rows {
@@ -127,20 +127,15 @@ func List[T any, R any](c *gin.Context, q *gorm.DB, spec ListSpec, render func(*
 // renderings that load related data for all rows in one query. An error
 // from render is returned as is when it is a *models.Error, wrapped as an
 // internal error otherwise.
-func ListBatch[T any, R any](c *gin.Context, q *gorm.DB, spec ListSpec, render func([]T) ([]R, error)) error {
+func ListBatch[T any, R any](c *gin.Context, q store.Query, spec ListSpec, render func([]T) ([]R, error)) error {
 	number, size, err := Page(c)
 	if err != nil {
 		return err
 	}
 
-	var total int64
-	cq := q.Session(&gorm.Session{}).Limit(-1).Offset(-1) // a private copy of the statement
-	cq.Statement.Preloads = nil                           // the count needs no related rows
-	if cq.Statement.Model == nil && cq.Statement.Table == "" {
-		cq = cq.Model(new(T))
-	}
-	if err := cq.Count(&total).Error; err != nil {
-		return models.Internal(fmt.Errorf("count: %w", err))
+	total, err := q.Count(new(T))
+	if err != nil {
+		return err
 	}
 
 	pages := 1
@@ -160,13 +155,9 @@ func ListBatch[T any, R any](c *gin.Context, q *gorm.DB, spec ListSpec, render f
 		return writeJSON(c, http.StatusOK, nil, nil, true)
 	}
 
-	fq := q.Session(&gorm.Session{})
-	for _, term := range OrderBy(c, spec) {
-		fq = fq.Order(term)
-	}
 	rows := make([]T, 0, size)
-	if err := fq.Limit(size).Offset((number - 1) * size).Find(&rows).Error; err != nil {
-		return models.Internal(fmt.Errorf("list: %w", err))
+	if err := q.Page(&rows, OrderBy(c, spec), size, (number-1)*size); err != nil {
+		return err
 	}
 	items, err := render(rows)
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/stretchr/testify/require"
+
+	"github.com/waldur-go/waldur/models/store"
 )
 
 func decodeIDs(t *testing.T, body []byte) []int64 {
@@ -330,7 +332,7 @@ func TestListPreloadAndJoin(t *testing.T) {
 		q := env.db.Joins("JOIN rest_owners ON rest_owners.id = rest_pets.owner_id").Preload("Owner")
 		r := gin.New()
 		r.GET("/api/pets/", func(c *gin.Context) {
-			writeErr(c, List(c, q, spec, func(p *testPet) out { return out{ID: p.ID, Owner: p.Owner.Name} }))
+			writeErr(c, List(c, store.QueryOf(q), spec, func(p *testPet) out { return out{ID: p.ID, Owner: p.Owner.Name} }))
 		})
 		for i := 0; i < 2; i++ { // twice: the shared q must not be modified by a request
 			req := httptest.NewRequest(http.MethodGet, "/api/pets/?o=-owner&page_size=3&page=2", nil)

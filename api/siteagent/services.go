@@ -135,7 +135,7 @@ func (m *Module) listServices(c *gin.Context) error {
 			q = q.Where("agent_services.modified "+op+" ?", t)
 		}
 	}
-	return rest.ListBatch(c, q, serviceListSpec, func(vs []store.AgentServiceView) ([]Service, error) {
+	return rest.ListBatch(c, store.QueryOf(q), serviceListSpec, func(vs []store.AgentServiceView) ([]Service, error) {
 		return m.renderServices(c, vs)
 	})
 }
@@ -354,7 +354,7 @@ func (m *Module) listProcessors(c *gin.Context) error {
 			q = q.Where("agent_processors.last_run >= ?", cut)
 		}
 	}
-	return rest.List(c, q, processorListSpec, func(v *store.AgentProcessorView) Processor { return renderProcessor(c, v) })
+	return rest.List(c, store.QueryOf(q), processorListSpec, func(v *store.AgentProcessorView) Processor { return renderProcessor(c, v) })
 }
 
 func (m *Module) visibleProcessor(c *gin.Context) (*store.AgentProcessorView, error) {

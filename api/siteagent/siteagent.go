@@ -246,7 +246,7 @@ func (m *Module) listIdentities(c *gin.Context) error {
 		}
 		q = q.Where("agent_identities.last_restarted >= ?", t)
 	}
-	return rest.ListBatch(c, q, identityListSpec, func(vs []store.AgentIdentityView) ([]Identity, error) {
+	return rest.ListBatch(c, store.QueryOf(q), identityListSpec, func(vs []store.AgentIdentityView) ([]Identity, error) {
 		return m.renderIdentities(c, vs)
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/waldur-go/waldur/api/form"
 	"github.com/waldur-go/waldur/api/rest"
 	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/store"
 	"github.com/waldur-go/waldur/rbac"
 )
 
@@ -254,7 +255,7 @@ func (m *Module) listCustomers(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return rest.ListBatch(c, q, customerSpec, func(rows []models.Customer) ([]Customer, error) {
+	return rest.ListBatch(c, store.QueryOf(q), customerSpec, func(rows []models.Customer) ([]Customer, error) {
 		return m.renderCustomers(c, rows)
 	})
 }

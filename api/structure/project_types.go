@@ -9,6 +9,7 @@ import (
 	"github.com/waldur-go/waldur/api/form"
 	"github.com/waldur-go/waldur/api/rest"
 	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/store"
 )
 
 // ProjectType is Waldur's ProjectType.
@@ -48,7 +49,7 @@ func (m *Module) listProjectTypes(c *gin.Context) error {
 	if v := rest.Last(c, "name_exact"); v != "" {
 		q = q.Where("project_types.name = ?", v)
 	}
-	return rest.List(c, q, projectTypeSpec, func(t *models.ProjectType) ProjectType { return renderProjectType(c, t) })
+	return rest.List(c, store.QueryOf(q), projectTypeSpec, func(t *models.ProjectType) ProjectType { return renderProjectType(c, t) })
 }
 
 func (m *Module) projectTypeOf(c *gin.Context) (*models.ProjectType, error) {

@@ -13,6 +13,7 @@ import (
 	"github.com/waldur-go/waldur/api/form"
 	"github.com/waldur-go/waldur/api/rest"
 	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/store"
 	"github.com/waldur-go/waldur/rbac"
 )
 
@@ -230,7 +231,7 @@ func (m *Module) listProjects(c *gin.Context) error {
 	if q, err = m.filterProjects(c, q); err != nil {
 		return err
 	}
-	return rest.ListBatch(c, q, projectSpec, func(rows []models.Project) ([]Project, error) {
+	return rest.ListBatch(c, store.QueryOf(q), projectSpec, func(rows []models.Project) ([]Project, error) {
 		return m.renderProjects(c, rows)
 	})
 }

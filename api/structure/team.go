@@ -165,7 +165,7 @@ func (m *Module) listUsers(load scopeLoader) api.Handler {
 		if filtered {
 			q = q.Where("user_roles.user_id IN (?)", users)
 		}
-		return rest.ListBatch(c, q, teamSpec, func(rows []models.UserRole) ([]UserRoleDetails, error) {
+		return rest.ListBatch(c, store.QueryOf(q), teamSpec, func(rows []models.UserRole) ([]UserRoleDetails, error) {
 			return m.renderGrants(c, rows)
 		})
 	}

@@ -202,7 +202,7 @@ func (m *Module) listUsages(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return rest.List(c, q, usageListSpec, func(v *store.ComponentUsageView) ComponentUsage { return renderUsage(v) })
+	return rest.List(c, store.QueryOf(q), usageListSpec, func(v *store.ComponentUsageView) ComponentUsage { return renderUsage(v) })
 }
 
 // visibleUsage loads the component usage of the path if the caller sees it.
@@ -447,7 +447,7 @@ func (m *Module) listUserUsages(c *gin.Context) error {
 	if v := rest.Last(c, "username"); v != "" {
 		q = q.Where("uu.username = ?", v)
 	}
-	return rest.List(c, q, userUsageListSpec, func(v *store.ComponentUserUsageView) ComponentUserUsage { return renderUserUsage(c, v) })
+	return rest.List(c, store.QueryOf(q), userUsageListSpec, func(v *store.ComponentUserUsageView) ComponentUserUsage { return renderUserUsage(c, v) })
 }
 
 // @Summary	Retrieve a per-user component usage

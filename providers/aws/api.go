@@ -185,7 +185,7 @@ func (m *APIModule) listRegions(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return rest.List(c, q, catalogSpec, func(r *RegionRow) AwsRegion { return m.renderRegion(c, r) })
+	return rest.List(c, store.QueryOf(q), catalogSpec, func(r *RegionRow) AwsRegion { return m.renderRegion(c, r) })
 }
 
 // getRegion godoc
@@ -279,7 +279,7 @@ func (m *APIModule) listImages(c *gin.Context) error {
 	if q, err = regionFilter(c, q, "aws_images.region_id", ""); err != nil {
 		return err
 	}
-	return rest.ListBatch(c, q, catalogSpec, func(rows []ImageRow) ([]AwsImage, error) { return m.renderImages(c, rows) })
+	return rest.ListBatch(c, store.QueryOf(q), catalogSpec, func(rows []ImageRow) ([]AwsImage, error) { return m.renderImages(c, rows) })
 }
 
 // getImage godoc
@@ -368,7 +368,7 @@ func (m *APIModule) listSizes(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return rest.ListBatch(c, q, catalogSpec, func(rows []SizeRow) ([]AwsSize, error) { return m.renderSizes(c, rows) })
+	return rest.ListBatch(c, store.QueryOf(q), catalogSpec, func(rows []SizeRow) ([]AwsSize, error) { return m.renderSizes(c, rows) })
 }
 
 // getSize godoc

@@ -10,6 +10,7 @@ import (
 	"github.com/waldur-go/waldur/api"
 	"github.com/waldur-go/waldur/api/rest"
 	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/store"
 )
 
 // AwsInstance is Waldur's AwsInstance, filled from what the state pull saw
@@ -227,7 +228,7 @@ func (m *APIModule) listInstances(c *gin.Context) error {
 	} else if imp != nil {
 		q = q.Where("i.resource_id IS NOT NULL")
 	}
-	return rest.List(c, q, instanceListSpec, func(v *instanceView) AwsInstance { return m.renderInstance(c, v) })
+	return rest.List(c, store.QueryOf(q), instanceListSpec, func(v *instanceView) AwsInstance { return m.renderInstance(c, v) })
 }
 
 // getInstance godoc

@@ -200,7 +200,7 @@ func (m *routes) listTenants(c *gin.Context) error {
 	if q, err = filters(c, q, "t", true); err != nil {
 		return err
 	}
-	return rest.List(c, q, spec("t", withMain("t", resourceOrdering)), func(v *TenantView) Tenant {
+	return rest.List(c, store.QueryOf(q), spec("t", withMain("t", resourceOrdering)), func(v *TenantView) Tenant {
 		return renderTenant(c, v, showPassword(rs, v.CustomerID))
 	})
 }
@@ -288,7 +288,7 @@ func (m *routes) listInstances(c *gin.Context) error {
 	if v := rest.Last(c, "runtime_state"); v != "" {
 		q = q.Where("i.runtime_state = ?", v)
 	}
-	return rest.ListBatch(c, q, spec("i", withMain("i", resourceOrdering)), func(vs []InstanceView) ([]Instance, error) {
+	return rest.ListBatch(c, store.QueryOf(q), spec("i", withMain("i", resourceOrdering)), func(vs []InstanceView) ([]Instance, error) {
 		x, err := m.instanceExtras(c, vs)
 		if err != nil {
 			return nil, err
@@ -349,7 +349,7 @@ func (m *routes) listVolumes(c *gin.Context) error {
 	if v := rest.Last(c, "runtime_state"); v != "" {
 		q = q.Where("v.runtime_state = ?", v)
 	}
-	return rest.List(c, q, spec("v", withMain("v", map[string]string{"created": "created", "state": "state", "size": "size"})),
+	return rest.List(c, store.QueryOf(q), spec("v", withMain("v", map[string]string{"created": "created", "state": "state", "size": "size"})),
 		func(v *VolumeView) Volume { return renderVolume(c, v) })
 }
 
@@ -379,7 +379,7 @@ func catalogList[R any](m *routes, c *gin.Context, table string, hasState bool, 
 	if q, err = filters(c, q, "x", hasState); err != nil {
 		return err
 	}
-	return rest.List(c, q, spec("x", extra), render)
+	return rest.List(c, store.QueryOf(q), spec("x", extra), render)
 }
 
 func catalogOne[R any](m *routes, c *gin.Context, table, what string, render func(*CatalogItem) R) error {
@@ -484,7 +484,7 @@ func (m *routes) listNetworks(c *gin.Context) error {
 	} else if b != nil {
 		q = q.Where("x.is_external = ?", *b)
 	}
-	return rest.ListBatch(c, q, spec("x", nil), func(vs []CatalogItem) ([]Network, error) {
+	return rest.ListBatch(c, store.QueryOf(q), spec("x", nil), func(vs []CatalogItem) ([]Network, error) {
 		subs, err := m.networkSubnets(c, vs)
 		if err != nil {
 			return nil, err
@@ -540,7 +540,7 @@ func (m *routes) listSubnets(c *gin.Context) error {
 	if len(ids) > 0 {
 		q = q.Where("n.uuid IN ?", ids)
 	}
-	return rest.List(c, q, spec("x", nil), func(v *CatalogItem) Subnet { return renderSubnet(c, v) })
+	return rest.List(c, store.QueryOf(q), spec("x", nil), func(v *CatalogItem) Subnet { return renderSubnet(c, v) })
 }
 
 // @Summary	Get a subnet
@@ -591,7 +591,7 @@ func (m *routes) listFloatingIPs(c *gin.Context) error {
 			q = q.Where(col+" = ?", v)
 		}
 	}
-	return rest.List(c, q, rest.ListSpec{Ordering: map[string]string{"address": "x.address", "runtime_state": "x.runtime_state"},
+	return rest.List(c, store.QueryOf(q), rest.ListSpec{Ordering: map[string]string{"address": "x.address", "runtime_state": "x.runtime_state"},
 		DefaultOrdering: []string{"address"}, TieBreaker: "x.id"}, func(v *CatalogItem) FloatingIP { return renderFloatingIP(c, v) })
 }
 

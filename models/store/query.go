@@ -1,0 +1,53 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"github.com/waldur-go/waldur/models"
+)
+
+// Query is the rows a list endpoint may show: already narrowed to what the
+// caller may see and to the request's filters, not yet ordered or paged.
+// It is built here, beside the data; the API counts it and loads one page in
+// a trusted order (rest.List) without seeing SQL.
+type Query struct{ db *gorm.DB }
+
+// QueryOf wraps q (filters, joins and preloads only: no ordering, limit or
+// offset). A plugin's own store uses it for its lists.
+func QueryOf(q *gorm.DB) Query { return Query{db: q} }
+
+// NoRows is a query that selects nothing (an anonymous caller's list).
+func (s *Store) NoRows(ctx context.Context) Query {
+	return QueryOf(s.DB.WithContext(ctx).Where("1 = 0"))
+}
+
+// Count counts the rows; model names the table when the query was built
+// without one (a pointer to a row type, e.g. new(T)).
+func (q Query) Count(model any) (int64, error) {
+	cq := q.db.Session(&gorm.Session{}).Limit(-1).Offset(-1) // a private copy of the statement
+	cq.Statement.Preloads = nil                              // the count needs no related rows
+	if cq.Statement.Model == nil && cq.Statement.Table == "" {
+		cq = cq.Model(model)
+	}
+	var n int64
+	if err := cq.Count(&n).Error; err != nil {
+		return 0, models.Internal(fmt.Errorf("count: %w", err))
+	}
+	return n, nil
+}
+
+// Page loads limit rows from offset into dest (a pointer to a slice),
+// ordered by the given trusted SQL terms.
+func (q Query) Page(dest any, order []string, limit, offset int) error {
+	fq := q.db.Session(&gorm.Session{})
+	for _, term := range order {
+		fq = fq.Order(term)
+	}
+	if err := fq.Limit(limit).Offset(offset).Find(dest).Error; err != nil {
+		return models.Internal(fmt.Errorf("list: %w", err))
+	}
+	return nil
+}
