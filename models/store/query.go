@@ -51,3 +51,9 @@ func (q Query) Page(dest any, order []string, limit, offset int) error {
 	}
 	return nil
 }
+
+// caller is the user the request acts as (the API's authentication puts it
+// in the context as the actor); nil for an anonymous caller or a system job.
+// The store's visibility and permission checks read the caller from here,
+// not from a parameter, so no handler can pass the wrong user.
+func caller(ctx context.Context) *models.User { return models.ActorFrom(ctx).User }
