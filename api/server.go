@@ -15,6 +15,7 @@ package api
 
 import (
 	"context"
+	"database/sql"
 	"log/slog"
 	"net/http"
 	"time"
@@ -24,7 +25,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.temporal.io/sdk/client"
-	"gorm.io/gorm"
 
 	"github.com/waldur-go/waldur/models"
 )
@@ -36,9 +36,12 @@ type Module interface {
 	Routes(api *gin.RouterGroup, root *gin.Engine)
 }
 
+// Database is the connection pool the health check pings (a *gorm.DB is one).
+type Database interface{ DB() (*sql.DB, error) }
+
 // Deps are what the API needs from the rest of the process.
 type Deps struct {
-	DB       *gorm.DB
+	DB       Database
 	Users    models.UserStore
 	Temporal client.Client
 	Logger   *slog.Logger
