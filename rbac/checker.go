@@ -108,7 +108,7 @@ func (c *Checker) RolesOn(ctx context.Context, userID int64, scopes ...models.Sc
 	}
 	q := c.db.WithContext(ctx).Table("user_roles ur").Select("DISTINCT r.name").
 		Joins("JOIN roles r ON r.id = ur.role_id").
-		Where("ur.user_id = ? AND ur.is_active = ? AND (ur.expiration_time IS NULL OR ur.expiration_time > ?)", userID, true, c.now())
+		Where("ur.user_id = ?", userID).Where(InForce("ur", c.now()))
 	or := c.db.Where("1 = 0")
 	for _, s := range scopes {
 		or = or.Or("ur.scope_type = ? AND ur.scope_id = ?", s.Type, s.ID)

@@ -22,8 +22,8 @@ func roleScopes(q *gorm.DB, u *models.User, now time.Time) (customers, projects 
 		ScopeID   int64
 	}
 	err = q.Session(&gorm.Session{NewDB: true}).Table("user_roles").Select("scope_type, scope_id").
-		Where("user_id = ? AND is_active = ? AND (expiration_time IS NULL OR expiration_time > ?) AND scope_type IN ?",
-			u.ID, true, now, []models.ScopeType{models.ScopeCustomer, models.ScopeProject}).
+		Where("user_id = ? AND scope_type IN ?", u.ID, []models.ScopeType{models.ScopeCustomer, models.ScopeProject}).
+		Where(InForce("user_roles", now)).
 		Scan(&rows).Error
 	for _, r := range rows {
 		if r.ScopeType == models.ScopeCustomer {

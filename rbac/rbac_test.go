@@ -155,3 +155,43 @@ func TestVisibilityFilters(t *testing.T) {
 		require.Equal(t, []int64{w.c1, w.c2}, ids(w.support, "customers", rbac.FilterCustomers))
 	})
 }
+
+func TestScopeIDs(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
+		ctx := context.Background()
+		w := setup(t, db)
+		now := time.Now().UTC()
+		ids := func(u *models.User, st models.ScopeType, held rbac.Held, at time.Time) []int64 {
+			var out []int64
+			require.NoError(t, db.Table("customers").Where("id IN (?)", rbac.ScopeIDs(db, u.ID, st, held, at)).Order("id").Pluck("id", &out).Error)
+			if st == models.ScopeProject {
+				out = nil
+				require.NoError(t, db.Table("projects").Where("id IN (?)", rbac.ScopeIDs(db, u.ID, st, held, at)).Order("id").Pluck("id", &out).Error)
+			}
+			return out
+		}
+		require.Equal(t, []int64{w.c1}, ids(w.owner, models.ScopeCustomer, rbac.Held{}, now))
+		require.Equal(t, []int64{w.c1}, ids(w.owner, models.ScopeCustomer, rbac.Held{Permission: models.PermProjectCreate}, now))
+		require.Equal(t, []int64{w.c1}, ids(w.owner, models.ScopeCustomer, rbac.Held{Roles: []string{models.RoleCustomerOwner}}, now))
+		require.Empty(t, ids(w.owner, models.ScopeCustomer, rbac.Held{Roles: []string{models.RoleProjectAdmin}}, now))
+		require.Empty(t, ids(w.owner, models.ScopeProject, rbac.Held{}, now), "a customer role is not a project role")
+		require.Equal(t, []int64{w.p1}, ids(w.admin, models.ScopeProject, rbac.Held{Permission: "RESOURCE.TERMINATE"}, now))
+		require.Empty(t, ids(w.admin, models.ScopeProject, rbac.Held{Permission: models.PermProjectUpdate}, now))
+		require.Empty(t, ids(w.nobody, models.ScopeCustomer, rbac.Held{}, now))
+
+		// The same rows as the Checker: a permission taken from the role
+		// stops counting, an expired grant counts for no one.
+		owner, err := w.st.RoleByName(ctx, models.RoleCustomerOwner)
+		require.NoError(t, err)
+		require.NoError(t, db.Exec(`DELETE FROM role_permissions WHERE role_id = ? AND permission = ?`, owner.ID, models.PermProjectCreate).Error)
+		require.Empty(t, ids(w.owner, models.ScopeCustomer, rbac.Held{Permission: models.PermProjectCreate}, now))
+		exp := now.Add(time.Hour)
+		_, err = w.st.GrantRole(ctx, store.Grant{User: w.nobody, Role: owner, Scope: models.Scope{Type: models.ScopeCustomer, ID: w.c2}, CustomerID: w.c2, ExpirationTime: &exp})
+		require.NoError(t, err)
+		require.Equal(t, []int64{w.c2}, ids(w.nobody, models.ScopeCustomer, rbac.Held{}, now))
+		require.Empty(t, ids(w.nobody, models.ScopeCustomer, rbac.Held{}, exp.Add(time.Minute)))
+		ok, err := w.chk.Has(ctx, w.nobody, models.PermCustomerUpdate, models.Scope{Type: models.ScopeCustomer, ID: w.c2})
+		require.NoError(t, err)
+		require.Equal(t, len(ids(w.nobody, models.ScopeCustomer, rbac.Held{Permission: models.PermCustomerUpdate}, now)) == 1, ok, "Checker and ScopeIDs agree")
+	})
+}
