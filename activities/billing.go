@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/billing"
@@ -37,23 +36,19 @@ func (a *Billing) batch() int {
 	return 2000
 }
 
-// month parses "YYYY-MM"; "" is the current month.
-func (a *Billing) month(s string) (billing.Month, error) {
-	if s == "" {
-		return billing.MonthOf(a.now()), nil
+// month is m, or the current month for the zero Month.
+func (a *Billing) month(m billing.Month) billing.Month {
+	if m.IsZero() {
+		return billing.MonthOf(a.now())
 	}
-	m, err := billing.ParseMonth(s)
-	if err != nil {
-		return m, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidMonth", err)
-	}
-	return m, nil
+	return m
 }
 
 // RegisterResourceInput is the input of RegisterResource.
 type RegisterResourceInput struct {
 	ResourceUUID models.UUID
-	// Month is "YYYY-MM"; empty means the current month.
-	Month string
+	// Month is the month of the items; zero means the current month.
+	Month billing.Month
 }
 
 // RegisterSummary counts what a registration changed.
@@ -71,17 +66,14 @@ func summary(r store.RegisterResult) RegisterSummary {
 // and the usage endpoints after usage is reported. A resource that no
 // longer exists is a non-retryable error.
 func (a *Billing) RegisterResource(ctx context.Context, in RegisterResourceInput) (RegisterSummary, error) {
-	m, err := a.month(in.Month)
-	if err != nil {
-		return RegisterSummary{}, err
-	}
+	m := a.month(in.Month)
 	res, err := a.Store.RegisterResource(ctx, in.ResourceUUID, m)
 	return summary(res), classify(err)
 }
 
 // RegisterBatchInput is the input of RegisterBatch.
 type RegisterBatchInput struct {
-	Month   string
+	Month   billing.Month
 	AfterID int64 // resources with a greater id
 }
 
@@ -96,10 +88,7 @@ type RegisterBatchResult struct {
 // (ids after AfterID) without refreshing invoice totals (RefreshTotals does
 // that once at the end). Each batch is one transaction and idempotent.
 func (a *Billing) RegisterBatch(ctx context.Context, in RegisterBatchInput) (RegisterBatchResult, error) {
-	m, err := a.month(in.Month)
-	if err != nil {
-		return RegisterBatchResult{}, err
-	}
+	m := a.month(in.Month)
 	ids, err := a.Store.BillableResourceIDs(ctx, m, in.AfterID, a.batch())
 	if err != nil {
 		return RegisterBatchResult{}, err
@@ -116,55 +105,34 @@ func (a *Billing) RegisterBatch(ctx context.Context, in RegisterBatchInput) (Reg
 
 // RegisterDirty registers one batch of the billing outbox for the month
 // ("YYYY-MM") and returns its size (0: the outbox is empty).
-func (a *Billing) RegisterDirty(ctx context.Context, month string) (int, error) {
-	m, err := a.month(month)
-	if err != nil {
-		return 0, err
-	}
+func (a *Billing) RegisterDirty(ctx context.Context, month billing.Month) (int, error) {
+	m := a.month(month)
 	n, err := a.Store.RegisterDirtyResources(ctx, m, a.batch())
 	return n, classify(err)
 }
 
 // RefreshTotals recomputes the cached totals of a month's invoices.
-func (a *Billing) RefreshTotals(ctx context.Context, month string) error {
-	m, err := a.month(month)
-	if err != nil {
-		return err
-	}
+func (a *Billing) RefreshTotals(ctx context.Context, month billing.Month) error {
+	m := a.month(month)
 	return a.Store.RefreshInvoiceTotals(ctx, m, nil)
 }
 
 // MonthClosed reports whether the close of a month has finished.
-func (a *Billing) MonthClosed(ctx context.Context, month string) (bool, error) {
-	m, err := a.month(month)
-	if err != nil {
-		return false, err
-	}
+func (a *Billing) MonthClosed(ctx context.Context, month billing.Month) (bool, error) {
+	m := a.month(month)
 	return a.Store.MonthClosed(ctx, m)
 }
 
 // MarkMonthClosed records that the close of a month finished.
-func (a *Billing) MarkMonthClosed(ctx context.Context, month string) error {
-	m, err := a.month(month)
-	if err != nil {
-		return err
-	}
+func (a *Billing) MarkMonthClosed(ctx context.Context, month billing.Month) error {
+	m := a.month(month)
 	return a.Store.MarkMonthClosed(ctx, m)
 }
 
-// PendingMonths lists, as "YYYY-MM", the months before month that still
-// have pending invoices: those the close of month finalizes.
-func (a *Billing) PendingMonths(ctx context.Context, month string) ([]string, error) {
-	m, err := a.month(month)
-	if err != nil {
-		return nil, err
-	}
-	ms, err := a.Store.PendingInvoiceMonths(ctx, m)
-	out := make([]string, len(ms))
-	for i, x := range ms {
-		out[i] = x.String()
-	}
-	return out, err
+// PendingMonths lists the months before month that still have pending
+// invoices: those the close of month finalizes.
+func (a *Billing) PendingMonths(ctx context.Context, month billing.Month) ([]billing.Month, error) {
+	return a.Store.PendingInvoiceMonths(ctx, a.month(month))
 }
 
 // CopyFuturePricesResult is what CopyFuturePrices did.
@@ -174,11 +142,8 @@ type CopyFuturePricesResult struct {
 }
 
 // CopyFuturePrices copies future prices to prices once for the month.
-func (a *Billing) CopyFuturePrices(ctx context.Context, month string) (CopyFuturePricesResult, error) {
-	m, err := a.month(month)
-	if err != nil {
-		return CopyFuturePricesResult{}, err
-	}
+func (a *Billing) CopyFuturePrices(ctx context.Context, month billing.Month) (CopyFuturePricesResult, error) {
+	m := a.month(month)
 	n, already, err := a.Store.CopyFuturePrices(ctx, m)
 	return CopyFuturePricesResult{Copied: n, Already: already}, err
 }
@@ -186,7 +151,7 @@ func (a *Billing) CopyFuturePrices(ctx context.Context, month string) (CopyFutur
 // FinalizeInput is the input of FinalizeInvoices.
 type FinalizeInput struct {
 	// Month is the month that begins; its earlier pending invoices are finalized.
-	Month string
+	Month billing.Month
 	// Today is the invoice date (the close's scheduled time).
 	Today time.Time
 }
@@ -195,10 +160,7 @@ type FinalizeInput struct {
 // Month (credits, then created or paid; store.FinalizeInvoices), 500 at a
 // time, heartbeating the count; it returns how many it finalized.
 func (a *Billing) FinalizeInvoices(ctx context.Context, in FinalizeInput) (int, error) {
-	m, err := a.month(in.Month)
-	if err != nil {
-		return 0, err
-	}
+	m := a.month(in.Month)
 	ids, err := a.Store.PendingInvoiceIDs(ctx, m)
 	if err != nil {
 		return 0, err
@@ -219,11 +181,8 @@ func (a *Billing) FinalizeInvoices(ctx context.Context, in FinalizeInput) (int, 
 
 // EnsureMonthInvoices gives every customer that is not archived an
 // invoice for the month; it returns how many it created.
-func (a *Billing) EnsureMonthInvoices(ctx context.Context, month string) (int, error) {
-	m, err := a.month(month)
-	if err != nil {
-		return 0, err
-	}
+func (a *Billing) EnsureMonthInvoices(ctx context.Context, month billing.Month) (int, error) {
+	m := a.month(month)
 	return a.Store.EnsureMonthInvoices(ctx, m)
 }
 

@@ -58,7 +58,7 @@ var BillingDispatchSchedule = Schedule{
 func BillingDispatch(ctx workflow.Context) (int, error) {
 	ctx = billingOptions(ctx)
 	var a *activities.Billing
-	month := billing.MonthOf(workflow.Now(ctx)).String()
+	month := billing.MonthOf(workflow.Now(ctx))
 	total := 0
 	for i := 0; i < 1000; i++ { // bounded history; the next run continues
 		var n int
@@ -99,14 +99,14 @@ func billingOptions(ctx workflow.Context) workflow.Context {
 
 // CloseMonthInput is the input of CloseMonth.
 type CloseMonthInput struct {
-	// Month is the month that begins, "YYYY-MM"; empty means the month of
-	// the workflow's start (a scheduled run at 00:00 on the 1st).
-	Month string
+	// Month is the month that begins; zero means the month of the
+	// workflow's start (a scheduled run at 00:00 on the 1st).
+	Month billing.Month
 }
 
 // CloseMonthResult is what CloseMonth did.
 type CloseMonthResult struct {
-	Month string
+	Month billing.Month
 	// AlreadyClosed: the month had been closed; nothing was done.
 	AlreadyClosed bool
 	// Finalized are the invoices of earlier months finalized.
@@ -120,7 +120,7 @@ type CloseMonthResult struct {
 }
 
 // CloseMonthWorkflowID is the ID of a close started by hand.
-func CloseMonthWorkflowID(month string) string { return "billing-close-" + month }
+func CloseMonthWorkflowID(month billing.Month) string { return "billing-close-" + month.String() }
 
 // CloseMonth is the monthly close (Waldur's create_monthly_invoices):
 //
@@ -142,21 +142,21 @@ func CloseMonth(ctx workflow.Context, in CloseMonthInput) (CloseMonthResult, err
 	ctx = billingOptions(ctx)
 	var a *activities.Billing
 	month := in.Month
-	if month == "" {
-		month = billing.MonthOf(workflow.Now(ctx)).String()
+	if month.IsZero() {
+		month = billing.MonthOf(workflow.Now(ctx))
 	}
 	out := CloseMonthResult{Month: month}
 	if err := workflow.ExecuteActivity(ctx, a.MonthClosed, month).Get(ctx, &out.AlreadyClosed); err != nil || out.AlreadyClosed {
 		return out, err
 	}
-	var past []string
+	var past []billing.Month
 	if err := workflow.ExecuteActivity(ctx, a.PendingMonths, month).Get(ctx, &past); err != nil {
 		return out, err
 	}
 	// The month just ended is registered even when nothing opened its
 	// invoices yet (a finalized invoice ignores registration).
-	if m, err := billing.ParseMonth(month); err == nil && (len(past) == 0 || past[len(past)-1] != m.Prev().String()) {
-		past = append(past, m.Prev().String())
+	if len(past) == 0 || past[len(past)-1] != month.Prev() {
+		past = append(past, month.Prev())
 	}
 	for _, pm := range past {
 		sum, err := registerAll(ctx, pm)
@@ -197,7 +197,7 @@ func CloseMonth(ctx workflow.Context, in CloseMonthInput) (CloseMonthResult, err
 }
 
 // registerAll registers every billable resource of a month, batch by batch.
-func registerAll(ctx workflow.Context, month string) (activities.RegisterSummary, error) {
+func registerAll(ctx workflow.Context, month billing.Month) (activities.RegisterSummary, error) {
 	var a *activities.Billing
 	var total activities.RegisterSummary
 	after := int64(0)
@@ -221,8 +221,8 @@ func add(a, b activities.RegisterSummary) activities.RegisterSummary {
 
 // RefreshInvoicesInput is the input of RefreshInvoices.
 type RefreshInvoicesInput struct {
-	// Month is "YYYY-MM"; empty means the current month.
-	Month string
+	// Month is the month to refresh; zero means the current month.
+	Month billing.Month
 }
 
 // RefreshInvoices registers every billable resource of the month again
@@ -232,8 +232,8 @@ func RefreshInvoices(ctx workflow.Context, in RefreshInvoicesInput) (activities.
 	ctx = billingOptions(ctx)
 	var a *activities.Billing
 	month := in.Month
-	if month == "" {
-		month = billing.MonthOf(workflow.Now(ctx)).String()
+	if month.IsZero() {
+		month = billing.MonthOf(workflow.Now(ctx))
 	}
 	sum, err := registerAll(ctx, month)
 	if err != nil {
@@ -245,16 +245,17 @@ func RefreshInvoices(ctx workflow.Context, in RefreshInvoicesInput) (activities.
 // StartCloseMonth starts (or joins, when one is running) the close of
 // month by hand and waits for its result: `waldur billing close`.
 func StartCloseMonth(ctx context.Context, c client.Client, month string) (CloseMonthResult, error) {
-	if _, err := billing.ParseMonth(month); err != nil {
+	m, err := billing.ParseMonth(month)
+	if err != nil {
 		return CloseMonthResult{}, err
 	}
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       CloseMonthWorkflowID(month),
+		ID:                       CloseMonthWorkflowID(m),
 		TaskQueue:                QueueCore,
 		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-	}, CloseMonth, CloseMonthInput{Month: month})
+	}, CloseMonth, CloseMonthInput{Month: m})
 	if err != nil {
-		return CloseMonthResult{}, fmt.Errorf("start %s: %w", CloseMonthWorkflowID(month), err)
+		return CloseMonthResult{}, fmt.Errorf("start %s: %w", CloseMonthWorkflowID(m), err)
 	}
 	var out CloseMonthResult
 	err = run.Get(ctx, &out)

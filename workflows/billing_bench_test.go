@@ -94,7 +94,7 @@ func BenchmarkCloseMonth(b *testing.B) {
 		feb := billing.Month{Year: 2026, Month: time.February}
 		t0 := time.Now()
 		for after := int64(0); ; {
-			r, err := a.RegisterBatch(ctx, activities.RegisterBatchInput{Month: feb.String(), AfterID: after})
+			r, err := a.RegisterBatch(ctx, activities.RegisterBatchInput{Month: feb, AfterID: after})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -139,7 +139,7 @@ func TestCloseMonth(t *testing.T) {
 		require.Equal(t, []string{"2026-01 created 234.30", "2026-02 pending 360.00", "2026-02 pending 0.00"}, s.Invoices)
 		require.Equal(t, "120", s.Price)
 		if kind == config.SQLite {
-			recordHistory(t, e.c, workflows.CloseMonthWorkflowID("2026-02"), "close-month")
+			recordHistory(t, e.c, workflows.CloseMonthWorkflowID(billing.Month{Year: 2026, Month: time.February}), "close-month")
 		}
 
 		again := e.close(t, "2026-02")
@@ -150,7 +150,7 @@ func TestCloseMonth(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		run, err := e.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: workflows.QueueCore},
-			workflows.RefreshInvoices, workflows.RefreshInvoicesInput{Month: "2026-02"})
+			workflows.RefreshInvoices, workflows.RefreshInvoicesInput{Month: billing.Month{Year: 2026, Month: time.February}})
 		require.NoError(t, err)
 		var sum activities.RegisterSummary
 		require.NoError(t, run.Get(ctx, &sum))

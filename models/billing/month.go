@@ -64,3 +64,27 @@ func (m Month) Before(o Month) bool {
 
 // Contains reports whether t falls in the month.
 func (m Month) Contains(t time.Time) bool { return MonthOf(t) == m }
+
+// MarshalText writes "YYYY-MM", or "" for the zero Month, so a Month
+// travels through JSON (Temporal payloads, histories) as the string it
+// replaced and recorded histories replay unchanged.
+func (m Month) MarshalText() ([]byte, error) {
+	if m.IsZero() {
+		return []byte{}, nil
+	}
+	return []byte(m.String()), nil
+}
+
+// UnmarshalText reads "YYYY-MM"; "" is the zero Month. Codes: invalid.
+func (m *Month) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*m = Month{}
+		return nil
+	}
+	v, err := ParseMonth(string(b))
+	if err != nil {
+		return err
+	}
+	*m = v
+	return nil
+}

@@ -438,13 +438,12 @@ func (a *ClusterActivities) SlurmSyncAssociations(ctx context.Context, in SlurmS
 // SlurmUsageInput is the input of SlurmReadUsage.
 type SlurmUsageInput struct {
 	Batch SlurmBatch
-	// Month is "YYYY-MM".
-	Month string
+	Month billing.Month
 }
 
 // SlurmUsageReport is one offering's usage of a month, by account.
 type SlurmUsageReport struct {
-	Month    string
+	Month    billing.Month
 	Accounts map[string]UsageReading
 }
 
@@ -452,10 +451,7 @@ type SlurmUsageReport struct {
 // sacct (and whether each account exists). The month's window is
 // [first day 00:00, next month 00:00) in the cluster's local time.
 func (a *ClusterActivities) SlurmReadUsage(ctx context.Context, in SlurmUsageInput) (SlurmUsageReport, error) {
-	m, err := billing.ParseMonth(in.Month)
-	if err != nil {
-		return SlurmUsageReport{}, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidMonth", err)
-	}
+	m := in.Month
 	cl, err := a.cluster(ctx, in.Batch)
 	if err != nil {
 		return SlurmUsageReport{}, err
@@ -473,7 +469,7 @@ func (a *ClusterActivities) SlurmReadUsage(ctx context.Context, in SlurmUsageInp
 	if err != nil {
 		return SlurmUsageReport{}, activities.ProviderError(Classify(err))
 	}
-	return SlurmUsageReport{Month: m.String(), Accounts: got}, nil
+	return SlurmUsageReport{Month: m, Accounts: got}, nil
 }
 
 // RecordSlurmUsageInput is the input of RecordSlurmUsage.
@@ -498,7 +494,7 @@ type SlurmUsageOutcome struct {
 
 // RecordSlurmUsageResult lists the outcomes, one per allocation.
 type RecordSlurmUsageResult struct {
-	Month    string
+	Month    billing.Month
 	Outcomes []SlurmUsageOutcome
 }
 
@@ -523,10 +519,7 @@ func (r RecordSlurmUsageResult) Count(outcome string) int {
 // unchanged since the batch was listed). A usage the store refuses (closed
 // month, limit) is skipped with the reason. It heartbeats per allocation.
 func (a *Activities) RecordSlurmUsage(ctx context.Context, in RecordSlurmUsageInput) (RecordSlurmUsageResult, error) {
-	m, err := billing.ParseMonth(in.Report.Month)
-	if err != nil {
-		return RecordSlurmUsageResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidMonth", err)
-	}
+	m := in.Report.Month
 	comps, err := a.Store.ComponentsOf(ctx, []int64{in.Batch.OfferingID})
 	if err != nil {
 		return RecordSlurmUsageResult{}, err
@@ -535,7 +528,7 @@ func (a *Activities) RecordSlurmUsage(ctx context.Context, in RecordSlurmUsageIn
 	for _, c := range comps[in.Batch.OfferingID] {
 		has[c.Type] = true
 	}
-	out := RecordSlurmUsageResult{Month: m.String()}
+	out := RecordSlurmUsageResult{Month: m}
 	for _, al := range in.Batch.Allocations {
 		o, err := a.recordOne(ctx, in.Batch, al, in.Report.Accounts[al.Account], m, has)
 		if err != nil {

@@ -210,7 +210,7 @@ func TestRecordSlurmUsage(t *testing.T) {
 			}
 			return r
 		}
-		report := slurm.SlurmUsageReport{Month: month.String(), Accounts: map[string]slurm.UsageReading{
+		report := slurm.SlurmUsageReport{Month: month, Accounts: map[string]slurm.UsageReading{
 			"acc1": reading("acc1", true, map[string]slurm.TRESUsage{"alice": {CPUSeconds: 5400, GPUSeconds: 1800, MemMBSeconds: 1 << 30}, "bob": {CPUSeconds: 1800}}),
 			"acc2": reading("acc2", true, map[string]slurm.TRESUsage{"carol": {CPUSeconds: 360}}),
 			"acc3": reading("acc3", false, nil),

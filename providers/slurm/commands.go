@@ -74,8 +74,10 @@ func Command(cfg *config.Config) *cobra.Command {
 		Short: "Pull the allocations' usage from sacct into component usages and invoice items (a second run changes nothing)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			var m billing.Month
 			if month != "" {
-				if _, err := billing.ParseMonth(month); err != nil {
+				var err error
+				if m, err = billing.ParseMonth(month); err != nil {
 					return err
 				}
 			}
@@ -85,7 +87,7 @@ func Command(cfg *config.Config) *cobra.Command {
 			}
 			defer cancel()
 			defer tc.Close()
-			out, err := RunSlurmUsagePull(ctx, tc, SlurmUsagePullInput{Month: month, Offerings: ids})
+			out, err := RunSlurmUsagePull(ctx, tc, SlurmUsagePullInput{Month: m, Offerings: ids})
 			printUsagePull(cmd.OutOrStdout(), out)
 			return err
 		},
@@ -170,7 +172,11 @@ func printAssociations(w io.Writer, out SlurmMembershipSyncResult) {
 
 func printUsagePull(w io.Writer, out SlurmUsagePullResult) {
 	if len(out.Offerings) == 0 {
-		fmt.Fprintf(w, "no SLURM allocations (%s)\n", strings.Join(out.Months, ", "))
+		months := make([]string, len(out.Months))
+		for i, m := range out.Months {
+			months[i] = m.String()
+		}
+		fmt.Fprintf(w, "no SLURM allocations (%s)\n", strings.Join(months, ", "))
 		return
 	}
 	for _, o := range out.Offerings {

@@ -120,9 +120,9 @@ func slurmCluster(ctx workflow.Context, queue string) workflow.Context {
 
 // SlurmUsagePullInput is the input of SlurmUsagePull.
 type SlurmUsagePullInput struct {
-	// Month is "YYYY-MM"; empty means the current month, and on the 1st
-	// also the month before (its last hours).
-	Month string
+	// Month is the month to pull; zero means the current month, and on the
+	// 1st also the month before (its last hours).
+	Month billing.Month
 	// Offerings limits the pull (empty: every SlurmInvoices offering).
 	Offerings []models.UUID
 	// Queue is the task queue of the cluster activities ("" = slurm).
@@ -133,7 +133,7 @@ type SlurmUsagePullInput struct {
 type SlurmUsagePullOffering struct {
 	OfferingUUID models.UUID
 	OfferingName string
-	Month        string
+	Month        billing.Month
 	Allocations  int
 	// Recorded, Unchanged, Skipped and Erred count the outcomes.
 	Recorded, Unchanged, Skipped, Erred int
@@ -145,7 +145,7 @@ type SlurmUsagePullOffering struct {
 
 // SlurmUsagePullResult is what SlurmUsagePull returns.
 type SlurmUsagePullResult struct {
-	Months    []string
+	Months    []billing.Month
 	Offerings []SlurmUsagePullOffering
 }
 
@@ -155,20 +155,16 @@ type SlurmUsagePullResult struct {
 // (RecordSlurmUsage). Offerings run in parallel; one failing does not stop
 // the others, and the run fails at the end naming them. Idempotent.
 func SlurmUsagePull(ctx workflow.Context, in SlurmUsagePullInput) (SlurmUsagePullResult, error) {
-	var months []string
-	if in.Month != "" {
-		m, err := billing.ParseMonth(in.Month)
-		if err != nil {
-			return SlurmUsagePullResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidMonth", err)
-		}
-		months = []string{m.String()}
+	var months []billing.Month
+	if !in.Month.IsZero() {
+		months = []billing.Month{in.Month}
 	} else {
 		now := workflow.Now(ctx).UTC()
 		cur := billing.MonthOf(now)
 		if now.Day() == 1 {
-			months = append(months, cur.Prev().String())
+			months = append(months, cur.Prev())
 		}
-		months = append(months, cur.String())
+		months = append(months, cur)
 	}
 	out := SlurmUsagePullResult{Months: months}
 	var a *Activities

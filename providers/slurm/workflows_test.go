@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/billing"
 	"github.com/waldur-go/waldur/providers/slurm"
 	"github.com/waldur-go/waldur/workflows"
 )
@@ -92,12 +93,18 @@ func TestSlurmUsagePullMonths(t *testing.T) {
 					}
 					mu.Lock()
 					defer mu.Unlock()
-					months = append(months, in.Month)
+					months = append(months, in.Month.String())
 					return slurm.SlurmUsageReport{Month: in.Month, Accounts: map[string]slurm.UsageReading{}}, nil
 				})
 			env.OnActivity(a.RecordSlurmUsage, mock.Anything, mock.Anything).Return(
 				slurm.RecordSlurmUsageResult{Outcomes: []slurm.SlurmUsageOutcome{{Account: "a", Outcome: "recorded"}}}, nil)
-			env.ExecuteWorkflow(slurm.SlurmUsagePull, slurm.SlurmUsagePullInput{Month: tc.month})
+			var month billing.Month
+			if tc.month != "" {
+				var err error
+				month, err = billing.ParseMonth(tc.month)
+				require.NoError(t, err)
+			}
+			env.ExecuteWorkflow(slurm.SlurmUsagePull, slurm.SlurmUsagePullInput{Month: month})
 			require.Error(t, env.GetWorkflowError(), "the bad offering fails the run")
 			require.Contains(t, env.GetWorkflowError().Error(), "bad")
 			require.Equal(t, tc.want, months)
