@@ -34,7 +34,7 @@ type CheckUniqueBackendIDResponse struct {
 // @Success	200	{object}	CheckUniqueBackendIDResponse
 // @Router		/api/marketplace-provider-offerings/{uuid}/check_unique_backend_id/ [post]
 func (m *Module) checkUniqueBackendID(c *gin.Context) error {
-	o, err := m.visibleOffering(c, m.filterProviderOfferings)
+	o, err := m.visibleOffering(c, m.st.VisibleProviderOffering)
 	if err != nil {
 		return err
 	}
@@ -51,15 +51,9 @@ func (m *Module) checkUniqueBackendID(c *gin.Context) error {
 	if err := m.requireOffering(c, o, "OFFERING.UPDATE"); err != nil {
 		return err
 	}
-	q := m.db(c).Table("resources").Joins("JOIN offerings f ON f.id = resources.offering_id").Where("resources.backend_id = ?", id)
-	if all {
-		q = q.Where("f.customer_id = ?", o.CustomerID)
-	} else {
-		q = q.Where("resources.offering_id = ?", o.ID)
-	}
-	var n int64
-	if err := q.Count(&n).Error; err != nil {
-		return models.Internal(err)
+	n, err := m.st.ResourceBackendIDCount(c.Request.Context(), id, o, all)
+	if err != nil {
+		return err
 	}
 	c.JSON(http.StatusOK, CheckUniqueBackendIDResponse{IsUnique: n == 0, IsValidFormat: strings.TrimSpace(id) == id, Errors: []string{}})
 	return nil
@@ -73,7 +67,7 @@ func (m *Module) checkUniqueBackendID(c *gin.Context) error {
 // @Router		/api/marketplace-provider-offerings/{uuid}/list_project_service_accounts/ [get]
 // @Router		/api/marketplace-provider-offerings/{uuid}/list_course_accounts/ [get]
 func (m *Module) emptyAccounts(c *gin.Context) error {
-	if _, err := m.visibleOffering(c, m.filterProviderOfferings); err != nil {
+	if _, err := m.visibleOffering(c, m.st.VisibleProviderOffering); err != nil {
 		return err
 	}
 	if _, _, err := rest.Page(c); err != nil {
@@ -124,7 +118,7 @@ type UserAttributeConfig struct {
 // @Success	200	{object}	UserAttributeConfig
 // @Router		/api/marketplace-provider-offerings/{uuid}/user-attribute-config/ [get]
 func (m *Module) userAttributeConfig(c *gin.Context) error {
-	o, err := m.visibleOffering(c, m.filterProviderOfferings)
+	o, err := m.visibleOffering(c, m.st.VisibleProviderOffering)
 	if err != nil {
 		return err
 	}
@@ -148,17 +142,17 @@ func (m *Module) userAttributeConfig(c *gin.Context) error {
 // @Router		/api/marketplace-service-providers/{uuid}/keys/ [get]
 func (m *Module) providerKeys(c *gin.Context) error {
 	{
-		var sp store.ServiceProvider
-		if err := m.pathRow(c, &sp, "ServiceProvider"); err != nil {
+		sp, err := pathRow(c, "ServiceProvider", m.st.ServiceProviderByUUID)
+		if err != nil {
 			return err
 		}
 		if err := m.rbac.Require(c.Request.Context(), api.CurrentUser(c), "SERVICE_PROVIDER.LIST_KEYS",
 			models.Scope{Type: models.ScopeCustomer, ID: sp.CustomerID}); err != nil {
 			return err
 		}
-		q := m.st.ProviderUserKeys(c.Request.Context(), sp.CustomerID, m.now())
+		q := m.st.ProviderUserKeysQuery(c.Request.Context(), sp.CustomerID, m.now())
 		spec := rest.ListSpec{Ordering: store.SSHKeyOrdering, DefaultOrdering: []string{"name"}, TieBreaker: "ssh_keys.id"}
-		return rest.ListBatch(c, store.QueryOf(q), spec, func(rows []store.SSHKey) ([]identity.SshKey, error) {
+		return rest.ListBatch(c, q, spec, func(rows []store.SSHKey) ([]identity.SshKey, error) {
 			return identity.RenderKeys(c, m.st, rows)
 		})
 	}

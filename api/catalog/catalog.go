@@ -16,6 +16,7 @@ package catalog
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"math"
 	"net/http"
@@ -23,7 +24,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"gorm.io/gorm"
 
 	"github.com/waldur-go/waldur/api"
 	"github.com/waldur-go/waldur/api/form"
@@ -137,89 +137,25 @@ func (m *Module) Routes(a *gin.RouterGroup, _ *gin.Engine) {
 	pl.POST("/:uuid/update_quotas/", api.H(m.updatePlanComponents("quotas")))
 }
 
-// db is the store's database bound to the request context.
-func (m *Module) db(c *gin.Context) *gorm.DB { return m.st.DB.WithContext(c.Request.Context()) }
-
-// rolesInForce returns the ids of the scopes of type t where u holds a role in force.
-func (m *Module) rolesInForce(c *gin.Context, u *models.User, t models.ScopeType) ([]int64, error) {
-	var ids []int64
-	err := m.db(c).Table("user_roles").Distinct("scope_id").
-		Where("user_id = ? AND scope_type = ? AND is_active = ? AND (expiration_time IS NULL OR expiration_time > ?)", u.ID, t, true, m.now()).
-		Pluck("scope_id", &ids).Error
-	if err != nil {
-		return nil, models.Internal(err)
-	}
-	return ids, nil
-}
-
-func orNone(ids []int64) []int64 {
-	if len(ids) == 0 {
-		return []int64{0}
-	}
-	return ids
-}
-
-// filterProviderOfferings limits q (over "offerings") to the offerings u
-// manages or may see as a provider: staff and support all; others those of
-// customers where they hold a role and those they hold a role on.
-func (m *Module) filterProviderOfferings(c *gin.Context, q *gorm.DB) (*gorm.DB, error) {
-	u := api.CurrentUser(c)
-	if rbac.SeesEverything(u) {
-		return q, nil
-	}
-	if u == nil {
-		return q.Where("1 = 0"), nil
-	}
-	customers, err := m.rolesInForce(c, u, models.ScopeCustomer)
-	if err != nil {
-		return nil, err
-	}
-	offerings, err := m.rolesInForce(c, u, models.ScopeOffering)
-	if err != nil {
-		return nil, err
-	}
-	return q.Where("offerings.customer_id IN ? OR offerings.id IN ?", orNone(customers), orNone(offerings)), nil
-}
-
-// filterPublicOfferings limits q (over "offerings") to the public catalog:
-// Active and Paused offerings that are shared, or (for staff and support,
-// and for users connected to the offering's customer) not shared.
-func (m *Module) filterPublicOfferings(c *gin.Context, q *gorm.DB) (*gorm.DB, error) {
-	q = q.Where("offerings.state IN ?", []models.OfferingState{models.OfferingActive, models.OfferingPaused})
-	u := api.CurrentUser(c)
-	if rbac.SeesEverything(u) {
-		return q, nil
-	}
-	if u == nil {
-		return q.Where("offerings.shared = ?", true), nil
-	}
-	var customers []int64
-	cq := rbac.FilterCustomers(m.db(c).Table("customers"), u, m.now())
-	if err := cq.Pluck("customers.id", &customers).Error; err != nil {
-		return nil, models.Internal(err)
-	}
-	return q.Where("offerings.shared = ? OR offerings.customer_id IN ?", true, orNone(customers)), nil
-}
-
-// visibleOffering loads the offering of the path through filter; a hidden
-// or missing one is a 404.
-func (m *Module) visibleOffering(c *gin.Context, filter func(*gin.Context, *gorm.DB) (*gorm.DB, error)) (*store.Offering, error) {
+// visibleOffering loads the offering of the path through find (the
+// store's visibility of the provider or the public view); a hidden or
+// missing one is a 404.
+func (m *Module) visibleOffering(c *gin.Context, find func(context.Context, models.UUID) (*store.Offering, error)) (*store.Offering, error) {
 	id, err := api.PathUUID(c, "Offering")
 	if err != nil {
 		return nil, err
 	}
-	q, err := filter(c, m.db(c).Model(&store.Offering{}).Where("offerings.uuid = ?", id))
+	return find(c.Request.Context(), id)
+}
+
+// pathRow loads the row of the path's :uuid with load (404 "No <what>…"
+// for a malformed or unknown UUID).
+func pathRow[T any](c *gin.Context, what string, load func(context.Context, models.UUID) (*T, error)) (*T, error) {
+	id, err := api.PathUUID(c, what)
 	if err != nil {
 		return nil, err
 	}
-	var rows []store.Offering
-	if err := q.Limit(1).Find(&rows).Error; err != nil {
-		return nil, models.Internal(err)
-	}
-	if len(rows) == 0 {
-		return nil, api.NotFound("Offering")
-	}
-	return &rows[0], nil
+	return load(c.Request.Context(), id)
 }
 
 // requireOffering checks perm on the offering and then its customer: the
@@ -247,60 +183,6 @@ func (m *Module) canUpdate(c *gin.Context, o *store.Offering) (bool, error) {
 		return false, models.Internal(err)
 	}
 	return ok, nil
-}
-
-// customersByID loads customers by id.
-func (m *Module) customersByID(c *gin.Context, ids []int64) (map[int64]*models.Customer, error) {
-	out := map[int64]*models.Customer{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	var rows []models.Customer
-	if err := m.db(c).Table("customers").Where("id IN ?", ids).Find(&rows).Error; err != nil {
-		return nil, models.Internal(err)
-	}
-	for i := range rows {
-		out[rows[i].ID] = &rows[i]
-	}
-	return out, nil
-}
-
-// byUUID loads the row of model's table with the UUID (404 "No <what>…").
-func (m *Module) byUUID(c *gin.Context, row any, id models.UUID, what string) error {
-	res := m.db(c).Where("uuid = ?", id).Limit(1).Find(row)
-	if res.Error != nil {
-		return models.Internal(res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return api.NotFound(what)
-	}
-	return nil
-}
-
-// pathRow loads the row of the path's :uuid.
-func (m *Module) pathRow(c *gin.Context, row any, what string) error {
-	id, err := api.PathUUID(c, what)
-	if err != nil {
-		return err
-	}
-	return m.byUUID(c, row, id, what)
-}
-
-// idOf is the id of the row of table with the UUID (0 when none).
-func (m *Module) idOf(c *gin.Context, table string, id models.UUID) (int64, error) {
-	var ids []int64
-	if err := m.db(c).Table(table).Where("uuid = ?", id).Limit(1).Pluck("id", &ids).Error; err != nil {
-		return 0, models.Internal(err)
-	}
-	if len(ids) == 0 {
-		return 0, nil
-	}
-	return ids[0], nil
-}
-
-// icontains is a case-insensitive substring condition on col.
-func icontains(q *gorm.DB, col, v string) *gorm.DB {
-	return q.Where("LOWER("+col+") LIKE ?", "%"+strings.ToLower(v)+"%")
 }
 
 // object reads a JSON object field (a DictField/JSONField): absent gives
@@ -407,79 +289,51 @@ func detail(c *gin.Context, msg string) error {
 // msgNoObject is DRF's message for a reference to a missing object.
 const msgNoObject = "Invalid hyperlink - Object does not exist."
 
-// applyOfferingFilters applies the offering list filters: customer_uuid,
-// state (display names) and type (both repeatable), category_uuid, name,
+// offeringFilter reads the offering list filters: customer_uuid, state
+// (display names) and type (both repeatable), category_uuid, name,
 // name_exact, description, customer (URL), uuid_list, query, keyword,
 // created, modified, shared, billable.
-func (m *Module) applyOfferingFilters(c *gin.Context, q *gorm.DB) (*gorm.DB, error) {
-	if ids, err := rest.UUIDs(c, "customer_uuid"); err != nil {
-		return nil, err
-	} else if len(ids) > 0 {
-		q = q.Where("offerings.customer_id IN (?)", m.st.DB.Table("customers").Select("id").Where("uuid IN ?", ids))
+func offeringFilter(c *gin.Context) (store.OfferingFilter, error) {
+	var f store.OfferingFilter
+	var err error
+	if f.CustomerUUIDs, err = rest.UUIDs(c, "customer_uuid"); err != nil {
+		return f, err
 	}
-	if ids, err := rest.UUIDs(c, "category_uuid"); err != nil {
-		return nil, err
-	} else if len(ids) > 0 {
-		q = q.Where("offerings.category_id IN (?)", m.st.DB.Table("categories").Select("id").Where("uuid IN ?", ids))
+	if f.CategoryUUIDs, err = rest.UUIDs(c, "category_uuid"); err != nil {
+		return f, err
 	}
-	if states := rest.Values(c, "state"); len(states) > 0 {
-		q = q.Where("offerings.state IN ?", states)
-	}
-	if types := rest.Values(c, "type"); len(types) > 0 {
-		q = q.Where("offerings.type IN ?", types)
-	}
-	if v := rest.Last(c, "name"); v != "" {
-		q = icontains(q, "offerings.name", v)
-	}
-	if v := rest.Last(c, "name_exact"); v != "" {
-		q = q.Where("offerings.name = ?", v)
-	}
-	if v := rest.Last(c, "description"); v != "" {
-		q = icontains(q, "offerings.description", v)
-	}
-	if ids, err := rest.RefUUIDs(c, "customer"); err != nil {
-		return nil, err
-	} else if len(ids) > 0 {
-		q = q.Where("offerings.customer_id IN (?)", m.st.DB.Table("customers").Select("id").Where("uuid IN ?", ids))
+	f.States = rest.Values(c, "state")
+	f.Types = rest.Values(c, "type")
+	f.Name = rest.Last(c, "name")
+	f.NameExact = rest.Last(c, "name_exact")
+	f.Description = rest.Last(c, "description")
+	if f.Customers, err = rest.RefUUIDs(c, "customer"); err != nil {
+		return f, err
 	}
 	if v := rest.Last(c, "uuid_list"); v != "" { // comma-separated UUIDs
-		var ids []models.UUID
 		for _, s := range strings.Split(v, ",") {
 			id, err := models.ParseUUID(strings.TrimSpace(s))
 			if err != nil {
-				return nil, models.FieldError("uuid_list", "Enter a valid UUID.")
+				return f, models.FieldError("uuid_list", "Enter a valid UUID.")
 			}
-			ids = append(ids, id)
-		}
-		q = q.Where("offerings.uuid IN ?", ids)
-	}
-	if text := rest.Last(c, "query"); text != "" { // the UUID, or words of the name or description
-		if id, err := models.ParseUUID(text); err == nil {
-			q = q.Where("offerings.uuid = ?", id)
-		} else {
-			like := "%" + strings.ToLower(text) + "%"
-			q = q.Where("LOWER(offerings.name) LIKE ? OR LOWER(offerings.description) LIKE ?", like, like)
+			f.UUIDs = append(f.UUIDs, id)
 		}
 	}
-	var err error
-	if q, err = rest.CreatedModified(c, q, "offerings"); err != nil {
-		return nil, err
+	f.Query = rest.Last(c, "query")
+	if f.Created, err = rest.Since(c, "created"); err != nil {
+		return f, err
 	}
-	if v := rest.Last(c, "keyword"); v != "" {
-		like := "%" + strings.ToLower(v) + "%"
-		q = q.Where("LOWER(offerings.name) LIKE ? OR LOWER(offerings.description) LIKE ? OR offerings.customer_id IN (?)",
-			like, like, m.st.DB.Table("customers").Select("id").Where("LOWER(name) LIKE ? OR LOWER(abbreviation) LIKE ?", like, like))
+	if f.Modified, err = rest.Since(c, "modified"); err != nil {
+		return f, err
 	}
-	for _, k := range []string{"shared", "billable"} {
-		b, err := rest.Bool(c, k)
-		if err != nil {
-			return nil, err
-		}
-		if b != nil {
-			q = q.Where("offerings."+k+" = ?", *b)
-		}
+	f.Keyword = rest.Last(c, "keyword")
+	if f.Shared, err = rest.Bool(c, "shared"); err != nil {
+		return f, err
 	}
-	return q, nil
+	if f.Billable, err = rest.Bool(c, "billable"); err != nil {
+		return f, err
+	}
+	return f, nil
 }
 
 // optionTypes are Waldur's OptionFieldTypeEnum.

@@ -59,11 +59,8 @@ var groupSpec = rest.ListSpec{Ordering: map[string]string{"title": "title"}, Def
 // @Success 200 {array} CategoryGroup
 // @Router /api/marketplace-category-groups/ [get]
 func (m *Module) listGroups(c *gin.Context) error {
-	q := m.db(c).Model(&store.CategoryGroup{})
-	if v := rest.Last(c, "title"); v != "" {
-		q = icontains(q, "title", v)
-	}
-	return rest.List(c, store.QueryOf(q), groupSpec, func(g *store.CategoryGroup) CategoryGroup { return m.renderGroup(c, g) })
+	q := m.st.CategoryGroupsQuery(c.Request.Context(), store.CategoryGroupFilter{Title: rest.Last(c, "title")})
+	return rest.List(c, q, groupSpec, func(g *store.CategoryGroup) CategoryGroup { return m.renderGroup(c, g) })
 }
 
 // getGroup godoc
@@ -72,11 +69,11 @@ func (m *Module) listGroups(c *gin.Context) error {
 // @Success 200 {object} CategoryGroup
 // @Router /api/marketplace-category-groups/{uuid}/ [get]
 func (m *Module) getGroup(c *gin.Context) error {
-	var g store.CategoryGroup
-	if err := m.pathRow(c, &g, "CategoryGroup"); err != nil {
+	g, err := pathRow(c, "CategoryGroup", m.st.CategoryGroupByUUID)
+	if err != nil {
 		return err
 	}
-	return rest.Render(c, http.StatusOK, m.renderGroup(c, &g))
+	return rest.Render(c, http.StatusOK, m.renderGroup(c, g))
 }
 
 func readGroup(f *form.Form, put bool) map[string]any {
@@ -125,8 +122,8 @@ func (m *Module) createGroup(c *gin.Context) error {
 // @Success 200 {object} CategoryGroup
 // @Router /api/marketplace-category-groups/{uuid}/ [patch]
 func (m *Module) updateGroup(c *gin.Context) error {
-	var g store.CategoryGroup
-	if err := m.pathRow(c, &g, "CategoryGroup"); err != nil {
+	g, err := pathRow(c, "CategoryGroup", m.st.CategoryGroupByUUID)
+	if err != nil {
 		return err
 	}
 	f, err := form.Read(c)
@@ -137,10 +134,10 @@ func (m *Module) updateGroup(c *gin.Context) error {
 	if err := f.Err(); err != nil {
 		return err
 	}
-	if err := m.st.UpdateRow(c.Request.Context(), &g, g.ID, fields, "Category group"); err != nil {
+	if err := m.st.UpdateRow(c.Request.Context(), g, g.ID, fields, "Category group"); err != nil {
 		return err
 	}
-	return rest.Render(c, http.StatusOK, m.renderGroup(c, &g))
+	return rest.Render(c, http.StatusOK, m.renderGroup(c, g))
 }
 
 // deleteGroup godoc
@@ -149,8 +146,8 @@ func (m *Module) updateGroup(c *gin.Context) error {
 // @Success 204
 // @Router /api/marketplace-category-groups/{uuid}/ [delete]
 func (m *Module) deleteGroup(c *gin.Context) error {
-	var g store.CategoryGroup
-	if err := m.pathRow(c, &g, "CategoryGroup"); err != nil {
+	g, err := pathRow(c, "CategoryGroup", m.st.CategoryGroupByUUID)
+	if err != nil {
 		return err
 	}
 	if err := m.st.DeleteRow(c.Request.Context(), &store.CategoryGroup{}, g.ID, "Category group"); err != nil {
@@ -173,15 +170,9 @@ func (m *Module) renderCategories(c *gin.Context, rows []store.Category) ([]Cate
 	if err != nil {
 		return nil, err
 	}
-	groups := map[int64]models.UUID{}
-	if len(gids) > 0 {
-		var gs []store.CategoryGroup
-		if err := m.db(c).Where("id IN ?", gids).Find(&gs).Error; err != nil {
-			return nil, models.Internal(err)
-		}
-		for _, g := range gs {
-			groups[g.ID] = g.UUID
-		}
+	groups, err := m.st.CategoryGroupUUIDs(c.Request.Context(), gids)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]Category, len(rows))
 	for i := range rows {
@@ -206,16 +197,12 @@ func (m *Module) renderCategories(c *gin.Context, rows []store.Category) ([]Cate
 // @Success 200 {array} Category
 // @Router /api/marketplace-categories/ [get]
 func (m *Module) listCategories(c *gin.Context) error {
-	q := m.db(c).Model(&store.Category{})
-	if v := rest.Last(c, "title"); v != "" {
-		q = icontains(q, "categories.title", v)
-	}
-	if ids, err := rest.UUIDs(c, "group_uuid"); err != nil {
+	f := store.CategoryFilter{Title: rest.Last(c, "title")}
+	var err error
+	if f.GroupUUIDs, err = rest.UUIDs(c, "group_uuid"); err != nil {
 		return err
-	} else if len(ids) > 0 {
-		q = q.Where("categories.group_id IN (?)", m.st.DB.Table("category_groups").Select("id").Where("uuid IN ?", ids))
 	}
-	return rest.ListBatch(c, store.QueryOf(q), categorySpec, func(rows []store.Category) ([]Category, error) { return m.renderCategories(c, rows) })
+	return rest.ListBatch(c, m.st.CategoriesQuery(c.Request.Context(), f), categorySpec, func(rows []store.Category) ([]Category, error) { return m.renderCategories(c, rows) })
 }
 
 func (m *Module) renderCategory(c *gin.Context, status int, ca *store.Category) error {
@@ -232,11 +219,11 @@ func (m *Module) renderCategory(c *gin.Context, status int, ca *store.Category) 
 // @Success 200 {object} Category
 // @Router /api/marketplace-categories/{uuid}/ [get]
 func (m *Module) getCategory(c *gin.Context) error {
-	var ca store.Category
-	if err := m.pathRow(c, &ca, "Category"); err != nil {
+	ca, err := pathRow(c, "Category", m.st.CategoryByUUID)
+	if err != nil {
 		return err
 	}
-	return m.renderCategory(c, http.StatusOK, &ca)
+	return m.renderCategory(c, http.StatusOK, ca)
 }
 
 func (m *Module) readCategory(c *gin.Context, f *form.Form, put bool) map[string]any {
@@ -249,7 +236,7 @@ func (m *Module) readCategory(c *gin.Context, f *form.Form, put bool) map[string
 	if id, ok := f.Ref("group", colGroups, true, false); ok {
 		if id.IsZero() {
 			fields["group_id"] = nil
-		} else if gid, err := m.idOf(c, "category_groups", id); err != nil || gid == 0 {
+		} else if gid, err := m.st.CategoryGroupIDByUUID(c.Request.Context(), id); err != nil || gid == 0 {
 			f.Fail("group", msgNoObject)
 		} else {
 			fields["group_id"] = gid
@@ -290,8 +277,8 @@ func (m *Module) createCategory(c *gin.Context) error {
 // @Success 200 {object} Category
 // @Router /api/marketplace-categories/{uuid}/ [patch]
 func (m *Module) updateCategory(c *gin.Context) error {
-	var ca store.Category
-	if err := m.pathRow(c, &ca, "Category"); err != nil {
+	ca, err := pathRow(c, "Category", m.st.CategoryByUUID)
+	if err != nil {
 		return err
 	}
 	f, err := form.Read(c)
@@ -303,10 +290,10 @@ func (m *Module) updateCategory(c *gin.Context) error {
 		return err
 	}
 	fields["modified"] = m.st.Now()
-	if err := m.st.UpdateRow(c.Request.Context(), &ca, ca.ID, fields, "Category"); err != nil {
+	if err := m.st.UpdateRow(c.Request.Context(), ca, ca.ID, fields, "Category"); err != nil {
 		return err
 	}
-	return m.renderCategory(c, http.StatusOK, &ca)
+	return m.renderCategory(c, http.StatusOK, ca)
 }
 
 // deleteCategory godoc
@@ -315,13 +302,13 @@ func (m *Module) updateCategory(c *gin.Context) error {
 // @Success 204
 // @Router /api/marketplace-categories/{uuid}/ [delete]
 func (m *Module) deleteCategory(c *gin.Context) error {
-	var ca store.Category
-	if err := m.pathRow(c, &ca, "Category"); err != nil {
+	ca, err := pathRow(c, "Category", m.st.CategoryByUUID)
+	if err != nil {
 		return err
 	}
-	var n int64
-	if err := m.db(c).Model(&store.Offering{}).Where("category_id = ?", ca.ID).Count(&n).Error; err != nil {
-		return models.Internal(err)
+	n, err := m.st.CategoryOfferingCount(c.Request.Context(), ca.ID)
+	if err != nil {
+		return err
 	}
 	if n > 0 {
 		return models.Errorf(models.CodeConflict, "Category has offerings and cannot be deleted.")

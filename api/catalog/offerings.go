@@ -161,19 +161,13 @@ func (m *Module) renderOfferings(c *gin.Context, rows []store.Offering, public b
 	for i := range rows {
 		ids[i], cids[i], catIDs[i] = rows[i].ID, rows[i].CustomerID, rows[i].CategoryID
 	}
-	customers, err := m.customersByID(c, cids)
+	customers, err := m.st.CustomersByID(ctx, cids)
 	if err != nil {
 		return nil, err
 	}
-	cats := map[int64]*store.Category{}
-	if len(catIDs) > 0 {
-		var cs []store.Category
-		if err := m.db(c).Where("id IN ?", catIDs).Find(&cs).Error; err != nil {
-			return nil, models.Internal(err)
-		}
-		for i := range cs {
-			cats[cs[i].ID] = &cs[i]
-		}
+	cats, err := m.st.CategoriesByID(ctx, catIDs)
+	if err != nil {
+		return nil, err
 	}
 	comps, err := m.st.ComponentsOf(ctx, ids)
 	if err != nil {
@@ -206,19 +200,9 @@ func (m *Module) renderOfferings(c *gin.Context, rows []store.Offering, public b
 	if err != nil {
 		return nil, err
 	}
-	orders := map[int64]int64{}
-	if len(ids) > 0 {
-		var oc []struct {
-			OfferingID int64
-			N          int64
-		}
-		if err := m.db(c).Table("orders").Select("offering_id, COUNT(*) AS n").Where("offering_id IN ?", ids).
-			Group("offering_id").Scan(&oc).Error; err != nil {
-			return nil, models.Internal(err)
-		}
-		for _, r := range oc {
-			orders[r.OfferingID] = r.N
-		}
+	orders, err := m.st.OfferingOrderCounts(ctx, ids)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]Offering, len(rows))
 	for i := range rows {
@@ -324,15 +308,15 @@ var offeringSpec = rest.ListSpec{
 // @Success 200 {array} Offering
 // @Router /api/marketplace-provider-offerings/ [get]
 func (m *Module) listOfferings(c *gin.Context) error {
-	q, err := m.filterProviderOfferings(c, m.db(c).Model(&store.Offering{}))
+	f, err := offeringFilter(c)
 	if err != nil {
 		return err
 	}
-	q, err = m.applyOfferingFilters(c, q)
+	q, err := m.st.ProviderOfferingsQuery(c.Request.Context(), f)
 	if err != nil {
 		return err
 	}
-	return rest.ListBatch(c, store.QueryOf(q), offeringSpec, func(rows []store.Offering) ([]Offering, error) {
+	return rest.ListBatch(c, q, offeringSpec, func(rows []store.Offering) ([]Offering, error) {
 		return m.renderOfferings(c, rows, false)
 	})
 }
@@ -344,7 +328,7 @@ func (m *Module) listOfferings(c *gin.Context) error {
 // @Success 200 {object} Offering
 // @Router /api/marketplace-provider-offerings/{uuid}/ [get]
 func (m *Module) getOffering(c *gin.Context) error {
-	o, err := m.visibleOffering(c, m.filterProviderOfferings)
+	o, err := m.visibleOffering(c, m.st.VisibleProviderOffering)
 	if err != nil {
 		return err
 	}
@@ -565,7 +549,7 @@ func (m *Module) createOffering(c *gin.Context) error {
 		}
 	}
 	if catOK {
-		if o.CategoryID, err = m.idOf(c, "categories", catID); err != nil {
+		if o.CategoryID, err = m.st.CategoryIDByUUID(c.Request.Context(), catID); err != nil {
 			return err
 		} else if o.CategoryID == 0 {
 			f.Fail("category", msgNoObject)
@@ -573,12 +557,14 @@ func (m *Module) createOffering(c *gin.Context) error {
 	}
 	var cu models.Customer
 	if cuOK {
-		res := m.db(c).Table("customers").Where("uuid = ?", cuID).Limit(1).Find(&cu)
-		if res.Error != nil {
-			return models.Internal(res.Error)
-		}
-		if res.RowsAffected == 0 {
+		found, err := m.st.CustomerByUUID(c.Request.Context(), cuID)
+		switch {
+		case models.IsCode(err, models.CodeNotFound):
 			f.Fail("customer", msgNoObject)
+		case err != nil:
+			return err
+		default:
+			cu = *found
 		}
 	}
 	if err := f.Err(); err != nil {
@@ -588,9 +574,9 @@ func (m *Module) createOffering(c *gin.Context) error {
 	if err := m.rbac.Require(ctx, api.CurrentUser(c), "OFFERING.CREATE", cu.Scope()); err != nil {
 		return err
 	}
-	if id, err := m.idOfWhere(c, "service_providers", "customer_id = ?", cu.ID); err != nil {
+	if ok, err := m.st.IsServiceProvider(ctx, cu.ID); err != nil {
 		return err
-	} else if id == 0 {
+	} else if !ok {
 		return models.FieldError("customer", "Service provider is not registered for this organization.")
 	}
 	o.CustomerID, o.Slug = cu.ID, slugify(o.Name)
@@ -600,24 +586,13 @@ func (m *Module) createOffering(c *gin.Context) error {
 	return m.renderOne(c, http.StatusCreated, o, false)
 }
 
-func (m *Module) idOfWhere(c *gin.Context, table, cond string, args ...any) (int64, error) {
-	var ids []int64
-	if err := m.db(c).Table(table).Where(cond, args...).Limit(1).Pluck("id", &ids).Error; err != nil {
-		return 0, models.Internal(err)
-	}
-	if len(ids) == 0 {
-		return 0, nil
-	}
-	return ids[0], nil
-}
-
 // deleteOffering godoc
 // @Summary Delete an offering (staff; others only a Draft one without resources, with OFFERING.DELETE)
 // @Tags marketplace-provider-offerings
 // @Success 204
 // @Router /api/marketplace-provider-offerings/{uuid}/ [delete]
 func (m *Module) deleteOffering(c *gin.Context) error {
-	o, err := m.visibleOffering(c, m.filterProviderOfferings)
+	o, err := m.visibleOffering(c, m.st.VisibleProviderOffering)
 	if err != nil {
 		return err
 	}
@@ -647,7 +622,7 @@ var actionDone = map[string]string{
 // {"detail", "state"}, 409 "Valid states for operation: …" in a wrong state.
 func (m *Module) stateAction(action string) api.Handler {
 	return func(c *gin.Context) error {
-		o, err := m.visibleOffering(c, m.filterProviderOfferings)
+		o, err := m.visibleOffering(c, m.st.VisibleProviderOffering)
 		if err != nil {
 			return err
 		}
@@ -682,7 +657,7 @@ func (m *Module) updateWith(c *gin.Context, perm models.Permission, read func(*f
 
 // updateChecked is updateWith with its own permission check.
 func (m *Module) updateChecked(c *gin.Context, check func(*store.Offering) error, read func(*form.Form, *store.Offering) map[string]any) error {
-	o, err := m.visibleOffering(c, m.filterProviderOfferings)
+	o, err := m.visibleOffering(c, m.st.VisibleProviderOffering)
 	if err != nil {
 		return err
 	}
@@ -713,7 +688,7 @@ func (m *Module) updateDescription(c *gin.Context) error {
 	return m.updateWith(c, "OFFERING.UPDATE_DESCRIPTION", func(f *form.Form, _ *store.Offering) map[string]any {
 		fields := map[string]any{}
 		if id, ok := f.Ref("category", colCats, false, true); ok {
-			catID, err := m.idOf(c, "categories", id)
+			catID, err := m.st.CategoryIDByUUID(c.Request.Context(), id)
 			if err != nil || catID == 0 {
 				f.Fail("category", msgNoObject)
 			} else {
@@ -807,7 +782,7 @@ func (m *Module) updateIntegration(c *gin.Context) error {
 // @Success 200
 // @Router /api/marketplace-provider-offerings/{uuid}/update_attributes/ [post]
 func (m *Module) updateAttributes(c *gin.Context) error {
-	o, err := m.visibleOffering(c, m.filterProviderOfferings)
+	o, err := m.visibleOffering(c, m.st.VisibleProviderOffering)
 	if err != nil {
 		return err
 	}
@@ -828,7 +803,7 @@ func (m *Module) updateAttributes(c *gin.Context) error {
 }
 
 func (m *Module) componentAction(c *gin.Context, status int, do func(*store.Offering, *form.Form) (any, error)) error {
-	o, err := m.visibleOffering(c, m.filterProviderOfferings)
+	o, err := m.visibleOffering(c, m.st.VisibleProviderOffering)
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/shopspring/decimal"
-	"gorm.io/gorm"
 
 	"github.com/waldur-go/waldur/api"
 	"github.com/waldur-go/waldur/api/form"
@@ -78,12 +77,12 @@ func (m *Module) renderPlans(c *gin.Context, plans []store.Plan, comps map[int64
 	}
 	offeringURL := map[int64]string{}
 	if withOffering && len(oids) > 0 {
-		var os []store.Offering
-		if err := m.db(c).Select("id, uuid").Where("id IN ?", oids).Find(&os).Error; err != nil {
-			return nil, models.Internal(err)
+		uuids, err := m.st.OfferingUUIDs(ctx, oids)
+		if err != nil {
+			return nil, err
 		}
-		for _, o := range os {
-			offeringURL[o.ID] = rest.URL(c, colOfferings, o.UUID)
+		for id, u := range uuids {
+			offeringURL[id] = rest.URL(c, colOfferings, u)
 		}
 	}
 	out := make([]Plan, len(plans))
@@ -146,44 +145,26 @@ var planSpec = rest.ListSpec{
 	TieBreaker:      "plans.id",
 }
 
-// visiblePlans limits q (over "plans") to plans of offerings the caller
-// sees as a provider or in the public catalog.
-func (m *Module) visiblePlans(c *gin.Context, q *gorm.DB) (*gorm.DB, error) {
-	prov, err := m.filterProviderOfferings(c, m.st.DB.Model(&store.Offering{}).Select("offerings.id"))
-	if err != nil {
-		return nil, err
-	}
-	pub, err := m.filterPublicOfferings(c, m.st.DB.Model(&store.Offering{}).Select("offerings.id"))
-	if err != nil {
-		return nil, err
-	}
-	return q.Where("plans.offering_id IN (?) OR plans.offering_id IN (?)", prov, pub), nil
-}
-
 // listPlans godoc
 // @Summary List plans (filters offering_uuid)
 // @Tags marketplace-plans
 // @Success 200 {array} Plan
 // @Router /api/marketplace-plans/ [get]
 func (m *Module) listPlans(c *gin.Context) error {
-	q, err := m.visiblePlans(c, m.db(c).Model(&store.Plan{}))
+	var f store.PlanFilter
+	var err error
+	if f.OfferingUUIDs, err = rest.UUIDs(c, "offering_uuid"); err != nil {
+		return err
+	}
+	if f.Offerings, err = rest.RefUUIDs(c, "offering"); err != nil {
+		return err
+	}
+	f.OfferingSlug = rest.Last(c, "offering_slug")
+	q, err := m.st.PlansQuery(c.Request.Context(), f)
 	if err != nil {
 		return err
 	}
-	if ids, err := rest.UUIDs(c, "offering_uuid"); err != nil {
-		return err
-	} else if len(ids) > 0 {
-		q = q.Where("plans.offering_id IN (?)", m.st.DB.Table("offerings").Select("id").Where("uuid IN ?", ids))
-	}
-	if ids, err := rest.RefUUIDs(c, "offering"); err != nil {
-		return err
-	} else if len(ids) > 0 {
-		q = q.Where("plans.offering_id IN (?)", m.st.DB.Table("offerings").Select("id").Where("uuid IN ?", ids))
-	}
-	if v := rest.Last(c, "offering_slug"); v != "" {
-		q = q.Where("plans.offering_id IN (?)", m.st.DB.Table("offerings").Select("id").Where("slug = ?", v))
-	}
-	return rest.ListBatch(c, store.QueryOf(q), planSpec, func(rows []store.Plan) ([]Plan, error) {
+	return rest.ListBatch(c, q, planSpec, func(rows []store.Plan) ([]Plan, error) {
 		return m.renderPlans(c, rows, nil, true)
 	})
 }
@@ -194,18 +175,7 @@ func (m *Module) visiblePlan(c *gin.Context) (*store.Plan, *store.Offering, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	q, err := m.visiblePlans(c, m.db(c).Model(&store.Plan{}).Where("plans.uuid = ?", id))
-	if err != nil {
-		return nil, nil, err
-	}
-	var n int64
-	if err := q.Count(&n).Error; err != nil {
-		return nil, nil, models.Internal(err)
-	}
-	if n == 0 {
-		return nil, nil, api.NotFound("Plan")
-	}
-	return m.st.PlanByUUID(c.Request.Context(), id)
+	return m.st.VisiblePlan(c.Request.Context(), id)
 }
 
 func (m *Module) renderPlan(c *gin.Context, status int, p *store.Plan) error {
@@ -243,18 +213,14 @@ func (m *Module) createPlan(c *gin.Context) error {
 	np := readPlan(f, true)
 	var o *store.Offering
 	if ok {
-		q, err := m.filterProviderOfferings(c, m.db(c).Model(&store.Offering{}).Where("offerings.uuid = ?", oid))
-		if err != nil {
-			return err
-		}
-		var rows []store.Offering
-		if err := q.Limit(1).Find(&rows).Error; err != nil {
-			return models.Internal(err)
-		}
-		if len(rows) == 0 {
+		found, err := m.st.VisibleProviderOffering(c.Request.Context(), oid)
+		switch {
+		case models.IsCode(err, models.CodeNotFound):
 			f.Fail("offering", msgNoObject)
-		} else {
-			o = &rows[0]
+		case err != nil:
+			return err
+		default:
+			o = found
 		}
 	}
 	if err := f.Err(); err != nil {

@@ -11,7 +11,6 @@ import (
 	"github.com/waldur-go/waldur/api/rest"
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/store"
-	"github.com/waldur-go/waldur/rbac"
 )
 
 // ServiceProvider is Waldur's ServiceProvider.
@@ -45,7 +44,7 @@ func (m *Module) renderProviders(c *gin.Context, rows []store.ServiceProvider) (
 	for i := range rows {
 		ids[i] = rows[i].CustomerID
 	}
-	customers, err := m.customersByID(c, ids)
+	customers, err := m.st.CustomersByID(c.Request.Context(), ids)
 	if err != nil {
 		return nil, err
 	}
@@ -74,13 +73,12 @@ func (m *Module) renderProviders(c *gin.Context, rows []store.ServiceProvider) (
 // @Success 200 {array} ServiceProvider
 // @Router /api/marketplace-service-providers/ [get]
 func (m *Module) listProviders(c *gin.Context) error {
-	q := m.db(c).Model(&store.ServiceProvider{})
-	if ids, err := rest.UUIDs(c, "customer_uuid"); err != nil {
+	var f store.ServiceProviderFilter
+	var err error
+	if f.CustomerUUIDs, err = rest.UUIDs(c, "customer_uuid"); err != nil {
 		return err
-	} else if len(ids) > 0 {
-		q = q.Where("service_providers.customer_id IN (?)", m.st.DB.Table("customers").Select("id").Where("uuid IN ?", ids))
 	}
-	return rest.ListBatch(c, store.QueryOf(q), providerSpec, func(rows []store.ServiceProvider) ([]ServiceProvider, error) {
+	return rest.ListBatch(c, m.st.ServiceProvidersQuery(c.Request.Context(), f), providerSpec, func(rows []store.ServiceProvider) ([]ServiceProvider, error) {
 		return m.renderProviders(c, rows)
 	})
 }
@@ -99,11 +97,11 @@ func (m *Module) renderProvider(c *gin.Context, status int, sp *store.ServicePro
 // @Success 200 {object} ServiceProvider
 // @Router /api/marketplace-service-providers/{uuid}/ [get]
 func (m *Module) getProvider(c *gin.Context) error {
-	var sp store.ServiceProvider
-	if err := m.pathRow(c, &sp, "ServiceProvider"); err != nil {
+	sp, err := pathRow(c, "ServiceProvider", m.st.ServiceProviderByUUID)
+	if err != nil {
 		return err
 	}
-	return m.renderProvider(c, http.StatusOK, &sp)
+	return m.renderProvider(c, http.StatusOK, sp)
 }
 
 // createProvider godoc
@@ -124,13 +122,14 @@ func (m *Module) createProvider(c *gin.Context) error {
 	}
 	var cu models.Customer
 	if ok {
-		q := rbac.FilterCustomers(m.db(c).Table("customers").Where("customers.uuid = ?", id), api.CurrentUser(c), m.now())
-		res := q.Limit(1).Find(&cu)
-		if res.Error != nil {
-			return models.Internal(res.Error)
-		}
-		if res.RowsAffected == 0 {
+		found, err := m.st.VisibleCustomerByUUID(c.Request.Context(), id)
+		switch {
+		case models.IsCode(err, models.CodeNotFound):
 			f.Fail("customer", msgNoObject)
+		case err != nil:
+			return err
+		default:
+			cu = *found
 		}
 	}
 	if err := f.Err(); err != nil {
@@ -159,8 +158,8 @@ const permProviderOwner models.Permission = "CUSTOMER.UPDATE"
 // @Success 200 {object} ServiceProvider
 // @Router /api/marketplace-service-providers/{uuid}/ [patch]
 func (m *Module) updateProvider(c *gin.Context) error {
-	var sp store.ServiceProvider
-	if err := m.pathRow(c, &sp, "ServiceProvider"); err != nil {
+	sp, err := pathRow(c, "ServiceProvider", m.st.ServiceProviderByUUID)
+	if err != nil {
 		return err
 	}
 	if err := m.rbac.Require(c.Request.Context(), api.CurrentUser(c), permProviderOwner,
@@ -182,10 +181,10 @@ func (m *Module) updateProvider(c *gin.Context) error {
 		return err
 	}
 	fields["modified"] = m.st.Now()
-	if err := m.st.UpdateRow(c.Request.Context(), &sp, sp.ID, fields, "Service provider"); err != nil {
+	if err := m.st.UpdateRow(c.Request.Context(), sp, sp.ID, fields, "Service provider"); err != nil {
 		return err
 	}
-	return m.renderProvider(c, http.StatusOK, &sp)
+	return m.renderProvider(c, http.StatusOK, sp)
 }
 
 // deleteProvider godoc
@@ -194,18 +193,17 @@ func (m *Module) updateProvider(c *gin.Context) error {
 // @Success 204
 // @Router /api/marketplace-service-providers/{uuid}/ [delete]
 func (m *Module) deleteProvider(c *gin.Context) error {
-	var sp store.ServiceProvider
-	if err := m.pathRow(c, &sp, "ServiceProvider"); err != nil {
+	sp, err := pathRow(c, "ServiceProvider", m.st.ServiceProviderByUUID)
+	if err != nil {
 		return err
 	}
 	if err := m.rbac.Require(c.Request.Context(), api.CurrentUser(c), permProviderOwner,
 		models.Scope{Type: models.ScopeCustomer, ID: sp.CustomerID}); err != nil {
 		return err
 	}
-	var n int64
-	if err := m.db(c).Model(&store.Offering{}).Where("customer_id = ? AND state <> ?", sp.CustomerID, models.OfferingArchived).
-		Count(&n).Error; err != nil {
-		return models.Internal(err)
+	n, err := m.st.UnarchivedOfferingCount(c.Request.Context(), sp.CustomerID)
+	if err != nil {
+		return err
 	}
 	if n > 0 {
 		return models.Errorf(models.CodeConflict, "Service provider has offerings that are not archived.")

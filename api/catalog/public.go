@@ -17,15 +17,15 @@ import (
 // @Success 200 {array} Offering
 // @Router /api/marketplace-public-offerings/ [get]
 func (m *Module) listPublic(c *gin.Context) error {
-	q, err := m.filterPublicOfferings(c, m.db(c).Model(&store.Offering{}))
+	f, err := offeringFilter(c)
 	if err != nil {
 		return err
 	}
-	q, err = m.applyOfferingFilters(c, q)
+	q, err := m.st.PublicOfferingsQuery(c.Request.Context(), f)
 	if err != nil {
 		return err
 	}
-	return rest.ListBatch(c, store.QueryOf(q), offeringSpec, func(rows []store.Offering) ([]Offering, error) {
+	return rest.ListBatch(c, q, offeringSpec, func(rows []store.Offering) ([]Offering, error) {
 		return m.renderOfferings(c, rows, true)
 	})
 }
@@ -36,7 +36,7 @@ func (m *Module) listPublic(c *gin.Context) error {
 // @Success 200 {object} Offering
 // @Router /api/marketplace-public-offerings/{uuid}/ [get]
 func (m *Module) getPublic(c *gin.Context) error {
-	o, err := m.visibleOffering(c, m.filterPublicOfferings)
+	o, err := m.visibleOffering(c, m.st.VisiblePublicOffering)
 	if err != nil {
 		return err
 	}
@@ -49,7 +49,7 @@ func (m *Module) getPublic(c *gin.Context) error {
 // @Success 200 {array} Plan
 // @Router /api/marketplace-public-offerings/{uuid}/plans/ [get]
 func (m *Module) listPublicPlans(c *gin.Context) error {
-	o, err := m.visibleOffering(c, m.filterPublicOfferings)
+	o, err := m.visibleOffering(c, m.st.VisiblePublicOffering)
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func (m *Module) listPublicPlans(c *gin.Context) error {
 // @Success 200 {object} Plan
 // @Router /api/marketplace-public-offerings/{uuid}/plans/{plan_uuid}/ [get]
 func (m *Module) getPublicPlan(c *gin.Context) error {
-	o, err := m.visibleOffering(c, m.filterPublicOfferings)
+	o, err := m.visibleOffering(c, m.st.VisiblePublicOffering)
 	if err != nil {
 		return err
 	}
@@ -84,17 +84,14 @@ func (m *Module) getPublicPlan(c *gin.Context) error {
 	if err != nil {
 		return api.NotFound("Plan")
 	}
-	var rows []store.Plan
-	if err := m.db(c).Where("uuid = ? AND offering_id = ? AND archived = ?", pid, o.ID, false).Limit(1).Find(&rows).Error; err != nil {
-		return models.Internal(err)
-	}
-	if len(rows) == 0 {
-		return api.NotFound("Plan")
-	}
-	out, err := m.renderPlans(c, rows, nil, false)
+	p, err := m.st.PublicPlan(c.Request.Context(), o.ID, pid)
 	if err != nil {
 		return err
 	}
-	out[0].URL = rest.NestedURL(c, colPublic, o.UUID, "plans", rows[0].UUID)
+	out, err := m.renderPlans(c, []store.Plan{*p}, nil, false)
+	if err != nil {
+		return err
+	}
+	out[0].URL = rest.NestedURL(c, colPublic, o.UUID, "plans", p.UUID)
 	return rest.Render(c, http.StatusOK, out[0])
 }

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"gorm.io/gorm"
 
 	"github.com/waldur-go/waldur/api"
 	"github.com/waldur-go/waldur/api/rest"
@@ -128,11 +127,15 @@ var eventListSpec = rest.ListSpec{
 //	@Failure		401				{object}	api.ErrorBody
 //	@Router			/api/events/ [get]
 func (m *Module) listEvents(c *gin.Context) error {
-	q, err := m.eventsQuery(c)
+	f, err := m.eventFilter(c)
 	if err != nil {
 		return err
 	}
-	return rest.List(c, store.QueryOf(q), eventListSpec, func(r *store.EventRecord) Event { return renderEvent(r) })
+	q, err := m.st.EventsList(c.Request.Context(), f)
+	if err != nil {
+		return err
+	}
+	return rest.List(c, q, eventListSpec, func(r *store.EventRecord) Event { return renderEvent(r) })
 }
 
 // countEvents godoc
@@ -153,13 +156,13 @@ func (m *Module) listEvents(c *gin.Context) error {
 //	@Failure		401				{object}	api.ErrorBody
 //	@Router			/api/events/count/ [get]
 func (m *Module) countEvents(c *gin.Context) error {
-	q, err := m.eventsQuery(c)
+	f, err := m.eventFilter(c)
 	if err != nil {
 		return err
 	}
-	var n int64
-	if err := q.Count(&n).Error; err != nil {
-		return models.Internal(err)
+	n, err := m.st.CountEvents(c.Request.Context(), f)
+	if err != nil {
+		return err
 	}
 	return rest.Render(c, http.StatusOK, EventCount{Count: n})
 }
@@ -234,34 +237,31 @@ func (m *Module) getEvent(c *gin.Context) error {
 	if err != nil {
 		return models.Errorf(models.CodeNotFound, "Not found.")
 	}
-	q, err := m.eventsQuery(c)
+	f, err := m.eventFilter(c)
 	if err != nil {
 		return err
 	}
-	var rows []store.EventRecord
-	if err := q.Where("events.uuid = ?", id).Limit(1).Find(&rows).Error; err != nil {
-		return models.Internal(err)
+	r, err := m.st.ListedEvent(c.Request.Context(), f, id)
+	if err != nil {
+		return err
 	}
-	if len(rows) == 0 {
-		return models.Errorf(models.CodeNotFound, "Not found.")
-	}
-	return rest.Render(c, http.StatusOK, renderEvent(&rows[0]))
+	return rest.Render(c, http.StatusOK, renderEvent(r))
 }
 
-// eventsQuery parses the filters of the events list and count.
-func (m *Module) eventsQuery(c *gin.Context) (*gorm.DB, error) {
+// eventFilter parses the filters of the events list and count (the
+// store takes the viewer from the request's context).
+func (m *Module) eventFilter(c *gin.Context) (store.EventFilter, error) {
 	f := store.EventFilter{
-		Viewer:  api.CurrentUser(c),
 		Types:   rest.Values(c, "event_type"),
 		Groups:  rest.Values(c, "feature"),
 		Message: last(c, "message"),
 	}
 	var err error
 	if f.CreatedFrom, err = timestamp(c, "created_from"); err != nil {
-		return nil, err
+		return f, err
 	}
 	if f.CreatedTo, err = timestamp(c, "created_to"); err != nil {
-		return nil, err
+		return f, err
 	}
 	for _, u := range []struct {
 		key string
@@ -269,7 +269,7 @@ func (m *Module) eventsQuery(c *gin.Context) (*gorm.DB, error) {
 	}{{"customer_uuid", &f.CustomerUUID}, {"project_uuid", &f.ProjectUUID}, {"user_uuid", &f.UserUUID}} {
 		ids, err := rest.UUIDs(c, u.key)
 		if err != nil {
-			return nil, err
+			return f, err
 		}
 		if len(ids) > 0 {
 			*u.dst = &ids[len(ids)-1]
@@ -279,7 +279,7 @@ func (m *Module) eventsQuery(c *gin.Context) (*gorm.DB, error) {
 	if v := last(c, "scope"); v != "" {
 		t, id, err := parseScope(v)
 		if err != nil {
-			return nil, err
+			return f, err
 		}
 		sc, err := m.st.EventScopeByUUID(ctx, t, id)
 		switch {
@@ -288,12 +288,12 @@ func (m *Module) eventsQuery(c *gin.Context) (*gorm.DB, error) {
 			// cannot see: an empty list, so the filter reveals nothing.
 			f.Scope = &models.Scope{Type: t, ID: 0}
 		case err != nil:
-			return nil, err
+			return f, err
 		default:
 			f.Scope = &sc
 		}
 	}
-	return m.st.EventsQuery(ctx, f)
+	return f, nil
 }
 
 // last is the last non-empty value of a query key ("" when none).

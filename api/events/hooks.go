@@ -145,7 +145,6 @@ var hookListSpec = rest.ListSpec{
 // and the WebHook/EmailHook filters).
 func hookFilter(c *gin.Context, hookType string) (store.HookFilter, error) {
 	f := store.HookFilter{
-		Viewer:         api.CurrentUser(c),
 		HookType:       hookType,
 		AuthorUsername: last(c, "author_username"),
 		AuthorEmail:    last(c, "author_email"),
@@ -204,7 +203,7 @@ func (m *Module) listHooks(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return rest.ListBatch(c, store.QueryOf(m.st.HooksQuery(c.Request.Context(), f)), hookListSpec, func(hs []store.Hook) ([]any, error) {
+	return rest.ListBatch(c, m.st.HooksList(c.Request.Context(), f), hookListSpec, func(hs []store.Hook) ([]any, error) {
 		return m.renderHooks(c, hs)
 	})
 }
@@ -214,7 +213,7 @@ func (m *Module) listKind(c *gin.Context, k hookKind) error {
 	if err != nil {
 		return err
 	}
-	return rest.ListBatch(c, store.QueryOf(m.st.HooksQuery(c.Request.Context(), f)), hookListSpec, func(hs []store.Hook) ([]any, error) {
+	return rest.ListBatch(c, m.st.HooksList(c.Request.Context(), f), hookListSpec, func(hs []store.Hook) ([]any, error) {
 		return m.renderHooks(c, hs)
 	})
 }
@@ -225,16 +224,7 @@ func (m *Module) hook(c *gin.Context, k hookKind) (*store.Hook, error) {
 	if err != nil {
 		return nil, models.Errorf(models.CodeNotFound, "Not found.")
 	}
-	return m.st.HookByUUID(c.Request.Context(), api.CurrentUser(c), k.hookType, id)
-}
-
-// mayChange allows the hook's owner and staff; support see others' hooks but
-// cannot change them.
-func mayChange(u *models.User, h *store.Hook) error {
-	if u.IsStaff || u.ID == h.UserID {
-		return nil
-	}
-	return models.Errorf(models.CodeForbidden, "You do not have permission to perform this action.")
+	return m.st.VisibleHook(c.Request.Context(), k.hookType, id)
 }
 
 func (m *Module) renderOne(c *gin.Context, status int, h *store.Hook) error {
@@ -276,7 +266,7 @@ func (m *Module) updateKind(c *gin.Context, k hookKind) error {
 	if err != nil {
 		return err
 	}
-	if err := mayChange(api.CurrentUser(c), h); err != nil {
+	if err := m.st.MayChangeHook(c.Request.Context(), h); err != nil {
 		return err
 	}
 	body, err := readObject(c)
@@ -297,7 +287,7 @@ func (m *Module) deleteKind(c *gin.Context, k hookKind) error {
 	if err != nil {
 		return err
 	}
-	if err := mayChange(api.CurrentUser(c), h); err != nil {
+	if err := m.st.MayChangeHook(c.Request.Context(), h); err != nil {
 		return err
 	}
 	if err := m.st.DeleteHook(c.Request.Context(), h.ID); err != nil {

@@ -113,14 +113,7 @@ func (m *Module) visibleKey(c *gin.Context) (*store.SSHKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	var k store.SSHKey
-	if err := m.st.VisibleSSHKeys(c.Request.Context(), api.CurrentUser(c)).Where("ssh_keys.uuid = ?", id).Limit(1).Find(&k).Error; err != nil {
-		return nil, models.Internal(err)
-	}
-	if k.ID == 0 {
-		return nil, api.NotFound("")
-	}
-	return &k, nil
+	return m.st.VisibleSSHKey(c.Request.Context(), id)
 }
 
 func keyFilter(c *gin.Context) (store.SSHKeyFilter, error) {
@@ -170,9 +163,9 @@ func (m *Module) listKeys(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	q := store.FilterSSHKeys(m.st.VisibleSSHKeys(c.Request.Context(), api.CurrentUser(c)), f)
+	q := m.st.SSHKeysQuery(c.Request.Context(), f)
 	spec := rest.ListSpec{Ordering: store.SSHKeyOrdering, DefaultOrdering: []string{"name"}, TieBreaker: "ssh_keys.id"}
-	return rest.ListBatch(c, store.QueryOf(q), spec, func(rows []store.SSHKey) ([]SshKey, error) { return m.renderKeys(c, rows) })
+	return rest.ListBatch(c, q, spec, func(rows []store.SSHKey) ([]SshKey, error) { return m.renderKeys(c, rows) })
 }
 
 // getKey godoc

@@ -204,15 +204,7 @@ func (m *Module) visibleUser(c *gin.Context) (*store.UserProfile, error) {
 	if err != nil {
 		return nil, err
 	}
-	var p store.UserProfile
-	q := m.st.VisibleUsers(c.Request.Context(), api.CurrentUser(c), m.now()).Where("users.uuid = ?", id)
-	if err := q.Limit(1).Find(&p).Error; err != nil {
-		return nil, models.Internal(err)
-	}
-	if p.ID == 0 {
-		return nil, api.NotFound("")
-	}
-	return &p, nil
+	return m.st.VisibleUser(c.Request.Context(), id)
 }
 
 // userFilter reads the list filters of GET /api/users/.
@@ -300,10 +292,9 @@ func (m *Module) listUsers(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	now := m.now()
-	q := store.FilterUsers(m.st.VisibleUsers(c.Request.Context(), api.CurrentUser(c), now), f, now)
+	q := m.st.UsersQuery(c.Request.Context(), f)
 	spec := rest.ListSpec{Ordering: store.UserOrdering, DefaultOrdering: []string{"username"}, TieBreaker: "users.id"}
-	return rest.ListBatch(c, store.QueryOf(q), spec, func(rows []store.UserProfile) ([]json.RawMessage, error) {
+	return rest.ListBatch(c, q, spec, func(rows []store.UserProfile) ([]json.RawMessage, error) {
 		return m.renderUsers(c, rows, "")
 	})
 }

@@ -2,8 +2,6 @@ package invoices
 
 import (
 	"net/http"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -123,28 +121,17 @@ var creditListSpec = rest.ListSpec{
 // @Success	200	{array}	CustomerCredit
 // @Router		/api/customer-credits/ [get]
 func (m *Module) listCustomerCredits(c *gin.Context) error {
-	q := m.st.CustomerCreditViews(c.Request.Context())
-	rs, err := api.RoleScopes(c, m.st, m.now())
-	if err != nil {
-		return err
-	}
-	if rs != nil {
-		q = q.Where("customer_credits.customer_id IN ?", orNone(rs.Customers))
-	}
 	ids, err := rest.UUIDs(c, "customer_uuid")
 	if err != nil {
 		return err
 	}
-	if len(ids) > 0 {
-		q = q.Where("c.uuid IN ?", ids)
+	f := store.CustomerCreditFilter{CustomerUUIDs: ids, CustomerName: rest.Last(c, "customer_name"),
+		CustomerSlug: rest.Last(c, "customer_slug")}
+	q, err := m.st.CustomerCreditsQuery(c.Request.Context(), f)
+	if err != nil {
+		return err
 	}
-	if v := rest.Last(c, "customer_name"); v != "" {
-		q = q.Where("LOWER(c.name) LIKE ?", "%"+strings.ToLower(v)+"%")
-	}
-	if v := rest.Last(c, "customer_slug"); v != "" {
-		q = q.Where("c.slug = ?", v)
-	}
-	return rest.ListBatch(c, store.QueryOf(q), creditListSpec, func(rows []store.CustomerCreditView) ([]CustomerCredit, error) {
+	return rest.ListBatch(c, q, creditListSpec, func(rows []store.CustomerCreditView) ([]CustomerCredit, error) {
 		return m.renderCustomerCredits(c, rows)
 	})
 }
@@ -154,19 +141,12 @@ func (m *Module) visibleCustomerCredit(c *gin.Context) (*store.CustomerCreditVie
 	if err != nil {
 		return nil, err
 	}
-	v, err := m.st.CustomerCreditByUUID(c.Request.Context(), id)
+	v, err := m.st.VisibleCustomerCredit(c.Request.Context(), id)
 	if models.IsCode(err, models.CodeNotFound) {
 		return nil, api.NotFound("CustomerCredit")
 	}
 	if err != nil {
 		return nil, err
-	}
-	rs, err := api.RoleScopes(c, m.st, m.now())
-	if err != nil {
-		return nil, err
-	}
-	if rs != nil && !slices.Contains(rs.Customers, v.CustomerID) {
-		return nil, api.NotFound("CustomerCredit")
 	}
 	return v, nil
 }
@@ -470,27 +450,20 @@ var projectCreditListSpec = rest.ListSpec{
 // @Success	200	{array}	ProjectCredit
 // @Router		/api/project-credits/ [get]
 func (m *Module) listProjectCredits(c *gin.Context) error {
-	q := m.st.ProjectCreditViews(c.Request.Context())
-	rs, err := api.RoleScopes(c, m.st, m.now())
-	if err != nil {
-		return err
-	}
-	if rs != nil {
-		q = q.Where("(p.customer_id IN ? OR project_credits.project_id IN ?)", orNone(rs.Customers), orNone(rs.Projects))
-	}
-	for key, col := range map[string]string{"project_uuid": "p.uuid", "customer_uuid": "c.uuid"} {
+	var f store.ProjectCreditFilter
+	for key, dst := range map[string]*[]models.UUID{"project_uuid": &f.ProjectUUIDs, "customer_uuid": &f.CustomerUUIDs} {
 		ids, err := rest.UUIDs(c, key)
 		if err != nil {
 			return err
 		}
-		if len(ids) > 0 {
-			q = q.Where(col+" IN ?", ids)
-		}
+		*dst = ids
 	}
-	if v := rest.Last(c, "project_name"); v != "" {
-		q = q.Where("LOWER(p.name) LIKE ?", "%"+strings.ToLower(v)+"%")
+	f.ProjectName = rest.Last(c, "project_name")
+	q, err := m.st.ProjectCreditsQuery(c.Request.Context(), f)
+	if err != nil {
+		return err
 	}
-	return rest.ListBatch(c, store.QueryOf(q), projectCreditListSpec, func(rows []store.ProjectCreditView) ([]ProjectCredit, error) {
+	return rest.ListBatch(c, q, projectCreditListSpec, func(rows []store.ProjectCreditView) ([]ProjectCredit, error) {
 		return m.renderProjectCredits(c, rows)
 	})
 }
@@ -500,19 +473,12 @@ func (m *Module) visibleProjectCredit(c *gin.Context) (*store.ProjectCreditView,
 	if err != nil {
 		return nil, err
 	}
-	v, err := m.st.ProjectCreditByUUID(c.Request.Context(), id)
+	v, err := m.st.VisibleProjectCredit(c.Request.Context(), id)
 	if models.IsCode(err, models.CodeNotFound) {
 		return nil, api.NotFound("ProjectCredit")
 	}
 	if err != nil {
 		return nil, err
-	}
-	rs, err := api.RoleScopes(c, m.st, m.now())
-	if err != nil {
-		return nil, err
-	}
-	if rs != nil && !slices.Contains(rs.Customers, v.CustomerID) && !slices.Contains(rs.Projects, v.ProjectID) {
-		return nil, api.NotFound("ProjectCredit")
 	}
 	return v, nil
 }

@@ -15,13 +15,11 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/shopspring/decimal"
-	"gorm.io/gorm"
 
 	"github.com/waldur-go/waldur/api"
 	"github.com/waldur-go/waldur/api/form"
@@ -103,13 +101,6 @@ func (m *Module) Routes(a *gin.RouterGroup, _ *gin.Engine) {
 	pc.PUT("/:uuid/", api.RequireStaff, api.H(m.updateProjectCredit(false)))
 	pc.PATCH("/:uuid/", api.RequireStaff, api.H(m.updateProjectCredit(true)))
 	pc.DELETE("/:uuid/", api.RequireStaff, api.H(m.deleteProjectCredit))
-}
-
-func orNone(ids []int64) []int64 {
-	if len(ids) == 0 {
-		return []int64{0}
-	}
-	return ids
 }
 
 // CustomerDetails is Waldur's CustomerDetails (the invoice's parties).
@@ -268,36 +259,28 @@ func intFilter(c *gin.Context, key string) (*int, error) {
 // @Success	200	{array}	Invoice
 // @Router		/api/invoices/ [get]
 func (m *Module) listInvoices(c *gin.Context) error {
-	q := m.st.InvoiceViews(c.Request.Context())
-	rs, err := api.RoleScopes(c, m.st, m.now())
-	if err != nil {
-		return err
-	}
-	if rs != nil {
-		q = q.Where("invoices.customer_id IN ?", orNone(rs.Customers))
-	}
+	var f store.InvoiceFilter
 	if v := rest.Last(c, "customer"); v != "" {
 		id, err := rest.ParseRef("customer", v, "customers")
 		if err != nil {
 			return err
 		}
-		q = q.Where("c.uuid = ?", id)
+		f.Customer = &id
 	}
 	ids, err := rest.UUIDs(c, "customer_uuid")
 	if err != nil {
 		return err
 	}
-	if len(ids) > 0 {
-		q = q.Where("c.uuid IN ?", ids)
-	}
-	for _, k := range []string{"year", "month"} {
-		n, err := intFilter(c, k)
+	f.CustomerUUIDs = ids
+	for _, k := range []struct {
+		key string
+		dst **int
+	}{{"year", &f.Year}, {"month", &f.Month}} {
+		n, err := intFilter(c, k.key)
 		if err != nil {
 			return err
 		}
-		if n != nil {
-			q = q.Where("invoices."+k+" = ?", *n)
-		}
+		*k.dst = n
 	}
 	states := rest.Values(c, "state")
 	for _, s := range states {
@@ -305,10 +288,12 @@ func (m *Module) listInvoices(c *gin.Context) error {
 			return models.FieldError("state", fmt.Sprintf("Select a valid choice. %s is not one of the available choices.", s))
 		}
 	}
-	if len(states) > 0 {
-		q = q.Where("invoices.state IN ?", states)
+	f.States = states
+	q, err := m.st.InvoicesQuery(c.Request.Context(), f)
+	if err != nil {
+		return err
 	}
-	return rest.ListBatch(c, store.QueryOf(q), invoiceListSpec, func(rows []store.InvoiceView) ([]Invoice, error) {
+	return rest.ListBatch(c, q, invoiceListSpec, func(rows []store.InvoiceView) ([]Invoice, error) {
 		return m.renderInvoices(c, rows)
 	})
 }
@@ -334,16 +319,15 @@ func (m *Module) renderInvoices(c *gin.Context, rows []store.InvoiceView) ([]Inv
 	}
 	items := map[int64][]store.ItemView{}
 	if wantsItems(c) && len(ids) > 0 {
-		var all []store.ItemView
-		if err := m.st.ItemViews(c.Request.Context()).Where("invoice_items.invoice_id IN ?", ids).Order("invoice_items.id").
-			Find(&all).Error; err != nil {
-			return nil, models.Internal(err)
+		all, err := m.st.ItemsOfInvoices(c.Request.Context(), ids)
+		if err != nil {
+			return nil, err
 		}
 		for _, it := range all {
 			items[it.InvoiceID] = append(items[it.InvoiceID], it)
 		}
 	}
-	sums, err := m.compensations(c, ids)
+	sums, err := m.st.InvoiceSumsOf(c.Request.Context(), ids)
 	if err != nil {
 		return nil, err
 	}
@@ -357,7 +341,7 @@ func (m *Module) renderInvoices(c *gin.Context, rows []store.InvoiceView) ([]Inv
 				Email: v.CustomerEmail, Postal: v.CustomerPostal, PhoneNumber: v.CustomerPhoneNumber, BankName: v.CustomerBankName,
 				BankAccount: v.CustomerBankAccount, VATCode: v.CustomerVATCode},
 			Items: []InvoiceItem{}, BackendID: v.BackendID, PaymentURL: v.PaymentURL, ReferenceNumber: v.ReferenceNumber,
-			Compensations: float(sums[v.ID].comp), IncurredCosts: float(sums[v.ID].costs)}
+			Compensations: float(sums[v.ID].Compensations), IncurredCosts: float(sums[v.ID].Costs)}
 		if v.InvoiceDate != nil {
 			d := v.InvoiceDate.UTC().Format("2006-01-02")
 			due := v.InvoiceDate.UTC().AddDate(0, 0, PaymentInterval).Format("2006-01-02")
@@ -374,49 +358,18 @@ func (m *Module) renderInvoices(c *gin.Context, rows []store.InvoiceView) ([]Inv
 // PaymentInterval is the days from the invoice date to its due date (Waldur's PAYMENT_INTERVAL).
 const PaymentInterval = 30
 
-type invoiceSums struct{ comp, costs decimal.Decimal }
-
-func (m *Module) compensations(c *gin.Context, ids []int64) (map[int64]invoiceSums, error) {
-	out := map[int64]invoiceSums{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	var rows []struct {
-		InvoiceID int64
-		Comp      decimal.Decimal
-		Costs     decimal.Decimal
-	}
-	err := m.st.DB.WithContext(c.Request.Context()).Table("invoice_items").
-		Select("invoice_id, SUM(CASE WHEN kind = ? THEN price ELSE 0 END) AS comp, SUM(CASE WHEN kind = ? THEN 0 ELSE price END) AS costs",
-			billing.KindCompensation, billing.KindCompensation).Where("invoice_id IN ?", ids).Group("invoice_id").Scan(&rows).Error
-	if err != nil {
-		return nil, models.Internal(err)
-	}
-	for _, r := range rows {
-		out[r.InvoiceID] = invoiceSums{comp: r.Comp, costs: r.Costs}
-	}
-	return out, nil
-}
-
 // visibleInvoice loads the invoice of the path if the caller may see it (404 otherwise).
 func (m *Module) visibleInvoice(c *gin.Context) (*store.InvoiceView, error) {
 	id, err := api.PathUUID(c, "Invoice")
 	if err != nil {
 		return nil, err
 	}
-	v, err := m.st.InvoiceViewByUUID(c.Request.Context(), id)
+	v, err := m.st.VisibleInvoice(c.Request.Context(), id)
 	if models.IsCode(err, models.CodeNotFound) {
 		return nil, api.NotFound("Invoice")
 	}
 	if err != nil {
 		return nil, err
-	}
-	rs, err := api.RoleScopes(c, m.st, m.now())
-	if err != nil {
-		return nil, err
-	}
-	if rs != nil && !slices.Contains(rs.Customers, v.CustomerID) {
-		return nil, api.NotFound("Invoice")
 	}
 	return v, nil
 }
@@ -453,7 +406,7 @@ func (m *Module) invoiceItems(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	q, err := itemFilters(c, m.st.ItemViews(c.Request.Context()).Where("invoice_items.invoice_id = ?", v.ID))
+	f, err := itemFilter(c)
 	if err != nil {
 		return err
 	}
@@ -461,12 +414,10 @@ func (m *Module) invoiceItems(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if conceal != nil && *conceal {
-		q = q.Where("invoice_items.kind <> ?", billing.KindCompensation)
-	}
-	var items []store.ItemView
-	if err := q.Order("invoice_items.id").Find(&items).Error; err != nil {
-		return models.Internal(err)
+	f.ConcealCompensations = conceal != nil && *conceal
+	items, err := m.st.ItemsOfInvoice(c.Request.Context(), v.ID, f)
+	if err != nil {
+		return err
 	}
 	out := make([]InvoiceItem, len(items))
 	for i := range items {
@@ -476,28 +427,18 @@ func (m *Module) invoiceItems(c *gin.Context) error {
 	return nil
 }
 
-// itemFilters applies the item filters shared by the item lists.
-func itemFilters(c *gin.Context, q *gorm.DB) (*gorm.DB, error) {
-	for key, col := range map[string]string{"project_uuid": "invoice_items.project_uuid", "offering_uuid": "f.uuid",
-		"provider_uuid": "pr.uuid", "resource_uuid": "r.uuid", "customer_uuid": "c.uuid", "credit_uuid": "cc.uuid"} {
+// itemFilter reads the item filters shared by the item lists.
+func itemFilter(c *gin.Context) (store.ItemFilter, error) {
+	var f store.ItemFilter
+	for key, dst := range map[string]*[]models.UUID{"project_uuid": &f.ProjectUUIDs, "offering_uuid": &f.OfferingUUIDs,
+		"provider_uuid": &f.ProviderUUIDs, "resource_uuid": &f.ResourceUUIDs, "customer_uuid": &f.CustomerUUIDs, "credit_uuid": &f.CreditUUIDs} {
 		ids, err := rest.UUIDs(c, key)
 		if err != nil {
-			return nil, err
+			return f, err
 		}
-		if len(ids) == 0 {
-			continue
-		}
-		if key == "project_uuid" {
-			hex := make([]string, len(ids))
-			for i, id := range ids {
-				hex[i] = id.String()
-			}
-			q = q.Where(col+" IN ?", hex)
-			continue
-		}
-		q = q.Where(col+" IN ?", ids)
+		*dst = ids
 	}
-	return q, nil
+	return f, nil
 }
 
 // StatsOffering is Waldur's InvoiceStatsOffering: an invoice's spending on one offering.
@@ -522,13 +463,14 @@ func (m *Module) invoiceStats(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	q, err := itemFilters(c, m.st.ItemViews(c.Request.Context()).Where("invoice_items.invoice_id = ?", v.ID))
+	f, err := itemFilter(c)
 	if err != nil {
 		return err
 	}
-	var items []store.ItemView
-	if err := q.Where("invoice_items.offering_id IS NOT NULL").Order("invoice_items.id").Find(&items).Error; err != nil {
-		return models.Internal(err)
+	f.WithOffering = true
+	items, err := m.st.ItemsOfInvoice(c.Request.Context(), v.ID, f)
+	if err != nil {
+		return err
 	}
 	var out []StatsOffering
 	at := map[int64]int{}
@@ -582,10 +524,9 @@ func (m *Module) invoiceCSV(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	var items []store.ItemView
-	if err := m.st.ItemViews(c.Request.Context()).Where("invoice_items.invoice_id = ?", v.ID).Order("invoice_items.id").
-		Find(&items).Error; err != nil {
-		return models.Internal(err)
+	items, err := m.st.ItemsOfInvoice(c.Request.Context(), v.ID, store.ItemFilter{})
+	if err != nil {
+		return err
 	}
 	c.Header("Content-Type", "text/csv; charset=utf-8")
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="invoice-%d-%04d-%02d.csv"`, v.Number(), v.Year, v.Month))

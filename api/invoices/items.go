@@ -2,12 +2,10 @@ package invoices
 
 import (
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/shopspring/decimal"
-	"gorm.io/gorm"
 
 	"github.com/waldur-go/waldur/api"
 	"github.com/waldur-go/waldur/api/form"
@@ -63,46 +61,31 @@ var itemListSpec = rest.ListSpec{
 	TieBreaker:      "invoice_items.id",
 }
 
-// itemQuery is the item list filtered by visibility and the query filters
-// (customer_uuid, project_uuid, offering_uuid, resource_uuid, credit_uuid,
-// year, month, start_year/start_month: items of invoices from that month on).
-func (m *Module) itemQuery(c *gin.Context) (*gorm.DB, error) {
-	q := m.st.ItemViews(c.Request.Context())
-	rs, err := api.RoleScopes(c, m.st, m.now())
+// itemListFilter reads the filters of the item list (customer_uuid,
+// project_uuid, offering_uuid, resource_uuid, credit_uuid, year, month,
+// start_year/start_month: items of invoices from that month on).
+func itemListFilter(c *gin.Context) (store.ItemFilter, error) {
+	f, err := itemFilter(c)
 	if err != nil {
-		return nil, err
+		return f, err
 	}
-	if rs != nil {
-		q = q.Where("inv.customer_id IN ?", orNone(rs.Customers))
-	}
-	if q, err = itemFilters(c, q); err != nil {
-		return nil, err
-	}
-	for _, k := range []string{"year", "month"} {
-		n, err := intFilter(c, k)
+	for _, k := range []struct {
+		key string
+		dst **int
+	}{{"year", &f.Year}, {"month", &f.Month}} {
+		n, err := intFilter(c, k.key)
 		if err != nil {
-			return nil, err
+			return f, err
 		}
-		if n != nil {
-			q = q.Where("inv."+k+" = ?", *n)
-		}
+		*k.dst = n
 	}
-	sy, err := intFilter(c, "start_year")
-	if err != nil {
-		return nil, err
+	if f.StartYear, err = intFilter(c, "start_year"); err != nil {
+		return f, err
 	}
-	sm, err := intFilter(c, "start_month")
-	if err != nil {
-		return nil, err
+	if f.StartMonth, err = intFilter(c, "start_month"); err != nil {
+		return f, err
 	}
-	if sy != nil {
-		month := 1
-		if sm != nil {
-			month = *sm
-		}
-		q = q.Where("(inv.year > ? OR (inv.year = ? AND inv.month >= ?))", *sy, *sy, month)
-	}
-	return q, nil
+	return f, nil
 }
 
 // @Summary	List invoice items
@@ -119,11 +102,15 @@ func (m *Module) itemQuery(c *gin.Context) (*gorm.DB, error) {
 // @Success	200	{array}	ItemDetail
 // @Router		/api/invoice-items/ [get]
 func (m *Module) listItems(c *gin.Context) error {
-	q, err := m.itemQuery(c)
+	f, err := itemListFilter(c)
 	if err != nil {
 		return err
 	}
-	return rest.List(c, store.QueryOf(q), itemListSpec, func(it *store.ItemView) ItemDetail { return renderDetail(c, it) })
+	q, err := m.st.ItemsQuery(c.Request.Context(), f)
+	if err != nil {
+		return err
+	}
+	return rest.List(c, q, itemListSpec, func(it *store.ItemView) ItemDetail { return renderDetail(c, it) })
 }
 
 // TotalPrice is Waldur's InvoiceItemTotalPrice.
@@ -140,15 +127,15 @@ type TotalPrice struct {
 // @Success	200	{object}	TotalPrice
 // @Router		/api/invoice-items/total_price/ [get]
 func (m *Module) totalPrice(c *gin.Context) error {
-	q, err := m.itemQuery(c)
+	f, err := itemListFilter(c)
 	if err != nil {
 		return err
 	}
-	var sum struct{ Total decimal.Decimal }
-	if err := q.Select("COALESCE(SUM(invoice_items.price), 0) AS total").Scan(&sum).Error; err != nil {
-		return models.Internal(err)
+	total, err := m.st.ItemsTotalPrice(c.Request.Context(), f)
+	if err != nil {
+		return err
 	}
-	return rest.Render(c, http.StatusOK, TotalPrice{TotalPrice: money(sum.Total)})
+	return rest.Render(c, http.StatusOK, TotalPrice{TotalPrice: money(total)})
 }
 
 func (m *Module) visibleItem(c *gin.Context) (*store.ItemView, error) {
@@ -156,19 +143,12 @@ func (m *Module) visibleItem(c *gin.Context) (*store.ItemView, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := m.st.ItemViewByUUID(c.Request.Context(), id)
+	v, err := m.st.VisibleItem(c.Request.Context(), id)
 	if models.IsCode(err, models.CodeNotFound) {
 		return nil, api.NotFound("InvoiceItem")
 	}
 	if err != nil {
 		return nil, err
-	}
-	rs, err := api.RoleScopes(c, m.st, m.now())
-	if err != nil {
-		return nil, err
-	}
-	if rs != nil && !slices.Contains(rs.Customers, v.CustomerID) {
-		return nil, api.NotFound("InvoiceItem")
 	}
 	return v, nil
 }

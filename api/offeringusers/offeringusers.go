@@ -13,7 +13,6 @@ package offeringusers
 
 import (
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -130,9 +129,7 @@ func render(c *gin.Context, v *store.OfferingUserView) OfferingUser {
 }
 
 var listSpec = rest.ListSpec{
-	Ordering: map[string]string{
-		"created": "offering_users.created", "modified": "offering_users.modified", "username": "offering_users.username",
-	},
+	Ordering:        store.OfferingUserOrdering,
 	DefaultOrdering: []string{"username"},
 	TieBreaker:      "offering_users.id",
 }
@@ -173,79 +170,65 @@ func commaUUIDs(c *gin.Context, key string) ([]models.UUID, error) {
 // @Success	200	{array}	OfferingUser
 // @Router		/api/marketplace-offering-users/ [get]
 func (m *Module) list(c *gin.Context) error {
-	q := m.st.OfferingUserViews(c.Request.Context())
-	rs, err := api.RoleScopes(c, m.st, m.now())
+	f, err := listFilter(c)
 	if err != nil {
 		return err
 	}
-	if rs != nil {
-		q = rs.OfferingUserFilter(q, api.CurrentUser(c).ID)
+	q, err := m.st.OfferingUsersQuery(c.Request.Context(), f)
+	if err != nil {
+		return err
 	}
+	return rest.List(c, q, listSpec, func(v *store.OfferingUserView) OfferingUser { return render(c, v) })
+}
+
+// listFilter reads the filters of the list.
+func listFilter(c *gin.Context) (store.OfferingUserFilter, error) {
+	var f store.OfferingUserFilter
 	offerings, err := commaUUIDs(c, "offering_uuid")
 	if err != nil {
-		return err
+		return f, err
 	}
 	if ref := rest.Last(c, "offering"); ref != "" {
 		id, err := rest.ParseRef("offering", ref, "marketplace-provider-offerings")
 		if err != nil {
 			if id, err = rest.ParseRef("offering", ref, "marketplace-public-offerings"); err != nil {
-				return err
+				return f, err
 			}
 		}
 		offerings = append(offerings, id)
 	}
-	if len(offerings) > 0 {
-		q = q.Where("f.uuid IN ?", offerings)
-	}
-	for key, col := range map[string]string{"provider_uuid": "c.uuid", "user_uuid": "u.uuid"} {
-		ids, err := rest.UUIDs(c, key)
-		if err != nil {
-			return err
-		}
-		if len(ids) > 0 {
-			q = q.Where(col+" IN ?", ids)
+	f.OfferingUUIDs = offerings
+	for key, dst := range map[string]*[]models.UUID{"provider_uuid": &f.ProviderUUIDs, "user_uuid": &f.UserUUIDs} {
+		if *dst, err = rest.UUIDs(c, key); err != nil {
+			return f, err
 		}
 	}
-	if slugs := rest.Values(c, "offering_slug"); len(slugs) > 0 {
-		var all []string
-		for _, s := range slugs {
-			all = append(all, strings.Split(s, ",")...)
-		}
-		q = q.Where("f.slug IN ?", all)
+	for _, s := range rest.Values(c, "offering_slug") {
+		f.OfferingSlugs = append(f.OfferingSlugs, strings.Split(s, ",")...)
 	}
-	if name := rest.Last(c, "user_username"); name != "" {
-		q = q.Where("LOWER(u.username) = ?", strings.ToLower(name))
-	}
-	restricted, err := rest.Bool(c, "is_restricted")
-	if err != nil {
-		return err
-	}
-	if restricted != nil {
-		q = q.Where("offering_users.is_restricted = ?", *restricted)
+	f.UserUsername = rest.Last(c, "user_username")
+	if f.IsRestricted, err = rest.Bool(c, "is_restricted"); err != nil {
+		return f, err
 	}
 	if states := rest.Values(c, "state"); len(states) > 0 {
 		for _, s := range states {
 			if !models.OfferingUserState(s).Valid() {
-				return models.FieldError("state", "Select a valid choice. "+s+" is not one of the available choices.")
+				return f, models.FieldError("state", "Select a valid choice. "+s+" is not one of the available choices.")
 			}
 		}
-		q = q.Where("offering_users.state IN ?", states)
+		f.States = states
 	}
-	if text := strings.ToLower(rest.Last(c, "query")); text != "" {
-		like := "%" + text + "%"
-		q = q.Where(`(LOWER(f.name) LIKE ? OR LOWER(offering_users.username) LIKE ? OR LOWER(u.username) LIKE ?
-			OR LOWER(u.first_name) LIKE ? OR LOWER(u.last_name) LIKE ?)`, like, like, like, like, like)
-	}
-	for key, col := range map[string]string{"created": "offering_users.created", "modified": "offering_users.modified"} {
+	f.Query = rest.Last(c, "query")
+	for key, dst := range map[string]**time.Time{"created": &f.Created, "modified": &f.Modified} {
 		if s := rest.Last(c, key); s != "" {
 			t, ok := form.ParseDatetime(s, true)
 			if !ok {
-				return models.FieldError(key, "Enter a valid date/time.")
+				return f, models.FieldError(key, "Enter a valid date/time.")
 			}
-			q = q.Where(col+" >= ?", t)
+			*dst = &t
 		}
 	}
-	return rest.List(c, store.QueryOf(q), listSpec, func(v *store.OfferingUserView) OfferingUser { return render(c, v) })
+	return f, nil
 }
 
 // visible loads the offering user of the path if the caller sees it (404 otherwise).
@@ -254,22 +237,7 @@ func (m *Module) visible(c *gin.Context) (*store.OfferingUserView, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := m.st.OfferingUserByUUID(c.Request.Context(), id)
-	if err != nil {
-		if models.IsCode(err, models.CodeNotFound) {
-			return nil, api.NotFound("OfferingUser")
-		}
-		return nil, err
-	}
-	rs, err := api.RoleScopes(c, m.st, m.now())
-	if err != nil {
-		return nil, err
-	}
-	if rs != nil && !slices.Contains(rs.Customers, v.OfferingCustomerID) && !slices.Contains(rs.Offerings, v.OfferingID) &&
-		v.UserID != api.CurrentUser(c).ID {
-		return nil, api.NotFound("OfferingUser")
-	}
-	return v, nil
+	return m.st.VisibleOfferingUser(c.Request.Context(), id)
 }
 
 // require checks one of perms on the offering's customer (Waldur's

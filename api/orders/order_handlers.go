@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -232,11 +231,7 @@ func choices(c *gin.Context, key string, allowed map[string]bool) ([]string, err
 }
 
 var orderListSpec = rest.ListSpec{
-	Ordering: map[string]string{
-		"created": "orders.created", "modified": "orders.modified", "state": "orders.state", "type": "orders.type",
-		"cost": "orders.cost", "consumer_reviewed_at": "orders.consumer_reviewed_at", "project__name": "p.name",
-		"resource__name": "r.name", "offering__name": "f.name",
-	},
+	Ordering:        store.OrderOrdering,
 	DefaultOrdering: []string{"-created"},
 	TieBreaker:      "orders.id",
 }
@@ -254,93 +249,59 @@ var orderListSpec = rest.ListSpec{
 // @Success	200	{array}	Order
 // @Router		/api/marketplace-orders/ [get]
 func (m *Module) listOrders(c *gin.Context) error {
-	q := m.st.OrderViews(c.Request.Context())
-	rs, err := api.RoleScopes(c, m.st, m.now())
+	f, err := orderFilter(c)
 	if err != nil {
 		return err
 	}
-	if rs != nil {
-		q = rs.EitherFilter(q, "orders")
-	}
-	states, err := choices(c, "state", orderStates)
+	q, err := m.st.OrdersQuery(c.Request.Context(), f)
 	if err != nil {
 		return err
 	}
-	if len(states) > 0 {
-		q = q.Where("orders.state IN ?", states)
+	return rest.List(c, q, orderListSpec, func(v *store.OrderView) Order { return m.renderOrder(c, v) })
+}
+
+// orderFilter reads the filters of the order list.
+func orderFilter(c *gin.Context) (store.OrderFilter, error) {
+	var f store.OrderFilter
+	var err error
+	if f.States, err = choices(c, "state", orderStates); err != nil {
+		return f, err
 	}
-	types, err := choices(c, "type", orderTypes)
-	if err != nil {
-		return err
+	if f.Types, err = choices(c, "type", orderTypes); err != nil {
+		return f, err
 	}
-	if len(types) > 0 {
-		q = q.Where("orders.type IN ?", types)
-	}
-	if ts := rest.Values(c, "offering_type"); len(ts) > 0 {
-		q = q.Where("f.type IN ?", ts)
-	}
-	for key, col := range map[string]string{"project_uuid": "p.uuid", "customer_uuid": "c.uuid", "offering_uuid": "f.uuid",
-		"provider_uuid": "pr.uuid", "resource_uuid": "r.uuid", "category_uuid": "cat.uuid"} {
-		ids, err := rest.UUIDs(c, key)
-		if err != nil {
-			return err
-		}
-		if len(ids) > 0 {
-			q = q.Where(col+" IN ?", ids)
+	f.OfferingTypes = rest.Values(c, "offering_type")
+	for key, dst := range map[string]*[]models.UUID{"project_uuid": &f.ProjectUUIDs, "customer_uuid": &f.CustomerUUIDs,
+		"offering_uuid": &f.OfferingUUIDs, "provider_uuid": &f.ProviderUUIDs, "resource_uuid": &f.ResourceUUIDs, "category_uuid": &f.CategoryUUIDs} {
+		if *dst, err = rest.UUIDs(c, key); err != nil {
+			return f, err
 		}
 	}
 	// Reference filters (a URL or a UUID) and the moment filters.
-	for key, col := range map[string]string{"offering": "f.uuid", "resource": "r.uuid", "project": "p.uuid", "customer": "c.uuid"} {
-		ids, err := rest.RefUUIDs(c, key)
-		if err != nil {
-			return err
-		}
-		if len(ids) > 0 {
-			q = q.Where(col+" IN ?", ids)
+	for key, dst := range map[string]*[]models.UUID{"offering": &f.Offerings, "resource": &f.Resources, "project": &f.Projects, "customer": &f.Customers} {
+		if *dst, err = rest.RefUUIDs(c, key); err != nil {
+			return f, err
 		}
 	}
-	q, err = rest.CreatedModified(c, q, "orders")
-	if err != nil {
-		return err
+	if f.Created, err = rest.Since(c, "created"); err != nil {
+		return f, err
 	}
-	if v := rest.Last(c, "resource_name"); v != "" {
-		q = q.Where("LOWER(r.name) LIKE ?", "%"+strings.ToLower(v)+"%")
+	if f.Modified, err = rest.Since(c, "modified"); err != nil {
+		return f, err
 	}
-	if v := rest.Last(c, "offering_slug"); v != "" {
-		q = q.Where("f.slug = ?", v)
-	}
-	if text := rest.Last(c, "query"); text != "" { // an order's or its resource's UUID, or words of the resource's name
-		if id, err := models.ParseUUID(text); err == nil {
-			q = q.Where("orders.uuid = ? OR r.uuid = ?", id, id)
-		} else {
-			q = q.Where("LOWER(r.name) LIKE ?", "%"+strings.ToLower(text)+"%")
-		}
-	}
-	return rest.List(c, store.QueryOf(q), orderListSpec, func(v *store.OrderView) Order { return m.renderOrder(c, v) })
+	f.ResourceName = rest.Last(c, "resource_name")
+	f.OfferingSlug = rest.Last(c, "offering_slug")
+	f.Query = rest.Last(c, "query") // an order's or its resource's UUID, or words of the resource's name
+	return f, nil
 }
 
 // visibleOrder loads the order of the path if the caller may see it (404 otherwise).
-func (m *Module) visibleOrder(c *gin.Context) (*store.OrderView, *store.RoleScopes, error) {
+func (m *Module) visibleOrder(c *gin.Context) (*store.OrderView, error) {
 	id, err := api.PathUUID(c, "Order")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	v, err := m.st.OrderViewByUUID(c.Request.Context(), id)
-	if err != nil {
-		if models.IsCode(err, models.CodeNotFound) {
-			return nil, nil, api.NotFound("Order")
-		}
-		return nil, nil, err
-	}
-	rs, err := api.RoleScopes(c, m.st, m.now())
-	if err != nil {
-		return nil, nil, err
-	}
-	if rs != nil && !slices.Contains(rs.Customers, v.CustomerID) && !slices.Contains(rs.Projects, v.ProjectID) &&
-		!slices.Contains(rs.Customers, v.OfferingCustomerID) && !slices.Contains(rs.Offerings, v.OfferingID) {
-		return nil, nil, api.NotFound("Order")
-	}
-	return v, rs, nil
+	return m.st.VisibleOrderView(c.Request.Context(), id)
 }
 
 // @Summary	Retrieve an order
@@ -349,7 +310,7 @@ func (m *Module) visibleOrder(c *gin.Context) (*store.OrderView, *store.RoleScop
 // @Success	200	{object}	Order
 // @Router		/api/marketplace-orders/{uuid}/ [get]
 func (m *Module) getOrder(c *gin.Context) error {
-	v, _, err := m.visibleOrder(c)
+	v, err := m.visibleOrder(c)
 	if err != nil {
 		return err
 	}
@@ -554,7 +515,7 @@ type Detail struct {
 func (m *Module) orderAction(event string) api.Handler {
 	return func(c *gin.Context) error {
 		u := api.CurrentUser(c)
-		v, _, err := m.visibleOrder(c)
+		v, err := m.visibleOrder(c)
 		if err != nil {
 			return err
 		}
@@ -597,7 +558,7 @@ func (m *Module) orderAction(event string) api.Handler {
 // @Router		/api/marketplace-orders/{uuid}/ [delete]
 func (m *Module) destroyOrder(c *gin.Context) error {
 	u := api.CurrentUser(c)
-	v, _, err := m.visibleOrder(c)
+	v, err := m.visibleOrder(c)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package orders
 import (
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,11 +18,11 @@ import (
 )
 
 // side is the point of view of a resource endpoint.
-type side int
+type side = store.ResourceSide
 
 const (
-	consumerSide side = iota // /api/marketplace-resources/: the project's and customer's roles
-	providerSide             // /api/marketplace-provider-resources/: roles on the offering's customer or on the offering
+	consumerSide = store.ResourceConsumerSide // /api/marketplace-resources/: the project's and customer's roles
+	providerSide = store.ResourceProviderSide // /api/marketplace-provider-resources/: roles on the offering's customer or on the offering
 )
 
 // Resource is the OpenAPI Resource shape (also served by the provider view).
@@ -213,10 +212,7 @@ func init() {
 }
 
 var resourceListSpec = rest.ListSpec{
-	Ordering: map[string]string{
-		"created": "resources.created", "modified": "resources.modified", "name": "resources.name", "state": "resources.state",
-		"project_name": "p.name", "customer_name": "c.name", "offering_name": "f.name",
-	},
+	Ordering:        store.ResourceOrdering,
 	DefaultOrdering: []string{"-created"},
 	TieBreaker:      "resources.id",
 }
@@ -237,100 +233,15 @@ var resourceListSpec = rest.ListSpec{
 // @Router		/api/marketplace-provider-resources/ [get]
 func (m *Module) listResources(s side) api.Handler {
 	return func(c *gin.Context) error {
-		q := m.st.ResourceViews(c.Request.Context())
-		rs, err := api.RoleScopes(c, m.st, m.now())
+		f, err := resourceFilter(c)
 		if err != nil {
 			return err
 		}
-		if rs != nil {
-			if s == consumerSide {
-				q = rs.ConsumerFilter(q, "resources")
-			} else {
-				q = rs.ProviderFilter(q, "resources")
-			}
-		}
-		states, err := choices(c, "state", resourceStates)
+		q, err := m.st.ResourcesQuery(c.Request.Context(), s, f)
 		if err != nil {
 			return err
 		}
-		if len(states) > 0 {
-			q = q.Where("resources.state IN ?", states)
-		}
-		if ts := rest.Values(c, "offering_type"); len(ts) > 0 {
-			q = q.Where("f.type IN ?", ts)
-		}
-		if b := rest.Last(c, "backend_id"); b != "" {
-			q = q.Where("resources.backend_id = ?", b)
-		}
-		// Reference filters (a URL or a UUID) and the moment filters.
-		for key, col := range map[string]string{"offering": "f.uuid", "customer": "c.uuid", "project": "p.uuid"} {
-			ids, err := rest.RefUUIDs(c, key)
-			if err != nil {
-				return err
-			}
-			if len(ids) > 0 {
-				q = q.Where(col+" IN ?", ids)
-			}
-		}
-		if q, err = rest.CreatedModified(c, q, "resources"); err != nil {
-			return err
-		}
-		if text := rest.Last(c, "query"); text != "" {
-			if id, err := models.ParseUUID(text); err == nil {
-				q = q.Where("resources.uuid = ?", id)
-			} else {
-				q = q.Where("LOWER(resources.name) LIKE ?", "%"+strings.ToLower(text)+"%")
-			}
-		}
-		if v := rest.Last(c, "name"); v != "" {
-			q = q.Where("LOWER(resources.name) LIKE ?", "%"+strings.ToLower(v)+"%")
-		}
-		for key, col := range map[string]string{"name_exact": "resources.name", "project_name": "p.name", "offering_slug": "f.slug"} {
-			if v := rest.Last(c, key); v != "" {
-				q = q.Where(col+" = ?", v)
-			}
-		}
-		for key, col := range map[string]string{"downscaled": "resources.downscaled", "paused": "resources.paused",
-			"restrict_member_access": "resources.restrict_member_access", "offering_billable": "f.billable", "offering_shared": "f.shared"} {
-			b, err := rest.Bool(c, key)
-			if err != nil {
-				return err
-			}
-			if b != nil {
-				q = q.Where(col+" = ?", *b)
-			}
-		}
-		if b, err := rest.Bool(c, "has_terminate_date"); err != nil {
-			return err
-		} else if b != nil && *b {
-			q = q.Where("resources.end_date IS NOT NULL")
-		} else if b != nil {
-			q = q.Where("resources.end_date IS NULL")
-		}
-		for key, bt := range map[string]models.BillingType{"usage_based": models.BillingUsage, "limit_based": models.BillingLimit} {
-			b, err := rest.Bool(c, key)
-			if err != nil {
-				return err
-			}
-			if b != nil {
-				cond := "EXISTS (SELECT 1 FROM offering_components oc WHERE oc.offering_id = resources.offering_id AND oc.billing_type = ?)"
-				if !*b {
-					cond = "NOT " + cond
-				}
-				q = q.Where(cond, bt)
-			}
-		}
-		for key, col := range map[string]string{"project_uuid": "p.uuid", "customer_uuid": "c.uuid", "offering_uuid": "f.uuid", "provider_uuid": "pr.uuid",
-			"category_uuid": "cat.uuid", "plan_uuid": "pl.uuid"} {
-			ids, err := rest.UUIDs(c, key)
-			if err != nil {
-				return err
-			}
-			if len(ids) > 0 {
-				q = q.Where(col+" IN ?", ids)
-			}
-		}
-		return rest.ListBatch(c, store.QueryOf(q), resourceListSpec, func(vs []store.ResourceView) ([]Resource, error) {
+		return rest.ListBatch(c, q, resourceListSpec, func(vs []store.ResourceView) ([]Resource, error) {
 			x, err := m.extrasOf(c, vs)
 			if err != nil {
 				return nil, err
@@ -344,35 +255,60 @@ func (m *Module) listResources(s side) api.Handler {
 	}
 }
 
+// resourceFilter reads the filters of the resource lists.
+func resourceFilter(c *gin.Context) (store.ResourceFilter, error) {
+	var f store.ResourceFilter
+	var err error
+	if f.States, err = choices(c, "state", resourceStates); err != nil {
+		return f, err
+	}
+	f.OfferingTypes = rest.Values(c, "offering_type")
+	f.BackendID = rest.Last(c, "backend_id")
+	// Reference filters (a URL or a UUID) and the moment filters.
+	for key, dst := range map[string]*[]models.UUID{"offering": &f.Offerings, "customer": &f.Customers, "project": &f.Projects} {
+		if *dst, err = rest.RefUUIDs(c, key); err != nil {
+			return f, err
+		}
+	}
+	if f.Created, err = rest.Since(c, "created"); err != nil {
+		return f, err
+	}
+	if f.Modified, err = rest.Since(c, "modified"); err != nil {
+		return f, err
+	}
+	f.Query = rest.Last(c, "query")
+	f.Name = rest.Last(c, "name")
+	f.NameExact, f.ProjectName, f.OfferingSlug = rest.Last(c, "name_exact"), rest.Last(c, "project_name"), rest.Last(c, "offering_slug")
+	for key, dst := range map[string]**bool{"downscaled": &f.Downscaled, "paused": &f.Paused,
+		"restrict_member_access": &f.RestrictMemberAccess, "offering_billable": &f.OfferingBillable, "offering_shared": &f.OfferingShared} {
+		if *dst, err = rest.Bool(c, key); err != nil {
+			return f, err
+		}
+	}
+	if f.HasTerminateDate, err = rest.Bool(c, "has_terminate_date"); err != nil {
+		return f, err
+	}
+	for key, dst := range map[string]**bool{"usage_based": &f.UsageBased, "limit_based": &f.LimitBased} {
+		if *dst, err = rest.Bool(c, key); err != nil {
+			return f, err
+		}
+	}
+	for key, dst := range map[string]*[]models.UUID{"project_uuid": &f.ProjectUUIDs, "customer_uuid": &f.CustomerUUIDs,
+		"offering_uuid": &f.OfferingUUIDs, "provider_uuid": &f.ProviderUUIDs, "category_uuid": &f.CategoryUUIDs, "plan_uuid": &f.PlanUUIDs} {
+		if *dst, err = rest.UUIDs(c, key); err != nil {
+			return f, err
+		}
+	}
+	return f, nil
+}
+
 // visibleResource loads the resource of the path if the caller sees it from side s.
-func (m *Module) visibleResource(c *gin.Context, s side) (*store.ResourceView, *store.RoleScopes, error) {
+func (m *Module) visibleResource(c *gin.Context, s side) (*store.ResourceView, error) {
 	id, err := api.PathUUID(c, "Resource")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	v, err := m.st.ResourceViewByUUID(c.Request.Context(), id)
-	if err != nil {
-		if models.IsCode(err, models.CodeNotFound) {
-			return nil, nil, api.NotFound("Resource")
-		}
-		return nil, nil, err
-	}
-	rs, err := api.RoleScopes(c, m.st, m.now())
-	if err != nil {
-		return nil, nil, err
-	}
-	if rs != nil {
-		ok := false
-		if s == consumerSide {
-			ok = slices.Contains(rs.Customers, v.CustomerID) || slices.Contains(rs.Projects, v.ProjectID)
-		} else {
-			ok = slices.Contains(rs.Customers, v.OfferingCustomerID) || slices.Contains(rs.Offerings, v.OfferingID)
-		}
-		if !ok {
-			return nil, nil, api.NotFound("Resource")
-		}
-	}
-	return v, rs, nil
+	return m.st.VisibleResourceView(c.Request.Context(), s, id)
 }
 
 // @Summary	Retrieve a marketplace resource
@@ -383,7 +319,7 @@ func (m *Module) visibleResource(c *gin.Context, s side) (*store.ResourceView, *
 // @Router		/api/marketplace-provider-resources/{uuid}/ [get]
 func (m *Module) getResource(s side) api.Handler {
 	return func(c *gin.Context) error {
-		v, _, err := m.visibleResource(c, s)
+		v, err := m.visibleResource(c, s)
 		if err != nil {
 			return err
 		}
@@ -416,7 +352,7 @@ type TeamMember struct {
 // @Router		/api/marketplace-provider-resources/{uuid}/team/ [get]
 func (m *Module) resourceTeam(s side) api.Handler {
 	return func(c *gin.Context) error {
-		v, _, err := m.visibleResource(c, s)
+		v, err := m.visibleResource(c, s)
 		if err != nil {
 			return err
 		}
@@ -488,7 +424,7 @@ func requireStates(v *store.ResourceView, states ...models.ResourceState) error 
 // @Router		/api/marketplace-provider-resources/{uuid}/terminate/ [post]
 func (m *Module) terminateResource(s side) api.Handler {
 	return func(c *gin.Context) error {
-		v, _, err := m.visibleResource(c, s)
+		v, err := m.visibleResource(c, s)
 		if err != nil {
 			return err
 		}
@@ -520,7 +456,7 @@ func (m *Module) terminateResource(s side) api.Handler {
 // @Success	200	{object}	OrderUUID
 // @Router		/api/marketplace-resources/{uuid}/update_limits/ [post]
 func (m *Module) updateLimits(c *gin.Context) error {
-	v, _, err := m.visibleResource(c, consumerSide)
+	v, err := m.visibleResource(c, consumerSide)
 	if err != nil {
 		return err
 	}
@@ -556,7 +492,7 @@ func (m *Module) updateLimits(c *gin.Context) error {
 // @Success	200	{object}	OrderUUID
 // @Router		/api/marketplace-resources/{uuid}/switch_plan/ [post]
 func (m *Module) switchPlan(c *gin.Context) error {
-	v, _, err := m.visibleResource(c, consumerSide)
+	v, err := m.visibleResource(c, consumerSide)
 	if err != nil {
 		return err
 	}
@@ -610,7 +546,7 @@ func (m *Module) requireProvider(c *gin.Context, v *store.ResourceView, perm mod
 // providerChange is the common path of the provider actions.
 func (m *Module) providerChange(c *gin.Context, perm models.Permission, onOffering bool, read func(f *form.Form) store.ResourceChange,
 	answer func(c *gin.Context)) error {
-	v, _, err := m.visibleResource(c, providerSide)
+	v, err := m.visibleResource(c, providerSide)
 	if err != nil {
 		return err
 	}
@@ -768,7 +704,7 @@ type PlanPeriod struct {
 // @Router		/api/marketplace-provider-resources/{uuid}/plan_periods/ [get]
 func (m *Module) planPeriods(s side) api.Handler {
 	return func(c *gin.Context) error {
-		v, _, err := m.visibleResource(c, s)
+		v, err := m.visibleResource(c, s)
 		if err != nil {
 			return err
 		}
@@ -803,7 +739,7 @@ type ResourceUpdate struct {
 // @Router		/api/marketplace-resources/{uuid}/ [patch]
 func (m *Module) updateResource(partial bool) api.Handler {
 	return func(c *gin.Context) error {
-		v, _, err := m.visibleResource(c, consumerSide)
+		v, err := m.visibleResource(c, consumerSide)
 		if err != nil {
 			return err
 		}

@@ -251,7 +251,7 @@ func (m *Module) visibleScopeRef(c *gin.Context, field, value string) (*store.Ro
 	if sc == nil {
 		return nil, models.FieldError(field, rest.MsgDoesNotExist)
 	}
-	ok, err := m.scopeVisible(c, api.CurrentUser(c), sc)
+	ok, err := m.scopeVisible(c, sc)
 	if err != nil {
 		return nil, err
 	}
@@ -325,22 +325,19 @@ func (m *Module) listInvitations(c *gin.Context) error {
 	if f.ProjectUUIDs, err = rest.UUIDs(c, "project_uuid"); err != nil {
 		return err
 	}
-	q := m.d.Store.InvitationsQuery(c.Request.Context(), api.CurrentUser(c), f)
-	if t := lastValue(c, "scope_type"); t != "" {
-		q = q.Where("invitations.scope_type = ?", t)
-	}
+	f.ScopeType = models.ScopeType(lastValue(c, "scope_type"))
 	if ref := lastValue(c, "scope"); ref != "" {
 		sc, err := m.parseScopeRef(c, "scope", ref)
 		if err != nil {
 			return err
 		}
 		if sc == nil {
-			q = q.Where("1 = 0")
+			f.Nothing = true
 		} else {
-			q = q.Where("invitations.scope_type = ? AND invitations.scope_id = ?", sc.Scope.Type, sc.Scope.ID)
+			f.Scope = &sc.Scope
 		}
 	}
-	return rest.ListBatch(c, store.QueryOf(q), invitationListSpec, func(rows []store.Invitation) ([]Invitation, error) {
+	return rest.ListBatch(c, m.d.Store.InvitationsQuery(c.Request.Context(), f), invitationListSpec, func(rows []store.Invitation) ([]Invitation, error) {
 		return m.renderInvitations(c, rows)
 	})
 }
@@ -368,7 +365,7 @@ func (m *Module) visibleInvitation(c *gin.Context) (*store.Invitation, error) {
 	if err != nil {
 		return nil, err
 	}
-	inv, err := m.d.Store.VisibleInvitation(c.Request.Context(), api.CurrentUser(c), id)
+	inv, err := m.d.Store.VisibleInvitation(c.Request.Context(), id)
 	if err != nil {
 		return nil, notFoundAs(err)
 	}
@@ -702,7 +699,7 @@ func (m *Module) invitationDetails(c *gin.Context) error {
 	if err != nil {
 		return notFoundAs(err)
 	}
-	ok, err := m.d.Store.InvitationDetailsVisible(ctx, api.CurrentUser(c), inv)
+	ok, err := m.d.Store.InvitationDetailsVisible(ctx, inv)
 	if err != nil {
 		return err
 	}

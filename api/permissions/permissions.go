@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"gorm.io/gorm"
 
 	"github.com/waldur-go/waldur/api"
 	"github.com/waldur-go/waldur/api/form"
@@ -109,25 +108,10 @@ func str(f *form.Form, k string, maxLen int, required bool) (string, bool) {
 	return f.Char(k, form.Char{Max: maxLen, Required: required, AllowBlank: !required, KeepSpace: true, StringsOnly: true})
 }
 
-func (m *Module) db(c *gin.Context) *gorm.DB { return m.d.Store.DB.WithContext(c.Request.Context()) }
-
-// scopeVisible reports whether u sees the scope (rbac's SQL visibility:
-// staff and support see all, others where they hold a role).
-func (m *Module) scopeVisible(c *gin.Context, u *models.User, sc *store.RoleScope) (bool, error) {
-	var n int64
-	var err error
-	switch sc.Scope.Type {
-	case models.ScopeCustomer:
-		err = rbac.FilterCustomers(m.db(c).Table("customers").Where("customers.id = ?", sc.Scope.ID), u, m.d.Now()).Count(&n).Error
-	case models.ScopeProject:
-		err = rbac.FilterProjects(m.db(c).Table("projects").Where("projects.id = ?", sc.Scope.ID), u, m.d.Now()).Count(&n).Error
-	default:
-		return rbac.SeesEverything(u), nil
-	}
-	if err != nil {
-		return false, models.Internal(err)
-	}
-	return n > 0, nil
+// scopeVisible reports whether the caller sees the scope (rbac's SQL
+// visibility: staff and support see all, others where they hold a role).
+func (m *Module) scopeVisible(c *gin.Context, sc *store.RoleScope) (bool, error) {
+	return m.d.Store.RoleScopeVisible(c.Request.Context(), sc, m.d.Now())
 }
 
 // canManageTeam is Waldur's can_manage_invitation_with: staff, or the

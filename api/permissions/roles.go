@@ -119,7 +119,7 @@ func (m *Module) listRoles(c *gin.Context) error {
 	for _, v := range rest.Values(c, "content_type") {
 		f.ContentType = append(f.ContentType, models.ScopeType(v))
 	}
-	return rest.ListBatch(c, store.QueryOf(m.d.Store.RolesQuery(c.Request.Context(), f)), roleListSpec, func(rows []models.Role) ([]RoleDetails, error) {
+	return rest.ListBatch(c, m.d.Store.RolesQuery(c.Request.Context(), f), roleListSpec, func(rows []models.Role) ([]RoleDetails, error) {
 		return m.renderRoles(c, rows)
 	})
 }

@@ -1,5 +1,5 @@
 // Package rest implements Waldur's (Django REST Framework's) list and
-// reference conventions on top of gin and gorm: page-number pagination with
+// reference conventions on top of gin (the rows come from the store as a store.Query): page-number pagination with
 // X-Result-Count and Link headers, ?o= ordering, repeated query keys,
 // ?field= sparse fieldsets, hyperlinked references in request bodies and
 // absolute object URLs in responses.
@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"gorm.io/gorm"
 
 	"github.com/waldur-go/waldur/models"
 )
@@ -119,19 +118,4 @@ func Since(c *gin.Context, key string) (*time.Time, error) {
 		}
 	}
 	return nil, models.FieldError(key, "Enter a valid date/time.")
-}
-
-// CreatedModified applies ?created= and ?modified= (the moment or later)
-// on table's columns.
-func CreatedModified(c *gin.Context, q *gorm.DB, table string) (*gorm.DB, error) {
-	for _, key := range []string{"created", "modified"} {
-		t, err := Since(c, key)
-		if err != nil {
-			return nil, err
-		}
-		if t != nil {
-			q = q.Where(table+"."+key+" >= ?", *t)
-		}
-	}
-	return q, nil
 }

@@ -101,41 +101,34 @@ var serviceStates = map[string]models.AgentServiceState{
 // @Success	200	{array}	Service
 // @Router		/api/marketplace-site-agent-services/ [get]
 func (m *Module) listServices(c *gin.Context) error {
-	q, err := m.scoped(c, m.st.AgentServices(c.Request.Context()))
-	if err != nil {
-		return err
-	}
+	var f store.AgentServiceFilter
 	ids, err := rest.UUIDs(c, "identity_uuid")
 	if err != nil {
 		return err
 	}
-	if len(ids) > 0 {
-		q = q.Where("i.uuid IN ?", ids)
-	}
-	if v := rest.Last(c, "mode"); v != "" {
-		q = q.Where("agent_services.mode = ?", v)
-	}
-	if vs := rest.Values(c, "state"); len(vs) > 0 {
-		var states []int
-		for _, v := range vs {
-			s, ok := serviceStates[v]
-			if !ok {
-				return models.FieldError("state", "Select a valid choice. "+v+" is not one of the available choices.")
-			}
-			states = append(states, int(s))
+	f.IdentityUUIDs = ids
+	f.Mode = rest.Last(c, "mode")
+	for _, v := range rest.Values(c, "state") {
+		s, ok := serviceStates[v]
+		if !ok {
+			return models.FieldError("state", "Select a valid choice. "+v+" is not one of the available choices.")
 		}
-		q = q.Where("agent_services.state IN ?", states)
+		f.States = append(f.States, s)
 	}
-	for key, op := range map[string]string{"modified_after": ">=", "modified_before": "<="} {
+	for key, dst := range map[string]**time.Time{"modified_after": &f.ModifiedAfter, "modified_before": &f.ModifiedBefore} {
 		if s := rest.Last(c, key); s != "" {
 			t, ok := form.ParseDatetime(s, true)
 			if !ok {
 				return models.FieldError(key, "Enter a valid date/time.")
 			}
-			q = q.Where("agent_services.modified "+op+" ?", t)
+			*dst = &t
 		}
 	}
-	return rest.ListBatch(c, store.QueryOf(q), serviceListSpec, func(vs []store.AgentServiceView) ([]Service, error) {
+	q, err := m.st.AgentServicesQuery(c.Request.Context(), f)
+	if err != nil {
+		return err
+	}
+	return rest.ListBatch(c, q, serviceListSpec, func(vs []store.AgentServiceView) ([]Service, error) {
 		return m.renderServices(c, vs)
 	})
 }
@@ -145,19 +138,12 @@ func (m *Module) visibleService(c *gin.Context) (*store.AgentServiceView, error)
 	if err != nil {
 		return nil, err
 	}
-	v, err := m.st.AgentServiceByUUID(c.Request.Context(), id)
+	v, err := m.st.VisibleAgentService(c.Request.Context(), id)
 	if models.IsCode(err, models.CodeNotFound) {
 		return nil, api.NotFound("AgentService")
 	}
 	if err != nil {
 		return nil, err
-	}
-	ok, err := m.sees(c, v.OfferingID, v.OfferingCustomerID)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, api.NotFound("AgentService")
 	}
 	return v, nil
 }
@@ -317,44 +303,33 @@ var processorListSpec = rest.ListSpec{
 // @Success	200	{array}	Processor
 // @Router		/api/marketplace-site-agent-processors/ [get]
 func (m *Module) listProcessors(c *gin.Context) error {
-	q, err := m.scoped(c, m.st.AgentProcessors(c.Request.Context()))
-	if err != nil {
-		return err
-	}
+	var f store.AgentProcessorFilter
 	ids, err := rest.UUIDs(c, "service_uuid")
 	if err != nil {
 		return err
 	}
-	if len(ids) > 0 {
-		q = q.Where("sv.uuid IN ?", ids)
-	}
-	for key, col := range map[string]string{"backend_type": "agent_processors.backend_type", "backend_version": "agent_processors.backend_version"} {
-		if v := rest.Last(c, key); v != "" {
-			q = q.Where(col+" = ?", v)
-		}
-	}
-	for key, op := range map[string]string{"last_run": ">=", "last_run_before": "<="} {
+	f.ServiceUUIDs = ids
+	f.BackendType, f.BackendVersion = rest.Last(c, "backend_type"), rest.Last(c, "backend_version")
+	for key, dst := range map[string]**time.Time{"last_run": &f.LastRunAfter, "last_run_before": &f.LastRunBefore} {
 		if s := rest.Last(c, key); s != "" {
 			t, ok := form.ParseDatetime(s, true)
 			if !ok {
 				return models.FieldError(key, "Enter a valid date/time.")
 			}
-			q = q.Where("agent_processors.last_run "+op+" ?", t)
+			*dst = &t
 		}
 	}
-	stale, err := rest.Bool(c, "stale")
+	if f.Stale, err = rest.Bool(c, "stale"); err != nil {
+		return err
+	}
+	if f.Stale != nil {
+		f.StaleBefore = m.now().Add(-time.Hour)
+	}
+	q, err := m.st.AgentProcessorsQuery(c.Request.Context(), f)
 	if err != nil {
 		return err
 	}
-	if stale != nil {
-		cut := m.now().Add(-time.Hour)
-		if *stale {
-			q = q.Where("(agent_processors.last_run IS NULL OR agent_processors.last_run < ?)", cut)
-		} else {
-			q = q.Where("agent_processors.last_run >= ?", cut)
-		}
-	}
-	return rest.List(c, store.QueryOf(q), processorListSpec, func(v *store.AgentProcessorView) Processor { return renderProcessor(c, v) })
+	return rest.List(c, q, processorListSpec, func(v *store.AgentProcessorView) Processor { return renderProcessor(c, v) })
 }
 
 func (m *Module) visibleProcessor(c *gin.Context) (*store.AgentProcessorView, error) {
@@ -362,19 +337,12 @@ func (m *Module) visibleProcessor(c *gin.Context) (*store.AgentProcessorView, er
 	if err != nil {
 		return nil, err
 	}
-	v, err := m.st.AgentProcessorByUUID(c.Request.Context(), id)
+	v, err := m.st.VisibleAgentProcessor(c.Request.Context(), id)
 	if models.IsCode(err, models.CodeNotFound) {
 		return nil, api.NotFound("AgentProcessor")
 	}
 	if err != nil {
 		return nil, err
-	}
-	ok, err := m.sees(c, v.OfferingID, v.OfferingCustomerID)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, api.NotFound("AgentProcessor")
 	}
 	return v, nil
 }

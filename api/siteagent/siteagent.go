@@ -18,11 +18,9 @@ package siteagent
 import (
 	"encoding/json"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"gorm.io/gorm"
 
 	"github.com/waldur-go/waldur/api"
 	"github.com/waldur-go/waldur/api/form"
@@ -91,24 +89,6 @@ func (m *Module) Routes(a *gin.RouterGroup, _ *gin.Engine) {
 	p.Match(get, "/", api.H(m.listProcessors))
 	p.Match(get, "/:uuid/", api.H(m.getProcessor))
 	p.DELETE("/:uuid/", api.H(m.deleteProcessor))
-}
-
-// scoped limits q (joined with offerings f) to what the caller sees.
-func (m *Module) scoped(c *gin.Context, q *gorm.DB) (*gorm.DB, error) {
-	rs, err := api.RoleScopes(c, m.st, m.now())
-	if err != nil || rs == nil {
-		return q, err
-	}
-	return rs.AgentFilter(q), nil
-}
-
-// sees reports whether the caller sees the agent objects of the offering.
-func (m *Module) sees(c *gin.Context, offeringID, customerID int64) (bool, error) {
-	rs, err := api.RoleScopes(c, m.st, m.now())
-	if err != nil || rs == nil {
-		return err == nil, err
-	}
-	return slices.Contains(rs.Customers, customerID) || slices.Contains(rs.Offerings, offeringID), nil
 }
 
 // canManage checks the caller may change the agent objects of the offering:
@@ -211,42 +191,27 @@ var identityListSpec = rest.ListSpec{
 // @Success	200	{array}	Identity
 // @Router		/api/marketplace-site-agent-identities/ [get]
 func (m *Module) listIdentities(c *gin.Context) error {
-	q, err := m.scoped(c, m.st.AgentIdentities(c.Request.Context()))
-	if err != nil {
-		return err
-	}
-	if v := rest.Last(c, "name"); v != "" {
-		q = q.Where("agent_identities.name = ?", v)
-	}
-	if v := rest.Last(c, "version"); v != "" {
-		q = q.Where("agent_identities.version = ?", v)
-	}
+	f := store.AgentIdentityFilter{Name: rest.Last(c, "name"), Version: rest.Last(c, "version")}
 	ids, err := rest.UUIDs(c, "offering_uuid")
 	if err != nil {
 		return err
 	}
-	if len(ids) > 0 {
-		q = q.Where("f.uuid IN ?", ids)
-	}
-	orphaned, err := rest.Bool(c, "orphaned")
-	if err != nil {
+	f.OfferingUUIDs = ids
+	if f.Orphaned, err = rest.Bool(c, "orphaned"); err != nil {
 		return err
-	}
-	if orphaned != nil {
-		cond := "EXISTS (SELECT 1 FROM agent_services s WHERE s.identity_id = agent_identities.id)"
-		if *orphaned {
-			cond = "NOT " + cond
-		}
-		q = q.Where(cond)
 	}
 	if s := rest.Last(c, "last_restarted"); s != "" {
 		t, ok := form.ParseDatetime(s, true)
 		if !ok {
 			return models.FieldError("last_restarted", "Enter a valid date/time.")
 		}
-		q = q.Where("agent_identities.last_restarted >= ?", t)
+		f.LastRestarted = &t
 	}
-	return rest.ListBatch(c, store.QueryOf(q), identityListSpec, func(vs []store.AgentIdentityView) ([]Identity, error) {
+	q, err := m.st.AgentIdentitiesQuery(c.Request.Context(), f)
+	if err != nil {
+		return err
+	}
+	return rest.ListBatch(c, q, identityListSpec, func(vs []store.AgentIdentityView) ([]Identity, error) {
 		return m.renderIdentities(c, vs)
 	})
 }
@@ -257,19 +222,12 @@ func (m *Module) visibleIdentity(c *gin.Context) (*store.AgentIdentityView, erro
 	if err != nil {
 		return nil, err
 	}
-	v, err := m.st.AgentIdentityByUUID(c.Request.Context(), id)
+	v, err := m.st.VisibleAgentIdentity(c.Request.Context(), id)
 	if models.IsCode(err, models.CodeNotFound) {
 		return nil, api.NotFound("AgentIdentity")
 	}
 	if err != nil {
 		return nil, err
-	}
-	ok, err := m.sees(c, v.OfferingID, v.OfferingCustomerID)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, api.NotFound("AgentIdentity")
 	}
 	return v, nil
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/waldur-go/waldur/api/rest"
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/store"
-	"github.com/waldur-go/waldur/rbac"
 )
 
 // Customer is Waldur's Customer (an organization), plus its quotas.
@@ -113,11 +112,11 @@ func (m *Module) renderCustomers(c *gin.Context, rows []models.Customer) ([]Cust
 	if err != nil {
 		return nil, err
 	}
-	projects, err := m.projectCounts(c, ids)
+	projects, err := m.st.CustomerProjectCounts(c.Request.Context(), ids, m.now())
 	if err != nil {
 		return nil, err
 	}
-	users, err := m.userCounts(c, ids)
+	users, err := m.st.CustomerUserCounts(c.Request.Context(), ids, m.now())
 	if err != nil {
 		return nil, err
 	}
@@ -151,78 +150,6 @@ func (m *Module) renderCustomers(c *gin.Context, rows []models.Customer) ([]Cust
 	return out, nil
 }
 
-// projectCounts counts the live projects of each customer that the caller
-// can see: all of them with a customer role (or as staff/support), only
-// their own projects otherwise (Waldur's projects_count).
-func (m *Module) projectCounts(c *gin.Context, ids []int64) (map[int64]int64, error) {
-	out := map[int64]int64{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	var rows []struct {
-		CustomerID int64
-		N          int64
-	}
-	q := m.db(c).Table("projects").Select("projects.customer_id AS customer_id, COUNT(*) AS n").
-		Where("projects.customer_id IN ? AND projects.is_removed = ?", ids, false)
-	if err := rbac.FilterProjects(q, api.CurrentUser(c), m.now()).Group("projects.customer_id").Scan(&rows).Error; err != nil {
-		return nil, models.Internal(err)
-	}
-	for _, r := range rows {
-		out[r.CustomerID] = r.N
-	}
-	return out, nil
-}
-
-// userCounts counts the distinct users holding a role in force in each
-// customer or its live projects, limited like projectCounts to what the
-// caller can see (Waldur's users_count).
-func (m *Module) userCounts(c *gin.Context, ids []int64) (map[int64]int64, error) {
-	out := map[int64]int64{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	u, now := api.CurrentUser(c), m.now()
-	full := ids
-	if !rbac.SeesEverything(u) {
-		full = nil
-		if err := m.db(c).Table("user_roles").Distinct("scope_id").
-			Where("user_roles.user_id = ? AND user_roles.scope_type = ? AND user_roles.scope_id IN ? AND "+activeRoleSQL, u.ID, models.ScopeCustomer, ids, true, now).
-			Pluck("scope_id", &full).Error; err != nil {
-			return nil, models.Internal(err)
-		}
-	}
-	type pair struct {
-		CustomerID int64
-		UserID     int64
-	}
-	var pairs []pair
-	if len(full) > 0 {
-		if err := m.db(c).Table("user_roles").Distinct("user_roles.scope_id AS customer_id, user_roles.user_id AS user_id").
-			Where("user_roles.scope_type = ? AND user_roles.scope_id IN ? AND "+activeRoleSQL, models.ScopeCustomer, full, true, now).
-			Scan(&pairs).Error; err != nil {
-			return nil, models.Internal(err)
-		}
-	}
-	visible := rbac.FilterProjects(m.st.DB.Table("projects").Select("projects.id").
-		Where("projects.customer_id IN ? AND projects.is_removed = ?", ids, false), u, now)
-	var more []pair
-	if err := m.db(c).Table("user_roles").Distinct("projects.customer_id AS customer_id, user_roles.user_id AS user_id").
-		Joins("JOIN projects ON projects.id = user_roles.scope_id").
-		Where("user_roles.scope_type = ? AND user_roles.scope_id IN (?) AND "+activeRoleSQL, models.ScopeProject, visible, true, now).
-		Scan(&more).Error; err != nil {
-		return nil, models.Internal(err)
-	}
-	seen := map[pair]bool{}
-	for _, p := range append(pairs, more...) {
-		if !seen[p] {
-			seen[p] = true
-			out[p.CustomerID]++
-		}
-	}
-	return out, nil
-}
-
 func (m *Module) renderCustomer(c *gin.Context, status int, cu *models.Customer) error {
 	out, err := m.renderCustomers(c, []models.Customer{*cu})
 	if err != nil {
@@ -249,85 +176,48 @@ func (m *Module) renderCustomer(c *gin.Context, status int, cu *models.Customer)
 //	@Failure		401				{object}	api.ErrorBody
 //	@Router			/api/customers/ [get]
 func (m *Module) listCustomers(c *gin.Context) error {
-	u, now := api.CurrentUser(c), m.now()
-	q := rbac.FilterCustomers(m.db(c).Table("customers"), u, now)
-	q, err := m.filterCustomers(c, q)
+	f, err := customerFilter(c)
 	if err != nil {
 		return err
 	}
-	return rest.ListBatch(c, store.QueryOf(q), customerSpec, func(rows []models.Customer) ([]Customer, error) {
+	q, err := m.st.CustomersQuery(c.Request.Context(), f, m.now())
+	if err != nil {
+		return err
+	}
+	return rest.ListBatch(c, q, customerSpec, func(rows []models.Customer) ([]Customer, error) {
 		return m.renderCustomers(c, rows)
 	})
 }
 
-func (m *Module) filterCustomers(c *gin.Context, q *gormDB) (*gormDB, error) {
-	u, now := api.CurrentUser(c), m.now()
-	for _, kv := range [][2]string{
-		{"name", "customers.name"},
-		{"native_name", "customers.native_name"},
-		{"abbreviation", "customers.abbreviation"},
-		{"contact_details", "customers.contact_details"},
+// customerFilter reads the filters of the customer list.
+func customerFilter(c *gin.Context) (store.CustomerFilter, error) {
+	f := store.CustomerFilter{
+		Name: rest.Last(c, "name"), NativeName: rest.Last(c, "native_name"),
+		Abbreviation: rest.Last(c, "abbreviation"), ContactDetails: rest.Last(c, "contact_details"),
+		NameExact: rest.Last(c, "name_exact"), RegistrationCode: rest.Last(c, "registration_code"),
+		AgreementNumber: rest.Last(c, "agreement_number"), BackendID: rest.Last(c, "backend_id"),
+		Query: rest.Last(c, "query"),
+	}
+	var err error
+	if f.Archived, err = rest.Bool(c, "archived"); err != nil {
+		return f, err
+	}
+	for _, b := range []struct {
+		key string
+		dst *bool
+	}{
+		{"owned_by_current_user", &f.OwnedByCurrentUser},
+		{"current_user_has_project_create_permission", &f.CurrentUserHasProjectCreatePermission},
+		{"is_service_provider", &f.IsServiceProvider},
 	} {
-		key, col := kv[0], kv[1]
-		if v := rest.Last(c, key); v != "" {
-			q = icontains(q, col, v)
+		v, err := rest.Bool(c, b.key)
+		if err != nil {
+			return f, err
 		}
+		*b.dst = v != nil && *v
 	}
-	for _, kv := range [][2]string{
-		{"name_exact", "customers.name"},
-		{"registration_code", "customers.registration_code"},
-		{"agreement_number", "customers.agreement_number"},
-		{"backend_id", "customers.backend_id"},
-	} {
-		key, col := kv[0], kv[1]
-		if v := rest.Last(c, key); v != "" {
-			q = q.Where(col+" = ?", v)
-		}
-	}
-	archived, err := rest.Bool(c, "archived")
-	if err != nil {
-		return nil, err
-	}
-	if archived != nil {
-		q = q.Where("customers.archived = ?", *archived)
-	}
-	if v := rest.Last(c, "query"); v != "" {
-		cond := m.st.DB.Where("1 = 0")
-		for _, col := range []string{"customers.name", "customers.native_name", "customers.abbreviation", "customers.domain",
-			"customers.registration_code", "customers.agreement_number"} {
-			cond = cond.Or("LOWER("+col+`) LIKE ? ESCAPE '\'`, likeArg(v))
-		}
-		if id, err := models.ParseUUID(v); err == nil {
-			cond = cond.Or("customers.uuid = ?", id)
-		}
-		q = q.Where(cond)
-	}
-	if b, err := rest.Bool(c, "owned_by_current_user"); err != nil {
-		return nil, err
-	} else if b != nil && *b {
-		q = q.Where("customers.id IN (?)", m.st.DB.Table("user_roles").Select("user_roles.scope_id").
-			Joins("JOIN roles ON roles.id = user_roles.role_id").
-			Where("user_roles.user_id = ? AND user_roles.scope_type = ? AND roles.name = ? AND "+activeRoleSQL,
-				u.ID, models.ScopeCustomer, models.RoleCustomerOwner, true, now))
-	}
-	if b, err := rest.Bool(c, "current_user_has_project_create_permission"); err != nil {
-		return nil, err
-	} else if b != nil && *b && !u.IsStaff {
-		q = q.Where("customers.id IN (?)", m.st.DB.Table("user_roles").Select("user_roles.scope_id").
-			Joins("JOIN roles ON roles.id = user_roles.role_id AND roles.is_active = ?", true).
-			Joins("JOIN role_permissions ON role_permissions.role_id = roles.id").
-			Where("user_roles.user_id = ? AND user_roles.scope_type = ? AND role_permissions.permission = ? AND "+activeRoleSQL,
-				u.ID, models.ScopeCustomer, models.PermProjectCreate, true, now))
-	}
-	if b, err := rest.Bool(c, "is_service_provider"); err != nil {
-		return nil, err
-	} else if b != nil && *b {
-		q = q.Where("1 = 0") // no service providers until the marketplace registers them
-	}
-	if q, err = m.filterByUser(c, q, rbac.FilterCustomers); err != nil {
-		return nil, err
-	}
-	return q, nil
+	f.UserUUID, f.Nothing = userUUID(c)
+	return f, nil
 }
 
 // createCustomer godoc

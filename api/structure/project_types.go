@@ -42,14 +42,8 @@ func renderProjectType(c *gin.Context, t *models.ProjectType) ProjectType {
 //	@Success		200			{array}		ProjectType
 //	@Router			/api/project-types/ [get]
 func (m *Module) listProjectTypes(c *gin.Context) error {
-	q := m.db(c).Table("project_types")
-	if v := rest.Last(c, "name"); v != "" {
-		q = icontains(q, "project_types.name", v)
-	}
-	if v := rest.Last(c, "name_exact"); v != "" {
-		q = q.Where("project_types.name = ?", v)
-	}
-	return rest.List(c, store.QueryOf(q), projectTypeSpec, func(t *models.ProjectType) ProjectType { return renderProjectType(c, t) })
+	q := m.st.ProjectTypesQuery(c.Request.Context(), store.ProjectTypeFilter{Name: rest.Last(c, "name"), NameExact: rest.Last(c, "name_exact")})
+	return rest.List(c, q, projectTypeSpec, func(t *models.ProjectType) ProjectType { return renderProjectType(c, t) })
 }
 
 func (m *Module) projectTypeOf(c *gin.Context) (*models.ProjectType, error) {

@@ -7,14 +7,12 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"gorm.io/gorm"
 
 	"github.com/waldur-go/waldur/api"
 	"github.com/waldur-go/waldur/api/form"
 	"github.com/waldur-go/waldur/api/rest"
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/store"
-	"github.com/waldur-go/waldur/rbac"
 )
 
 // MsgProjectHasResources is Waldur's refusal to delete a project that still
@@ -116,18 +114,9 @@ func (m *Module) renderProjects(c *gin.Context, rows []models.Project) ([]Projec
 	if err != nil {
 		return nil, err
 	}
-	users := map[int64]models.UUID{}
-	if len(userIDs) > 0 {
-		var us []struct {
-			ID   int64
-			UUID models.UUID
-		}
-		if err := m.db(c).Table("users").Select("id, uuid").Where("id IN ?", userIDs).Scan(&us).Error; err != nil {
-			return nil, models.Internal(err)
-		}
-		for _, u := range us {
-			users[u.ID] = u.UUID
-		}
+	users, err := m.st.UserUUIDs(ctx, userIDs)
+	if err != nil {
+		return nil, err
 	}
 	quotas, err := m.st.QuotasOf(ctx, models.ScopeProject, ids)
 	if err != nil {
@@ -187,13 +176,6 @@ func (m *Module) renderProject(c *gin.Context, status int, p *models.Project) er
 	return rest.Render(c, status, out[0])
 }
 
-// roleScopes is the subquery of scope ids of type t where u holds the named role now.
-func (m *Module) roleScopes(u *models.User, t models.ScopeType, role string) *gorm.DB {
-	return m.st.DB.Table("user_roles").Select("user_roles.scope_id").
-		Joins("JOIN roles ON roles.id = user_roles.role_id").
-		Where("user_roles.user_id = ? AND user_roles.scope_type = ? AND roles.name = ? AND "+activeRoleSQL, u.ID, t, role, true, m.now())
-}
-
 // listProjects godoc
 //
 //	@Summary		List projects
@@ -211,63 +193,35 @@ func (m *Module) roleScopes(u *models.User, t models.ScopeType, role string) *go
 //	@Failure		401			{object}	api.ErrorBody
 //	@Router			/api/projects/ [get]
 func (m *Module) listProjects(c *gin.Context) error {
-	u, now := api.CurrentUser(c), m.now()
-	q := m.db(c).Table("projects")
-	incl, err := rest.Bool(c, "include_terminated")
+	f, err := projectFilter(c)
 	if err != nil {
 		return err
 	}
-	removed, err := rest.Bool(c, "is_removed")
+	q, err := m.st.ProjectsQuery(c.Request.Context(), f, m.now())
 	if err != nil {
 		return err
 	}
-	switch {
-	case removed != nil:
-		q = q.Where("projects.is_removed = ?", *removed)
-	case incl == nil || !*incl:
-		q = q.Where("projects.is_removed = ?", false)
-	}
-	q = rbac.FilterProjects(q, u, now)
-	if q, err = m.filterProjects(c, q); err != nil {
-		return err
-	}
-	return rest.ListBatch(c, store.QueryOf(q), projectSpec, func(rows []models.Project) ([]Project, error) {
+	return rest.ListBatch(c, q, projectSpec, func(rows []models.Project) ([]Project, error) {
 		return m.renderProjects(c, rows)
 	})
 }
 
-func (m *Module) filterProjects(c *gin.Context, q *gorm.DB) (*gorm.DB, error) {
-	u, now := api.CurrentUser(c), m.now()
-	for _, kv := range [][2]string{
-		{"name", "projects.name"},
-		{"description", "projects.description"},
-	} {
-		key, col := kv[0], kv[1]
-		if v := rest.Last(c, key); v != "" {
-			q = icontains(q, col, v)
-		}
+// projectFilter reads the filters of the project list.
+func projectFilter(c *gin.Context) (store.ProjectFilter, error) {
+	var f store.ProjectFilter
+	incl, err := rest.Bool(c, "include_terminated")
+	if err != nil {
+		return f, err
 	}
-	for _, kv := range [][2]string{
-		{"name_exact", "projects.name"},
-		{"slug", "projects.slug"},
-		{"backend_id", "projects.backend_id"},
-	} {
-		key, col := kv[0], kv[1]
-		if v := rest.Last(c, key); v != "" {
-			q = q.Where(col+" = ?", v)
-		}
+	f.IncludeTerminated = incl != nil && *incl
+	if f.IsRemoved, err = rest.Bool(c, "is_removed"); err != nil {
+		return f, err
 	}
-	for _, kv := range [][2]string{
-		{"customer_name", "customers.name"},
-		{"customer_native_name", "customers.native_name"},
-		{"customer_abbreviation", "customers.abbreviation"},
-	} {
-		key, col := kv[0], kv[1]
-		if v := rest.Last(c, key); v != "" {
-			q = q.Where("projects.customer_id IN (?)", icontains(m.st.DB.Table("customers").Select("customers.id"), col, v))
-		}
-	}
-	var customers []models.UUID
+	f.Name, f.Description = rest.Last(c, "name"), rest.Last(c, "description")
+	f.NameExact, f.Slug, f.BackendID = rest.Last(c, "name_exact"), rest.Last(c, "slug"), rest.Last(c, "backend_id")
+	f.CustomerName = rest.Last(c, "customer_name")
+	f.CustomerNativeName = rest.Last(c, "customer_native_name")
+	f.CustomerAbbreviation = rest.Last(c, "customer_abbreviation")
 	for _, key := range []string{"customer", "customer_uuid"} {
 		for _, v := range rest.Values(c, key) {
 			for _, s := range strings.Split(v, ",") {
@@ -276,49 +230,37 @@ func (m *Module) filterProjects(c *gin.Context, q *gorm.DB) (*gorm.DB, error) {
 				}
 				id, err := models.ParseUUID(s)
 				if err != nil {
-					return nil, models.FieldError(key, "Enter a valid UUID.")
+					return f, models.FieldError(key, "Enter a valid UUID.")
 				}
-				customers = append(customers, id)
+				f.Customers = append(f.Customers, id)
 			}
 		}
 	}
-	if len(customers) > 0 {
-		q = q.Where("projects.customer_id IN (?)", m.st.DB.Table("customers").Select("customers.id").Where("customers.uuid IN ?", customers))
-	}
-	if v := rest.Last(c, "query"); v != "" {
-		cond := m.st.DB.Where(`LOWER(projects.name) LIKE ? ESCAPE '\'`, likeArg(v))
-		if id, err := models.ParseUUID(v); err == nil {
-			cond = cond.Or("projects.uuid = ?", id)
-		}
-		q = q.Where(cond)
-	}
-	for _, key := range []string{"created", "modified"} {
-		if v := rest.Last(c, key); v != "" {
+	f.Query = rest.Last(c, "query")
+	for _, d := range []struct {
+		key string
+		dst **time.Time
+	}{{"created", &f.Created}, {"modified", &f.Modified}} {
+		if v := rest.Last(c, d.key); v != "" {
 			t, ok := form.ParseDatetime(v, true)
 			if !ok {
-				return nil, models.FieldError(key, "Enter a valid date/time.")
+				return f, models.FieldError(d.key, "Enter a valid date/time.")
 			}
-			q = q.Where("projects."+key+" >= ?", t)
+			*d.dst = &t
 		}
 	}
-	if b, err := rest.Bool(c, "can_manage"); err != nil {
-		return nil, err
-	} else if b != nil && *b {
-		q = q.Where("projects.customer_id IN (?) OR projects.id IN (?)",
-			m.roleScopes(u, models.ScopeCustomer, models.RoleCustomerOwner), m.roleScopes(u, models.ScopeProject, models.RoleProjectManager))
+	for _, b := range []struct {
+		key string
+		dst *bool
+	}{{"can_manage", &f.CanManage}, {"can_admin", &f.CanAdmin}, {"conceal_finished_projects", &f.ConcealFinished}} {
+		v, err := rest.Bool(c, b.key)
+		if err != nil {
+			return f, err
+		}
+		*b.dst = v != nil && *v
 	}
-	if b, err := rest.Bool(c, "can_admin"); err != nil {
-		return nil, err
-	} else if b != nil && *b {
-		q = q.Where("projects.id IN (?)", m.roleScopes(u, models.ScopeProject, models.RoleProjectAdmin))
-	}
-	if b, err := rest.Bool(c, "conceal_finished_projects"); err != nil {
-		return nil, err
-	} else if b != nil && *b {
-		today := now.Truncate(24 * time.Hour)
-		q = q.Where("projects.end_date IS NULL OR projects.end_date >= ?", today)
-	}
-	return m.filterByUser(c, q, rbac.FilterProjects)
+	f.UserUUID, f.Nothing = userUUID(c)
+	return f, nil
 }
 
 // createProject godoc
@@ -342,7 +284,7 @@ func (m *Module) createProject(c *gin.Context) error {
 	}
 	var cu *models.Customer
 	if id, ok := f.Ref("customer", "customers", false, true); ok {
-		found, err := m.visibleCustomerByUUID(c, id)
+		found, err := m.st.VisibleCustomer(c.Request.Context(), id, m.now())
 		switch {
 		case models.IsCode(err, models.CodeNotFound):
 			f.Fail("customer", rest.MsgDoesNotExist)

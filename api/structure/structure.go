@@ -4,10 +4,11 @@
 // (list_users, add_user, update_user, delete_user) and the quotas shown on
 // customers and projects, in Waldur's wire format.
 //
-// Visibility is decided in SQL (rbac.FilterCustomers, rbac.FilterProjects):
-// an object the caller cannot see is a 404. Every change is checked with
-// rbac.Checker.Require next to the data it touches, and the store writes the
-// change, its quota usage and its event in one transaction.
+// Visibility is decided by the store in SQL (rbac.FilterCustomers,
+// rbac.FilterProjects): an object the caller cannot see is a 404. Every
+// change is checked with rbac.Checker.Require next to the data it touches,
+// and the store writes the change, its quota usage and its event in one
+// transaction.
 package structure
 
 import (
@@ -22,7 +23,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"golang.org/x/text/language"
 	"golang.org/x/text/language/display"
-	"gorm.io/gorm"
 
 	"github.com/waldur-go/waldur/api"
 	"github.com/waldur-go/waldur/api/form"
@@ -104,29 +104,13 @@ func (m *Module) Routes(a *gin.RouterGroup, _ *gin.Engine) {
 	pt.DELETE("/:uuid/", api.RequireStaff, api.H(m.deleteProjectType))
 }
 
-// db is the store's database bound to the request context.
-func (m *Module) db(c *gin.Context) *gorm.DB { return m.st.DB.WithContext(c.Request.Context()) }
-
 // visibleCustomer loads the customer of the path if the caller may see it.
 func (m *Module) visibleCustomer(c *gin.Context) (*models.Customer, error) {
 	id, err := api.PathUUID(c, "Customer")
 	if err != nil {
 		return nil, err
 	}
-	return m.visibleCustomerByUUID(c, id)
-}
-
-func (m *Module) visibleCustomerByUUID(c *gin.Context, id models.UUID) (*models.Customer, error) {
-	var cu models.Customer
-	q := rbac.FilterCustomers(m.db(c).Table("customers").Where("customers.uuid = ?", id), api.CurrentUser(c), m.now())
-	res := q.Limit(1).Find(&cu)
-	if res.Error != nil {
-		return nil, models.Internal(res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return nil, api.NotFound("Customer")
-	}
-	return &cu, nil
+	return m.st.VisibleCustomer(c.Request.Context(), id, m.now())
 }
 
 // visibleProject loads the project of the path (soft-deleted included, as
@@ -137,36 +121,8 @@ func (m *Module) visibleProject(c *gin.Context) (*models.Project, *models.Custom
 	if err != nil {
 		return nil, nil, err
 	}
-	var p models.Project
-	q := rbac.FilterProjects(m.db(c).Table("projects").Where("projects.uuid = ?", id), api.CurrentUser(c), m.now())
-	res := q.Limit(1).Find(&p)
-	if res.Error != nil {
-		return nil, nil, models.Internal(res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return nil, nil, api.NotFound("Project")
-	}
-	cu, err := m.st.CustomerByID(c.Request.Context(), p.CustomerID)
-	if err != nil {
-		return nil, nil, err
-	}
-	return &p, cu, nil
+	return m.st.VisibleProject(c.Request.Context(), id, m.now())
 }
-
-// likeArg makes a case-insensitive "contains" LIKE argument (used with
-// LOWER(column) LIKE ? ESCAPE '\'), escaping the wildcards of v.
-func likeArg(v string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%" + r.Replace(strings.ToLower(v)) + "%"
-}
-
-// icontains adds "column contains v, ignoring case" to q.
-func icontains(q *gorm.DB, column, v string) *gorm.DB {
-	return q.Where("LOWER("+column+`) LIKE ? ESCAPE '\'`, likeArg(v))
-}
-
-// activeRoleSQL is the condition of a user role in force at ?.
-const activeRoleSQL = "user_roles.is_active = ? AND (user_roles.expiration_time IS NULL OR user_roles.expiration_time > ?)"
 
 // PriceEstimate is Waldur's NestedPriceEstimate: what the current month's
 // invoice items of the scope come to (total: the whole month; current: so
@@ -248,27 +204,19 @@ var oecdCodes = func() map[string]bool {
 	return out
 }()
 
-type gormDB = gorm.DB
-
-// filterByUser applies Waldur's GenericUserFilter: ?user_uuid= limits the
-// list to what that user could see (nothing for an unknown or bad UUID).
-func (m *Module) filterByUser(c *gin.Context, q *gorm.DB, filter func(*gorm.DB, *models.User, time.Time) *gorm.DB) (*gorm.DB, error) {
+// userUUID reads Waldur's GenericUserFilter, ?user_uuid= (the list is
+// limited to what that user could see): its UUID, or nothing for a value
+// that is not a UUID (the list is then empty).
+func userUUID(c *gin.Context) (id *models.UUID, nothing bool) {
 	v := rest.Last(c, "user_uuid")
 	if v == "" {
-		return q, nil
+		return nil, false
 	}
-	id, err := models.ParseUUID(v)
+	u, err := models.ParseUUID(v)
 	if err != nil {
-		return q.Where("1 = 0"), nil
+		return nil, true
 	}
-	other, err := m.st.UserByUUID(c.Request.Context(), id)
-	if models.IsCode(err, models.CodeNotFound) {
-		return q.Where("1 = 0"), nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return filter(q, other, m.now()), nil
+	return &u, false
 }
 
 // validateSubnets checks a comma-separated list of IPv4/IPv6 CIDR networks;

@@ -119,53 +119,24 @@ func (m *Module) listUsers(load scopeLoader) api.Handler {
 		if err != nil {
 			return err
 		}
-		q := m.db(c).Table("user_roles").Where("user_roles.scope_type = ? AND user_roles.scope_id = ? AND "+activeRoleSQL,
-			ts.scope.Type, ts.scope.ID, true, m.now())
-		var roleIDs []models.UUID
-		var roleNames []string
+		var f store.TeamFilter
 		for _, v := range rest.Values(c, "role") {
 			if id, err := models.ParseUUID(v); err == nil {
-				roleIDs = append(roleIDs, id)
+				f.RoleUUIDs = append(f.RoleUUIDs, id)
 			} else {
-				roleNames = append(roleNames, v)
+				f.RoleNames = append(f.RoleNames, v)
 			}
 		}
-		if len(roleIDs)+len(roleNames) > 0 {
-			roles := m.st.DB.Table("roles").Select("roles.id").Where("1 = 0")
-			if len(roleIDs) > 0 {
-				roles = roles.Or("roles.uuid IN ?", roleIDs)
-			}
-			if len(roleNames) > 0 {
-				roles = roles.Or("roles.name IN ?", roleNames)
-			}
-			q = q.Where("user_roles.role_id IN (?)", roles)
-		}
-		users := m.st.DB.Table("users").Select("users.id")
-		filtered := false
 		if v := rest.Last(c, "user"); v != "" {
 			id, err := models.ParseUUID(v)
 			if err != nil {
 				return models.FieldError("user", "Enter a valid UUID.")
 			}
-			users, filtered = users.Where("users.uuid = ?", id), true
+			f.UserUUID = &id
 		}
-		if v := rest.Last(c, "username"); v != "" {
-			users, filtered = users.Where("users.username = ?", v), true
-		}
-		if v := rest.Last(c, "full_name"); v != "" {
-			users, filtered = icontains(users, "users.first_name || ' ' || users.last_name", v), true
-		}
-		if v := rest.Last(c, "search_string"); v != "" {
-			cond := m.st.DB.Where("1 = 0")
-			for _, col := range []string{"users.first_name", "users.last_name", "users.email", "users.username"} {
-				cond = cond.Or("LOWER("+col+`) LIKE ? ESCAPE '\'`, likeArg(v))
-			}
-			users, filtered = users.Where(cond), true
-		}
-		if filtered {
-			q = q.Where("user_roles.user_id IN (?)", users)
-		}
-		return rest.ListBatch(c, store.QueryOf(q), teamSpec, func(rows []models.UserRole) ([]UserRoleDetails, error) {
+		f.Username, f.FullName, f.Search = rest.Last(c, "username"), rest.Last(c, "full_name"), rest.Last(c, "search_string")
+		q := m.st.TeamQuery(c.Request.Context(), ts.scope, f, m.now())
+		return rest.ListBatch(c, q, teamSpec, func(rows []models.UserRole) ([]UserRoleDetails, error) {
 			return m.renderGrants(c, rows)
 		})
 	}
@@ -173,38 +144,9 @@ func (m *Module) listUsers(load scopeLoader) api.Handler {
 
 // renderGrants renders a page of grants with their users, roles and creators.
 func (m *Module) renderGrants(c *gin.Context, rows []models.UserRole) ([]UserRoleDetails, error) {
-	var userIDs, roleIDs []int64
-	for _, r := range rows {
-		userIDs = append(userIDs, r.UserID)
-		roleIDs = append(roleIDs, r.RoleID)
-		if r.CreatedByID != nil {
-			userIDs = append(userIDs, *r.CreatedByID)
-		}
-	}
-	users := map[int64]*models.User{}
-	if len(userIDs) > 0 {
-		var us []models.User
-		if err := m.db(c).Table("users").Where("id IN ?", userIDs).Find(&us).Error; err != nil {
-			return nil, models.Internal(err)
-		}
-		for i := range us {
-			users[us[i].ID] = &us[i]
-		}
-	}
-	type role struct {
-		ID   int64
-		UUID models.UUID
-		Name string
-	}
-	roles := map[int64]role{}
-	if len(roleIDs) > 0 {
-		var rs []role
-		if err := m.db(c).Table("roles").Select("id, uuid, name").Where("id IN ?", roleIDs).Scan(&rs).Error; err != nil {
-			return nil, models.Internal(err)
-		}
-		for _, r := range rs {
-			roles[r.ID] = r
-		}
+	users, roles, err := m.st.TeamRelations(c.Request.Context(), rows)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]UserRoleDetails, 0, len(rows))
 	for _, r := range rows {

@@ -16,13 +16,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/shopspring/decimal"
-	"gorm.io/gorm"
 
 	"github.com/waldur-go/waldur/api"
 	"github.com/waldur-go/waldur/api/form"
@@ -117,63 +115,51 @@ var usageListSpec = rest.ListSpec{
 	TieBreaker:      "cu.id",
 }
 
-// filterUsages applies the filters both usage lists share (aliases cu, r, oc, f, p, c).
-func (m *Module) filterUsages(c *gin.Context, q *gorm.DB, periodKey string) (*gorm.DB, error) {
-	rs, err := api.RoleScopes(c, m.st, m.now())
-	if err != nil {
-		return nil, err
-	}
-	if rs != nil {
-		q = rs.UsageScopeFilter(q)
-	}
-	for key, col := range map[string]string{"resource_uuid": "r.uuid", "offering_uuid": "f.uuid", "project_uuid": "p.uuid", "customer_uuid": "c.uuid"} {
+// usageFilter reads the filters both usage lists share; periodKey names
+// the billing period filter.
+func usageFilter(c *gin.Context, periodKey string) (store.UsageFilter, error) {
+	var f store.UsageFilter
+	for key, dst := range map[string]*[]models.UUID{"resource_uuid": &f.ResourceUUIDs, "offering_uuid": &f.OfferingUUIDs,
+		"project_uuid": &f.ProjectUUIDs, "customer_uuid": &f.CustomerUUIDs} {
 		ids, err := rest.UUIDs(c, key)
 		if err != nil {
-			return nil, err
+			return f, err
 		}
-		if len(ids) > 0 {
-			q = q.Where(col+" IN ?", ids)
-		}
+		*dst = ids
 	}
 	if v := rest.Last(c, "resource"); v != "" {
 		id, err := rest.ParseRef("resource", v, "marketplace-resources")
 		if err != nil {
-			return nil, err
+			return f, err
 		}
-		q = q.Where("r.uuid = ?", id)
+		f.Resource = &id
 	}
-	if ts := rest.Values(c, "type"); len(ts) > 0 {
-		q = q.Where("oc.type IN ?", ts)
-	}
+	f.Types = rest.Values(c, "type")
 	if v := rest.Last(c, periodKey); v != "" {
 		t, err := parseDay(periodKey, v)
 		if err != nil {
-			return nil, err
+			return f, err
 		}
-		q = q.Where("cu.billing_period = ?", t.Format("2006-01-02"))
+		f.BillingPeriod = &t
 	}
 	year, month := rest.Last(c, "billing_period_year"), rest.Last(c, "billing_period_month")
 	if year != "" || month != "" {
 		var y, mo int
 		if _, err := fmt.Sscanf(year+" "+month, "%d %d", &y, &mo); err != nil || mo < 1 || mo > 12 {
-			return nil, models.FieldError("billing_period_month", "Enter billing_period_year and billing_period_month as numbers.")
+			return f, models.FieldError("billing_period_month", "Enter billing_period_year and billing_period_month as numbers.")
 		}
-		q = q.Where("cu.billing_period = ?", fmt.Sprintf("%04d-%02d-01", y, mo))
+		f.PeriodYear, f.PeriodMonth = &y, &mo
 	}
-	for key, op := range map[string]string{"date_after": ">=", "date_before": "<="} {
+	for key, dst := range map[string]**time.Time{"date_after": &f.DateAfter, "date_before": &f.DateBefore} {
 		if v := rest.Last(c, key); v != "" {
 			t, err := parseDay(key, v)
 			if err != nil {
-				return nil, err
+				return f, err
 			}
-			if op == "<=" {
-				t = t.AddDate(0, 0, 1)
-				op = "<"
-			}
-			q = q.Where("cu.date "+op+" ?", t)
+			*dst = &t
 		}
 	}
-	return q, nil
+	return f, nil
 }
 
 func parseDay(key, v string) (time.Time, error) {
@@ -198,11 +184,15 @@ func parseDay(key, v string) (time.Time, error) {
 // @Success	200	{array}	ComponentUsage
 // @Router		/api/marketplace-component-usages/ [get]
 func (m *Module) listUsages(c *gin.Context) error {
-	q, err := m.filterUsages(c, m.st.ComponentUsageViews(c.Request.Context()), "billing_period")
+	f, err := usageFilter(c, "billing_period")
 	if err != nil {
 		return err
 	}
-	return rest.List(c, store.QueryOf(q), usageListSpec, func(v *store.ComponentUsageView) ComponentUsage { return renderUsage(v) })
+	q, err := m.st.ComponentUsagesQuery(c.Request.Context(), f)
+	if err != nil {
+		return err
+	}
+	return rest.List(c, q, usageListSpec, func(v *store.ComponentUsageView) ComponentUsage { return renderUsage(v) })
 }
 
 // visibleUsage loads the component usage of the path if the caller sees it.
@@ -211,15 +201,18 @@ func (m *Module) visibleUsage(c *gin.Context) (*store.ComponentUsageView, error)
 	if err != nil {
 		return nil, err
 	}
-	q, err := m.filterUsages(c, m.st.ComponentUsageViews(c.Request.Context()).Where("cu.uuid = ?", id), "billing_period")
+	f, err := usageFilter(c, "billing_period")
 	if err != nil {
 		return nil, err
 	}
-	var v store.ComponentUsageView
-	if err := q.Take(&v).Error; err != nil {
+	v, err := m.st.VisibleComponentUsage(c.Request.Context(), id, f)
+	if models.IsCode(err, models.CodeNotFound) {
 		return nil, api.NotFound("ComponentUsage")
 	}
-	return &v, nil
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // @Summary	Retrieve a component usage
@@ -326,14 +319,10 @@ func (m *Module) setUsage(c *gin.Context) error {
 	return nil
 }
 
-// sees tells whether the caller sees a resource from either side.
+// sees tells whether the caller sees a resource from either side (not on an error).
 func (m *Module) sees(c *gin.Context, v *store.ResourceView) bool {
-	rs, err := api.RoleScopes(c, m.st, m.now())
-	if err != nil || rs == nil {
-		return err == nil
-	}
-	return slices.Contains(rs.Customers, v.CustomerID) || slices.Contains(rs.Projects, v.ProjectID) ||
-		slices.Contains(rs.Customers, v.OfferingCustomerID) || slices.Contains(rs.Offerings, v.OfferingID)
+	ok, err := m.st.ResourceSeenFromEitherSide(c.Request.Context(), v)
+	return err == nil && ok
 }
 
 // setUserUsage serves set_user_usage (one object) and set_user_usages ({usages: [...]}).
@@ -440,14 +429,16 @@ var userUsageListSpec = rest.ListSpec{
 // @Success	200	{array}	ComponentUserUsage
 // @Router		/api/marketplace-component-user-usages/ [get]
 func (m *Module) listUserUsages(c *gin.Context) error {
-	q, err := m.filterUsages(c, m.st.ComponentUserUsageViews(c.Request.Context()), "component_usage__billing_period")
+	f, err := usageFilter(c, "component_usage__billing_period")
 	if err != nil {
 		return err
 	}
-	if v := rest.Last(c, "username"); v != "" {
-		q = q.Where("uu.username = ?", v)
+	f.Username = rest.Last(c, "username")
+	q, err := m.st.ComponentUserUsagesQuery(c.Request.Context(), f)
+	if err != nil {
+		return err
 	}
-	return rest.List(c, store.QueryOf(q), userUsageListSpec, func(v *store.ComponentUserUsageView) ComponentUserUsage { return renderUserUsage(c, v) })
+	return rest.List(c, q, userUsageListSpec, func(v *store.ComponentUserUsageView) ComponentUserUsage { return renderUserUsage(c, v) })
 }
 
 // @Summary	Retrieve a per-user component usage
@@ -460,15 +451,18 @@ func (m *Module) getUserUsage(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	q, err := m.filterUsages(c, m.st.ComponentUserUsageViews(c.Request.Context()).Where("uu.uuid = ?", id), "component_usage__billing_period")
+	f, err := usageFilter(c, "component_usage__billing_period")
 	if err != nil {
 		return err
 	}
-	var v store.ComponentUserUsageView
-	if err := q.Take(&v).Error; err != nil {
+	v, err := m.st.VisibleComponentUserUsage(c.Request.Context(), id, f)
+	if models.IsCode(err, models.CodeNotFound) {
 		return api.NotFound("ComponentUserUsage")
 	}
-	return rest.Render(c, http.StatusOK, renderUserUsage(c, &v))
+	if err != nil {
+		return err
+	}
+	return rest.Render(c, http.StatusOK, renderUserUsage(c, v))
 }
 
 // @Summary	List per-user usage limits

@@ -52,7 +52,8 @@ func (r *EventRecord) Event() *models.Event {
 // EventFilter selects events for the events API (Waldur's EventFilter and
 // EventFilterBackend). Every set field narrows the result.
 type EventFilter struct {
-	// Viewer is the user asking; nil sees nothing.
+	// Viewer is the user asking; nil sees nothing. EventsList, CountEvents
+	// and ListedEvent set it to the caller.
 	Viewer *models.User
 	// Types keeps events of any of these types (?event_type=).
 	Types []string
@@ -359,7 +360,7 @@ func (h *Hook) Matches(eventType string) bool {
 // HookFilter selects hooks for the hooks API (Waldur's BaseHookFilter).
 type HookFilter struct {
 	// Viewer is the user asking: staff and support see every hook, others
-	// their own, nil nothing.
+	// their own, nil nothing. HooksList sets it to the caller.
 	Viewer *models.User
 	// HookType is HookTypeWeb, HookTypeEmail or "" for both.
 	HookType       string

@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/rbac"
 )
 
 // UserProfile is a user with every column of the users table: what the
@@ -73,9 +74,6 @@ type UserFilter struct {
 	ModifiedFrom, DateJoinedFrom, AgreementDateFrom     *time.Time
 }
 
-// activeRoleSQL is the condition of a grant in force (alias ur).
-const activeRoleSQL = "ur.is_active = ? AND (ur.expiration_time IS NULL OR ur.expiration_time > ?)"
-
 // VisibleUsers returns the query over users that viewer may see, at now:
 // staff and support see every user; anyone else sees active non-staff
 // users who hold a role in force in a customer or project the viewer can
@@ -91,19 +89,16 @@ func (s *Store) VisibleUsers(ctx context.Context, viewer *models.User, now time.
 	case viewer.IsStaff || viewer.IsSupport:
 		return q
 	}
-	myCustomers := `SELECT scope_id FROM user_roles ur WHERE ur.user_id = @uid AND ur.scope_type = 'customer' AND ` + activeNamed
-	myProjects := `SELECT scope_id FROM user_roles ur WHERE ur.user_id = @uid AND ur.scope_type = 'project' AND ` + activeNamed
+	myCustomers := `SELECT scope_id FROM user_roles ur WHERE ur.user_id = @uid AND ur.scope_type = 'customer' AND @inforce`
+	myProjects := `SELECT scope_id FROM user_roles ur WHERE ur.user_id = @uid AND ur.scope_type = 'project' AND @inforce`
 	visibleCustomers := myCustomers + ` UNION SELECT customer_id FROM projects WHERE id IN (` + myProjects + `)`
 	visibleProjects := myProjects + ` UNION SELECT id FROM projects WHERE is_removed = @false AND customer_id IN (` + myCustomers + `)`
-	visible := `SELECT ur.user_id FROM user_roles ur WHERE ` + activeNamed + ` AND (
+	visible := `SELECT ur.user_id FROM user_roles ur WHERE @inforce AND (
 		(ur.scope_type = 'customer' AND ur.scope_id IN (` + visibleCustomers + `)) OR
 		(ur.scope_type = 'project' AND ur.scope_id IN (` + visibleProjects + `)))`
 	return q.Where(`users.is_active = @true AND (users.id = @uid OR (users.is_staff = @false AND users.id IN (`+visible+`)))`,
-		map[string]any{"uid": viewer.ID, "true": true, "false": false, "now": now})
+		map[string]any{"uid": viewer.ID, "true": true, "false": false, "inforce": rbac.InForce("ur", now)})
 }
-
-// activeNamed is activeRoleSQL with named parameters @true and @now.
-const activeNamed = "ur.is_active = @true AND (ur.expiration_time IS NULL OR ur.expiration_time > @now)"
 
 // likeEscape makes v a LIKE pattern matching v anywhere, case-insensitively
 // when compared with LOWER(column) (use with ESCAPE '\').
@@ -189,14 +184,14 @@ func FilterUsers(q *gorm.DB, f UserFilter, now time.Time) *gorm.DB {
 		}
 	}
 	if f.CustomerUUID != nil {
-		q = q.Where(`users.id IN (SELECT ur.user_id FROM user_roles ur JOIN customers c ON c.uuid = ? WHERE `+activeRoleSQL+` AND (
+		q = q.Where(`users.id IN (SELECT ur.user_id FROM user_roles ur JOIN customers c ON c.uuid = ? WHERE ? AND (
 			(ur.scope_type = 'customer' AND ur.scope_id = c.id) OR
 			(ur.scope_type = 'project' AND ur.scope_id IN (SELECT id FROM projects WHERE customer_id = c.id))))`,
-			*f.CustomerUUID, true, now)
+			*f.CustomerUUID, rbac.InForce("ur", now))
 	}
 	if f.ProjectUUID != nil {
-		q = q.Where(`users.id IN (SELECT ur.user_id FROM user_roles ur JOIN projects p ON p.uuid = ? WHERE `+activeRoleSQL+`
-			AND ur.scope_type = 'project' AND ur.scope_id = p.id)`, *f.ProjectUUID, true, now)
+		q = q.Where(`users.id IN (SELECT ur.user_id FROM user_roles ur JOIN projects p ON p.uuid = ? WHERE ?
+			AND ur.scope_type = 'project' AND ur.scope_id = p.id)`, *f.ProjectUUID, rbac.InForce("ur", now))
 	}
 	for _, roles := range [][]string{f.OrganizationRoles, f.ProjectRoles} {
 		if len(roles) > 0 {
@@ -274,8 +269,8 @@ func (s *Store) UserPermissions(ctx context.Context, userIDs []int64, now time.T
 		LEFT JOIN customers c ON ur.scope_type = 'customer' AND c.id = ur.scope_id
 		LEFT JOIN projects p ON ur.scope_type = 'project' AND p.id = ur.scope_id
 		LEFT JOIN customers pc ON pc.id = p.customer_id
-		WHERE ur.user_id IN ? AND `+activeRoleSQL+` AND (c.id IS NOT NULL OR p.id IS NOT NULL)
-		ORDER BY ur.created, ur.id`, userIDs, true, now).Scan(&rows).Error
+		WHERE ur.user_id IN ? AND ? AND (c.id IS NOT NULL OR p.id IS NOT NULL)
+		ORDER BY ur.created, ur.id`, userIDs, rbac.InForce("ur", now)).Scan(&rows).Error
 	if err != nil {
 		return nil, models.Internal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/rbac"
 )
 
 // This file holds what the jobs that keep a backend in step with Waldur
@@ -82,10 +83,9 @@ func (s *Store) IntegratedResources(ctx context.Context, f BackendResourceFilter
 		q = q.Where("p.customer_id IN ?", f.CustomerIDs)
 	}
 	if f.MemberUserUUID != nil {
-		q = q.Where(`EXISTS (SELECT 1 FROM user_roles ur JOIN users u ON u.id = ur.user_id WHERE u.uuid = ? AND ur.is_active = ?
-			AND (ur.expiration_time IS NULL OR ur.expiration_time > ?)
+		q = q.Where(`EXISTS (SELECT 1 FROM user_roles ur JOIN users u ON u.id = ur.user_id WHERE u.uuid = ? AND ?
 			AND ((ur.scope_type = ? AND ur.scope_id = r.project_id) OR (ur.scope_type = ? AND ur.scope_id = p.customer_id)))`,
-			*f.MemberUserUUID, true, s.Now(), models.ScopeProject, models.ScopeCustomer)
+			*f.MemberUserUUID, rbac.InForce("ur", s.Now()), models.ScopeProject, models.ScopeCustomer)
 	}
 	var out []BackendResourceOf
 	if err := q.Order("r.id").Scan(&out).Error; err != nil {
@@ -168,9 +168,9 @@ func (s *Store) ResourceMembers(ctx context.Context, resourceIDs []int64) (map[i
 		Select(`r.id AS resource_id, u.id AS user_id, u.uuid AS user_uuid, u.username,
 			ou.username AS offering_username, ou.state AS offering_user_state`).
 		Joins("JOIN projects p ON p.id = r.project_id").
-		Joins(`JOIN user_roles ur ON ur.is_active = ? AND (ur.expiration_time IS NULL OR ur.expiration_time > ?)
+		Joins(`JOIN user_roles ur ON ?
 			AND ((ur.scope_type = ? AND ur.scope_id = r.project_id) OR (ur.scope_type = ? AND ur.scope_id = p.customer_id))`,
-			true, s.Now(), models.ScopeProject, models.ScopeCustomer).
+			rbac.InForce("ur", s.Now()), models.ScopeProject, models.ScopeCustomer).
 		Joins("JOIN users u ON u.id = ur.user_id AND u.is_active = ?", true).
 		Joins("LEFT JOIN offering_users ou ON ou.offering_id = r.offering_id AND ou.user_id = u.id").
 		Where("r.id IN ?", resourceIDs).

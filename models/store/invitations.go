@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/rbac"
 )
 
 // InvitationState is the state of an invitation (Waldur's InvitationState).
@@ -589,25 +590,28 @@ type InvitationFilter struct {
 	Scope            *models.Scope
 	ScopeName        string // icontains
 	ScopeDescription string // icontains
+	// Nothing matches no invitation (a scope filter naming no object).
+	Nothing bool
 }
 
 // scopesWithPermission is the subquery of scope ids of type t where u holds,
 // in force, an active role carrying perm (the SQL form of rbac.Checker.Has).
 func (s *Store) scopesWithPermission(u *models.User, t models.ScopeType, perm models.Permission, now time.Time) *gorm.DB {
-	return s.DB.Session(&gorm.Session{NewDB: true}).Table("user_roles ur").Select("ur.scope_id").
-		Joins("JOIN roles r ON r.id = ur.role_id").
-		Joins("JOIN role_permissions rp ON rp.role_id = ur.role_id").
-		Where("ur.user_id = ? AND ur.scope_type = ? AND ur.is_active = ? AND (ur.expiration_time IS NULL OR ur.expiration_time > ?) AND r.is_active = ? AND rp.permission = ?",
-			u.ID, t, true, now, true, perm)
+	return rbac.ScopeIDs(s.DB, u.ID, t, rbac.Held{Permission: perm}, now)
 }
 
-// InvitationsQuery returns the invitations u may see, narrowed by f, as a
-// query over table "invitations" (rows scan into Invitation), for
+// InvitationsQuery returns the invitations the caller may see, narrowed by
+// f, as a query over table "invitations" (rows scan into Invitation), for
 // rest.List. Staff and support see all; anyone else sees the invitations of
 // the scopes whose team they may manage: X.CREATE_PERMISSION on the scope
 // or on its customer (Waldur's can_manage_invitation_with). Anonymous
 // users see none.
-func (s *Store) InvitationsQuery(ctx context.Context, u *models.User, f InvitationFilter) *gorm.DB {
+func (s *Store) InvitationsQuery(ctx context.Context, f InvitationFilter) Query {
+	return QueryOf(s.invitationsQuery(ctx, caller(ctx), f))
+}
+
+// invitationsQuery is InvitationsQuery for the user u, as a GORM query.
+func (s *Store) invitationsQuery(ctx context.Context, u *models.User, f InvitationFilter) *gorm.DB {
 	q := s.DB.WithContext(ctx).Table("invitations")
 	now := s.Now()
 	switch {
@@ -668,24 +672,29 @@ func (s *Store) InvitationsQuery(ctx context.Context, u *models.User, f Invitati
 			Where("invitations.scope_type = ? AND invitations.scope_id IN (?)", models.ScopeCustomer, permLike(sub("customers"), m.col, m.v)).
 			Or("invitations.scope_type = ? AND invitations.scope_id IN (?)", models.ScopeProject, permLike(sub("projects"), m.col, m.v)))
 	}
+	if f.Nothing {
+		q = q.Where("1 = 0")
+	}
 	return q
 }
 
-// VisibleInvitation returns the invitation if u may see it in the list
-// (see InvitationsQuery). Codes: not_found.
-func (s *Store) VisibleInvitation(ctx context.Context, u *models.User, id models.UUID) (*Invitation, error) {
+// VisibleInvitation returns the invitation if the caller may see it in the
+// list (see InvitationsQuery). Codes: not_found.
+func (s *Store) VisibleInvitation(ctx context.Context, id models.UUID) (*Invitation, error) {
 	var inv Invitation
-	if err := s.InvitationsQuery(ctx, u, InvitationFilter{}).Where("invitations.uuid = ?", id).Take(&inv).Error; err != nil {
+	if err := s.invitationsQuery(ctx, caller(ctx), InvitationFilter{}).Where("invitations.uuid = ?", id).Take(&inv).Error; err != nil {
 		return nil, translate(err, "Invitation")
 	}
 	return &inv, nil
 }
 
 // InvitationDetailsVisible applies Waldur's VisibleInvitationFilter for
-// the public details of one invitation: staff and support see all; others
-// see a pending, expired or canceled invitation addressed to them (no civil
-// number, or theirs) and any invitation of a scope where they hold a role.
-func (s *Store) InvitationDetailsVisible(ctx context.Context, u *models.User, inv *Invitation) (bool, error) {
+// the public details of one invitation to the caller: staff and support
+// see all; others see a pending, expired or canceled invitation addressed
+// to them (no civil number, or theirs) and any invitation of a scope where
+// they hold a role.
+func (s *Store) InvitationDetailsVisible(ctx context.Context, inv *Invitation) (bool, error) {
+	u := caller(ctx)
 	if u == nil {
 		return false, nil
 	}

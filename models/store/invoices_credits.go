@@ -99,9 +99,9 @@ type CustomerCreditView struct {
 	CustomerSlug string
 }
 
-// CustomerCreditViews is the query over customer credits joined with their
+// customerCreditViews is the query over customer credits joined with their
 // customer (c).
-func (s *Store) CustomerCreditViews(ctx context.Context) *gorm.DB {
+func (s *Store) customerCreditViews(ctx context.Context) *gorm.DB {
 	return s.DB.WithContext(ctx).Table("customer_credits").Select(`customer_credits.*, c.uuid AS customer_uuid, c.name AS customer_name,
 		c.slug AS customer_slug`).Joins("JOIN customers c ON c.id = customer_credits.customer_id")
 }
@@ -109,7 +109,7 @@ func (s *Store) CustomerCreditViews(ctx context.Context) *gorm.DB {
 // CustomerCreditByUUID loads one credit view. Codes: not_found.
 func (s *Store) CustomerCreditByUUID(ctx context.Context, id models.UUID) (*CustomerCreditView, error) {
 	var v CustomerCreditView
-	if err := s.CustomerCreditViews(ctx).Where("customer_credits.uuid = ?", id).Take(&v).Error; err != nil {
+	if err := s.customerCreditViews(ctx).Where("customer_credits.uuid = ?", id).Take(&v).Error; err != nil {
 		return nil, translate(err, "Customer credit")
 	}
 	return &v, nil
@@ -278,9 +278,9 @@ type ProjectCreditView struct {
 	CustomerCredit *decimal.Decimal
 }
 
-// ProjectCreditViews is the query over project credits joined with their
+// projectCreditViews is the query over project credits joined with their
 // project (p), customer (c) and the customer's credit (cc).
-func (s *Store) ProjectCreditViews(ctx context.Context) *gorm.DB {
+func (s *Store) projectCreditViews(ctx context.Context) *gorm.DB {
 	return s.DB.WithContext(ctx).Table("project_credits").Select(`project_credits.*, p.uuid AS project_uuid, p.name AS project_name,
 		p.slug AS project_slug, c.id AS customer_id, c.uuid AS customer_uuid, c.name AS customer_name, c.slug AS customer_slug,
 		cc.value AS customer_credit`).Joins("JOIN projects p ON p.id = project_credits.project_id").
@@ -290,7 +290,7 @@ func (s *Store) ProjectCreditViews(ctx context.Context) *gorm.DB {
 // ProjectCreditByUUID loads one project credit view. Codes: not_found.
 func (s *Store) ProjectCreditByUUID(ctx context.Context, id models.UUID) (*ProjectCreditView, error) {
 	var v ProjectCreditView
-	if err := s.ProjectCreditViews(ctx).Where("project_credits.uuid = ?", id).Take(&v).Error; err != nil {
+	if err := s.projectCreditViews(ctx).Where("project_credits.uuid = ?", id).Take(&v).Error; err != nil {
 		return nil, translate(err, "Project credit")
 	}
 	return &v, nil

@@ -27,9 +27,9 @@ type InvoiceView struct {
 	CustomerVATCode     string
 }
 
-// InvoiceViews is the query over invoices joined with their customer (c);
+// invoiceViews is the query over invoices joined with their customer (c);
 // the caller adds filters and ordering.
-func (s *Store) InvoiceViews(ctx context.Context) *gorm.DB {
+func (s *Store) invoiceViews(ctx context.Context) *gorm.DB {
 	return s.DB.WithContext(ctx).Table("invoices").Select(`invoices.*, c.uuid AS customer_uuid, c.name AS customer_name,
 		c.address AS customer_address, c.country AS customer_country, c.email AS customer_email, c.postal AS customer_postal,
 		c.phone_number AS customer_phone_number, c.bank_name AS customer_bank_name, c.bank_account AS customer_bank_account,
@@ -39,7 +39,7 @@ func (s *Store) InvoiceViews(ctx context.Context) *gorm.DB {
 // InvoiceViewByUUID loads one invoice view. Codes: not_found.
 func (s *Store) InvoiceViewByUUID(ctx context.Context, id models.UUID) (*InvoiceView, error) {
 	var v InvoiceView
-	if err := s.InvoiceViews(ctx).Where("invoices.uuid = ?", id).Take(&v).Error; err != nil {
+	if err := s.invoiceViews(ctx).Where("invoices.uuid = ?", id).Take(&v).Error; err != nil {
 		return nil, translate(err, "Invoice")
 	}
 	return &v, nil
@@ -70,10 +70,10 @@ type ItemView struct {
 	OfferingCustomer *int64
 }
 
-// ItemViews is the query over invoice items (staff-removed ones left out)
+// itemViews is the query over invoice items (staff-removed ones left out)
 // joined with their invoice (inv), customer (c), resource (r), offering
 // (f), the offering's customer (pr) and category (cat).
-func (s *Store) ItemViews(ctx context.Context) *gorm.DB {
+func (s *Store) itemViews(ctx context.Context) *gorm.DB {
 	return s.DB.WithContext(ctx).Table("invoice_items").Select(`invoice_items.*, inv.uuid AS invoice_uuid, inv.year AS invoice_year,
 		inv.month AS invoice_month, inv.state AS invoice_state, inv.tax_percent, c.id AS customer_id, c.uuid AS customer_uuid,
 		c.name AS customer_name, r.uuid AS resource_uuid, r.name AS resource_name, f.uuid AS offering_uuid, f.name AS offering_name,
@@ -102,7 +102,7 @@ func componentIDExpr(db *gorm.DB) string {
 // ItemViewByUUID loads one item view. Codes: not_found.
 func (s *Store) ItemViewByUUID(ctx context.Context, id models.UUID) (*ItemView, error) {
 	var v ItemView
-	if err := s.ItemViews(ctx).Where("invoice_items.uuid = ?", id).Take(&v).Error; err != nil {
+	if err := s.itemViews(ctx).Where("invoice_items.uuid = ?", id).Take(&v).Error; err != nil {
 		return nil, translate(err, "Invoice item")
 	}
 	return &v, nil

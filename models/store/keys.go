@@ -7,6 +7,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/rbac"
 )
 
 // SSHKey is a user's SSH public key (Waldur's core.SshPublicKey) and the
@@ -174,7 +175,7 @@ func (s *Store) ProviderUserKeys(ctx context.Context, providerCustomerID int64, 
 		Where("f.customer_id = ? AND r.state <> ?", providerCustomerID, models.ResourceTerminated)
 	customers := s.DB.Table("projects").Select("customer_id").Where("id IN (?)", projects)
 	users := s.DB.Table("user_roles ur").Select("ur.user_id").
-		Where("ur.is_active AND (ur.expiration_time IS NULL OR ur.expiration_time > ?)", now).
+		Where(rbac.InForce("ur", now)).
 		Where("(ur.scope_type = ? AND ur.scope_id IN (?)) OR (ur.scope_type = ? AND ur.scope_id IN (?))",
 			models.ScopeProject, projects, models.ScopeCustomer, customers)
 	return s.DB.WithContext(ctx).Model(&SSHKey{}).Where("ssh_keys.user_id IN (?)", users)

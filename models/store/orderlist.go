@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/rbac"
 )
 
 // OrderView is an order joined with what its API rendering shows: the
@@ -149,8 +150,7 @@ func (s *Store) UserRoleScopes(ctx context.Context, userID int64, now time.Time)
 		ScopeID   int64
 	}
 	err := s.DB.WithContext(ctx).Table("user_roles").Select("user_roles.scope_type, user_roles.scope_id").
-		Where("user_roles.user_id = ? AND user_roles.is_active = ? AND (user_roles.expiration_time IS NULL OR user_roles.expiration_time > ?)",
-			userID, true, now).Scan(&rows).Error
+		Where("user_roles.user_id = ?", userID).Where(rbac.InForce("user_roles", now)).Scan(&rows).Error
 	if err != nil {
 		return nil, models.Internal(err)
 	}

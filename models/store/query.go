@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"gorm.io/gorm"
 
@@ -57,3 +58,31 @@ func (q Query) Page(dest any, order []string, limit, offset int) error {
 // The store's visibility and permission checks read the caller from here,
 // not from a parameter, so no handler can pass the wrong user.
 func caller(ctx context.Context) *models.User { return models.ActorFrom(ctx).User }
+
+// callerID is the id of the caller of ctx; 0 when anonymous.
+func callerID(ctx context.Context) int64 {
+	if u := caller(ctx); u != nil {
+		return u.ID
+	}
+	return 0
+}
+
+// noMatch is the answer for an object the caller may not see, or that does
+// not exist (the two are not told apart): Django's get_object_or_404 "No
+// <what> matches the given query.". Codes: not_found.
+func noMatch(what string) error {
+	return models.Errorf(models.CodeNotFound, "No %s matches the given query.", what)
+}
+
+// likeContains is the LIKE pattern of the "contains" filters of the
+// marketplace lists, matched against LOWER(column): the value lowercased,
+// its own wildcards not escaped (as those lists always did).
+func likeContains(v string) string { return "%" + strings.ToLower(v) + "%" }
+
+// orNone keeps "IN ?" valid for an empty list of ids.
+func orNone(ids []int64) []int64 {
+	if len(ids) == 0 {
+		return []int64{0}
+	}
+	return ids
+}

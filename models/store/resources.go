@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/rbac"
 )
 
 func jsonUnmarshal(raw []byte, v any) error {
@@ -308,8 +309,7 @@ func (s *Store) ResourceTeam(ctx context.Context, projectID int64, now time.Time
 	err := s.DB.WithContext(ctx).Table("user_roles").
 		Select("users.id AS user_id, users.uuid, users.username, users.first_name, users.last_name, users.email, roles.name AS role_name, user_roles.expiration_time").
 		Joins("JOIN users ON users.id = user_roles.user_id").Joins("JOIN roles ON roles.id = user_roles.role_id").
-		Where("user_roles.scope_type = ? AND user_roles.scope_id = ? AND user_roles.is_active = ? AND (user_roles.expiration_time IS NULL OR user_roles.expiration_time > ?)",
-			models.ScopeProject, projectID, true, now).
+		Where("user_roles.scope_type = ? AND user_roles.scope_id = ?", models.ScopeProject, projectID).Where(rbac.InForce("user_roles", now)).
 		Order("users.username").Scan(&out).Error
 	return out, translate(err, "User")
 }

@@ -123,7 +123,7 @@ type RoleFilter struct {
 
 // RolesQuery returns the roles matching f as a query over table "roles"
 // (rows scan into models.Role), for rest.List. Anyone may list roles.
-func (s *Store) RolesQuery(ctx context.Context, f RoleFilter) *gorm.DB {
+func (s *Store) RolesQuery(ctx context.Context, f RoleFilter) Query {
 	q := s.DB.WithContext(ctx).Table("roles")
 	if f.Name != "" {
 		q = permLike(q, "roles.name", f.Name)
@@ -137,7 +137,7 @@ func (s *Store) RolesQuery(ctx context.Context, f RoleFilter) *gorm.DB {
 	if len(f.ContentType) > 0 {
 		q = q.Where("roles.content_type IN ?", f.ContentType)
 	}
-	return q
+	return QueryOf(q)
 }
 
 // permLike is a case-insensitive "contains" condition on col (DRF's

@@ -126,9 +126,9 @@ type AgentIdentityView struct {
 	CreatedByUUID *models.UUID
 }
 
-// AgentIdentities is the query over identities joined for AgentIdentityView
+// agentIdentities is the query over identities joined for AgentIdentityView
 // (aliases: agent_identities, f (offerings)).
-func (s *Store) AgentIdentities(ctx context.Context) *gorm.DB {
+func (s *Store) agentIdentities(ctx context.Context) *gorm.DB {
 	return s.DB.WithContext(ctx).Table("agent_identities").
 		Select("agent_identities.*, f.uuid AS offering_uuid, f.customer_id AS offering_customer_id, cu.uuid AS created_by_uuid").
 		Joins("JOIN offerings f ON f.id = agent_identities.offering_id").
@@ -138,7 +138,7 @@ func (s *Store) AgentIdentities(ctx context.Context) *gorm.DB {
 // AgentIdentityByUUID loads one identity. Codes: not_found.
 func (s *Store) AgentIdentityByUUID(ctx context.Context, id models.UUID) (*AgentIdentityView, error) {
 	var v AgentIdentityView
-	if err := s.AgentIdentities(ctx).Where("agent_identities.uuid = ?", id).Take(&v).Error; err != nil {
+	if err := s.agentIdentities(ctx).Where("agent_identities.uuid = ?", id).Take(&v).Error; err != nil {
 		return nil, translate(err, "Agent identity")
 	}
 	return &v, nil
@@ -244,9 +244,9 @@ type AgentServiceView struct {
 	OfferingCustomerID int64
 }
 
-// AgentServices is the query over services joined for AgentServiceView
+// agentServices is the query over services joined for AgentServiceView
 // (aliases: agent_services, i (agent_identities), f (offerings)).
-func (s *Store) AgentServices(ctx context.Context) *gorm.DB {
+func (s *Store) agentServices(ctx context.Context) *gorm.DB {
 	return s.DB.WithContext(ctx).Table("agent_services").
 		Select("agent_services.*, i.uuid AS identity_uuid, i.name AS identity_name, i.offering_id, f.customer_id AS offering_customer_id").
 		Joins("JOIN agent_identities i ON i.id = agent_services.identity_id").
@@ -256,7 +256,7 @@ func (s *Store) AgentServices(ctx context.Context) *gorm.DB {
 // AgentServiceByUUID loads one service. Codes: not_found.
 func (s *Store) AgentServiceByUUID(ctx context.Context, id models.UUID) (*AgentServiceView, error) {
 	var v AgentServiceView
-	if err := s.AgentServices(ctx).Where("agent_services.uuid = ?", id).Take(&v).Error; err != nil {
+	if err := s.agentServices(ctx).Where("agent_services.uuid = ?", id).Take(&v).Error; err != nil {
 		return nil, translate(err, "Agent service")
 	}
 	return &v, nil
@@ -329,10 +329,10 @@ type AgentProcessorView struct {
 	OfferingCustomerID int64
 }
 
-// AgentProcessors is the query over processors joined for
+// agentProcessors is the query over processors joined for
 // AgentProcessorView (aliases: agent_processors, sv (agent_services),
 // i (agent_identities), f (offerings)).
-func (s *Store) AgentProcessors(ctx context.Context) *gorm.DB {
+func (s *Store) agentProcessors(ctx context.Context) *gorm.DB {
 	return s.DB.WithContext(ctx).Table("agent_processors").
 		Select("agent_processors.*, sv.uuid AS service_uuid, sv.name AS service_name, i.offering_id, f.customer_id AS offering_customer_id").
 		Joins("JOIN agent_services sv ON sv.id = agent_processors.service_id").
@@ -343,7 +343,7 @@ func (s *Store) AgentProcessors(ctx context.Context) *gorm.DB {
 // AgentProcessorByUUID loads one processor. Codes: not_found.
 func (s *Store) AgentProcessorByUUID(ctx context.Context, id models.UUID) (*AgentProcessorView, error) {
 	var v AgentProcessorView
-	if err := s.AgentProcessors(ctx).Where("agent_processors.uuid = ?", id).Take(&v).Error; err != nil {
+	if err := s.agentProcessors(ctx).Where("agent_processors.uuid = ?", id).Take(&v).Error; err != nil {
 		return nil, translate(err, "Agent processor")
 	}
 	return &v, nil

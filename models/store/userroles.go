@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/rbac"
 )
 
 type userRoleRow struct {
@@ -93,8 +94,8 @@ type Grant struct {
 // ActiveUserRole returns the user's grant of role on scope in force at now. Codes: not_found.
 func (s *Store) ActiveUserRole(ctx context.Context, userID, roleID int64, scope models.Scope) (*models.UserRole, error) {
 	var r userRoleRow
-	err := s.DB.WithContext(ctx).Where("user_id = ? AND role_id = ? AND scope_type = ? AND scope_id = ? AND is_active = ? AND (expiration_time IS NULL OR expiration_time > ?)",
-		userID, roleID, scope.Type, scope.ID, true, s.Now()).Take(&r).Error
+	err := s.DB.WithContext(ctx).Where("user_id = ? AND role_id = ? AND scope_type = ? AND scope_id = ?", userID, roleID, scope.Type, scope.ID).
+		Where(rbac.InForce("user_roles", s.Now())).Take(&r).Error
 	if err != nil {
 		return nil, translate(err, "Role")
 	}
@@ -105,9 +106,9 @@ func (s *Store) ActiveUserRole(ctx context.Context, userID, roleID int64, scope 
 // customer or any of its projects.
 func (s *Store) customerUserCount(ctx context.Context, customerID int64) (int64, error) {
 	var n int64
-	err := s.DB.WithContext(ctx).Raw(`SELECT COUNT(DISTINCT user_id) FROM user_roles WHERE is_active = ? AND (expiration_time IS NULL OR expiration_time > ?) AND
+	err := s.DB.WithContext(ctx).Raw(`SELECT COUNT(DISTINCT user_id) FROM user_roles WHERE ? AND
 		((scope_type = ? AND scope_id = ?) OR (scope_type = ? AND scope_id IN (SELECT id FROM projects WHERE customer_id = ?)))`,
-		true, s.Now(), models.ScopeCustomer, customerID, models.ScopeProject, customerID).Scan(&n).Error
+		rbac.InForce("user_roles", s.Now()), models.ScopeCustomer, customerID, models.ScopeProject, customerID).Scan(&n).Error
 	return n, err
 }
 
