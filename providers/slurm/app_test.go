@@ -37,6 +37,7 @@ import (
 	"github.com/waldur-go/waldur/models/store"
 	"github.com/waldur-go/waldur/providers/slurm"
 	"github.com/waldur-go/waldur/workflows"
+	"github.com/waldur-go/waldur/workflows/replaytest"
 )
 
 // slurmTestUsers skips or fails when no cluster answers and returns the two
@@ -377,11 +378,13 @@ func TestSlurmEndToEnd(t *testing.T) {
 	pull := func() slurm.SlurmUsagePullResult {
 		t.Helper()
 		start := time.Now()
-		run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "slurm-usage-pull-now-" + models.NewUUID().String(),
+		id := "slurm-usage-pull-now-" + models.NewUUID().String()
+		run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id,
 			TaskQueue: workflows.QueueCore}, slurm.SlurmUsagePull, slurm.SlurmUsagePullInput{})
 		require.NoError(t, err)
 		var out slurm.SlurmUsagePullResult
 		require.NoError(t, run.Get(ctx, &out))
+		replaytest.Record(t, tc, id, "usage-pull")
 		t.Logf("usage pull: %s", time.Since(start).Round(time.Millisecond))
 		return out
 	}
@@ -451,11 +454,15 @@ func TestSlurmEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	sync := func(dry bool) slurm.SlurmMembershipSyncResult {
 		t.Helper()
-		run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "slurm-sync-now-" + models.NewUUID().String(),
+		id := "slurm-sync-now-" + models.NewUUID().String()
+		run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id,
 			TaskQueue: workflows.QueueCore}, slurm.SlurmMembershipSync, slurm.SlurmMembershipSyncInput{DryRun: dry})
 		require.NoError(t, err)
 		var out slurm.SlurmMembershipSyncResult
 		require.NoError(t, run.Get(ctx, &out))
+		if !dry {
+			replaytest.Record(t, tc, id, "membership-sync")
+		}
 		return out
 	}
 	report := sync(true)
