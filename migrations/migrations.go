@@ -30,7 +30,15 @@ type Migration struct {
 	Name    string
 	Up      []string
 	Down    []string
+	// AddColumns are added after Up, each only where it is missing, and
+	// dropped before Down: columns that came with an earlier migration in
+	// some databases (a plugin's, before the platform owned them).
+	AddColumns []Column
 }
+
+// Column is a column of a table, with its definition in the placeholder
+// dialect (e.g. "CHAR(32)").
+type Column struct{ Table, Name, Def string }
 
 // all is filled by the files of this package, one file per migration.
 var all []Migration
@@ -100,7 +108,7 @@ func New(db *sql.DB, kind config.DatabaseKind, log *slog.Logger, extra ...Migrat
 	}
 	var gms []*goose.Migration
 	for _, m := range ms {
-		gms = append(gms, goose.NewGoMigration(m.Version, run(kind, m.Up), run(kind, m.Down)))
+		gms = append(gms, goose.NewGoMigration(m.Version, up(kind, m), down(kind, m)))
 	}
 	opts = append(opts, goose.WithGoMigrations(gms...))
 	p, err := goose.NewProvider(dialect, db, nil, opts...)
@@ -122,15 +130,56 @@ func merge(platform, extra []Migration) ([]Migration, error) {
 	return out, nil
 }
 
-func run(kind config.DatabaseKind, stmts []string) *goose.GoFunc {
+func up(kind config.DatabaseKind, m Migration) *goose.GoFunc {
 	return &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
-		for _, s := range stmts {
-			if _, err := tx.ExecContext(ctx, Expand(kind, s)); err != nil {
-				return fmt.Errorf("%w\n%s", err, Expand(kind, s))
+		if err := exec(ctx, tx, kind, m.Up); err != nil {
+			return err
+		}
+		for _, c := range m.AddColumns {
+			has, err := hasColumn(ctx, tx, kind, c)
+			if err != nil || has {
+				return err
+			}
+			if err := exec(ctx, tx, kind, []string{"ALTER TABLE " + c.Table + " ADD COLUMN " + c.Name + " " + c.Def}); err != nil {
+				return err
 			}
 		}
 		return nil
 	}}
+}
+
+func down(kind config.DatabaseKind, m Migration) *goose.GoFunc {
+	return &goose.GoFunc{RunTx: func(ctx context.Context, tx *sql.Tx) error {
+		for i := len(m.AddColumns) - 1; i >= 0; i-- {
+			c := m.AddColumns[i]
+			if err := exec(ctx, tx, kind, []string{"ALTER TABLE " + c.Table + " DROP COLUMN " + c.Name}); err != nil {
+				return err
+			}
+		}
+		return exec(ctx, tx, kind, m.Down)
+	}}
+}
+
+func exec(ctx context.Context, tx *sql.Tx, kind config.DatabaseKind, stmts []string) error {
+	for _, s := range stmts {
+		if _, err := tx.ExecContext(ctx, Expand(kind, s)); err != nil {
+			return fmt.Errorf("%w\n%s", err, Expand(kind, s))
+		}
+	}
+	return nil
+}
+
+// hasColumn reports whether c's table has a column of c's name.
+func hasColumn(ctx context.Context, tx *sql.Tx, kind config.DatabaseKind, c Column) (bool, error) {
+	q := `SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?`
+	if kind == config.Postgres {
+		q = `SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2`
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, q, c.Table, c.Name).Scan(&n); err != nil {
+		return false, fmt.Errorf("migrations: columns of %s: %w", c.Table, err)
+	}
+	return n > 0, nil
 }
 
 // Up applies every pending migration and returns the versions applied.

@@ -12,16 +12,14 @@ import "github.com/waldur-go/waldur/migrations"
 // IPs. A tenant plays the part of Waldur's per-tenant service settings: the
 // catalog rows hang off it and go with it.
 //
-// resources.scope_type and scope_uuid are Waldur's generic Resource.scope:
-// the plugin resource of a marketplace resource (rendered as resource_type
-// and resource_uuid, and as an order's resource_uuid).
+// It used to add resources.scope_type and scope_uuid (Waldur's generic
+// Resource.scope) too; the platform's migration 17 owns them now and adds
+// them where this one did not.
 func migration() migrations.Migration {
 	return migrations.Migration{
 		Version: 13,
 		Name:    "openstack",
 		Up: []string{
-			`ALTER TABLE resources ADD COLUMN scope_type VARCHAR(100) NOT NULL DEFAULT ''`,
-			`ALTER TABLE resources ADD COLUMN scope_uuid CHAR(32)`,
 			`CREATE TABLE openstack_tenants (
 				id {{id}},
 				uuid CHAR(32) NOT NULL UNIQUE,
@@ -212,8 +210,6 @@ func migration() migrations.Migration {
 			`DROP TABLE openstack_volumes`,
 			`DROP TABLE openstack_instances`,
 			`DROP TABLE openstack_tenants`,
-			`ALTER TABLE resources DROP COLUMN scope_uuid`,
-			`ALTER TABLE resources DROP COLUMN scope_type`,
 		},
 	}
 }
