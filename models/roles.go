@@ -35,12 +35,20 @@ const (
 	RoleOfferingManager = "OFFERING.MANAGER"
 )
 
+// DescriptionLanguages are the languages of a role's description, in the
+// order of Waldur's description_<lang> fields (django-modeltranslation).
+// English, the default language, is Description itself.
+var DescriptionLanguages = []string{"en", "et", "lt", "lv", "ru", "it", "de", "da", "sv", "es", "fr", "nb", "ar", "cs"}
+
 // Role is a named set of permissions bound to one scope type.
 type Role struct {
 	ID           int64
 	UUID         UUID
 	Name         string
 	Description  string
+	// Descriptions are the description in the other DescriptionLanguages,
+	// those that were given, by language.
+	Descriptions map[string]string `gorm:"serializer:json"`
 	ContentType  ScopeType
 	IsSystemRole bool
 	IsActive     bool

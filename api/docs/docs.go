@@ -8631,7 +8631,7 @@ const docTemplate = `{
                         "TokenAuth": []
                     }
                 ],
-                "description": "Staff only. Sets the description (translated descriptions are not stored).",
+                "description": "Staff only. Sets the description and its translations (description_\u003clang\u003e; description_en is the description, null removes a translation).",
                 "consumes": [
                     "application/json"
                 ],
@@ -15092,6 +15092,48 @@ const docTemplate = `{
             "properties": {
                 "description": {
                     "type": "string"
+                },
+                "description_ar": {
+                    "type": "string"
+                },
+                "description_cs": {
+                    "type": "string"
+                },
+                "description_da": {
+                    "type": "string"
+                },
+                "description_de": {
+                    "type": "string"
+                },
+                "description_en": {
+                    "type": "string"
+                },
+                "description_es": {
+                    "type": "string"
+                },
+                "description_et": {
+                    "type": "string"
+                },
+                "description_fr": {
+                    "type": "string"
+                },
+                "description_it": {
+                    "type": "string"
+                },
+                "description_lt": {
+                    "type": "string"
+                },
+                "description_lv": {
+                    "type": "string"
+                },
+                "description_nb": {
+                    "type": "string"
+                },
+                "description_ru": {
+                    "type": "string"
+                },
+                "description_sv": {
+                    "type": "string"
                 }
             }
         },
@@ -15107,6 +15149,48 @@ const docTemplate = `{
                     ]
                 },
                 "description": {
+                    "type": "string"
+                },
+                "description_ar": {
+                    "type": "string"
+                },
+                "description_cs": {
+                    "type": "string"
+                },
+                "description_da": {
+                    "type": "string"
+                },
+                "description_de": {
+                    "type": "string"
+                },
+                "description_en": {
+                    "type": "string"
+                },
+                "description_es": {
+                    "type": "string"
+                },
+                "description_et": {
+                    "type": "string"
+                },
+                "description_fr": {
+                    "type": "string"
+                },
+                "description_it": {
+                    "type": "string"
+                },
+                "description_lt": {
+                    "type": "string"
+                },
+                "description_lv": {
+                    "type": "string"
+                },
+                "description_nb": {
+                    "type": "string"
+                },
+                "description_ru": {
+                    "type": "string"
+                },
+                "description_sv": {
                     "type": "string"
                 },
                 "is_active": {
@@ -15146,6 +15230,48 @@ const docTemplate = `{
                     ]
                 },
                 "description": {
+                    "type": "string"
+                },
+                "description_ar": {
+                    "type": "string"
+                },
+                "description_cs": {
+                    "type": "string"
+                },
+                "description_da": {
+                    "type": "string"
+                },
+                "description_de": {
+                    "type": "string"
+                },
+                "description_en": {
+                    "type": "string"
+                },
+                "description_es": {
+                    "type": "string"
+                },
+                "description_et": {
+                    "type": "string"
+                },
+                "description_fr": {
+                    "type": "string"
+                },
+                "description_it": {
+                    "type": "string"
+                },
+                "description_lt": {
+                    "type": "string"
+                },
+                "description_lv": {
+                    "type": "string"
+                },
+                "description_nb": {
+                    "type": "string"
+                },
+                "description_ru": {
+                    "type": "string"
+                },
+                "description_sv": {
                     "type": "string"
                 },
                 "is_active": {

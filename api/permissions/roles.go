@@ -13,24 +13,96 @@ import (
 	"github.com/waldur-go/waldur/rbac"
 )
 
+// Descriptions are a role's description by language (Waldur's
+// description_<lang>): English is the description itself; a language with
+// none given is null.
+type Descriptions struct {
+	DescriptionEn *string `json:"description_en"`
+	DescriptionEt *string `json:"description_et"`
+	DescriptionLt *string `json:"description_lt"`
+	DescriptionLv *string `json:"description_lv"`
+	DescriptionRu *string `json:"description_ru"`
+	DescriptionIt *string `json:"description_it"`
+	DescriptionDe *string `json:"description_de"`
+	DescriptionDa *string `json:"description_da"`
+	DescriptionSv *string `json:"description_sv"`
+	DescriptionEs *string `json:"description_es"`
+	DescriptionFr *string `json:"description_fr"`
+	DescriptionNb *string `json:"description_nb"`
+	DescriptionAr *string `json:"description_ar"`
+	DescriptionCs *string `json:"description_cs"`
+}
+
+// fields are the descriptions by language code, in models.DescriptionLanguages order.
+func (d *Descriptions) fields() []**string {
+	return []**string{&d.DescriptionEn, &d.DescriptionEt, &d.DescriptionLt, &d.DescriptionLv, &d.DescriptionRu, &d.DescriptionIt, &d.DescriptionDe, &d.DescriptionDa, &d.DescriptionSv, &d.DescriptionEs, &d.DescriptionFr, &d.DescriptionNb, &d.DescriptionAr, &d.DescriptionCs}
+}
+
+func descriptionsOf(r *models.Role) Descriptions {
+	var d Descriptions
+	for i, f := range d.fields() {
+		lang := models.DescriptionLanguages[i]
+		if lang == "en" {
+			v := r.Description
+			*f = &v
+		} else if v, ok := r.Descriptions[lang]; ok {
+			*f = &v
+		}
+	}
+	return d
+}
+
+// readDescriptions reads description_<lang> of a request into p: English
+// is the description (it wins over "description" when both are given),
+// the others are set, or removed by null.
+func readDescriptions(f *form.Form, p *store.RolePatch) {
+	for _, lang := range models.DescriptionLanguages {
+		k := "description_" + lang
+		if !f.Has(k) {
+			continue
+		}
+		var v *string
+		if !f.IsNull(k) {
+			s, ok := str(f, k, 4096, false)
+			if !ok {
+				continue
+			}
+			v = &s
+		}
+		if lang == "en" {
+			if v == nil {
+				v = new(string)
+			}
+			p.Description = v
+			continue
+		}
+		if p.Descriptions == nil {
+			p.Descriptions = map[string]*string{}
+		}
+		p.Descriptions[lang] = v
+	}
+}
+
 // RoleDetails is a role as Waldur renders it. users_count is shown to
 // staff and support only, as in Waldur.
 type RoleDetails struct {
-	UUID         models.UUID `json:"uuid" swaggertype:"string" example:"d8c2d5852d434937985392d24249b6d3"`
-	Name         string      `json:"name" example:"PROJECT.REVIEWER"`
-	Description  string      `json:"description"`
-	Permissions  []string    `json:"permissions"`
-	IsSystemRole bool        `json:"is_system_role"`
-	IsActive     bool        `json:"is_active"`
-	UsersCount   *int64      `json:"users_count,omitempty"`
-	ContentType  string      `json:"content_type" enums:"customer,project,offering"`
+	UUID        models.UUID `json:"uuid" swaggertype:"string" example:"d8c2d5852d434937985392d24249b6d3"`
+	Name        string      `json:"name" example:"PROJECT.REVIEWER"`
+	Description string      `json:"description"`
+	Descriptions
+	Permissions  []string `json:"permissions"`
+	IsSystemRole bool     `json:"is_system_role"`
+	IsActive     bool     `json:"is_active"`
+	UsersCount   *int64   `json:"users_count,omitempty"`
+	ContentType  string   `json:"content_type" enums:"customer,project,offering"`
 }
 
 // RoleModifyRequest is the body of create and update (PUT); PATCH takes
 // any subset of it.
 type RoleModifyRequest struct {
-	Name        string   `json:"name" example:"PROJECT.REVIEWER"`
-	Description string   `json:"description"`
+	Name        string `json:"name" example:"PROJECT.REVIEWER"`
+	Description string `json:"description"`
+	Descriptions
 	Permissions []string `json:"permissions"`
 	IsActive    *bool    `json:"is_active"`
 	ContentType string   `json:"content_type" enums:"customer,project,offering"`
@@ -39,6 +111,7 @@ type RoleModifyRequest struct {
 // RoleDescription is the body and answer of update_descriptions.
 type RoleDescription struct {
 	Description string `json:"description"`
+	Descriptions
 }
 
 var roleListSpec = rest.ListSpec{
@@ -72,7 +145,7 @@ func (m *Module) renderRoles(c *gin.Context, roles []models.Role) ([]RoleDetails
 		for _, p := range perms[r.ID] {
 			ps = append(ps, string(p))
 		}
-		out[i] = RoleDetails{UUID: r.UUID, Name: r.Name, Description: r.Description, Permissions: ps,
+		out[i] = RoleDetails{UUID: r.UUID, Name: r.Name, Description: r.Description, Descriptions: descriptionsOf(&r), Permissions: ps,
 			IsSystemRole: r.IsSystemRole, IsActive: r.IsActive, ContentType: string(r.ContentType)}
 		if counts != nil {
 			n := counts[r.ID]
@@ -155,6 +228,7 @@ func roleInput(f *form.Form, all bool) store.RolePatch {
 	if v, ok := str(f, "description", 4096, false); ok {
 		p.Description = &v
 	}
+	readDescriptions(f, &p)
 	if v, ok := str(f, "content_type", 0, all); ok {
 		t := models.ScopeType(v)
 		p.ContentType = &t
@@ -198,6 +272,14 @@ func (m *Module) createRole(c *gin.Context) error {
 	in := store.RoleInput{Name: *p.Name, ContentType: *p.ContentType, Permissions: *p.Permissions, IsActive: p.IsActive}
 	if p.Description != nil {
 		in.Description = *p.Description
+	}
+	for lang, v := range p.Descriptions {
+		if v != nil {
+			if in.Descriptions == nil {
+				in.Descriptions = map[string]string{}
+			}
+			in.Descriptions[lang] = *v
+		}
 	}
 	r, err := m.d.Store.CreateRole(c.Request.Context(), in)
 	if err != nil {
@@ -339,7 +421,7 @@ func (m *Module) setRoleActive(c *gin.Context, active bool) error {
 // updateRoleDescriptions godoc
 //
 //	@Summary		Update role descriptions
-//	@Description	Staff only. Sets the description (translated descriptions are not stored).
+//	@Description	Staff only. Sets the description and its translations (description_<lang>; description_en is the description, null removes a translation).
 //	@Tags			roles
 //	@Accept			json
 //	@Produce		json
@@ -366,6 +448,7 @@ func (m *Module) updateRoleDescriptions(c *gin.Context) error {
 	if v, ok := str(f, "description", 4096, false); ok {
 		p.Description = &v
 	}
+	readDescriptions(f, &p)
 	if err := f.Err(); err != nil {
 		return err
 	}
@@ -373,6 +456,6 @@ func (m *Module) updateRoleDescriptions(c *gin.Context) error {
 	if err != nil {
 		return notFoundAs(err)
 	}
-	c.JSON(http.StatusOK, RoleDescription{Description: r.Description})
+	c.JSON(http.StatusOK, RoleDescription{Description: r.Description, Descriptions: descriptionsOf(r)})
 	return nil
 }

@@ -2,6 +2,7 @@ package permissions_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -249,5 +250,58 @@ func TestRoleChangesApplyAtOnce(t *testing.T) {
 		require.NoError(t, f.st.RevokeRole(ctx, store.Grant{User: f.users["member"], Role: role, Scope: f.p1.Scope, CustomerID: f.c1.ID, ScopeName: "p1"}))
 		require.Equal(t, 204, f.call("staff", "DELETE", "/api/roles/"+created.UUID.String()+"/", nil).Code)
 		require.Equal(t, 404, f.call("staff", "GET", "/api/roles/"+created.UUID.String()+"/", nil).Code)
+	})
+}
+
+// TestRoleDescriptionsByLanguage: a role's description in Waldur's
+// languages (description_<lang>): English is the description itself, the
+// others are null until given, set by create, PATCH and
+// update_descriptions, removed by null, and kept across other changes.
+func TestRoleDescriptionsByLanguage(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
+		f := newFx(t, db, false)
+		w := f.call("staff", "POST", "/api/roles/", map[string]any{"name": "PROJECT.REVIEWER", "content_type": "project",
+			"permissions": []string{}, "description": "Reviews", "description_et": "Hindab"})
+		require.Equal(t, 201, w.Code, w.Body.String())
+		var got map[string]any
+		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &got))
+		require.Equal(t, "Reviews", got["description_en"], "English is the description")
+		require.Equal(t, "Hindab", got["description_et"])
+		for _, lang := range models.DescriptionLanguages[2:] {
+			require.Contains(t, got, "description_"+lang)
+			require.Nil(t, got["description_"+lang], lang)
+		}
+		uuid := got["uuid"].(string)
+
+		w = f.call("staff", "PUT", "/api/roles/"+uuid+"/update_descriptions/", map[string]any{
+			"description_en": "New English description", "description_de": "Prüft", "description_et": nil})
+		require.Equal(t, 200, w.Code, w.Body.String())
+		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &got))
+		require.Equal(t, "New English description", got["description"])
+		require.Equal(t, "New English description", got["description_en"])
+		require.Equal(t, "Prüft", got["description_de"])
+		require.Nil(t, got["description_et"], "null removes a language")
+
+		w = f.call("staff", "PATCH", "/api/roles/"+uuid+"/", map[string]any{"is_active": false, "description_fr": "Examine"})
+		require.Equal(t, 200, w.Code, w.Body.String())
+		w = f.call("plain", "GET", "/api/roles/"+uuid+"/", nil)
+		require.Equal(t, 200, w.Code)
+		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &got))
+		require.Equal(t, "Prüft", got["description_de"], "kept across other changes")
+		require.Equal(t, "Examine", got["description_fr"])
+		require.Equal(t, false, got["is_active"])
+
+		w = f.call("staff", "PATCH", "/api/roles/"+uuid+"/", map[string]any{"description_cs": strings.Repeat("x", 4097)})
+		require.Equal(t, 400, w.Code)
+		require.JSONEq(t, `{"description_cs":["Ensure this field has no more than 4096 characters."]}`, w.Body.String())
+		w = f.call("plain", "GET", "/api/roles/"+uuid+"/", nil)
+		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &got))
+		require.Nil(t, got["description_cs"], "a refused change changes nothing")
+
+		// A system role seeded without translations answers null for them.
+		w = f.call("plain", "GET", "/api/roles/"+f.role(models.RoleCustomerOwner).UUID.String()+"/", nil)
+		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &got))
+		require.Equal(t, got["description"], got["description_en"])
+		require.Nil(t, got["description_de"])
 	})
 }

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -98,8 +100,10 @@ func (rolePermRow) TableName() string { return "role_permissions" }
 type RoleInput struct {
 	Name        string
 	Description string
-	ContentType models.ScopeType
-	Permissions []models.Permission
+	// Descriptions are the description in other languages (not "en").
+	Descriptions map[string]string
+	ContentType  models.ScopeType
+	Permissions  []models.Permission
 	// IsActive nil keeps the current state (true for a new role).
 	IsActive *bool
 }
@@ -108,9 +112,12 @@ type RoleInput struct {
 type RolePatch struct {
 	Name        *string
 	Description *string
-	ContentType *models.ScopeType
-	Permissions *[]models.Permission
-	IsActive    *bool
+	// Descriptions set the description in other languages (not "en"); a
+	// nil value removes the language's.
+	Descriptions map[string]*string
+	ContentType  *models.ScopeType
+	Permissions  *[]models.Permission
+	IsActive     *bool
 }
 
 // RoleFilter narrows RolesQuery (Waldur's RoleFilter plus content_type).
@@ -209,9 +216,41 @@ func validateRoleName(name string) error {
 	return nil
 }
 
-func validateRoleDescription(d string) error {
+func validateRoleDescription(d string) error { return validateDescription("description", d) }
+
+func validateDescription(field, d string) error {
 	if len(d) > 4096 {
-		return models.FieldError("description", "Ensure this field has no more than 4096 characters.")
+		return models.FieldError(field, "Ensure this field has no more than 4096 characters.")
+	}
+	return nil
+}
+
+// validateDescriptions checks the translated descriptions: known languages
+// other than English (which is the description), each within 4096 characters.
+func validateDescriptions[V string | *string](ds map[string]V) error {
+	for _, lang := range models.DescriptionLanguages[1:] {
+		v, ok := ds[lang]
+		if !ok {
+			continue
+		}
+		var text string
+		switch x := any(v).(type) {
+		case string:
+			text = x
+		case *string:
+			if x == nil {
+				continue
+			}
+			text = *x
+		}
+		if err := validateDescription("description_"+lang, text); err != nil {
+			return err
+		}
+	}
+	for lang := range ds {
+		if lang == "en" || !slices.Contains(models.DescriptionLanguages, lang) {
+			return models.FieldError("description_"+lang, "Unknown language.")
+		}
 	}
 	return nil
 }
@@ -318,6 +357,9 @@ func (s *Store) CreateRole(ctx context.Context, in RoleInput) (*models.Role, err
 	if err := validateRoleDescription(in.Description); err != nil {
 		return nil, err
 	}
+	if err := validateDescriptions(in.Descriptions); err != nil {
+		return nil, err
+	}
 	if !validRoleContentType(in.ContentType) {
 		return nil, models.FieldError("content_type", "Invalid content type.")
 	}
@@ -340,7 +382,7 @@ func (s *Store) CreateRole(ctx context.Context, in RoleInput) (*models.Role, err
 		if err != nil {
 			return err
 		}
-		row := roleRow{UUID: models.NewUUID(), Name: in.Name, Description: in.Description, ContentType: in.ContentType,
+		row := roleRow{UUID: models.NewUUID(), Name: in.Name, Description: in.Description, Descriptions: in.Descriptions, ContentType: in.ContentType,
 			IsActive: active, Modified: mod}
 		if err := tx.DB.WithContext(ctx).Create(&row).Error; err != nil {
 			return translate(err, "Role")
@@ -378,6 +420,9 @@ func (s *Store) UpdateRole(ctx context.Context, id models.UUID, p RolePatch) (*m
 			return nil, err
 		}
 	}
+	if err := validateDescriptions(p.Descriptions); err != nil {
+		return nil, err
+	}
 	if p.ContentType != nil && !validRoleContentType(*p.ContentType) {
 		return nil, models.FieldError("content_type", "Invalid content type.")
 	}
@@ -408,6 +453,20 @@ func (s *Store) UpdateRole(ctx context.Context, id models.UUID, p RolePatch) (*m
 		if p.Description != nil {
 			row.Description = *p.Description
 		}
+		if len(p.Descriptions) > 0 {
+			ds := maps.Clone(row.Descriptions)
+			if ds == nil {
+				ds = map[string]string{}
+			}
+			for lang, v := range p.Descriptions {
+				if v == nil {
+					delete(ds, lang)
+				} else {
+					ds[lang] = *v
+				}
+			}
+			row.Descriptions = ds
+		}
 		if p.ContentType != nil && *p.ContentType != row.ContentType {
 			n, err := tx.activeUserRoleCount(ctx, row.ID)
 			if err != nil {
@@ -426,10 +485,8 @@ func (s *Store) UpdateRole(ctx context.Context, id models.UUID, p RolePatch) (*m
 			return err
 		}
 		row.Modified = mod
-		if err := tx.DB.WithContext(ctx).Model(&roleRow{}).Where("id = ?", row.ID).Updates(map[string]any{
-			"name": row.Name, "description": row.Description, "content_type": row.ContentType,
-			"is_active": row.IsActive, "modified": row.Modified,
-		}).Error; err != nil {
+		if err := tx.DB.WithContext(ctx).Model(&roleRow{}).Where("id = ?", row.ID).
+			Select("name", "description", "descriptions", "content_type", "is_active", "modified").Updates(&row).Error; err != nil {
 			return translate(err, "Role")
 		}
 		if p.Permissions != nil {

@@ -37,6 +37,7 @@ type roleRow struct {
 	UUID         models.UUID
 	Name         string
 	Description  string
+	Descriptions map[string]string `gorm:"serializer:json"`
 	ContentType  models.ScopeType
 	IsSystemRole bool
 	IsActive     bool
@@ -46,7 +47,7 @@ type roleRow struct {
 func (roleRow) TableName() string { return "roles" }
 
 func (r roleRow) model() *models.Role {
-	return &models.Role{ID: r.ID, UUID: r.UUID, Name: r.Name, Description: r.Description, ContentType: r.ContentType,
+	return &models.Role{ID: r.ID, UUID: r.UUID, Name: r.Name, Description: r.Description, Descriptions: r.Descriptions, ContentType: r.ContentType,
 		IsSystemRole: r.IsSystemRole, IsActive: r.IsActive, Modified: r.Modified}
 }
 
