@@ -42,10 +42,10 @@ var DescriptionLanguages = []string{"en", "et", "lt", "lv", "ru", "it", "de", "d
 
 // Role is a named set of permissions bound to one scope type.
 type Role struct {
-	ID           int64
-	UUID         UUID
-	Name         string
-	Description  string
+	ID          int64
+	UUID        UUID
+	Name        string
+	Description string
 	// Descriptions are the description in the other DescriptionLanguages,
 	// those that were given, by language.
 	Descriptions map[string]string `gorm:"serializer:json"`
