@@ -1,6 +1,9 @@
 package providers
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+)
 
 // ImportableResource is an object of an offering's backend that was made
 // outside Waldur and can be recorded as a resource (the OpenAPI
@@ -24,8 +27,10 @@ type ImportedResource struct {
 	Metadata map[string]any
 	// Pulled is what the offering type's plugin rows need of the object
 	// (a cloud server's tenant, ports and volumes), recorded by its
-	// activities.ImportKeeper; nil for most types. Not stored on the resource.
-	Pulled map[string]any
+	// activities.ImportKeeper; nil for most types. Not stored on the
+	// resource. It is the JSON of the plugin's own type, opaque to the core
+	// (see Encode, Decode).
+	Pulled json.RawMessage
 }
 
 // Importer is a provider that can import backend objects made outside

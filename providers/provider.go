@@ -6,6 +6,7 @@ package providers
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"sync"
@@ -42,8 +43,10 @@ type Request struct {
 	// Resolved is what the core looked up in the database for the provider
 	// (a cloud instance's tenant, flavor and image backend ids, the
 	// tenant's cloud credentials): providers read no database. Set by the
-	// offering type's activities.ScopeKeeper; nil for most types.
-	Resolved map[string]any
+	// offering type's activities.ScopeKeeper; nil for most types. It is
+	// the JSON of the plugin's own type, opaque to the core (see Encode,
+	// Decode).
+	Resolved json.RawMessage
 }
 
 // Result is what a provider reports back.
@@ -59,8 +62,10 @@ type Result struct {
 	// Pulled is what the provider read back from the backend for the
 	// offering type's plugin resources (a cloud tenant's networks and
 	// flavors, an instance's ports and volumes); the core records it through
-	// the type's activities.ScopeKeeper. Not stored on the resource.
-	Pulled map[string]any
+	// the type's activities.ScopeKeeper. Not stored on the resource. It is
+	// the JSON of the plugin's own type, opaque to the core (see Encode,
+	// Decode).
+	Pulled json.RawMessage
 }
 
 // Provider performs orders of one or more offering types. Methods are

@@ -24,8 +24,9 @@ type ImportResourceInput struct {
 	Limits          map[string]int64
 	BackendMetadata map[string]any
 	// Pulled is the provider's read of the object for the offering type's
-	// plugin rows (providers.ImportedResource.Pulled); see ImportLink.
-	Pulled map[string]any
+	// plugin rows (providers.ImportedResource.Pulled: the JSON of the
+	// plugin's own type, opaque here); see ImportLink.
+	Pulled json.RawMessage
 }
 
 // ImportedRef is the resource an import has just recorded, as an

@@ -39,9 +39,6 @@ type ImportTenant struct {
 	Connection Connection `json:"connection"`
 }
 
-// Map renders s for Request.Resolved.
-func (s ImportSource) Map() map[string]any { return toMap(s) }
-
 // Imported is ImportedResource.Pulled of an OpenStack import: the tenant
 // the object is in and what was read of it (the server with its ports,
 // floating IPs and attached volumes; or the volume).
@@ -50,19 +47,12 @@ type Imported struct {
 	Snapshot   Snapshot `json:"snapshot"`
 }
 
-// ImportedOf reads an ImportedResource.Pulled back.
-func ImportedOf(m map[string]any) (Imported, error) {
-	var out Imported
-	err := convert(m, &out)
-	return out, err
-}
-
 func importSourceOf(r providers.Request) (ImportSource, error) {
-	var src ImportSource
 	if r.OfferingType != OfferingInstance && r.OfferingType != OfferingVolume {
-		return src, providers.Permanent(models.Errorf(models.CodeInvalid, "Offering type %s does not support importing resources.", r.OfferingType))
+		return ImportSource{}, providers.Permanent(models.Errorf(models.CodeInvalid, "Offering type %s does not support importing resources.", r.OfferingType))
 	}
-	if err := convert(r.Resolved, &src); err != nil {
+	src, err := providers.Decode[ImportSource](r.Resolved)
+	if err != nil {
 		return src, providers.Permanent(fmt.Errorf("the import's tenants are malformed: %v", err))
 	}
 	if src.Error != "" {
@@ -217,7 +207,7 @@ func (p *Provider) describeServer(ctx context.Context, s *session, t ImportTenan
 		desc += ", " + srv.FlavorName
 	}
 	return providers.ImportedResource{BackendID: srv.BackendID, Name: firstNonEmpty(srv.Name, srv.BackendID), Description: desc,
-		Metadata: meta, Pulled: toMap(Imported{TenantUUID: t.UUID, Snapshot: snap})}, true, nil
+		Metadata: meta, Pulled: providers.MustEncode(Imported{TenantUUID: t.UUID, Snapshot: snap})}, true, nil
 }
 
 func (p *Provider) describeVolume(ctx context.Context, s *session, t ImportTenant, id string) (providers.ImportedResource, bool, error) {
@@ -245,7 +235,7 @@ func (p *Provider) describeVolume(ctx context.Context, s *session, t ImportTenan
 		"runtime_state": mv.Status, "size": mv.Size, "type_name": mv.TypeName, "bootable": mv.Bootable,
 		"availability_zone": mv.AvailabilityZone, "server_id": mv.ServerBackendID, "device": mv.Device, "imported": true}
 	return providers.ImportedResource{BackendID: mv.BackendID, Name: firstNonEmpty(mv.Name, mv.BackendID), Description: volumeSummary(t.Name, mv),
-		Metadata: meta, Pulled: toMap(Imported{TenantUUID: t.UUID, Snapshot: Snapshot{Volumes: []CloudVolume{mv}}})}, true, nil
+		Metadata: meta, Pulled: providers.MustEncode(Imported{TenantUUID: t.UUID, Snapshot: Snapshot{Volumes: []CloudVolume{mv}}})}, true, nil
 }
 
 func serverDeleted(status string) bool { return status == "DELETED" || status == "SOFT_DELETED" }

@@ -2,6 +2,7 @@ package openstack_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -100,14 +101,15 @@ func TestImporter(t *testing.T) {
 		require.NoError(t, err)
 		tenants = append(tenants, snapshotOf(t, res))
 	}
-	source := func(idx ...int) map[string]any {
+	sourceOf := func(idx ...int) openstack.ImportSource {
 		src := openstack.ImportSource{}
 		for _, i := range idx {
 			src.Tenants = append(src.Tenants, openstack.ImportTenant{UUID: models.NewUUID().String(), Name: []string{"alpha", "beta"}[i],
 				BackendID: tenants[i].Tenant.BackendID, Connection: conn})
 		}
-		return src.Map()
+		return src
 	}
+	source := func(idx ...int) json.RawMessage { return providers.MustEncode(sourceOf(idx...)) }
 	refs := instanceRefs(t, srv, tenants[0])
 	made, err := p.Create(ctx, withRefs(providers.Request{}, openstack.OfferingInstance, refs, "ordered"))
 	require.NoError(t, err)
@@ -117,7 +119,7 @@ func TestImporter(t *testing.T) {
 	legacyB := beta.server("legacy-b", refs.Flavor.BackendID, refs.ImageBackendID, tenants[1].Tenant.InternalNetworkID)
 	data := alpha.volume("archive", 2)
 
-	req := func(typ string, resolved map[string]any, backendID string) providers.Request {
+	req := func(typ string, resolved json.RawMessage, backendID string) providers.Request {
 		return providers.Request{OfferingType: typ, OfferingUUID: models.NewUUID(), Resolved: resolved, BackendID: backendID}
 	}
 	ids := func(items []providers.ImportableResource) map[string]providers.ImportableResource {
@@ -135,10 +137,9 @@ func TestImporter(t *testing.T) {
 	require.Equal(t, openstack.OfferingInstance, got[legacyA].Type)
 	require.Equal(t, "tenant alpha, ACTIVE", got[legacyA].Description)
 
-	gone := openstack.ImportSource{Tenants: []openstack.ImportTenant{{UUID: models.NewUUID().String(), Name: "gone", BackendID: "no-such-project", Connection: conn}}}
-	both := source(0, 1)
-	both["tenants"] = append(both["tenants"].([]any), gone.Map()["tenants"].([]any)...)
-	items, err = p.Importable(ctx, req(openstack.OfferingInstance, both, ""))
+	both := sourceOf(0, 1)
+	both.Tenants = append(both.Tenants, openstack.ImportTenant{UUID: models.NewUUID().String(), Name: "gone", BackendID: "no-such-project", Connection: conn})
+	items, err = p.Importable(ctx, req(openstack.OfferingInstance, providers.MustEncode(both), ""))
 	require.NoError(t, err, "a tenant gone from the cloud is skipped")
 	got = ids(items)
 	require.Len(t, got, 2)
@@ -158,7 +159,7 @@ func TestImporter(t *testing.T) {
 	require.Equal(t, "beta", d.Metadata["tenant_name"])
 	require.Equal(t, "m1.small", d.Metadata["flavor_name"])
 	require.Equal(t, true, d.Metadata["imported"])
-	imp, err := openstack.ImportedOf(d.Pulled)
+	imp, err := providers.Decode[openstack.Imported](d.Pulled)
 	require.NoError(t, err)
 	require.Equal(t, d.Metadata["tenant_uuid"], imp.TenantUUID)
 	require.Len(t, imp.Snapshot.Servers, 1)
@@ -169,7 +170,7 @@ func TestImporter(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "archive", dv.Name)
 	require.EqualValues(t, 2048, dv.Metadata["size"])
-	imp, err = openstack.ImportedOf(dv.Pulled)
+	imp, err = providers.Decode[openstack.Imported](dv.Pulled)
 	require.NoError(t, err)
 	require.Len(t, imp.Snapshot.Volumes, 1)
 	require.EqualValues(t, 2048, imp.Snapshot.Volumes[0].Size)
@@ -177,7 +178,7 @@ func TestImporter(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		typ      string
-		resolved map[string]any
+		resolved json.RawMessage
 		id       string
 		code     models.Code
 	}{
@@ -187,7 +188,7 @@ func TestImporter(t *testing.T) {
 		{"a server id on a volume offering", openstack.OfferingVolume, source(0), legacyA, models.CodeNotFound},
 		{"a tenant offering", openstack.OfferingTenant, source(0), legacyA, models.CodeInvalid},
 		{"no tenants", openstack.OfferingInstance, source(), legacyA, models.CodeNotFound},
-		{"the core's refusal", openstack.OfferingInstance, openstack.ImportSource{Error: "No tenant."}.Map(), legacyA, models.CodeInvalid},
+		{"the core's refusal", openstack.OfferingInstance, providers.MustEncode(openstack.ImportSource{Error: "No tenant."}), legacyA, models.CodeInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := p.DescribeImport(ctx, req(tc.typ, tc.resolved, tc.id))

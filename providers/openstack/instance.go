@@ -162,7 +162,7 @@ func (p *Provider) buildInstance(ctx context.Context, s *session, r providers.Re
 	}
 	return providers.Result{Done: true, BackendID: server.ID,
 		Metadata: map[string]any{"server_id": server.ID, "tenant_id": refs.TenantBackendID, "port_ids": portIDs},
-		Pulled:   Pulled(snap)}, nil
+		Pulled:   providers.MustEncode(snap)}, nil
 }
 
 func asNetworks(v any) []servers.Network {

@@ -80,7 +80,7 @@ func (k *Keeper) OrderLoaded(ctx context.Context, info *store.OrderInfo, req *pr
 		if err != nil {
 			return err
 		}
-		req.Resolved = refs.Map()
+		req.Resolved = providers.MustEncode(refs)
 		return nil
 	}
 	return nil
@@ -88,7 +88,7 @@ func (k *Keeper) OrderLoaded(ctx context.Context, info *store.OrderInfo, req *pr
 
 // OrderCompleted implements activities.ScopeKeeper.
 func (k *Keeper) OrderCompleted(ctx context.Context, tx *store.Store, info *store.OrderInfo, res providers.Result) error {
-	snap, err := SnapshotOf(res.Pulled)
+	snap, err := providers.Decode[Snapshot](res.Pulled)
 	if err != nil {
 		return fmt.Errorf("the provider's read-back is malformed: %w", err)
 	}

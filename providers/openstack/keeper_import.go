@@ -70,14 +70,14 @@ func (k *Keeper) ImportLoaded(ctx context.Context, o *store.ImportOffering, req 
 		}
 		src.Tenants = append(src.Tenants, ImportTenant{UUID: t.UUID.String(), Name: t.Name, BackendID: t.BackendID, Connection: conn})
 	}
-	req.Resolved = src.Map()
+	req.Resolved = providers.MustEncode(src)
 	return nil
 }
 
 // ImportRecorded implements activities.ImportKeeper: the resource becomes the scope
 // of the server's or volume's row in its tenant (store.LinkImportedOpenStack).
 func (k *Keeper) ImportRecorded(ctx context.Context, tx *store.Store, r store.ImportedRef, in store.ImportResourceInput) error {
-	imp, err := ImportedOf(in.Pulled)
+	imp, err := providers.Decode[Imported](in.Pulled)
 	if err != nil {
 		return fmt.Errorf("the provider's read of the import is malformed: %w", err)
 	}

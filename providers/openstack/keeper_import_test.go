@@ -78,8 +78,8 @@ func TestOpenStackImports(t *testing.T) {
 			target, err := imp.LoadImportTarget(ctx, vmOff)
 			require.NoError(t, err)
 			require.Equal(t, openstack.Queue, target.Queue)
-			src := openstack.ImportSource{}
-			require.NoError(t, convertJSON(target.Request.Resolved, &src))
+			src, err := providers.Decode[openstack.ImportSource](target.Request.Resolved)
+			require.NoError(t, err)
 			require.Len(t, src.Tenants, 1, "the customer's ready tenants only")
 			require.Equal(t, f.tenant.UUID.String(), src.Tenants[0].UUID)
 			require.Equal(t, "proj-1", src.Tenants[0].BackendID)
@@ -105,8 +105,8 @@ func TestOpenStackImports(t *testing.T) {
 						return
 					}
 					require.NoError(t, err)
-					src := openstack.ImportSource{}
-					require.NoError(t, convertJSON(target.Request.Resolved, &src))
+					src, err := providers.Decode[openstack.ImportSource](target.Request.Resolved)
+					require.NoError(t, err)
 					require.Len(t, src.Tenants, 1)
 					require.Equal(t, tc.want, src.Tenants[0].BackendID)
 				})
@@ -128,10 +128,8 @@ func TestOpenStackImports(t *testing.T) {
 		require.NoError(t, db.Where("backend_id = 'srv-x'").Take(&pulled).Error)
 		require.Nil(t, pulled.ResourceID)
 
-		pulledOf := func(tenant models.UUID, snap openstack.Snapshot) map[string]any {
-			var m map[string]any
-			require.NoError(t, convertJSON(openstack.Imported{TenantUUID: tenant.String(), Snapshot: snap}, &m))
-			return m
+		pulledOf := func(tenant models.UUID, snap openstack.Snapshot) json.RawMessage {
+			return providers.MustEncode(openstack.Imported{TenantUUID: tenant.String(), Snapshot: snap})
 		}
 		resources := func() int64 {
 			var n int64
@@ -215,13 +213,4 @@ func TestOpenStackImports(t *testing.T) {
 			require.Equal(t, models.ResourceErred, resource(id).State)
 		}
 	})
-}
-
-// convertJSON copies v into out through JSON (as Temporal's payloads do).
-func convertJSON(v, out any) error {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(raw, out)
 }

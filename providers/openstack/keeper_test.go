@@ -112,7 +112,7 @@ func (f *osFixture) refs(t *testing.T, o *models.Order) openstack.Refs {
 	snap, err := f.orders.LoadOrder(context.Background(), o.UUID)
 	require.NoError(t, err)
 	require.NotNil(t, snap.Request.Resolved)
-	r, err := openstack.RefsFrom(snap.Request.Resolved)
+	r, err := providers.Decode[openstack.Refs](snap.Request.Resolved)
 	require.NoError(t, err)
 	return r
 }
@@ -205,7 +205,7 @@ func TestOpenStackKeeperResolves(t *testing.T) {
 
 		// Terminating the instance: its tenant's cloud, and the row is Deleting.
 		require.NoError(t, f.orders.CompleteOrder(ctx, activities.CompleteOrderInput{OrderUUID: o.UUID,
-			Result: providers.Result{Done: true, BackendID: "srv-2", Pulled: openstack.Pulled(openstack.Snapshot{
+			Result: providers.Result{Done: true, BackendID: "srv-2", Pulled: providers.MustEncode(openstack.Snapshot{
 				Servers: []openstack.CloudServer{{BackendID: "srv-2", Name: "vm2", Status: "ACTIVE"}}})}}))
 		done, err := f.st.InstanceOfResource(ctx, o.ResourceID)
 		require.NoError(t, err)

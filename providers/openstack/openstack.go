@@ -214,19 +214,9 @@ type SubnetRef struct {
 	NetworkID string `json:"network_id"`
 }
 
-// Map renders refs for Request.Resolved.
-func (r Refs) Map() map[string]any { return toMap(r) }
-
-// RefsFrom reads Request.Resolved back.
-func RefsFrom(m map[string]any) (Refs, error) {
-	var r Refs
-	err := convert(m, &r)
-	return r, err
-}
-
 func refsOf(req providers.Request) (Refs, error) {
-	var r Refs
-	if err := convert(req.Resolved, &r); err != nil {
+	r, err := providers.Decode[Refs](req.Resolved)
+	if err != nil {
 		return r, providers.Permanent(fmt.Errorf("the order's references are malformed: %v", err))
 	}
 	if r.Error != "" {
@@ -423,7 +413,8 @@ func (p *Provider) waitFor(ctx context.Context, what string, timeout time.Durati
 	}
 }
 
-// convert copies v into out through JSON (maps from Temporal payloads to typed structs and back).
+// convert copies v into out through JSON (an offering's options or an
+// order's attributes into a typed struct).
 func convert(v any, out any) error {
 	if v == nil {
 		return nil
@@ -433,20 +424,4 @@ func convert(v any, out any) error {
 		return err
 	}
 	return json.Unmarshal(raw, out)
-}
-
-func toMap(v any) map[string]any {
-	out := map[string]any{}
-	_ = convert(v, &out)
-	return out
-}
-
-// Pulled renders a snapshot for Result.Pulled.
-func Pulled(s Snapshot) map[string]any { return toMap(s) }
-
-// SnapshotOf reads a Result.Pulled back.
-func SnapshotOf(m map[string]any) (Snapshot, error) {
-	var s Snapshot
-	err := convert(m, &s)
-	return s, err
 }

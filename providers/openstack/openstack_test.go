@@ -52,7 +52,7 @@ func tenantOrder(srv *openstacktest.HTTPServer, name string) providers.Request {
 
 func snapshotOf(t *testing.T, res providers.Result) openstack.Snapshot {
 	t.Helper()
-	s, err := openstack.SnapshotOf(res.Pulled)
+	s, err := providers.Decode[openstack.Snapshot](res.Pulled)
 	require.NoError(t, err)
 	return s
 }
@@ -88,7 +88,7 @@ func instanceRefs(t *testing.T, srv *openstacktest.HTTPServer, tenant openstack.
 
 func withRefs(r providers.Request, typ string, refs openstack.Refs, name string) providers.Request {
 	return providers.Request{OrderUUID: models.NewUUID(), OrderType: models.OrderCreate, ResourceUUID: models.NewUUID(), ResourceName: name,
-		OfferingType: typ, Resolved: refs.Map()}
+		OfferingType: typ, Resolved: providers.MustEncode(refs)}
 }
 
 // TestChains walks the tenant, instance and volume chains on the
@@ -356,7 +356,7 @@ func TestRefusals(t *testing.T) {
 		{"a tenant name another project has", tenantOrder(srv, "taken"), "exists in the cloud already"},
 		{"no credentials", providers.Request{OfferingType: openstack.OfferingTenant, ResourceUUID: models.NewUUID()}, "backend_url"},
 		{"an unresolved reference", providers.Request{OfferingType: openstack.OfferingInstance, ResourceUUID: models.NewUUID(),
-			Resolved: openstack.Refs{Error: "Flavor not found."}.Map()}, "Flavor not found."},
+			Resolved: providers.MustEncode(openstack.Refs{Error: "Flavor not found."})}, "Flavor not found."},
 		{"no tenant", providers.Request{OfferingType: openstack.OfferingVolume, ResourceUUID: models.NewUUID()}, "tenant"},
 		{"no size", withRefs(providers.Request{}, openstack.OfferingVolume, openstack.Refs{Connection: openstack.Connection{AuthURL: srv.IdentityURL(),
 			Username: "admin", Password: "admin", Domain: "Default", AdminProject: "admin"}, TenantBackendID: res.BackendID}, "v"), "size"},

@@ -203,7 +203,7 @@ func (p *Provider) createTenant(ctx context.Context, r providers.Request) (provi
 	return providers.Result{Done: true, BackendID: project.ID,
 		Metadata: map[string]any{"tenant_id": project.ID, "internal_network_id": info.InternalNetworkID, "subnet_id": info.SubnetID,
 			"router_id": info.RouterID, "external_network_id": info.ExternalNetworkID, "user_username": info.UserUsername},
-		Pulled: Pulled(snap)}, nil
+		Pulled: providers.MustEncode(snap)}, nil
 }
 
 // updateTenant pushes the order's limits as the tenant's quotas.
@@ -226,7 +226,7 @@ func (p *Provider) updateTenant(ctx context.Context, r providers.Request) (provi
 	if err != nil {
 		return providers.Result{}, err
 	}
-	return providers.Result{Done: true, Pulled: Pulled(snap)}, nil
+	return providers.Result{Done: true, Pulled: providers.MustEncode(snap)}, nil
 }
 
 func firstNonEmpty(ss ...string) string {

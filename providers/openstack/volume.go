@@ -46,7 +46,7 @@ func (p *Provider) createVolume(ctx context.Context, r providers.Request) (provi
 		return providers.Result{}, err
 	}
 	return providers.Result{Done: true, BackendID: vol.ID, Metadata: map[string]any{"volume_id": vol.ID, "tenant_id": refs.TenantBackendID},
-		Pulled: Pulled(Snapshot{Volumes: []CloudVolume{v}})}, nil
+		Pulled: providers.MustEncode(Snapshot{Volumes: []CloudVolume{v}})}, nil
 }
 
 // extendVolume grows a volume to the order's size (limit or attribute
@@ -92,7 +92,7 @@ func (p *Provider) extendVolume(ctx context.Context, r providers.Request) (provi
 	if err != nil {
 		return providers.Result{}, err
 	}
-	return providers.Result{Done: true, Pulled: Pulled(Snapshot{Volumes: []CloudVolume{v}})}, nil
+	return providers.Result{Done: true, Pulled: providers.MustEncode(Snapshot{Volumes: []CloudVolume{v}})}, nil
 }
 
 // terminateVolume detaches the volume if it is attached, deletes it and
