@@ -244,68 +244,72 @@ func (s *Store) setScope(ctx context.Context, resourceID int64, typ string, id m
 		Updates(map[string]any{"scope_type": typ, "scope_uuid": id}).Error, "Resource")
 }
 
+// scopeRow is a plugin resource row (*TenantRow, *InstanceRow,
+// *VolumeRow) as ensureScope sees it.
+type scopeRow[T any] interface {
+	*T
+	// scopeKeys are the row's id, marketplace resource and UUID.
+	scopeKeys() (id int64, resourceID *int64, uuid models.UUID)
+	// stamp gives a new row its UUID and creation time.
+	stamp(uuid models.UUID, now time.Time)
+}
+
+func (t *TenantRow) scopeKeys() (int64, *int64, models.UUID) { return t.ID, t.ResourceID, t.UUID }
+func (t *TenantRow) stamp(id models.UUID, now time.Time) {
+	t.UUID, t.Created, t.Modified = id, now, now
+}
+func (in *InstanceRow) scopeKeys() (int64, *int64, models.UUID) { return in.ID, in.ResourceID, in.UUID }
+func (in *InstanceRow) stamp(id models.UUID, now time.Time) {
+	in.UUID, in.Created, in.Modified = id, now, now
+}
+func (v *VolumeRow) scopeKeys() (int64, *int64, models.UUID) { return v.ID, v.ResourceID, v.UUID }
+func (v *VolumeRow) stamp(id models.UUID, now time.Time) {
+	v.UUID, v.Created, v.Modified = id, now, now
+}
+
+// ensureScope records row, the plugin resource of a Create order, once, in
+// one transaction: when its marketplace resource already has a row, row
+// becomes that row (nothing is updated); otherwise row is inserted with a
+// new UUID and made the resource's scope of type scopeType. what names the
+// row in errors. Nothing retries a race: a concurrent call that inserted
+// first makes this insert hit the unique resource_id, and the error goes
+// through store.Translate (conflict, "<what> already exists."). Codes:
+// internal, conflict.
+func ensureScope[T any, P scopeRow[T]](ctx context.Context, s *Store, row P, scopeType, what string) error {
+	return s.Tx(ctx, func(tx *Store) error {
+		db := tx.DB.WithContext(ctx)
+		_, resourceID, _ := row.scopeKeys()
+		var cur T
+		if err := db.Where("resource_id = ?", resourceID).Limit(1).Find(&cur).Error; err != nil {
+			return models.Internal(err)
+		}
+		if id, _, _ := P(&cur).scopeKeys(); id != 0 {
+			*row = cur
+			return nil
+		}
+		row.stamp(models.NewUUID(), tx.Now())
+		if err := db.Create(row).Error; err != nil {
+			return store.Translate(err, what)
+		}
+		_, resourceID, uuid := row.scopeKeys()
+		return tx.setScope(ctx, *resourceID, scopeType, uuid)
+	})
+}
+
 // EnsureTenant records the tenant of a Create order once (by its
 // marketplace resource; a second call returns the first row). Codes: internal.
 func (s *Store) EnsureTenant(ctx context.Context, t *TenantRow) error {
-	return s.Tx(ctx, func(tx *Store) error {
-		db := tx.DB.WithContext(ctx)
-		var cur TenantRow
-		if err := db.Where("resource_id = ?", t.ResourceID).Limit(1).Find(&cur).Error; err != nil {
-			return models.Internal(err)
-		}
-		if cur.ID != 0 {
-			*t = cur
-			return nil
-		}
-		now := tx.Now()
-		t.UUID, t.Created, t.Modified = models.NewUUID(), now, now
-		if err := db.Create(t).Error; err != nil {
-			return store.Translate(err, "Tenant")
-		}
-		return tx.setScope(ctx, *t.ResourceID, OfferingTenant, t.UUID)
-	})
+	return ensureScope(ctx, s, t, OfferingTenant, "Tenant")
 }
 
 // EnsureInstance records the instance of a Create order once. Codes: internal.
 func (s *Store) EnsureInstance(ctx context.Context, in *InstanceRow) error {
-	return s.Tx(ctx, func(tx *Store) error {
-		db := tx.DB.WithContext(ctx)
-		var cur InstanceRow
-		if err := db.Where("resource_id = ?", in.ResourceID).Limit(1).Find(&cur).Error; err != nil {
-			return models.Internal(err)
-		}
-		if cur.ID != 0 {
-			*in = cur
-			return nil
-		}
-		now := tx.Now()
-		in.UUID, in.Created, in.Modified = models.NewUUID(), now, now
-		if err := db.Create(in).Error; err != nil {
-			return store.Translate(err, "Instance")
-		}
-		return tx.setScope(ctx, *in.ResourceID, OfferingInstance, in.UUID)
-	})
+	return ensureScope(ctx, s, in, OfferingInstance, "Instance")
 }
 
 // EnsureVolume records the volume of a Create order once. Codes: internal.
 func (s *Store) EnsureVolume(ctx context.Context, v *VolumeRow) error {
-	return s.Tx(ctx, func(tx *Store) error {
-		db := tx.DB.WithContext(ctx)
-		var cur VolumeRow
-		if err := db.Where("resource_id = ?", v.ResourceID).Limit(1).Find(&cur).Error; err != nil {
-			return models.Internal(err)
-		}
-		if cur.ID != 0 {
-			*v = cur
-			return nil
-		}
-		now := tx.Now()
-		v.UUID, v.Created, v.Modified = models.NewUUID(), now, now
-		if err := db.Create(v).Error; err != nil {
-			return store.Translate(err, "Volume")
-		}
-		return tx.setScope(ctx, *v.ResourceID, OfferingVolume, v.UUID)
-	})
+	return ensureScope(ctx, s, v, OfferingVolume, "Volume")
 }
 
 // scopeTable is the plugin table of an OpenStack offering type.
@@ -390,32 +394,32 @@ func (s *Store) CompleteScope(ctx context.Context, offeringType string, orderTyp
 		}
 		switch offeringType {
 		case OfferingTenant:
-			var t TenantRow
-			if err := tx.DB.WithContext(ctx).Where("resource_id = ?", resourceID).Take(&t).Error; err != nil {
-				return store.Translate(err, "Tenant")
+			t, err := tx.TenantOfResource(ctx, resourceID)
+			if err != nil {
+				return err
 			}
-			return tx.applyTenant(ctx, &t, snap, true)
+			return tx.applyTenant(ctx, t, snap, true)
 		case OfferingInstance:
-			var in InstanceRow
-			if err := tx.DB.WithContext(ctx).Where("resource_id = ?", resourceID).Take(&in).Error; err != nil {
-				return store.Translate(err, "Instance")
+			in, err := tx.InstanceOfResource(ctx, resourceID)
+			if err != nil {
+				return err
 			}
 			if len(snap.Servers) == 0 {
 				return tx.setRow(ctx, "openstack_instances", in.ID, map[string]any{"state": models.CoreOK, "error_message": ""})
 			}
-			if err := tx.applyServer(ctx, &in, snap.Servers[0], models.CoreOK); err != nil {
+			if err := tx.applyServer(ctx, in, snap.Servers[0], models.CoreOK); err != nil {
 				return err
 			}
 			for _, v := range snap.Volumes {
-				if err := tx.upsertInstanceVolume(ctx, &in, v); err != nil {
+				if err := tx.upsertInstanceVolume(ctx, in, v); err != nil {
 					return err
 				}
 			}
 			return nil
 		case OfferingVolume:
-			var v VolumeRow
-			if err := tx.DB.WithContext(ctx).Where("resource_id = ?", resourceID).Take(&v).Error; err != nil {
-				return store.Translate(err, "Volume")
+			v, err := tx.VolumeOfResource(ctx, resourceID)
+			if err != nil {
+				return err
 			}
 			updates := map[string]any{"state": models.CoreOK, "error_message": ""}
 			if len(snap.Volumes) > 0 {
@@ -753,15 +757,31 @@ func (s *Store) upsertInstanceVolume(ctx context.Context, in *InstanceRow, v Clo
 	return s.setRow(ctx, "openstack_volumes", row.ID, updates)
 }
 
+// byRef loads the plugin row whose own UUID or marketplace resource's UUID
+// is ref; what names it in errors. Codes: not_found.
+func byRef[T any](ctx context.Context, s *Store, ref models.UUID, what string) (*T, error) {
+	var row T
+	err := s.DB.WithContext(ctx).Where("uuid = ? OR resource_id = (SELECT id FROM resources WHERE uuid = ?)", ref, ref).Take(&row).Error
+	if err != nil {
+		return nil, store.Translate(err, what)
+	}
+	return &row, nil
+}
+
+// ofResource loads the plugin row of a marketplace resource; what names it
+// in errors. Codes: not_found.
+func ofResource[T any](ctx context.Context, s *Store, resourceID int64, what string) (*T, error) {
+	var row T
+	if err := s.DB.WithContext(ctx).Where("resource_id = ?", resourceID).Take(&row).Error; err != nil {
+		return nil, store.Translate(err, what)
+	}
+	return &row, nil
+}
+
 // TenantByRef finds a tenant by its own UUID or its marketplace
 // resource's. Codes: not_found.
 func (s *Store) TenantByRef(ctx context.Context, ref models.UUID) (*TenantRow, error) {
-	var t TenantRow
-	err := s.DB.WithContext(ctx).Where("uuid = ? OR resource_id = (SELECT id FROM resources WHERE uuid = ?)", ref, ref).Take(&t).Error
-	if err != nil {
-		return nil, store.Translate(err, "Tenant")
-	}
-	return &t, nil
+	return byRef[TenantRow](ctx, s, ref, "Tenant")
 }
 
 // TenantByID loads a tenant. Codes: not_found.
@@ -775,40 +795,23 @@ func (s *Store) TenantByID(ctx context.Context, id int64) (*TenantRow, error) {
 
 // TenantOfResource loads the tenant a marketplace resource is the scope of. Codes: not_found.
 func (s *Store) TenantOfResource(ctx context.Context, resourceID int64) (*TenantRow, error) {
-	var t TenantRow
-	if err := s.DB.WithContext(ctx).Where("resource_id = ?", resourceID).Take(&t).Error; err != nil {
-		return nil, store.Translate(err, "Tenant")
-	}
-	return &t, nil
+	return ofResource[TenantRow](ctx, s, resourceID, "Tenant")
 }
 
 // InstanceByRef finds an instance by its own UUID or its
 // marketplace resource's. Codes: not_found.
 func (s *Store) InstanceByRef(ctx context.Context, ref models.UUID) (*InstanceRow, error) {
-	var in InstanceRow
-	err := s.DB.WithContext(ctx).Where("uuid = ? OR resource_id = (SELECT id FROM resources WHERE uuid = ?)", ref, ref).Take(&in).Error
-	if err != nil {
-		return nil, store.Translate(err, "Instance")
-	}
-	return &in, nil
+	return byRef[InstanceRow](ctx, s, ref, "Instance")
 }
 
 // InstanceOfResource loads the instance of a marketplace resource. Codes: not_found.
 func (s *Store) InstanceOfResource(ctx context.Context, resourceID int64) (*InstanceRow, error) {
-	var in InstanceRow
-	if err := s.DB.WithContext(ctx).Where("resource_id = ?", resourceID).Take(&in).Error; err != nil {
-		return nil, store.Translate(err, "Instance")
-	}
-	return &in, nil
+	return ofResource[InstanceRow](ctx, s, resourceID, "Instance")
 }
 
 // VolumeOfResource loads the volume of a marketplace resource. Codes: not_found.
 func (s *Store) VolumeOfResource(ctx context.Context, resourceID int64) (*VolumeRow, error) {
-	var v VolumeRow
-	if err := s.DB.WithContext(ctx).Where("resource_id = ?", resourceID).Take(&v).Error; err != nil {
-		return nil, store.Translate(err, "Volume")
-	}
-	return &v, nil
+	return ofResource[VolumeRow](ctx, s, resourceID, "Volume")
 }
 
 // catalogRef finds a row of a tenant's catalog table by its UUID, backend

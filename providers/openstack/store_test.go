@@ -340,3 +340,118 @@ func TestOpenStackServerError(t *testing.T) {
 		require.Len(t, none, 1)
 	})
 }
+
+// TestEnsureScope: EnsureTenant, EnsureInstance and EnsureVolume insert the
+// plugin row of a Create order's marketplace resource and make it the
+// resource's scope; a second call (a retried activity) with changed fields
+// neither duplicates nor updates the row: the argument becomes the row
+// already recorded. The row is then found by its resource.
+func TestEnsureScope(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
+		ctx := context.Background()
+		w := seedOpenStack(t, db)
+		now := time.Now().UTC()
+		var off struct{ CustomerID, CategoryID int64 }
+		require.NoError(t, db.Table("offerings").Select("customer_id, category_id").Where("id = ?", w.vmOffering).Scan(&off).Error)
+		volOffering := map[string]any{"uuid": models.NewUUID(), "name": "Volume", "customer_id": off.CustomerID, "category_id": off.CategoryID,
+			"type": openstack.OfferingVolume, "state": models.OfferingActive, "created": now, "modified": now}
+		require.NoError(t, db.Table("offerings").Create(volOffering).Error)
+		var volOfferingID int64
+		require.NoError(t, db.Raw("SELECT id FROM offerings WHERE uuid = ?", volOffering["uuid"]).Scan(&volOfferingID).Error)
+		volOrder, err := w.st.CreateOrder(ctx, store.NewOrder{Type: models.OrderCreate, ProjectID: w.project, OfferingID: volOfferingID,
+			Attributes: map[string]any{"name": "d"}, Review: models.ReviewContext{OrderType: models.OrderCreate, OfferingType: openstack.OfferingVolume,
+				CreatorHasApprove: true}})
+		require.NoError(t, err)
+
+		// got is what a call recorded: the row's id, UUID and name.
+		type got struct {
+			ID   int64
+			UUID models.UUID
+			Name string
+		}
+		var tenantID int64
+		kinds := []struct {
+			scopeType, table string
+			resourceID       int64
+			ensure           func(name string) (got, error)
+			ofResource       func() (int64, error)
+		}{
+			{openstack.OfferingTenant, "openstack_tenants", w.tenantRes.ResourceID,
+				func(name string) (got, error) {
+					r := &openstack.TenantRow{ResourceID: &w.tenantRes.ResourceID, ProjectID: w.project, OfferingID: w.tenantOffering, Name: name,
+						State: models.CoreCreating}
+					err := w.st.EnsureTenant(ctx, r)
+					tenantID = r.ID
+					return got{r.ID, r.UUID, r.Name}, err
+				},
+				func() (int64, error) {
+					r, err := w.st.TenantOfResource(ctx, w.tenantRes.ResourceID)
+					if err != nil {
+						return 0, err
+					}
+					return r.ID, nil
+				}},
+			{openstack.OfferingInstance, "openstack_instances", w.vmRes.ResourceID,
+				func(name string) (got, error) {
+					r := &openstack.InstanceRow{ResourceID: &w.vmRes.ResourceID, ProjectID: w.project, TenantID: tenantID, Name: name,
+						State: models.CoreCreating}
+					err := w.st.EnsureInstance(ctx, r)
+					return got{r.ID, r.UUID, r.Name}, err
+				},
+				func() (int64, error) {
+					r, err := w.st.InstanceOfResource(ctx, w.vmRes.ResourceID)
+					if err != nil {
+						return 0, err
+					}
+					return r.ID, nil
+				}},
+			{openstack.OfferingVolume, "openstack_volumes", volOrder.ResourceID,
+				func(name string) (got, error) {
+					r := &openstack.VolumeRow{ResourceID: &volOrder.ResourceID, ProjectID: w.project, TenantID: tenantID, Name: name, Size: 1024,
+						State: models.CoreCreating}
+					err := w.st.EnsureVolume(ctx, r)
+					return got{r.ID, r.UUID, r.Name}, err
+				},
+				func() (int64, error) {
+					r, err := w.st.VolumeOfResource(ctx, volOrder.ResourceID)
+					if err != nil {
+						return 0, err
+					}
+					return r.ID, nil
+				}},
+		}
+		for _, k := range kinds {
+			_, err := k.ofResource()
+			require.True(t, models.IsCode(err, models.CodeNotFound), "%s: no row before the first call: %v", k.scopeType, err)
+
+			first, err := k.ensure("first")
+			require.NoError(t, err, k.scopeType)
+			require.NotZero(t, first.ID, k.scopeType)
+			require.False(t, first.UUID.IsZero(), k.scopeType)
+			require.Equal(t, "first", first.Name, k.scopeType)
+			require.Equal(t, int64(1), w.count(t, k.table, "resource_id = ?", k.resourceID), k.scopeType)
+			var scope struct {
+				ScopeType string
+				ScopeUUID models.UUID
+			}
+			require.NoError(t, db.Table("resources").Select("scope_type, scope_uuid").Where("id = ?", k.resourceID).Scan(&scope).Error)
+			require.Equal(t, k.scopeType, scope.ScopeType)
+			require.Equal(t, first.UUID, scope.ScopeUUID, k.scopeType)
+
+			again, err := k.ensure("second")
+			require.NoError(t, err, k.scopeType)
+			require.Equal(t, first, again, "%s: the second call returns the first row", k.scopeType)
+			require.Equal(t, int64(1), w.count(t, k.table, "resource_id = ?", k.resourceID), "%s: not duplicated", k.scopeType)
+			require.Equal(t, int64(1), w.count(t, k.table, "id = ? AND name = 'first'", first.ID), "%s: not updated", k.scopeType)
+
+			id, err := k.ofResource()
+			require.NoError(t, err, k.scopeType)
+			require.Equal(t, first.ID, id, k.scopeType)
+		}
+		vm, err := w.st.InstanceByRef(ctx, mustResourceUUID(t, db, w.vmRes.ResourceID))
+		require.NoError(t, err)
+		require.Equal(t, "first", vm.Name)
+		_, err = w.st.InstanceByRef(ctx, models.NewUUID())
+		require.True(t, models.IsCode(err, models.CodeNotFound))
+	})
+}
