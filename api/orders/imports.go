@@ -1,40 +1,24 @@
 package orders
 
 import (
-	"context"
-	"errors"
 	"net/http"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
-	"go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/waldur-go/waldur/api"
 	"github.com/waldur-go/waldur/api/form"
 	"github.com/waldur-go/waldur/api/rest"
-	"github.com/waldur-go/waldur/internal/temporalclient"
 	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/marketplace"
 	"github.com/waldur-go/waldur/models/store"
 	"github.com/waldur-go/waldur/providers"
-	"github.com/waldur-go/waldur/rbac"
-	"github.com/waldur-go/waldur/workflows"
 )
 
 // Imports of backend objects made outside Waldur (importable_resources,
-// import_resource). The backend is only reachable from its provider's
-// worker, so each request runs a workflow (workflows.ListImportableResources,
-// workflows.ImportResource) and waits for its result.
-
-const permListImportable models.Permission = "RESOURCE.LIST_IMPORTABLE"
-
-// importTimeout bounds one import request (the backend read is bounded
-// to a minute by the workflow).
-const importTimeout = 90 * time.Second
+// import_resource): the handlers decode the request, call the marketplace
+// service (ImportOffering, Importable, ImportResource: the permission
+// checks and the import workflows) and render its answer.
 
 func (m *Module) importRoutes(a *gin.RouterGroup) {
 	g := a.Group("/marketplace-provider-offerings", api.RequireUser)
@@ -43,45 +27,14 @@ func (m *Module) importRoutes(a *gin.RouterGroup) {
 }
 
 // importOffering loads the offering of the path for a provider-side import
-// action (Waldur's user_can_list_importable_resources): staff; nobody else
-// for a shared offering ("Import is limited to staff for shared
-// offerings."); otherwise RESOURCE.LIST_IMPORTABLE on the offering's
-// customer (403). Users with no role on the offering or its customer do not
-// see it (404).
+// action (marketplace.Service.ImportOffering: 404 for users with no role on
+// it or its customer, 403 without the permission).
 func (m *Module) importOffering(c *gin.Context) (*store.ImportOffering, error) {
 	id, err := api.PathUUID(c, "Offering")
 	if err != nil {
 		return nil, err
 	}
-	o, err := m.st.ImportOfferingByUUID(c.Request.Context(), id)
-	if err != nil {
-		if models.IsCode(err, models.CodeNotFound) {
-			return nil, api.NotFound("Offering")
-		}
-		return nil, err
-	}
-	ctx, u := c.Request.Context(), api.CurrentUser(c)
-	scopes := []models.Scope{scopeOf(models.ScopeCustomer, o.CustomerID), scopeOf(models.ScopeOffering, o.ID)}
-	if !rbac.SeesEverything(u) {
-		// As the provider offering views: only the provider's people see it.
-		roles, err := m.rbac.RolesOn(ctx, u.ID, scopes...)
-		if err != nil {
-			return nil, models.Internal(err)
-		}
-		if len(roles) == 0 {
-			return nil, api.NotFound("Offering")
-		}
-	}
-	if u.IsStaff {
-		return o, nil
-	}
-	if o.Shared {
-		return nil, models.Errorf(models.CodeForbidden, "Import is limited to staff for shared offerings.")
-	}
-	if err := m.rbac.Require(ctx, u, permListImportable, scopeOf(models.ScopeCustomer, o.CustomerID)); err != nil {
-		return nil, err
-	}
-	return o, nil
+	return m.svc.ImportOffering(c.Request.Context(), api.CurrentUser(c), id)
 }
 
 // @Summary		List importable resources
@@ -99,12 +52,7 @@ func (m *Module) importableResources(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	var items []providers.ImportableResource
-	err = m.runImportWorkflow(c.Request.Context(), client.StartWorkflowOptions{
-		ID: workflows.ImportableResourcesWorkflowID(o.UUID),
-		// Concurrent requests share one listing.
-		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-	}, workflows.ListImportableResources, workflows.ListImportableInput{OfferingUUID: o.UUID}, &items)
+	items, err := m.svc.Importable(c.Request.Context(), o)
 	if err != nil {
 		return err
 	}
@@ -152,30 +100,9 @@ func (m *Module) importResource(c *gin.Context) error {
 	if err := f.Err(); err != nil {
 		return err
 	}
-	backendID = strings.TrimSpace(backendID)
-	if backendID == "" {
-		return models.FieldError("backend_id", form.MsgRequired)
-	}
 	ctx := c.Request.Context()
-	p, err := m.st.ProjectByUUID(ctx, projectID)
-	if err != nil || p.IsRemoved {
-		if err == nil || models.IsCode(err, models.CodeNotFound) {
-			return models.FieldError("project", rest.MsgDoesNotExist)
-		}
-		return err
-	}
-	if err := m.rbac.Require(ctx, api.CurrentUser(c), permListImportable,
-		scopeOf(models.ScopeProject, p.ID), scopeOf(models.ScopeCustomer, p.CustomerID)); err != nil {
-		return err
-	}
-	var id models.UUID
-	err = m.runImportWorkflow(ctx, client.StartWorkflowOptions{
-		ID: workflows.ImportResourceWorkflowID(o.UUID, backendID),
-		// One import of an object at a time; a second one is refused.
-		WorkflowIDConflictPolicy:                 enums.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		WorkflowExecutionErrorWhenAlreadyStarted: true,
-	}, workflows.ImportResource, workflows.ImportResourceInput{OfferingUUID: o.UUID, ProjectUUID: projectID, PlanUUID: planID,
-		BackendID: backendID}, &id)
+	id, err := m.svc.ImportResource(ctx, api.CurrentUser(c), o,
+		marketplace.ImportInput{ProjectUUID: projectID, PlanUUID: planID, BackendID: backendID})
 	if err != nil {
 		return err
 	}
@@ -188,49 +115,4 @@ func (m *Module) importResource(c *gin.Context) error {
 		return err
 	}
 	return rest.Render(c, http.StatusOK, m.renderResource(c, v, x))
-}
-
-// runImportWorkflow runs an import workflow on the core queue and waits
-// for its result, mapping its failure onto the API's errors: the
-// provider's or the store's refusal keeps its code; a backend that did
-// not answer and Temporal being down are 503.
-func (m *Module) runImportWorkflow(ctx context.Context, opts client.StartWorkflowOptions, wf any, in any, out any) error {
-	if m.tc == nil {
-		return &models.Error{Code: models.CodeUnavailable, Message: MsgTemporalUnavailable}
-	}
-	ctx, cancel := context.WithTimeout(ctx, importTimeout)
-	defer cancel()
-	opts.TaskQueue = workflows.QueueCore
-	opts.WorkflowIDReusePolicy = enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE
-	opts.WorkflowExecutionTimeout = importTimeout
-	run, err := m.tc.ExecuteWorkflow(ctx, opts, wf, in)
-	if err != nil {
-		var started *serviceerror.WorkflowExecutionAlreadyStarted
-		if errors.As(err, &started) {
-			return models.Errorf(models.CodeConflict, "This backend resource is being imported already.")
-		}
-		return &models.Error{Code: models.CodeUnavailable, Message: MsgTemporalUnavailable, Err: err}
-	}
-	err = run.Get(ctx, out)
-	if err == nil {
-		return nil
-	}
-	if e, ok := temporalclient.Decode(err); ok {
-		switch e.Code {
-		case models.CodeInvalid, models.CodeConflict, models.CodeQuotaExceeded, models.CodeForbidden:
-			return e
-		case models.CodeNotFound:
-			return models.Errorf(models.CodeInvalid, "%s", e.Message) // the object named in the body, not the URL, is missing
-		}
-	}
-	var app *temporal.ApplicationError
-	if errors.As(err, &app) {
-		return &models.Error{Code: models.CodeUnavailable, Message: "The offering's backend refused the request: " + app.Message(), Err: err}
-	}
-	var timeout *temporal.TimeoutError
-	if errors.As(err, &timeout) || ctx.Err() != nil {
-		return &models.Error{Code: models.CodeUnavailable,
-			Message: "The offering's backend did not answer in time (is a worker for its queue running?).", Err: err}
-	}
-	return &models.Error{Code: models.CodeUnavailable, Message: MsgTemporalUnavailable, Err: err}
 }

@@ -73,10 +73,12 @@ func New(d Deps) *Module {
 	// Orders are placed and moved by the marketplace service; its engine
 	// is the Temporal client (none: orders wait for the dispatcher).
 	var engine marketplace.Engine
+	var imports marketplace.Importer
 	if m.tc != nil {
 		engine = workflows.OrderClient{Client: m.tc, Store: m.st}
+		imports = workflows.ImportClient{Client: m.tc}
 	}
-	m.svc = &marketplace.Service{Store: m.st, RBAC: m.rbac, Engine: engine, Capabilities: m.capabilities,
+	m.svc = &marketplace.Service{Store: m.st, RBAC: m.rbac, Engine: engine, Imports: imports, Capabilities: m.capabilities,
 		AvailableLimits: m.limitsOf, Timeout: m.timeout, Now: m.now}
 	return m
 }

@@ -51,6 +51,9 @@ type Service struct {
 	// Engine runs the workflows; nil: orders wait for the dispatcher and
 	// actions answer unavailable.
 	Engine Engine
+	// Imports runs the import workflows (workflows.ImportClient); nil:
+	// imports answer unavailable.
+	Imports Importer
 	// Capabilities reports what an offering type's orders allow (ok false:
 	// no provider serves it); nil: every type, no capability.
 	Capabilities func(offeringType string) (providers.Capabilities, bool)
