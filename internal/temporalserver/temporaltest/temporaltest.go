@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,29 +33,38 @@ func Start(t testing.TB) *Server { return StartFile(t, "") }
 // production pragmas), or in memory when path is empty.
 func StartFile(t testing.TB, path string) *Server {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
 	level := slog.LevelError
 	if os.Getenv("WALDUR_TEST_TEMPORAL_LOGS") != "" {
 		level = slog.LevelInfo
 	}
-	srv, err := temporalserver.Start(temporalserver.Options{
-		FrontendAddr:     addr,
-		DatabaseFile:     path,
-		Namespace:        "default",
-		SearchAttributes: workflows.SearchAttributes,
-		Logger:           slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
-		LogLevel:         level,
-	})
-	if err != nil {
-		t.Fatal(err)
+	// The ports are picked free and then bound by the server, so another
+	// process (a test package running beside this one) can take one in
+	// between: that start fails with "address already in use" and is tried
+	// again on other ports.
+	for attempt := 1; ; attempt++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		_ = l.Close()
+		srv, err := temporalserver.Start(temporalserver.Options{
+			FrontendAddr:     addr,
+			DatabaseFile:     path,
+			Namespace:        "default",
+			SearchAttributes: workflows.SearchAttributes,
+			Logger:           slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+			LogLevel:         level,
+		})
+		if err != nil && attempt < 5 && strings.Contains(err.Error(), "address already in use") {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(srv.Stop)
+		return &Server{Addr: addr, Namespace: "default", srv: srv}
 	}
-	t.Cleanup(srv.Stop)
-	return &Server{Addr: addr, Namespace: "default", srv: srv}
 }
 
 // Client dials the server; the client is closed when the test ends.
