@@ -1,8 +1,9 @@
 // Package catalog serves Waldur's marketplace catalog in its wire format:
 // service providers (/api/marketplace-service-providers/), category groups
-// and categories, provider offerings with their components, plans and state
-// actions (/api/marketplace-provider-offerings/), the public catalog
-// (/api/marketplace-public-offerings/) and plans (/api/marketplace-plans/).
+// and categories, provider offerings with their components, plans, SLURM
+// partitions and state actions (/api/marketplace-provider-offerings/), the
+// public catalog (/api/marketplace-public-offerings/) and plans
+// (/api/marketplace-plans/).
 //
 // Every route needs an authenticated user (the OpenAPI security of these
 // operations has no anonymous alternative). Provider offerings are visible
@@ -115,6 +116,9 @@ func (m *Module) Routes(a *gin.RouterGroup, _ *gin.Engine) {
 	of.POST("/:uuid/create_offering_component/", api.H(m.createComponent))
 	of.POST("/:uuid/update_offering_component/", api.H(m.updateComponent))
 	of.POST("/:uuid/remove_offering_component/", api.H(m.removeComponent))
+	of.POST("/:uuid/add_partition/", api.H(m.addPartition))
+	of.PATCH("/:uuid/update_partition/", api.H(m.updatePartition))
+	of.POST("/:uuid/remove_partition/", api.H(m.removePartition))
 	of.POST("/:uuid/check_unique_backend_id/", api.H(m.checkUniqueBackendID))
 	of.Match(get, "/:uuid/list_project_service_accounts/", api.H(m.emptyAccounts))
 	of.Match(get, "/:uuid/list_course_accounts/", api.H(m.emptyAccounts))

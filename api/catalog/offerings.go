@@ -58,7 +58,7 @@ type Offering struct {
 	FullDescription    string         `json:"full_description"`
 	Endpoints          []any          `json:"endpoints"`
 	SoftwareCatalogs   []any          `json:"software_catalogs"`
-	Partitions         []any          `json:"partitions"`
+	Partitions         []Partition    `json:"partitions"`
 	Roles              []any          `json:"roles"`
 	Customer           *string        `json:"customer"`
 	CustomerUUID       *string        `json:"customer_uuid"`
@@ -152,9 +152,9 @@ func optionsOrEmpty(j store.JSONObject) map[string]any {
 }
 
 // renderOfferings renders a page of offerings with their customers,
-// categories, components and plans in a few queries. public leaves out
-// secret options and archived plans; otherwise secret options are shown to
-// those who may update the offering.
+// categories, components, plans and partitions in a few queries. public
+// leaves out secret options and archived plans; otherwise secret options
+// are shown to those who may update the offering.
 func (m *Module) renderOfferings(c *gin.Context, rows []store.Offering, public bool) ([]Offering, error) {
 	ctx := c.Request.Context()
 	ids, cids, catIDs := make([]int64, len(rows)), make([]int64, len(rows)), make([]int64, len(rows))
@@ -196,6 +196,10 @@ func (m *Module) renderOfferings(c *gin.Context, rows []store.Offering, public b
 		}
 		byOffering[all[i].OfferingID] = append(byOffering[all[i].OfferingID], rendered[i])
 	}
+	partitions, err := m.st.PartitionsOf(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	statuses, err := m.st.IntegrationStatusesOf(ctx, ids)
 	if err != nil {
 		return nil, err
@@ -213,7 +217,7 @@ func (m *Module) renderOfferings(c *gin.Context, rows []store.Offering, public b
 		}
 		r := Offering{URL: rest.URL(c, col, o.UUID), UUID: o.UUID, Created: o.Created.UTC(), Name: o.Name,
 			Slug: o.Slug, Description: o.Description, FullDescription: o.FullDescription, Endpoints: []any{},
-			SoftwareCatalogs: []any{}, Partitions: []any{}, Roles: []any{}, Attributes: o.Attributes.OrEmpty(),
+			SoftwareCatalogs: []any{}, Partitions: renderPartitions(partitions[o.ID]), Roles: []any{}, Attributes: o.Attributes.OrEmpty(),
 			Options: optionsOrEmpty(o.Options), ResourceOptions: optionsOrEmpty(o.ResourceOptions),
 			Components: []Component{}, PluginOptions: o.PluginOptions.OrEmpty(), ServiceAttributes: map[string]any{},
 			State: string(o.State), OrderCount: orders[o.ID], Plans: byOffering[o.ID], Screenshots: []any{}, Type: o.Type,

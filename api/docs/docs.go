@@ -4863,6 +4863,32 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/marketplace-provider-offerings/{uuid}/add_partition/": {
+            "post": {
+                "description": "Body: Waldur's OfferingPartitionRequest. offering is required and must be this offering's UUID (dashed or not); another is a 400 on offering.\npartition_name is unique within the offering: a name it has already is a 400 {\"partition_name\": [\"Offering partition with this partition name already exists.\"]} (checked by the database's unique key, so of two concurrent adds one wins).\nLimits are integers from 0 (int32; the memory ones int64; priority_tier up to 32767) or null; partition_name and qos at most 255 characters. Bad values are a 400 with the fields' errors, and nothing changes.",
+                "tags": [
+                    "marketplace-provider-offerings"
+                ],
+                "summary": "Add a partition to an offering (OFFERING.UPDATE on the offering or its customer)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Offering UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/catalog.OfferingPartition"
+                        }
+                    }
+                }
+            }
+        },
         "/api/marketplace-provider-offerings/{uuid}/check_unique_backend_id/": {
             "post": {
                 "description": "Unique among the resources of this offering, or of all the provider's offerings with check_all_offerings.",
@@ -5031,6 +5057,29 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/marketplace-provider-offerings/{uuid}/remove_partition/": {
+            "post": {
+                "description": "Body: Waldur's RemovePartitionRequest {partition_uuid}. A partition_uuid that is not one of this offering's partitions is a 400 {\"partition_uuid\": [\"Offering partition does not exist.\"]}.",
+                "tags": [
+                    "marketplace-provider-offerings"
+                ],
+                "summary": "Remove a partition from an offering (OFFERING.UPDATE on the offering or its customer)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Offering UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    }
+                }
+            }
+        },
         "/api/marketplace-provider-offerings/{uuid}/update_attributes/": {
             "post": {
                 "tags": [
@@ -5092,6 +5141,32 @@ const docTemplate = `{
                 "responses": {
                     "200": {
                         "description": "OK"
+                    }
+                }
+            }
+        },
+        "/api/marketplace-provider-offerings/{uuid}/update_partition/": {
+            "patch": {
+                "description": "Body: Waldur's PatchedOfferingPartitionUpdateRequest: partition_uuid (required) and the fields to change, with add_partition's bounds; null unsets a limit.\nA partition_uuid that is not one of this offering's partitions is a 400 {\"partition_uuid\": [\"Offering partition does not exist.\"]}; a partition_name another partition of the offering has, a 400 on partition_name.",
+                "tags": [
+                    "marketplace-provider-offerings"
+                ],
+                "summary": "Update a partition of an offering (OFFERING.UPDATE on the offering or its customer)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Offering UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/catalog.OfferingPartition"
+                        }
                     }
                 }
             }
@@ -5370,6 +5445,103 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/marketplace-provider-resources/{uuid}/set_downscaled/": {
+            "post": {
+                "description": "Staff only. downscaled is required. Answers \"Resource downscaled flag has been changed.\" or, when it had that value already, \"Resource downscaled flag is not changed.\".",
+                "tags": [
+                    "marketplace-resources"
+                ],
+                "summary": "Set a resource's downscaled flag",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "The flag's new value",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/orders.ResourceDownscaledRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/orders.Status"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-provider-resources/{uuid}/set_end_date_by_provider/": {
+            "post": {
+                "description": "RESOURCE.SET_END_DATE on the offering's customer (Waldur's user_can_set_end_date_by_provider; global support too). end_date (YYYY-MM-DD, not before today; null clears it) is recorded with who set it (the resource's end_date_requested_by). Without end_date nothing changes.",
+                "tags": [
+                    "marketplace-provider-resources"
+                ],
+                "summary": "Set a resource's end date (provider)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "The end date",
+                        "name": "body",
+                        "in": "body",
+                        "schema": {
+                            "$ref": "#/definitions/orders.ResourceEndDateRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK"
+                    }
+                }
+            }
+        },
+        "/api/marketplace-provider-resources/{uuid}/set_end_date_by_staff/": {
+            "post": {
+                "description": "Staff only. end_date (YYYY-MM-DD, not before today; null clears it) is recorded with who set it (the resource's end_date_requested_by). Without end_date nothing changes.",
+                "tags": [
+                    "marketplace-resources"
+                ],
+                "summary": "Set a resource's end date (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "The end date",
+                        "name": "body",
+                        "in": "body",
+                        "schema": {
+                            "$ref": "#/definitions/orders.ResourceEndDateRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK"
+                    }
+                }
+            }
+        },
         "/api/marketplace-provider-resources/{uuid}/set_endpoints/": {
             "post": {
                 "description": "Ours (Waldur's site agent calls it): the body's endpoints replace the resource's.",
@@ -5418,6 +5590,111 @@ const docTemplate = `{
                         "name": "uuid",
                         "in": "path",
                         "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/orders.Status"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-provider-resources/{uuid}/set_paused/": {
+            "post": {
+                "description": "Staff only. paused is required. Answers \"Resource paused flag has been changed.\" or, when it had that value already, \"Resource paused flag is not changed.\".",
+                "tags": [
+                    "marketplace-resources"
+                ],
+                "summary": "Set a resource's paused flag",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "The flag's new value",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/orders.ResourcePausedRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/orders.Status"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-provider-resources/{uuid}/set_restrict_member_access/": {
+            "post": {
+                "description": "Staff only. restrict_member_access is required. Answers \"Resource restrict_member_access flag has been changed.\" or, when it had that value already, \"Resource restrict_member_access flag is not changed.\".",
+                "tags": [
+                    "marketplace-resources"
+                ],
+                "summary": "Set a resource's restrict_member_access flag",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "The flag's new value",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/orders.ResourceRestrictMemberAccessRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/orders.Status"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-provider-resources/{uuid}/set_slug/": {
+            "post": {
+                "description": "Staff only. slug: 1 to 50 letters, digits, underscores or hyphens, not another resource's (400). Answers \"Resource slug has been changed.\" or \"Resource slug is not changed.\".",
+                "tags": [
+                    "marketplace-resources"
+                ],
+                "summary": "Set a resource's slug",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "The new slug",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/orders.ResourceSlugRequest"
+                        }
                     }
                 ],
                 "responses": {
@@ -5729,6 +6006,177 @@ const docTemplate = `{
                             "items": {
                                 "$ref": "#/definitions/orders.PlanPeriod"
                             }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-resources/{uuid}/set_downscaled/": {
+            "post": {
+                "description": "Staff only. downscaled is required. Answers \"Resource downscaled flag has been changed.\" or, when it had that value already, \"Resource downscaled flag is not changed.\".",
+                "tags": [
+                    "marketplace-resources"
+                ],
+                "summary": "Set a resource's downscaled flag",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "The flag's new value",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/orders.ResourceDownscaledRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/orders.Status"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-resources/{uuid}/set_end_date_by_staff/": {
+            "post": {
+                "description": "Staff only. end_date (YYYY-MM-DD, not before today; null clears it) is recorded with who set it (the resource's end_date_requested_by). Without end_date nothing changes.",
+                "tags": [
+                    "marketplace-resources"
+                ],
+                "summary": "Set a resource's end date (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "The end date",
+                        "name": "body",
+                        "in": "body",
+                        "schema": {
+                            "$ref": "#/definitions/orders.ResourceEndDateRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK"
+                    }
+                }
+            }
+        },
+        "/api/marketplace-resources/{uuid}/set_paused/": {
+            "post": {
+                "description": "Staff only. paused is required. Answers \"Resource paused flag has been changed.\" or, when it had that value already, \"Resource paused flag is not changed.\".",
+                "tags": [
+                    "marketplace-resources"
+                ],
+                "summary": "Set a resource's paused flag",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "The flag's new value",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/orders.ResourcePausedRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/orders.Status"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-resources/{uuid}/set_restrict_member_access/": {
+            "post": {
+                "description": "Staff only. restrict_member_access is required. Answers \"Resource restrict_member_access flag has been changed.\" or, when it had that value already, \"Resource restrict_member_access flag is not changed.\".",
+                "tags": [
+                    "marketplace-resources"
+                ],
+                "summary": "Set a resource's restrict_member_access flag",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "The flag's new value",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/orders.ResourceRestrictMemberAccessRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/orders.Status"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-resources/{uuid}/set_slug/": {
+            "post": {
+                "description": "Staff only. slug: 1 to 50 letters, digits, underscores or hyphens, not another resource's (400). Answers \"Resource slug has been changed.\" or \"Resource slug is not changed.\".",
+                "tags": [
+                    "marketplace-resources"
+                ],
+                "summary": "Set a resource's slug",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "The new slug",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/orders.ResourceSlugRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/orders.Status"
                         }
                     }
                 }
@@ -10763,7 +11211,9 @@ const docTemplate = `{
                 },
                 "partitions": {
                     "type": "array",
-                    "items": {}
+                    "items": {
+                        "$ref": "#/definitions/catalog.Partition"
+                    }
                 },
                 "paused_reason": {
                     "type": "string"
@@ -10876,6 +11326,154 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "vendor_details": {
+                    "type": "string"
+                }
+            }
+        },
+        "catalog.OfferingPartition": {
+            "type": "object",
+            "properties": {
+                "cpu_bind": {
+                    "type": "integer"
+                },
+                "created": {
+                    "type": "string"
+                },
+                "def_cpu_per_gpu": {
+                    "type": "integer"
+                },
+                "def_mem_per_cpu": {
+                    "type": "integer"
+                },
+                "def_mem_per_gpu": {
+                    "type": "integer"
+                },
+                "def_mem_per_node": {
+                    "type": "integer"
+                },
+                "default_time": {
+                    "type": "integer"
+                },
+                "exclusive_topo": {
+                    "type": "boolean"
+                },
+                "exclusive_user": {
+                    "type": "boolean"
+                },
+                "grace_time": {
+                    "type": "integer"
+                },
+                "max_cpus_per_node": {
+                    "type": "integer"
+                },
+                "max_cpus_per_socket": {
+                    "type": "integer"
+                },
+                "max_mem_per_cpu": {
+                    "type": "integer"
+                },
+                "max_mem_per_node": {
+                    "type": "integer"
+                },
+                "max_nodes": {
+                    "type": "integer"
+                },
+                "max_time": {
+                    "type": "integer"
+                },
+                "min_nodes": {
+                    "type": "integer"
+                },
+                "modified": {
+                    "type": "string"
+                },
+                "offering": {
+                    "type": "string"
+                },
+                "offering_name": {
+                    "type": "string"
+                },
+                "partition_name": {
+                    "type": "string"
+                },
+                "priority_tier": {
+                    "type": "integer"
+                },
+                "qos": {
+                    "type": "string"
+                },
+                "req_resv": {
+                    "type": "boolean"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "catalog.Partition": {
+            "type": "object",
+            "properties": {
+                "cpu_bind": {
+                    "type": "integer"
+                },
+                "def_cpu_per_gpu": {
+                    "type": "integer"
+                },
+                "def_mem_per_cpu": {
+                    "type": "integer"
+                },
+                "def_mem_per_gpu": {
+                    "type": "integer"
+                },
+                "def_mem_per_node": {
+                    "type": "integer"
+                },
+                "default_time": {
+                    "type": "integer"
+                },
+                "exclusive_topo": {
+                    "type": "boolean"
+                },
+                "exclusive_user": {
+                    "type": "boolean"
+                },
+                "grace_time": {
+                    "type": "integer"
+                },
+                "max_cpus_per_node": {
+                    "type": "integer"
+                },
+                "max_cpus_per_socket": {
+                    "type": "integer"
+                },
+                "max_mem_per_cpu": {
+                    "type": "integer"
+                },
+                "max_mem_per_node": {
+                    "type": "integer"
+                },
+                "max_nodes": {
+                    "type": "integer"
+                },
+                "max_time": {
+                    "type": "integer"
+                },
+                "min_nodes": {
+                    "type": "integer"
+                },
+                "partition_name": {
+                    "type": "string"
+                },
+                "priority_tier": {
+                    "type": "integer"
+                },
+                "qos": {
+                    "type": "string"
+                },
+                "req_resv": {
+                    "type": "boolean"
+                },
+                "uuid": {
                     "type": "string"
                 }
             }
@@ -14778,6 +15376,47 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "orders.ResourceDownscaledRequest": {
+            "type": "object",
+            "properties": {
+                "downscaled": {
+                    "type": "boolean"
+                }
+            }
+        },
+        "orders.ResourceEndDateRequest": {
+            "type": "object",
+            "properties": {
+                "end_date": {
+                    "description": "EndDate is inclusive (YYYY-MM-DD); once reached, the resource is\nscheduled for termination. Null clears it.",
+                    "type": "string"
+                }
+            }
+        },
+        "orders.ResourcePausedRequest": {
+            "type": "object",
+            "properties": {
+                "paused": {
+                    "type": "boolean"
+                }
+            }
+        },
+        "orders.ResourceRestrictMemberAccessRequest": {
+            "type": "object",
+            "properties": {
+                "restrict_member_access": {
+                    "type": "boolean"
+                }
+            }
+        },
+        "orders.ResourceSlugRequest": {
+            "type": "object",
+            "properties": {
+                "slug": {
                     "type": "string"
                 }
             }

@@ -177,6 +177,10 @@ func (m *Module) renderResource(c *gin.Context, v *store.ResourceView, x *resour
 		u := rest.URL(c, "marketplace-plans", *v.PlanUUID)
 		r.Plan = &u
 	}
+	if v.EndDateRequestedBy != nil {
+		u := rest.URL(c, "users", *v.EndDateRequestedBy)
+		r.EndDateRequestedBy = &u
+	}
 	if v.ScopeUUID != nil { // the plugin resource (a cloud tenant, ...)
 		r.ResourceUUID, r.ResourceType = v.ScopeUUID, &v.ScopeType
 	}

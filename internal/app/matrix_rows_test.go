@@ -26,6 +26,7 @@ const (
 	whyProjTypes = "not in Waldur's API: project types are written by staff (Waldur's admin)."
 	whyCSV       = "not in Waldur's API: the invoice as CSV is seen as the invoice."
 	whyRestrict  = "Waldur's update_restricted: OFFERINGUSER.UPDATE_RESTRICTION on the offering's customer."
+	whyEndDate   = "Waldur's user_can_set_end_date_by_provider: RESOURCE.SET_END_DATE on the offering's customer."
 )
 
 var matrixRows = []mrow{
@@ -196,6 +197,12 @@ var matrixRows = []mrow{
 	row("POST", "/api/marketplace-resources/:uuid/terminate/", "/api/marketplace-resources/{resource}/terminate/", "", xperm("resource", seeConsumer, 200)),
 	row("POST", "/api/marketplace-resources/:uuid/update_limits/", "/api/marketplace-resources/{resource}/update_limits/", `{"limits":{}}`, xperm("resource", seeConsumer, 200)),
 	row("POST", "/api/marketplace-resources/:uuid/switch_plan/", "/api/marketplace-resources/{resource}/switch_plan/", `{"plan":"{plan2}"}`, xperm("resource", seeConsumer, 200)),
+	// Staff's direct changes of a resource ("Requires staff permissions.", no x-permissions), on both views.
+	row("POST", "/api/marketplace-resources/:uuid/set_downscaled/", "/api/marketplace-resources/{resource}/set_downscaled/", `{"downscaled":true}`, ruleStaff(seeConsumer, 200)),
+	row("POST", "/api/marketplace-resources/:uuid/set_paused/", "/api/marketplace-resources/{resource}/set_paused/", `{"paused":true}`, ruleStaff(seeConsumer, 200)),
+	row("POST", "/api/marketplace-resources/:uuid/set_restrict_member_access/", "/api/marketplace-resources/{resource}/set_restrict_member_access/", `{"restrict_member_access":true}`, ruleStaff(seeConsumer, 200)),
+	row("POST", "/api/marketplace-resources/:uuid/set_slug/", "/api/marketplace-resources/{resource}/set_slug/", `{"slug":"r1-renamed"}`, ruleStaff(seeConsumer, 200)),
+	row("POST", "/api/marketplace-resources/:uuid/set_end_date_by_staff/", "/api/marketplace-resources/{resource}/set_end_date_by_staff/", `{"end_date":"2099-01-31"}`, ruleStaff(seeConsumer, 200)),
 	get("/api/marketplace-provider-resources/", "/api/marketplace-provider-resources/", ruleSignedIn(200)),
 	get("/api/marketplace-provider-resources/:uuid/", "/api/marketplace-provider-resources/{resource}/", ruleVisible(seeProvider, 200)),
 	get("/api/marketplace-provider-resources/:uuid/team/", "/api/marketplace-provider-resources/{resource}/team/", ruleVisible(seeProvider, 200)),
@@ -209,6 +216,13 @@ var matrixRows = []mrow{
 	row("POST", "/api/marketplace-provider-resources/:uuid/set_endpoints/", "/api/marketplace-provider-resources/{resource}/set_endpoints/", `{"endpoints":[{"name":"ssh","url":"ssh://login.example"}]}`,
 		perm("resource", seeProvider, 200, whyEndpoints, "RESOURCE.SET_BACKEND_METADATA", "offering.customer")),
 	get("/api/marketplace-provider-resources/:uuid/plan_periods/", "/api/marketplace-provider-resources/{resource}/plan_periods/", ruleVisible(seeProvider, 200)),
+	row("POST", "/api/marketplace-provider-resources/:uuid/set_downscaled/", "/api/marketplace-provider-resources/{resource}/set_downscaled/", `{"downscaled":true}`, ruleStaff(seeProvider, 200)),
+	row("POST", "/api/marketplace-provider-resources/:uuid/set_paused/", "/api/marketplace-provider-resources/{resource}/set_paused/", `{"paused":true}`, ruleStaff(seeProvider, 200)),
+	row("POST", "/api/marketplace-provider-resources/:uuid/set_restrict_member_access/", "/api/marketplace-provider-resources/{resource}/set_restrict_member_access/", `{"restrict_member_access":true}`, ruleStaff(seeProvider, 200)),
+	row("POST", "/api/marketplace-provider-resources/:uuid/set_slug/", "/api/marketplace-provider-resources/{resource}/set_slug/", `{"slug":"r1-renamed"}`, ruleStaff(seeProvider, 200)),
+	row("POST", "/api/marketplace-provider-resources/:uuid/set_end_date_by_staff/", "/api/marketplace-provider-resources/{resource}/set_end_date_by_staff/", `{"end_date":"2099-01-31"}`, ruleStaff(seeProvider, 200)),
+	row("POST", "/api/marketplace-provider-resources/:uuid/set_end_date_by_provider/", "/api/marketplace-provider-resources/{resource}/set_end_date_by_provider/", `{"end_date":"2099-01-31"}`,
+		perm("resource", seeProvider, 200, whyEndDate, "RESOURCE.SET_END_DATE", "offering.customer").with("support", 200, "Global support passes too.")),
 
 	// The catalog: category groups and categories are staff's to write.
 	get("/api/marketplace-category-groups/", "/api/marketplace-category-groups/", ruleSignedIn(200)),
@@ -268,6 +282,10 @@ var matrixRows = []mrow{
 	row("POST", "/api/marketplace-provider-offerings/:uuid/create_offering_component/", "/api/marketplace-provider-offerings/{offering}/create_offering_component/", `{"type":"days","name":"Days","billing_type":"usage","measured_unit":"d"}`, xperm("O", seeProvider, 201)),
 	row("POST", "/api/marketplace-provider-offerings/:uuid/update_offering_component/", "/api/marketplace-provider-offerings/{offering}/update_offering_component/", `{"uuid":"{component}","type":"hours","name":"Hours of work","billing_type":"usage","measured_unit":"h"}`, xperm("O", seeProvider, 200)),
 	row("POST", "/api/marketplace-provider-offerings/:uuid/remove_offering_component/", "/api/marketplace-provider-offerings/{offering}/remove_offering_component/", `{"uuid":"{component}"}`, xperm("O", seeProvider, 200)),
+	// HPC's SLURM partitions, as the site agent keeps them.
+	row("POST", "/api/marketplace-provider-offerings/:uuid/add_partition/", "/api/marketplace-provider-offerings/{hpc}/add_partition/", `{"offering":"{hpc}","partition_name":"gpu","max_time":60}`, xperm("HPC", seeProvider, 201)),
+	row("PATCH", "/api/marketplace-provider-offerings/:uuid/update_partition/", "/api/marketplace-provider-offerings/{hpc}/update_partition/", `{"partition_uuid":"{partition}","qos":"high"}`, xperm("HPC", seeProvider, 200)),
+	row("POST", "/api/marketplace-provider-offerings/:uuid/remove_partition/", "/api/marketplace-provider-offerings/{hpc}/remove_partition/", `{"partition_uuid":"{partition}"}`, xperm("HPC", seeProvider, 204)),
 	get("/api/marketplace-public-offerings/", "/api/marketplace-public-offerings/", ruleSignedIn(200)),
 	get("/api/marketplace-public-offerings/:uuid/", "/api/marketplace-public-offerings/{offering}/", ruleSignedIn(200)),
 	get("/api/marketplace-public-offerings/:uuid/plans/", "/api/marketplace-public-offerings/{offering}/plans/", ruleSignedIn(200)),

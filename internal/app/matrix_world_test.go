@@ -225,6 +225,9 @@ func seedMatrix(t testing.TB, db *gorm.DB) *mworld {
 	_, procu := mk("agent_processors", map[string]any{"service_id": svc, "name": "OfferingOrderProcessor", "backend_type": "slurm",
 		"created": now, "modified": now})
 	w.ids["{offering-user}"], w.ids["{agent}"], w.ids["{agent-service}"], w.ids["{agent-processor}"] = ouu.String(), identu.String(), svcu.String(), procu.String()
+	// HPC's SLURM partition "batch", which the agent changes and removes.
+	_, partu := mk("offering_partitions", map[string]any{"offering_id": hpc, "partition_name": "batch", "created": now, "modified": now})
+	w.ids["{partition}"] = partu.String()
 
 	// The grants: the callers', plus target (PROJECT.MEMBER of P1) and victim (CUSTOMER.OWNER of C1), the objects of team changes.
 	_, err := st.CreateRole(ctx, store.RoleInput{Name: disabledRole, ContentType: models.ScopeCustomer, Permissions: ownerPermissions()})

@@ -38,6 +38,7 @@ type ResourceView struct {
 	BackendMetadata     []byte
 	Cost                *decimal.Decimal
 	EndDate             *time.Time
+	EndDateRequestedBy  *models.UUID // the user who set the end date, if any
 	Downscaled          bool
 	RestrictMemberAcc   bool
 	Paused              bool
@@ -89,7 +90,8 @@ type ResourceView struct {
 func (s *Store) ResourceViews(ctx context.Context) *gorm.DB {
 	return s.DB.WithContext(ctx).Table("resources").Select(`resources.id, resources.uuid, resources.name, resources.slug, resources.description,
 		resources.state, resources.backend_id, resources.effective_id, resources.attributes, resources.limits, resources.options,
-		resources.current_usages, resources.backend_metadata, resources.cost, resources.end_date, resources.downscaled,
+		resources.current_usages, resources.backend_metadata, resources.cost, resources.end_date,
+		(SELECT eu.uuid FROM users eu WHERE eu.id = resources.end_date_requested_by_id) AS end_date_requested_by, resources.downscaled,
 		resources.restrict_member_access AS restrict_member_acc, resources.paused, resources.error_message, resources.error_traceback,
 		resources.last_sync, resources.created, resources.modified, resources.scope_type, resources.scope_uuid, resources.project_id, resources.offering_id, resources.plan_id,
 		f.uuid AS offering_uuid, f.name AS offering_name, f.description AS offering_description, f.type AS offering_type,
