@@ -140,6 +140,11 @@ type Capabilities struct {
 	// WholeUsageUnits: usage is billed in whole units, rounded up per
 	// component and month (billing.WholeUsageUnits).
 	WholeUsageUnits bool
+	// ScopePath is where the API serves the plugin resources of the
+	// offering type (a cloud tenant: "/api/openstack-tenants/"): a
+	// marketplace resource's scope (Waldur's Resource.scope) is that path
+	// and the plugin resource's UUID. Empty: the type has none.
+	ScopePath string
 }
 
 // NewRegistry returns an empty registry.

@@ -15360,6 +15360,10 @@ const docTemplate = `{
                 "restrict_member_access": {
                     "type": "boolean"
                 },
+                "scope": {
+                    "type": "string",
+                    "format": "uri"
+                },
                 "slug": {
                     "type": "string"
                 },

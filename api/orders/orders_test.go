@@ -292,6 +292,35 @@ func TestResourceUpdate(t *testing.T) {
 	})
 }
 
+// TestResourceScope: a resource backed by a plugin resource links to it
+// (Waldur's Resource.scope) where its type's plugin serves those objects,
+// with resource_type and resource_uuid; without such a path the scope is
+// left out (a non-nullable URL).
+func TestResourceScope(t *testing.T) {
+	srv := temporaltest.Start(t)
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
+		e := newEnv(t, srv, db)
+		e.reg.RegisterWith(&fake.Provider{}, "q-scope", providers.Capabilities{ScopePath: "/api/test-things/"}, "Test.Thing")
+		o := e.mustOrder("owner", e.basic)
+		thing := models.NewUUID()
+		require.NoError(t, db.Table("resources").Where("uuid = ?", o.ResourceUUID).
+			Updates(map[string]any{"scope_type": "Test.Thing", "scope_uuid": thing}).Error)
+		for _, path := range []string{"/api/marketplace-resources/", "/api/marketplace-provider-resources/"} {
+			user := map[string]string{"/api/marketplace-resources/": "owner", "/api/marketplace-provider-resources/": "provider"}[path]
+			w := e.do(http.MethodGet, path+o.ResourceUUID+"/", user, nil)
+			require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+			r := decode[map[string]any](t, w)
+			require.Equal(t, "http://example.com/api/test-things/"+thing.String()+"/", r["scope"], path)
+			require.Equal(t, "Test.Thing", r["resource_type"])
+			require.Equal(t, thing.String(), r["resource_uuid"])
+		}
+		require.NoError(t, db.Table("resources").Where("uuid = ?", o.ResourceUUID).Update("scope_type", "Test.Unserved").Error)
+		r := decode[map[string]any](t, e.do(http.MethodGet, "/api/marketplace-resources/"+o.ResourceUUID+"/", "owner", nil))
+		require.NotContains(t, r, "scope", "no path for the type: no scope")
+		require.Equal(t, "Test.Unserved", r["resource_type"])
+	})
+}
+
 func TestOrdersEndToEnd(t *testing.T) {
 	srv := temporaltest.Start(t)
 	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {

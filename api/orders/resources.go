@@ -35,6 +35,7 @@ type Resource struct {
 	State                 models.ResourceState `json:"state"`
 	ResourceUUID          *models.UUID         `json:"resource_uuid"`
 	ResourceType          *string              `json:"resource_type"`
+	Scope                 *string              `json:"scope,omitempty" format:"uri"`
 	BackendID             string               `json:"backend_id"`
 	EffectiveID           string               `json:"effective_id"`
 	Offering              string               `json:"offering"`
@@ -183,6 +184,12 @@ func (m *Module) renderResource(c *gin.Context, v *store.ResourceView, x *resour
 	}
 	if v.ScopeUUID != nil { // the plugin resource (a cloud tenant, ...)
 		r.ResourceUUID, r.ResourceType = v.ScopeUUID, &v.ScopeType
+		if m.capabilities != nil {
+			if caps, ok := m.capabilities(v.ScopeType); ok && caps.ScopePath != "" {
+				u := rest.Origin(c) + caps.ScopePath + v.ScopeUUID.String() + "/"
+				r.Scope = &u
+			}
+		}
 	}
 	r.ProjectSlug, r.CustomerSlug, r.OfferingSlug, r.ProviderSlug, r.CategoryIcon = v.ProjectSlug, v.CustomerSlug, v.OfferingSlug, v.ProviderSlug, v.CategoryIcon
 	r.LimitUsage, r.OfferingComponents = map[string]float64{}, []catalog.Component{}

@@ -129,7 +129,9 @@ var _ providers.Provider = (*Provider)(nil)
 
 // Register makes p serve the three OpenStack offering types on Queue.
 func Register(r *providers.Registry, p *Provider) {
-	r.Register(p, Queue, OfferingTenant, OfferingInstance, OfferingVolume)
+	r.RegisterWith(p, Queue, providers.Capabilities{ScopePath: "/api/openstack-tenants/"}, OfferingTenant)
+	r.RegisterWith(p, Queue, providers.Capabilities{ScopePath: "/api/openstack-instances/"}, OfferingInstance)
+	r.RegisterWith(p, Queue, providers.Capabilities{ScopePath: "/api/openstack-volumes/"}, OfferingVolume)
 }
 
 // Name implements providers.Provider.
