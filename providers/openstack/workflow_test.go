@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/workflows"
@@ -20,6 +21,9 @@ import (
 func TestPullOpenStack(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
+	// A loaded CI machine can hold a workflow goroutine past the default 1 s
+	// deadlock detection; these workflows do not block.
+	env.SetWorkerOptions(worker.Options{DeadlockDetectionTimeout: time.Minute})
 	pull, backend := &PullCore{}, &PullBackend{}
 	registerCore(env, pull)
 	registerBackend(env, backend)

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/billing"
@@ -20,6 +21,9 @@ import (
 func slurmEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *slurm.Activities, *slurm.ClusterActivities) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
+	// A loaded CI machine can hold a workflow goroutine past the default 1 s
+	// deadlock detection; these workflows do not block.
+	env.SetWorkerOptions(worker.Options{DeadlockDetectionTimeout: time.Minute})
 	a, c := &slurm.Activities{}, &slurm.ClusterActivities{}
 	slurm.RegisterSlurm(env, a)
 	slurm.RegisterSlurmCluster(env, c)
