@@ -17,7 +17,7 @@ import (
 
 // agentScoped limits q (joined with offerings f) to what the caller sees.
 func (s *Store) agentScoped(ctx context.Context, q *gorm.DB) (*gorm.DB, error) {
-	rs, err := s.viewerRoleScopes(ctx)
+	rs, err := s.callerRoleScopes(ctx)
 	if err != nil || rs == nil {
 		return q, err
 	}
@@ -27,7 +27,7 @@ func (s *Store) agentScoped(ctx context.Context, q *gorm.DB) (*gorm.DB, error) {
 // agentVisible reports whether the caller sees the agent objects of the
 // offering (of the given customer).
 func (s *Store) agentVisible(ctx context.Context, offeringID, customerID int64) (bool, error) {
-	rs, err := s.viewerRoleScopes(ctx)
+	rs, err := s.callerRoleScopes(ctx)
 	if err != nil || rs == nil {
 		return err == nil, err
 	}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/billing"
-	"github.com/waldur-go/waldur/rbac"
 )
 
 // This file holds the reads of the billing and usage endpoints: invoices,
@@ -21,24 +20,10 @@ import (
 // support see everything; anyone else what a role in force on a customer
 // (or project, or offering) shows.
 
-// viewerRoleScopes are the scopes where the caller holds a role in force at
-// the store's clock; nil when the caller sees everything (staff, support).
-// An anonymous caller holds no role.
-func (s *Store) viewerRoleScopes(ctx context.Context) (*RoleScopes, error) {
-	u := caller(ctx)
-	if rbac.SeesEverything(u) {
-		return nil, nil
-	}
-	if u == nil {
-		return &RoleScopes{}, nil
-	}
-	return s.UserRoleScopes(ctx, u.ID, s.Now())
-}
-
 // viewerSeesCustomer reports whether the caller sees the objects of the
 // customer (a role on it, or staff and support).
 func (s *Store) viewerSeesCustomer(ctx context.Context, customerID int64) (bool, error) {
-	rs, err := s.viewerRoleScopes(ctx)
+	rs, err := s.callerRoleScopes(ctx)
 	if err != nil || rs == nil {
 		return err == nil, err
 	}
@@ -61,7 +46,7 @@ type InvoiceFilter struct {
 // invoice's customer.
 func (s *Store) InvoicesQuery(ctx context.Context, f InvoiceFilter) (Query, error) {
 	q := s.invoiceViews(ctx)
-	rs, err := s.viewerRoleScopes(ctx)
+	rs, err := s.callerRoleScopes(ctx)
 	if err != nil {
 		return Query{}, err
 	}
@@ -199,7 +184,7 @@ func (f ItemFilter) apply(q *gorm.DB) *gorm.DB {
 // customers where they hold a role; all for staff and support), narrowed by f.
 func (s *Store) visibleItems(ctx context.Context, f ItemFilter) (*gorm.DB, error) {
 	q := s.itemViews(ctx)
-	rs, err := s.viewerRoleScopes(ctx)
+	rs, err := s.callerRoleScopes(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -274,7 +259,7 @@ type CustomerCreditFilter struct {
 // credit's customer.
 func (s *Store) CustomerCreditsQuery(ctx context.Context, f CustomerCreditFilter) (Query, error) {
 	q := s.customerCreditViews(ctx)
-	rs, err := s.viewerRoleScopes(ctx)
+	rs, err := s.callerRoleScopes(ctx)
 	if err != nil {
 		return Query{}, err
 	}
@@ -323,7 +308,7 @@ type ProjectCreditFilter struct {
 // staff and support). Aliases p (project) and c (customer).
 func (s *Store) ProjectCreditsQuery(ctx context.Context, f ProjectCreditFilter) (Query, error) {
 	q := s.projectCreditViews(ctx)
-	rs, err := s.viewerRoleScopes(ctx)
+	rs, err := s.callerRoleScopes(ctx)
 	if err != nil {
 		return Query{}, err
 	}
@@ -349,7 +334,7 @@ func (s *Store) VisibleProjectCredit(ctx context.Context, id models.UUID) (*Proj
 	if err != nil {
 		return nil, err
 	}
-	rs, err := s.viewerRoleScopes(ctx)
+	rs, err := s.callerRoleScopes(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -380,7 +365,7 @@ type UsageFilter struct {
 // usageFilter narrows q (aliases cu, r, oc, f, p, c) to the usages the
 // caller sees from either side and by f.
 func (s *Store) usageFilter(ctx context.Context, q *gorm.DB, f UsageFilter) (*gorm.DB, error) {
-	rs, err := s.viewerRoleScopes(ctx)
+	rs, err := s.callerRoleScopes(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -478,7 +463,7 @@ func (s *Store) VisibleComponentUserUsage(ctx context.Context, id models.UUID, f
 // role on its offering or the offering's customer); staff and support see
 // every resource.
 func (s *Store) ResourceSeenFromEitherSide(ctx context.Context, v *ResourceView) (bool, error) {
-	rs, err := s.viewerRoleScopes(ctx)
+	rs, err := s.callerRoleScopes(ctx)
 	if err != nil || rs == nil {
 		return err == nil, err
 	}

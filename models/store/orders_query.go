@@ -7,27 +7,12 @@ import (
 	"time"
 
 	"github.com/waldur-go/waldur/models"
-	"github.com/waldur-go/waldur/rbac"
 )
 
 // The lists and retrieves of marketplace orders, resources and offering
 // users, with what the caller may see decided here: staff and support see
 // every row; anyone else the rows of the scopes where they hold a role in
 // force (RoleScopes, judged at the store's clock).
-
-// mktCallerScopes is the RoleScopes of the caller of ctx; nil when the
-// caller sees everything (staff and support). An anonymous caller has no
-// scope.
-func (s *Store) mktCallerScopes(ctx context.Context) (*RoleScopes, error) {
-	u := caller(ctx)
-	if rbac.SeesEverything(u) {
-		return nil, nil
-	}
-	if u == nil {
-		return &RoleScopes{}, nil
-	}
-	return s.UserRoleScopes(ctx, u.ID, s.Now())
-}
 
 // OrderOrdering is the ?o= of the order list (columns of OrdersQuery).
 var OrderOrdering = map[string]string{
@@ -62,7 +47,7 @@ type OrderFilter struct {
 // customer, or on the offering or its customer.
 func (s *Store) OrdersQuery(ctx context.Context, f OrderFilter) (Query, error) {
 	q := s.OrderViews(ctx)
-	rs, err := s.mktCallerScopes(ctx)
+	rs, err := s.callerRoleScopes(ctx)
 	if err != nil {
 		return Query{}, err
 	}
@@ -120,7 +105,7 @@ func (s *Store) VisibleOrderView(ctx context.Context, id models.UUID) (*OrderVie
 		}
 		return nil, err
 	}
-	rs, err := s.mktCallerScopes(ctx)
+	rs, err := s.callerRoleScopes(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +166,7 @@ type ResourceFilter struct {
 // narrowed by f, as a query over ResourceView rows.
 func (s *Store) ResourcesQuery(ctx context.Context, side ResourceSide, f ResourceFilter) (Query, error) {
 	q := s.ResourceViews(ctx)
-	rs, err := s.mktCallerScopes(ctx)
+	rs, err := s.callerRoleScopes(ctx)
 	if err != nil {
 		return Query{}, err
 	}
@@ -279,7 +264,7 @@ func (s *Store) VisibleResourceView(ctx context.Context, side ResourceSide, id m
 		}
 		return nil, err
 	}
-	rs, err := s.mktCallerScopes(ctx)
+	rs, err := s.callerRoleScopes(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -326,7 +311,7 @@ type OfferingUserFilter struct {
 // hold a role on, and their own.
 func (s *Store) OfferingUsersQuery(ctx context.Context, f OfferingUserFilter) (Query, error) {
 	q := s.OfferingUserViews(ctx)
-	rs, err := s.mktCallerScopes(ctx)
+	rs, err := s.callerRoleScopes(ctx)
 	if err != nil {
 		return Query{}, err
 	}
@@ -379,7 +364,7 @@ func (s *Store) VisibleOfferingUser(ctx context.Context, id models.UUID) (*Offer
 		}
 		return nil, err
 	}
-	rs, err := s.mktCallerScopes(ctx)
+	rs, err := s.callerRoleScopes(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/rbac"
 )
 
 // Query is the rows a list endpoint may show: already narrowed to what the
@@ -58,6 +59,20 @@ func (q Query) Page(dest any, order []string, limit, offset int) error {
 // The store's visibility and permission checks read the caller from here,
 // not from a parameter, so no handler can pass the wrong user.
 func caller(ctx context.Context) *models.User { return models.ActorFrom(ctx).User }
+
+// callerRoleScopes are the scopes where the caller of ctx holds a role in
+// force at the store's clock; nil when the caller sees everything (staff,
+// support). An anonymous caller holds no role.
+func (s *Store) callerRoleScopes(ctx context.Context) (*RoleScopes, error) {
+	u := caller(ctx)
+	if rbac.SeesEverything(u) {
+		return nil, nil
+	}
+	if u == nil {
+		return &RoleScopes{}, nil
+	}
+	return s.UserRoleScopes(ctx, u.ID, s.Now())
+}
 
 // callerID is the id of the caller of ctx; 0 when anonymous.
 func callerID(ctx context.Context) int64 {
