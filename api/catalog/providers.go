@@ -122,7 +122,7 @@ func (m *Module) createProvider(c *gin.Context) error {
 	}
 	var cu models.Customer
 	if ok {
-		found, err := m.st.VisibleCustomerByUUID(c.Request.Context(), id)
+		found, err := m.st.VisibleCustomer(c.Request.Context(), id, m.st.Now())
 		switch {
 		case models.IsCode(err, models.CodeNotFound):
 			f.Fail("customer", msgNoObject)

@@ -361,14 +361,7 @@ func (s *Store) OfferingOrderCounts(ctx context.Context, ids []int64) (map[int64
 // catalogRowByUUID loads the row of row's table with the UUID; none is
 // not_found ("No <what> matches the given query.").
 func (s *Store) catalogRowByUUID(ctx context.Context, row any, id models.UUID, what string) error {
-	res := s.DB.WithContext(ctx).Where("uuid = ?", id).Limit(1).Find(row)
-	if res.Error != nil {
-		return models.Internal(res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return noMatch(what)
-	}
-	return nil
+	return findOne(s.DB.WithContext(ctx).Where("uuid = ?", id), row, what)
 }
 
 // ServiceProviderByUUID loads a service provider. Codes: not_found ("No
@@ -433,23 +426,6 @@ func (s *Store) IsServiceProvider(ctx context.Context, customerID int64) (bool, 
 		return false, models.Internal(err)
 	}
 	return len(ids) > 0 && ids[0] != 0, nil
-}
-
-// VisibleCustomerByUUID loads the customer with the UUID if the caller sees
-// it (rbac.FilterCustomers: staff and support every one; others a customer
-// where they hold a role, or a role in one of its projects). Codes:
-// not_found ("No Customer matches the given query.").
-func (s *Store) VisibleCustomerByUUID(ctx context.Context, id models.UUID) (*models.Customer, error) {
-	var cu models.Customer
-	q := rbac.FilterCustomers(s.DB.WithContext(ctx).Table("customers").Where("customers.uuid = ?", id), caller(ctx), s.Now())
-	res := q.Limit(1).Find(&cu)
-	if res.Error != nil {
-		return nil, models.Internal(res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return nil, noMatch("Customer")
-	}
-	return &cu, nil
 }
 
 // UnarchivedOfferingCount counts the customer's offerings that are not

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"maps"
 	"time"
 
 	"github.com/waldur-go/waldur/models"
@@ -132,11 +133,8 @@ func (s *Store) UpdatePartition(ctx context.Context, o *Offering, id models.UUID
 				return partitionNameTaken()
 			}
 		}
-		changes := make(map[string]any, len(fields)+1)
-		for k, v := range fields {
-			changes[k] = v
-		}
-		changes["modified"] = tx.Now()
+		changes := map[string]any{"modified": tx.Now()}
+		maps.Copy(changes, fields)
 		if err := db.Model(&OfferingPartition{}).Where("id = ?", p.ID).Updates(changes).Error; err != nil {
 			return partitionWriteError(err)
 		}

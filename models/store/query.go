@@ -89,6 +89,18 @@ func noMatch(what string) error {
 	return models.Errorf(models.CodeNotFound, "No %s matches the given query.", what)
 }
 
+// findOne loads the first row of q into dest; none is noMatch(what).
+func findOne(q *gorm.DB, dest any, what string) error {
+	res := q.Limit(1).Find(dest)
+	if res.Error != nil {
+		return models.Internal(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return noMatch(what)
+	}
+	return nil
+}
+
 // likeContains is the LIKE pattern of the "contains" filters of the
 // marketplace lists, matched against LOWER(column): the value lowercased,
 // its own wildcards not escaped (as those lists always did).

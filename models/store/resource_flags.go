@@ -138,9 +138,12 @@ func (s *Store) SetResourceEndDate(ctx context.Context, id models.UUID, in Resou
 }
 
 // updateResourceColumns writes columns of a locked resource (bumping
-// modified) and emits the event of the change, as ChangeResource does.
+// modified, unless updates sets it) and emits the event of the change: the
+// last step of ChangeResource and of the flag, slug and end-date actions.
 func (s *Store) updateResourceColumns(ctx context.Context, db *gorm.DB, r *ResourceView, updates map[string]any, evType, msg string) error {
-	updates["modified"] = s.Now()
+	if _, ok := updates["modified"]; !ok {
+		updates["modified"] = s.Now()
+	}
 	if err := db.Model(&resourceRow{}).Where("id = ?", r.ID).Updates(updates).Error; err != nil {
 		return translate(err, "Resource")
 	}

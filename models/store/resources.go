@@ -246,17 +246,7 @@ func (s *Store) ChangeResource(ctx context.Context, id models.UUID, ch ResourceC
 		default:
 			return models.Errorf(models.CodeInvalid, "Nothing to change.")
 		}
-		if err := db.Model(&resourceRow{}).Where("id = ?", r.ID).Updates(updates).Error; err != nil {
-			return translate(err, "Resource")
-		}
-		return tx.EmitEvent(ctx, &models.Event{
-			EventType: evType,
-			Message:   msg,
-			Context: map[string]any{"resource_uuid": r.UUID.String(), "resource_name": r.Name, "resource_state": string(r.State),
-				"offering_uuid": r.OfferingUUID.String(), "offering_name": r.OfferingName},
-			Scopes: []models.Scope{{Type: models.ScopeProject, ID: r.ProjectID}, {Type: models.ScopeCustomer, ID: r.CustomerID},
-				{Type: models.ScopeOffering, ID: r.OfferingID}},
-		})
+		return tx.updateResourceColumns(ctx, db, r, updates, evType, msg)
 	})
 }
 

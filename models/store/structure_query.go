@@ -21,12 +21,8 @@ import (
 func (s *Store) VisibleCustomer(ctx context.Context, id models.UUID, now time.Time) (*models.Customer, error) {
 	var r customerRow
 	q := rbac.FilterCustomers(s.DB.WithContext(ctx).Table("customers").Where("customers.uuid = ?", id), caller(ctx), now)
-	res := q.Limit(1).Find(&r)
-	if res.Error != nil {
-		return nil, models.Internal(res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return nil, noMatch("Customer")
+	if err := findOne(q, &r, "Customer"); err != nil {
+		return nil, err
 	}
 	return r.model(), nil
 }
@@ -38,12 +34,8 @@ func (s *Store) VisibleCustomer(ctx context.Context, id models.UUID, now time.Ti
 func (s *Store) VisibleProject(ctx context.Context, id models.UUID, now time.Time) (*models.Project, *models.Customer, error) {
 	var r projectRow
 	q := rbac.FilterProjects(s.DB.WithContext(ctx).Table("projects").Where("projects.uuid = ?", id), caller(ctx), now)
-	res := q.Limit(1).Find(&r)
-	if res.Error != nil {
-		return nil, nil, models.Internal(res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return nil, nil, noMatch("Project")
+	if err := findOne(q, &r, "Project"); err != nil {
+		return nil, nil, err
 	}
 	cu, err := s.CustomerByID(ctx, r.CustomerID)
 	if err != nil {
