@@ -1,7 +1,8 @@
 // Package structure serves Waldur's structure endpoints: organizations
 // (/api/customers/), projects (/api/projects/), project types
 // (/api/project-types/), the team actions on customers and projects
-// (list_users, add_user, update_user, delete_user) and the quotas shown on
+// (list_users, add_user, update_user, delete_user; on provider offerings
+// too) and the quotas shown on
 // customers and projects, in Waldur's wire format.
 //
 // Visibility is decided by the store in SQL (rbac.FilterCustomers,
@@ -94,6 +95,14 @@ func (m *Module) Routes(a *gin.RouterGroup, _ *gin.Engine) {
 	pr.POST("/:uuid/add_user/", api.H(m.addUser(m.projectScope)))
 	pr.POST("/:uuid/update_user/", api.H(m.updateUser(m.projectScope)))
 	pr.POST("/:uuid/delete_user/", api.H(m.deleteUser(m.projectScope)))
+
+	// An offering's team (OFFERING.MANAGER and the other offering roles):
+	// the same team actions, on the provider offering's path.
+	of := a.Group("/marketplace-provider-offerings", api.RequireUser)
+	of.Match(get, "/:uuid/list_users/", api.H(m.listUsers(m.offeringScope)))
+	of.POST("/:uuid/add_user/", api.H(m.addUser(m.offeringScope)))
+	of.POST("/:uuid/update_user/", api.H(m.updateUser(m.offeringScope)))
+	of.POST("/:uuid/delete_user/", api.H(m.deleteUser(m.offeringScope)))
 
 	pt := a.Group("/project-types", api.RequireUser)
 	pt.Match(get, "/", api.H(m.listProjectTypes))

@@ -53,6 +53,25 @@ func (m *Module) projectScope(c *gin.Context) (*teamScope, error) {
 	return &teamScope{scope: p.Scope(), customer: cu, name: p.Name, removed: p.IsRemoved}, nil
 }
 
+// offeringScope is the offering of a provider-offerings path, if the caller
+// sees it as a provider (else 404), with the provider's customer.
+func (m *Module) offeringScope(c *gin.Context) (*teamScope, error) {
+	id, err := api.PathUUID(c, "Offering")
+	if err != nil {
+		return nil, err
+	}
+	ctx := c.Request.Context()
+	o, err := m.st.VisibleProviderOffering(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	cu, err := m.st.CustomerByID(ctx, o.CustomerID)
+	if err != nil {
+		return nil, err
+	}
+	return &teamScope{scope: o.Scope(), customer: cu, name: o.Name}, nil
+}
+
 // eventScopes feeds role events to the scope and its customer.
 func (ts *teamScope) eventScopes() []models.Scope {
 	return []models.Scope{ts.scope, ts.customer.Scope()}
@@ -101,7 +120,7 @@ var teamSpec = rest.ListSpec{
 // listUsers godoc
 //
 //	@Summary		List users and their roles in a scope
-//	@Description	The grants in force on the customer or project (anyone who can see it). Filters: role (name or UUID, repeatable), user (UUID), search_string (first or last name, email, username contain), username, full_name; o= username, full_name, email, expiration_time, created, role. Also served on /api/projects/{uuid}/list_users/.
+//	@Description	The grants in force on the customer or project (anyone who can see it). Filters: role (name or UUID, repeatable), user (UUID), search_string (first or last name, email, username contain), username, full_name; o= username, full_name, email, expiration_time, created, role. Also served on /api/projects/{uuid}/list_users/ and /api/marketplace-provider-offerings/{uuid}/list_users/ (an offering the caller sees as a provider).
 //	@Tags			customers
 //	@Produce		json
 //	@Security		TokenAuth
@@ -113,6 +132,7 @@ var teamSpec = rest.ListSpec{
 //	@Failure		404				{object}	api.ErrorBody
 //	@Router			/api/customers/{uuid}/list_users/ [get]
 //	@Router			/api/projects/{uuid}/list_users/ [get]
+//	@Router			/api/marketplace-provider-offerings/{uuid}/list_users/ [get]
 func (m *Module) listUsers(load scopeLoader) api.Handler {
 	return func(c *gin.Context) error {
 		ts, err := load(c)
@@ -274,7 +294,7 @@ func (m *Module) grant(c *gin.Context, ts *teamScope, req *roleRequest) store.Gr
 // addUser godoc
 //
 //	@Summary		Grant a role to a user
-//	@Description	Body {user: UUID, role: name or UUID, expiration_time?}. Needs CUSTOMER.CREATE_PERMISSION (PROJECT.CREATE_PERMISSION for a project) on the customer, or on the scope itself (then not for one's own role). The role must be active and of the scope's type, the user must not hold it already, the customer must not be blocked or archived. Emits role_granted; keeps nc_user_count. Also served on /api/projects/{uuid}/add_user/.
+//	@Description	Body {user: UUID, role: name or UUID, expiration_time?}. Needs CUSTOMER.CREATE_PERMISSION (PROJECT.CREATE_PERMISSION for a project, OFFERING.CREATE_PERMISSION for an offering) on the customer, or on the scope itself (then not for one's own role). The role must be active and of the scope's type, the user must not hold it already, the customer must not be blocked or archived. Emits role_granted; keeps nc_user_count. Also served on /api/projects/{uuid}/add_user/.
 //	@Tags			customers
 //	@Accept			json
 //	@Produce		json
@@ -287,6 +307,7 @@ func (m *Module) grant(c *gin.Context, ts *teamScope, req *roleRequest) store.Gr
 //	@Failure		404		{object}	api.ErrorBody
 //	@Router			/api/customers/{uuid}/add_user/ [post]
 //	@Router			/api/projects/{uuid}/add_user/ [post]
+//	@Router			/api/marketplace-provider-offerings/{uuid}/add_user/ [post]
 func (m *Module) addUser(load scopeLoader) api.Handler {
 	return func(c *gin.Context) error {
 		ts, err := load(c)
@@ -326,7 +347,7 @@ func (m *Module) addUser(load scopeLoader) api.Handler {
 // updateUser godoc
 //
 //	@Summary		Change when a user's role ends
-//	@Description	Body {user, role, expiration_time (null: never)}. Needs CUSTOMER.UPDATE_PERMISSION (PROJECT.UPDATE_PERMISSION) as add_user. Emits role_updated. Also served on /api/projects/{uuid}/update_user/.
+//	@Description	Body {user, role, expiration_time (null: never)}. Needs CUSTOMER.UPDATE_PERMISSION (PROJECT.UPDATE_PERMISSION, OFFERING.UPDATE_PERMISSION) as add_user. Emits role_updated. Also served on /api/projects/{uuid}/update_user/.
 //	@Tags			customers
 //	@Accept			json
 //	@Produce		json
@@ -338,6 +359,7 @@ func (m *Module) addUser(load scopeLoader) api.Handler {
 //	@Failure		403		{object}	api.ErrorBody
 //	@Router			/api/customers/{uuid}/update_user/ [post]
 //	@Router			/api/projects/{uuid}/update_user/ [post]
+//	@Router			/api/marketplace-provider-offerings/{uuid}/update_user/ [post]
 func (m *Module) updateUser(load scopeLoader) api.Handler {
 	return func(c *gin.Context) error {
 		ts, err := load(c)
@@ -368,7 +390,7 @@ func (m *Module) updateUser(load scopeLoader) api.Handler {
 // deleteUser godoc
 //
 //	@Summary		Revoke a role from a user
-//	@Description	Body {user, role}. Needs CUSTOMER.DELETE_PERMISSION (PROJECT.DELETE_PERMISSION) as add_user. The grant is kept as history (is_active false); emits role_revoked. Also served on /api/projects/{uuid}/delete_user/.
+//	@Description	Body {user, role}. Needs CUSTOMER.DELETE_PERMISSION (PROJECT.DELETE_PERMISSION, OFFERING.DELETE_PERMISSION) as add_user. The grant is kept as history (is_active false); emits role_revoked. Also served on /api/projects/{uuid}/delete_user/.
 //	@Tags			customers
 //	@Accept			json
 //	@Security		TokenAuth
@@ -379,6 +401,7 @@ func (m *Module) updateUser(load scopeLoader) api.Handler {
 //	@Failure		403	{object}	api.ErrorBody
 //	@Router			/api/customers/{uuid}/delete_user/ [post]
 //	@Router			/api/projects/{uuid}/delete_user/ [post]
+//	@Router			/api/marketplace-provider-offerings/{uuid}/delete_user/ [post]
 func (m *Module) deleteUser(load scopeLoader) api.Handler {
 	return func(c *gin.Context) error {
 		ts, err := load(c)

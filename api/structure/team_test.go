@@ -2,6 +2,7 @@ package structure_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"gorm.io/gorm"
@@ -10,6 +11,7 @@ import (
 	"github.com/waldur-go/waldur/internal/config"
 	"github.com/waldur-go/waldur/internal/database/dbtest"
 	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/store"
 )
 
 func TestCustomerTeam(t *testing.T) {
@@ -159,5 +161,56 @@ func TestTeamValidation(t *testing.T) {
 		}
 		require.Equal(t, []string{"admin:PROJECT.ADMIN", "manager:PROJECT.MANAGER", "member:PROJECT.MEMBER",
 			"owner:PROJECT.ADMIN", "target:PROJECT.MEMBER"}, names)
+	})
+}
+
+// An offering's team: the customer's owner (OFFERING.*_PERMISSION through
+// CUSTOMER.OWNER) grants OFFERING.MANAGER; the manager cannot grant, and
+// whoever does not see the offering as a provider gets 404.
+func TestOfferingTeam(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB, kind config.DatabaseKind) {
+		e := newEnv(t, db, kind)
+		w := e.world()
+		cat := store.Category{UUID: models.NewUUID(), Title: "HPC", Created: e.now, Modified: e.now}
+		require.NoError(t, db.Create(&cat).Error)
+		off := &store.NewOffering{Offering: store.Offering{CustomerID: w.customer.ID, CategoryID: cat.ID, Name: "Cluster",
+			Type: "Marketplace.Basic", State: models.OfferingActive}}
+		require.NoError(t, e.st.CreateOffering(e.ctx(), off))
+		base := "/api/marketplace-provider-offerings/" + off.Offering.UUID.String() + "/"
+		target := e.users["target"]
+		grant := map[string]any{"user": target.UUID.String(), "role": models.RoleOfferingManager}
+
+		require.Equal(t, 404, e.do("GET", base+"list_users/", "plain", nil).Code, "not the offering's provider")
+		require.Equal(t, 404, e.do("POST", base+"add_user/", "plain", grant).Code)
+		r := e.do("POST", base+"add_user/", "owner", map[string]any{"user": target.UUID.String(), "role": models.RoleProjectMember})
+		require.Equal(t, 400, r.Code)
+		require.Equal(t, map[string][]string{"non_field_errors": {structure.MsgRoleWrongScope}}, fieldErrors(t, r))
+
+		var exp structure.UserRoleExpirationTime
+		e.ok(201, "POST", base+"add_user/", "owner", grant, &exp)
+		require.Nil(t, exp.ExpirationTime)
+		require.Contains(t, e.events(off.Offering.Scope()), "role_granted")
+		var team []structure.UserRoleDetails
+		e.ok(200, "GET", base+"list_users/", "target", nil, &team)
+		require.Len(t, team, 1)
+		require.Equal(t, "target", team[0].UserUsername)
+		require.Equal(t, models.RoleOfferingManager, team[0].RoleName)
+		require.Equal(t, 400, e.do("POST", base+"add_user/", "owner", grant).Code, "held already")
+
+		// The manager holds no OFFERING.*_PERMISSION: it sees the team, changes nothing.
+		require.Equal(t, 403, e.do("POST", base+"add_user/", "target", map[string]any{"user": e.users["plain"].UUID.String(),
+			"role": models.RoleOfferingManager}).Code)
+		require.Equal(t, 403, e.do("POST", base+"delete_user/", "target", grant).Code)
+
+		e.ok(200, "POST", base+"update_user/", "owner", map[string]any{"user": target.UUID.String(), "role": models.RoleOfferingManager,
+			"expiration_time": "2027-01-01T00:00:00Z"}, &exp)
+		require.Equal(t, "2027-01-01T00:00:00Z", exp.ExpirationTime.Format(time.RFC3339))
+		e.ok(200, "POST", base+"delete_user/", "owner", grant, nil)
+		require.Equal(t, 404, e.do("GET", base+"list_users/", "target", nil).Code, "the revoked manager no longer sees the offering")
+		e.ok(200, "GET", base+"list_users/", "owner", nil, &team)
+		require.Empty(t, team)
+		r = e.do("POST", base+"delete_user/", "owner", grant)
+		require.Equal(t, 400, r.Code)
+		require.Equal(t, map[string][]string{"non_field_errors": {structure.MsgNoSuchGrant}}, fieldErrors(t, r))
 	})
 }
