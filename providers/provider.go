@@ -145,6 +145,10 @@ type Capabilities struct {
 	// marketplace resource's scope (Waldur's Resource.scope) is that path
 	// and the plugin resource's UUID. Empty: the type has none.
 	ScopePath string
+	// Pull: the type's provider refreshes a resource from its backend
+	// (it is a Puller; set by RegisterWith), so its resources answer the
+	// API's pull action.
+	Pull bool
 }
 
 // NewRegistry returns an empty registry.
@@ -163,6 +167,7 @@ func (r *Registry) RegisterWith(p Provider, queue string, caps Capabilities, off
 	if caps.WholeUsageUnits {
 		billing.DeclareWholeUsageUnits(offeringTypes...)
 	}
+	_, caps.Pull = p.(Puller)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, t := range offeringTypes {

@@ -62,10 +62,10 @@ func TestRegistryCapabilities(t *testing.T) {
 	r.Register(f, "q2", "B.Auto")
 	caps, ok := r.Capabilities("A.Manual")
 	require.True(t, ok)
-	require.Equal(t, providers.Capabilities{ManualCompletion: true, Cancelable: true}, caps)
+	require.Equal(t, providers.Capabilities{ManualCompletion: true, Cancelable: true, Pull: true}, caps, "the fake is a Puller")
 	caps, ok = r.Capabilities("B.Auto")
 	require.True(t, ok)
-	require.Equal(t, providers.Capabilities{}, caps)
+	require.Equal(t, providers.Capabilities{Pull: true}, caps)
 	_, ok = r.Capabilities("C.Unknown")
 	require.False(t, ok, "an unknown type has no capabilities")
 }

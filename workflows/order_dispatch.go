@@ -19,10 +19,11 @@ import (
 	"github.com/waldur-go/waldur/models/store"
 )
 
-// RegisterOrders registers the order workflow, its database activities and
-// the outbox dispatcher on the core queue.
+// RegisterOrders registers the order workflow, the resource pull, their
+// database activities and the outbox dispatcher on the core queue.
 func RegisterOrders(w worker.Registry, a *activities.Orders, d *OrderDispatcher) {
 	w.RegisterWorkflow(OrderWorkflow)
+	w.RegisterWorkflow(ResourcePull)
 	w.RegisterActivity(a)
 	w.RegisterWorkflow(DispatchOrders)
 	w.RegisterActivity(d)

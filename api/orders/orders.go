@@ -122,7 +122,8 @@ func (m *Module) Routes(a *gin.RouterGroup, _ *gin.Engine) {
 	p.POST("/:uuid/set_endpoints/", api.H(m.setEndpoints))
 	p.POST("/:uuid/terminate/", api.H(m.terminateResource(providerSide)))
 	p.Match(get, "/:uuid/plan_periods/", api.H(m.planPeriods(providerSide)))
-	m.flagRoutes(r, p) // resource_flags.go
+	m.flagRoutes(r, p)   // resource_flags.go
+	m.actionRoutes(r, p) // resource_actions.go
 
 	m.importRoutes(a)
 }

@@ -32,7 +32,7 @@ func TestTheBuildsPlugins(t *testing.T) {
 	require.True(t, billing.WholeUsageUnits("SlurmInvoices.SlurmPackage"))
 	require.False(t, billing.WholeUsageUnits(models.OfferingSlurm))
 	scripted, _ := r.Capabilities(script.OfferingType)
-	require.Equal(t, providers.Capabilities{}, scripted, "scripts finish their orders themselves")
+	require.Equal(t, providers.Capabilities{Pull: true}, scripted, "scripts finish their orders themselves; the pull script refreshes a resource")
 
 	ids := map[string]bool{}
 	for _, s := range set.Schedules() {

@@ -152,6 +152,8 @@ type ResourceChange struct {
 	ErrorMessage    string
 	ErrorTraceback  string
 	RefreshLastSync bool
+	// Pulled records a pull's outcome (see pulledUpdates).
+	Pulled *ResourcePulled
 	// Details renames the resource, or changes its description or end date
 	// (the consumer's update; Waldur's ResourceUpdate).
 	Details *ResourceDetails
@@ -167,7 +169,7 @@ type ResourceDetails struct {
 
 // ChangeResource applies a provider-side change (set_backend_id,
 // set_backend_metadata, set_limits, set_as_ok, set_as_erred,
-// refresh_last_sync) with its event, in one transaction. State moves are
+// refresh_last_sync, a pull's outcome) with its event, in one transaction. State moves are
 // checked with models.ResourceTransition. Codes: not_found, conflict.
 func (s *Store) ChangeResource(ctx context.Context, id models.UUID, ch ResourceChange) error {
 	return s.Tx(ctx, func(tx *Store) error {
@@ -239,6 +241,11 @@ func (s *Store) ChangeResource(ctx context.Context, id models.UUID, ch ResourceC
 			}
 			evType = "marketplace_resource_update_succeeded"
 			msg = fmt.Sprintf("Resource %s has been updated.", r.Name)
+		case ch.Pulled != nil:
+			var skip bool
+			if evType, msg, skip = pulledUpdates(r, ch.Pulled, updates); skip {
+				return nil
+			}
 		case ch.RefreshLastSync:
 			updates["last_sync"] = now
 			evType = "marketplace_resource_update_succeeded" // Waldur has no finer type; the message says what changed

@@ -33,7 +33,10 @@ type Provider struct {
 	calls   []string
 }
 
-var _ providers.Provider = (*Provider)(nil)
+var (
+	_ providers.Provider = (*Provider)(nil)
+	_ providers.Puller   = (*Provider)(nil)
+)
 
 // Name implements providers.Provider.
 func (p *Provider) Name() string { return "fake" }
@@ -92,6 +95,26 @@ func (p *Provider) Update(ctx context.Context, r providers.Request) (providers.R
 // Terminate implements providers.Provider.
 func (p *Provider) Terminate(ctx context.Context, r providers.Request) (providers.Result, error) {
 	return providers.Result{Done: !p.Manual}, p.step(ctx, "terminate", r)
+}
+
+// Pull implements providers.Puller: metadata naming the backend id and
+// counting the pulls of the resource so far.
+func (p *Provider) Pull(ctx context.Context, r providers.Request) (providers.Result, error) {
+	key := r
+	key.OrderUUID = r.ResourceUUID // a pull has no order: counted per resource
+	if err := p.step(ctx, "pull", key); err != nil {
+		return providers.Result{}, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, c := range p.calls {
+		if c == "pull "+r.ResourceUUID.String() {
+			n++
+		}
+	}
+	return providers.Result{Done: true, BackendID: r.BackendID,
+		Metadata: map[string]any{"backend_id": r.BackendID, "pulls": n}}, nil
 }
 
 // Created returns how many resources were created for an order.
