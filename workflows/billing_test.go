@@ -266,9 +266,6 @@ func TestPeriodicJobs(t *testing.T) {
 
 		// An order waiting for its project's start moves on once it has come.
 		t.Run("release project orders", func(t *testing.T) {
-			if releaseUnsupported(t, e) {
-				t.Skip("models/store: orderEvents has no event type for release_project yet (reported to the coordinator)")
-			}
 			tomorrow := time.Now().UTC().AddDate(0, 0, 1).Format("2006-01-02")
 			future, _ := e.ins("projects", map[string]any{"name": "later", "customer_id": e.customer, "start_date": tomorrow,
 				"created": old, "modified": old})
@@ -285,25 +282,4 @@ func TestPeriodicJobs(t *testing.T) {
 			require.Equal(t, string(models.OrderPendingProvider), state("orders", o.ID), "a Basic offering's provider reviews it next")
 		})
 	})
-}
-
-// releaseUnsupported probes whether the store can apply release_project
-// (a pending-project order of a started project) without panicking.
-func releaseUnsupported(t *testing.T, e *billingEnv) (unsupported bool) {
-	ctx := context.Background()
-	now := time.Now().UTC()
-	p, _ := e.ins("projects", map[string]any{"name": "probe", "customer_id": e.customer, "created": now, "modified": now})
-	require.NoError(t, e.st.InitQuotas(ctx, models.Scope{Type: models.ScopeProject, ID: p}))
-	o, err := e.st.CreateOrder(ctx, store.NewOrder{Type: models.OrderCreate, ProjectID: p, OfferingID: e.offering, PlanID: &e.plan,
-		Attributes: map[string]any{"name": "probe"}, Review: models.ReviewContext{OrderType: models.OrderCreate,
-			OfferingType: models.OfferingBasic, CreatorHasApprove: true, ProjectStartsInFuture: true}})
-	require.NoError(t, err)
-	defer func() {
-		if r := recover(); r != nil {
-			unsupported = true
-		}
-	}()
-	_, err = e.st.ApplyOrderEvent(ctx, store.OrderEvent{OrderUUID: o.UUID, Event: "release_project"})
-	require.NoError(t, err)
-	return false
 }
