@@ -23,14 +23,14 @@ run: build ## Run everything in one process with embedded Temporal + SQLite unde
 # The tests' backing services are set up where this machine allows it
 # (scripts/test-deps.sh: PostgreSQL, Slurm, bubblewrap, moto); the output is
 # plain go test's, then every skipped test with its reason.
-TEST_RUN    = set -o pipefail; go build -o bin/testsummary ./internal/tools/testsummary && \
+TEST_RUN    = source scripts/test-deps.sh && go build -o bin/testsummary ./internal/tools/testsummary && \
 	$(GO_TEST) -json ./... | bin/testsummary
 
 test: ## Set up what the tests use (PostgreSQL, Slurm, bubblewrap, moto) where it can, run all tests, list what was skipped and why
-	@source scripts/test-deps.sh && $(TEST_RUN)
+	@set -o pipefail; $(TEST_RUN)
 
 test-sqlite: ## As test, on SQLite only
-	@export WALDUR_TEST_DATABASE_URL=; source scripts/test-deps.sh && $(TEST_RUN)
+	@set -o pipefail; export WALDUR_TEST_DATABASE_URL=; $(TEST_RUN)
 
 bench: build ## Print time-to-healthy and idle RSS of `waldur serve`, then the Go benchmarks
 	./scripts/bench-serve.sh $(BIN)
