@@ -33,7 +33,8 @@ test-sqlite: ## As test, on SQLite only
 	@set -o pipefail; export WALDUR_TEST_DATABASE_URL=; $(TEST_RUN)
 
 bench: build ## Print time-to-healthy and idle RSS of `waldur serve`, then the Go benchmarks
-	./scripts/bench-serve.sh $(BIN)
+	go build -o bin/httpload ./internal/tools/httpload
+	./scripts/bench-serve.sh $(BIN) bin/httpload
 	go test -run '^$$' -bench '^Benchmark(EmptyWorkflow|PingWorkflow)$$' -benchtime 500x -count 2 ./workflows/
 	go test -run '^$$' -bench OrdersVsEmpty -benchtime 300x ./workflows/
 	go test -run '^$$' -bench AWSInstanceOrder -benchtime 30x ./providers/aws/
