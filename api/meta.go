@@ -62,27 +62,3 @@ func (s *Server) version(c *gin.Context) error {
 	c.JSON(http.StatusOK, Version{Version: version.String()})
 	return nil
 }
-
-// configuration godoc
-//
-//	@Summary		Get public configuration
-//	@Description	Public settings of the deployment: version, authentication methods, Temporal namespace and feature settings safe to show anyone.
-//	@Tags			configuration
-//	@Produce		json
-//	@Success		200	{object}	map[string]any
-//	@Router			/api/configuration/ [get]
-func (s *Server) configuration(c *gin.Context) error {
-	c.JSON(http.StatusOK, gin.H{
-		"WALDUR_CORE": gin.H{
-			"AUTHENTICATION_METHODS":      []string{"LOCAL_SIGNIN"},
-			"TOKEN_KEY":                   "x-auth-token",
-			"TOKEN_LIFETIME":              3600,
-			"SITE_NAME":                   "Waldur",
-			"ONLY_STAFF_MANAGES_SERVICES": false,
-		},
-		"WALDUR_MARKETPLACE": gin.H{},
-		"version":            version.String(),
-		"temporal_namespace": s.deps.Namespace,
-	})
-	return nil
-}

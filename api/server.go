@@ -61,6 +61,11 @@ type Deps struct {
 	// CORSOrigins are the browser origins allowed to call the API across
 	// origins (none: same origin only; "*": any, without credentials).
 	CORSOrigins []string
+	// SiteName is WALDUR_CORE.SITE_NAME of /api/configuration/ (empty:
+	// Waldur's "Waldur"); Features are the feature flags ("section.key") it
+	// reports switched on, every other one of FeatureSections being off.
+	SiteName string
+	Features []string
 }
 
 // Server holds the router and its dependencies.
@@ -84,6 +89,11 @@ func New(deps Deps, modules ...Module) *Server {
 		deps.Now = func() time.Time { return time.Now().UTC() }
 	}
 	s := &Server{deps: deps, users: deps.Users, now: deps.Now, log: deps.Logger, registry: prometheus.NewRegistry()}
+	for _, f := range deps.Features {
+		if !KnownFeature(f) {
+			s.log.Warn("unknown feature flag, ignored by /api/configuration/", "feature", f)
+		}
+	}
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := NewMetrics(s.registry)
 
