@@ -122,9 +122,20 @@ func (m *Module) userAttributeConfig(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	// The same exposure the offering's users are rendered with.
+	ex := models.OfferingUserAttributeExposure()
 	c.JSON(http.StatusOK, UserAttributeConfig{UUID: o.UUID, Created: o.Created, Modified: o.Modified, OfferingUUID: o.UUID,
-		OfferingName: o.Name, ExposeUsername: true, ExposeFullName: true, ExposeEmail: true,
-		ExposedFields: []string{"username", "full_name", "email"}, IsDefault: true})
+		OfferingName: o.Name, ExposeUsername: ex.Exposes("username"), ExposeFullName: ex.Exposes("full_name"),
+		ExposeEmail: ex.Exposes("email"), ExposePhoneNumber: ex.Exposes("phone_number"),
+		ExposeOrganization: ex.Exposes("organization"), ExposeJobTitle: ex.Exposes("job_title"),
+		ExposeAffiliations: ex.Exposes("affiliations"), ExposeGender: ex.Exposes("gender"),
+		ExposePersonalTitle: ex.Exposes("personal_title"), ExposePlaceOfBirth: ex.Exposes("place_of_birth"),
+		ExposeCountryOfResidence: ex.Exposes("country_of_residence"), ExposeNationality: ex.Exposes("nationality"),
+		ExposeNationalities: ex.Exposes("nationalities"), ExposeOrganizationCountry: ex.Exposes("organization_country"),
+		ExposeOrganizationType: ex.Exposes("organization_type"), ExposeOrganizationRegistryCode: ex.Exposes("organization_registry_code"),
+		ExposeEdupersonAssurance: ex.Exposes("eduperson_assurance"), ExposeCivilNumber: ex.Exposes("civil_number"),
+		ExposeBirthDate: ex.Exposes("birth_date"), ExposeIdentitySource: ex.Exposes("identity_source"),
+		ExposeActiveIsds: ex.Exposes("active_isds"), ExposedFields: ex.Fields(), IsDefault: true})
 	return nil
 }
 

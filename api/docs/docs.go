@@ -1089,7 +1089,7 @@ const docTemplate = `{
                         "TokenAuth": []
                     }
                 ],
-                "description": "Body {user: UUID, role: name or UUID, expiration_time?}. Needs CUSTOMER.CREATE_PERMISSION (PROJECT.CREATE_PERMISSION for a project) on the customer, or on the scope itself (then not for one's own role). The role must be active and of the scope's type, the user must not hold it already, the customer must not be blocked or archived. Emits role_granted; keeps nc_user_count. Also served on /api/projects/{uuid}/add_user/.",
+                "description": "Body {user: UUID, role: name or UUID, expiration_time?}. Needs CUSTOMER.CREATE_PERMISSION (PROJECT.CREATE_PERMISSION for a project, OFFERING.CREATE_PERMISSION for an offering) on the customer, or on the scope itself (then not for one's own role). The role must be active and of the scope's type, the user must not hold it already, the customer must not be blocked or archived. Emits role_granted; keeps nc_user_count. Also served on /api/projects/{uuid}/add_user/.",
                 "consumes": [
                     "application/json"
                 ],
@@ -1159,7 +1159,7 @@ const docTemplate = `{
                         "TokenAuth": []
                     }
                 ],
-                "description": "Body {user, role}. Needs CUSTOMER.DELETE_PERMISSION (PROJECT.DELETE_PERMISSION) as add_user. The grant is kept as history (is_active false); emits role_revoked. Also served on /api/projects/{uuid}/delete_user/.",
+                "description": "Body {user, role}. Needs CUSTOMER.DELETE_PERMISSION (PROJECT.DELETE_PERMISSION, OFFERING.DELETE_PERMISSION) as add_user. The grant is kept as history (is_active false); emits role_revoked. Also served on /api/projects/{uuid}/delete_user/.",
                 "consumes": [
                     "application/json"
                 ],
@@ -1217,7 +1217,7 @@ const docTemplate = `{
                         "TokenAuth": []
                     }
                 ],
-                "description": "The grants in force on the customer or project (anyone who can see it). Filters: role (name or UUID, repeatable), user (UUID), search_string (first or last name, email, username contain), username, full_name; o= username, full_name, email, expiration_time, created, role. Also served on /api/projects/{uuid}/list_users/.",
+                "description": "The grants in force on the customer or project (anyone who can see it). Filters: role (name or UUID, repeatable), user (UUID), search_string (first or last name, email, username contain), username, full_name; o= username, full_name, email, expiration_time, created, role. Also served on /api/projects/{uuid}/list_users/ and /api/marketplace-provider-offerings/{uuid}/list_users/ (an offering the caller sees as a provider).",
                 "produces": [
                     "application/json"
                 ],
@@ -1278,7 +1278,7 @@ const docTemplate = `{
                         "TokenAuth": []
                     }
                 ],
-                "description": "Body {user, role, expiration_time (null: never)}. Needs CUSTOMER.UPDATE_PERMISSION (PROJECT.UPDATE_PERMISSION) as add_user. Emits role_updated. Also served on /api/projects/{uuid}/update_user/.",
+                "description": "Body {user, role, expiration_time (null: never)}. Needs CUSTOMER.UPDATE_PERMISSION (PROJECT.UPDATE_PERMISSION, OFFERING.UPDATE_PERMISSION) as add_user. Emits role_updated. Also served on /api/projects/{uuid}/update_user/.",
                 "consumes": [
                     "application/json"
                 ],
@@ -2508,6 +2508,157 @@ const docTemplate = `{
                     },
                     "401": {
                         "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/identity-bridge/": {
+            "post": {
+                "security": [
+                    {
+                        "TokenAuth": []
+                    }
+                ],
+                "description": "Allows Identity Service Domains (ISDs) to push user attributes. Creates or updates a user based on username (CUID): a new user gets the pushed attributes, no password and notifications off; an existing one takes each pushed value except an empty one for an attribute another ISD owns. Each pushed attribute records its source and time in attribute_sources; the source joins active_isds. Requires WALDUR_FEDERATED_IDENTITY_SYNC_ENABLED (else 403). Caller must be staff or an identity manager with the declared source in managed_isds (else 403). Attributes outside WALDUR_FEDERATED_IDENTITY_SYNC_ALLOWED_ATTRIBUTES, and a deactivated user, are refused with 400. An identity manager may not push to a staff, support or identity manager account (403).",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "identity-bridge"
+                ],
+                "summary": "Push user attributes from an ISD",
+                "parameters": [
+                    {
+                        "description": "The user's attributes",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/identity.IdentityBridgeRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/identity.IdentityBridgeResult"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/identity-bridge/remove/": {
+            "post": {
+                "security": [
+                    {
+                        "TokenAuth": []
+                    }
+                ],
+                "description": "Signals that a user has been removed from an ISD. Removes the source from active_isds, clears attributes owned by that source, and deactivates the user as WALDUR_FEDERATED_IDENTITY_DEACTIVATION_POLICY says (any_isd_removed, the default: always; all_isds_removed: when no ISD remains). Requires WALDUR_FEDERATED_IDENTITY_SYNC_ENABLED (else 403). Caller must be staff or an identity manager with the declared source in managed_isds (else 403). An identity manager may not remove a staff, support or identity manager account (403); a removal by an ISD that does not assert the user changes nothing (deactivated false).",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "identity-bridge"
+                ],
+                "summary": "Remove a user from an ISD",
+                "parameters": [
+                    {
+                        "description": "The user and the ISD",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/identity.IdentityBridgeRemoveRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/identity.IdentityBridgeRemoveResult"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/identity-bridge/stats/": {
+            "get": {
+                "security": [
+                    {
+                        "TokenAuth": []
+                    }
+                ],
+                "description": "Staff only. The bridge's configuration, the users per ISD (those whose latest attribute from the ISD is more than stale_threshold_days old, or who have none, are stale), the federated users (an ISD in active_isds) and the active identity managers.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "identity-bridge"
+                ],
+                "summary": "Get Identity Bridge statistics",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/identity.IdentityBridgeStats"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
                         "schema": {
                             "$ref": "#/definitions/api.ErrorBody"
                         }
@@ -4889,6 +5040,76 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/marketplace-provider-offerings/{uuid}/add_user/": {
+            "post": {
+                "security": [
+                    {
+                        "TokenAuth": []
+                    }
+                ],
+                "description": "Body {user: UUID, role: name or UUID, expiration_time?}. Needs CUSTOMER.CREATE_PERMISSION (PROJECT.CREATE_PERMISSION for a project, OFFERING.CREATE_PERMISSION for an offering) on the customer, or on the scope itself (then not for one's own role). The role must be active and of the scope's type, the user must not hold it already, the customer must not be blocked or archived. Emits role_granted; keeps nc_user_count. Also served on /api/projects/{uuid}/add_user/.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "customers"
+                ],
+                "summary": "Grant a role to a user",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Customer UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "UserRoleCreateRequest",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "type": "object"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/structure.UserRoleExpirationTime"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
         "/api/marketplace-provider-offerings/{uuid}/check_unique_backend_id/": {
             "post": {
                 "description": "Unique among the resources of this offering, or of all the provider's offerings with check_all_offerings.",
@@ -4926,6 +5147,64 @@ const docTemplate = `{
                         "description": "Created",
                         "schema": {
                             "$ref": "#/definitions/catalog.Component"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-provider-offerings/{uuid}/delete_user/": {
+            "post": {
+                "security": [
+                    {
+                        "TokenAuth": []
+                    }
+                ],
+                "description": "Body {user, role}. Needs CUSTOMER.DELETE_PERMISSION (PROJECT.DELETE_PERMISSION, OFFERING.DELETE_PERMISSION) as add_user. The grant is kept as history (is_active false); emits role_revoked. Also served on /api/projects/{uuid}/delete_user/.",
+                "consumes": [
+                    "application/json"
+                ],
+                "tags": [
+                    "customers"
+                ],
+                "summary": "Revoke a role from a user",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Customer UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "UserRoleDeleteRequest",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "type": "object"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK"
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
                         }
                     }
                 }
@@ -5039,6 +5318,67 @@ const docTemplate = `{
                             "items": {
                                 "type": "object"
                             }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-provider-offerings/{uuid}/list_users/": {
+            "get": {
+                "security": [
+                    {
+                        "TokenAuth": []
+                    }
+                ],
+                "description": "The grants in force on the customer or project (anyone who can see it). Filters: role (name or UUID, repeatable), user (UUID), search_string (first or last name, email, username contain), username, full_name; o= username, full_name, email, expiration_time, created, role. Also served on /api/projects/{uuid}/list_users/ and /api/marketplace-provider-offerings/{uuid}/list_users/ (an offering the caller sees as a provider).",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "customers"
+                ],
+                "summary": "List users and their roles in a scope",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Customer UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "Role name or UUID",
+                        "name": "role",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "User UUID",
+                        "name": "user",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Search",
+                        "name": "search_string",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/structure.UserRoleDetails"
+                            }
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
                         }
                     }
                 }
@@ -5166,6 +5506,70 @@ const docTemplate = `{
                         "description": "OK",
                         "schema": {
                             "$ref": "#/definitions/catalog.OfferingPartition"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-provider-offerings/{uuid}/update_user/": {
+            "post": {
+                "security": [
+                    {
+                        "TokenAuth": []
+                    }
+                ],
+                "description": "Body {user, role, expiration_time (null: never)}. Needs CUSTOMER.UPDATE_PERMISSION (PROJECT.UPDATE_PERMISSION, OFFERING.UPDATE_PERMISSION) as add_user. Emits role_updated. Also served on /api/projects/{uuid}/update_user/.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "customers"
+                ],
+                "summary": "Change when a user's role ends",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Customer UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "UserRoleUpdateRequest",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "type": "object"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/structure.UserRoleExpirationTime"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
                         }
                     }
                 }
@@ -5324,6 +5728,38 @@ const docTemplate = `{
                             "items": {
                                 "$ref": "#/definitions/orders.PlanPeriod"
                             }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-provider-resources/{uuid}/pull/": {
+            "post": {
+                "description": "Schedules a workflow that reads the resource back from its backend through its provider's worker (the offering type's provider must be able to: Script with a pull script, AWS, SLURM): its backend metadata and last_sync are recorded, an Erred resource comes back to OK, a pull that fails for good marks it Erred. A second pull while one runs joins it. Anyone who sees the resource may ask. 409 unless the resource is OK or Erred, or when its type cannot pull; 503 without Temporal.",
+                "tags": [
+                    "marketplace-resources"
+                ],
+                "summary": "Pull resource data",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "$ref": "#/definitions/orders.Detail"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
                         }
                     }
                 }
@@ -5761,6 +6197,35 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/marketplace-provider-resources/{uuid}/unlink/": {
+            "post": {
+                "description": "Deletes the resource from the database without touching its backend, for a resource stuck in a transitional state: its orders (their workflows are stopped), usages and endpoints go with it, invoice items keep their figures, a resource that was not Terminated gives its nc_resource_count back; emits marketplace_resource_unlinked. 403 for anyone but staff.",
+                "tags": [
+                    "marketplace-resources"
+                ],
+                "summary": "Unlink a resource (staff only)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
         "/api/marketplace-public-offerings/": {
             "get": {
                 "tags": [
@@ -6006,6 +6471,38 @@ const docTemplate = `{
                             "items": {
                                 "$ref": "#/definitions/orders.PlanPeriod"
                             }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-resources/{uuid}/pull/": {
+            "post": {
+                "description": "Schedules a workflow that reads the resource back from its backend through its provider's worker (the offering type's provider must be able to: Script with a pull script, AWS, SLURM): its backend metadata and last_sync are recorded, an Erred resource comes back to OK, a pull that fails for good marks it Erred. A second pull while one runs joins it. Anyone who sees the resource may ask. 409 unless the resource is OK or Erred, or when its type cannot pull; 503 without Temporal.",
+                "tags": [
+                    "marketplace-resources"
+                ],
+                "summary": "Pull resource data",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "$ref": "#/definitions/orders.Detail"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
                         }
                     }
                 }
@@ -6257,6 +6754,35 @@ const docTemplate = `{
                         "description": "OK",
                         "schema": {
                             "$ref": "#/definitions/orders.OrderUUID"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-resources/{uuid}/unlink/": {
+            "post": {
+                "description": "Deletes the resource from the database without touching its backend, for a resource stuck in a transitional state: its orders (their workflows are stopped), usages and endpoints go with it, invoice items keep their figures, a resource that was not Terminated gives its nc_resource_count back; emits marketplace_resource_unlinked. 403 for anyone but staff.",
+                "tags": [
+                    "marketplace-resources"
+                ],
+                "summary": "Unlink a resource (staff only)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Resource UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
                         }
                     }
                 }
@@ -8395,7 +8921,7 @@ const docTemplate = `{
                         "TokenAuth": []
                     }
                 ],
-                "description": "Body {user: UUID, role: name or UUID, expiration_time?}. Needs CUSTOMER.CREATE_PERMISSION (PROJECT.CREATE_PERMISSION for a project) on the customer, or on the scope itself (then not for one's own role). The role must be active and of the scope's type, the user must not hold it already, the customer must not be blocked or archived. Emits role_granted; keeps nc_user_count. Also served on /api/projects/{uuid}/add_user/.",
+                "description": "Body {user: UUID, role: name or UUID, expiration_time?}. Needs CUSTOMER.CREATE_PERMISSION (PROJECT.CREATE_PERMISSION for a project, OFFERING.CREATE_PERMISSION for an offering) on the customer, or on the scope itself (then not for one's own role). The role must be active and of the scope's type, the user must not hold it already, the customer must not be blocked or archived. Emits role_granted; keeps nc_user_count. Also served on /api/projects/{uuid}/add_user/.",
                 "consumes": [
                     "application/json"
                 ],
@@ -8465,7 +8991,7 @@ const docTemplate = `{
                         "TokenAuth": []
                     }
                 ],
-                "description": "Body {user, role}. Needs CUSTOMER.DELETE_PERMISSION (PROJECT.DELETE_PERMISSION) as add_user. The grant is kept as history (is_active false); emits role_revoked. Also served on /api/projects/{uuid}/delete_user/.",
+                "description": "Body {user, role}. Needs CUSTOMER.DELETE_PERMISSION (PROJECT.DELETE_PERMISSION, OFFERING.DELETE_PERMISSION) as add_user. The grant is kept as history (is_active false); emits role_revoked. Also served on /api/projects/{uuid}/delete_user/.",
                 "consumes": [
                     "application/json"
                 ],
@@ -8523,7 +9049,7 @@ const docTemplate = `{
                         "TokenAuth": []
                     }
                 ],
-                "description": "The grants in force on the customer or project (anyone who can see it). Filters: role (name or UUID, repeatable), user (UUID), search_string (first or last name, email, username contain), username, full_name; o= username, full_name, email, expiration_time, created, role. Also served on /api/projects/{uuid}/list_users/.",
+                "description": "The grants in force on the customer or project (anyone who can see it). Filters: role (name or UUID, repeatable), user (UUID), search_string (first or last name, email, username contain), username, full_name; o= username, full_name, email, expiration_time, created, role. Also served on /api/projects/{uuid}/list_users/ and /api/marketplace-provider-offerings/{uuid}/list_users/ (an offering the caller sees as a provider).",
                 "produces": [
                     "application/json"
                 ],
@@ -8584,7 +9110,7 @@ const docTemplate = `{
                         "TokenAuth": []
                     }
                 ],
-                "description": "Body {user, role, expiration_time (null: never)}. Needs CUSTOMER.UPDATE_PERMISSION (PROJECT.UPDATE_PERMISSION) as add_user. Emits role_updated. Also served on /api/projects/{uuid}/update_user/.",
+                "description": "Body {user, role, expiration_time (null: never)}. Needs CUSTOMER.UPDATE_PERMISSION (PROJECT.UPDATE_PERMISSION, OFFERING.UPDATE_PERMISSION) as add_user. Emits role_updated. Also served on /api/projects/{uuid}/update_user/.",
                 "consumes": [
                     "application/json"
                 ],
@@ -11958,6 +12484,193 @@ const docTemplate = `{
                 }
             }
         },
+        "identity.ISDUserCount": {
+            "type": "object",
+            "properties": {
+                "isd": {
+                    "type": "string"
+                },
+                "oldest_sync": {
+                    "type": "string"
+                },
+                "stale_user_count": {
+                    "type": "integer"
+                },
+                "user_count": {
+                    "type": "integer"
+                }
+            }
+        },
+        "identity.IdentityBridgeRemoveRequest": {
+            "type": "object",
+            "properties": {
+                "source": {
+                    "type": "string",
+                    "example": "isd:puhuri"
+                },
+                "username": {
+                    "type": "string"
+                }
+            }
+        },
+        "identity.IdentityBridgeRemoveResult": {
+            "type": "object",
+            "properties": {
+                "deactivated": {
+                    "type": "boolean"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "identity.IdentityBridgeRequest": {
+            "type": "object",
+            "properties": {
+                "affiliations": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "birth_date": {
+                    "type": "string"
+                },
+                "civil_number": {
+                    "type": "string"
+                },
+                "country_of_residence": {
+                    "type": "string"
+                },
+                "eduperson_assurance": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "email": {
+                    "type": "string"
+                },
+                "first_name": {
+                    "type": "string"
+                },
+                "gender": {
+                    "type": "integer"
+                },
+                "identity_source": {
+                    "type": "string"
+                },
+                "last_name": {
+                    "type": "string"
+                },
+                "nationalities": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "nationality": {
+                    "type": "string"
+                },
+                "organization": {
+                    "type": "string"
+                },
+                "organization_country": {
+                    "type": "string"
+                },
+                "organization_type": {
+                    "type": "string"
+                },
+                "personal_title": {
+                    "type": "string"
+                },
+                "phone_number": {
+                    "type": "string"
+                },
+                "place_of_birth": {
+                    "type": "string"
+                },
+                "source": {
+                    "type": "string",
+                    "example": "isd:puhuri"
+                },
+                "username": {
+                    "type": "string"
+                }
+            }
+        },
+        "identity.IdentityBridgeResult": {
+            "type": "object",
+            "properties": {
+                "created": {
+                    "type": "boolean"
+                },
+                "updated_fields": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "identity.IdentityBridgeStats": {
+            "type": "object",
+            "properties": {
+                "allowed_attributes": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "deactivation_policy": {
+                    "type": "string"
+                },
+                "enabled": {
+                    "type": "boolean"
+                },
+                "identity_managers": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/identity.IdentityManager"
+                    }
+                },
+                "stale_threshold_days": {
+                    "type": "integer"
+                },
+                "total_active_federated_users": {
+                    "type": "integer"
+                },
+                "total_federated_users": {
+                    "type": "integer"
+                },
+                "users_per_isd": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/identity.ISDUserCount"
+                    }
+                }
+            }
+        },
+        "identity.IdentityManager": {
+            "type": "object",
+            "properties": {
+                "full_name": {
+                    "type": "string"
+                },
+                "managed_isds": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
         "identity.ObtainAuthTokenRequest": {
             "type": "object",
             "properties": {
@@ -12123,7 +12836,9 @@ const docTemplate = `{
                 },
                 "attribute_sources": {
                     "type": "object",
-                    "additionalProperties": {}
+                    "additionalProperties": {
+                        "$ref": "#/definitions/models.AttributeSource"
+                    }
                 },
                 "birth_date": {
                     "type": "string"
@@ -12330,6 +13045,15 @@ const docTemplate = `{
                 },
                 "last_name": {
                     "type": "string"
+                },
+                "managed_isds": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "isd:puhuri"
+                    ]
                 },
                 "nationalities": {
                     "type": "array",
@@ -13035,6 +13759,17 @@ const docTemplate = `{
                 }
             }
         },
+        "models.AttributeSource": {
+            "type": "object",
+            "properties": {
+                "source": {
+                    "type": "string"
+                },
+                "timestamp": {
+                    "type": "string"
+                }
+            }
+        },
         "models.CoreState": {
             "type": "string",
             "enum": [
@@ -13172,6 +13907,13 @@ const docTemplate = `{
         "offeringusers.OfferingUser": {
             "type": "object",
             "properties": {
+                "consent_data": {
+                    "description": "ConsentData is null: no terms of service exist here, so there is no\nconsent record (uuid, version, agreement_date) to show.",
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    }
+                },
                 "created": {
                     "type": "string"
                 },
@@ -13230,6 +13972,34 @@ const docTemplate = `{
                 "user": {
                     "type": "string"
                 },
+                "user_active_isds": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "user_affiliations": {
+                    "description": "The user's profile attributes, each shown only when the offering's\nuser attribute configuration exposes it (else empty, or null where\nthe schema allows).",
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "user_birth_date": {
+                    "type": "string"
+                },
+                "user_civil_number": {
+                    "type": "string"
+                },
+                "user_country_of_residence": {
+                    "type": "string"
+                },
+                "user_eduperson_assurance": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
                 "user_email": {
                     "type": "string"
                 },
@@ -13239,16 +14009,46 @@ const docTemplate = `{
                 "user_full_name": {
                     "type": "string"
                 },
+                "user_gender": {
+                    "type": "integer"
+                },
+                "user_identity_source": {
+                    "type": "string"
+                },
                 "user_job_title": {
                     "type": "string"
                 },
                 "user_last_name": {
                     "type": "string"
                 },
+                "user_nationalities": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "user_nationality": {
+                    "type": "string"
+                },
                 "user_organization": {
                     "type": "string"
                 },
+                "user_organization_country": {
+                    "type": "string"
+                },
+                "user_organization_registry_code": {
+                    "type": "string"
+                },
+                "user_organization_type": {
+                    "type": "string"
+                },
+                "user_personal_title": {
+                    "type": "string"
+                },
                 "user_phone_number": {
+                    "type": "string"
+                },
+                "user_place_of_birth": {
                     "type": "string"
                 },
                 "user_username": {

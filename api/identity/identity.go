@@ -1,7 +1,8 @@
 // Package identity is the API module for users, tokens and SSH keys:
 // /api/users/ (list, create, retrieve, update, destroy, me, change_password,
 // token, refresh_token), /api-auth/password/ (login with lockout),
-// /api-auth/logout/ and /api/keys/, in Waldur's wire format.
+// /api-auth/logout/, /api/keys/ and the Identity Bridge
+// (/api/identity-bridge/), in Waldur's wire format.
 package identity
 
 import (
@@ -26,20 +27,24 @@ type Deps struct {
 	RBAC *rbac.Checker
 	// Now is the clock (tests move it); nil means the store's clock.
 	Now func() time.Time
+	// Bridge configures the Identity Bridge; the zero value is Waldur's
+	// default: disabled.
+	Bridge BridgeConfig
 }
 
 // Module serves the identity routes.
 type Module struct {
-	st   *store.Store
-	rbac *rbac.Checker
-	now  func() time.Time
+	st     *store.Store
+	rbac   *rbac.Checker
+	now    func() time.Time
+	bridge BridgeConfig
 }
 
 var _ api.Module = (*Module)(nil)
 
 // New returns the module.
 func New(d Deps) *Module {
-	m := &Module{st: d.Store, rbac: d.RBAC, now: d.Now}
+	m := &Module{st: d.Store, rbac: d.RBAC, now: d.Now, bridge: d.Bridge.withDefaults()}
 	if m.now == nil {
 		m.now = d.Store.Now
 	}
@@ -61,6 +66,11 @@ func (m *Module) Routes(a *gin.RouterGroup, root *gin.Engine) {
 	a.POST("/users/:uuid/change_password/", api.RequireUser, h(m.changePassword))
 	a.GET("/users/:uuid/token/", api.RequireStaff, h(m.userToken))
 	a.POST("/users/:uuid/refresh_token/", api.RequireStaff, h(m.refreshToken))
+
+	a.POST("/identity-bridge/", api.RequireUser, h(m.bridgePush))
+	a.POST("/identity-bridge/remove/", api.RequireUser, h(m.bridgeRemove))
+	a.GET("/identity-bridge/stats/", api.RequireUser, h(m.bridgeStats))
+	a.HEAD("/identity-bridge/stats/", api.RequireUser, h(m.bridgeStats))
 
 	a.GET("/keys/", api.RequireUser, h(m.listKeys))
 	a.HEAD("/keys/", api.RequireUser, h(m.listKeys))

@@ -36,59 +36,59 @@ type PermissionOut struct {
 // UserOut is Waldur's User object. Some fields are shown only to some
 // callers (see hiddenUserFields); fields this deployment has no data for
 // are rendered empty of the right type (image, requested_email, identity
-// provider details, identity-bridge lists).
+// provider details).
 type UserOut struct {
-	URL                           string          `json:"url"`
-	UUID                          models.UUID     `json:"uuid"`
-	Username                      string          `json:"username"`
-	Slug                          string          `json:"slug"`
-	FullName                      string          `json:"full_name"`
-	NativeName                    string          `json:"native_name"`
-	JobTitle                      string          `json:"job_title"`
-	Email                         string          `json:"email"`
-	PhoneNumber                   string          `json:"phone_number"`
-	Organization                  string          `json:"organization"`
-	CivilNumber                   *string         `json:"civil_number"`
-	Description                   string          `json:"description"`
-	IsStaff                       bool            `json:"is_staff"`
-	IsActive                      bool            `json:"is_active"`
-	IsSupport                     bool            `json:"is_support"`
-	Token                         string          `json:"token"`
-	TokenLifetime                 *int            `json:"token_lifetime"`
-	TokenExpiresAt                *time.Time      `json:"token_expires_at"`
-	RegistrationMethod            string          `json:"registration_method"`
-	DateJoined                    time.Time       `json:"date_joined"`
-	AgreementDate                 *time.Time      `json:"agreement_date"`
-	NotificationsEnabled          bool            `json:"notifications_enabled"`
-	PreferredLanguage             string          `json:"preferred_language"`
-	Permissions                   []PermissionOut `json:"permissions"`
-	RequestedEmail                *string         `json:"requested_email"`
-	Affiliations                  []string        `json:"affiliations"`
-	FirstName                     string          `json:"first_name"`
-	LastName                      string          `json:"last_name"`
-	BirthDate                     *string         `json:"birth_date"`
-	IdentityProviderName          string          `json:"identity_provider_name"`
-	IdentityProviderLabel         string          `json:"identity_provider_label"`
-	IdentityProviderManagementURL string          `json:"identity_provider_management_url"`
-	IdentityProviderFields        []string        `json:"identity_provider_fields"`
-	Image                         *string         `json:"image"`
-	IdentitySource                string          `json:"identity_source"`
-	HasActiveSession              bool            `json:"has_active_session"`
-	IPAddress                     *string         `json:"ip_address"`
-	Gender                        *int            `json:"gender"`
-	PersonalTitle                 string          `json:"personal_title"`
-	PlaceOfBirth                  string          `json:"place_of_birth"`
-	CountryOfResidence            string          `json:"country_of_residence"`
-	Nationality                   string          `json:"nationality"`
-	Nationalities                 []string        `json:"nationalities"`
-	OrganizationCountry           string          `json:"organization_country"`
-	OrganizationType              string          `json:"organization_type"`
-	OrganizationRegistryCode      string          `json:"organization_registry_code"`
-	EdupersonAssurance            []string        `json:"eduperson_assurance"`
-	IsIdentityManager             bool            `json:"is_identity_manager"`
-	AttributeSources              map[string]any  `json:"attribute_sources"`
-	ManagedISDs                   []string        `json:"managed_isds"`
-	ActiveISDs                    []string        `json:"active_isds"`
+	URL                           string                            `json:"url"`
+	UUID                          models.UUID                       `json:"uuid"`
+	Username                      string                            `json:"username"`
+	Slug                          string                            `json:"slug"`
+	FullName                      string                            `json:"full_name"`
+	NativeName                    string                            `json:"native_name"`
+	JobTitle                      string                            `json:"job_title"`
+	Email                         string                            `json:"email"`
+	PhoneNumber                   string                            `json:"phone_number"`
+	Organization                  string                            `json:"organization"`
+	CivilNumber                   *string                           `json:"civil_number"`
+	Description                   string                            `json:"description"`
+	IsStaff                       bool                              `json:"is_staff"`
+	IsActive                      bool                              `json:"is_active"`
+	IsSupport                     bool                              `json:"is_support"`
+	Token                         string                            `json:"token"`
+	TokenLifetime                 *int                              `json:"token_lifetime"`
+	TokenExpiresAt                *time.Time                        `json:"token_expires_at"`
+	RegistrationMethod            string                            `json:"registration_method"`
+	DateJoined                    time.Time                         `json:"date_joined"`
+	AgreementDate                 *time.Time                        `json:"agreement_date"`
+	NotificationsEnabled          bool                              `json:"notifications_enabled"`
+	PreferredLanguage             string                            `json:"preferred_language"`
+	Permissions                   []PermissionOut                   `json:"permissions"`
+	RequestedEmail                *string                           `json:"requested_email"`
+	Affiliations                  []string                          `json:"affiliations"`
+	FirstName                     string                            `json:"first_name"`
+	LastName                      string                            `json:"last_name"`
+	BirthDate                     *string                           `json:"birth_date"`
+	IdentityProviderName          string                            `json:"identity_provider_name"`
+	IdentityProviderLabel         string                            `json:"identity_provider_label"`
+	IdentityProviderManagementURL string                            `json:"identity_provider_management_url"`
+	IdentityProviderFields        []string                          `json:"identity_provider_fields"`
+	Image                         *string                           `json:"image"`
+	IdentitySource                string                            `json:"identity_source"`
+	HasActiveSession              bool                              `json:"has_active_session"`
+	IPAddress                     *string                           `json:"ip_address"`
+	Gender                        *int                              `json:"gender"`
+	PersonalTitle                 string                            `json:"personal_title"`
+	PlaceOfBirth                  string                            `json:"place_of_birth"`
+	CountryOfResidence            string                            `json:"country_of_residence"`
+	Nationality                   string                            `json:"nationality"`
+	Nationalities                 []string                          `json:"nationalities"`
+	OrganizationCountry           string                            `json:"organization_country"`
+	OrganizationType              string                            `json:"organization_type"`
+	OrganizationRegistryCode      string                            `json:"organization_registry_code"`
+	EdupersonAssurance            []string                          `json:"eduperson_assurance"`
+	IsIdentityManager             bool                              `json:"is_identity_manager"`
+	AttributeSources              map[string]models.AttributeSource `json:"attribute_sources"`
+	ManagedISDs                   []string                          `json:"managed_isds"`
+	ActiveISDs                    []string                          `json:"active_isds"`
 }
 
 // hiddenUserFields is Waldur's UserSerializer.get_fields for viewer looking
@@ -155,7 +155,10 @@ func userOut(c *gin.Context, p *store.UserProfile, tok *models.Token, perms []st
 		Nationalities: orEmpty(p.Nationalities), OrganizationCountry: p.OrganizationCountry,
 		OrganizationType: p.OrganizationType, OrganizationRegistryCode: p.OrganizationRegistryCode,
 		EdupersonAssurance: orEmpty(p.EdupersonAssurance), IsIdentityManager: p.IsIdentityManager,
-		AttributeSources: map[string]any{}, ManagedISDs: []string{}, ActiveISDs: []string{},
+		AttributeSources: p.AttributeSources, ManagedISDs: orEmpty(p.ManagedISDs), ActiveISDs: orEmpty(p.ActiveISDs),
+	}
+	if out.AttributeSources == nil {
+		out.AttributeSources = map[string]models.AttributeSource{}
 	}
 	if p.BirthDate != nil {
 		d := p.BirthDate.Format("2006-01-02")

@@ -20,9 +20,9 @@ import (
 
 // UserRequest documents the writable fields of a user (Waldur's
 // UserRequest). username and email are taken on create only; slug,
-// description, is_staff, is_active, is_support, notifications_enabled and
-// is_identity_manager from staff only; token_lifetime from the user and
-// staff. password (create only, optional) is an addition: Waldur sets
+// description, is_staff, is_active, is_support, notifications_enabled,
+// is_identity_manager and managed_isds from staff only; token_lifetime
+// from the user and staff. password (create only, optional) is an addition: Waldur sets
 // passwords with change_password.
 type UserRequest struct {
 	Username                 string   `json:"username"`
@@ -55,6 +55,7 @@ type UserRequest struct {
 	OrganizationRegistryCode string   `json:"organization_registry_code,omitempty"`
 	EdupersonAssurance       []string `json:"eduperson_assurance,omitempty"`
 	IsIdentityManager        bool     `json:"is_identity_manager,omitempty"`
+	ManagedISDs              []string `json:"managed_isds,omitempty" example:"isd:puhuri"`
 }
 
 // PasswordChangeRequest is the body of change_password.
@@ -145,6 +146,12 @@ func applyUserFields(f *form.Form, p *store.UserProfile, w writer) map[string]an
 		flag("is_support", &p.IsSupport)
 		flag("notifications_enabled", &p.NotificationsEnabled)
 		flag("is_identity_manager", &p.IsIdentityManager)
+		// The ISDs an identity manager may push for (Identity Bridge).
+		if v, ok := f.StrList("managed_isds", false, form.Char{Max: 100}); ok {
+			p.ManagedISDs = v
+			b, _ := json.Marshal(v)
+			ch["managed_isds"] = string(b)
+		}
 	}
 	if w.staff || w.self {
 		if v, ok := f.Int("token_lifetime", 60, math.MaxInt32, true); ok {

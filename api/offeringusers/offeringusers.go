@@ -81,51 +81,123 @@ func (m *Module) Routes(a *gin.RouterGroup, _ *gin.Engine) {
 
 // OfferingUser is the OpenAPI OfferingUser shape.
 type OfferingUser struct {
-	URL                       string                   `json:"url"`
-	UUID                      models.UUID              `json:"uuid"`
-	User                      string                   `json:"user"`
-	Offering                  string                   `json:"offering"`
-	Username                  string                   `json:"username"`
-	OfferingUUID              models.UUID              `json:"offering_uuid"`
-	OfferingName              string                   `json:"offering_name"`
-	UserUUID                  models.UUID              `json:"user_uuid"`
-	UserUsername              string                   `json:"user_username"`
-	UserFullName              string                   `json:"user_full_name"`
-	UserFirstName             string                   `json:"user_first_name"`
-	UserLastName              string                   `json:"user_last_name"`
-	UserEmail                 string                   `json:"user_email"`
-	UserPhoneNumber           string                   `json:"user_phone_number"`
-	UserOrganization          string                   `json:"user_organization"`
-	UserJobTitle              string                   `json:"user_job_title"`
-	Created                   time.Time                `json:"created"`
-	Modified                  time.Time                `json:"modified"`
-	CustomerUUID              models.UUID              `json:"customer_uuid"`
-	CustomerName              string                   `json:"customer_name"`
-	IsRestricted              bool                     `json:"is_restricted"`
-	State                     models.OfferingUserState `json:"state"`
-	ServiceProviderComment    string                   `json:"service_provider_comment"`
-	ServiceProviderCommentURL string                   `json:"service_provider_comment_url"`
+	URL              string      `json:"url"`
+	UUID             models.UUID `json:"uuid"`
+	User             string      `json:"user"`
+	Offering         string      `json:"offering"`
+	Username         string      `json:"username"`
+	OfferingUUID     models.UUID `json:"offering_uuid"`
+	OfferingName     string      `json:"offering_name"`
+	UserUUID         models.UUID `json:"user_uuid"`
+	UserUsername     string      `json:"user_username"`
+	UserFullName     string      `json:"user_full_name"`
+	UserFirstName    string      `json:"user_first_name"`
+	UserLastName     string      `json:"user_last_name"`
+	UserEmail        string      `json:"user_email"`
+	UserPhoneNumber  string      `json:"user_phone_number"`
+	UserOrganization string      `json:"user_organization"`
+	UserJobTitle     string      `json:"user_job_title"`
+	// The user's profile attributes, each shown only when the offering's
+	// user attribute configuration exposes it (else empty, or null where
+	// the schema allows).
+	UserAffiliations             []string                 `json:"user_affiliations"`
+	UserGender                   *int                     `json:"user_gender"`
+	UserPersonalTitle            string                   `json:"user_personal_title"`
+	UserPlaceOfBirth             string                   `json:"user_place_of_birth"`
+	UserCountryOfResidence       string                   `json:"user_country_of_residence"`
+	UserNationality              string                   `json:"user_nationality"`
+	UserNationalities            []string                 `json:"user_nationalities"`
+	UserOrganizationCountry      string                   `json:"user_organization_country"`
+	UserOrganizationType         string                   `json:"user_organization_type"`
+	UserOrganizationRegistryCode string                   `json:"user_organization_registry_code"`
+	UserEdupersonAssurance       []string                 `json:"user_eduperson_assurance"`
+	UserCivilNumber              *string                  `json:"user_civil_number"`
+	UserBirthDate                *string                  `json:"user_birth_date"`
+	UserIdentitySource           string                   `json:"user_identity_source"`
+	UserActiveISDs               []string                 `json:"user_active_isds"`
+	Created                      time.Time                `json:"created"`
+	Modified                     time.Time                `json:"modified"`
+	CustomerUUID                 models.UUID              `json:"customer_uuid"`
+	CustomerName                 string                   `json:"customer_name"`
+	IsRestricted                 bool                     `json:"is_restricted"`
+	State                        models.OfferingUserState `json:"state"`
+	ServiceProviderComment       string                   `json:"service_provider_comment"`
+	ServiceProviderCommentURL    string                   `json:"service_provider_comment_url"`
 	// No terms of service or compliance checklists exist in this build:
 	// every user counts as consenting, and profiles as complete.
-	HasConsent               bool     `json:"has_consent"`
-	RequiresReconsent        bool     `json:"requires_reconsent"`
-	HasComplianceChecklist   bool     `json:"has_compliance_checklist"`
-	IsProfileComplete        bool     `json:"is_profile_complete"`
-	MissingProfileAttributes []string `json:"missing_profile_attributes"`
+	HasConsent             bool `json:"has_consent"`
+	RequiresReconsent      bool `json:"requires_reconsent"`
+	HasComplianceChecklist bool `json:"has_compliance_checklist"`
+	// ConsentData is null: no terms of service exist here, so there is no
+	// consent record (uuid, version, agreement_date) to show.
+	ConsentData              map[string]string `json:"consent_data"`
+	IsProfileComplete        bool              `json:"is_profile_complete"`
+	MissingProfileAttributes []string          `json:"missing_profile_attributes"`
 }
 
+// render shows the offering user with the user attributes the offering
+// exposes to its provider.
 func render(c *gin.Context, v *store.OfferingUserView) OfferingUser {
-	return OfferingUser{
+	return renderExposed(c, v, models.OfferingUserAttributeExposure())
+}
+
+// renderExposed shows the user's attributes that ex exposes and blanks the
+// others: "" for a string, [] for a list, null where the schema allows it
+// (gender, civil number, birth date). As Waldur's OfferingUserSerializer,
+// the exposure holds for every caller, staff and the user included.
+func renderExposed(c *gin.Context, v *store.OfferingUserView, ex models.UserAttributeExposure) OfferingUser {
+	text := func(attr, value string) string {
+		if ex.Exposes(attr) {
+			return value
+		}
+		return ""
+	}
+	list := func(attr string, value []string) []string {
+		if ex.Exposes(attr) && value != nil {
+			return value
+		}
+		return []string{}
+	}
+	out := OfferingUser{
 		URL: rest.URL(c, collection, v.UUID), UUID: v.UUID, User: rest.URL(c, "users", v.UserUUID),
 		Offering: rest.URL(c, "marketplace-provider-offerings", v.OfferingUUID), Username: v.Username,
-		OfferingUUID: v.OfferingUUID, OfferingName: v.OfferingName, UserUUID: v.UserUUID, UserUsername: v.UserUsername,
-		UserFullName: strings.TrimSpace(v.UserFirstName + " " + v.UserLastName), UserFirstName: v.UserFirstName,
-		UserLastName: v.UserLastName, UserEmail: v.UserEmail, UserPhoneNumber: v.UserPhoneNumber,
-		UserOrganization: v.UserOrganization, UserJobTitle: v.UserJobTitle, Created: v.Created, Modified: v.Modified,
+		OfferingUUID: v.OfferingUUID, OfferingName: v.OfferingName, UserUUID: v.UserUUID,
+		UserUsername:                 text("username", v.UserUsername),
+		UserFullName:                 text("full_name", strings.TrimSpace(v.UserFirstName+" "+v.UserLastName)),
+		UserFirstName:                text("full_name", v.UserFirstName),
+		UserLastName:                 text("full_name", v.UserLastName),
+		UserEmail:                    text("email", v.UserEmail),
+		UserPhoneNumber:              text("phone_number", v.UserPhoneNumber),
+		UserOrganization:             text("organization", v.UserOrganization),
+		UserJobTitle:                 text("job_title", v.UserJobTitle),
+		UserAffiliations:             list("affiliations", v.UserAffiliations),
+		UserPersonalTitle:            text("personal_title", v.UserPersonalTitle),
+		UserPlaceOfBirth:             text("place_of_birth", v.UserPlaceOfBirth),
+		UserCountryOfResidence:       text("country_of_residence", v.UserCountryOfResidence),
+		UserNationality:              text("nationality", v.UserNationality),
+		UserNationalities:            list("nationalities", v.UserNationalities),
+		UserOrganizationCountry:      text("organization_country", v.UserOrganizationCountry),
+		UserOrganizationType:         text("organization_type", v.UserOrganizationType),
+		UserOrganizationRegistryCode: text("organization_registry_code", v.UserOrganizationRegistryCode),
+		UserEdupersonAssurance:       list("eduperson_assurance", v.UserEdupersonAssurance),
+		UserIdentitySource:           text("identity_source", v.UserIdentitySource),
+		UserActiveISDs:               list("active_isds", v.UserActiveISDs),
+		Created:                      v.Created, Modified: v.Modified,
 		CustomerUUID: v.CustomerUUID, CustomerName: v.CustomerName, IsRestricted: v.IsRestricted, State: v.State,
 		ServiceProviderComment: v.ServiceProviderComment, ServiceProviderCommentURL: v.ServiceProviderCommentURL,
 		HasConsent: true, IsProfileComplete: true, MissingProfileAttributes: []string{},
 	}
+	if ex.Exposes("gender") {
+		out.UserGender = v.UserGender
+	}
+	if ex.Exposes("civil_number") {
+		out.UserCivilNumber = v.UserCivilNumber
+	}
+	if ex.Exposes("birth_date") && v.UserBirthDate != nil {
+		d := v.UserBirthDate.Format(time.DateOnly)
+		out.UserBirthDate = &d
+	}
+	return out
 }
 
 var listSpec = rest.ListSpec{

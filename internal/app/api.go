@@ -50,7 +50,8 @@ func NewAPIConfig(db *gorm.DB, tc client.Client, log *slog.Logger, cfg config.Co
 	provs := set.Providers() // the API reads only offering types, capabilities and limits
 	modules := []api.Module{
 		structure.New(structure.Deps{Store: st, RBAC: chk}),
-		identity.New(identity.Deps{Store: st, RBAC: chk}),
+		identity.New(identity.Deps{Store: st, RBAC: chk, Bridge: identity.BridgeConfig{Enabled: cfg.FederatedIdentitySyncEnabled,
+			AllowedAttributes: cfg.FederatedIdentitySyncAllowedAttributes, DeactivationPolicy: cfg.FederatedIdentityDeactivationPolicy}}),
 		permissions.New(permissions.Deps{Store: st, RBAC: chk, Logger: log}),
 		events.New(events.Deps{Store: st, RBAC: chk}),
 		catalog.New(catalog.Deps{Store: st, RBAC: chk}),
@@ -62,7 +63,8 @@ func NewAPIConfig(db *gorm.DB, tc client.Client, log *slog.Logger, cfg config.Co
 	}
 	modules = append(modules, set.Modules(plugin.APIDeps{Store: st, RBAC: chk})...)
 	return api.New(api.Deps{DB: db, Users: st, Temporal: tc, Logger: log, Namespace: cfg.TemporalNamespace, TrustedProxies: cfg.TrustedProxies,
-		RequestTimeout: cfg.HTTPRequestTimeout, CORSOrigins: cfg.CORSAllowedOrigins, Middleware: []gin.HandlerFunc{siteagent.Liveness(st, chk)}}, modules...), nil
+		RequestTimeout: cfg.HTTPRequestTimeout, CORSOrigins: cfg.CORSAllowedOrigins, SiteName: cfg.SiteName, Features: cfg.Features,
+		Middleware: []gin.HandlerFunc{siteagent.Liveness(st, chk)}}, modules...), nil
 }
 
 // Deps are what activities need; they are read when a worker starts, so a

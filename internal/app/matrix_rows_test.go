@@ -7,26 +7,28 @@ package app_test
 // once the permission check has passed.
 
 const (
-	whyTeam      = "Waldur: a customer's team (owners included) is CUSTOMER.*_PERMISSION, no default role's: staff's (docs/roles.md)."
-	whyProjTeam  = "Waldur's project add_user/update_user/delete_user: PROJECT.*_PERMISSION on the project or its customer."
-	whyCustomer  = "Waldur's customer update/destroy: CUSTOMER.UPDATE/DELETE on the customer."
-	whyOrder     = "Waldur: an order's project is any project the user sees (a role in force on it or its customer, whatever the role)."
-	whyInvite    = "Waldur's invitations: PROJECT.CREATE_PERMISSION on the invitation's project or customer."
-	whyUsage     = "Waldur's set_usage: RESOURCE.SET_USAGE on the resource's offering or its customer (as set_user_usage's x-permissions)."
-	whyOffering  = "Waldur's offering create: OFFERING.CREATE on the customer."
-	whyPlan      = "Waldur's plan create: OFFERING.CREATE_PLAN on the offering's customer."
-	whyOU        = "Waldur's offering users: OFFERING.*_USER on the offering's customer (as the other offering-user actions' x-permissions)."
-	whyAgent     = "Waldur's site agent identities: OFFERING.CREATE on the offering's customer (as register_service's x-permissions)."
-	whyRegister  = "Waldur: SERVICE_PROVIDER.REGISTER on the customer, no default role's (docs/roles.md)."
-	whyIsOwner   = "Waldur's is_owner on the provider's customer, as CUSTOMER.UPDATE (docs/roles.md)."
-	whyKeys      = "SERVICE_PROVIDER.LIST_KEYS on the provider's customer (docs/roles.md)."
-	whyImport    = "Import into a shared offering is staff's (docs/roles.md)."
-	whyOverview  = "update_overview of an Active offering is staff's: Waldur's can_update_offering (docs/roles.md)."
-	whyEndpoints = "not in Waldur's API: set_endpoints (ours) is RESOURCE.SET_BACKEND_METADATA on the offering's customer, as set_backend_metadata."
-	whyProjTypes = "not in Waldur's API: project types are written by staff (Waldur's admin)."
-	whyCSV       = "not in Waldur's API: the invoice as CSV is seen as the invoice."
-	whyRestrict  = "Waldur's update_restricted: OFFERINGUSER.UPDATE_RESTRICTION on the offering's customer."
-	whyEndDate   = "Waldur's user_can_set_end_date_by_provider: RESOURCE.SET_END_DATE on the offering's customer."
+	whyTeam         = "Waldur: a customer's team (owners included) is CUSTOMER.*_PERMISSION, no default role's: staff's (docs/roles.md)."
+	whyProjTeam     = "Waldur's project add_user/update_user/delete_user: PROJECT.*_PERMISSION on the project or its customer."
+	whyCustomer     = "Waldur's customer update/destroy: CUSTOMER.UPDATE/DELETE on the customer."
+	whyOrder        = "Waldur: an order's project is any project the user sees (a role in force on it or its customer, whatever the role)."
+	whyInvite       = "Waldur's invitations: PROJECT.CREATE_PERMISSION on the invitation's project or customer."
+	whyUsage        = "Waldur's set_usage: RESOURCE.SET_USAGE on the resource's offering or its customer (as set_user_usage's x-permissions)."
+	whyOffering     = "Waldur's offering create: OFFERING.CREATE on the customer."
+	whyPlan         = "Waldur's plan create: OFFERING.CREATE_PLAN on the offering's customer."
+	whyOU           = "Waldur's offering users: OFFERING.*_USER on the offering's customer (as the other offering-user actions' x-permissions)."
+	whyAgent        = "Waldur's site agent identities: OFFERING.CREATE on the offering's customer (as register_service's x-permissions)."
+	whyRegister     = "Waldur: SERVICE_PROVIDER.REGISTER on the customer, no default role's (docs/roles.md)."
+	whyIsOwner      = "Waldur's is_owner on the provider's customer, as CUSTOMER.UPDATE (docs/roles.md)."
+	whyKeys         = "SERVICE_PROVIDER.LIST_KEYS on the provider's customer (docs/roles.md)."
+	whyImport       = "Import into a shared offering is staff's (docs/roles.md)."
+	whyOverview     = "update_overview of an Active offering is staff's: Waldur's can_update_offering (docs/roles.md)."
+	whyEndpoints    = "not in Waldur's API: set_endpoints (ours) is RESOURCE.SET_BACKEND_METADATA on the offering's customer, as set_backend_metadata."
+	whyProjTypes    = "not in Waldur's API: project types are written by staff (Waldur's admin)."
+	whyCSV          = "not in Waldur's API: the invoice as CSV is seen as the invoice."
+	whyRestrict     = "Waldur's update_restricted: OFFERINGUSER.UPDATE_RESTRICTION on the offering's customer."
+	whyEndDate      = "Waldur's user_can_set_end_date_by_provider: RESOURCE.SET_END_DATE on the offering's customer."
+	whyPull         = "Waldur's pull has no action permission: whoever sees the resource may ask (one pull runs at a time per resource)."
+	whyOfferingTeam = "Waldur's offering add_user/update_user/delete_user: OFFERING.*_PERMISSION on the offering or its customer."
 )
 
 var matrixRows = []mrow{
@@ -98,6 +100,13 @@ var matrixRows = []mrow{
 	row("POST", "/api/users/:uuid/change_password/", "/api/users/{user:target}/change_password/", `{"new_password":"Another-pass-2"}`, ruleStaff(seeConsumer, 200)),
 	row("POST", "/api/users/:uuid/refresh_token/", "/api/users/{user:target}/refresh_token/", "", ruleStaff(everyone, 200)),
 	get("/api/users/:uuid/token/", "/api/users/{user:target}/token/", ruleStaff(everyone, 200)),
+	// The Identity Bridge is off by default (WALDUR_FEDERATED_IDENTITY_SYNC_ENABLED): Waldur refuses every caller 403
+	// before looking at who they are; when on, staff and identity managers for the source (api/identity's tests).
+	row("POST", "/api/identity-bridge/", "/api/identity-bridge/", `{"username":"isd-user","source":"isd:puhuri"}`,
+		ruleSignedIn(403).because("Waldur's IdentityBridgeView: 403 while FEDERATED_IDENTITY_SYNC_ENABLED is off, its default.")),
+	row("POST", "/api/identity-bridge/remove/", "/api/identity-bridge/remove/", `{"username":"target","source":"isd:puhuri"}`,
+		ruleSignedIn(403).because("Waldur's IdentityBridgeRemoveView: 403 while FEDERATED_IDENTITY_SYNC_ENABLED is off, its default.")),
+	get("/api/identity-bridge/stats/", "/api/identity-bridge/stats/", ruleStaff(everyone, 200)),
 
 	// SSH keys: c-owner's.
 	get("/api/keys/", "/api/keys/", ruleSignedIn(200)),
@@ -203,6 +212,9 @@ var matrixRows = []mrow{
 	row("POST", "/api/marketplace-resources/:uuid/set_restrict_member_access/", "/api/marketplace-resources/{resource}/set_restrict_member_access/", `{"restrict_member_access":true}`, ruleStaff(seeConsumer, 200)),
 	row("POST", "/api/marketplace-resources/:uuid/set_slug/", "/api/marketplace-resources/{resource}/set_slug/", `{"slug":"r1-renamed"}`, ruleStaff(seeConsumer, 200)),
 	row("POST", "/api/marketplace-resources/:uuid/set_end_date_by_staff/", "/api/marketplace-resources/{resource}/set_end_date_by_staff/", `{"end_date":"2099-01-31"}`, ruleStaff(seeConsumer, 200)),
+	// The matrix resource is a Basic offering's, whose provider cannot pull: whoever sees it gets that 409.
+	row("POST", "/api/marketplace-resources/:uuid/pull/", "/api/marketplace-resources/{resource}/pull/", "", ruleVisible(seeConsumer, 409).because(whyPull)),
+	row("POST", "/api/marketplace-resources/:uuid/unlink/", "/api/marketplace-resources/{resource}/unlink/", "", ruleStaff(seeConsumer, 204)),
 	get("/api/marketplace-provider-resources/", "/api/marketplace-provider-resources/", ruleSignedIn(200)),
 	get("/api/marketplace-provider-resources/:uuid/", "/api/marketplace-provider-resources/{resource}/", ruleVisible(seeProvider, 200)),
 	get("/api/marketplace-provider-resources/:uuid/team/", "/api/marketplace-provider-resources/{resource}/team/", ruleVisible(seeProvider, 200)),
@@ -221,6 +233,8 @@ var matrixRows = []mrow{
 	row("POST", "/api/marketplace-provider-resources/:uuid/set_restrict_member_access/", "/api/marketplace-provider-resources/{resource}/set_restrict_member_access/", `{"restrict_member_access":true}`, ruleStaff(seeProvider, 200)),
 	row("POST", "/api/marketplace-provider-resources/:uuid/set_slug/", "/api/marketplace-provider-resources/{resource}/set_slug/", `{"slug":"r1-renamed"}`, ruleStaff(seeProvider, 200)),
 	row("POST", "/api/marketplace-provider-resources/:uuid/set_end_date_by_staff/", "/api/marketplace-provider-resources/{resource}/set_end_date_by_staff/", `{"end_date":"2099-01-31"}`, ruleStaff(seeProvider, 200)),
+	row("POST", "/api/marketplace-provider-resources/:uuid/pull/", "/api/marketplace-provider-resources/{resource}/pull/", "", ruleVisible(seeProvider, 409).because(whyPull)),
+	row("POST", "/api/marketplace-provider-resources/:uuid/unlink/", "/api/marketplace-provider-resources/{resource}/unlink/", "", ruleStaff(seeProvider, 204)),
 	row("POST", "/api/marketplace-provider-resources/:uuid/set_end_date_by_provider/", "/api/marketplace-provider-resources/{resource}/set_end_date_by_provider/", `{"end_date":"2099-01-31"}`,
 		perm("resource", seeProvider, 200, whyEndDate, "RESOURCE.SET_END_DATE", "offering.customer").with("support", 200, "Global support passes too.")),
 
@@ -271,6 +285,13 @@ var matrixRows = []mrow{
 	get("/api/marketplace-provider-offerings/:uuid/importable_resources/", "/api/marketplace-provider-offerings/{offering}/importable_resources/", ruleStaff(seeProvider, 503).because(whyImport)),
 	row("POST", "/api/marketplace-provider-offerings/:uuid/import_resource/", "/api/marketplace-provider-offerings/{offering}/import_resource/", `{"backend_id":"x","project":"{project}"}`,
 		ruleStaff(seeProvider, 503).because(whyImport)),
+	get("/api/marketplace-provider-offerings/:uuid/list_users/", "/api/marketplace-provider-offerings/{offering}/list_users/", ruleVisible(seeProvider, 200)),
+	row("POST", "/api/marketplace-provider-offerings/:uuid/add_user/", "/api/marketplace-provider-offerings/{offering}/add_user/", `{"user":"{user:newbie}","role":"OFFERING.MANAGER"}`,
+		perm("O", seeProvider, 201, whyOfferingTeam, "OFFERING.CREATE_PERMISSION", "*", "customer")),
+	row("POST", "/api/marketplace-provider-offerings/:uuid/update_user/", "/api/marketplace-provider-offerings/{offering}/update_user/", `{"user":"{user:o-manager}","role":"OFFERING.MANAGER","expiration_time":"2099-01-01T00:00:00Z"}`,
+		perm("O", seeProvider, 200, whyOfferingTeam, "OFFERING.UPDATE_PERMISSION", "*", "customer")),
+	row("POST", "/api/marketplace-provider-offerings/:uuid/delete_user/", "/api/marketplace-provider-offerings/{offering}/delete_user/", `{"user":"{user:o-manager}","role":"OFFERING.MANAGER"}`,
+		perm("O", seeProvider, 200, whyOfferingTeam, "OFFERING.DELETE_PERMISSION", "*", "customer")),
 	get("/api/marketplace-provider-offerings/:uuid/user-attribute-config/", "/api/marketplace-provider-offerings/{offering}/user-attribute-config/", ruleVisible(seeProvider, 200)),
 	row("POST", "/api/marketplace-provider-offerings/:uuid/update_description/", "/api/marketplace-provider-offerings/{offering}/update_description/", `{"category":"{category-used}"}`, xperm("O", seeProvider, 200)),
 	row("POST", "/api/marketplace-provider-offerings/:uuid/update_overview/", "/api/marketplace-provider-offerings/{offering}/update_overview/", `{"name":"Consulting","description":"d"}`,

@@ -12,12 +12,15 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/waldur-go/waldur/models"
 )
 
 // Config is the whole runtime configuration.
@@ -79,6 +82,23 @@ type Config struct {
 	// none by default (same origin only). "*" allows any origin, without
 	// credentials.
 	CORSAllowedOrigins []string
+	// The Identity Bridge (POST /api/identity-bridge/), Waldur's
+	// FEDERATED_IDENTITY_* settings: off by default; the attributes a
+	// push may carry; when removal from an ISD deactivates a user
+	// (any_isd_removed or all_isds_removed).
+	FederatedIdentitySyncEnabled           bool
+	FederatedIdentitySyncAllowedAttributes []string
+	FederatedIdentityDeactivationPolicy    string
+	// badEnv names a variable FromEnv could not read (reported by Validate).
+	badEnv string
+	// SiteName is the deployment's human-friendly name that the public
+	// configuration (/api/configuration/, WALDUR_CORE.SITE_NAME) gives front
+	// ends; empty: Waldur's "Waldur".
+	SiteName string
+	// Features are the front-end feature flags ("section.key", e.g.
+	// user.ssh_keys) the public configuration reports switched on; all
+	// others are off, as by default in Waldur.
+	Features []string
 }
 
 // Env names, one per setting; the README's configuration table lists the same.
@@ -117,6 +137,8 @@ const (
 	EnvPasswordHashConcurrency = "WALDUR_PASSWORD_HASH_CONCURRENCY"
 	EnvHookAllowedNetworks     = "WALDUR_HOOK_ALLOWED_NETWORKS"
 	EnvCORSAllowedOrigins      = "WALDUR_CORS_ALLOWED_ORIGINS"
+	EnvSiteName                = "WALDUR_SITE_NAME"
+	EnvFeatures                = "WALDUR_FEATURES"
 )
 
 // Default returns the configuration with no environment at all: everything
@@ -144,6 +166,9 @@ func Default() Config {
 		HTTPWriteTimeout:     90 * time.Second,
 		HTTPIdleTimeout:      120 * time.Second,
 		HTTPRequestTimeout:   60 * time.Second,
+
+		FederatedIdentitySyncAllowedAttributes: slices.Clone(models.DefaultBridgeAllowedAttributes),
+		FederatedIdentityDeactivationPolicy:    models.DefaultDeactivationPolicy,
 	}
 }
 
@@ -166,6 +191,12 @@ func FromEnv() Config {
 	set(&c.LogLevel, EnvLogLevel)
 	set(&c.TemporalLogLevel, EnvTemporalLogLevel)
 	set(&c.LogFormat, EnvLogFormat)
+	set(&c.SiteName, EnvSiteName)
+	for _, f := range strings.Split(os.Getenv(EnvFeatures), ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			c.Features = append(c.Features, f)
+		}
+	}
 	if v := os.Getenv(EnvTrustedProxies); v != "" {
 		for _, p := range strings.Split(v, ",") {
 			if p = strings.TrimSpace(p); p != "" {
@@ -216,6 +247,7 @@ func FromEnv() Config {
 		}
 	}
 	c.limitsFromEnv()
+	c.bridgeFromEnv()
 	return c
 }
 
@@ -346,11 +378,22 @@ func (c Config) Validate() error {
 	if err := c.validateLimits(); err != nil {
 		return err
 	}
+	if err := c.validateBridge(); err != nil {
+		return err
+	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("%s: %q is not text or json", EnvLogFormat, c.LogFormat)
 	}
+	for _, f := range c.Features {
+		if !featureName.MatchString(f) {
+			return fmt.Errorf("%s: %q is not a feature flag (section.key, e.g. user.ssh_keys)", EnvFeatures, f)
+		}
+	}
 	return nil
 }
+
+// featureName is the form of a feature flag: "section.key".
+var featureName = regexp.MustCompile(`^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$`)
 
 func checkAddr(name, addr string) error {
 	host, port, err := net.SplitHostPort(addr)
@@ -500,4 +543,48 @@ func ParseNetworks(list []string) ([]netip.Prefix, error) {
 		out = append(out, p.Masked())
 	}
 	return out, nil
+}
+
+// The Identity Bridge's settings (Waldur's FEDERATED_IDENTITY_*).
+const (
+	EnvFederatedIdentitySyncEnabled      = "WALDUR_FEDERATED_IDENTITY_SYNC_ENABLED"
+	EnvFederatedIdentityAllowedAttrs     = "WALDUR_FEDERATED_IDENTITY_SYNC_ALLOWED_ATTRIBUTES"
+	EnvFederatedIdentityDeactivationPoly = "WALDUR_FEDERATED_IDENTITY_DEACTIVATION_POLICY"
+)
+
+// bridgeFromEnv reads the Identity Bridge's settings.
+func (c *Config) bridgeFromEnv() {
+	if v, ok := os.LookupEnv(EnvFederatedIdentitySyncEnabled); ok {
+		if b, err := strconv.ParseBool(strings.TrimSpace(v)); err == nil {
+			c.FederatedIdentitySyncEnabled = b
+		} else {
+			c.badEnv = EnvFederatedIdentitySyncEnabled // reported by Validate
+		}
+	}
+	if v, ok := os.LookupEnv(EnvFederatedIdentityAllowedAttrs); ok {
+		c.FederatedIdentitySyncAllowedAttributes = []string{}
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				c.FederatedIdentitySyncAllowedAttributes = append(c.FederatedIdentitySyncAllowedAttributes, p)
+			}
+		}
+	}
+	if v, ok := os.LookupEnv(EnvFederatedIdentityDeactivationPoly); ok {
+		c.FederatedIdentityDeactivationPolicy = strings.TrimSpace(v)
+	}
+}
+
+func (c Config) validateBridge() error {
+	if c.badEnv == EnvFederatedIdentitySyncEnabled {
+		return fmt.Errorf("%s: not a boolean (true or false)", EnvFederatedIdentitySyncEnabled)
+	}
+	for _, a := range c.FederatedIdentitySyncAllowedAttributes {
+		if !models.IsBridgeAttribute(a) {
+			return fmt.Errorf("%s: %q is not one of %s", EnvFederatedIdentityAllowedAttrs, a, strings.Join(models.BridgeAttributes, ", "))
+		}
+	}
+	if p := c.FederatedIdentityDeactivationPolicy; p != "" && !slices.Contains(models.DeactivationPolicies, p) {
+		return fmt.Errorf("%s: %q is not one of %s", EnvFederatedIdentityDeactivationPoly, p, strings.Join(models.DeactivationPolicies, ", "))
+	}
+	return nil
 }

@@ -44,6 +44,12 @@ type UserProfile struct {
 	OrganizationType         string
 	OrganizationRegistryCode string
 	EdupersonAssurance       []string `gorm:"serializer:json"`
+	// The Identity Bridge's (nil reads as empty): the ISDs that assert
+	// the user exists, the ISDs the user may push for as an identity
+	// manager, and the source of each pushed attribute.
+	ActiveISDs       []string                          `gorm:"column:active_isds;serializer:json"`
+	ManagedISDs      []string                          `gorm:"column:managed_isds;serializer:json"`
+	AttributeSources map[string]models.AttributeSource `gorm:"column:attribute_sources;serializer:json"`
 }
 
 // TableName is the users table.

@@ -60,6 +60,23 @@ type OfferingUserView struct {
 	UserPhoneNumber           string
 	UserOrganization          string
 	UserJobTitle              string
+	// The user's profile attributes the offering user copies (shown to the
+	// provider as the offering's attribute exposure says).
+	UserAffiliations             []string `gorm:"serializer:json"`
+	UserGender                   *int
+	UserPersonalTitle            string
+	UserPlaceOfBirth             string
+	UserCountryOfResidence       string
+	UserNationality              string
+	UserNationalities            []string `gorm:"serializer:json"`
+	UserOrganizationCountry      string
+	UserOrganizationType         string
+	UserOrganizationRegistryCode string
+	UserEdupersonAssurance       []string `gorm:"serializer:json"`
+	UserCivilNumber              *string
+	UserBirthDate                *time.Time
+	UserIdentitySource           string
+	UserActiveISDs               []string `gorm:"column:user_active_isds;serializer:json"`
 }
 
 // OfferingUserViews is the query over offering users joined for
@@ -72,7 +89,14 @@ func (s *Store) OfferingUserViews(ctx context.Context) *gorm.DB {
 		offering_users.modified, f.uuid AS offering_uuid, f.name AS offering_name, f.customer_id AS offering_customer_id,
 		c.uuid AS customer_uuid, c.name AS customer_name, u.uuid AS user_uuid, u.username AS user_username,
 		u.first_name AS user_first_name, u.last_name AS user_last_name, u.email AS user_email,
-		u.phone_number AS user_phone_number, u.organization AS user_organization, u.job_title AS user_job_title`).
+		u.phone_number AS user_phone_number, u.organization AS user_organization, u.job_title AS user_job_title,
+		u.affiliations AS user_affiliations, u.gender AS user_gender, u.personal_title AS user_personal_title,
+		u.place_of_birth AS user_place_of_birth, u.country_of_residence AS user_country_of_residence,
+		u.nationality AS user_nationality, u.nationalities AS user_nationalities,
+		u.organization_country AS user_organization_country, u.organization_type AS user_organization_type,
+		u.organization_registry_code AS user_organization_registry_code, u.eduperson_assurance AS user_eduperson_assurance,
+		u.civil_number AS user_civil_number, u.birth_date AS user_birth_date, u.identity_source AS user_identity_source,
+		u.active_isds AS user_active_isds`).
 		Joins("JOIN offerings f ON f.id = offering_users.offering_id").
 		Joins("JOIN customers c ON c.id = f.customer_id").
 		Joins("JOIN users u ON u.id = offering_users.user_id")
