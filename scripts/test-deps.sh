@@ -44,9 +44,17 @@ else
       for _ in $(seq 1 60); do _pg_up && break; sleep 1; done
     fi
   fi
+  # The tests open many connections at once (two packages in parallel, the
+  # production-topology test's Temporal server and processes): Debian's
+  # default of 100 is too few. Raised once, with a restart, before any test.
+  if _pg_up && _deps_can_install && [ "$(psql -h 127.0.0.1 -U postgres -d postgres -Atc 'show max_connections' 2>/dev/null || echo 0)" -lt 400 ]; then
+    psql -h 127.0.0.1 -U postgres -d postgres -qc 'ALTER SYSTEM SET max_connections = 500' &&
+      pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n 1)" main restart 2>/dev/null || true
+    for _ in $(seq 1 60); do _pg_up && break; sleep 1; done
+  fi
   if _pg_up && psql -h 127.0.0.1 -U postgres -d postgres -Atc 'select 1' >/dev/null 2>&1; then
     export WALDUR_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-    _deps_note postgresql "ready: $(psql -h 127.0.0.1 -U postgres -d postgres -Atc 'show server_version')"
+    _deps_note postgresql "ready: $(psql -h 127.0.0.1 -U postgres -d postgres -Atc 'show server_version'), max_connections $(psql -h 127.0.0.1 -U postgres -d postgres -Atc 'show max_connections')"
   else
     _deps_miss postgresql "no PostgreSQL on 127.0.0.1:5432 with trust for user postgres (as root on Debian this script sets it up); the tests run on SQLite only"
   fi
