@@ -27,6 +27,17 @@ const (
 	benchUserRoles   = 10  // the user owns 10 customers: 1,000 visible projects
 )
 
+// seedExprs are the SQL a seed needs in the dialect: a random 32-hex UUID
+// (for a row of series i) and a series of n rows "g(i)".
+func seedExprs(kind config.DatabaseKind) (randUUID string, series func(n int) string) {
+	if kind == config.SQLite {
+		return "lower(hex(randomblob(16)))", func(n int) string {
+			return fmt.Sprintf("(WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < %d) SELECT i FROM s) AS g", n)
+		}
+	}
+	return "md5(random()::text || i::text)", func(n int) string { return fmt.Sprintf("generate_series(1, %d) AS g(i)", n) }
+}
+
 // seedProjects fills db with benchCustomers × benchPerCustomer projects (and
 // their quota rows) in SQL, and returns a user who owns benchUserRoles customers.
 func seedProjects(b *testing.B, db *gorm.DB, kind config.DatabaseKind) (*models.User, string) {
@@ -40,14 +51,7 @@ func seedProjects(b *testing.B, db *gorm.DB, kind config.DatabaseKind) (*models.
 	if err != nil {
 		b.Fatal(err)
 	}
-	randUUID := "md5(random()::text || i::text)"
-	series := func(n int) string { return fmt.Sprintf("generate_series(1, %d) AS g(i)", n) }
-	if kind == config.SQLite {
-		randUUID = "lower(hex(randomblob(16)))"
-		series = func(n int) string {
-			return fmt.Sprintf("(WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < %d) SELECT i FROM s) AS g", n)
-		}
-	}
+	randUUID, series := seedExprs(kind)
 	now := time.Now().UTC()
 	stmts := []string{
 		fmt.Sprintf(`INSERT INTO customers (uuid, name, accounting_start_date, created, modified)
