@@ -40,7 +40,7 @@ bench: build ## Print time-to-healthy and idle RSS of `waldur serve`, then the G
 	go test -run '^$$' -bench AWSInstanceOrder -benchtime 30x ./providers/aws/
 	# 50 concurrent OpenStack instance orders through the API on the emulator: wall time, activities per order
 	go test -run '^$$' -bench InstanceOrders -benchtime 2x ./providers/openstack/
-	go test -run '^$$' -bench ProjectsList -benchtime 300x ./internal/app/
+	go test -run '^$$' -bench 'ProjectsList|OrdersList' -benchtime 300x ./internal/app/
 	# 1,000 site agents polling their orders and resources once a minute while consumers place 100 orders a minute (WALDUR_BENCH_FLEET_SECONDS, default 60)
 	go test -run '^$$' -bench SiteAgentFleet -benchtime 1x -timeout 20m ./internal/app/
 	# One trivial Script run: a plain process next to the bubblewrap sandbox without, with the host's and with its own network
