@@ -35,7 +35,7 @@
 // ERROR. Decisions come from a random source seeded with Options.Seed, so a
 // sequential test sees the same faults on every run.
 //
-// Inspection: the Go API (Servers, Volumes, Counts, Snapshot, Requests,
+// Inspection: the Go API (Servers, Volumes, Counts, Created, Snapshot, Requests,
 // Reset) and GET /_emulator/state, POST /_emulator/reset.
 //
 // The emulator keeps everything in memory behind one mutex; it is safe for

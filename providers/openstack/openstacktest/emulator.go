@@ -107,6 +107,7 @@ func New(opts Options) *Emulator {
 	e.Reseed(e.opts.Seed)
 	e.st = newStore()
 	e.seed()
+	e.st.base = e.st.inserted()
 	e.mux = http.NewServeMux()
 	e.routes()
 	return e
@@ -396,6 +397,16 @@ func (e *Emulator) Counts() Counts {
 	return c
 }
 
+// Created returns the numbers of resources ever created through the API:
+// unlike Counts, deleting a resource does not lower them, so a duplicate
+// that was created and cleaned up again still shows (a test compares them
+// with the creations it expects).
+func (e *Emulator) Created() Counts {
+	var c Counts
+	e.locked(func(s *store) { c = s.created() })
+	return c
+}
+
 // Servers returns copies of all servers, in creation order.
 func (e *Emulator) Servers() []Server {
 	var out []Server
@@ -498,6 +509,7 @@ func (e *Emulator) Reset() {
 	e.st = newStore()
 	e.rnd = rand.New(rand.NewPCG(e.opts.Seed, 7))
 	e.seed()
+	e.st.base = e.st.inserted()
 	e.reqs = nil
 	e.mu.Unlock()
 	e.faultMu.Lock()

@@ -824,6 +824,7 @@ func (c *call) grant() *apiError {
 	}
 	if !slices.Contains(c.s().assignments, a) {
 		c.s().assignments = append(c.s().assignments, a)
+		c.s().grants++
 	}
 	c.noContent(http.StatusNoContent)
 	return nil

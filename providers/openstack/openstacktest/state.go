@@ -346,6 +346,7 @@ type State struct {
 	Quotas             map[string]Quotas   `json:"quotas"` // by project id, projects with quotas set
 	Faults             Faults              `json:"faults"`
 	Counts             Counts              `json:"counts"`
+	Created            Counts              `json:"created"` // ever created through the API (see Emulator.Created)
 }
 
 // Counts are the numbers of resources created through the API (the seeded
@@ -489,6 +490,8 @@ type store struct {
 	quotas map[string]*Quotas // per project, set by an update
 
 	seeded map[string]bool // ids of seeded resources (not counted)
+	base   Counts          // inserted() right after seeding: what Created leaves out
+	grants int             // role assignments granted through the API, revoked ones included
 	ops    map[string]uint64
 	events []event
 	evSeq  uint64
@@ -564,6 +567,28 @@ func (s *store) counts() Counts {
 	}
 }
 
+// inserted counts every resource ever put in each table and every role
+// assignment granted, deleted ones included (the seeded ones too: Created
+// subtracts base).
+func (s *store) inserted() Counts {
+	return Counts{
+		Projects: int(s.projects.next), Users: int(s.users.next), RoleAssignments: s.grants, Keypairs: int(s.keypairs.next),
+		Servers: int(s.servers.next), Volumes: int(s.volumes.next), Networks: int(s.networks.next), Subnets: int(s.subnets.next),
+		Ports: int(s.ports.next), Routers: int(s.routers.next), SecurityGroups: int(s.secGroups.next),
+		SecurityGroupRules: int(s.secRules.next), FloatingIPs: int(s.floatingIP.next),
+	}
+}
+
+// created is inserted() less what seeding put there.
+func (s *store) created() Counts {
+	i, b := s.inserted(), s.base
+	return Counts{Projects: i.Projects - b.Projects, Users: i.Users - b.Users, RoleAssignments: i.RoleAssignments - b.RoleAssignments,
+		Keypairs: i.Keypairs - b.Keypairs, Servers: i.Servers - b.Servers, Volumes: i.Volumes - b.Volumes,
+		Networks: i.Networks - b.Networks, Subnets: i.Subnets - b.Subnets, Ports: i.Ports - b.Ports, Routers: i.Routers - b.Routers,
+		SecurityGroups: i.SecurityGroups - b.SecurityGroups, SecurityGroupRules: i.SecurityGroupRules - b.SecurityGroupRules,
+		FloatingIPs: i.FloatingIPs - b.FloatingIPs}
+}
+
 func (s *store) seededAssignments() int {
 	c := 0
 	for _, a := range s.assignments {
@@ -591,7 +616,7 @@ func (s *store) snapshot() State {
 		Networks: copies(s.networks.all()), Subnets: copies(s.subnets.all()), Ports: copies(s.ports.all()),
 		Routers: copies(s.routers.all()), SecurityGroups: copies(s.secGroups.all()),
 		SecurityGroupRules: copies(s.secRules.all()), FloatingIPs: copies(s.floatingIP.all()),
-		Quotas: map[string]Quotas{}, Counts: s.counts(),
+		Quotas: map[string]Quotas{}, Counts: s.counts(), Created: s.created(),
 	}
 	if st.RoleAssignments == nil {
 		st.RoleAssignments = []RoleAssignment{}
