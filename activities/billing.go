@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"runtime"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -20,6 +21,10 @@ type Billing struct {
 	Now func() time.Time
 	// BatchSize is how many resources one registration batch handles (0: 2000).
 	BatchSize int
+	// Parallel is how many registration ranges the monthly close and the
+	// refresh run at once (0: on PostgreSQL the worker's CPUs, at least 2
+	// and at most 4; on SQLite 1, as its writers take turns anyway).
+	Parallel int
 }
 
 func (a *Billing) now() time.Time {
@@ -54,6 +59,12 @@ type RegisterResourceInput struct {
 // RegisterSummary counts what a registration changed.
 type RegisterSummary struct {
 	Resources, Items, Inserted, Updated, Deleted, Closed int
+}
+
+// Add sums two summaries.
+func (s RegisterSummary) Add(o RegisterSummary) RegisterSummary {
+	return RegisterSummary{Resources: s.Resources + o.Resources, Items: s.Items + o.Items, Inserted: s.Inserted + o.Inserted,
+		Updated: s.Updated + o.Updated, Deleted: s.Deleted + o.Deleted, Closed: s.Closed + o.Closed}
 }
 
 func summary(r store.RegisterResult) RegisterSummary {
@@ -101,6 +112,80 @@ func (a *Billing) RegisterBatch(ctx context.Context, in RegisterBatchInput) (Reg
 		return RegisterBatchResult{}, err
 	}
 	return RegisterBatchResult{LastID: ids[len(ids)-1], Done: len(ids) < a.batch(), Summary: summary(res)}, nil
+}
+
+// RegistrationPlan splits a month's registration into ranges that may run
+// at once (RegisterRange), Parallel of them at a time.
+type RegistrationPlan struct {
+	Ranges   []store.ResourceRange
+	Parallel int
+}
+
+// PlanRegistration splits the billable resources of a month into ranges of
+// one batch each, by customer (store.BillableResourceRanges), and says how
+// many to run at once. Read-only.
+func (a *Billing) PlanRegistration(ctx context.Context, month billing.Month) (RegistrationPlan, error) {
+	m := a.month(month)
+	ranges, err := a.Store.BillableResourceRanges(ctx, m, a.batch())
+	if err != nil {
+		return RegistrationPlan{}, err
+	}
+	p := a.Parallel
+	switch {
+	case p > 0:
+	case a.Store.DB.Dialector.Name() != "postgres":
+		p = 1
+	default:
+		p = min(max(runtime.NumCPU(), 2), 4)
+	}
+	return RegistrationPlan{Ranges: ranges, Parallel: p}, nil
+}
+
+// RegisterRangeInput is the input of RegisterRange.
+type RegisterRangeInput struct {
+	Month billing.Month
+	Range store.ResourceRange
+}
+
+// RegisterRange registers the billable resources of a month in one range,
+// a batch per transaction (more than one when resources were added since
+// the plan), without refreshing invoice totals (RefreshTotals does that
+// once at the end); it heartbeats the key reached. Idempotent, like each
+// batch: a retry registers the range again and changes nothing already
+// done. Ranges of one month may run at once.
+func (a *Billing) RegisterRange(ctx context.Context, in RegisterRangeInput) (RegisterSummary, error) {
+	m := a.month(in.Month)
+	var sum RegisterSummary
+	after := in.Range.After
+	if activity.IsActivity(ctx) && activity.HasHeartbeatDetails(ctx) {
+		// A retry goes on after the last batch the failed attempt committed.
+		var k store.ResourceKey
+		if activity.GetHeartbeatDetails(ctx, &k) == nil {
+			after = k
+		}
+	}
+	for {
+		keys, err := a.Store.BillableResourceKeys(ctx, m, in.Range, after, a.batch())
+		if err != nil || len(keys) == 0 {
+			return sum, err
+		}
+		ids := make([]int64, len(keys))
+		for i, k := range keys {
+			ids[i] = k.ID
+		}
+		res, err := a.Store.RegisterResources(ctx, m, ids, false)
+		if err != nil {
+			return sum, err
+		}
+		sum = sum.Add(summary(res))
+		after = keys[len(keys)-1]
+		if activity.IsActivity(ctx) {
+			activity.RecordHeartbeat(ctx, after)
+		}
+		if len(keys) < a.batch() || (in.Range.To != nil && after == *in.Range.To) {
+			return sum, nil
+		}
+	}
 }
 
 // RegisterDirty registers one batch of the billing outbox for the month

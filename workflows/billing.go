@@ -196,8 +196,54 @@ func CloseMonth(ctx workflow.Context, in CloseMonthInput) (CloseMonthResult, err
 	return out, nil
 }
 
-// registerAll registers every billable resource of a month, batch by batch.
+// registerAll registers every billable resource of a month: split by
+// customer into ranges of a batch each (PlanRegistration), run as separate
+// activities, a few at once (RegisterRange). Histories begun before the
+// change (no "billing-parallel-registration" marker) go on batch by batch.
 func registerAll(ctx workflow.Context, month billing.Month) (activities.RegisterSummary, error) {
+	if workflow.GetVersion(ctx, "billing-parallel-registration", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return registerBatches(ctx, month)
+	}
+	var a *activities.Billing
+	var total activities.RegisterSummary
+	var plan activities.RegistrationPlan
+	if err := workflow.ExecuteActivity(ctx, a.PlanRegistration, month).Get(ctx, &plan); err != nil {
+		return total, err
+	}
+	sel := workflow.NewSelector(ctx)
+	var failed error
+	next, running := 0, 0
+	start := func() {
+		f := workflow.ExecuteActivity(ctx, a.RegisterRange, activities.RegisterRangeInput{Month: month, Range: plan.Ranges[next]})
+		next++
+		running++
+		sel.AddFuture(f, func(f workflow.Future) {
+			running--
+			var s activities.RegisterSummary
+			if err := f.Get(ctx, &s); err != nil {
+				if failed == nil {
+					failed = err
+				}
+				return
+			}
+			total = add(total, s)
+		})
+	}
+	for running > 0 || next < len(plan.Ranges) {
+		for failed == nil && running < max(plan.Parallel, 1) && next < len(plan.Ranges) {
+			start()
+		}
+		if running == 0 {
+			break
+		}
+		sel.Select(ctx)
+	}
+	return total, failed
+}
+
+// registerBatches registers every billable resource of a month, batch by
+// batch in id order (the close and refresh before parallel ranges).
+func registerBatches(ctx workflow.Context, month billing.Month) (activities.RegisterSummary, error) {
 	var a *activities.Billing
 	var total activities.RegisterSummary
 	after := int64(0)
@@ -214,10 +260,7 @@ func registerAll(ctx workflow.Context, month billing.Month) (activities.Register
 	}
 }
 
-func add(a, b activities.RegisterSummary) activities.RegisterSummary {
-	return activities.RegisterSummary{Resources: a.Resources + b.Resources, Items: a.Items + b.Items, Inserted: a.Inserted + b.Inserted,
-		Updated: a.Updated + b.Updated, Deleted: a.Deleted + b.Deleted, Closed: a.Closed + b.Closed}
-}
+func add(a, b activities.RegisterSummary) activities.RegisterSummary { return a.Add(b) }
 
 // RefreshInvoicesInput is the input of RefreshInvoices.
 type RefreshInvoicesInput struct {

@@ -2,14 +2,16 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"hash/fnv"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
+	"gorm.io/gorm"
 
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/billing"
@@ -409,6 +411,7 @@ func (s *Store) RegisterResources(ctx context.Context, m billing.Month, ids []in
 				row := itemRow(&it, inv.ID, r, now)
 				old := have[key]
 				if old == nil {
+					row.UUID = models.NewUUID()
 					inserts = append(inserts, row)
 					touched[inv.ID] = true
 					continue
@@ -476,12 +479,13 @@ func (s *Store) insertItems(ctx context.Context, rows []InvoiceItem) error {
 		n := min(len(rows), 5000)
 		chunk := rows[:n]
 		rows = rows[n:]
-		var (
-			uuids, pnames, puuids, keys, fps, kinds, names, details, units, ups, qs, prices, mus, acs []string
-			invs                                                                                      []int64
-			res, offs, projs                                                                          []*int64
-			starts, ends, created, modified                                                           []time.Time
-		)
+		strs := func() []string { return make([]string, 0, n) }
+		ptrs := func() []*int64 { return make([]*int64, 0, n) }
+		times := func() []time.Time { return make([]time.Time, 0, n) }
+		uuids, pnames, puuids, keys, fps, kinds, names := strs(), strs(), strs(), strs(), strs(), strs(), strs()
+		details, units, ups, qs, prices, mus, acs := strs(), strs(), strs(), strs(), strs(), strs(), strs()
+		invs, res, offs, projs := make([]int64, 0, n), ptrs(), ptrs(), ptrs()
+		starts, ends, created, modified := times(), times(), times(), times()
 		for i := range chunk {
 			r := &chunk[i]
 			uuids, invs, res, offs, projs = append(uuids, r.UUID.String()), append(invs, r.InvoiceID), append(res, r.ResourceID),
@@ -511,7 +515,9 @@ func (s *Store) insertItems(ctx context.Context, rows []InvoiceItem) error {
 // the resources have in their customers' pending invoices. On PostgreSQL
 // the lookup joins the (invoice, resource) pairs, one index probe each, a
 // plan that stays right while a close fills the invoices faster than the
-// statistics follow.
+// statistics follow; pairs of invoices without any item (a month the close
+// has just opened) are left out first, one probe per invoice. The caller
+// holds the invoices' locks, so no registration adds items meanwhile.
 func (s *Store) existingItems(ctx context.Context, rs []billedResource, byCustomer map[int64]*Invoice, ids, invIDs []int64) ([]InvoiceItem, error) {
 	var out []InvoiceItem
 	if len(invIDs) == 0 {
@@ -523,9 +529,21 @@ func (s *Store) existingItems(ctx context.Context, rs []billedResource, byCustom
 			Where("invoice_id IN ? AND resource_id IN ? AND item_key <> ''", invIDs, ids).Find(&out).Error
 		return out, translate(err, "Invoice item")
 	}
+	var filled []int64
+	if err := db.Raw(`SELECT i.id FROM invoices i WHERE i.id IN ? AND EXISTS (SELECT 1 FROM invoice_items ii WHERE ii.invoice_id = i.id)`,
+		invIDs).Scan(&filled).Error; err != nil {
+		return nil, models.Internal(err)
+	}
+	if len(filled) == 0 {
+		return out, nil
+	}
+	hasItems := make(map[int64]bool, len(filled))
+	for _, id := range filled {
+		hasItems[id] = true
+	}
 	var pinv, pres []int64
 	for i := range rs {
-		if inv := byCustomer[rs[i].CustomerID]; inv != nil && inv.State.Mutable() {
+		if inv := byCustomer[rs[i].CustomerID]; inv != nil && inv.State.Mutable() && hasItems[inv.ID] {
 			pinv, pres = append(pinv, inv.ID), append(pres, rs[i].ID)
 		}
 	}
@@ -556,9 +574,10 @@ func customerOf(rs []billedResource, id int64) int64 {
 	return 0
 }
 
+// itemRow is the row of a computed item (its UUID is left for an insert to set).
 func itemRow(it *billing.Item, invoiceID int64, r *billedResource, now time.Time) InvoiceItem {
 	rid, pid, oid := r.ID, r.ProjectID, r.OfferingID
-	row := InvoiceItem{UUID: models.NewUUID(), InvoiceID: invoiceID, ResourceID: &rid, OfferingID: &oid, ProjectID: &pid,
+	row := InvoiceItem{InvoiceID: invoiceID, ResourceID: &rid, OfferingID: &oid, ProjectID: &pid,
 		ProjectName: r.ProjectName, ProjectUUID: r.ProjectUUID.String(), ItemKey: it.Key, Kind: it.Kind, Name: it.Name,
 		Start: it.Start.UTC(), End: it.End.UTC(), Unit: it.Unit, UnitPrice: it.UnitPrice, Quantity: it.Quantity, Price: it.Price,
 		MeasuredUnit: it.MeasuredUnit, ArticleCode: it.ArticleCode, Created: now, Modified: now}
@@ -568,14 +587,28 @@ func itemRow(it *billing.Item, invoiceID int64, r *billedResource, now time.Time
 }
 
 // fingerprint hashes what the registrator computes for an item (FNV-1a, 64
-// bits): equal fingerprints mean there is nothing to update.
+// bits): equal fingerprints mean there is nothing to update. The hash is of
+// the name, start and end (RFC 3339), unit, unit price, quantity, price,
+// measured unit, article code and project name, each followed by a NUL
+// byte, then the details; stored fingerprints depend on these exact bytes.
 func fingerprint(it *InvoiceItem) string {
+	b := make([]byte, 0, 256+len(it.Details))
+	field := func(s string) { b = append(append(b, s...), 0) }
+	field(it.Name)
+	b = append(it.Start.UTC().AppendFormat(b, time.RFC3339Nano), 0)
+	b = append(it.End.UTC().AppendFormat(b, time.RFC3339Nano), 0)
+	field(string(it.Unit))
+	field(it.UnitPrice.String())
+	field(it.Quantity.String())
+	field(it.Price.String())
+	field(it.MeasuredUnit)
+	field(it.ArticleCode)
+	field(it.ProjectName)
 	h := fnv.New64a()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00", it.Name, it.Start.UTC().Format(time.RFC3339Nano),
-		it.End.UTC().Format(time.RFC3339Nano), it.Unit, it.UnitPrice.String(), it.Quantity.String(), it.Price.String(), it.MeasuredUnit,
-		it.ArticleCode, it.ProjectName)
+	h.Write(b)
 	h.Write(it.Details)
-	return fmt.Sprintf("%016x", h.Sum64())
+	var sum [8]byte
+	return hex.EncodeToString(binary.BigEndian.AppendUint64(sum[:0], h.Sum64()))
 }
 
 func keys(m map[int64]bool) []int64 {
@@ -587,15 +620,77 @@ func keys(m map[int64]bool) []int64 {
 	return out
 }
 
+// billable narrows a query of resources r to those that may have items in
+// month m: created before the month ends, past Creating, and not
+// terminated before it began.
+func billable(q *gorm.DB, m billing.Month) *gorm.DB {
+	return q.Where(`r.created < ? AND r.state <> ? AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.resource_id = r.id
+		AND o.type = ? AND o.state = ? AND o.completed_at < ?)`, m.Next().Start(), models.ResourceCreating,
+		models.OrderTerminate, models.OrderDone, m.Start())
+}
+
 // BillableResourceIDs pages (by id, after afterID) through the resources
 // that may have items in month m: created before the month ends, past
 // Creating, and not terminated before it began.
 func (s *Store) BillableResourceIDs(ctx context.Context, m billing.Month, afterID int64, limit int) ([]int64, error) {
 	var ids []int64
-	err := s.DB.WithContext(ctx).Table("resources r").
-		Where(`r.id > ? AND r.created < ? AND r.state <> ? AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.resource_id = r.id
-			AND o.type = ? AND o.state = ? AND o.completed_at < ?)`, afterID, m.Next().Start(), models.ResourceCreating,
-			models.OrderTerminate, models.OrderDone, m.Start()).
+	err := billable(s.DB.WithContext(ctx).Table("resources r").Where("r.id > ?", afterID), m).
 		Order("r.id").Limit(limit).Pluck("r.id", &ids).Error
 	return ids, translate(err, "Resource")
+}
+
+// ResourceKey orders resources by customer, then id: the order in which
+// the monthly close splits them, so that the resources of one customer
+// (whose invoice a registration locks) stay together.
+type ResourceKey struct {
+	Customer, ID int64
+}
+
+// ResourceRange is the resources whose key is after After and, unless To
+// is nil, at most To.
+type ResourceRange struct {
+	After ResourceKey
+	To    *ResourceKey `json:",omitempty"`
+}
+
+// BillableResourceRanges splits the resources that may have items in month
+// m (BillableResourceIDs), in key order, into consecutive ranges of size
+// resources, the last one open-ended: together they cover every key, so a
+// resource made after the split still falls in exactly one. Ranges share a
+// customer only where one is cut in two, so registrations of different
+// ranges seldom wait for each other's invoice locks.
+func (s *Store) BillableResourceRanges(ctx context.Context, m billing.Month, size int) ([]ResourceRange, error) {
+	var cuts []ResourceKey
+	keys := billable(s.DB.WithContext(ctx).Table("resources r").Joins("JOIN projects p ON p.id = r.project_id"), m).
+		Select("p.customer_id, r.id, ROW_NUMBER() OVER (ORDER BY p.customer_id, r.id) AS n")
+	err := s.DB.WithContext(ctx).Table("(?) k", keys).Select("k.customer_id AS customer, k.id").Where("k.n % ? = 0", size).
+		Order("k.customer_id, k.id").Scan(&cuts).Error
+	if err != nil {
+		return nil, translate(err, "Resource")
+	}
+	out := make([]ResourceRange, 0, len(cuts)+1)
+	after := ResourceKey{}
+	for i := range cuts {
+		out = append(out, ResourceRange{After: after, To: &cuts[i]})
+		after = cuts[i]
+	}
+	return append(out, ResourceRange{After: after}), nil
+}
+
+// BillableResourceKeys pages (in key order, after `after`) through the
+// resources of range r that may have items in month m.
+func (s *Store) BillableResourceKeys(ctx context.Context, m billing.Month, r ResourceRange, after ResourceKey, limit int) ([]ResourceKey, error) {
+	if after.Customer < r.After.Customer || (after.Customer == r.After.Customer && after.ID < r.After.ID) {
+		after = r.After
+	}
+	// The bounds on the customer alone let a prepared statement's generic
+	// plan scan only the range's projects.
+	q := s.DB.WithContext(ctx).Table("resources r").Joins("JOIN projects p ON p.id = r.project_id").
+		Where("p.customer_id >= ? AND (p.customer_id > ? OR r.id > ?)", after.Customer, after.Customer, after.ID)
+	if r.To != nil {
+		q = q.Where("p.customer_id <= ? AND (p.customer_id < ? OR r.id <= ?)", r.To.Customer, r.To.Customer, r.To.ID)
+	}
+	var out []ResourceKey
+	err := billable(q, m).Select("p.customer_id AS customer, r.id").Order("p.customer_id, r.id").Limit(limit).Scan(&out).Error
+	return out, translate(err, "Resource")
 }
