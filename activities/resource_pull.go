@@ -42,16 +42,9 @@ func (a *Orders) LoadResourcePull(ctx context.Context, id models.UUID) (Resource
 		Request: providers.Request{ResourceUUID: v.UUID, ResourceName: v.Name, BackendID: v.BackendID, OfferingType: v.OfferingType,
 			PluginOptions: info.PluginOptions, SecretOptions: info.SecretOptions, Attributes: info.Attributes, Limits: info.Limits,
 			ProjectUUID: v.ProjectUUID, ProjectName: v.ProjectName, CustomerUUID: v.CustomerUUID, CustomerName: v.CustomerName,
-			OfferingUUID: v.OfferingUUID, OfferingName: v.OfferingName, PlanName: deref(v.PlanName)},
+			OfferingUUID: v.OfferingUUID, OfferingName: v.OfferingName, PlanName: info.PlanName},
 	}
 	return snap, nil
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }
 
 // RecordPullInput is the outcome of a pull for RecordResourcePull.

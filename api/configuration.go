@@ -57,7 +57,7 @@ type configSection struct {
 var configSections = []configSection{
 	{"WALDUR_CORE", []setting{
 		{"MASTERMIND_URL", ""},
-		{"AUTHENTICATION_METHODS", []string{"LOCAL_SIGNIN"}}, // replaced by AuthenticationMethods
+		{"AUTHENTICATION_METHODS", AuthenticationMethods},
 		{"INVITATIONS_ENABLED", true},
 		{"VALIDATE_INVITATION_EMAIL", false},
 		{"PROTECT_USER_DETAILS_FOR_REGISTRATION_METHODS", []string{}},
@@ -147,7 +147,7 @@ var supportSettings = []setting{
 // /api/icons/, so none is rendered as a URL.
 var constanceSettings = []setting{
 	// Branding
-	{"SITE_NAME", defaultSiteName}, // replaced by WALDUR_SITE_NAME
+	{"SITE_NAME", defaultSiteName}, // WALDUR_SITE_NAME when set
 	{"SITE_DESCRIPTION", "Your single pane of control for managing projects, teams and resources in a self-service manner."},
 	{"SITE_ADDRESS", ""},
 	{"SITE_EMAIL", ""},
@@ -198,7 +198,7 @@ var constanceSettings = []setting{
 	{"COMMON_FOOTER_TEXT", ""},
 	{"COMMON_FOOTER_HTML", ""},
 	// Localization and tables
-	{"LANGUAGE_CHOICES", "en,et,lt,lv,ru,it,de,da,sv,es,fr,nb,ar,cs"}, // replaced by the server's languages
+	{"LANGUAGE_CHOICES", strings.Join(models.DescriptionLanguages, ",")}, // the server's languages (Waldur's default lists 14)
 	{"USER_TABLE_COLUMNS", ""},
 	// Users and authentication
 	{"DEFAULT_IDP", ""},
@@ -403,11 +403,6 @@ func (s *Server) publicConfiguration() map[string]any {
 	}
 	out["WALDUR_SUPPORT"] = settingsObject(supportSettings)
 
-	// What this server knows better than Waldur's defaults.
-	core["AUTHENTICATION_METHODS"] = AuthenticationMethods
-	core["TOKEN_LIFETIME"] = models.DefaultTokenLifetime
-	core["LANGUAGE_CHOICES"] = strings.Join(models.DescriptionLanguages, ",")
-	core["SITE_NAME"] = defaultSiteName
 	if s.deps.SiteName != "" {
 		core["SITE_NAME"] = s.deps.SiteName
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/waldur-go/waldur/api"
 	"github.com/waldur-go/waldur/models"
-	"github.com/waldur-go/waldur/providers"
 	"github.com/waldur-go/waldur/workflows"
 )
 
@@ -52,7 +51,7 @@ func (m *Module) pullResource(s side) api.Handler {
 			return models.Errorf(models.CodeConflict, "Valid states for operation: %s.",
 				strings.Join([]string{string(models.ResourceOK), string(models.ResourceErred)}, ", "))
 		}
-		if caps, ok := m.capabilitiesOf(v.OfferingType); !ok || !caps.Pull {
+		if caps, ok := m.svc.Caps(v.OfferingType); !ok || !caps.Pull {
 			return models.Errorf(models.CodeConflict, MsgPullUnsupported)
 		}
 		if m.tc == nil {
@@ -94,13 +93,4 @@ func (m *Module) unlinkResource(s side) api.Handler {
 		c.Status(http.StatusNoContent)
 		return nil
 	}
-}
-
-// capabilitiesOf is an offering type's capabilities (none when the module
-// has no registry).
-func (m *Module) capabilitiesOf(offeringType string) (providers.Capabilities, bool) {
-	if m.capabilities == nil {
-		return providers.Capabilities{}, true
-	}
-	return m.capabilities(offeringType)
 }

@@ -184,11 +184,9 @@ func (m *Module) renderResource(c *gin.Context, v *store.ResourceView, x *resour
 	}
 	if v.ScopeUUID != nil { // the plugin resource (a cloud tenant, ...)
 		r.ResourceUUID, r.ResourceType = v.ScopeUUID, &v.ScopeType
-		if m.capabilities != nil {
-			if caps, ok := m.capabilities(v.ScopeType); ok && caps.ScopePath != "" {
-				u := rest.Origin(c) + caps.ScopePath + v.ScopeUUID.String() + "/"
-				r.Scope = &u
-			}
+		if caps, ok := m.svc.Caps(v.ScopeType); ok && caps.ScopePath != "" {
+			u := rest.Origin(c) + caps.ScopePath + v.ScopeUUID.String() + "/"
+			r.Scope = &u
 		}
 	}
 	r.ProjectSlug, r.CustomerSlug, r.OfferingSlug, r.ProviderSlug, r.CategoryIcon = v.ProjectSlug, v.CustomerSlug, v.OfferingSlug, v.ProviderSlug, v.CategoryIcon

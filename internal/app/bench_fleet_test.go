@@ -338,33 +338,7 @@ func BenchmarkOrdersList(b *testing.B) {
 					b.Fatalf("status %d, count %q (want %d): %.300s", rec.Code, rec.Header().Get("X-Result-Count"), want, rec.Body.String())
 				}
 			}
-			raw := rawOrderQueries(db, userID)
-			for i := 0; i < 20; i++ { // warm caches and the query planner
-				get()
-				if err := raw(); err != nil {
-					b.Fatal(err)
-				}
-			}
-			var api, sql []time.Duration
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				t0 := time.Now()
-				get()
-				api = append(api, time.Since(t0))
-				t0 = time.Now()
-				if err := raw(); err != nil {
-					b.Fatal(err)
-				}
-				sql = append(sql, time.Since(t0))
-			}
-			b.StopTimer()
-			a50, a99 := percentiles(api)
-			s50, s99 := percentiles(sql)
-			b.ReportMetric(float64(a50.Microseconds())/1000, "api-p50-ms")
-			b.ReportMetric(float64(a99.Microseconds())/1000, "api-p99-ms")
-			b.ReportMetric(float64(s50.Microseconds())/1000, "sql-p50-ms")
-			b.ReportMetric(float64(s99.Microseconds())/1000, "sql-p99-ms")
-			b.ReportMetric(float64(a99)/float64(s99), "p99-ratio")
+			compareWithRaw(b, get, rawOrderQueries(db, userID))
 		})
 	}
 }

@@ -643,9 +643,15 @@ func (s *Store) terminateResource(ctx context.Context, info *OrderInfo, now time
 	if err := s.setResourceState(ctx, info.Order.ResourceID, models.ResourceTerminated, now); err != nil {
 		return err
 	}
+	return s.releaseResourceCount(ctx, info.CustomerID, info.Order.ProjectID)
+}
+
+// releaseResourceCount gives a resource's nc_resource_count back to its
+// customer and project (it was terminated, or unlinked before that).
+func (s *Store) releaseResourceCount(ctx context.Context, customerID, projectID int64) error {
 	return s.AddQuotaUsage(ctx, []models.QuotaDelta{
-		{Scope: models.Scope{Type: models.ScopeCustomer, ID: info.CustomerID}, Name: models.QuotaResourceCount, Delta: -1},
-		{Scope: models.Scope{Type: models.ScopeProject, ID: info.Order.ProjectID}, Name: models.QuotaResourceCount, Delta: -1},
+		{Scope: models.Scope{Type: models.ScopeCustomer, ID: customerID}, Name: models.QuotaResourceCount, Delta: -1},
+		{Scope: models.Scope{Type: models.ScopeProject, ID: projectID}, Name: models.QuotaResourceCount, Delta: -1},
 	})
 }
 

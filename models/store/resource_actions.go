@@ -19,6 +19,7 @@ type ResourcePullInfo struct {
 	SecretOptions map[string]any
 	Attributes    map[string]any
 	Limits        map[string]int64
+	PlanName      string // "" without a plan
 }
 
 // ResourcePullInfo loads a resource for a pull. Codes: not_found.
@@ -32,7 +33,7 @@ func (s *Store) ResourcePullInfo(ctx context.Context, id models.UUID) (*Resource
 		return nil, translate(err, "Offering")
 	}
 	secret := row.SecretOptions
-	info := &ResourcePullInfo{View: v}
+	info := &ResourcePullInfo{View: v, PlanName: deref(v.PlanName)}
 	for raw, dst := range map[*[]byte]any{&v.OfferingPluginOpts: &info.PluginOptions, &secret: &info.SecretOptions,
 		&v.Attributes: &info.Attributes, &v.Limits: &info.Limits} {
 		if err := jsonUnmarshal(*raw, dst); err != nil {
@@ -103,10 +104,7 @@ func (s *Store) UnlinkResource(ctx context.Context, id models.UUID) (running []m
 			}
 		}
 		if r.State != models.ResourceTerminated {
-			if err := tx.AddQuotaUsage(ctx, []models.QuotaDelta{
-				{Scope: models.Scope{Type: models.ScopeCustomer, ID: r.CustomerID}, Name: models.QuotaResourceCount, Delta: -1},
-				{Scope: models.Scope{Type: models.ScopeProject, ID: r.ProjectID}, Name: models.QuotaResourceCount, Delta: -1},
-			}); err != nil {
+			if err := tx.releaseResourceCount(ctx, r.CustomerID, r.ProjectID); err != nil {
 				return err
 			}
 		}
