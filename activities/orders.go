@@ -101,12 +101,22 @@ func (a *Orders) LoadOrder(ctx context.Context, id models.UUID) (OrderSnapshot, 
 	return snap, nil
 }
 
+// providerCompletes: the type's provider completes its orders itself, so
+// it reviews them (models.ReviewContext.ProviderCompletes).
+func (a *Orders) providerCompletes(offeringType string) bool {
+	if a.Providers == nil {
+		return false
+	}
+	caps, _ := a.Providers.Capabilities(offeringType)
+	return caps.ManualCompletion
+}
+
 // ApplyOrderEvent applies a review or state event (store.ApplyOrderEvent).
 func (a *Orders) ApplyOrderEvent(ctx context.Context, ev store.OrderEvent) (models.OrderState, error) {
 	var st models.OrderState
 	err := a.Store.Tx(ctx, func(tx *store.Store) error {
 		var err error
-		if st, err = tx.ApplyOrderEvent(ctx, ev); err != nil {
+		if st, err = tx.ApplyOrderEvent(ctx, ev, a.providerCompletes); err != nil {
 			return err
 		}
 		if st != models.OrderRejected && st != models.OrderCanceled && st != models.OrderErred {

@@ -217,9 +217,13 @@ type ReviewContext struct {
 	OrderType    OrderType
 	OfferingType string
 	// Offering flags and options.
-	Shared, Billable                    bool
-	AutoApproveInServiceProvider        bool // plugin_options.auto_approve_in_service_provider_projects
-	ProviderReviewRequested             bool // the offering asks for provider review even for an automated type
+	Shared, Billable             bool
+	AutoApproveInServiceProvider bool // plugin_options.auto_approve_in_service_provider_projects
+	ProviderReviewRequested      bool // the offering asks for provider review even for an automated type
+	// ProviderCompletes: the offering type's provider completes its orders
+	// itself (the registry's Capabilities.ManualCompletion: Basic, the site
+	// agent's SLURM), so it always reviews them.
+	ProviderCompletes                   bool
 	OfferingCustomerID, ProjectCustomer int64
 	// What the creator may do.
 	CreatorIsStaff        bool
@@ -247,15 +251,20 @@ func (r ReviewContext) ConsumerReviewNeeded() bool {
 	return true
 }
 
-// ProviderReviewNeeded: always for Basic and Slurm (agent-driven) offerings;
-// for automated types only when the offering asks for it.
+// ProviderReviewNeeded: always when the provider completes the orders
+// itself (Basic, the site agent's SLURM); for automated types only when the
+// offering asks for it.
 func (r ReviewContext) ProviderReviewNeeded() bool {
-	switch r.OfferingType {
-	case OfferingBasic, OfferingSlurm:
-		return true
-	}
-	return r.ProviderReviewRequested
+	return r.ProviderCompletes || r.ProviderReviewRequested
 }
+
+// ProviderCompletes reports whether the provider of an offering type
+// completes its orders itself (the providers registry's
+// Capabilities.ManualCompletion); nil: none does.
+type ProviderCompletes func(offeringType string) bool
+
+// Of answers for offeringType (false for a nil func).
+func (f ProviderCompletes) Of(offeringType string) bool { return f != nil && f(offeringType) }
 
 // StateAfterConsumerApproval is where an order goes once the consumer side
 // is satisfied: pending-project while its project has not started, then

@@ -82,7 +82,8 @@ func TestResourceTransitions(t *testing.T) {
 // TestApprovalRules follows §5 of the reference: consumer review skipped for
 // staff, ORDER.APPROVE holders, private offerings with APPROVE_PRIVATE, the
 // provider's own projects when the offering says so, and terminations by the
-// provider's owner; provider review always for Basic and Slurm.
+// provider's owner; provider review always where the provider completes
+// the orders itself (Basic, Slurm).
 func TestApprovalRules(t *testing.T) {
 	base := ReviewContext{OrderType: OrderCreate, OfferingType: "Cloud.Instance", Shared: true, Billable: true, OfferingCustomerID: 1, ProjectCustomer: 2}
 	cases := []struct {
@@ -93,12 +94,8 @@ func TestApprovalRules(t *testing.T) {
 		{"project admin orders an automated offering: owner must approve", func(r ReviewContext) ReviewContext { return r }, OrderPendingConsumer},
 		{"staff", func(r ReviewContext) ReviewContext { r.CreatorIsStaff = true; return r }, OrderExecuting},
 		{"owner (ORDER.APPROVE)", func(r ReviewContext) ReviewContext { r.CreatorHasApprove = true; return r }, OrderExecuting},
-		{"owner orders Basic: provider reviews", func(r ReviewContext) ReviewContext {
-			r.CreatorHasApprove, r.OfferingType = true, OfferingBasic
-			return r
-		}, OrderPendingProvider},
-		{"owner orders Slurm: provider reviews", func(r ReviewContext) ReviewContext {
-			r.CreatorHasApprove, r.OfferingType = true, OfferingSlurm
+		{"owner orders what its provider completes (Basic, Slurm): provider reviews", func(r ReviewContext) ReviewContext {
+			r.CreatorHasApprove, r.ProviderCompletes = true, true
 			return r
 		}, OrderPendingProvider},
 		{"automated offering asking for provider review", func(r ReviewContext) ReviewContext {

@@ -130,7 +130,8 @@ type entry struct {
 // besides running its provider (the API asks the registry, never the type).
 type Capabilities struct {
 	// ManualCompletion: the provider's side — a person, or a site agent —
-	// finishes executing orders (set_state_done).
+	// finishes executing orders (set_state_done); it also reviews every
+	// order (models.ReviewContext.ProviderCompletes).
 	ManualCompletion bool
 	// AgentDriven: a site agent moves orders with set_state_executing and
 	// set_state_erred.

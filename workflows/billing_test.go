@@ -42,12 +42,12 @@ type billingEnv struct {
 func newBillingEnv(t *testing.T, srv *temporaltest.Server, db *gorm.DB) *billingEnv {
 	e := &billingEnv{db: db, st: store.New(db), c: srv.Client(t)}
 	reg := providers.NewRegistry()
-	reg.Register(&fake.Provider{Manual: true}, "q-basic-"+models.NewUUID().String()[:8], models.OfferingBasic)
+	reg.RegisterWith(&fake.Provider{Manual: true}, "q-basic-"+models.NewUUID().String()[:8], providers.Capabilities{ManualCompletion: true, Cancelable: true}, models.OfferingBasic)
 	wr := workflows.NewRegistry()
 	wr.Add(workflows.QueueCore, func(w worker.Registry) {
 		workflows.RegisterOrders(w, &activities.Orders{Store: e.st, Providers: reg}, &workflows.OrderDispatcher{Store: e.st})
 		workflows.RegisterBilling(w, &activities.Billing{Store: e.st, BatchSize: 2})
-		workflows.RegisterJobs(w, &workflows.OrderJobs{Store: e.st, Temporal: e.c})
+		workflows.RegisterJobs(w, &workflows.OrderJobs{Store: e.st, Temporal: e.c, Capabilities: reg.Capabilities})
 	})
 	ws, err := wr.Start(e.c, []string{workflows.QueueCore}, worker.Options{})
 	require.NoError(t, err)
@@ -272,7 +272,7 @@ func TestPeriodicJobs(t *testing.T) {
 			require.NoError(t, e.st.InitQuotas(ctx, models.Scope{Type: models.ScopeProject, ID: future}))
 			o, err := e.st.CreateOrder(ctx, store.NewOrder{Type: models.OrderCreate, ProjectID: future, OfferingID: e.offering, PlanID: &e.plan,
 				Attributes: map[string]any{"name": "later"}, Review: models.ReviewContext{OrderType: models.OrderCreate,
-					OfferingType: models.OfferingBasic, CreatorHasApprove: true, ProjectStartsInFuture: true}})
+					OfferingType: models.OfferingBasic, ProviderCompletes: true, CreatorHasApprove: true, ProjectStartsInFuture: true}})
 			require.NoError(t, err)
 			require.Equal(t, models.OrderPendingProject, o.State)
 			require.NoError(t, workflows.StartOrder(ctx, e.c, o.UUID))

@@ -14,6 +14,7 @@ import (
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/marketplace"
 	"github.com/waldur-go/waldur/models/store"
+	"github.com/waldur-go/waldur/providers"
 )
 
 // The scan-and-fix jobs on resources and orders (Waldur's
@@ -40,6 +41,9 @@ var (
 type OrderJobs struct {
 	Store    *store.Store
 	Temporal client.Client // nil: the client of the worker running the activity
+	// Capabilities answers for an offering type (the providers registry's):
+	// the orders the jobs place follow its review rules.
+	Capabilities func(offeringType string) (providers.Capabilities, bool)
 	// Now is the clock (nil: the system clock in UTC).
 	Now func() time.Time
 }
@@ -105,7 +109,7 @@ func heartbeat(ctx context.Context, n int) {
 // resource in use of a project whose end date has come, and starts its
 // workflow; it returns how many orders it placed.
 func (j *OrderJobs) TerminateEndedProjectResources(ctx context.Context) (int, error) {
-	svc := marketplace.Service{Store: j.Store, Engine: OrderClient{Client: j.client(ctx), Store: j.Store}}
+	svc := marketplace.Service{Store: j.Store, Capabilities: j.Capabilities, Engine: OrderClient{Client: j.client(ctx), Store: j.Store}}
 	n := 0
 	after := map[int64]bool{}
 	for {

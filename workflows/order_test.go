@@ -34,6 +34,7 @@ type orderEnv struct {
 	auto     *fake.Provider
 	manual   *fake.Provider
 	broken   *fake.Provider
+	reg      *providers.Registry
 }
 
 func fastPolicies() workflows.OrderPolicies {
@@ -54,7 +55,8 @@ func newOrderEnv(t *testing.T, srv *temporaltest.Server, db *gorm.DB) *orderEnv 
 	reg := providers.NewRegistry()
 	queue := "q-" + models.NewUUID().String()[:8] // each subtest gets its own queues
 	reg.Register(e.auto, queue+"-auto", "Test.Auto")
-	reg.Register(e.manual, queue+"-basic", models.OfferingBasic)
+	reg.RegisterWith(e.manual, queue+"-basic", providers.Capabilities{ManualCompletion: true, Cancelable: true}, models.OfferingBasic)
+	e.reg = reg
 	reg.Register(e.broken, queue+"-broken", "Test.Broken")
 	reg.Register(script.Provider{Timeout: 30 * time.Second}, queue+"-script", script.OfferingType)
 
@@ -100,9 +102,18 @@ func newOrderEnv(t *testing.T, srv *temporaltest.Server, db *gorm.DB) *orderEnv 
 	return e
 }
 
+func (e *orderEnv) caps(typ string) providers.Capabilities {
+	if e.reg == nil {
+		return providers.Capabilities{}
+	}
+	caps, _ := e.reg.Capabilities(typ)
+	return caps
+}
+
 func (e *orderEnv) order(t *testing.T, typ string) *models.Order {
 	o, err := e.st.CreateOrder(context.Background(), store.NewOrder{Type: models.OrderCreate, ProjectID: e.project, OfferingID: e.offering[typ],
-		Attributes: map[string]any{"name": "r"}, Review: models.ReviewContext{OrderType: models.OrderCreate, OfferingType: typ, CreatorHasApprove: true}})
+		Attributes: map[string]any{"name": "r"}, Review: models.ReviewContext{OrderType: models.OrderCreate, OfferingType: typ, CreatorHasApprove: true,
+			ProviderCompletes: e.caps(typ).ManualCompletion}})
 	require.NoError(t, err)
 	return o
 }

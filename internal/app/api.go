@@ -104,7 +104,7 @@ func Registry(d *Deps) *workflows.Registry {
 		w.RegisterActivity(&activities.Core{DB: d.DB, Now: func() time.Time { return time.Now().UTC() }})
 		workflows.RegisterExpiry(w, &activities.Expiry{Store: st})
 		workflows.RegisterBilling(w, &activities.Billing{Store: st})
-		workflows.RegisterJobs(w, &workflows.OrderJobs{Store: st})
+		workflows.RegisterJobs(w, &workflows.OrderJobs{Store: st, Capabilities: provs.Capabilities})
 		workflows.RegisterSiteAgent(w, &activities.SiteAgent{Store: st})
 		// Web hooks reach no loopback, link-local or private address
 		// outside the allowed networks (checked when connecting).

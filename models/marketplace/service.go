@@ -104,6 +104,12 @@ func (s *Service) Caps(offeringType string) (providers.Capabilities, bool) {
 	return s.Capabilities(offeringType)
 }
 
+// providerCompletes: the type's provider completes its orders itself.
+func (s *Service) providerCompletes(offeringType string) bool {
+	caps, _ := s.Caps(offeringType)
+	return caps.ManualCompletion
+}
+
 func scopeOf(t models.ScopeType, id int64) models.Scope { return models.Scope{Type: t, ID: id} }
 
 // CreateInput is a Create order as a client sends it (references already
@@ -220,7 +226,7 @@ func (s *Service) PlaceForResource(ctx context.Context, u *models.User, v *store
 // resource whose project ended, on behalf of the system; a resource with an
 // order in flight is skipped (nil, nil).
 func (s *Service) TerminateForProjectEnd(ctx context.Context, resourceID int64) (*models.Order, error) {
-	o, err := s.Store.TerminateForProjectEnd(ctx, resourceID)
+	o, err := s.Store.TerminateForProjectEnd(ctx, resourceID, s.providerCompletes)
 	if err != nil || o == nil {
 		return o, err
 	}
@@ -367,6 +373,7 @@ func (s *Service) reviewContext(ctx context.Context, u *models.User, t models.Or
 	rc := models.ReviewContext{OrderType: t, OfferingType: of.Type, Shared: of.Shared, Billable: of.Billable,
 		AutoApproveInServiceProvider: boolOpt(of.PluginOptions, "auto_approve_in_service_provider_projects"),
 		ProviderReviewRequested:      boolOpt(of.PluginOptions, "provider_review_required"),
+		ProviderCompletes:            s.providerCompletes(of.Type),
 		OfferingCustomerID:           of.CustomerID, ProjectCustomer: p.CustomerID, CreatorIsStaff: u.IsStaff,
 		ProjectStartsInFuture: p.StartDate != nil && p.StartDate.After(s.now())}
 	var err error

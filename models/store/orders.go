@@ -372,8 +372,10 @@ type OrderEvent struct {
 // nc_resource_count; a rejected Update or Terminate order returns the
 // resource to OK. Applying an event the order already went through is an
 // error with code conflict (the caller decides whether that is benign).
-// It returns the new state.
-func (s *Store) ApplyOrderEvent(ctx context.Context, ev OrderEvent) (models.OrderState, error) {
+// completes says which offering types' providers review every order (the
+// consumer's approval then hands the order to them). It returns the new
+// state.
+func (s *Store) ApplyOrderEvent(ctx context.Context, ev OrderEvent, completes models.ProviderCompletes) (models.OrderState, error) {
 	var state models.OrderState
 	err := s.Tx(ctx, func(tx *Store) error {
 		db := tx.DB.WithContext(ctx)
@@ -388,6 +390,7 @@ func (s *Store) ApplyOrderEvent(ctx context.Context, ev OrderEvent) (models.Orde
 		now := tx.Now()
 		if to == "" { // approve_by_consumer: the review rules decide
 			rc := models.ReviewContext{OfferingType: info.OfferingType, ProviderReviewRequested: boolOption(info.PluginOptions, "provider_review_required"),
+				ProviderCompletes:     completes.Of(info.OfferingType),
 				ProjectStartsInFuture: info.ProjectStartDate != nil && info.ProjectStartDate.After(now)}
 			to = rc.StateAfterConsumerApproval()
 		}
@@ -608,7 +611,7 @@ func (s *Store) PlanPeriods(ctx context.Context, resourceID int64) ([]PlanPeriod
 // and its quota released, otherwise Erred. Failing an erred order again
 // changes nothing.
 func (s *Store) FailOrder(ctx context.Context, id models.UUID, message, output string) error {
-	_, err := s.ApplyOrderEvent(ctx, OrderEvent{OrderUUID: id, Event: "set_state_erred", Message: message, Output: output})
+	_, err := s.ApplyOrderEvent(ctx, OrderEvent{OrderUUID: id, Event: "set_state_erred", Message: message, Output: output}, nil)
 	if models.IsCode(err, models.CodeConflict) {
 		info, ierr := s.OrderInfo(ctx, id)
 		if ierr == nil && info.Order.State == models.OrderErred {

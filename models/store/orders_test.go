@@ -47,7 +47,7 @@ func seedMarket(t *testing.T, db *gorm.DB, offeringState models.OfferingState) *
 
 func (m *market) create(ctx context.Context) (*models.Order, error) {
 	return m.st.CreateOrder(ctx, store.NewOrder{Type: models.OrderCreate, ProjectID: m.project, OfferingID: m.offering, PlanID: &m.pl,
-		Attributes: map[string]any{"name": "vm"}, Review: models.ReviewContext{OrderType: models.OrderCreate, OfferingType: models.OfferingBasic, CreatorHasApprove: true}})
+		Attributes: map[string]any{"name": "vm"}, Review: models.ReviewContext{OrderType: models.OrderCreate, OfferingType: models.OfferingBasic, ProviderCompletes: true, CreatorHasApprove: true}})
 }
 
 // TestParallelOrdersRespectResourceQuota: 300 concurrent create orders
@@ -105,7 +105,7 @@ func TestOrderRules(t *testing.T) {
 		require.NoError(t, err)
 		terminate := func() error {
 			_, err := m.st.CreateOrder(ctx, store.NewOrder{Type: models.OrderTerminate, ProjectID: m.project, OfferingID: m.offering, ResourceID: o.ResourceID,
-				Review: models.ReviewContext{OrderType: models.OrderTerminate, OfferingType: models.OfferingBasic, CreatorHasApprove: true}})
+				Review: models.ReviewContext{OrderType: models.OrderTerminate, OfferingType: models.OfferingBasic, ProviderCompletes: true, CreatorHasApprove: true}})
 			return err
 		}
 		err = terminate()
@@ -150,9 +150,9 @@ func TestOrderLifecycle(t *testing.T) {
 		require.NoError(t, err)
 		require.EqualValues(t, 1, projectResourceUsage(t, m))
 
-		_, err = m.st.ApplyOrderEvent(ctx, store.OrderEvent{OrderUUID: o.UUID, Event: "set_state_done"})
+		_, err = m.st.ApplyOrderEvent(ctx, store.OrderEvent{OrderUUID: o.UUID, Event: "set_state_done"}, nil)
 		require.True(t, models.IsCode(err, models.CodeConflict), "done only from executing: %v", err)
-		st, err := m.st.ApplyOrderEvent(ctx, store.OrderEvent{OrderUUID: o.UUID, Event: "approve_by_provider"})
+		st, err := m.st.ApplyOrderEvent(ctx, store.OrderEvent{OrderUUID: o.UUID, Event: "approve_by_provider"}, nil)
 		require.NoError(t, err)
 		require.Equal(t, models.OrderExecuting, st)
 		require.NoError(t, m.st.CompleteOrder(ctx, o.UUID, "backend-1", map[string]any{"ip": "10.0.0.1"}, "created"))
@@ -174,16 +174,16 @@ func TestOrderLifecycle(t *testing.T) {
 
 		rejected, err := m.create(ctx)
 		require.NoError(t, err)
-		st, err = m.st.ApplyOrderEvent(ctx, store.OrderEvent{OrderUUID: rejected.UUID, Event: "reject_by_provider"})
+		st, err = m.st.ApplyOrderEvent(ctx, store.OrderEvent{OrderUUID: rejected.UUID, Event: "reject_by_provider"}, nil)
 		require.NoError(t, err)
 		require.Equal(t, models.OrderRejected, st)
 		require.Equal(t, models.ResourceTerminated, resourceState(t, db, rejected.ResourceID))
-		_, err = m.st.ApplyOrderEvent(ctx, store.OrderEvent{OrderUUID: rejected.UUID, Event: "approve_by_provider"})
+		_, err = m.st.ApplyOrderEvent(ctx, store.OrderEvent{OrderUUID: rejected.UUID, Event: "approve_by_provider"}, nil)
 		require.True(t, models.IsCode(err, models.CodeConflict))
 
 		failed, err := m.create(ctx)
 		require.NoError(t, err)
-		_, err = m.st.ApplyOrderEvent(ctx, store.OrderEvent{OrderUUID: failed.UUID, Event: "approve_by_provider"})
+		_, err = m.st.ApplyOrderEvent(ctx, store.OrderEvent{OrderUUID: failed.UUID, Event: "approve_by_provider"}, nil)
 		require.NoError(t, err)
 		require.NoError(t, m.st.FailOrder(ctx, failed.UUID, "backend exploded", "step 1 ok\n"))
 		require.NoError(t, m.st.FailOrder(ctx, failed.UUID, "backend exploded", ""), "failing twice is a no-op")
@@ -208,7 +208,7 @@ func TestPlanSwitch(t *testing.T) {
 		m := seedMarket(t, db, models.OfferingActive)
 		o, err := m.create(ctx)
 		require.NoError(t, err)
-		_, err = m.st.ApplyOrderEvent(ctx, store.OrderEvent{OrderUUID: o.UUID, Event: "approve_by_provider"})
+		_, err = m.st.ApplyOrderEvent(ctx, store.OrderEvent{OrderUUID: o.UUID, Event: "approve_by_provider"}, nil)
 		require.NoError(t, err)
 		require.NoError(t, m.st.CompleteOrder(ctx, o.UUID, "b", nil, ""))
 

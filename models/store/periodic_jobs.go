@@ -109,9 +109,10 @@ func (s *Store) EndedProjectResourceIDs(ctx context.Context, today time.Time, li
 
 // TerminateForProjectEnd places a Terminate order for a resource of an
 // ended project, on behalf of the system (no consumer review; the provider
-// reviews when its offering type asks for it). A resource that has an
+// reviews when its offering asks for it or completes its orders itself:
+// completes). A resource that has an
 // order in flight by now is skipped (nil, nil). Codes: not_found.
-func (s *Store) TerminateForProjectEnd(ctx context.Context, resourceID int64) (*models.Order, error) {
+func (s *Store) TerminateForProjectEnd(ctx context.Context, resourceID int64, completes models.ProviderCompletes) (*models.Order, error) {
 	var r struct {
 		ProjectID     int64
 		OfferingID    int64
@@ -127,7 +128,7 @@ func (s *Store) TerminateForProjectEnd(ctx context.Context, resourceID int64) (*
 	o, err := s.CreateOrder(ctx, NewOrder{Type: models.OrderTerminate, ProjectID: r.ProjectID, OfferingID: r.OfferingID, PlanID: r.PlanID,
 		ResourceID: resourceID, Attributes: map[string]any{"termination_reason": "The project's end date has been reached."},
 		Review: models.ReviewContext{OrderType: models.OrderTerminate, OfferingType: r.OfferingType, CreatorIsStaff: true,
-			ProviderReviewRequested: boolOption(r.PluginOptions, "provider_review_required")}})
+			ProviderReviewRequested: boolOption(r.PluginOptions, "provider_review_required"), ProviderCompletes: completes.Of(r.OfferingType)}})
 	if models.IsCode(err, models.CodeInvalid) || models.IsCode(err, models.CodeConflict) {
 		return nil, nil // an order in flight, or terminated meanwhile
 	}

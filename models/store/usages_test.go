@@ -47,7 +47,7 @@ func TestSetUsage(t *testing.T) {
 		d := decimal.RequireFromString
 		require.True(t, models.IsCode(set(now, store.UsageItem{Type: "cpu", Amount: d("1")}), models.CodeInvalid), "a Creating resource takes no usage")
 
-		_, err = st.ApplyOrderEvent(ctx, store.OrderEvent{OrderUUID: o.UUID, Event: "approve_by_provider"})
+		_, err = st.ApplyOrderEvent(ctx, store.OrderEvent{OrderUUID: o.UUID, Event: "approve_by_provider"}, nil)
 		require.NoError(t, err)
 		require.NoError(t, st.CompleteOrder(ctx, o.UUID, "b", nil, ""))
 		require.NoError(t, set(now, store.UsageItem{Type: "cpu", Amount: d("3.25")}, store.UsageItem{Type: "gpu", Amount: d("4")}))

@@ -56,5 +56,5 @@ func seedMarket(t *testing.T, db *gorm.DB, offeringState models.OfferingState) *
 
 func (m *market) create(ctx context.Context) (*models.Order, error) {
 	return m.st.CreateOrder(ctx, store.NewOrder{Type: models.OrderCreate, ProjectID: m.project, OfferingID: m.offering, PlanID: &m.pl,
-		Attributes: map[string]any{"name": "vm"}, Review: models.ReviewContext{OrderType: models.OrderCreate, OfferingType: models.OfferingBasic, CreatorHasApprove: true}})
+		Attributes: map[string]any{"name": "vm"}, Review: models.ReviewContext{OrderType: models.OrderCreate, OfferingType: models.OfferingBasic, ProviderCompletes: true, CreatorHasApprove: true}})
 }
