@@ -3,6 +3,7 @@ package openstacktest
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -30,6 +31,8 @@ func (e *Emulator) volumeRoutes() {
 	r("PUT", "/volumes/{id}", (*call).updateVolume)
 	r("DELETE", "/volumes/{id}", (*call).deleteVolume)
 	r("POST", "/volumes/{id}/action", (*call).volumeAction)
+	e.snapshotRoutes(r)
+	e.backupRoutes(r)
 
 	r("GET", "/types", (*call).listVolumeTypes)
 	r("GET", "/types/default", func(c *call) *apiError {
@@ -110,7 +113,7 @@ func (c *call) renderVolume(v *Volume) map[string]any {
 	m := map[string]any{
 		"id": v.ID, "name": v.Name, "description": v.Description, "status": v.Status, "size": v.Size,
 		"availability_zone": v.AvailabilityZone, "created_at": tCinder(v.Created), "updated_at": tCinder(v.Updated),
-		"attachments": atts, "volume_type": v.VolumeType, "snapshot_id": nil, "source_volid": nil, "backup_id": nil,
+		"attachments": atts, "volume_type": v.VolumeType, "snapshot_id": orNull(v.SnapshotID), "source_volid": orNull(v.SourceVolID), "backup_id": nil,
 		"metadata": nonNilMap(v.Metadata), "user_id": v.UserID, "bootable": fmt.Sprint(v.Bootable), "encrypted": false,
 		"replication_status": nil, "consistencygroup_id": nil, "multiattach": false, "migration_status": nil,
 		"group_id": nil, "provider_id": nil, "shared_targets": true, "os-vol-tenant-attr:tenant_id": v.ProjectID,
@@ -139,20 +142,33 @@ func (c *call) volume(id string) (*Volume, *apiError) {
 }
 
 func (c *call) volumeQuotaCheck(projectID, vtype string, volumes, gigabytes int) *apiError {
+	return c.cinderQuotaCheck(projectID, vtype, "volumes", volumes, gigabytes)
+}
+
+// cinderQuotaCheck checks count new objects of a kind ("volumes" or
+// "snapshots") holding gigabytes GiB of a volume type against the project's
+// limits (also the per-type ones) and answers 413 as Cinder does.
+func (c *call) cinderQuotaCheck(projectID, vtype, kind string, count, gigabytes int) *apiError {
 	l, u := c.s().quotaLimits(projectID, "volume"), c.s().volumeUsage(projectID)
-	req := map[string]int{"volumes": volumes, "gigabytes": gigabytes, "volumes_" + vtype: volumes, "gigabytes_" + vtype: gigabytes}
+	req := map[string]int{kind: count, "gigabytes": gigabytes, kind + "_" + vtype: count, "gigabytes_" + vtype: gigabytes}
 	over := overQuota(l, u, req)
 	if len(over) == 0 {
 		return nil
 	}
 	k := over[0]
-	if strings.HasPrefix(k, "gigabytes") {
-		return &apiError{status: http.StatusRequestEntityTooLarge, kind: "overLimit", msg: fmt.Sprintf(
-			"VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed %s quota. Requested %dG, quota is %dG and %dG has been consumed.",
-			k, gigabytes, l[k], u[k])}
+	switch {
+	case strings.HasPrefix(k, "gigabytes"):
+		return overLimit("VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed %s quota. Requested %dG, quota is %dG and %dG has been consumed.",
+			k, gigabytes, l[k], u[k])
+	case kind == "snapshots":
+		return overLimit("SnapshotLimitExceeded: Maximum number of snapshots allowed (%d) exceeded", l[k])
 	}
-	return &apiError{status: http.StatusRequestEntityTooLarge, kind: "overLimit", msg: fmt.Sprintf(
-		"VolumeLimitExceeded: Maximum number of volumes allowed (%d) exceeded for quota '%s'.", l[k], k)}
+	return overLimit("VolumeLimitExceeded: Maximum number of volumes allowed (%d) exceeded for quota '%s'.", l[k], k)
+}
+
+// overLimit is Cinder's 413 answer to a quota exceeded.
+func overLimit(format string, args ...any) *apiError {
+	return &apiError{status: http.StatusRequestEntityTooLarge, kind: "overLimit", msg: fmt.Sprintf(format, args...)}
 }
 
 func (c *call) createVolume() *apiError {
@@ -174,10 +190,39 @@ func (c *call) createVolume() *apiError {
 	}
 	in := b.Volume
 	s := c.s()
-	if in.SnapshotID != "" {
-		return errf(http.StatusBadRequest, "Invalid input received: the OpenStack emulator has no snapshots.")
+	sources := 0
+	for _, ref := range []string{in.SnapshotID, in.ImageRef, in.SourceVolID} {
+		if ref != "" {
+			sources++
+		}
 	}
-	var src *Volume
+	if sources > 1 {
+		return errf(http.StatusBadRequest, "Invalid input received: May specify only one of snapshot, imageRef, source_volume")
+	}
+	var src *Volume // the volume whose data the new one gets (the snapshot's or the source volume)
+	var snap *Snapshot
+	if in.SnapshotID != "" {
+		if _, perr := uuid.Parse(in.SnapshotID); perr != nil {
+			return errf(http.StatusBadRequest, "Snapshot ID must be in UUID form.")
+		}
+		var err *apiError
+		if snap, err = c.snapshot(in.SnapshotID); err != nil {
+			return err
+		}
+		if snap.Status != "available" && snap.Status != "backing-up" {
+			return errf(http.StatusBadRequest, "Invalid snapshot: Originating snapshot status must be one of 'available, backing-up' values")
+		}
+		if in.Size == 0 {
+			in.Size = snap.Size
+		}
+		if in.Size < snap.Size {
+			return errf(http.StatusBadRequest, "Invalid input received: Volume size '%d'GB cannot be smaller than the snapshot size %dGB. They must be >= original snapshot size.", in.Size, snap.Size)
+		}
+		src = s.volumes.get(snap.VolumeID)
+		if in.VolumeType == "" {
+			in.VolumeType = snap.VolumeType
+		}
+	}
 	if in.SourceVolID != "" {
 		var err *apiError
 		if src, err = c.volume(in.SourceVolID); err != nil {
@@ -188,6 +233,9 @@ func (c *call) createVolume() *apiError {
 		}
 		if in.Size < src.Size {
 			return errf(http.StatusBadRequest, "Invalid input received: Volume size '%d' must be an integer and greater than 0 and not less than the source volume size %d.", in.Size, src.Size)
+		}
+		if in.VolumeType == "" {
+			in.VolumeType = src.VolumeType
 		}
 	}
 	if in.Size <= 0 {
@@ -218,6 +266,14 @@ func (c *call) createVolume() *apiError {
 	}
 	v := c.e.newVolume(c.projectID(), c.userID(), in.Name, in.Size, vt.Name, imageID, c.now)
 	v.Description = in.Description
+	if src != nil {
+		v.Bootable = src.Bootable
+	}
+	if snap != nil {
+		v.SnapshotID = snap.ID
+	} else {
+		v.SourceVolID = in.SourceVolID
+	}
 	if in.Metadata != nil {
 		v.Metadata = in.Metadata
 	}
@@ -244,16 +300,42 @@ func (c *call) volumeTransition(v *Volume, status, final string, delay time.Dura
 	})
 }
 
+// cinderListed tells whether a Cinder listing shows an object of a project:
+// the caller's project's, or with all_tenants (admins) every project's or
+// those of project_id.
+func (c *call) cinderListed(q url.Values, projectID string) bool {
+	if c.isAdmin() && boolParam(q, "all_tenants") {
+		p := q.Get("project_id")
+		return p == "" || p == projectID
+	}
+	return projectID == c.projectID()
+}
+
+// cinderList answers a Cinder collection: offset, limit and marker applied,
+// with the next link in <collection>_links.
+func (c *call) cinderList(collection string, items []map[string]any) *apiError {
+	q := c.query()
+	items, err := skipOffset(items, q)
+	if err != nil {
+		return err
+	}
+	items, next, err := page(items, q)
+	if err != nil {
+		return err
+	}
+	body := map[string]any{collection: nonNil(items)}
+	if next != "" {
+		body[collection+"_links"] = c.pageLinks(next)
+	}
+	c.json(http.StatusOK, body)
+	return nil
+}
+
 func (c *call) listVolumes(detail bool) *apiError {
 	q := c.query()
-	all := c.isAdmin() && boolParam(q, "all_tenants")
-	project := q.Get("project_id")
 	var items []map[string]any
 	for _, v := range c.s().volumes.newest() {
-		switch {
-		case all && project != "" && v.ProjectID != project:
-			continue
-		case !all && v.ProjectID != c.projectID():
+		if !c.cinderListed(q, v.ProjectID) {
 			continue
 		}
 		if n := q.Get("name"); n != "" && n != v.Name {
@@ -269,16 +351,7 @@ func (c *call) listVolumes(detail bool) *apiError {
 				"links": []map[string]any{{"rel": "self", "href": c.cinderURL("volumes", v.ID)}}})
 		}
 	}
-	items, next, err := page(items, q)
-	if err != nil {
-		return err
-	}
-	body := map[string]any{"volumes": nonNil(items)}
-	if next != "" {
-		body["volumes_links"] = c.pageLinks(next)
-	}
-	c.json(http.StatusOK, body)
-	return nil
+	return c.cinderList("volumes", items)
 }
 
 func (c *call) getVolume() *apiError {
@@ -319,7 +392,13 @@ func (c *call) updateVolume() *apiError {
 	return nil
 }
 
-// deleteVolume answers 202; the volume is deleting for DeleteDelay, then gone.
+// errVolumeNotDeletable is Cinder's answer to deleting a volume in the wrong
+// status, with snapshots (without cascade) or attached.
+var errVolumeNotDeletable = errf(http.StatusBadRequest, "Invalid volume: Volume status must be available or error or error_restoring or error_extending or error_managing and must not be migrating, attached, belong to a group, have snapshots, awaiting a transfer, or be disassociated from snapshots after volume transfer.")
+
+// deleteVolume answers 202; the volume is deleting for DeleteDelay, then
+// gone. A volume with snapshots goes only with cascade=true, its snapshots
+// with it (each must be available or error).
 func (c *call) deleteVolume() *apiError {
 	v, err := c.volume(c.r.PathValue("id"))
 	if err != nil {
@@ -328,10 +407,24 @@ func (c *call) deleteVolume() *apiError {
 	switch v.Status {
 	case "available", "error", "error_restoring", "error_extending", "error_managing":
 	default:
-		return errf(http.StatusBadRequest, "Invalid volume: Volume status must be available or error or error_restoring or error_extending or error_managing and must not be migrating, attached, belong to a group, have snapshots or be disassociated from snapshots after volume transfer.")
+		return errVolumeNotDeletable
 	}
 	if len(v.Attachments) > 0 {
 		return errf(http.StatusBadRequest, "Invalid volume: Volume must not be attached.")
+	}
+	snaps := c.s().volumeSnapshots(v.ID)
+	if len(snaps) > 0 {
+		if !boolParam(c.query(), "cascade") {
+			return errVolumeNotDeletable
+		}
+		for _, sn := range snaps {
+			if sn.Status != "available" && sn.Status != "error" {
+				return errVolumeNotDeletable
+			}
+		}
+		for _, sn := range snaps {
+			c.startSnapshotDelete(sn)
+		}
 	}
 	c.startVolumeDelete(v)
 	c.noContent(http.StatusAccepted)
@@ -401,7 +494,7 @@ func (c *call) volumeAction() *apiError {
 			if vt.Name != v.VolumeType {
 				l, u := c.s().quotaLimits(v.ProjectID, "volume"), c.s().volumeUsage(v.ProjectID)
 				if over := overQuota(l, u, map[string]int{"volumes_" + vt.Name: 1, "gigabytes_" + vt.Name: v.Size}); len(over) > 0 {
-					return &apiError{status: http.StatusRequestEntityTooLarge, kind: "overLimit", msg: "Quota exceeded for " + strings.Join(over, ", ")}
+					return overLimit("Quota exceeded for %s", strings.Join(over, ", "))
 				}
 			}
 			v.VolumeType = vt.Name
@@ -428,6 +521,9 @@ func (c *call) volumeAction() *apiError {
 		case "os-force_delete":
 			if err := c.requireAdmin(); err != nil {
 				return err
+			}
+			if len(c.s().volumeSnapshots(v.ID)) > 0 { // force skips the status check only
+				return errVolumeNotDeletable
 			}
 			for _, a := range v.Attachments {
 				if sv := c.s().servers.get(a.ServerID); sv != nil {
@@ -528,9 +624,9 @@ func (c *call) volumeLimits() *apiError {
 	c.json(http.StatusOK, map[string]any{"limits": map[string]any{"rate": []any{}, "absolute": map[string]any{
 		"maxTotalVolumes": l["volumes"], "totalVolumesUsed": u["volumes"],
 		"maxTotalVolumeGigabytes": l["gigabytes"], "totalGigabytesUsed": u["gigabytes"],
-		"maxTotalSnapshots": l["snapshots"], "totalSnapshotsUsed": 0,
-		"maxTotalBackups": l["backups"], "totalBackupsUsed": 0,
-		"maxTotalBackupGigabytes": l["backup_gigabytes"], "totalBackupGigabytesUsed": 0,
+		"maxTotalSnapshots": l["snapshots"], "totalSnapshotsUsed": u["snapshots"],
+		"maxTotalBackups": l["backups"], "totalBackupsUsed": u["backups"],
+		"maxTotalBackupGigabytes": l["backup_gigabytes"], "totalBackupGigabytesUsed": u["backup_gigabytes"],
 	}}})
 	return nil
 }

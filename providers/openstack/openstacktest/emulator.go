@@ -421,6 +421,27 @@ func (e *Emulator) Volumes() []Volume {
 	return out
 }
 
+// ServerGroups returns copies of all server groups, in creation order.
+func (e *Emulator) ServerGroups() []ServerGroup {
+	var out []ServerGroup
+	e.locked(func(s *store) { out = copies(s.groups.all()) })
+	return out
+}
+
+// Snapshots returns copies of all volume snapshots, in creation order.
+func (e *Emulator) Snapshots() []Snapshot {
+	var out []Snapshot
+	e.locked(func(s *store) { out = copies(s.snapshots.all()) })
+	return out
+}
+
+// Backups returns copies of all volume backups, in creation order.
+func (e *Emulator) Backups() []Backup {
+	var out []Backup
+	e.locked(func(s *store) { out = copies(s.backups.all()) })
+	return out
+}
+
 // Networks returns copies of all networks (the seeded external one too).
 func (e *Emulator) Networks() []Network {
 	var out []Network

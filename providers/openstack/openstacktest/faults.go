@@ -29,6 +29,11 @@ type Faults struct {
 	ServerErrorRate float64 `json:"server_error_rate"`
 	// VolumeErrorRate is the fraction of new volumes that end in error instead of available.
 	VolumeErrorRate float64 `json:"volume_error_rate"`
+	// SnapshotErrorRate is the fraction of new volume snapshots that end in error instead of available.
+	SnapshotErrorRate float64 `json:"snapshot_error_rate"`
+	// BackupErrorRate is the fraction of new volume backups that end in error
+	// (with a fail_reason) instead of available.
+	BackupErrorRate float64 `json:"backup_error_rate"`
 	// Services limits ErrorRate and latency to these services (identity,
 	// compute, volume, network, image); empty means all.
 	Services []string `json:"services,omitempty"`
@@ -44,7 +49,7 @@ func (f Faults) status() int {
 }
 
 func (f Faults) validate() error {
-	for _, r := range []float64{f.ErrorRate, f.SlowRate, f.ServerErrorRate, f.VolumeErrorRate} {
+	for _, r := range []float64{f.ErrorRate, f.SlowRate, f.ServerErrorRate, f.VolumeErrorRate, f.SnapshotErrorRate, f.BackupErrorRate} {
 		if r < 0 || r > 1 {
 			return fmt.Errorf("rates must be between 0 and 1")
 		}
@@ -102,7 +107,7 @@ func (e *Emulator) decide(svc service, method string) decision {
 	return d
 }
 
-// draw reports whether an event of the given rate happens (server or volume ERROR).
+// draw reports whether an event of the given rate happens (server, volume, snapshot or backup ERROR).
 func (e *Emulator) draw(rate func(Faults) float64) bool {
 	e.faultMu.Lock()
 	defer e.faultMu.Unlock()

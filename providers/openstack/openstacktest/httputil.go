@@ -322,6 +322,41 @@ func page(items []map[string]any, q url.Values) ([]map[string]any, string, *apiE
 	return items, "", nil
 }
 
+// skipOffset drops the first offset items (the offset parameter of Nova's
+// server groups and Cinder's lists). Applied before page, a next link (which
+// keeps offset and sets marker) still continues where its page ended.
+func skipOffset(items []map[string]any, q url.Values) ([]map[string]any, *apiError) {
+	o := q.Get("offset")
+	if o == "" {
+		return items, nil
+	}
+	n, err := strconv.Atoi(o)
+	if err != nil || n < 0 {
+		return nil, errf(http.StatusBadRequest, "Invalid input for field/attribute offset. Value: %s. offset must be a non-negative integer", o)
+	}
+	return items[min(n, len(items)):], nil
+}
+
+// boolValue reads a JSON boolean as the services' schemas do (true/false or
+// their string forms: "true", "1", "yes", "on", ...); nil is false. ok is
+// false for anything else.
+func boolValue(v any) (b, ok bool) {
+	switch t := v.(type) {
+	case nil:
+		return false, true
+	case bool:
+		return t, true
+	case string:
+		switch strings.ToLower(t) {
+		case "1", "t", "true", "on", "y", "yes":
+			return true, true
+		case "0", "f", "false", "off", "n", "no":
+			return false, true
+		}
+	}
+	return false, false
+}
+
 func indexOf(items []map[string]any, id string) int {
 	for i, it := range items {
 		if fmt.Sprint(it["id"]) == id {

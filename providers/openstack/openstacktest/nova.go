@@ -16,6 +16,9 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
+// route registers a handler of one service under its base path.
+type route func(method, path string, h handler)
+
 func (e *Emulator) computeRoutes() {
 	r := func(method, path string, h handler) {
 		e.handle(method+" /compute/v2.1"+path, svcCompute, project, func(c *call) *apiError {
@@ -44,6 +47,8 @@ func (e *Emulator) computeRoutes() {
 	r("POST", "/servers/{id}/os-volume_attachments", (*call).attachVolume)
 	r("GET", "/servers/{id}/os-volume_attachments/{volume}", (*call).getVolumeAttachment)
 	r("DELETE", "/servers/{id}/os-volume_attachments/{volume}", (*call).detachVolume)
+	r("POST", "/servers/{id}/remote-consoles", (*call).createRemoteConsole)
+	e.serverGroupRoutes(r)
 
 	r("GET", "/os-keypairs", (*call).listKeypairs)
 	r("POST", "/os-keypairs", (*call).createKeypair)
@@ -241,6 +246,9 @@ func (c *call) renderServer(sv *Server) map[string]any {
 	if c.novaAtLeast(26) {
 		m["tags"] = []string{}
 	}
+	if c.novaAtLeast(71) {
+		m["server_groups"] = s.groupsOf(sv.ID)
+	}
 	return m
 }
 
@@ -420,6 +428,9 @@ type createServerBody struct {
 		Min int `json:"min_count"`
 		Max int `json:"max_count"`
 	} `json:"server"`
+	// Scheduler hints sit beside "server", under either name Nova accepts.
+	Hints       map[string]any `json:"os:scheduler_hints"`
+	LegacyHints map[string]any `json:"OS-SCH-HNT:scheduler_hints"`
 }
 
 type networkRequest struct{ uuid, port, fixedIP string }
@@ -573,6 +584,15 @@ func (c *call) createServer() *apiError {
 		return errf(http.StatusBadRequest, "Bad networks format")
 	}
 
+	hints := b.Hints
+	if hints == nil {
+		hints = b.LegacyHints
+	}
+	group, gerr := c.requestedGroup(hints)
+	if gerr != nil {
+		return gerr
+	}
+
 	limits, usage := s.quotaLimits(c.projectID(), "compute"), s.computeUsage(c.projectID())
 	if over := overQuota(limits, usage, map[string]int{"instances": 1, "cores": flavor.VCPUs, "ram": flavor.RAM}); len(over) > 0 {
 		k := over[0]
@@ -653,6 +673,9 @@ func (c *call) createServer() *apiError {
 	}
 
 	c.s().servers.put(sv.ID, sv)
+	if group != nil {
+		group.Members = append(group.Members, sv.ID)
+	}
 	op := s.bump(sv.ID)
 	fail := c.e.draw(func(f Faults) float64 { return f.ServerErrorRate })
 	s.schedule(c.now.Add(c.e.opts.BuildDelay), func() {
@@ -757,13 +780,17 @@ func (e *Emulator) removeServer(sv *Server) {
 			continue
 		}
 		detach(v, sv)
-		if a.DeleteOnTermination {
+		// Nova's delete of a volume that cannot go (it has snapshots) fails
+		// quietly: the volume stays, available.
+		if a.DeleteOnTermination && len(s.volumeSnapshots(v.ID)) == 0 {
 			s.volumes.del(v.ID)
+			delete(s.ops, v.ID)
 			continue
 		}
 		s.bump(v.ID)
 		v.Status, v.Updated = "available", now
 	}
+	s.leaveGroups(sv.ID)
 	s.servers.del(sv.ID)
 	delete(s.ops, sv.ID)
 }
@@ -898,8 +925,7 @@ func (c *call) serverAction() *apiError {
 			p.Updated = c.now
 		}
 	case "os-getConsoleOutput":
-		c.json(http.StatusOK, map[string]any{"output": fmt.Sprintf("[    0.000000] Linux version 6.1.0 (emulated)\n%s login: \n", sv.Name)})
-		return nil
+		return c.consoleOutput(sv, arg)
 	case "forceDelete":
 		c.startServerDelete(sv)
 	default:
@@ -1291,7 +1317,7 @@ func (c *call) computeLimits() *apiError {
 		"maxTotalCores": l["cores"], "totalCoresUsed": u["cores"],
 		"maxTotalRAMSize": l["ram"], "totalRAMUsed": u["ram"],
 		"maxTotalKeypairs": l["key_pairs"], "maxServerMeta": l["metadata_items"],
-		"maxServerGroups": l["server_groups"], "maxServerGroupMembers": l["server_group_members"], "totalServerGroupsUsed": 0,
+		"maxServerGroups": l["server_groups"], "maxServerGroupMembers": l["server_group_members"], "totalServerGroupsUsed": u["server_groups"],
 		"maxPersonality": l["injected_files"], "maxPersonalitySize": l["injected_file_content_bytes"],
 		"maxImageMeta": 128, "maxSecurityGroups": -1, "maxSecurityGroupRules": -1, "totalSecurityGroupsUsed": 0,
 		"maxTotalFloatingIps": -1, "totalFloatingIpsUsed": 0,

@@ -98,7 +98,7 @@ func (s *store) resetQuotas(projectID, svc string) {
 	}
 }
 
-// computeUsage counts a project's instances, cores, RAM and key pairs.
+// computeUsage counts a project's instances, cores, RAM and server groups.
 func (s *store) computeUsage(projectID string) map[string]int {
 	u := map[string]int{}
 	for _, sv := range s.servers.all() {
@@ -111,10 +111,18 @@ func (s *store) computeUsage(projectID string) map[string]int {
 			u["ram"] += f.RAM
 		}
 	}
+	for _, g := range s.groups.all() {
+		if g.ProjectID == projectID {
+			u["server_groups"]++
+		}
+	}
 	return u
 }
 
-// volumeUsage counts a project's volumes and gigabytes, also per volume type.
+// volumeUsage counts a project's volumes, snapshots and their gigabytes (a
+// snapshot's size counts towards gigabytes, as Cinder's default
+// no_snapshot_gb_quota=False does), also per volume type, and its backups and
+// their gigabytes.
 func (s *store) volumeUsage(projectID string) map[string]int {
 	u := map[string]int{}
 	for _, v := range s.volumes.all() {
@@ -125,6 +133,22 @@ func (s *store) volumeUsage(projectID string) map[string]int {
 		u["gigabytes"] += v.Size
 		u["volumes_"+v.VolumeType]++
 		u["gigabytes_"+v.VolumeType] += v.Size
+	}
+	for _, sn := range s.snapshots.all() {
+		if sn.ProjectID != projectID {
+			continue
+		}
+		u["snapshots"]++
+		u["gigabytes"] += sn.Size
+		u["snapshots_"+sn.VolumeType]++
+		u["gigabytes_"+sn.VolumeType] += sn.Size
+	}
+	for _, b := range s.backups.all() {
+		if b.ProjectID != projectID {
+			continue
+		}
+		u["backups"]++
+		u["backup_gigabytes"] += b.Size
 	}
 	return u
 }

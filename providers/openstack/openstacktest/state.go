@@ -158,7 +158,7 @@ type Volume struct {
 	Description      string             `json:"description"`
 	ProjectID        string             `json:"project_id"`
 	UserID           string             `json:"user_id"`
-	Status           string             `json:"status"` // creating available attaching in-use detaching extending deleting error
+	Status           string             `json:"status"` // creating available attaching in-use detaching extending retyping backing-up restoring-backup deleting error
 	Size             int                `json:"size"`   // GiB
 	VolumeType       string             `json:"volume_type"`
 	AvailabilityZone string             `json:"availability_zone"`
@@ -166,8 +166,64 @@ type Volume struct {
 	Bootable         bool               `json:"bootable"`
 	Metadata         map[string]string  `json:"metadata"`
 	Attachments      []VolumeAttachment `json:"attachments"`
+	SnapshotID       string             `json:"snapshot_id,omitempty"`  // created from this snapshot
+	SourceVolID      string             `json:"source_volid,omitempty"` // cloned from this volume
 	Created          time.Time          `json:"created"`
 	Updated          time.Time          `json:"updated"`
+}
+
+// ServerGroup is a Nova server group.
+type ServerGroup struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	ProjectID string `json:"project_id"`
+	UserID    string `json:"user_id"`
+	Policy    string `json:"policy"` // affinity anti-affinity soft-affinity soft-anti-affinity
+	// MaxServerPerHost is the anti-affinity rule max_server_per_host (microversion 2.64); 0: none.
+	MaxServerPerHost int       `json:"max_server_per_host,omitempty"`
+	Members          []string  `json:"members"` // server ids, in the order they joined
+	Created          time.Time `json:"created"`
+}
+
+// Snapshot is a Cinder volume snapshot.
+type Snapshot struct {
+	ID          string            `json:"id"`
+	Name        string            `json:"name"`
+	Description string            `json:"description"`
+	ProjectID   string            `json:"project_id"`
+	UserID      string            `json:"user_id"`
+	VolumeID    string            `json:"volume_id"`
+	Status      string            `json:"status"`      // creating available backing-up deleting error
+	Size        int               `json:"size"`        // GiB: the volume's size when it was taken
+	VolumeType  string            `json:"volume_type"` // the volume's type (its quotas count per type)
+	Metadata    map[string]string `json:"metadata"`
+	Created     time.Time         `json:"created"`
+	Updated     time.Time         `json:"updated"`
+}
+
+// Backup is a Cinder volume backup.
+type Backup struct {
+	ID              string            `json:"id"`
+	Name            string            `json:"name"`
+	Description     string            `json:"description"`
+	ProjectID       string            `json:"project_id"`
+	UserID          string            `json:"user_id"`
+	VolumeID        string            `json:"volume_id"`
+	SnapshotID      string            `json:"snapshot_id,omitempty"`
+	Status          string            `json:"status"` // creating available restoring deleting error
+	Size            int               `json:"size"`   // GiB: the volume's size
+	Container       string            `json:"container"`
+	ObjectCount     int               `json:"object_count"`
+	Incremental     bool              `json:"is_incremental"`
+	ParentID        string            `json:"parent_id,omitempty"` // an incremental backup's base
+	FailReason      string            `json:"fail_reason,omitempty"`
+	Metadata        map[string]string `json:"metadata"`
+	Bootable        bool              `json:"bootable"`           // of the backed-up volume, restored with the data
+	ImageID         string            `json:"image_id,omitempty"` // likewise (the volume's image metadata)
+	RestoreVolumeID string            `json:"restore_volume_id,omitempty"`
+	DataTimestamp   time.Time         `json:"data_timestamp"`
+	Created         time.Time         `json:"created"`
+	Updated         time.Time         `json:"updated"`
 }
 
 // Network is a Neutron network.
@@ -334,8 +390,11 @@ type State struct {
 	Images             []Image             `json:"images"`
 	Keypairs           []Keypair           `json:"keypairs"`
 	Servers            []Server            `json:"servers"`
+	ServerGroups       []ServerGroup       `json:"server_groups"`
 	VolumeTypes        []VolumeType        `json:"volume_types"`
 	Volumes            []Volume            `json:"volumes"`
+	Snapshots          []Snapshot          `json:"snapshots"`
+	Backups            []Backup            `json:"backups"`
 	Networks           []Network           `json:"networks"`
 	Subnets            []Subnet            `json:"subnets"`
 	Ports              []Port              `json:"ports"`
@@ -359,7 +418,10 @@ type Counts struct {
 	RoleAssignments    int `json:"role_assignments"`
 	Keypairs           int `json:"keypairs"`
 	Servers            int `json:"servers"`
+	ServerGroups       int `json:"server_groups"`
 	Volumes            int `json:"volumes"`
+	Snapshots          int `json:"snapshots"`
+	Backups            int `json:"backups"`
 	Networks           int `json:"networks"`
 	Subnets            int `json:"subnets"`
 	Ports              int `json:"ports"`
@@ -371,8 +433,8 @@ type Counts struct {
 
 // Total is the sum of all counts.
 func (c Counts) Total() int {
-	return c.Projects + c.Users + c.RoleAssignments + c.Keypairs + c.Servers + c.Volumes + c.Networks + c.Subnets +
-		c.Ports + c.Routers + c.SecurityGroups + c.SecurityGroupRules + c.FloatingIPs
+	return c.Projects + c.Users + c.RoleAssignments + c.Keypairs + c.Servers + c.ServerGroups + c.Volumes + c.Snapshots +
+		c.Backups + c.Networks + c.Subnets + c.Ports + c.Routers + c.SecurityGroups + c.SecurityGroupRules + c.FloatingIPs
 }
 
 // table is an insertion-ordered map of resources.
@@ -476,8 +538,11 @@ type store struct {
 	images      *table[Image]
 	keypairs    *table[Keypair] // keyed by userID + "/" + name
 	servers     *table[Server]
+	groups      *table[ServerGroup]
 	volumeTypes *table[VolumeType]
 	volumes     *table[Volume]
+	snapshots   *table[Snapshot]
+	backups     *table[Backup]
 
 	networks   *table[Network]
 	subnets    *table[Subnet]
@@ -502,7 +567,8 @@ func newStore() *store {
 		domains: newTable[Domain](), projects: newTable[Project](), users: newTable[User](), roles: newTable[Role](),
 		tokens:  map[string]*token{},
 		flavors: newTable[Flavor](), images: newTable[Image](), keypairs: newTable[Keypair](), servers: newTable[Server](),
-		volumeTypes: newTable[VolumeType](), volumes: newTable[Volume](),
+		groups: newTable[ServerGroup](), volumeTypes: newTable[VolumeType](), volumes: newTable[Volume](),
+		snapshots: newTable[Snapshot](), backups: newTable[Backup](),
 		networks: newTable[Network](), subnets: newTable[Subnet](), ports: newTable[Port](), routers: newTable[Router](),
 		secGroups: newTable[SecurityGroup](), secRules: newTable[SecurityGroupRule](), floatingIP: newTable[FloatingIP](),
 		quotas: map[string]*Quotas{}, seeded: map[string]bool{}, ops: map[string]uint64{},
@@ -556,7 +622,10 @@ func (s *store) counts() Counts {
 		RoleAssignments:    len(s.assignments) - s.seededAssignments(),
 		Keypairs:           s.keypairs.len(),
 		Servers:            s.servers.len(),
+		ServerGroups:       s.groups.len(),
 		Volumes:            s.volumes.len(),
+		Snapshots:          s.snapshots.len(),
+		Backups:            s.backups.len(),
 		Networks:           n(keys(s.networks)),
 		Subnets:            n(keys(s.subnets)),
 		Ports:              s.ports.len(),
@@ -573,7 +642,8 @@ func (s *store) counts() Counts {
 func (s *store) inserted() Counts {
 	return Counts{
 		Projects: int(s.projects.next), Users: int(s.users.next), RoleAssignments: s.grants, Keypairs: int(s.keypairs.next),
-		Servers: int(s.servers.next), Volumes: int(s.volumes.next), Networks: int(s.networks.next), Subnets: int(s.subnets.next),
+		Servers: int(s.servers.next), ServerGroups: int(s.groups.next), Volumes: int(s.volumes.next),
+		Snapshots: int(s.snapshots.next), Backups: int(s.backups.next), Networks: int(s.networks.next), Subnets: int(s.subnets.next),
 		Ports: int(s.ports.next), Routers: int(s.routers.next), SecurityGroups: int(s.secGroups.next),
 		SecurityGroupRules: int(s.secRules.next), FloatingIPs: int(s.floatingIP.next),
 	}
@@ -583,7 +653,8 @@ func (s *store) inserted() Counts {
 func (s *store) created() Counts {
 	i, b := s.inserted(), s.base
 	return Counts{Projects: i.Projects - b.Projects, Users: i.Users - b.Users, RoleAssignments: i.RoleAssignments - b.RoleAssignments,
-		Keypairs: i.Keypairs - b.Keypairs, Servers: i.Servers - b.Servers, Volumes: i.Volumes - b.Volumes,
+		Keypairs: i.Keypairs - b.Keypairs, Servers: i.Servers - b.Servers, ServerGroups: i.ServerGroups - b.ServerGroups,
+		Volumes: i.Volumes - b.Volumes, Snapshots: i.Snapshots - b.Snapshots, Backups: i.Backups - b.Backups,
 		Networks: i.Networks - b.Networks, Subnets: i.Subnets - b.Subnets, Ports: i.Ports - b.Ports, Routers: i.Routers - b.Routers,
 		SecurityGroups: i.SecurityGroups - b.SecurityGroups, SecurityGroupRules: i.SecurityGroupRules - b.SecurityGroupRules,
 		FloatingIPs: i.FloatingIPs - b.FloatingIPs}
@@ -612,7 +683,8 @@ func (s *store) snapshot() State {
 		Domains: copies(s.domains.all()), Projects: copies(s.projects.all()), Users: copies(s.users.all()),
 		Roles: copies(s.roles.all()), RoleAssignments: deepCopy(s.assignments),
 		Flavors: copies(s.flavors.all()), Images: copies(s.images.all()), Keypairs: copies(s.keypairs.all()),
-		Servers: copies(s.servers.all()), VolumeTypes: copies(s.volumeTypes.all()), Volumes: copies(s.volumes.all()),
+		Servers: copies(s.servers.all()), ServerGroups: copies(s.groups.all()), VolumeTypes: copies(s.volumeTypes.all()),
+		Volumes: copies(s.volumes.all()), Snapshots: copies(s.snapshots.all()), Backups: copies(s.backups.all()),
 		Networks: copies(s.networks.all()), Subnets: copies(s.subnets.all()), Ports: copies(s.ports.all()),
 		Routers: copies(s.routers.all()), SecurityGroups: copies(s.secGroups.all()),
 		SecurityGroupRules: copies(s.secRules.all()), FloatingIPs: copies(s.floatingIP.all()),

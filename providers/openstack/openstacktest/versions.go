@@ -6,8 +6,15 @@ import (
 )
 
 // Microversions the emulator claims. Behaviour that differs by microversion
-// and is emulated: Nova ≥ 2.47 embeds the flavor in a server, ≥ 2.75 renders
-// swap as a number. Other microversion differences are not emulated.
+// and is emulated: Nova ≥ 2.6 has remote consoles (≥ 2.8 the mks protocol),
+// ≥ 2.13 shows a server group's project and user, ≥ 2.15 knows the soft
+// affinity policies, ≥ 2.47 embeds the flavor in a server, ≥ 2.64 gives a
+// server group one policy and rules instead of policies, ≥ 2.71 shows a
+// server's groups, ≥ 2.75 renders swap as a number; Cinder ≥ 3.14 and 3.41
+// add group_snapshot_id and user_id to snapshots, ≥ 3.18 shows admins a
+// backup's project, ≥ 3.42 extends in-use volumes, ≥ 3.43 and 3.56 add
+// metadata and user_id to backups (≥ 3.51 takes their availability zone).
+// Other microversion differences are not emulated.
 const (
 	novaMaxMinor   = 79 // 2.79
 	cinderMaxMinor = 60 // 3.60
