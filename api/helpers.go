@@ -3,13 +3,10 @@ package api
 import (
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/waldur-go/waldur/models"
-	"github.com/waldur-go/waldur/models/store"
-	"github.com/waldur-go/waldur/rbac"
 )
 
 // Forbidden is DRF's 403 for a caller without the permission.
@@ -47,16 +44,4 @@ func NoContent(c *gin.Context) error {
 // as the API renders a user's full name.
 func FullName(u *models.User) string {
 	return strings.TrimSpace(u.FirstName + " " + u.LastName)
-}
-
-// RoleScopes returns the customers, projects and offerings where the
-// caller holds a role in force, for the SQL filters of lists and the
-// visibility of single objects; nil for staff and support, who see
-// everything.
-func RoleScopes(c *gin.Context, st *store.Store, now time.Time) (*store.RoleScopes, error) {
-	u := CurrentUser(c)
-	if rbac.SeesEverything(u) {
-		return nil, nil
-	}
-	return st.UserRoleScopes(c.Request.Context(), u.ID, now)
 }

@@ -24,6 +24,15 @@ func ForUpdate(q *gorm.DB) *gorm.DB { return forUpdate(q) }
 // NonEmpty is ids, or an id no row has when ids is empty (for IN ?).
 func NonEmpty(ids []int64) []int64 { return nonEmpty(ids) }
 
+// CallerRoleScopes are the scopes where the caller of ctx (the request's
+// actor) holds a role in force at the store's clock; nil when the caller
+// sees everything (staff, support); none for an anonymous caller. A
+// plugin's store narrows its lists and retrieves with them, as this
+// package's own queries do.
+func (s *Store) CallerRoleScopes(ctx context.Context) (*RoleScopes, error) {
+	return s.callerRoleScopes(ctx)
+}
+
 // SetResourceState moves a marketplace resource to state to, unchecked
 // (for a plugin that ends resources with their parent). Codes: internal.
 func (s *Store) SetResourceState(ctx context.Context, resourceID int64, to models.ResourceState, now time.Time) error {

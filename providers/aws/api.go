@@ -14,11 +14,8 @@ package aws
 
 import (
 	"net/http"
-	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
-	"gorm.io/gorm"
 
 	"github.com/waldur-go/waldur/api"
 	"github.com/waldur-go/waldur/api/rest"
@@ -28,26 +25,22 @@ import (
 
 // APIDeps are what the AWS endpoints need.
 type APIDeps struct {
+	// Store reads the rows; what a caller may see is decided there
+	// (store_query.go), at the store's clock.
 	Store *store.Store
-	// Now is the clock (nil: the system clock in UTC).
-	Now func() time.Time
 }
 
-// APIModule registers the AWS routes (an api.Module).
+// APIModule registers the AWS routes (an api.Module): its handlers decode
+// the request into a filter, ask the store and render the rows.
 type APIModule struct {
-	st  *store.Store
-	now func() time.Time
+	st *store.Store
 }
 
 var _ api.Module = (*APIModule)(nil)
 
 // NewAPI returns the AWS module.
 func NewAPI(d APIDeps) *APIModule {
-	m := &APIModule{st: d.Store, now: d.Now}
-	if m.now == nil {
-		m.now = func() time.Time { return time.Now().UTC() }
-	}
-	return m
+	return &APIModule{st: d.Store}
 }
 
 // Collections.
@@ -107,65 +100,26 @@ type AwsSize struct {
 	OfferingUUID models.UUID `json:"offering_uuid" swaggertype:"string"`
 }
 
-func (m *APIModule) db(c *gin.Context) *gorm.DB { return m.st.DB.WithContext(c.Request.Context()) }
-
-func icontains(q *gorm.DB, col, v string) *gorm.DB {
-	return q.Where("LOWER("+col+") LIKE ?", "%"+strings.ToLower(v)+"%")
-}
-
-// catalogFilters applies name, name_exact and offering_uuid to a catalog table t.
-func catalogFilters(c *gin.Context, q *gorm.DB, t string) (*gorm.DB, error) {
-	if v := rest.Last(c, "name"); v != "" {
-		q = icontains(q, t+".name", v)
+// catalogFilter decodes name, name_exact and offering_uuid; withRegion:
+// ?region= too (images and sizes).
+func catalogFilter(c *gin.Context, withRegion bool) (CatalogFilter, error) {
+	f := CatalogFilter{Name: rest.Last(c, "name"), NameExact: rest.Last(c, "name_exact")}
+	var err error
+	if f.OfferingUUIDs, err = rest.UUIDs(c, "offering_uuid"); err != nil {
+		return f, err
 	}
-	if v := rest.Last(c, "name_exact"); v != "" {
-		q = q.Where(t+".name = ?", v)
+	if withRegion {
+		if f.RegionUUIDs, err = rest.UUIDs(c, "region"); err != nil {
+			return f, err
+		}
 	}
-	offs, err := rest.UUIDs(c, "offering_uuid")
-	if err != nil {
-		return nil, err
-	}
-	if len(offs) > 0 {
-		q = q.Where(t+".offering_id IN (SELECT id FROM offerings WHERE uuid IN ?)", offs)
-	}
-	return q, nil
+	return f, nil
 }
 
 var catalogSpec = rest.ListSpec{Ordering: map[string]string{"name": "name"}, DefaultOrdering: []string{"name"}, TieBreaker: "id"}
 
-// offeringUUIDs maps offering ids to UUIDs.
-func (m *APIModule) offeringUUIDs(c *gin.Context, ids []int64) (map[int64]models.UUID, error) {
-	var rows []struct {
-		ID   int64
-		UUID models.UUID
-	}
-	if err := m.db(c).Table("offerings").Select("id, uuid").Where("id IN ?", ids).Scan(&rows).Error; err != nil {
-		return nil, models.Internal(err)
-	}
-	out := make(map[int64]models.UUID, len(rows))
-	for _, r := range rows {
-		out[r.ID] = r.UUID
-	}
-	return out, nil
-}
-
 func (m *APIModule) renderRegion(c *gin.Context, r *RegionRow) AwsRegion {
 	return AwsRegion{URL: rest.URL(c, colRegions, r.UUID), UUID: r.UUID, Name: r.Name}
-}
-
-// pathRow loads the row of table whose UUID is the path's.
-func (m *APIModule) pathRow(c *gin.Context, row any, what string) error {
-	id, err := api.PathUUID(c, what)
-	if err != nil {
-		return err
-	}
-	if err := m.db(c).Where("uuid = ?", id).Take(row).Error; err != nil {
-		if err == gorm.ErrRecordNotFound {
-			return api.NotFound(what)
-		}
-		return models.Internal(err)
-	}
-	return nil
 }
 
 // listRegions godoc
@@ -181,11 +135,11 @@ func (m *APIModule) pathRow(c *gin.Context, row any, what string) error {
 //	@Success		200				{array}	AwsRegion
 //	@Router			/api/aws-regions/ [get]
 func (m *APIModule) listRegions(c *gin.Context) error {
-	q, err := catalogFilters(c, m.db(c).Model(&RegionRow{}), "aws_regions")
+	f, err := catalogFilter(c, false)
 	if err != nil {
 		return err
 	}
-	return rest.List(c, store.QueryOf(q), catalogSpec, func(r *RegionRow) AwsRegion { return m.renderRegion(c, r) })
+	return rest.List(c, RegionsQuery(c.Request.Context(), m.st, f), catalogSpec, func(r *RegionRow) AwsRegion { return m.renderRegion(c, r) })
 }
 
 // getRegion godoc
@@ -199,39 +153,15 @@ func (m *APIModule) listRegions(c *gin.Context) error {
 //	@Failure	404		{object}	api.ErrorBody
 //	@Router		/api/aws-regions/{uuid}/ [get]
 func (m *APIModule) getRegion(c *gin.Context) error {
-	var r RegionRow
-	if err := m.pathRow(c, &r, "Region"); err != nil {
+	id, err := api.PathUUID(c, "Region")
+	if err != nil {
 		return err
 	}
-	return rest.Render(c, http.StatusOK, m.renderRegion(c, &r))
-}
-
-// regionFilter limits table t to the rows of ?region=<uuid>; via names a
-// subquery that gives t's ids for region ids (nil: t.region_id).
-func regionFilter(c *gin.Context, q *gorm.DB, col string, via string) (*gorm.DB, error) {
-	ids, err := rest.UUIDs(c, "region")
+	r, err := RegionByUUID(c.Request.Context(), m.st, id)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if len(ids) == 0 {
-		return q, nil
-	}
-	if via == "" {
-		return q.Where(col+" IN (SELECT id FROM aws_regions WHERE uuid IN ?)", ids), nil
-	}
-	return q.Where(col+" IN ("+via+")", ids), nil
-}
-
-func (m *APIModule) regionsByID(c *gin.Context, ids []int64) (map[int64]*RegionRow, error) {
-	var rs []RegionRow
-	if err := m.db(c).Where("id IN ?", ids).Find(&rs).Error; err != nil {
-		return nil, models.Internal(err)
-	}
-	out := make(map[int64]*RegionRow, len(rs))
-	for i := range rs {
-		out[rs[i].ID] = &rs[i]
-	}
-	return out, nil
+	return rest.Render(c, http.StatusOK, m.renderRegion(c, r))
 }
 
 func (m *APIModule) renderImages(c *gin.Context, rows []ImageRow) ([]AwsImage, error) {
@@ -239,11 +169,11 @@ func (m *APIModule) renderImages(c *gin.Context, rows []ImageRow) ([]AwsImage, e
 	for _, r := range rows {
 		rids, oids = append(rids, r.RegionID), append(oids, r.OfferingID)
 	}
-	regions, err := m.regionsByID(c, rids)
+	regions, err := RegionsByID(c.Request.Context(), m.st, rids)
 	if err != nil {
 		return nil, err
 	}
-	offs, err := m.offeringUUIDs(c, oids)
+	offs, err := OfferingUUIDsByID(c.Request.Context(), m.st, oids)
 	if err != nil {
 		return nil, err
 	}
@@ -272,14 +202,11 @@ func (m *APIModule) renderImages(c *gin.Context, rows []ImageRow) ([]AwsImage, e
 //	@Success		200				{array}	AwsImage
 //	@Router			/api/aws-images/ [get]
 func (m *APIModule) listImages(c *gin.Context) error {
-	q, err := catalogFilters(c, m.db(c).Model(&ImageRow{}), "aws_images")
+	f, err := catalogFilter(c, true)
 	if err != nil {
 		return err
 	}
-	if q, err = regionFilter(c, q, "aws_images.region_id", ""); err != nil {
-		return err
-	}
-	return rest.ListBatch(c, store.QueryOf(q), catalogSpec, func(rows []ImageRow) ([]AwsImage, error) { return m.renderImages(c, rows) })
+	return rest.ListBatch(c, ImagesQuery(c.Request.Context(), m.st, f), catalogSpec, func(rows []ImageRow) ([]AwsImage, error) { return m.renderImages(c, rows) })
 }
 
 // getImage godoc
@@ -293,11 +220,15 @@ func (m *APIModule) listImages(c *gin.Context) error {
 //	@Failure	404		{object}	api.ErrorBody
 //	@Router		/api/aws-images/{uuid}/ [get]
 func (m *APIModule) getImage(c *gin.Context) error {
-	var im ImageRow
-	if err := m.pathRow(c, &im, "Image"); err != nil {
+	id, err := api.PathUUID(c, "Image")
+	if err != nil {
 		return err
 	}
-	out, err := m.renderImages(c, []ImageRow{im})
+	im, err := ImageByUUID(c.Request.Context(), m.st, id)
+	if err != nil {
+		return err
+	}
+	out, err := m.renderImages(c, []ImageRow{*im})
 	if err != nil {
 		return err
 	}
@@ -309,22 +240,19 @@ func (m *APIModule) renderSizes(c *gin.Context, rows []SizeRow) ([]AwsSize, erro
 	for _, r := range rows {
 		sids, oids = append(sids, r.ID), append(oids, r.OfferingID)
 	}
-	var links []struct {
-		SizeID   int64
-		RegionID int64
-	}
-	if err := m.db(c).Table("aws_size_regions").Where("size_id IN ?", sids).Order("region_id").Scan(&links).Error; err != nil {
-		return nil, models.Internal(err)
+	links, err := SizeRegionsOf(c.Request.Context(), m.st, sids)
+	if err != nil {
+		return nil, err
 	}
 	var rids []int64
 	for _, l := range links {
 		rids = append(rids, l.RegionID)
 	}
-	regions, err := m.regionsByID(c, rids)
+	regions, err := RegionsByID(c.Request.Context(), m.st, rids)
 	if err != nil {
 		return nil, err
 	}
-	offs, err := m.offeringUUIDs(c, oids)
+	offs, err := OfferingUUIDsByID(c.Request.Context(), m.st, oids)
 	if err != nil {
 		return nil, err
 	}
@@ -359,16 +287,11 @@ func (m *APIModule) renderSizes(c *gin.Context, rows []SizeRow) ([]AwsSize, erro
 //	@Success		200				{array}	AwsSize
 //	@Router			/api/aws-sizes/ [get]
 func (m *APIModule) listSizes(c *gin.Context) error {
-	q, err := catalogFilters(c, m.db(c).Model(&SizeRow{}), "aws_sizes")
+	f, err := catalogFilter(c, true)
 	if err != nil {
 		return err
 	}
-	q, err = regionFilter(c, q, "aws_sizes.id",
-		"SELECT sr.size_id FROM aws_size_regions sr JOIN aws_regions r ON r.id = sr.region_id WHERE r.uuid IN ?")
-	if err != nil {
-		return err
-	}
-	return rest.ListBatch(c, store.QueryOf(q), catalogSpec, func(rows []SizeRow) ([]AwsSize, error) { return m.renderSizes(c, rows) })
+	return rest.ListBatch(c, SizesQuery(c.Request.Context(), m.st, f), catalogSpec, func(rows []SizeRow) ([]AwsSize, error) { return m.renderSizes(c, rows) })
 }
 
 // getSize godoc
@@ -382,31 +305,17 @@ func (m *APIModule) listSizes(c *gin.Context) error {
 //	@Failure	404		{object}	api.ErrorBody
 //	@Router		/api/aws-sizes/{uuid}/ [get]
 func (m *APIModule) getSize(c *gin.Context) error {
-	var s SizeRow
-	if err := m.pathRow(c, &s, "Size"); err != nil {
+	id, err := api.PathUUID(c, "Size")
+	if err != nil {
 		return err
 	}
-	out, err := m.renderSizes(c, []SizeRow{s})
+	s, err := SizeByUUID(c.Request.Context(), m.st, id)
+	if err != nil {
+		return err
+	}
+	out, err := m.renderSizes(c, []SizeRow{*s})
 	if err != nil {
 		return err
 	}
 	return rest.Render(c, http.StatusOK, out[0])
-}
-
-// scoped limits a query over aws_instances i (joined with resources r,
-// projects p and offerings f) to what the caller may see.
-func (m *APIModule) scoped(c *gin.Context, q *gorm.DB) (*gorm.DB, error) {
-	rs, err := api.RoleScopes(c, m.st, m.now())
-	if err != nil || rs == nil {
-		return q, err
-	}
-	return q.Where("(p.customer_id IN ? OR r.project_id IN ? OR f.customer_id IN ? OR i.offering_id IN ?)",
-		nonEmpty(rs.Customers), nonEmpty(rs.Projects), nonEmpty(rs.Customers), nonEmpty(rs.Offerings)), nil
-}
-
-func nonEmpty(ids []int64) []int64 {
-	if len(ids) == 0 {
-		return []int64{0}
-	}
-	return ids
 }

@@ -5,12 +5,10 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"gorm.io/gorm"
 
 	"github.com/waldur-go/waldur/api"
 	"github.com/waldur-go/waldur/api/rest"
 	"github.com/waldur-go/waldur/models"
-	"github.com/waldur-go/waldur/models/store"
 )
 
 // AwsInstance is Waldur's AwsInstance, filled from what the state pull saw
@@ -55,58 +53,9 @@ type AwsInstance struct {
 	MarketplaceResourceState *string     `json:"marketplace_resource_state"`
 }
 
-// instanceView is an aws_instances row joined with its resource, project,
-// customer, offering, size and image.
-type instanceView struct {
-	ID               int64
-	UUID             models.UUID
-	BackendID        string
-	Name             string
-	RuntimeState     string
-	InstanceType     string
-	ImageID          string
-	Region           string
-	AvailabilityZone string
-	PrivateIP        string
-	PublicIP         string
-	KeyName          string
-	LaunchTime       *time.Time
-	Created          time.Time
-	Modified         time.Time
-	OfferingUUID     models.UUID
-	OfferingName     string
-	ResourceUUID     *string
-	ResourceName     *string
-	ResourceState    *models.ResourceState
-	ErrorMessage     *string
-	ProjectUUID      *string
-	ProjectName      *string
-	CustomerUUID     *string
-	CustomerName     *string
-	CustomerAbbrev   *string
-	Cores            *int32
-	RAM              *int64
-	Disk             *int64
-	ImageName        *string
-}
-
-func (m *APIModule) instances(c *gin.Context) *gorm.DB {
-	return m.db(c).Table("aws_instances i").Select(`i.id, i.uuid, i.backend_id, i.name, i.runtime_state, i.instance_type, i.image_id,
-		i.region, i.availability_zone, i.private_ip, i.public_ip, i.key_name, i.launch_time, i.created, i.modified,
-		f.uuid AS offering_uuid, f.name AS offering_name, r.uuid AS resource_uuid, r.name AS resource_name, r.state AS resource_state,
-		r.error_message AS error_message, p.uuid AS project_uuid, p.name AS project_name, cu.uuid AS customer_uuid,
-		cu.name AS customer_name, cu.abbreviation AS customer_abbrev, s.cores AS cores, s.ram AS ram, s.disk AS disk, im.name AS image_name`).
-		Joins("JOIN offerings f ON f.id = i.offering_id").
-		Joins("LEFT JOIN resources r ON r.id = i.resource_id").
-		Joins("LEFT JOIN projects p ON p.id = r.project_id").
-		Joins("LEFT JOIN customers cu ON cu.id = p.customer_id").
-		Joins("LEFT JOIN aws_sizes s ON s.offering_id = i.offering_id AND s.backend_id = i.instance_type").
-		Joins("LEFT JOIN aws_images im ON im.offering_id = i.offering_id AND im.backend_id = i.image_id")
-}
-
 // coreState is the plugin state (Waldur's CoreStates) of an instance: its
 // resource's state; OK for an instance made outside Waldur.
-func coreState(v *instanceView) string {
+func coreState(v *InstanceView) string {
 	if v.ResourceState == nil {
 		return "OK"
 	}
@@ -137,7 +86,7 @@ func ips(s string) []string {
 	return []string{s}
 }
 
-func (m *APIModule) renderInstance(c *gin.Context, v *instanceView) AwsInstance {
+func (m *APIModule) renderInstance(c *gin.Context, v *InstanceView) AwsInstance {
 	off, offName := v.OfferingUUID.String(), v.OfferingName
 	out := AwsInstance{URL: rest.URL(c, colInstances, v.UUID), UUID: v.UUID, Name: v.Name, ServiceName: v.OfferingName,
 		ErrorMessage: str(v.ErrorMessage), ResourceType: "AWS.Instance", State: coreState(v), RuntimeState: v.RuntimeState,
@@ -197,38 +146,24 @@ var instanceListSpec = rest.ListSpec{
 //	@Success		200				{array}	AwsInstance
 //	@Router			/api/aws-instances/ [get]
 func (m *APIModule) listInstances(c *gin.Context) error {
-	q, err := m.scoped(c, m.instances(c))
-	if err != nil {
-		return err
-	}
-	if v := rest.Last(c, "name"); v != "" {
-		q = icontains(q, "i.name", v)
-	}
-	if v := rest.Last(c, "name_exact"); v != "" {
-		q = q.Where("i.name = ?", v)
-	}
-	if v := rest.Last(c, "backend_id"); v != "" {
-		q = q.Where("i.backend_id = ?", v)
-	}
-	for key, col := range map[string]string{"project_uuid": "p.uuid", "project": "p.uuid", "customer_uuid": "cu.uuid", "customer": "cu.uuid", "offering_uuid": "f.uuid"} {
+	f := InstanceFilter{Name: rest.Last(c, "name"), NameExact: rest.Last(c, "name_exact"), BackendID: rest.Last(c, "backend_id")}
+	for key, dst := range map[string]*[]models.UUID{"project_uuid": &f.ProjectUUIDs, "project": &f.Projects, "customer_uuid": &f.CustomerUUIDs,
+		"customer": &f.Customers, "offering_uuid": &f.OfferingUUIDs} {
 		ids, err := rest.UUIDs(c, key)
 		if err != nil {
 			return err
 		}
-		if len(ids) > 0 {
-			q = q.Where(col+" IN ?", ids)
-		}
+		*dst = ids
 	}
-	imp, err := rest.Bool(c, "importable")
+	var err error
+	if f.Importable, err = rest.Bool(c, "importable"); err != nil {
+		return err
+	}
+	q, err := InstancesQuery(c.Request.Context(), m.st, f)
 	if err != nil {
 		return err
 	}
-	if imp != nil && *imp {
-		q = q.Where("i.resource_id IS NULL")
-	} else if imp != nil {
-		q = q.Where("i.resource_id IS NOT NULL")
-	}
-	return rest.List(c, store.QueryOf(q), instanceListSpec, func(v *instanceView) AwsInstance { return m.renderInstance(c, v) })
+	return rest.List(c, q, instanceListSpec, func(v *InstanceView) AwsInstance { return m.renderInstance(c, v) })
 }
 
 // getInstance godoc
@@ -246,17 +181,9 @@ func (m *APIModule) getInstance(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	q, err := m.scoped(c, m.instances(c))
+	v, err := VisibleInstance(c.Request.Context(), m.st, id)
 	if err != nil {
 		return err
 	}
-	var v instanceView
-	res := q.Where("i.uuid = ?", id).Limit(1).Find(&v)
-	if res.Error != nil {
-		return models.Internal(res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return api.NotFound("Instance")
-	}
-	return rest.Render(c, http.StatusOK, m.renderInstance(c, &v))
+	return rest.Render(c, http.StatusOK, m.renderInstance(c, v))
 }

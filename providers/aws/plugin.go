@@ -12,6 +12,8 @@
 //
 //	migration.go           its tables (migration 11)
 //	store.go               the pulls' rows and their sync
+//	store_query.go         the API's lists and retrieves: filters, and what
+//	                       a caller may see
 //	pull.go, workflow.go   the pulls: AWSPull on the core queue, its
 //	                       activities (Activities) on the "aws" queue
 //	import_keeper.go       the database side of imports

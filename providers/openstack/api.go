@@ -13,19 +13,18 @@ package openstack
 // tenant; a plugin resource's service_settings is its tenant offering (the
 // cloud connection).
 //
-// Visibility: staff and support see everything; others see the rows of
-// projects where they (or their customer role) have a role, and the rows
-// of tenants ordered from offerings of a customer where they have a role.
-// A tenant's user_password is shown to staff and to holders of a role on
-// the tenant's customer.
+// Visibility, decided by the store (store_query.go): staff and support
+// see everything; others see the rows of projects where they (or their
+// customer role) have a role, and the rows of tenants ordered from
+// offerings of a customer where they have a role. A tenant's
+// user_password is shown to staff and to holders of a role on the
+// tenant's customer.
 
 import (
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
-	"gorm.io/gorm"
 
 	"github.com/waldur-go/waldur/api"
 	"github.com/waldur-go/waldur/api/rest"
@@ -33,18 +32,18 @@ import (
 	"github.com/waldur-go/waldur/models/store"
 )
 
-// routes registers the OpenStack routes (an api.Module).
+// routes registers the OpenStack routes (an api.Module). What a caller may
+// see and every query are the plugin's store's (store_query.go); the
+// handlers decode the request into a filter and render the rows.
 type routes struct {
-	st  *store.Store
-	db  *Store
-	now func() time.Time
+	db *Store
 }
 
 var _ api.Module = (*routes)(nil)
 
 // newRoutes returns the OpenStack routes over st.
 func newRoutes(st *store.Store) *routes {
-	return &routes{st: st, db: NewStore(st), now: func() time.Time { return time.Now().UTC() }}
+	return &routes{db: NewStore(st)}
 }
 
 // Routes implements api.Module: list and retrieve of every collection, for signed-in users.
@@ -71,17 +70,6 @@ func (m *routes) Routes(a *gin.RouterGroup, _ *gin.Engine) {
 	}
 }
 
-func (m *routes) visible(c *gin.Context, q *gorm.DB) (*gorm.DB, *store.RoleScopes, error) {
-	rs, err := api.RoleScopes(c, m.st, m.now())
-	if err != nil {
-		return nil, nil, err
-	}
-	if rs != nil {
-		q = VisibleTo(rs, q)
-	}
-	return q, rs, nil
-}
-
 var coreStates = map[string]bool{}
 
 func init() {
@@ -90,46 +78,30 @@ func init() {
 	}
 }
 
-// filters applies Waldur's common filters of the plugin views to q, whose
-// main table has alias main (its tenant t, project p, customer c).
-func filters(c *gin.Context, q *gorm.DB, main string, hasState bool) (*gorm.DB, error) {
-	if v := rest.Last(c, "name"); v != "" {
-		q = q.Where("LOWER("+main+".name) LIKE ?", "%"+strings.ToLower(v)+"%")
-	}
-	if v := rest.Last(c, "name_exact"); v != "" {
-		q = q.Where(main+".name = ?", v)
-	}
-	if v := rest.Last(c, "backend_id"); v != "" {
-		q = q.Where(main+".backend_id = ?", v)
-	}
-	for key, col := range map[string]string{"uuid": main + ".uuid", "project": "p.uuid", "project_uuid": "p.uuid", "customer": "c.uuid",
-		"customer_uuid": "c.uuid", "tenant": "t.uuid", "tenant_uuid": "t.uuid", "settings_uuid": "t.uuid", "service_settings_uuid": "f.uuid"} {
+// filter decodes Waldur's common filters of the plugin views; hasState:
+// the rows have a state, and ?state= must name core states.
+func filter(c *gin.Context, hasState bool) (Filter, error) {
+	f := Filter{Name: rest.Last(c, "name"), NameExact: rest.Last(c, "name_exact"), BackendID: rest.Last(c, "backend_id")}
+	for key, dst := range map[string]*[]models.UUID{"uuid": &f.UUIDs, "project": &f.Projects, "project_uuid": &f.ProjectUUIDs,
+		"customer": &f.Customers, "customer_uuid": &f.CustomerUUIDs, "tenant": &f.Tenants, "tenant_uuid": &f.TenantUUIDs,
+		"settings_uuid": &f.SettingsUUIDs, "service_settings_uuid": &f.ServiceSettingsUUIDs} {
 		ids, err := rest.UUIDs(c, key)
 		if err != nil {
-			return nil, err
+			return f, err
 		}
-		if len(ids) > 0 {
-			q = q.Where(col+" IN ?", ids)
-		}
+		*dst = ids
 	}
-	if v := rest.Last(c, "project_name"); v != "" {
-		q = q.Where("p.name = ?", v)
-	}
-	if v := rest.Last(c, "customer_name"); v != "" {
-		q = q.Where("c.name = ?", v)
-	}
+	f.ProjectName, f.CustomerName = rest.Last(c, "project_name"), rest.Last(c, "customer_name")
 	if hasState {
 		states := rest.Values(c, "state")
 		for _, s := range states {
 			if !coreStates[s] {
-				return nil, models.FieldError("state", "Select a valid choice. "+s+" is not one of the available choices.")
+				return f, models.FieldError("state", "Select a valid choice. "+s+" is not one of the available choices.")
 			}
 		}
-		if len(states) > 0 {
-			q = q.Where(main+".state IN ?", states)
-		}
+		f.States = states
 	}
-	return q, nil
+	return f, nil
 }
 
 func spec(main string, extra map[string]string) rest.ListSpec {
@@ -153,36 +125,6 @@ func withMain(main string, m map[string]string) map[string]string {
 	return out
 }
 
-// one loads the row of the path from a visible query into out; 404 when
-// it is not there or not visible.
-func one(c *gin.Context, q *gorm.DB, main, what string, out any) error {
-	id, err := api.PathUUID(c, what)
-	if err != nil {
-		return err
-	}
-	res := q.Where(main+".uuid = ?", id).Limit(1).Find(out)
-	if res.Error != nil {
-		return models.Internal(res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return api.NotFound(what)
-	}
-	return nil
-}
-
-// showPassword: staff, or a role on the tenant's customer.
-func showPassword(rs *store.RoleScopes, customerID int64) bool {
-	if rs == nil {
-		return true
-	}
-	for _, id := range rs.Customers {
-		if id == customerID {
-			return true
-		}
-	}
-	return false
-}
-
 // @Summary	List OpenStack tenants
 // @Tags		openstack-tenants
 // @Param		name			query	string		false	"Name contains"
@@ -193,16 +135,15 @@ func showPassword(rs *store.RoleScopes, customerID int64) bool {
 // @Success	200	{array}	Tenant
 // @Router		/api/openstack-tenants/ [get]
 func (m *routes) listTenants(c *gin.Context) error {
-	q, rs, err := m.visible(c, m.db.TenantViews(c.Request.Context()))
+	f, err := filter(c, true)
 	if err != nil {
 		return err
 	}
-	if q, err = filters(c, q, "t", true); err != nil {
+	q, err := m.db.TenantsQuery(c.Request.Context(), f)
+	if err != nil {
 		return err
 	}
-	return rest.List(c, store.QueryOf(q), spec("t", withMain("t", resourceOrdering)), func(v *TenantView) Tenant {
-		return renderTenant(c, v, showPassword(rs, v.CustomerID))
-	})
+	return rest.List(c, q, spec("t", withMain("t", resourceOrdering)), func(v *TenantView) Tenant { return renderTenant(c, v) })
 }
 
 // @Summary	Get an OpenStack tenant
@@ -211,15 +152,15 @@ func (m *routes) listTenants(c *gin.Context) error {
 // @Success	200	{object}	Tenant
 // @Router		/api/openstack-tenants/{uuid}/ [get]
 func (m *routes) getTenant(c *gin.Context) error {
-	q, rs, err := m.visible(c, m.db.TenantViews(c.Request.Context()))
+	id, err := api.PathUUID(c, "Tenant")
 	if err != nil {
 		return err
 	}
-	var v TenantView
-	if err := one(c, q, "t", "Tenant", &v); err != nil {
+	v, err := m.db.VisibleTenant(c.Request.Context(), id)
+	if err != nil {
 		return err
 	}
-	return rest.Render(c, http.StatusOK, renderTenant(c, &v, showPassword(rs, v.CustomerID)))
+	return rest.Render(c, http.StatusOK, renderTenant(c, v))
 }
 
 // instanceExtras loads the attached volumes and the tenants' security groups and subnets of a page.
@@ -235,32 +176,21 @@ func (m *routes) instanceExtras(c *gin.Context, vs []InstanceView) (*instanceExt
 	if x.volumes, err = m.db.VolumesOf(ctx, ids); err != nil {
 		return nil, err
 	}
-	if len(tenants) == 0 {
-		return x, nil
+	groups, subnets, err := m.db.GroupsAndSubnetsOf(ctx, tenants)
+	if err != nil {
+		return nil, err
 	}
-	for table, dst := range map[string]map[int64]map[string]catalogRecord{"openstack_security_groups": x.groups, "openstack_subnets": x.subnets} {
-		var rows []struct {
-			TenantID    int64
-			UUID        models.UUID
-			BackendID   string
-			Name        string
-			Description string
-			CIDR        string `gorm:"column:cidr"`
-		}
-		cols := "tenant_id, uuid, backend_id, name, description"
-		if table == "openstack_subnets" {
-			cols += ", cidr"
-		}
-		if err := m.st.DB.WithContext(ctx).Table(table).Select(cols).Where("tenant_id IN ?", tenants).Find(&rows).Error; err != nil {
-			return nil, models.Internal(err)
-		}
-		for _, r := range rows {
-			if dst[r.TenantID] == nil {
-				dst[r.TenantID] = map[string]catalogRecord{}
+	for _, in := range []struct {
+		rows []TenantItemRecord
+		dst  map[int64]map[string]catalogRecord
+	}{{groups, x.groups}, {subnets, x.subnets}} {
+		for _, r := range in.rows {
+			if in.dst[r.TenantID] == nil {
+				in.dst[r.TenantID] = map[string]catalogRecord{}
 			}
 			rec := catalogRecord{UUID: r.UUID, Name: r.Name, Description: r.Description, CIDR: r.CIDR}
-			dst[r.TenantID][r.BackendID] = rec
-			dst[r.TenantID][r.Name] = rec
+			in.dst[r.TenantID][r.BackendID] = rec
+			in.dst[r.TenantID][r.Name] = rec
 		}
 	}
 	return x, nil
@@ -278,17 +208,15 @@ func (m *routes) instanceExtras(c *gin.Context, vs []InstanceView) (*instanceExt
 // @Success	200	{array}	Instance
 // @Router		/api/openstack-instances/ [get]
 func (m *routes) listInstances(c *gin.Context) error {
-	q, _, err := m.visible(c, m.db.InstanceViews(c.Request.Context()))
+	f, err := filter(c, true)
 	if err != nil {
 		return err
 	}
-	if q, err = filters(c, q, "i", true); err != nil {
+	q, err := m.db.InstancesQuery(c.Request.Context(), InstanceFilter{Filter: f, RuntimeState: rest.Last(c, "runtime_state")})
+	if err != nil {
 		return err
 	}
-	if v := rest.Last(c, "runtime_state"); v != "" {
-		q = q.Where("i.runtime_state = ?", v)
-	}
-	return rest.ListBatch(c, store.QueryOf(q), spec("i", withMain("i", resourceOrdering)), func(vs []InstanceView) ([]Instance, error) {
+	return rest.ListBatch(c, q, spec("i", withMain("i", resourceOrdering)), func(vs []InstanceView) ([]Instance, error) {
 		x, err := m.instanceExtras(c, vs)
 		if err != nil {
 			return nil, err
@@ -307,19 +235,19 @@ func (m *routes) listInstances(c *gin.Context) error {
 // @Success	200	{object}	Instance
 // @Router		/api/openstack-instances/{uuid}/ [get]
 func (m *routes) getInstance(c *gin.Context) error {
-	q, _, err := m.visible(c, m.db.InstanceViews(c.Request.Context()))
+	id, err := api.PathUUID(c, "Instance")
 	if err != nil {
 		return err
 	}
-	var v InstanceView
-	if err := one(c, q, "i", "Instance", &v); err != nil {
-		return err
-	}
-	x, err := m.instanceExtras(c, []InstanceView{v})
+	v, err := m.db.VisibleInstance(c.Request.Context(), id)
 	if err != nil {
 		return err
 	}
-	return rest.Render(c, http.StatusOK, renderInstance(c, &v, x))
+	x, err := m.instanceExtras(c, []InstanceView{*v})
+	if err != nil {
+		return err
+	}
+	return rest.Render(c, http.StatusOK, renderInstance(c, v, x))
 }
 
 // @Summary	List OpenStack volumes
@@ -332,24 +260,19 @@ func (m *routes) getInstance(c *gin.Context) error {
 // @Success	200	{array}	Volume
 // @Router		/api/openstack-volumes/ [get]
 func (m *routes) listVolumes(c *gin.Context) error {
-	q, _, err := m.visible(c, m.db.VolumeViews(c.Request.Context()))
+	f := VolumeFilter{RuntimeState: rest.Last(c, "runtime_state")}
+	var err error
+	if f.Filter, err = filter(c, true); err != nil {
+		return err
+	}
+	if f.InstanceUUIDs, err = rest.UUIDs(c, "instance_uuid"); err != nil {
+		return err
+	}
+	q, err := m.db.VolumesQuery(c.Request.Context(), f)
 	if err != nil {
 		return err
 	}
-	if q, err = filters(c, q, "v", true); err != nil {
-		return err
-	}
-	ids, err := rest.UUIDs(c, "instance_uuid")
-	if err != nil {
-		return err
-	}
-	if len(ids) > 0 {
-		q = q.Where("i.uuid IN ?", ids)
-	}
-	if v := rest.Last(c, "runtime_state"); v != "" {
-		q = q.Where("v.runtime_state = ?", v)
-	}
-	return rest.List(c, store.QueryOf(q), spec("v", withMain("v", map[string]string{"created": "created", "state": "state", "size": "size"})),
+	return rest.List(c, q, spec("v", withMain("v", map[string]string{"created": "created", "state": "state", "size": "size"})),
 		func(v *VolumeView) Volume { return renderVolume(c, v) })
 }
 
@@ -359,39 +282,41 @@ func (m *routes) listVolumes(c *gin.Context) error {
 // @Success	200	{object}	Volume
 // @Router		/api/openstack-volumes/{uuid}/ [get]
 func (m *routes) getVolume(c *gin.Context) error {
-	q, _, err := m.visible(c, m.db.VolumeViews(c.Request.Context()))
+	id, err := api.PathUUID(c, "Volume")
 	if err != nil {
 		return err
 	}
-	var v VolumeView
-	if err := one(c, q, "v", "Volume", &v); err != nil {
+	v, err := m.db.VisibleVolume(c.Request.Context(), id)
+	if err != nil {
 		return err
 	}
-	return rest.Render(c, http.StatusOK, renderVolume(c, &v))
+	return rest.Render(c, http.StatusOK, renderVolume(c, v))
 }
 
 // catalogList serves one of the per-tenant collections.
-func catalogList[R any](m *routes, c *gin.Context, table string, hasState bool, extra map[string]string, render func(*CatalogItem) R) error {
-	q, _, err := m.visible(c, m.db.CatalogViews(c.Request.Context(), table))
+func catalogList[R any](m *routes, c *gin.Context, k Catalog, extra map[string]string, render func(*CatalogItem) R) error {
+	f, err := filter(c, k.HasState())
 	if err != nil {
 		return err
 	}
-	if q, err = filters(c, q, "x", hasState); err != nil {
+	q, err := m.db.CatalogQuery(c.Request.Context(), k, f)
+	if err != nil {
 		return err
 	}
-	return rest.List(c, store.QueryOf(q), spec("x", extra), render)
+	return rest.List(c, q, spec("x", extra), render)
 }
 
-func catalogOne[R any](m *routes, c *gin.Context, table, what string, render func(*CatalogItem) R) error {
-	q, _, err := m.visible(c, m.db.CatalogViews(c.Request.Context(), table))
+// catalogOne serves a row of one of the per-tenant collections.
+func catalogOne[R any](m *routes, c *gin.Context, k Catalog, render func(*CatalogItem) R) error {
+	id, err := api.PathUUID(c, k.Noun())
 	if err != nil {
 		return err
 	}
-	var v CatalogItem
-	if err := one(c, q, "x", what, &v); err != nil {
+	v, err := m.db.VisibleCatalogItem(c.Request.Context(), k, id)
+	if err != nil {
 		return err
 	}
-	return rest.Render(c, http.StatusOK, render(&v))
+	return rest.Render(c, http.StatusOK, render(v))
 }
 
 // @Summary	List flavors of OpenStack tenants
@@ -402,7 +327,7 @@ func catalogOne[R any](m *routes, c *gin.Context, table, what string, render fun
 // @Success	200	{array}	Flavor
 // @Router		/api/openstack-flavors/ [get]
 func (m *routes) listFlavors(c *gin.Context) error {
-	return catalogList(m, c, "openstack_flavors", false, map[string]string{"cores": "x.cores", "ram": "x.ram", "disk": "x.disk"},
+	return catalogList(m, c, CatalogFlavors, map[string]string{"cores": "x.cores", "ram": "x.ram", "disk": "x.disk"},
 		func(v *CatalogItem) Flavor { return renderFlavor(c, v) })
 }
 
@@ -412,7 +337,7 @@ func (m *routes) listFlavors(c *gin.Context) error {
 // @Success	200	{object}	Flavor
 // @Router		/api/openstack-flavors/{uuid}/ [get]
 func (m *routes) getFlavor(c *gin.Context) error {
-	return catalogOne(m, c, "openstack_flavors", "Flavor", func(v *CatalogItem) Flavor { return renderFlavor(c, v) })
+	return catalogOne(m, c, CatalogFlavors, func(v *CatalogItem) Flavor { return renderFlavor(c, v) })
 }
 
 // @Summary	List images of OpenStack tenants
@@ -423,7 +348,7 @@ func (m *routes) getFlavor(c *gin.Context) error {
 // @Success	200	{array}	Image
 // @Router		/api/openstack-images/ [get]
 func (m *routes) listImages(c *gin.Context) error {
-	return catalogList(m, c, "openstack_images", false, nil, func(v *CatalogItem) Image { return renderImage(c, v) })
+	return catalogList(m, c, CatalogImages, nil, func(v *CatalogItem) Image { return renderImage(c, v) })
 }
 
 // @Summary	Get an image
@@ -432,7 +357,7 @@ func (m *routes) listImages(c *gin.Context) error {
 // @Success	200	{object}	Image
 // @Router		/api/openstack-images/{uuid}/ [get]
 func (m *routes) getImage(c *gin.Context) error {
-	return catalogOne(m, c, "openstack_images", "Image", func(v *CatalogItem) Image { return renderImage(c, v) })
+	return catalogOne(m, c, CatalogImages, func(v *CatalogItem) Image { return renderImage(c, v) })
 }
 
 // @Summary	List volume types of OpenStack tenants
@@ -443,7 +368,7 @@ func (m *routes) getImage(c *gin.Context) error {
 // @Success	200	{array}	VolumeType
 // @Router		/api/openstack-volume-types/ [get]
 func (m *routes) listVolumeTypes(c *gin.Context) error {
-	return catalogList(m, c, "openstack_volume_types", false, nil, func(v *CatalogItem) VolumeType { return renderVolumeType(c, v) })
+	return catalogList(m, c, CatalogVolumeTypes, nil, func(v *CatalogItem) VolumeType { return renderVolumeType(c, v) })
 }
 
 // @Summary	Get a volume type
@@ -452,7 +377,7 @@ func (m *routes) listVolumeTypes(c *gin.Context) error {
 // @Success	200	{object}	VolumeType
 // @Router		/api/openstack-volume-types/{uuid}/ [get]
 func (m *routes) getVolumeType(c *gin.Context) error {
-	return catalogOne(m, c, "openstack_volume_types", "Volume type", func(v *CatalogItem) VolumeType { return renderVolumeType(c, v) })
+	return catalogOne(m, c, CatalogVolumeTypes, func(v *CatalogItem) VolumeType { return renderVolumeType(c, v) })
 }
 
 func (m *routes) networkSubnets(c *gin.Context, vs []CatalogItem) (map[int64][]CatalogItem, error) {
@@ -472,19 +397,19 @@ func (m *routes) networkSubnets(c *gin.Context, vs []CatalogItem) (map[int64][]C
 // @Success	200	{array}	Network
 // @Router		/api/openstack-networks/ [get]
 func (m *routes) listNetworks(c *gin.Context) error {
-	q, _, err := m.visible(c, m.db.CatalogViews(c.Request.Context(), "openstack_networks"))
+	var f NetworkFilter
+	var err error
+	if f.Filter, err = filter(c, CatalogNetworks.HasState()); err != nil {
+		return err
+	}
+	if f.IsExternal, err = rest.Bool(c, "is_external"); err != nil {
+		return err
+	}
+	q, err := m.db.NetworksQuery(c.Request.Context(), f)
 	if err != nil {
 		return err
 	}
-	if q, err = filters(c, q, "x", true); err != nil {
-		return err
-	}
-	if b, err := rest.Bool(c, "is_external"); err != nil {
-		return err
-	} else if b != nil {
-		q = q.Where("x.is_external = ?", *b)
-	}
-	return rest.ListBatch(c, store.QueryOf(q), spec("x", nil), func(vs []CatalogItem) ([]Network, error) {
+	return rest.ListBatch(c, q, spec("x", nil), func(vs []CatalogItem) ([]Network, error) {
 		subs, err := m.networkSubnets(c, vs)
 		if err != nil {
 			return nil, err
@@ -503,19 +428,19 @@ func (m *routes) listNetworks(c *gin.Context) error {
 // @Success	200	{object}	Network
 // @Router		/api/openstack-networks/{uuid}/ [get]
 func (m *routes) getNetwork(c *gin.Context) error {
-	q, _, err := m.visible(c, m.db.CatalogViews(c.Request.Context(), "openstack_networks"))
+	id, err := api.PathUUID(c, CatalogNetworks.Noun())
 	if err != nil {
 		return err
 	}
-	var v CatalogItem
-	if err := one(c, q, "x", "Network", &v); err != nil {
-		return err
-	}
-	subs, err := m.networkSubnets(c, []CatalogItem{v})
+	v, err := m.db.VisibleCatalogItem(c.Request.Context(), CatalogNetworks, id)
 	if err != nil {
 		return err
 	}
-	return rest.Render(c, http.StatusOK, renderNetwork(c, &v, subs[v.ID]))
+	subs, err := m.networkSubnets(c, []CatalogItem{*v})
+	if err != nil {
+		return err
+	}
+	return rest.Render(c, http.StatusOK, renderNetwork(c, v, subs[v.ID]))
 }
 
 // @Summary	List subnets of OpenStack tenants
@@ -526,21 +451,19 @@ func (m *routes) getNetwork(c *gin.Context) error {
 // @Success	200	{array}	Subnet
 // @Router		/api/openstack-subnets/ [get]
 func (m *routes) listSubnets(c *gin.Context) error {
-	q, _, err := m.visible(c, m.db.CatalogViews(c.Request.Context(), "openstack_subnets"))
+	var f SubnetFilter
+	var err error
+	if f.Filter, err = filter(c, CatalogSubnets.HasState()); err != nil {
+		return err
+	}
+	if f.NetworkUUIDs, err = rest.UUIDs(c, "network_uuid"); err != nil {
+		return err
+	}
+	q, err := m.db.SubnetsQuery(c.Request.Context(), f)
 	if err != nil {
 		return err
 	}
-	if q, err = filters(c, q, "x", true); err != nil {
-		return err
-	}
-	ids, err := rest.UUIDs(c, "network_uuid")
-	if err != nil {
-		return err
-	}
-	if len(ids) > 0 {
-		q = q.Where("n.uuid IN ?", ids)
-	}
-	return rest.List(c, store.QueryOf(q), spec("x", nil), func(v *CatalogItem) Subnet { return renderSubnet(c, v) })
+	return rest.List(c, q, spec("x", nil), func(v *CatalogItem) Subnet { return renderSubnet(c, v) })
 }
 
 // @Summary	Get a subnet
@@ -549,7 +472,7 @@ func (m *routes) listSubnets(c *gin.Context) error {
 // @Success	200	{object}	Subnet
 // @Router		/api/openstack-subnets/{uuid}/ [get]
 func (m *routes) getSubnet(c *gin.Context) error {
-	return catalogOne(m, c, "openstack_subnets", "Subnet", func(v *CatalogItem) Subnet { return renderSubnet(c, v) })
+	return catalogOne(m, c, CatalogSubnets, func(v *CatalogItem) Subnet { return renderSubnet(c, v) })
 }
 
 // @Summary	List security groups of OpenStack tenants
@@ -559,7 +482,7 @@ func (m *routes) getSubnet(c *gin.Context) error {
 // @Success	200	{array}	SecurityGroup
 // @Router		/api/openstack-security-groups/ [get]
 func (m *routes) listSecurityGroups(c *gin.Context) error {
-	return catalogList(m, c, "openstack_security_groups", true, nil, func(v *CatalogItem) SecurityGroup { return renderSecurityGroup(c, v) })
+	return catalogList(m, c, CatalogSecurityGroups, nil, func(v *CatalogItem) SecurityGroup { return renderSecurityGroup(c, v) })
 }
 
 // @Summary	Get a security group
@@ -568,7 +491,7 @@ func (m *routes) listSecurityGroups(c *gin.Context) error {
 // @Success	200	{object}	SecurityGroup
 // @Router		/api/openstack-security-groups/{uuid}/ [get]
 func (m *routes) getSecurityGroup(c *gin.Context) error {
-	return catalogOne(m, c, "openstack_security_groups", "Security group", func(v *CatalogItem) SecurityGroup { return renderSecurityGroup(c, v) })
+	return catalogOne(m, c, CatalogSecurityGroups, func(v *CatalogItem) SecurityGroup { return renderSecurityGroup(c, v) })
 }
 
 // @Summary	List floating IPs of OpenStack tenants
@@ -579,19 +502,16 @@ func (m *routes) getSecurityGroup(c *gin.Context) error {
 // @Success	200	{array}	FloatingIP
 // @Router		/api/openstack-floating-ips/ [get]
 func (m *routes) listFloatingIPs(c *gin.Context) error {
-	q, _, err := m.visible(c, m.db.CatalogViews(c.Request.Context(), "openstack_floating_ips"))
+	f := FloatingIPFilter{RuntimeState: rest.Last(c, "runtime_state"), Address: rest.Last(c, "address")}
+	var err error
+	if f.Filter, err = filter(c, CatalogFloatingIPs.HasState()); err != nil {
+		return err
+	}
+	q, err := m.db.FloatingIPsQuery(c.Request.Context(), f)
 	if err != nil {
 		return err
 	}
-	if q, err = filters(c, q, "x", true); err != nil {
-		return err
-	}
-	for key, col := range map[string]string{"runtime_state": "x.runtime_state", "address": "x.address"} {
-		if v := rest.Last(c, key); v != "" {
-			q = q.Where(col+" = ?", v)
-		}
-	}
-	return rest.List(c, store.QueryOf(q), rest.ListSpec{Ordering: map[string]string{"address": "x.address", "runtime_state": "x.runtime_state"},
+	return rest.List(c, q, rest.ListSpec{Ordering: map[string]string{"address": "x.address", "runtime_state": "x.runtime_state"},
 		DefaultOrdering: []string{"address"}, TieBreaker: "x.id"}, func(v *CatalogItem) FloatingIP { return renderFloatingIP(c, v) })
 }
 
@@ -601,5 +521,5 @@ func (m *routes) listFloatingIPs(c *gin.Context) error {
 // @Success	200	{object}	FloatingIP
 // @Router		/api/openstack-floating-ips/{uuid}/ [get]
 func (m *routes) getFloatingIP(c *gin.Context) error {
-	return catalogOne(m, c, "openstack_floating_ips", "Floating IP", func(v *CatalogItem) FloatingIP { return renderFloatingIP(c, v) })
+	return catalogOne(m, c, CatalogFloatingIPs, func(v *CatalogItem) FloatingIP { return renderFloatingIP(c, v) })
 }

@@ -112,14 +112,14 @@ type Tenant struct {
 	SkipCreationOfDefaultRouter bool    `json:"skip_creation_of_default_router"`
 }
 
-func renderTenant(c *gin.Context, v *TenantView, showPassword bool) Tenant {
+func renderTenant(c *gin.Context, v *TenantView) Tenant {
 	t := &v.TenantRow
 	out := Tenant{Common: common(c, "openstack-tenants", t.UUID, t.Name, t.Description, t.State, t.BackendID, t.ErrorMessage, t.Created, t.Modified,
 		OfferingTenant, &v.RowContext),
 		AvailabilityZone: t.AvailabilityZone, InternalNetworkID: t.InternalNetworkID, ExternalNetworkID: t.ExternalNetworkID,
 		UserUsername: t.UserUsername, Quotas: []Quota{}, DefaultVolumeTypeName: t.DefaultVolumeTypeName,
 		SkipCreationOfDefaultRouter: t.SkipCreationOfDefaultRouter}
-	if showPassword {
+	if v.PasswordVisible {
 		out.UserPassword = t.UserPassword
 	}
 	for _, q := range t.QuotaList() {

@@ -224,6 +224,19 @@ func TestShapes(t *testing.T) {
 		var asMember map[string]any
 		e.get("/api/openstack-tenants/"+e.tenant.String()+"/", "member", 200, &asMember)
 		require.NotContains(t, asMember, "user_password", "a project member does not")
+		var asStaff map[string]any
+		e.get("/api/openstack-tenants/"+e.tenant.String()+"/", "staff", 200, &asStaff)
+		require.Equal(t, "s3cret", asStaff["user_password"], "staff sees the password")
+		for who, shown := range map[string]bool{"staff": true, "owner": true, "member": false} {
+			var tenants []map[string]any
+			e.get("/api/openstack-tenants/", who, 200, &tenants)
+			require.Len(t, tenants, 1)
+			if shown {
+				require.Equal(t, "s3cret", tenants[0]["user_password"], "%s sees the password in the list", who)
+			} else {
+				require.NotContains(t, tenants[0], "user_password", "%s does not see the password in the list", who)
+			}
+		}
 
 		var vm map[string]any
 		e.get("/api/openstack-instances/"+e.vm.String()+"/", "member", 200, &vm)

@@ -16,7 +16,8 @@
 //	core (the application database; core queue and API)
 //	  store*.go      Store: rows (TenantRow, InstanceRow, VolumeRow, the
 //	                 per-tenant catalog), scope records, the pull's and imports'
-//	                 records, the API's views
+//	                 records, the API's views and queries (store_query.go:
+//	                 filters, and what a caller may see)
 //	  keeper*.go     Keeper, the ScopeKeeper and ImportKeeper of the three types
 //	  workflow.go    PullOpenStack (every ten minutes) and PullCore, its database side
 //	  api*.go        /api/openstack-*

@@ -44,6 +44,9 @@ type RowContext struct {
 type TenantView struct {
 	TenantRow  `gorm:"embedded"`
 	RowContext `gorm:"embedded"`
+	// PasswordVisible: the caller may read the tenant's user_password
+	// (staff and support, and holders of a role on the tenant's customer).
+	PasswordVisible bool
 }
 
 // InstanceView is an instance as the API renders it.
@@ -120,9 +123,11 @@ func osJoins(q *gorm.DB, main string) *gorm.DB {
 		Joins("LEFT JOIN plans pl ON pl.id = r.plan_id")
 }
 
-// TenantViews is the query over tenants (alias t).
-func (s *Store) TenantViews(ctx context.Context) *gorm.DB {
-	return osJoins(s.DB.WithContext(ctx).Table("openstack_tenants t").Select("t.*, "+osContextColumns), "t")
+// tenantViews is the query over tenants (alias t); shown is the SQL (with
+// its args) of TenantView.PasswordVisible.
+func (s *Store) tenantViews(ctx context.Context, shown string, args ...any) *gorm.DB {
+	q := s.DB.WithContext(ctx).Table("openstack_tenants t").Select("t.*, "+osContextColumns+", "+shown+" AS password_visible", args...)
+	return osJoins(q, "t")
 }
 
 // InstanceViews is the query over instances (alias i, its tenant t).
@@ -188,6 +193,33 @@ func (s *Store) VolumesOf(ctx context.Context, instanceIDs []int64) (map[int64][
 		out[*r.InstanceID] = append(out[*r.InstanceID], r)
 	}
 	return out, nil
+}
+
+// TenantItemRecord is a security group or a subnet of a tenant, as the
+// rendering of an instance looks it up (CIDR: subnets only).
+type TenantItemRecord struct {
+	TenantID    int64
+	UUID        models.UUID
+	BackendID   string
+	Name        string
+	Description string
+	CIDR        string `gorm:"column:cidr"`
+}
+
+// GroupsAndSubnetsOf lists the security groups and the subnets of tenants
+// (for rendering instances).
+func (s *Store) GroupsAndSubnetsOf(ctx context.Context, tenantIDs []int64) (groups, subnets []TenantItemRecord, err error) {
+	if len(tenantIDs) == 0 {
+		return nil, nil, nil
+	}
+	const cols = "tenant_id, uuid, backend_id, name, description"
+	if err := s.DB.WithContext(ctx).Table("openstack_security_groups").Select(cols).Where("tenant_id IN ?", tenantIDs).Find(&groups).Error; err != nil {
+		return nil, nil, models.Internal(err)
+	}
+	if err := s.DB.WithContext(ctx).Table("openstack_subnets").Select(cols+", cidr").Where("tenant_id IN ?", tenantIDs).Find(&subnets).Error; err != nil {
+		return nil, nil, models.Internal(err)
+	}
+	return groups, subnets, nil
 }
 
 // VisibleTo limits a view to what the scopes see: rows in a project where
