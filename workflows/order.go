@@ -174,7 +174,7 @@ func OrderWorkflow(ctx workflow.Context, in OrderInput) (models.OrderState, erro
 		provisioned = true
 		if err != nil {
 			// Compensation: the order fails and its resource is cleaned up.
-			msg, output := failureOf(err)
+			msg, output := FailureOf(err)
 			if ferr := workflow.ExecuteLocalActivity(dbCtx, orders.FailOrder, activities.FailOrderInput{OrderUUID: in.OrderUUID, Message: msg, Output: output}).Get(ctx, nil); ferr != nil {
 				return state, ferr
 			}
@@ -202,10 +202,11 @@ func OrderWorkflow(ctx workflow.Context, in OrderInput) (models.OrderState, erro
 	return state, nil
 }
 
-// failureOf is the order's error message and output for a failed
-// provisioning: the provider's own message (not Temporal's wrapping) and
-// what the backend printed, carried as the application error's details.
-func failureOf(err error) (msg, output string) {
+// FailureOf is the error message and output of a failed activity (an
+// order's provisioning, a plugin's action): the provider's own message (not
+// Temporal's wrapping) and what the backend printed, carried as the
+// application error's details.
+func FailureOf(err error) (msg, output string) {
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) {
 		if appErr.HasDetails() {

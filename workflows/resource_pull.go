@@ -55,7 +55,7 @@ func ResourcePull(ctx workflow.Context, in ResourcePullInput) error {
 	var res providers.Result
 	out := activities.RecordPullInput{ResourceUUID: in.ResourceUUID}
 	if err := workflow.ExecuteActivity(provCtx, prov.PullResource, snap.Request).Get(ctx, &res); err != nil {
-		out.Pulled.Error, _ = failureOf(err)
+		out.Pulled.Error, _ = FailureOf(err)
 	} else {
 		out.Pulled.Metadata = res.Metadata
 	}

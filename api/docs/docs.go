@@ -7672,6 +7672,282 @@ const docTemplate = `{
                         }
                     }
                 }
+            },
+            "put": {
+                "description": "Renames the object or changes its description here at once and in the cloud (an update action: UPDATE_SCHEDULED, then OK); 409 while the object is not OK.",
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Update an OpenStack tenant, instance or volume",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": true
+                        }
+                    }
+                }
+            },
+            "patch": {
+                "description": "Renames the object or changes its description here at once and in the cloud (an update action: UPDATE_SCHEDULED, then OK); 409 while the object is not OK.",
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Update an OpenStack tenant, instance or volume",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": true
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-instances/{uuid}/change_flavor/": {
+            "post": {
+                "description": "The instance must be OK and stopped (SHUTOFF); the flavor one of its tenant's, not the current one. 202.",
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Change an OpenStack instance's flavor",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-instances/{uuid}/console_log/": {
+            "get": {
+                "description": "The last lines of the server's console (length: how many; all when absent), read from the cloud.",
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "An OpenStack instance's console output",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Lines",
+                        "name": "length",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "string"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-instances/{uuid}/restart/": {
+            "post": {
+                "description": "202 {\"status\": \"start was scheduled\"}; 409 unless the instance is OK and its server SHUTOFF (start) or ACTIVE (stop, restart).",
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Start, stop or restart an OpenStack instance",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-instances/{uuid}/set_erred/": {
+            "post": {
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Mark an OpenStack object OK or erred (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-instances/{uuid}/set_ok/": {
+            "post": {
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Mark an OpenStack object OK or erred (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-instances/{uuid}/start/": {
+            "post": {
+                "description": "202 {\"status\": \"start was scheduled\"}; 409 unless the instance is OK and its server SHUTOFF (start) or ACTIVE (stop, restart).",
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Start, stop or restart an OpenStack instance",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-instances/{uuid}/stop/": {
+            "post": {
+                "description": "202 {\"status\": \"start was scheduled\"}; 409 unless the instance is OK and its server SHUTOFF (start) or ACTIVE (stop, restart).",
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Start, stop or restart an OpenStack instance",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-instances/{uuid}/unlink/": {
+            "post": {
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Forget an OpenStack object without touching the cloud (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    }
+                }
             }
         },
         "/api/openstack-networks/": {
@@ -7944,6 +8220,134 @@ const docTemplate = `{
                         }
                     }
                 }
+            },
+            "put": {
+                "description": "Renames the object or changes its description here at once and in the cloud (an update action: UPDATE_SCHEDULED, then OK); 409 while the object is not OK.",
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Update an OpenStack tenant, instance or volume",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": true
+                        }
+                    }
+                }
+            },
+            "patch": {
+                "description": "Renames the object or changes its description here at once and in the cloud (an update action: UPDATE_SCHEDULED, then OK); 409 while the object is not OK.",
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Update an OpenStack tenant, instance or volume",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": true
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-tenants/{uuid}/set_erred/": {
+            "post": {
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Mark an OpenStack object OK or erred (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-tenants/{uuid}/set_ok/": {
+            "post": {
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Mark an OpenStack object OK or erred (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-tenants/{uuid}/unlink/": {
+            "post": {
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Forget an OpenStack object without touching the cloud (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    }
+                }
             }
         },
         "/api/openstack-volume-types/": {
@@ -8086,6 +8490,250 @@ const docTemplate = `{
                         "schema": {
                             "$ref": "#/definitions/openstack.Volume"
                         }
+                    }
+                }
+            },
+            "put": {
+                "description": "Renames the object or changes its description here at once and in the cloud (an update action: UPDATE_SCHEDULED, then OK); 409 while the object is not OK.",
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Update an OpenStack tenant, instance or volume",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": true
+                        }
+                    }
+                }
+            },
+            "patch": {
+                "description": "Renames the object or changes its description here at once and in the cloud (an update action: UPDATE_SCHEDULED, then OK); 409 while the object is not OK.",
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Update an OpenStack tenant, instance or volume",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": true
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-volumes/{uuid}/attach/": {
+            "post": {
+                "description": "The volume must be OK and available, the instance of the same tenant and project. 202.",
+                "tags": [
+                    "openstack-volumes"
+                ],
+                "summary": "Attach an OpenStack volume to an instance",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-volumes/{uuid}/detach/": {
+            "post": {
+                "description": "The volume must be OK and in use. 202.",
+                "tags": [
+                    "openstack-volumes"
+                ],
+                "summary": "Detach an OpenStack volume from its instance",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-volumes/{uuid}/extend/": {
+            "post": {
+                "description": "disk_size in MiB, larger than the current size; the volume must be OK. 202.",
+                "tags": [
+                    "openstack-volumes"
+                ],
+                "summary": "Extend an OpenStack volume",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-volumes/{uuid}/retype/": {
+            "post": {
+                "description": "type: one of the tenant's volume types, not the current one; the volume must be OK. 202.",
+                "tags": [
+                    "openstack-volumes"
+                ],
+                "summary": "Change an OpenStack volume's type",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-volumes/{uuid}/set_erred/": {
+            "post": {
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Mark an OpenStack object OK or erred (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-volumes/{uuid}/set_ok/": {
+            "post": {
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Mark an OpenStack object OK or erred (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-volumes/{uuid}/unlink/": {
+            "post": {
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Forget an OpenStack object without touching the cloud (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
                     }
                 }
             }

@@ -61,7 +61,7 @@ func NewAPIConfig(db *gorm.DB, tc client.Client, log *slog.Logger, cfg config.Co
 		offeringusers.New(offeringusers.Deps{Store: st, RBAC: chk}),
 		siteagent.New(siteagent.Deps{Store: st, RBAC: chk}),
 	}
-	modules = append(modules, set.Modules(plugin.APIDeps{Store: st, RBAC: chk})...)
+	modules = append(modules, set.Modules(plugin.APIDeps{Store: st, RBAC: chk, Temporal: tc})...)
 	return api.New(api.Deps{DB: db, Users: st, Temporal: tc, Logger: log, Namespace: cfg.TemporalNamespace, TrustedProxies: cfg.TrustedProxies,
 		RequestTimeout: cfg.HTTPRequestTimeout, CORSOrigins: cfg.CORSAllowedOrigins, SiteName: cfg.SiteName, Features: cfg.Features,
 		Middleware: []gin.HandlerFunc{siteagent.Liveness(st, chk)}}, modules...), nil

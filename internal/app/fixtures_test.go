@@ -38,7 +38,8 @@ func seedPluginRows(mk rowMaker, ids map[string]string, off, res, p1 int64, now 
 	// An OpenStack tenant in P1 (no marketplace resource: imported), with one of everything a pull records.
 	osTenant, osTenantU := mk("openstack_tenants", map[string]any{"project_id": p1, "offering_id": off, "name": "t1", "state": "OK", "quotas": `[]`, "created": now, "modified": now})
 	osNet, osNetU := mk("openstack_networks", map[string]any{"tenant_id": osTenant, "backend_id": "net-1", "name": "t1-int-net", "created": now, "modified": now})
-	osInst, osInstU := mk("openstack_instances", map[string]any{"project_id": p1, "tenant_id": osTenant, "name": "vm", "state": "OK", "created": now, "modified": now})
+	osInst, osInstU := mk("openstack_instances", map[string]any{"project_id": p1, "tenant_id": osTenant, "name": "vm", "state": "OK", "runtime_state": "SHUTOFF",
+		"created": now, "modified": now})
 	ids["{os-tenant}"], ids["{os-network}"], ids["{os-instance}"] = osTenantU.String(), osNetU.String(), osInstU.String()
 	for key, row := range map[string]struct {
 		table  string

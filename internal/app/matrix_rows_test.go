@@ -449,4 +449,41 @@ var matrixRows = []mrow{
 	get("/api/openstack-security-groups/:uuid/", "/api/openstack-security-groups/{os-security-group}/", ruleVisible(seeTenant, 200)),
 	get("/api/openstack-floating-ips/", "/api/openstack-floating-ips/", ruleSignedIn(200)),
 	get("/api/openstack-floating-ips/:uuid/", "/api/openstack-floating-ips/{os-floating-ip}/", ruleVisible(seeTenant, 200)),
+	// The objects' actions (providers/openstack/api_actions.go): Waldur's
+	// structure is_administrator; set_ok, set_erred and unlink are staff's.
+	// The fixture instance is OK and SHUTOFF without a server id, the volume
+	// OK with no backend state: start, change_flavor, extend and retype are
+	// scheduled (202); stop, restart, detach and console_log meet the
+	// object's state (409); attach names an instance with no server (400).
+	row("PUT", "/api/openstack-tenants/:uuid/", "/api/openstack-tenants/{os-tenant}/", `{"name":"renamed"}`, osAdmin("os-tenant", 200)),
+	row("PATCH", "/api/openstack-tenants/:uuid/", "/api/openstack-tenants/{os-tenant}/", `{"description":"d"}`, osAdmin("os-tenant", 200)),
+	row("POST", "/api/openstack-tenants/:uuid/set_ok/", "/api/openstack-tenants/{os-tenant}/set_ok/", "", ruleStaff(seeTenant, 200)),
+	row("POST", "/api/openstack-tenants/:uuid/set_erred/", "/api/openstack-tenants/{os-tenant}/set_erred/", "", ruleStaff(seeTenant, 200)),
+	row("POST", "/api/openstack-tenants/:uuid/unlink/", "/api/openstack-tenants/{os-tenant}/unlink/", "", ruleStaff(seeTenant, 204)),
+	row("PUT", "/api/openstack-instances/:uuid/", "/api/openstack-instances/{os-instance}/", `{"name":"renamed"}`, osAdmin("os-instance", 200)),
+	row("PATCH", "/api/openstack-instances/:uuid/", "/api/openstack-instances/{os-instance}/", `{"description":"d"}`, osAdmin("os-instance", 200)),
+	row("POST", "/api/openstack-instances/:uuid/set_ok/", "/api/openstack-instances/{os-instance}/set_ok/", "", ruleStaff(seeTenant, 200)),
+	row("POST", "/api/openstack-instances/:uuid/set_erred/", "/api/openstack-instances/{os-instance}/set_erred/", "", ruleStaff(seeTenant, 200)),
+	row("POST", "/api/openstack-instances/:uuid/unlink/", "/api/openstack-instances/{os-instance}/unlink/", "", ruleStaff(seeTenant, 204)),
+	row("PUT", "/api/openstack-volumes/:uuid/", "/api/openstack-volumes/{os-volume}/", `{"name":"renamed"}`, osAdmin("os-volume", 200)),
+	row("PATCH", "/api/openstack-volumes/:uuid/", "/api/openstack-volumes/{os-volume}/", `{"description":"d"}`, osAdmin("os-volume", 200)),
+	row("POST", "/api/openstack-volumes/:uuid/set_ok/", "/api/openstack-volumes/{os-volume}/set_ok/", "", ruleStaff(seeTenant, 200)),
+	row("POST", "/api/openstack-volumes/:uuid/set_erred/", "/api/openstack-volumes/{os-volume}/set_erred/", "", ruleStaff(seeTenant, 200)),
+	row("POST", "/api/openstack-volumes/:uuid/unlink/", "/api/openstack-volumes/{os-volume}/unlink/", "", ruleStaff(seeTenant, 204)),
+	row("POST", "/api/openstack-instances/:uuid/start/", "/api/openstack-instances/{os-instance}/start/", "", osAdmin("os-instance", 202)),
+	row("POST", "/api/openstack-instances/:uuid/stop/", "/api/openstack-instances/{os-instance}/stop/", "", osAdmin("os-instance", 409)),
+	row("POST", "/api/openstack-instances/:uuid/restart/", "/api/openstack-instances/{os-instance}/restart/", "", osAdmin("os-instance", 409)),
+	row("POST", "/api/openstack-instances/:uuid/change_flavor/", "/api/openstack-instances/{os-instance}/change_flavor/", `{"flavor":"{os-flavor}"}`, osAdmin("os-instance", 202)),
+	row("GET", "/api/openstack-instances/:uuid/console_log/", "/api/openstack-instances/{os-instance}/console_log/", "", osAdmin("os-instance", 409)),
+	row("POST", "/api/openstack-volumes/:uuid/extend/", "/api/openstack-volumes/{os-volume}/extend/", `{"disk_size":2048}`, osAdmin("os-volume", 202)),
+	row("POST", "/api/openstack-volumes/:uuid/attach/", "/api/openstack-volumes/{os-volume}/attach/", `{"instance":"{os-instance}"}`, osAdmin("os-volume", 400)),
+	row("POST", "/api/openstack-volumes/:uuid/detach/", "/api/openstack-volumes/{os-volume}/detach/", "", osAdmin("os-volume", 409)),
+	row("POST", "/api/openstack-volumes/:uuid/retype/", "/api/openstack-volumes/{os-volume}/retype/", `{"type":"{os-volume-type}"}`, osAdmin("os-volume", 202)),
+}
+
+// osAdmin is Waldur's structure is_administrator over an OpenStack object
+// of P1: staff, the customer's owner, the project's manager or administrator.
+func osAdmin(obj string, ok int) mrule {
+	return ruleRoles(obj, seeTenant, ok, "Waldur's structure is_administrator (permissions.py: _has_admin_access)",
+		[]string{"CUSTOMER.OWNER", "PROJECT.MANAGER", "PROJECT.ADMIN"}, "project", "project.customer")
 }

@@ -65,6 +65,9 @@ var matrixEdges = map[string]map[string]string{
 	"agent-service":    {"identity": "agent"},
 	"agent-processor":  {"service": "agent-service"},
 	"invitation":       {"project": "P1", "customer": "C1"},
+	"os-tenant":        {"project": "P1"},
+	"os-instance":      {"project": "P1"},
+	"os-volume":        {"project": "P1"},
 }
 
 func resolve(obj, path string) (string, error) {
@@ -173,6 +176,10 @@ type mrule struct {
 	except map[string]int
 	// also: other users allowed (an object's creator).
 	also []string
+	// roles: the rule names roles, not a permission (Waldur's legacy checks,
+	// e.g. structure's is_administrator): a grant of one of them on a
+	// scope perms' paths resolve to.
+	roles map[string]bool
 }
 
 func rulePublic(ok int) mrule   { return mrule{kind: "public", ok: ok} }
@@ -196,6 +203,17 @@ func xperm(obj string, s seen, ok int) mrule {
 func perm(obj string, s seen, ok int, why string, p string, scopes ...string) mrule {
 	return mrule{kind: "permission", obj: obj, sees: s, hidden: 404, ok: ok, why: why,
 		perms: []apitest.Permission{{Permission: p, Scopes: scopes}}}
+}
+
+// ruleRoles: staff, or a grant in force of one of roles on a scope the
+// paths resolve to from obj (why names Waldur's rule).
+func ruleRoles(obj string, s seen, ok int, why string, roles []string, scopes ...string) mrule {
+	r := mrule{kind: "role", obj: obj, sees: s, hidden: 404, ok: ok, why: why, roles: map[string]bool{},
+		perms: []apitest.Permission{{Permission: "*", Scopes: scopes}}}
+	for _, role := range roles {
+		r.roles[role] = true
+	}
+	return r
 }
 
 // inBody: the object is named in the request body, so a caller that does not see it gets 400.
@@ -234,7 +252,7 @@ func (r mrule) allowed(c *mcaller) (bool, error) {
 		if !ok {
 			return false, fmt.Errorf("role %s is not in the role table", g.role)
 		}
-		if !g.inForce() || !role.active {
+		if !g.inForce() || !role.active || (r.roles != nil && !r.roles[g.role]) {
 			continue
 		}
 		for _, p := range r.perms {
@@ -343,7 +361,7 @@ func resolveRules(rows []mrow) ([]mrow, []string) {
 		case !found && r.rule.kind != "public" && !apitest.Ours(r.method, r.specPath()) && !strings.Contains(r.rule.why, "not in Waldur's API"):
 			problems = append(problems, fmt.Sprintf("%s %s: not in Waldur's OpenAPI file; say why the rule holds (\"not in Waldur's API: …\")", r.method, r.pattern))
 		}
-		if r.rule.kind == "permission" && r.rule.why == "" {
+		if (r.rule.kind == "permission" || r.rule.kind == "role") && r.rule.why == "" {
 			problems = append(problems, fmt.Sprintf("%s %s: a permission rule without its source", r.method, r.pattern))
 		}
 	}

@@ -7,7 +7,9 @@ package openstack
 // subnets, security groups and floating IPs): list and retrieve, with
 // Waldur's shapes and filters.
 //
-// They are created, changed and removed through marketplace orders only.
+// They are created and removed through marketplace orders; their actions
+// (update, start, stop, change_flavor, extend, attach, ...) are
+// api_actions.go's.
 // A tenant plays the part of Waldur's per-tenant service settings: the
 // catalog's settings field is the tenant's URL and settings_uuid filters by
 // tenant; a plugin resource's service_settings is its tenant offering (the
@@ -25,28 +27,33 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"go.temporal.io/sdk/client"
 
 	"github.com/waldur-go/waldur/api"
 	"github.com/waldur-go/waldur/api/rest"
 	"github.com/waldur-go/waldur/models"
-	"github.com/waldur-go/waldur/models/store"
+	"github.com/waldur-go/waldur/providers/plugin"
+	"github.com/waldur-go/waldur/rbac"
 )
 
 // routes registers the OpenStack routes (an api.Module). What a caller may
 // see and every query are the plugin's store's (store_query.go); the
 // handlers decode the request into a filter and render the rows.
 type routes struct {
-	db *Store
+	db   *Store
+	rbac *rbac.Checker // who may act (api_actions.go)
+	tc   client.Client // starts the actions' runs (nil: the dispatcher does)
 }
 
 var _ api.Module = (*routes)(nil)
 
-// newRoutes returns the OpenStack routes over st.
-func newRoutes(st *store.Store) *routes {
-	return &routes{db: NewStore(st)}
+// newRoutes returns the OpenStack routes.
+func newRoutes(d plugin.APIDeps) *routes {
+	return &routes{db: NewStore(d.Store), rbac: d.RBAC, tc: d.Temporal}
 }
 
-// Routes implements api.Module: list and retrieve of every collection, for signed-in users.
+// Routes implements api.Module: list and retrieve of every collection, for
+// signed-in users, and the objects' actions (api_actions.go).
 func (m *routes) Routes(a *gin.RouterGroup, _ *gin.Engine) {
 	get := []string{http.MethodGet, http.MethodHead}
 	for _, r := range []struct {
@@ -68,6 +75,7 @@ func (m *routes) Routes(a *gin.RouterGroup, _ *gin.Engine) {
 		g.Match(get, "/", api.H(r.list))
 		g.Match(get, "/:uuid/", api.H(r.one))
 	}
+	m.actionRoutes(a)
 }
 
 var coreStates = map[string]bool{}

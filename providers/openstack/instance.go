@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
+	"strings"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/keypairs"
@@ -204,15 +206,21 @@ func (p *Provider) findServer(ctx context.Context, s *session, res models.UUID, 
 
 // waitServer waits until the server is ACTIVE; ERROR fails the order.
 func (p *Provider) waitServer(ctx context.Context, s *session, id string) error {
-	return p.waitFor(ctx, "the server to become ACTIVE", p.opts.ServerTimeout, func() (bool, error) {
+	return p.waitServerIn(ctx, s, id, "ACTIVE")
+}
+
+// waitServerIn waits until the server's status is one of states; ERROR
+// fails for good.
+func (p *Provider) waitServerIn(ctx context.Context, s *session, id string, states ...string) error {
+	return p.waitFor(ctx, "the server to become "+strings.Join(states, " or "), p.opts.ServerTimeout, func() (bool, error) {
 		sv, err := servers.Get(ctx, s.compute, id).Extract()
 		if err != nil {
 			return false, err
 		}
-		switch sv.Status {
-		case "ACTIVE":
+		if slices.Contains(states, sv.Status) {
 			return true, nil
-		case "ERROR":
+		}
+		if sv.Status == "ERROR" {
 			msg := sv.Fault.Message
 			if msg == "" {
 				msg = "no fault given"
@@ -363,11 +371,16 @@ func (p *Provider) attach(ctx context.Context, s *session, serverID, volumeID st
 func (p *Provider) detach(ctx context.Context, s *session, volumeID string) error {
 	err := p.step(ctx, "detaching volume "+volumeID, func() error {
 		v, err := volumes.Get(ctx, s.volume, volumeID).Extract()
-		if err != nil {
+		if err != nil || v.Status == "detaching" {
 			return err
 		}
 		for _, a := range v.Attachments {
 			if err := ignoreGone(volumeattach.Delete(ctx, s.compute, a.ServerID, volumeID).ExtractErr()); err != nil {
+				// A DELETE repeated after its answer was lost finds the volume
+				// detaching (or detached by now).
+				if cur, gerr := volumes.Get(ctx, s.volume, volumeID).Extract(); gerr == nil && (cur.Status == "detaching" || cur.Status == "available") {
+					return nil
+				}
 				return err
 			}
 		}

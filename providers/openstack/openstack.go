@@ -11,6 +11,8 @@
 //	  session.go tenant.go instance.go volume.go teardown.go   the order chains
 //	  pull.go import.go   reading a tenant (Snapshot) and importable objects
 //	  backend.go     PullBackend, the pull's activity on the openstack queue
+//	  actions_backend.go   RunAction: the objects' actions on the cloud
+//	                 (start, stop, resize, extend, attach, ...), ActionBackend
 //	  cloud.go       shared by both halves: offering types, Snapshot and its
 //	                 Cloud* parts, metadata keys
 //	core (the application database; core queue and API)
@@ -20,8 +22,10 @@
 //	                 filters, and what a caller may see)
 //	  keeper*.go     Keeper, the ScopeKeeper and ImportKeeper of the three types
 //	  workflow.go    PullOpenStack (every ten minutes) and PullCore, its database side
-//	  api*.go        /api/openstack-*
-//	  migration.go   the tables (version 13)
+//	  workflow_actions.go   OpenStackAction (one action on one object), its
+//	                 dispatcher and ActionCore, the actions' database side
+//	  api*.go        /api/openstack-* (api_actions.go: the objects' actions)
+//	  migration*.go  the tables (version 13; 22: the objects' actions)
 //	plugin.go        Plugin: what the platform gets (internal/plugins lists it)
 //	command.go       `waldur openstack-emulator`, serving openstacktest
 //

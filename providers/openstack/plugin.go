@@ -18,7 +18,8 @@ import (
 // Instance and Volume on the openstack queue, performed by Provider (set
 // it: New), whose sessions the pull's backend activity shares; the pull
 // (its workflow and database side on the core queue, every ten minutes);
-// the /api/openstack-* routes; the tables (migration 13); the keepers of
+// the /api/openstack-* routes and the objects' actions; the tables
+// (migrations 13 and 22); the keepers of
 // its orders' and imports' rows; `waldur openstack-emulator`.
 type Plugin struct {
 	Provider *Provider
@@ -47,21 +48,27 @@ func (p Plugin) Workers(d plugin.Deps) []plugin.Worker {
 	return []plugin.Worker{
 		{Queue: Queue, Register: func(w worker.Registry) {
 			registerBackend(w, &PullBackend{Provider: p.Provider})
+			registerActionBackend(w, &ActionBackend{Provider: p.Provider})
 		}},
 		{Queue: workflows.QueueCore, Register: func(w worker.Registry) {
 			registerCore(w, &PullCore{Store: NewStore(d.Store())})
+			registerActions(w, &ActionCore{Store: NewStore(d.Store())})
 		}},
 	}
 }
 
 // Module implements plugin.Routes: /api/openstack-*.
-func (Plugin) Module(d plugin.APIDeps) api.Module { return newRoutes(d.Store) }
+func (Plugin) Module(d plugin.APIDeps) api.Module { return newRoutes(d) }
 
 // Schedules implements plugin.Scheduled: the pull.
-func (Plugin) Schedules() []workflows.Schedule { return []workflows.Schedule{PullSchedule} }
+func (Plugin) Schedules() []workflows.Schedule {
+	return []workflows.Schedule{PullSchedule, ActionDispatchSchedule}
+}
 
 // Migrations implements plugin.Migrated.
-func (Plugin) Migrations() []migrations.Migration { return []migrations.Migration{migration()} }
+func (Plugin) Migrations() []migrations.Migration {
+	return []migrations.Migration{migration(), migrationActions()}
+}
 
 // ScopeKeepers implements plugin.Keepers.
 func (Plugin) ScopeKeepers(st *store.Store) map[string]activities.ScopeKeeper {

@@ -67,8 +67,22 @@ func (p *Provider) extendVolume(ctx context.Context, r providers.Request) (provi
 	if err != nil {
 		return providers.Result{}, err
 	}
-	err = p.step(ctx, "extending the volume", func() error {
-		v, err := volumes.Get(ctx, s.volume, r.BackendID).Extract()
+	if err := p.extend(ctx, s, r.BackendID, size); err != nil {
+		return providers.Result{}, err
+	}
+	v, err := p.readVolume(ctx, s, r.BackendID)
+	if err != nil {
+		return providers.Result{}, err
+	}
+	return providers.Result{Done: true, Pulled: providers.MustEncode(Snapshot{Volumes: []CloudVolume{v}})}, nil
+}
+
+// extend grows a volume to size MiB (whole GiB, rounded up) unless it is
+// that large already or extending, and waits until it is available or
+// in-use again. An in-use volume is extended online (Cinder 3.42).
+func (p *Provider) extend(ctx context.Context, s *session, id string, size int64) error {
+	err := p.step(ctx, "extending the volume", func() error {
+		v, err := volumes.Get(ctx, s.volume, id).Extract()
 		if err != nil {
 			return err
 		}
@@ -80,19 +94,12 @@ func (p *Provider) extendVolume(ctx context.Context, r providers.Request) (provi
 		}
 		vc := *s.volume
 		vc.Microversion = "3.42" // extending an in-use volume
-		return volumes.ExtendSize(ctx, &vc, r.BackendID, volumes.ExtendSizeOpts{NewSize: GiB(size)}).ExtractErr()
+		return volumes.ExtendSize(ctx, &vc, id, volumes.ExtendSizeOpts{NewSize: GiB(size)}).ExtractErr()
 	})
 	if err != nil {
-		return providers.Result{}, err
+		return err
 	}
-	if err := p.waitVolume(ctx, s, r.BackendID, "available", "in-use"); err != nil {
-		return providers.Result{}, err
-	}
-	v, err := p.readVolume(ctx, s, r.BackendID)
-	if err != nil {
-		return providers.Result{}, err
-	}
-	return providers.Result{Done: true, Pulled: providers.MustEncode(Snapshot{Volumes: []CloudVolume{v}})}, nil
+	return p.waitVolume(ctx, s, id, "available", "in-use")
 }
 
 // terminateVolume detaches the volume if it is attached, deletes it and

@@ -29,6 +29,7 @@ import (
 	"sort"
 
 	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"gorm.io/gorm"
 
@@ -84,6 +85,9 @@ type Workers interface {
 type APIDeps struct {
 	Store *store.Store
 	RBAC  *rbac.Checker
+	// Temporal starts the workflows of the plugin's actions (nil: none
+	// reachable; an action's outbox keeps it until a dispatcher starts it).
+	Temporal client.Client
 }
 
 // Routes is a plugin that serves /api/<name>-* routes.

@@ -1,0 +1,515 @@
+package openstack
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/store"
+)
+
+// The database side of the per-object actions (Waldur's structure actions
+// on tenants, instances and volumes: update, start, stop, change_flavor,
+// extend, attach, ...). An action is scheduled by the API in one statement
+// that checks the object's state and records the action on the row
+// (state UPDATE_SCHEDULED, action, action_details): the row is the action's
+// outbox. OpenStackAction (workflow id ActionWorkflowID) then begins it
+// (UPDATING), runs it on the cloud and finishes it (OK with what the cloud
+// read back) or fails it (ERRED with the message); a row left scheduled by
+// a process that died before the start is started again by the
+// dispatcher (PendingActions).
+
+// Kind is an OpenStack object kind the actions work on.
+type Kind string
+
+// The kinds.
+const (
+	KindTenant   Kind = "tenant"
+	KindInstance Kind = "instance"
+	KindVolume   Kind = "volume"
+)
+
+func (k Kind) table() string { return "openstack_" + string(k) + "s" }
+
+// Noun is how messages name the kind ("Instance").
+func (k Kind) Noun() string { return strings.ToUpper(string(k[:1])) + string(k[1:]) }
+
+// offeringType is the kind's marketplace offering type.
+func (k Kind) offeringType() string {
+	switch k {
+	case KindTenant:
+		return OfferingTenant
+	case KindInstance:
+		return OfferingInstance
+	}
+	return OfferingVolume
+}
+
+// ActionObject is an object an action works on, as the actions need it.
+type ActionObject struct {
+	Kind          Kind
+	ID            int64
+	UUID          models.UUID
+	Name          string
+	State         models.CoreState
+	BackendID     string
+	RuntimeState  string
+	TenantID      int64
+	ProjectID     int64
+	CustomerID    int64
+	ResourceID    *int64
+	Action        string
+	ActionDetails map[string]any
+}
+
+// actionObject reads an object by id (tenant_id of a tenant is its own id).
+func (s *Store) actionObject(ctx context.Context, k Kind, id int64, lock bool) (*ActionObject, error) {
+	tenantCol, runtimeCol := "o.tenant_id", "o.runtime_state"
+	if k == KindTenant {
+		tenantCol, runtimeCol = "o.id", "''"
+	}
+	var row struct {
+		ID            int64
+		UUID          models.UUID
+		Name          string
+		State         models.CoreState
+		BackendID     string
+		RuntimeState  string
+		TenantID      int64
+		ProjectID     int64
+		CustomerID    int64
+		ResourceID    *int64
+		Action        string
+		ActionDetails []byte
+	}
+	q := s.DB.WithContext(ctx).Table(k.table()+" o").
+		Select("o.id, o.uuid, o.name, o.state, o.backend_id, "+runtimeCol+" AS runtime_state, "+tenantCol+" AS tenant_id, "+
+			"o.project_id, p.customer_id, o.resource_id, o.action, o.action_details").
+		Joins("JOIN projects p ON p.id = o.project_id").Where("o.id = ?", id)
+	if lock {
+		q = store.ForUpdate(q)
+	}
+	res := q.Limit(1).Scan(&row)
+	if res.Error != nil {
+		return nil, models.Internal(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil, models.Errorf(models.CodeNotFound, "No %s matches the given query.", k.Noun())
+	}
+	o := &ActionObject{Kind: k, ID: row.ID, UUID: row.UUID, Name: row.Name, State: row.State, BackendID: row.BackendID,
+		RuntimeState: row.RuntimeState, TenantID: row.TenantID, ProjectID: row.ProjectID, CustomerID: row.CustomerID,
+		ResourceID: row.ResourceID, Action: row.Action}
+	if len(row.ActionDetails) > 0 {
+		_ = json.Unmarshal(row.ActionDetails, &o.ActionDetails)
+	}
+	return o, nil
+}
+
+// ActionObjectByUUID reads an object by its UUID. Codes: not_found.
+func (s *Store) ActionObjectByUUID(ctx context.Context, k Kind, id models.UUID) (*ActionObject, error) {
+	var ids []int64
+	if err := s.DB.WithContext(ctx).Table(k.table()).Where("uuid = ?", id).Pluck("id", &ids).Error; err != nil {
+		return nil, models.Internal(err)
+	}
+	if len(ids) == 0 {
+		return nil, models.Errorf(models.CodeNotFound, "No %s matches the given query.", k.Noun())
+	}
+	return s.actionObject(ctx, k, ids[0], false)
+}
+
+// ScheduledAction is an action to schedule on an object.
+type ScheduledAction struct {
+	Action string
+	// Details are recorded on the row (action_details) and read by the
+	// workflow: what the action needs (a flavor, a size, an instance).
+	Details map[string]any
+	// From are the states the object may be in (OK when empty).
+	From []models.CoreState
+	// Set are columns changed at once (an update's name and description).
+	Set map[string]any
+}
+
+// ScheduleAction moves the object to UPDATE_SCHEDULED with the action
+// recorded, if it is in one of the action's states; otherwise 409 "Valid
+// states for operation: OK." and nothing changes. Codes: not_found,
+// conflict.
+func (s *Store) ScheduleAction(ctx context.Context, k Kind, id int64, a ScheduledAction) (*ActionObject, error) {
+	var out *ActionObject
+	err := s.Tx(ctx, func(tx *Store) error {
+		o, err := tx.actionObject(ctx, k, id, true)
+		if err != nil {
+			return err
+		}
+		from := a.From
+		if len(from) == 0 {
+			from = []models.CoreState{models.CoreOK}
+		}
+		if !stateIn(o.State, from) {
+			names := make([]string, len(from))
+			for i, st := range from {
+				names[i] = string(st)
+			}
+			return models.Errorf(models.CodeConflict, "Valid states for operation: %s.", strings.Join(names, ", "))
+		}
+		updates := map[string]any{"state": models.CoreUpdateScheduled, "action": a.Action, "action_details": rawJSON(nonNilMap(a.Details)),
+			"error_message": ""}
+		for col, v := range a.Set {
+			updates[col] = v
+		}
+		if err := tx.setRow(ctx, k.table(), o.ID, updates); err != nil {
+			return err
+		}
+		if ev := actionEvents[a.Action]; ev.scheduled != "" {
+			if err := tx.emitObjectEvent(ctx, o, ev.scheduled, fmt.Sprintf(ev.scheduledMsg, o.Kind.Noun(), o.Name)); err != nil {
+				return err
+			}
+		}
+		out, err = tx.actionObject(ctx, k, id, false)
+		return err
+	})
+	return out, err
+}
+
+func stateIn(s models.CoreState, states []models.CoreState) bool {
+	for _, st := range states {
+		if s == st {
+			return true
+		}
+	}
+	return false
+}
+
+func nonNilMap(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}
+
+// emitObjectEvent emits an event about o, seen in its project.
+func (s *Store) emitObjectEvent(ctx context.Context, o *ActionObject, eventType, message string) error {
+	return s.EmitEvent(ctx, &models.Event{EventType: eventType, Message: message,
+		Context: map[string]any{"resource_uuid": o.UUID.String(), "resource_name": o.Name, "resource_type": o.Kind.offeringType()},
+		Scopes:  []models.Scope{{Type: models.ScopeProject, ID: o.ProjectID}, {Type: models.ScopeCustomer, ID: o.CustomerID}}})
+}
+
+// BeginAction moves the object from UPDATE_SCHEDULED to UPDATING for the
+// action and returns what the cloud side needs. ok is false when the object
+// is not (or no longer) scheduled for this action: set_ok by staff, or a
+// run that already ended; the workflow then ends without acting. A retried
+// begin (UPDATING with the same action) answers the same.
+func (s *Store) BeginAction(ctx context.Context, k Kind, id models.UUID, action string) (req ActionRequest, ok bool, err error) {
+	err = s.Tx(ctx, func(tx *Store) error {
+		o, err := tx.ActionObjectByUUID(ctx, k, id)
+		if models.IsCode(err, models.CodeNotFound) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if o, err = tx.actionObject(ctx, k, o.ID, true); err != nil {
+			return err
+		}
+		if o.Action != action || (o.State != models.CoreUpdateScheduled && o.State != models.CoreUpdating) {
+			return nil
+		}
+		if o.State == models.CoreUpdateScheduled {
+			if err := tx.setRow(ctx, k.table(), o.ID, map[string]any{"state": models.CoreUpdating}); err != nil {
+				return err
+			}
+		}
+		req, err = tx.actionRequest(ctx, o)
+		ok = err == nil
+		return err
+	})
+	return req, ok, err
+}
+
+// actionRequest resolves what the cloud side needs for o's action.
+func (s *Store) actionRequest(ctx context.Context, o *ActionObject) (ActionRequest, error) {
+	tenant, err := s.TenantByID(ctx, o.TenantID)
+	if err != nil {
+		return ActionRequest{}, err
+	}
+	secrets, err := s.TenantSecrets(ctx, tenant.ID)
+	if err != nil {
+		return ActionRequest{}, err
+	}
+	conn, err := ConnectionFrom(secrets)
+	if err != nil {
+		return ActionRequest{}, err
+	}
+	req := ActionRequest{ActionID: ActionWorkflowID(o.Kind, o.UUID, o.Action), Connection: conn, TenantBackendID: tenant.BackendID,
+		Kind: string(o.Kind), BackendID: o.BackendID, Action: o.Action}
+	d := o.ActionDetails
+	str := func(k string) string { v, _ := d[k].(string); return v }
+	switch o.Action {
+	case "update":
+		var cur struct{ Name, Description string }
+		if err := s.DB.WithContext(ctx).Table(o.Kind.table()).Select("name, description").Where("id = ?", o.ID).Scan(&cur).Error; err != nil {
+			return req, models.Internal(err)
+		}
+		req.Name, req.Description = cur.Name, cur.Description
+	case "change_flavor":
+		if req.Flavor, err = s.Flavor(ctx, tenant.ID, str("flavor_uuid")); err != nil {
+			return req, err
+		}
+	case "extend":
+		req.Size = int64(number(d["size"]))
+	case "attach":
+		var ids []string
+		if err := s.DB.WithContext(ctx).Table("openstack_instances").Where("uuid = ?", str("instance_uuid")).Pluck("backend_id", &ids).Error; err != nil {
+			return req, models.Internal(err)
+		}
+		if len(ids) == 0 || ids[0] == "" {
+			return req, models.Errorf(models.CodeInvalid, "The instance to attach to is gone.")
+		}
+		req.InstanceBackendID = ids[0]
+	case "retype":
+		req.VolumeType = str("type_name")
+	}
+	return req, nil
+}
+
+func number(v any) float64 {
+	switch n := v.(type) {
+	case float64:
+		return n
+	case int64:
+		return float64(n)
+	case int:
+		return float64(n)
+	case json.Number:
+		f, _ := n.Float64()
+		return f
+	}
+	return 0
+}
+
+// FinishAction records a done action: the object is OK with what the
+// cloud read back, and the action's succeeded event is emitted. An object
+// no longer running this action is left alone.
+func (s *Store) FinishAction(ctx context.Context, k Kind, id models.UUID, action string, res ActionResult) error {
+	return s.Tx(ctx, func(tx *Store) error {
+		o, err := tx.runningAction(ctx, k, id, action)
+		if err != nil || o == nil {
+			return err
+		}
+		updates := map[string]any{"state": models.CoreOK, "action": "", "action_details": rawJSON(map[string]any{}), "error_message": ""}
+		if res.RuntimeState != "" && k != KindTenant {
+			updates["runtime_state"] = res.RuntimeState
+		}
+		switch k {
+		case KindInstance:
+			if res.Flavor != nil {
+				updates["flavor_name"], updates["cores"], updates["ram"], updates["flavor_disk"] =
+					res.Flavor.Name, res.Flavor.Cores, res.Flavor.RAM, res.Flavor.Disk
+			}
+			if res.RuntimeState == "ACTIVE" {
+				updates["start_time"] = tx.Now()
+			} else if res.RuntimeState == "SHUTOFF" {
+				updates["start_time"] = nil
+			}
+		case KindVolume:
+			if res.Size > 0 {
+				updates["size"] = res.Size
+			}
+			if res.VolumeType != "" {
+				updates["type_name"] = res.VolumeType
+			}
+			switch action {
+			case "attach":
+				updates["device"] = res.Device
+				var ids []int64
+				if err := tx.DB.WithContext(ctx).Table("openstack_instances").
+					Where("tenant_id = ? AND backend_id = ?", o.TenantID, res.InstanceBackendID).Pluck("id", &ids).Error; err != nil {
+					return models.Internal(err)
+				}
+				if len(ids) > 0 {
+					updates["instance_id"] = ids[0]
+				}
+			case "detach":
+				updates["device"], updates["instance_id"] = "", nil
+			}
+		}
+		if err := tx.setRow(ctx, k.table(), o.ID, updates); err != nil {
+			return err
+		}
+		ev := actionEvents[action]
+		if ev.succeeded == "" {
+			return nil
+		}
+		return tx.emitObjectEvent(ctx, o, ev.succeeded, fmt.Sprintf(ev.succeededMsg, o.Kind.Noun(), o.Name))
+	})
+}
+
+// FailAction records a failed action: the object is ERRED with the
+// message, and the action's failed event is emitted.
+func (s *Store) FailAction(ctx context.Context, k Kind, id models.UUID, action, message string) error {
+	return s.Tx(ctx, func(tx *Store) error {
+		o, err := tx.runningAction(ctx, k, id, action)
+		if err != nil || o == nil {
+			return err
+		}
+		if err := tx.setRow(ctx, k.table(), o.ID, map[string]any{"state": models.CoreErred, "error_message": message}); err != nil {
+			return err
+		}
+		ev := actionEvents[action]
+		if ev.failed == "" {
+			return nil
+		}
+		return tx.emitObjectEvent(ctx, o, ev.failed, fmt.Sprintf(ev.failedMsg, o.Kind.Noun(), o.Name, message))
+	})
+}
+
+// runningAction locks the object if it is running action (nil otherwise).
+func (s *Store) runningAction(ctx context.Context, k Kind, id models.UUID, action string) (*ActionObject, error) {
+	o, err := s.ActionObjectByUUID(ctx, k, id)
+	if models.IsCode(err, models.CodeNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if o, err = s.actionObject(ctx, k, o.ID, true); err != nil {
+		return nil, err
+	}
+	if o.Action != action || (o.State != models.CoreUpdating && o.State != models.CoreUpdateScheduled) {
+		return nil, nil
+	}
+	return o, nil
+}
+
+// actionEvents are the events of the actions (Waldur's event types; none
+// where Waldur has none).
+var actionEvents = map[string]struct {
+	scheduled, scheduledMsg, succeeded, succeededMsg, failed, failedMsg string
+}{
+	"update": {"", "", "resource_update_succeeded", "%s %s has been updated.", "", ""},
+	"start": {"resource_start_scheduled", "%s %s start has been scheduled.", "resource_start_succeeded", "%s %s has been started.",
+		"resource_start_failed", "%s %s start has failed: %s"},
+	"stop": {"resource_stop_scheduled", "%s %s stop has been scheduled.", "resource_stop_succeeded", "%s %s has been stopped.",
+		"resource_stop_failed", "%s %s stop has failed: %s"},
+	"restart": {"resource_restart_scheduled", "%s %s restart has been scheduled.", "resource_restart_succeeded", "%s %s has been restarted.",
+		"resource_restart_failed", "%s %s restart has failed: %s"},
+	"change_flavor": {"resource_change_flavor_scheduled", "%s %s flavor change has been scheduled.",
+		"resource_change_flavor_succeeded", "%s %s flavor has been changed.", "resource_change_flavor_failed", "%s %s flavor change has failed: %s"},
+	"extend": {"resource_extend_scheduled", "%s %s extension has been scheduled.", "resource_extend_succeeded", "%s %s has been extended.",
+		"resource_extend_failed", "%s %s extension has failed: %s"},
+	"attach": {"resource_attach_scheduled", "%s %s attachment has been scheduled.", "resource_attach_succeeded", "%s %s has been attached.",
+		"resource_attach_failed", "%s %s attachment has failed: %s"},
+	"detach": {"resource_detach_scheduled", "%s %s detachment has been scheduled.", "resource_detach_succeeded", "%s %s has been detached.",
+		"resource_detach_failed", "%s %s detachment has failed: %s"},
+	"retype": {"resource_retype_scheduled", "%s %s retype has been scheduled.", "resource_retype_succeeded", "%s %s has been retyped.",
+		"resource_retype_failed", "%s %s retype has failed: %s"},
+}
+
+// SetObjectState is staff's set_ok / set_erred: the object moves to state
+// whatever it was doing (an action in flight is forgotten: its run ends
+// without acting). Codes: not_found.
+func (s *Store) SetObjectState(ctx context.Context, k Kind, id int64, state models.CoreState) error {
+	return s.Tx(ctx, func(tx *Store) error {
+		o, err := tx.actionObject(ctx, k, id, true)
+		if err != nil {
+			return err
+		}
+		updates := map[string]any{"state": state, "action": "", "action_details": rawJSON(map[string]any{})}
+		if state == models.CoreOK {
+			updates["error_message"] = ""
+		}
+		return tx.setRow(ctx, k.table(), o.ID, updates)
+	})
+}
+
+// UnlinkObject is staff's unlink: the object is forgotten without touching
+// the cloud; its marketplace resource (if any, and not ended) is
+// terminated. A tenant takes what it holds along, as its termination does.
+// Codes: not_found.
+func (s *Store) UnlinkObject(ctx context.Context, k Kind, id int64) error {
+	return s.Tx(ctx, func(tx *Store) error {
+		o, err := tx.actionObject(ctx, k, id, true)
+		if err != nil {
+			return err
+		}
+		if o.ResourceID != nil {
+			var st []models.ResourceState
+			if err := tx.DB.WithContext(ctx).Table("resources").Where("id = ?", *o.ResourceID).Pluck("state", &st).Error; err != nil {
+				return models.Internal(err)
+			}
+			if len(st) > 0 && st[0] != models.ResourceTerminated {
+				if err := tx.SetResourceState(ctx, *o.ResourceID, models.ResourceTerminated, tx.Now()); err != nil {
+					return err
+				}
+			}
+			if err := tx.removeScope(ctx, k.offeringType(), *o.ResourceID); err != nil {
+				return err
+			}
+		}
+		return store.Translate(tx.DB.WithContext(ctx).Exec("DELETE FROM "+k.table()+" WHERE id = ?", o.ID).Error, k.Noun())
+	})
+}
+
+// PendingAction is an action scheduled on an object whose run may not have
+// started.
+type PendingAction struct {
+	Kind   Kind
+	UUID   models.UUID
+	Action string
+}
+
+// PendingActions lists objects scheduled for an action before cutoff and
+// not begun: the dispatcher starts their runs (a run already going is not
+// started twice: its workflow id is the object's and the action's).
+func (s *Store) PendingActions(ctx context.Context, cutoff time.Time) ([]PendingAction, error) {
+	var out []PendingAction
+	for _, k := range []Kind{KindTenant, KindInstance, KindVolume} {
+		var rows []struct {
+			UUID   models.UUID
+			Action string
+		}
+		if err := s.DB.WithContext(ctx).Table(k.table()).Select("uuid, action").
+			Where("state = ? AND action <> '' AND modified < ?", models.CoreUpdateScheduled, cutoff).Order("id").Limit(500).Scan(&rows).Error; err != nil {
+			return nil, models.Internal(err)
+		}
+		for _, r := range rows {
+			out = append(out, PendingAction{Kind: k, UUID: r.UUID, Action: r.Action})
+		}
+	}
+	return out, nil
+}
+
+// column reads one column of an object's row.
+func (s *Store) column(ctx context.Context, k Kind, id int64, col string, out any) error {
+	return store.Translate(s.DB.WithContext(ctx).Table(k.table()).Where("id = ?", id).Limit(1).Pluck(col, out).Error, k.Noun())
+}
+
+// currentFlavorName is an instance's flavor name.
+func (s *Store) currentFlavorName(ctx context.Context, id int64) (string, error) {
+	var v []string
+	err := s.column(ctx, KindInstance, id, "flavor_name", &v)
+	if err != nil || len(v) == 0 {
+		return "", err
+	}
+	return v[0], nil
+}
+
+// volumeSize is a volume's size (MiB).
+func (s *Store) volumeSize(ctx context.Context, id int64) (int64, error) {
+	var v []int64
+	err := s.column(ctx, KindVolume, id, "size", &v)
+	if err != nil || len(v) == 0 {
+		return 0, err
+	}
+	return v[0], nil
+}
+
+// volumeTypeName is a volume's type name.
+func (s *Store) volumeTypeName(ctx context.Context, id int64) (string, error) {
+	var v []string
+	err := s.column(ctx, KindVolume, id, "type_name", &v)
+	if err != nil || len(v) == 0 {
+		return "", err
+	}
+	return v[0], nil
+}
