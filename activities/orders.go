@@ -211,24 +211,7 @@ func (a *Provision) ProvisionOrder(ctx context.Context, req providers.Request) (
 	if err != nil {
 		return providers.Result{}, temporal.NewNonRetryableApplicationError(err.Error(), "UnknownOfferingType", err)
 	}
-	every := a.HeartbeatEvery
-	if every <= 0 {
-		every = 5 * time.Second
-	}
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				activity.RecordHeartbeat(ctx, "provider working")
-			}
-		}
-	}()
+	defer Heartbeat(ctx, a.HeartbeatEvery, "provider working")()
 	var res providers.Result
 	switch req.OrderType {
 	case models.OrderCreate:
@@ -245,4 +228,27 @@ func (a *Provision) ProvisionOrder(ctx context.Context, req providers.Request) (
 		return res, temporal.NewNonRetryableApplicationError(perm.Error(), ErrTypeProviderRefused, perm, perm.Output)
 	}
 	return res, err
+}
+
+// Heartbeat records detail as the activity's heartbeat every interval (5s
+// when 0) until the returned stop is called: for an activity that waits on
+// a backend, so a worker that dies is noticed within the heartbeat timeout.
+func Heartbeat(ctx context.Context, every time.Duration, detail any) (stop func()) {
+	if every <= 0 {
+		every = 5 * time.Second
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx, detail)
+			}
+		}
+	}()
+	return func() { close(done) }
 }

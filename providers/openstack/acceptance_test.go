@@ -158,6 +158,18 @@ func newCloud(t testing.TB, queues []string, emuOpts openstacktest.Options) *clo
 	return cl
 }
 
+// startWorker starts this test binary as a worker process on the
+// openstack queue (TestMain), killed when the test ends.
+func (cl *cloud) startWorker() *exec.Cmd {
+	cl.t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), envWorker+"=1", "WORKER_TEMPORAL="+cl.temporal)
+	cmd.Stderr = os.Stderr
+	require.NoError(cl.t, cmd.Start())
+	cl.t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+	return cmd
+}
+
 // do sends an API request as staff and decodes the answer.
 func (cl *cloud) do(method, path string, body any, want int, out any) {
 	cl.t.Helper()
@@ -375,15 +387,7 @@ func TestFaults(t *testing.T) {
 	// A slow build: the kill lands while the server is being waited for.
 	cl := newCloud(t, []string{workflows.QueueCore}, openstacktest.Options{BuildDelay: 4 * time.Second, VolumeDelay: 300 * time.Millisecond,
 		DeleteDelay: 100 * time.Millisecond, ActionDelay: 100 * time.Millisecond, Seed: 99})
-	startWorker := func() *exec.Cmd {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), envWorker+"=1", "WORKER_TEMPORAL="+cl.temporal)
-		cmd.Stderr = os.Stderr
-		require.NoError(t, cmd.Start())
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
-		return cmd
-	}
-	w1 := startWorker()
+	w1 := cl.startWorker()
 	torder, tenant := cl.tenant("faulty")
 
 	require.NoError(t, cl.emu.SetFaults(openstacktest.Faults{ErrorRate: 0.3}))
@@ -401,7 +405,7 @@ func TestFaults(t *testing.T) {
 	require.Len(t, sv, 1)
 	require.Equal(t, "BUILD", sv[0].Status, "killed mid instance-create")
 	killed := time.Now()
-	startWorker()
+	cl.startWorker()
 	done := cl.wait(o["uuid"].(string), 3*time.Minute)
 	t.Logf("done %s after the kill", time.Since(killed))
 	require.Equal(t, 1, cl.emu.Counts().Servers, "exactly one server")

@@ -1,8 +1,6 @@
 package openstack_test
 
 import (
-	"os"
-	"os/exec"
 	"syscall"
 	"testing"
 	"time"
@@ -33,15 +31,7 @@ func TestActionFaults(t *testing.T) {
 
 	cl := newCloud(t, []string{workflows.QueueCore}, openstacktest.Options{BuildDelay: 200 * time.Millisecond, VolumeDelay: 100 * time.Millisecond,
 		DeleteDelay: 100 * time.Millisecond, ActionDelay: 3 * time.Second, Seed: 7})
-	startWorker := func() *exec.Cmd {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), envWorker+"=1", "WORKER_TEMPORAL="+cl.temporal)
-		cmd.Stderr = os.Stderr
-		require.NoError(t, cmd.Start())
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
-		return cmd
-	}
-	w1 := startWorker()
+	w1 := cl.startWorker()
 	torder, tenant := cl.tenant("faulty")
 	attrs := cl.instanceAttrs(tenant, "resized")
 	delete(attrs, "floating_ips")
@@ -68,7 +58,7 @@ func TestActionFaults(t *testing.T) {
 	require.NoError(t, w1.Process.Signal(syscall.SIGKILL))
 	_, _ = w1.Process.Wait()
 	killed := time.Now()
-	startWorker()
+	cl.startWorker()
 	vm = cl.settle("openstack-instances", iorder["resource_uuid"].(string))
 	t.Logf("resized %s after the kill", time.Since(killed))
 	require.Equal(t, "m1.large", vm["flavor_name"])
