@@ -7785,6 +7785,35 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/openstack-instances/{uuid}/pull/": {
+            "post": {
+                "description": "Reads the object's tenant from its cloud and records what it finds (as the periodic pull). The object must be OK or erred and be in the cloud (409); a pull of the object already running is a 409 too. 202 {\"detail\": \"Pull operation was successfully scheduled.\"}.",
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Pull an OpenStack tenant, instance or volume from the cloud",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
         "/api/openstack-instances/{uuid}/restart/": {
             "post": {
                 "description": "202 {\"status\": \"start was scheduled\"}; 409 unless the instance is OK and its server SHUTOFF (start) or ACTIVE (stop, restart).",
@@ -8272,6 +8301,209 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/openstack-tenants/{uuid}/backend_instances/": {
+            "get": {
+                "description": "Read from the cloud: the servers (backend_instances) or volumes (backend_volumes) of the tenant that no order made and no marketplace resource is (what an import could take). 409 while the tenant has no project in the cloud; 400 when the cloud cannot be read.",
+                "tags": [
+                    "openstack-tenants"
+                ],
+                "summary": "An OpenStack tenant's servers or volumes that Waldur does not manage",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/openstack.BackendInstance"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-tenants/{uuid}/backend_volumes/": {
+            "get": {
+                "description": "Read from the cloud: the servers (backend_instances) or volumes (backend_volumes) of the tenant that no order made and no marketplace resource is (what an import could take). 409 while the tenant has no project in the cloud; 400 when the cloud cannot be read.",
+                "tags": [
+                    "openstack-tenants"
+                ],
+                "summary": "An OpenStack tenant's servers or volumes that Waldur does not manage",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/openstack.BackendInstance"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-tenants/{uuid}/change_password/": {
+            "post": {
+                "description": "user_password: the new password (at most 50 characters, not the current one), set in Keystone (a change_password action). 202 {\"status\": \"Password update has been scheduled.\"}; 409 unless the tenant is OK.",
+                "tags": [
+                    "openstack-tenants"
+                ],
+                "summary": "Change an OpenStack tenant's user password",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-tenants/{uuid}/pull/": {
+            "post": {
+                "description": "Reads the object's tenant from its cloud and records what it finds (as the periodic pull). The object must be OK or erred and be in the cloud (409); a pull of the object already running is a 409 too. 202 {\"detail\": \"Pull operation was successfully scheduled.\"}.",
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Pull an OpenStack tenant, instance or volume from the cloud",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-tenants/{uuid}/pull_floating_ips/": {
+            "post": {
+                "description": "Runs the tenant's pull (which reads them all); a pull running already does it. The tenant must be OK and in the cloud (409). 202: {\"status\": \"Quotas pull has been scheduled.\"}, {\"status\": \"Security groups pull has been scheduled.\"}; pull_floating_ips answers no body.",
+                "tags": [
+                    "openstack-tenants"
+                ],
+                "summary": "Pull an OpenStack tenant's quotas, security groups or floating IPs",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-tenants/{uuid}/pull_quotas/": {
+            "post": {
+                "description": "Runs the tenant's pull (which reads them all); a pull running already does it. The tenant must be OK and in the cloud (409). 202: {\"status\": \"Quotas pull has been scheduled.\"}, {\"status\": \"Security groups pull has been scheduled.\"}; pull_floating_ips answers no body.",
+                "tags": [
+                    "openstack-tenants"
+                ],
+                "summary": "Pull an OpenStack tenant's quotas, security groups or floating IPs",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-tenants/{uuid}/pull_security_groups/": {
+            "post": {
+                "description": "Runs the tenant's pull (which reads them all); a pull running already does it. The tenant must be OK and in the cloud (409). 202: {\"status\": \"Quotas pull has been scheduled.\"}, {\"status\": \"Security groups pull has been scheduled.\"}; pull_floating_ips answers no body.",
+                "tags": [
+                    "openstack-tenants"
+                ],
+                "summary": "Pull an OpenStack tenant's quotas, security groups or floating IPs",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
         "/api/openstack-tenants/{uuid}/set_erred/": {
             "post": {
                 "tags": [
@@ -8318,6 +8550,35 @@ const docTemplate = `{
                 "responses": {
                     "200": {
                         "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-tenants/{uuid}/set_quotas/": {
+            "post": {
+                "description": "instances, volumes, snapshots, ram (MiB), vcpu, storage (MiB), security_group_count, security_group_rule_count: integers, at least 1; any of them. Staff and the owners and managers of the tenant's service provider. The quotas are pushed to the cloud (a set_quotas action: UPDATE_SCHEDULED, then OK); once done, the tenant's quotas are what the cloud reads back and the billed limits (cores, ram, storage, ...) of its marketplace resource are the new ones, in the invoice from that day. 202 {\"detail\": \"Quota update has been scheduled\"}; 409 unless the tenant is OK.",
+                "tags": [
+                    "openstack-tenants"
+                ],
+                "summary": "Set an OpenStack tenant's quotas",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
                         "schema": {
                             "type": "object",
                             "additionalProperties": {
@@ -8609,6 +8870,35 @@ const docTemplate = `{
                     "openstack-volumes"
                 ],
                 "summary": "Extend an OpenStack volume",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-volumes/{uuid}/pull/": {
+            "post": {
+                "description": "Reads the object's tenant from its cloud and records what it finds (as the periodic pull). The object must be OK or erred and be in the cloud (409); a pull of the object already running is a 409 too. 202 {\"detail\": \"Pull operation was successfully scheduled.\"}.",
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Pull an OpenStack tenant, instance or volume from the cloud",
                 "parameters": [
                     {
                         "type": "string",
@@ -14770,6 +15060,38 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "start": {
+                    "type": "string"
+                }
+            }
+        },
+        "openstack.BackendInstance": {
+            "type": "object",
+            "properties": {
+                "availability_zone": {
+                    "type": "string"
+                },
+                "backend_id": {
+                    "type": "string"
+                },
+                "created": {
+                    "type": "string"
+                },
+                "hypervisor_hostname": {
+                    "type": "string"
+                },
+                "key_name": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "runtime_state": {
+                    "type": "string"
+                },
+                "start_time": {
+                    "type": "string"
+                },
+                "state": {
                     "type": "string"
                 }
             }

@@ -479,6 +479,22 @@ var matrixRows = []mrow{
 	row("POST", "/api/openstack-volumes/:uuid/attach/", "/api/openstack-volumes/{os-volume}/attach/", `{"instance":"{os-instance}"}`, osAdmin("os-volume", 400)),
 	row("POST", "/api/openstack-volumes/:uuid/detach/", "/api/openstack-volumes/{os-volume}/detach/", "", osAdmin("os-volume", 409)),
 	row("POST", "/api/openstack-volumes/:uuid/retype/", "/api/openstack-volumes/{os-volume}/retype/", `{"type":"{os-volume-type}"}`, osAdmin("os-volume", 202)),
+	// A tenant's set_quotas (its service provider's), change_password, the
+	// listings of what its cloud holds that Waldur does not manage, and the
+	// pulls (providers/openstack/api_tenant_actions.go). The fixture objects
+	// have no backend id: the listings and the pulls meet that (409).
+	row("POST", "/api/openstack-tenants/:uuid/set_quotas/", "/api/openstack-tenants/{os-tenant}/set_quotas/", `{"vcpu":10,"ram":20480}`,
+		ruleRoles("O", seeTenant, 202, "Waldur's can_update_tenant_quotas_as_service_provider (openstack permissions.py): staff, or the owner or manager of the customer of the tenant's service settings (its offering O)",
+			[]string{"CUSTOMER.OWNER", "CUSTOMER.MANAGER"}, "customer")),
+	row("POST", "/api/openstack-tenants/:uuid/change_password/", "/api/openstack-tenants/{os-tenant}/change_password/", `{"user_password":"n3w-Secret"}`, osAdmin("os-tenant", 202)),
+	get("/api/openstack-tenants/:uuid/backend_instances/", "/api/openstack-tenants/{os-tenant}/backend_instances/", ruleVisible(seeTenant, 409)),
+	get("/api/openstack-tenants/:uuid/backend_volumes/", "/api/openstack-tenants/{os-tenant}/backend_volumes/", ruleVisible(seeTenant, 409)),
+	row("POST", "/api/openstack-tenants/:uuid/pull/", "/api/openstack-tenants/{os-tenant}/pull/", "", osAdmin("os-tenant", 409)),
+	row("POST", "/api/openstack-tenants/:uuid/pull_quotas/", "/api/openstack-tenants/{os-tenant}/pull_quotas/", "", osAdmin("os-tenant", 409)),
+	row("POST", "/api/openstack-tenants/:uuid/pull_security_groups/", "/api/openstack-tenants/{os-tenant}/pull_security_groups/", "", osAdmin("os-tenant", 409)),
+	row("POST", "/api/openstack-tenants/:uuid/pull_floating_ips/", "/api/openstack-tenants/{os-tenant}/pull_floating_ips/", "", osAdmin("os-tenant", 409)),
+	row("POST", "/api/openstack-instances/:uuid/pull/", "/api/openstack-instances/{os-instance}/pull/", "", osAdmin("os-instance", 409)),
+	row("POST", "/api/openstack-volumes/:uuid/pull/", "/api/openstack-volumes/{os-volume}/pull/", "", osAdmin("os-volume", 409)),
 }
 
 // osAdmin is Waldur's structure is_administrator over an OpenStack object

@@ -60,6 +60,15 @@ type ActionRequest struct {
 	VolumeType string `json:"volume_type,omitempty"`
 	// Length is console_log's number of lines from the end (0: all).
 	Length int `json:"length,omitempty"`
+	// Quotas are set_quotas' limits, named as pushQuotas (and an Update
+	// order's limits) name them: cores, ram (MiB), storage (MiB),
+	// instances, volumes, snapshots, security_group_count,
+	// security_group_rule_count.
+	Quotas map[string]int64 `json:"quotas,omitempty"`
+	// UserUsername and UserPassword are change_password's tenant user and
+	// its new password.
+	UserUsername string `json:"user_username,omitempty"`
+	UserPassword string `json:"user_password,omitempty"`
 }
 
 // ActionResult is what the action read back after it (only what the
@@ -74,11 +83,17 @@ type ActionResult struct {
 	InstanceBackendID string `json:"instance_backend_id,omitempty"`
 	VolumeType        string `json:"volume_type,omitempty"`
 	Output            string `json:"output,omitempty"` // console_log
+	// Quotas are a tenant's quotas read back after set_quotas.
+	Quotas []CloudQuota `json:"quotas,omitempty"`
+	// Servers and Volumes are a tenant's backend_instances and
+	// backend_volumes: those no order made.
+	Servers []CloudServer `json:"servers,omitempty"`
+	Volumes []CloudVolume `json:"volumes,omitempty"`
 }
 
 // actionsOf lists each kind's actions.
 var actionsOf = map[string][]string{
-	"tenant":   {"update"},
+	"tenant":   {"update", "set_quotas", "change_password", "backend_instances", "backend_volumes"},
 	"instance": {"update", "start", "stop", "restart", "change_flavor", "console_log"},
 	"volume":   {"update", "extend", "attach", "detach", "retype"},
 }
@@ -108,7 +123,7 @@ func (p *Provider) runAction(ctx context.Context, req ActionRequest) (ActionResu
 		return ActionResult{}, refuse(models.CodeInvalid, "the %s has no backend id", req.Kind)
 	}
 	if req.Kind == "tenant" {
-		return p.updateProject(ctx, req)
+		return p.tenantAction(ctx, req)
 	}
 	if req.TenantBackendID == "" {
 		return ActionResult{}, refuse(models.CodeInvalid, "the %s names no tenant", req.Kind)
@@ -183,6 +198,79 @@ func (p *Provider) updateProject(ctx context.Context, req ActionRequest) (Action
 		return err
 	})
 	return ActionResult{}, err
+}
+
+// tenantAction runs a tenant's action: update renames the project;
+// set_quotas pushes the quotas (as an Update order's limits are pushed)
+// and reads them back; change_password sets the tenant user's password in
+// Keystone (the user is made again if it is gone); backend_instances and
+// backend_volumes list the servers and volumes no order made.
+func (p *Provider) tenantAction(ctx context.Context, req ActionRequest) (ActionResult, error) {
+	switch req.Action {
+	case "update":
+		return p.updateProject(ctx, req)
+	case "backend_instances", "backend_volumes":
+		return p.tenantBackendObjects(ctx, req)
+	}
+	adm, err := p.session(ctx, req.Connection, "")
+	if err != nil {
+		return ActionResult{}, err
+	}
+	err = p.step(ctx, "reading the project", func() error {
+		_, err := projects.Get(ctx, adm.identity, req.BackendID).Extract()
+		if notFound(err) {
+			return goneError("tenant (project)", req.BackendID)
+		}
+		return err
+	})
+	if err != nil {
+		return ActionResult{}, err
+	}
+	if req.Action == "change_password" {
+		if req.UserUsername == "" || req.UserPassword == "" {
+			return ActionResult{}, refuse(models.CodeInvalid, "change_password names no tenant user or password")
+		}
+		return ActionResult{}, p.ensureTenantUser(ctx, adm, req.BackendID, req.UserUsername, req.UserPassword)
+	}
+	if err := p.pushQuotas(ctx, adm, req.BackendID, req.Quotas); err != nil {
+		return ActionResult{}, err
+	}
+	s, err := p.actionSession(ctx, req.Connection, req.BackendID)
+	if err != nil {
+		return ActionResult{}, err
+	}
+	var res ActionResult
+	err = p.step(ctx, "reading the quotas back", func() error {
+		var err error
+		res.Quotas, err = readQuotas(ctx, s, req.BackendID)
+		return err
+	})
+	return res, err
+}
+
+// tenantBackendObjects lists a tenant's servers or volumes that no order
+// made (what an import could take).
+func (p *Provider) tenantBackendObjects(ctx context.Context, req ActionRequest) (ActionResult, error) {
+	s, err := p.actionSession(ctx, req.Connection, req.BackendID)
+	if err != nil {
+		return ActionResult{}, err
+	}
+	res := ActionResult{}
+	if req.Action == "backend_volumes" {
+		vs, err := p.foreignVolumes(ctx, s, req.BackendID)
+		res.Volumes = []CloudVolume{}
+		for _, v := range vs {
+			res.Volumes = append(res.Volumes, volumeOf(v))
+		}
+		return res, err
+	}
+	svs, err := p.foreignServers(ctx, s, req.BackendID)
+	res.Servers = []CloudServer{}
+	for _, sv := range svs {
+		res.Servers = append(res.Servers, CloudServer{BackendID: sv.ID, Name: sv.Name, Status: sv.Status, KeyName: sv.KeyName,
+			AvailabilityZone: sv.AvailabilityZone, Metadata: sv.Metadata, Created: sv.Created, Fault: sv.Fault.Message})
+	}
+	return res, err
 }
 
 // Instances.
@@ -604,24 +692,7 @@ type ActionBackend struct {
 // RunAction runs Provider.RunAction, heartbeating meanwhile; a permanent
 // error is non-retryable, with its application code as the error's type.
 func (a *ActionBackend) RunAction(ctx context.Context, req ActionRequest) (ActionResult, error) {
-	every := a.HeartbeatEvery
-	if every <= 0 {
-		every = 5 * time.Second
-	}
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				activity.RecordHeartbeat(ctx, req.Action)
-			}
-		}
-	}()
+	defer activities.Heartbeat(ctx, a.HeartbeatEvery, req.Action)()
 	res, err := a.Provider.RunAction(ctx, req)
 	return res, activities.ProviderError(err)
 }

@@ -76,6 +76,7 @@ func (m *routes) Routes(a *gin.RouterGroup, _ *gin.Engine) {
 		g.Match(get, "/:uuid/", api.H(r.one))
 	}
 	m.actionRoutes(a)
+	m.tenantActionRoutes(a)
 }
 
 var coreStates = map[string]bool{}

@@ -303,7 +303,7 @@ func (m *routes) changeFlavor(c *gin.Context) error {
 	} else if err != nil {
 		return err
 	}
-	if cur, err := m.db.currentFlavorName(ctx, o.ID); err != nil {
+	if cur, err := columnOf[string](ctx, m.db, KindInstance, o.ID, "flavor_name"); err != nil {
 		return err
 	} else if cur == fl.Name {
 		return models.FieldError("flavor", "New flavor is the same as current.")
@@ -382,7 +382,7 @@ func (m *routes) extendVolume(c *gin.Context) error {
 	if err := f.Err(); err != nil {
 		return err
 	}
-	cur, err := m.db.volumeSize(c.Request.Context(), o.ID)
+	cur, err := columnOf[int64](c.Request.Context(), m.db, KindVolume, o.ID, "size")
 	if err != nil {
 		return err
 	}
@@ -491,7 +491,7 @@ func (m *routes) retypeVolume(c *gin.Context) error {
 	} else if err != nil {
 		return err
 	}
-	if cur, err := m.db.volumeTypeName(ctx, o.ID); err != nil {
+	if cur, err := columnOf[string](ctx, m.db, KindVolume, o.ID, "type_name"); err != nil {
 		return err
 	} else if cur == vt.Name {
 		return models.FieldError("type", "Volume already has this type.")

@@ -91,46 +91,67 @@ func (p *Provider) Importable(ctx context.Context, r providers.Request) ([]provi
 			continue
 		}
 		if r.OfferingType == OfferingInstance {
-			var all []servers.Server
-			err := p.step(ctx, "listing the servers of tenant "+t.Name, func() error {
-				pages, err := servers.List(s.compute, servers.ListOpts{}).AllPages(ctx)
-				if err == nil {
-					all, err = servers.ExtractServers(pages)
-				}
-				return err
-			})
+			svs, err := p.foreignServers(ctx, s, t.Name)
 			if err != nil {
 				return nil, classify(err)
 			}
-			for _, sv := range all {
-				if sv.Metadata[MetaResourceUUID] != "" || serverDeleted(sv.Status) {
-					continue
-				}
+			for _, sv := range svs {
 				out = append(out, providers.ImportableResource{BackendID: sv.ID, Name: firstNonEmpty(sv.Name, sv.ID),
 					Type: OfferingInstance, Description: fmt.Sprintf("tenant %s, %s", t.Name, sv.Status)})
 			}
 			continue
 		}
-		var all []volumes.Volume
-		err = p.step(ctx, "listing the volumes of tenant "+t.Name, func() error {
-			pages, err := volumes.List(s.volume, volumes.ListOpts{}).AllPages(ctx)
-			if err == nil {
-				all, err = volumes.ExtractVolumes(pages)
-			}
-			return err
-		})
+		vs, err := p.foreignVolumes(ctx, s, t.Name)
 		if err != nil {
 			return nil, classify(err)
 		}
-		for _, v := range all {
-			if v.Metadata[MetaResourceUUID] != "" || volumeDeleted(v.Status) {
-				continue
-			}
+		for _, v := range vs {
 			out = append(out, providers.ImportableResource{BackendID: v.ID, Name: firstNonEmpty(v.Name, v.ID),
 				Type: OfferingVolume, Description: volumeSummary(t.Name, volumeOf(v))})
 		}
 	}
 	return out, nil
+}
+
+// foreignServers lists the servers of a tenant's session that no order
+// made (without Waldur's metadata), deleted ones left out, in the cloud's
+// order: what can be imported (Importable, a tenant's backend_instances).
+func (p *Provider) foreignServers(ctx context.Context, s *session, tenant string) ([]servers.Server, error) {
+	var all []servers.Server
+	err := p.step(ctx, "listing the servers of tenant "+tenant, func() error {
+		pages, err := servers.List(s.compute, servers.ListOpts{}).AllPages(ctx)
+		if err == nil {
+			all, err = servers.ExtractServers(pages)
+		}
+		return err
+	})
+	out := []servers.Server{}
+	for _, sv := range all {
+		if sv.Metadata[MetaResourceUUID] == "" && !serverDeleted(sv.Status) {
+			out = append(out, sv)
+		}
+	}
+	return out, err
+}
+
+// foreignVolumes lists the volumes of a tenant's session that no order
+// made, those being deleted left out (see foreignServers).
+func (p *Provider) foreignVolumes(ctx context.Context, s *session, tenant string) ([]volumes.Volume, error) {
+	var all []volumes.Volume
+	err := p.step(ctx, "listing the volumes of tenant "+tenant, func() error {
+		pages, err := volumes.List(s.volume, volumes.ListOpts{}).AllPages(ctx)
+		if err == nil {
+			all, err = volumes.ExtractVolumes(pages)
+		}
+		return err
+	})
+	out := []volumes.Volume{}
+	for _, v := range all {
+		if v.Metadata[MetaResourceUUID] == "" && !volumeDeleted(v.Status) {
+			out = append(out, v)
+		}
+	}
+	return out, err
 }
 
 // DescribeImport implements providers.Importer: the server or volume

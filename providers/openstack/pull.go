@@ -261,32 +261,38 @@ func (p *Provider) snapshot(ctx context.Context, conn Connection, project string
 		return snap, err
 	}
 	err = read("quotas", func() error {
-		snap.Quotas = snap.Quotas[:0]
-		nq, err := novaquotas.GetDetail(ctx, s.compute, project).Extract()
-		if err != nil {
-			return err
-		}
-		snap.Quotas = append(snap.Quotas,
-			CloudQuota{Name: "cores", Limit: float64(nq.Cores.Limit), Usage: float64(nq.Cores.InUse)},
-			CloudQuota{Name: "ram", Limit: float64(nq.RAM.Limit), Usage: float64(nq.RAM.InUse)},
-			CloudQuota{Name: "instances", Limit: float64(nq.Instances.Limit), Usage: float64(nq.Instances.InUse)})
-		cq, err := cinderquotas.GetUsage(ctx, s.volume, project).Extract()
-		if err != nil {
-			return err
-		}
-		storage := func(q cinderquotas.QuotaUsage) (limit, usage float64) {
-			limit = float64(q.Limit)
-			if q.Limit > 0 {
-				limit = float64(MiB(q.Limit))
-			}
-			return limit, float64(MiB(q.InUse))
-		}
-		l, u := storage(cq.Gigabytes)
-		snap.Quotas = append(snap.Quotas, CloudQuota{Name: "storage", Limit: l, Usage: u},
-			CloudQuota{Name: "volumes", Limit: float64(cq.Volumes.Limit), Usage: float64(cq.Volumes.InUse)})
-		return nil
+		var err error
+		snap.Quotas, err = readQuotas(ctx, s, project)
+		return err
 	})
 	return snap, err
+}
+
+// readQuotas reads a tenant's quotas (limits and usage): Nova's cores,
+// ram (MiB) and instances, Cinder's storage (MiB) and volumes.
+func readQuotas(ctx context.Context, s *session, project string) ([]CloudQuota, error) {
+	nq, err := novaquotas.GetDetail(ctx, s.compute, project).Extract()
+	if err != nil {
+		return nil, err
+	}
+	out := []CloudQuota{
+		{Name: "cores", Limit: float64(nq.Cores.Limit), Usage: float64(nq.Cores.InUse)},
+		{Name: "ram", Limit: float64(nq.RAM.Limit), Usage: float64(nq.RAM.InUse)},
+		{Name: "instances", Limit: float64(nq.Instances.Limit), Usage: float64(nq.Instances.InUse)}}
+	cq, err := cinderquotas.GetUsage(ctx, s.volume, project).Extract()
+	if err != nil {
+		return nil, err
+	}
+	storage := func(q cinderquotas.QuotaUsage) (limit, usage float64) {
+		limit = float64(q.Limit)
+		if q.Limit > 0 {
+			limit = float64(MiB(q.Limit))
+		}
+		return limit, float64(MiB(q.InUse))
+	}
+	l, u := storage(cq.Gigabytes)
+	return append(out, CloudQuota{Name: "storage", Limit: l, Usage: u},
+		CloudQuota{Name: "volumes", Limit: float64(cq.Volumes.Limit), Usage: float64(cq.Volumes.InUse)}), nil
 }
 
 func serverOf(sv servers.Server, flavorByID map[string]CloudFlavor, imageName map[string]string, ps []ports.Port, floating map[string][]string) CloudServer {

@@ -269,6 +269,10 @@ func (s *Store) actionRequest(ctx context.Context, o *ActionObject) (ActionReque
 		req.InstanceBackendID = ids[0]
 	case "retype":
 		req.VolumeType = str("type_name")
+	case "set_quotas", "change_password":
+		if err := s.tenantActionRequest(ctx, o, &req); err != nil {
+			return req, err
+		}
 	}
 	return req, nil
 }
@@ -302,6 +306,12 @@ func (s *Store) FinishAction(ctx context.Context, k Kind, id models.UUID, action
 			updates["runtime_state"] = res.RuntimeState
 		}
 		switch k {
+		case KindTenant:
+			if action == "set_quotas" {
+				if err := tx.finishSetQuotas(ctx, o, res, updates); err != nil {
+					return err
+				}
+			}
 		case KindInstance:
 			if res.Flavor != nil {
 				updates["flavor_name"], updates["cores"], updates["ram"], updates["flavor_disk"] =
@@ -401,6 +411,7 @@ var actionEvents = map[string]struct {
 		"resource_attach_failed", "%s %s attachment has failed: %s"},
 	"detach": {"resource_detach_scheduled", "%s %s detachment has been scheduled.", "resource_detach_succeeded", "%s %s has been detached.",
 		"resource_detach_failed", "%s %s detachment has failed: %s"},
+	"set_quotas": {"", "", "openstack_tenant_quota_limit_updated", "%s %s quotas have been updated.", "", ""},
 	"retype": {"resource_retype_scheduled", "%s %s retype has been scheduled.", "resource_retype_succeeded", "%s %s has been retyped.",
 		"resource_retype_failed", "%s %s retype has failed: %s"},
 }
@@ -479,37 +490,16 @@ func (s *Store) PendingActions(ctx context.Context, cutoff time.Time) ([]Pending
 	return out, nil
 }
 
-// column reads one column of an object's row.
-func (s *Store) column(ctx context.Context, k Kind, id int64, col string, out any) error {
-	return store.Translate(s.DB.WithContext(ctx).Table(k.table()).Where("id = ?", id).Limit(1).Pluck(col, out).Error, k.Noun())
-}
-
-// currentFlavorName is an instance's flavor name.
-func (s *Store) currentFlavorName(ctx context.Context, id int64) (string, error) {
-	var v []string
-	err := s.column(ctx, KindInstance, id, "flavor_name", &v)
-	if err != nil || len(v) == 0 {
-		return "", err
+// columnOf reads one column of an object's row (the zero value when the
+// row is gone).
+func columnOf[T any](ctx context.Context, s *Store, k Kind, id int64, col string) (T, error) {
+	var v []T
+	var zero T
+	if err := s.DB.WithContext(ctx).Table(k.table()).Where("id = ?", id).Limit(1).Pluck(col, &v).Error; err != nil {
+		return zero, store.Translate(err, k.Noun())
 	}
-	return v[0], nil
-}
-
-// volumeSize is a volume's size (MiB).
-func (s *Store) volumeSize(ctx context.Context, id int64) (int64, error) {
-	var v []int64
-	err := s.column(ctx, KindVolume, id, "size", &v)
-	if err != nil || len(v) == 0 {
-		return 0, err
-	}
-	return v[0], nil
-}
-
-// volumeTypeName is a volume's type name.
-func (s *Store) volumeTypeName(ctx context.Context, id int64) (string, error) {
-	var v []string
-	err := s.column(ctx, KindVolume, id, "type_name", &v)
-	if err != nil || len(v) == 0 {
-		return "", err
+	if len(v) == 0 {
+		return zero, nil
 	}
 	return v[0], nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/roles"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/users"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/routers"
+	netquotas "github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/quotas"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/rules"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
@@ -309,9 +310,11 @@ func (p *Provider) ensureTenantUser(ctx context.Context, s *session, projectID, 
 }
 
 // pushQuotas sets Nova cores and ram and Cinder gigabytes from the limits
-// cores, ram (MiB) and storage (MiB), and Nova instances and Cinder volumes
-// from the optional limits instances and volumes; absent limits are left
-// alone.
+// cores, ram (MiB) and storage (MiB), and Nova instances, Cinder volumes
+// and snapshots and Neutron security groups and rules from the optional
+// limits instances, volumes, snapshots, security_group_count and
+// security_group_rule_count (a tenant's set_quotas); absent limits are
+// left alone.
 func (p *Provider) pushQuotas(ctx context.Context, s *session, projectID string, limits map[string]int64) error {
 	nova := novaquotas.UpdateOpts{}
 	set := false
@@ -342,11 +345,28 @@ func (p *Provider) pushQuotas(ctx context.Context, s *session, projectID string,
 	if v, ok := limits["volumes"]; ok {
 		cinder.Volumes = ptr(int(v))
 	}
-	if cinder.Gigabytes == nil && cinder.Volumes == nil {
+	if v, ok := limits["snapshots"]; ok {
+		cinder.Snapshots = ptr(int(v))
+	}
+	if cinder.Gigabytes != nil || cinder.Volumes != nil || cinder.Snapshots != nil {
+		if err := p.step(ctx, "setting volume quotas", func() error {
+			return cinderquotas.Update(ctx, s.volume, projectID, cinder).Err
+		}); err != nil {
+			return err
+		}
+	}
+	neutron := netquotas.UpdateOpts{}
+	if v, ok := limits["security_group_count"]; ok {
+		neutron.SecurityGroup = ptr(int(v))
+	}
+	if v, ok := limits["security_group_rule_count"]; ok {
+		neutron.SecurityGroupRule = ptr(int(v))
+	}
+	if neutron.SecurityGroup == nil && neutron.SecurityGroupRule == nil {
 		return nil
 	}
-	return p.step(ctx, "setting volume quotas", func() error {
-		return cinderquotas.Update(ctx, s.volume, projectID, cinder).Err
+	return p.step(ctx, "setting network quotas", func() error {
+		return netquotas.Update(ctx, s.network, projectID, neutron).Err
 	})
 }
 

@@ -205,6 +205,7 @@ func registerActions(w worker.Registry, a *ActionCore) {
 	w.RegisterWorkflow(OpenStackAction)
 	w.RegisterWorkflow(DispatchOpenStackActions)
 	w.RegisterWorkflow(OpenStackRead)
+	w.RegisterWorkflow(OpenStackPullObject)
 	w.RegisterActivity(a)
 }
 
