@@ -44,6 +44,10 @@ func StartOrder(ctx context.Context, c client.Client, id models.UUID) error {
 		TaskQueue:                QueueCore,
 		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		// In one process (serve, or an API replica that also runs the core
+		// queue) the first workflow task comes back with the start's answer
+		// instead of through matching; elsewhere this is a plain start.
+		EnableEagerStart: true,
 	}, OrderWorkflow, OrderInput{OrderUUID: id})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &started) {
