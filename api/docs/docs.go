@@ -8047,6 +8047,216 @@ const docTemplate = `{
                         }
                     }
                 }
+            },
+            "put": {
+                "description": "Renames the object or changes its description here at once and in the cloud (an update action: UPDATE_SCHEDULED, then OK); 409 while the object is not OK.",
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Update an OpenStack tenant, instance or volume",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": true
+                        }
+                    }
+                }
+            },
+            "delete": {
+                "description": "202 {\"status\": \"destroy was scheduled\"} (Waldur's structure delete): DELETION_SCHEDULED, then the object is deleted in the cloud (one already gone is deleted; a network takes its subnets along) and its row goes. 409 unless the object is OK or ERRED.",
+                "tags": [
+                    "openstack-security-groups"
+                ],
+                "summary": "Delete a security group, network or subnet",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            },
+            "patch": {
+                "description": "Renames the object or changes its description here at once and in the cloud (an update action: UPDATE_SCHEDULED, then OK); 409 while the object is not OK.",
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Update an OpenStack tenant, instance or volume",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": true
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-networks/{uuid}/create_subnet/": {
+            "post": {
+                "description": "name, description, cidr (a private IPv4 network not overlapping the network's other subnets), gateway_ip (in the CIDR; the first host when absent), disable_gateway, allocation_pools (in the CIDR; Waldur's .10-.200 for a /24, else every host after the gateway, when absent), dns_nameservers. 201 with the subnet (CREATION_SCHEDULED), then OK. 409 unless the network is OK.",
+                "tags": [
+                    "openstack-networks"
+                ],
+                "summary": "Create a subnet in an OpenStack network",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.Subnet"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-networks/{uuid}/set_erred/": {
+            "post": {
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Mark an OpenStack object OK or erred (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-networks/{uuid}/set_mtu/": {
+            "post": {
+                "description": "mtu (68 to 9000). Scheduled on the network (409 unless it is OK); answered with the MTU asked (200, as Waldur's OpenAPI says).",
+                "tags": [
+                    "openstack-networks"
+                ],
+                "summary": "Set an OpenStack network's MTU",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "integer"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-networks/{uuid}/set_ok/": {
+            "post": {
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Mark an OpenStack object OK or erred (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-networks/{uuid}/unlink/": {
+            "post": {
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Forget an OpenStack object without touching the cloud (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    }
+                }
             }
         },
         "/api/openstack-security-groups/": {
@@ -8103,6 +8313,190 @@ const docTemplate = `{
                         "schema": {
                             "$ref": "#/definitions/openstack.SecurityGroup"
                         }
+                    }
+                }
+            },
+            "put": {
+                "description": "Renames the object or changes its description here at once and in the cloud (an update action: UPDATE_SCHEDULED, then OK); 409 while the object is not OK.",
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Update an OpenStack tenant, instance or volume",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": true
+                        }
+                    }
+                }
+            },
+            "delete": {
+                "description": "202 {\"status\": \"destroy was scheduled\"} (Waldur's structure delete): DELETION_SCHEDULED, then the object is deleted in the cloud (one already gone is deleted; a network takes its subnets along) and its row goes. 409 unless the object is OK or ERRED.",
+                "tags": [
+                    "openstack-security-groups"
+                ],
+                "summary": "Delete a security group, network or subnet",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            },
+            "patch": {
+                "description": "Renames the object or changes its description here at once and in the cloud (an update action: UPDATE_SCHEDULED, then OK); 409 while the object is not OK.",
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Update an OpenStack tenant, instance or volume",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": true
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-security-groups/{uuid}/set_erred/": {
+            "post": {
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Mark an OpenStack object OK or erred (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-security-groups/{uuid}/set_ok/": {
+            "post": {
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Mark an OpenStack object OK or erred (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-security-groups/{uuid}/set_rules/": {
+            "post": {
+                "description": "The body is the list of rules; the group's rules in the cloud become exactly these. 202 {\"status\": \"Rules update was successfully scheduled.\"} (Waldur's); 409 unless the group is OK.",
+                "tags": [
+                    "openstack-security-groups"
+                ],
+                "summary": "Replace a security group's rules",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-security-groups/{uuid}/unlink/": {
+            "post": {
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Forget an OpenStack object without touching the cloud (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
                     }
                 }
             }
@@ -8167,6 +8561,161 @@ const docTemplate = `{
                         "schema": {
                             "$ref": "#/definitions/openstack.Subnet"
                         }
+                    }
+                }
+            },
+            "put": {
+                "description": "Renames the object or changes its description here at once and in the cloud (an update action: UPDATE_SCHEDULED, then OK); 409 while the object is not OK.",
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Update an OpenStack tenant, instance or volume",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": true
+                        }
+                    }
+                }
+            },
+            "delete": {
+                "description": "202 {\"status\": \"destroy was scheduled\"} (Waldur's structure delete): DELETION_SCHEDULED, then the object is deleted in the cloud (one already gone is deleted; a network takes its subnets along) and its row goes. 409 unless the object is OK or ERRED.",
+                "tags": [
+                    "openstack-security-groups"
+                ],
+                "summary": "Delete a security group, network or subnet",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            },
+            "patch": {
+                "description": "Renames the object or changes its description here at once and in the cloud (an update action: UPDATE_SCHEDULED, then OK); 409 while the object is not OK.",
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Update an OpenStack tenant, instance or volume",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": true
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-subnets/{uuid}/set_erred/": {
+            "post": {
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Mark an OpenStack object OK or erred (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-subnets/{uuid}/set_ok/": {
+            "post": {
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Mark an OpenStack object OK or erred (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-subnets/{uuid}/unlink/": {
+            "post": {
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Forget an OpenStack object without touching the cloud (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
                     }
                 }
             }
@@ -8383,6 +8932,58 @@ const docTemplate = `{
                             "additionalProperties": {
                                 "type": "string"
                             }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-tenants/{uuid}/create_network/": {
+            "post": {
+                "description": "name, description. The network is answered at once (201, CREATION_SCHEDULED) and made in the cloud (OK, with its backend id and MTU), or ERRED. 409 unless the tenant is OK; 400 for a name another network of the tenant has.",
+                "tags": [
+                    "openstack-tenants"
+                ],
+                "summary": "Create a network in an OpenStack tenant",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.Network"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-tenants/{uuid}/create_security_group/": {
+            "post": {
+                "description": "name, description, rules. The group is answered at once (201, CREATION_SCHEDULED) and made in the cloud (OK, with its backend id and rules), or ERRED. 409 unless the tenant is OK; 400 for a name another group of the tenant has, or a bad rule.",
+                "tags": [
+                    "openstack-tenants"
+                ],
+                "summary": "Create a security group in an OpenStack tenant",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.SecurityGroup"
                         }
                     }
                 }

@@ -495,6 +495,36 @@ var matrixRows = []mrow{
 	row("POST", "/api/openstack-tenants/:uuid/pull_floating_ips/", "/api/openstack-tenants/{os-tenant}/pull_floating_ips/", "", osAdmin("os-tenant", 409)),
 	row("POST", "/api/openstack-instances/:uuid/pull/", "/api/openstack-instances/{os-instance}/pull/", "", osAdmin("os-instance", 409)),
 	row("POST", "/api/openstack-volumes/:uuid/pull/", "/api/openstack-volumes/{os-volume}/pull/", "", osAdmin("os-volume", 409)),
+	// Security groups made, changed and deleted through the API
+	// (providers/openstack/api_security_groups.go): is_administrator over
+	// the group's tenant's project (the group has no project of its own, so
+	// the rule names the tenant); set_ok, set_erred and unlink are staff's.
+	row("POST", "/api/openstack-tenants/:uuid/create_security_group/", "/api/openstack-tenants/{os-tenant}/create_security_group/",
+		`{"name":"new-group","rules":[{"protocol":"tcp","from_port":22,"to_port":22,"cidr":"0.0.0.0/0"}]}`, osAdmin("os-tenant", 201)),
+	row("PUT", "/api/openstack-security-groups/:uuid/", "/api/openstack-security-groups/{os-security-group}/", `{"name":"renamed"}`, osAdmin("os-tenant", 200)),
+	row("PATCH", "/api/openstack-security-groups/:uuid/", "/api/openstack-security-groups/{os-security-group}/", `{"description":"d"}`, osAdmin("os-tenant", 200)),
+	row("DELETE", "/api/openstack-security-groups/:uuid/", "/api/openstack-security-groups/{os-security-group}/", "", osAdmin("os-tenant", 202)),
+	row("POST", "/api/openstack-security-groups/:uuid/set_rules/", "/api/openstack-security-groups/{os-security-group}/set_rules/",
+		`[{"protocol":"icmp","cidr":"0.0.0.0/0"}]`, osAdmin("os-tenant", 202)),
+	row("POST", "/api/openstack-security-groups/:uuid/set_ok/", "/api/openstack-security-groups/{os-security-group}/set_ok/", "", ruleStaff(seeTenant, 200)),
+	row("POST", "/api/openstack-security-groups/:uuid/set_erred/", "/api/openstack-security-groups/{os-security-group}/set_erred/", "", ruleStaff(seeTenant, 200)),
+	row("POST", "/api/openstack-security-groups/:uuid/unlink/", "/api/openstack-security-groups/{os-security-group}/unlink/", "", ruleStaff(seeTenant, 204)),
+	// Networks and subnets likewise (providers/openstack/api_networks.go).
+	row("POST", "/api/openstack-tenants/:uuid/create_network/", "/api/openstack-tenants/{os-tenant}/create_network/", `{"name":"new-net"}`, osAdmin("os-tenant", 201)),
+	row("PUT", "/api/openstack-networks/:uuid/", "/api/openstack-networks/{os-network}/", `{"name":"renamed"}`, osAdmin("os-tenant", 200)),
+	row("PATCH", "/api/openstack-networks/:uuid/", "/api/openstack-networks/{os-network}/", `{"description":"d"}`, osAdmin("os-tenant", 200)),
+	row("DELETE", "/api/openstack-networks/:uuid/", "/api/openstack-networks/{os-network}/", "", osAdmin("os-tenant", 202)),
+	row("POST", "/api/openstack-networks/:uuid/create_subnet/", "/api/openstack-networks/{os-network}/create_subnet/", `{"name":"new-sub","cidr":"10.50.0.0/24"}`, osAdmin("os-tenant", 201)),
+	row("POST", "/api/openstack-networks/:uuid/set_mtu/", "/api/openstack-networks/{os-network}/set_mtu/", `{"mtu":1400}`, osAdmin("os-tenant", 200)),
+	row("POST", "/api/openstack-networks/:uuid/set_ok/", "/api/openstack-networks/{os-network}/set_ok/", "", ruleStaff(seeTenant, 200)),
+	row("POST", "/api/openstack-networks/:uuid/set_erred/", "/api/openstack-networks/{os-network}/set_erred/", "", ruleStaff(seeTenant, 200)),
+	row("POST", "/api/openstack-networks/:uuid/unlink/", "/api/openstack-networks/{os-network}/unlink/", "", ruleStaff(seeTenant, 204)),
+	row("PUT", "/api/openstack-subnets/:uuid/", "/api/openstack-subnets/{os-subnet}/", `{"name":"renamed"}`, osAdmin("os-tenant", 200)),
+	row("PATCH", "/api/openstack-subnets/:uuid/", "/api/openstack-subnets/{os-subnet}/", `{"description":"d"}`, osAdmin("os-tenant", 200)),
+	row("DELETE", "/api/openstack-subnets/:uuid/", "/api/openstack-subnets/{os-subnet}/", "", osAdmin("os-tenant", 202)),
+	row("POST", "/api/openstack-subnets/:uuid/set_ok/", "/api/openstack-subnets/{os-subnet}/set_ok/", "", ruleStaff(seeTenant, 200)),
+	row("POST", "/api/openstack-subnets/:uuid/set_erred/", "/api/openstack-subnets/{os-subnet}/set_erred/", "", ruleStaff(seeTenant, 200)),
+	row("POST", "/api/openstack-subnets/:uuid/unlink/", "/api/openstack-subnets/{os-subnet}/unlink/", "", ruleStaff(seeTenant, 204)),
 }
 
 // osAdmin is Waldur's structure is_administrator over an OpenStack object

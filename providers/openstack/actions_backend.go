@@ -69,6 +69,15 @@ type ActionRequest struct {
 	// its new password.
 	UserUsername string `json:"user_username,omitempty"`
 	UserPassword string `json:"user_password,omitempty"`
+	// Rules are a security group's rules wanted (create, set_rules): the
+	// group ends with exactly these.
+	Rules []CloudRule `json:"rules,omitempty"`
+	// MTU is a network's MTU (set_mtu).
+	MTU int `json:"mtu,omitempty"`
+	// NetworkBackendID is the network a subnet is made in.
+	NetworkBackendID string `json:"network_backend_id,omitempty"`
+	// Subnet is a subnet to make (its CIDR, gateway ("" none), pools, DNS).
+	Subnet *CloudSubnet `json:"subnet,omitempty"`
 }
 
 // ActionResult is what the action read back after it (only what the
@@ -89,6 +98,13 @@ type ActionResult struct {
 	// backend_volumes: those no order made.
 	Servers []CloudServer `json:"servers,omitempty"`
 	Volumes []CloudVolume `json:"volumes,omitempty"`
+	// BackendID is the id of the object a create made (or found).
+	BackendID string `json:"backend_id,omitempty"`
+	// Rules are a security group's rules read back.
+	Rules []CloudRule `json:"rules,omitempty"`
+	// MTU is a network's MTU read back; Subnet a subnet read back.
+	MTU    int          `json:"mtu,omitempty"`
+	Subnet *CloudSubnet `json:"subnet,omitempty"`
 }
 
 // actionsOf lists each kind's actions.
@@ -96,6 +112,10 @@ var actionsOf = map[string][]string{
 	"tenant":   {"update", "set_quotas", "change_password", "backend_instances", "backend_volumes"},
 	"instance": {"update", "start", "stop", "restart", "change_flavor", "console_log"},
 	"volume":   {"update", "extend", "attach", "detach", "retype"},
+	// The objects in a tenant: made and deleted through the API.
+	"security_group": {"create", "update", "set_rules", "delete"},
+	"network":        {"create", "update", "set_mtu", "delete"},
+	"subnet":         {"create", "update", "delete"},
 }
 
 // SupportsAction reports whether RunAction performs action on kind.
@@ -119,7 +139,7 @@ func (p *Provider) runAction(ctx context.Context, req ActionRequest) (ActionResu
 	if req.Connection.AuthURL == "" {
 		return ActionResult{}, refuse(models.CodeInvalid, "the action names no OpenStack cloud (connection)")
 	}
-	if req.BackendID == "" {
+	if req.BackendID == "" && req.Action != "create" && req.Action != "delete" {
 		return ActionResult{}, refuse(models.CodeInvalid, "the %s has no backend id", req.Kind)
 	}
 	if req.Kind == "tenant" {
@@ -132,8 +152,13 @@ func (p *Provider) runAction(ctx context.Context, req ActionRequest) (ActionResu
 	if err != nil {
 		return ActionResult{}, err
 	}
-	if req.Kind == "instance" {
+	switch req.Kind {
+	case "instance":
 		return p.instanceAction(ctx, s, req)
+	case "security_group":
+		return p.securityGroupAction(ctx, s, req)
+	case "network", "subnet":
+		return p.networkAction(ctx, s, req)
 	}
 	return p.volumeAction(ctx, s, req)
 }

@@ -77,6 +77,8 @@ func (m *routes) Routes(a *gin.RouterGroup, _ *gin.Engine) {
 	}
 	m.actionRoutes(a)
 	m.tenantActionRoutes(a)
+	m.securityGroupRoutes(a)
+	m.networkRoutes(a)
 }
 
 var coreStates = map[string]bool{}

@@ -32,8 +32,8 @@ var adminRoles = map[string]bool{models.RoleCustomerOwner: true, "PROJECT.ADMIN"
 
 // actionRoutes registers the actions of the three kinds.
 func (m *routes) actionRoutes(a *gin.RouterGroup) {
-	for _, k := range []Kind{KindTenant, KindInstance, KindVolume} {
-		g := a.Group("/openstack-"+string(k)+"s", api.RequireUser)
+	for _, k := range actionKinds {
+		g := a.Group("/"+k.collection(), api.RequireUser)
 		g.PUT("/:uuid/", api.H(m.update(k, false)))
 		g.PATCH("/:uuid/", api.H(m.update(k, true)))
 		g.POST("/:uuid/set_ok/", api.H(m.setState(k, models.CoreOK)))
@@ -65,6 +65,12 @@ func (m *routes) object(c *gin.Context, k Kind) (*ActionObject, error) {
 		_, err = m.db.VisibleTenant(ctx, id)
 	case KindInstance:
 		_, err = m.db.VisibleInstance(ctx, id)
+	case KindSecurityGroup:
+		_, err = m.db.VisibleCatalogItem(ctx, CatalogSecurityGroups, id)
+	case KindNetwork:
+		_, err = m.db.VisibleCatalogItem(ctx, CatalogNetworks, id)
+	case KindSubnet:
+		_, err = m.db.VisibleCatalogItem(ctx, CatalogSubnets, id)
 	default:
 		_, err = m.db.VisibleVolume(ctx, id)
 	}
@@ -119,12 +125,17 @@ func (m *routes) schedule(c *gin.Context, o *ActionObject, a ScheduledAction) er
 	if _, err := m.db.ScheduleAction(ctx, o.Kind, o.ID, a); err != nil {
 		return err
 	}
-	in := ActionInput{Kind: o.Kind, UUID: o.UUID, Action: a.Action}
-	if err := startAction(context.WithoutCancel(ctx), m.tc, in); err != nil {
-		// The row is the outbox: the dispatcher starts the run.
-		slog.Warn("starting an OpenStack action failed; the dispatcher will", "object", o.UUID.String(), "action", a.Action, "error", err)
-	}
+	m.start(c, o, a.Action)
 	return nil
+}
+
+// start starts the run of an action recorded on the object's row.
+func (m *routes) start(c *gin.Context, o *ActionObject, action string) {
+	in := ActionInput{Kind: o.Kind, UUID: o.UUID, Action: action}
+	if err := startAction(context.WithoutCancel(c.Request.Context()), m.tc, in); err != nil {
+		// The row is the outbox: the dispatcher starts the run.
+		slog.Warn("starting an OpenStack action failed; the dispatcher will", "object", o.UUID.String(), "action", action, "error", err)
+	}
 }
 
 // scheduled is Waldur's answer to a scheduled action.
@@ -161,6 +172,12 @@ func requireRuntime(o *ActionObject, states ...string) error {
 // @Router		/api/openstack-volumes/{uuid}/ [patch]
 // @Router		/api/openstack-tenants/{uuid}/ [put]
 // @Router		/api/openstack-tenants/{uuid}/ [patch]
+// @Router		/api/openstack-security-groups/{uuid}/ [put]
+// @Router		/api/openstack-security-groups/{uuid}/ [patch]
+// @Router		/api/openstack-networks/{uuid}/ [put]
+// @Router		/api/openstack-networks/{uuid}/ [patch]
+// @Router		/api/openstack-subnets/{uuid}/ [put]
+// @Router		/api/openstack-subnets/{uuid}/ [patch]
 func (m *routes) update(k Kind, partial bool) api.Handler {
 	return func(c *gin.Context) error {
 		o, err := m.administered(c, k)
@@ -178,10 +195,26 @@ func (m *routes) update(k Kind, partial bool) api.Handler {
 		if f.Has("name") {
 			if v, ok := f.Str("name", 150, false); ok {
 				set["name"] = v
+				if k.inTenant() {
+					col, parent := "tenant_id", o.TenantID
+					if k == KindSubnet {
+						col = "network_id"
+						if parent, err = columnOf[int64](c.Request.Context(), m.db, k, o.ID, "network_id"); err != nil {
+							return err
+						}
+					}
+					if err := m.uniqueName(c, f, k, col, parent, o.ID, v); err != nil {
+						return err
+					}
+				}
 			}
 		}
+		maxDesc := 2000
+		if k.inTenant() {
+			maxDesc = 4096
+		}
 		if f.Has("description") {
-			if v, ok := f.Str("description", 2000, true); ok {
+			if v, ok := f.Str("description", maxDesc, true); ok {
 				set["description"] = v
 			}
 		}
@@ -194,6 +227,12 @@ func (m *routes) update(k Kind, partial bool) api.Handler {
 			}
 		}
 		switch k {
+		case KindSecurityGroup:
+			return m.renderNameDescription(c, k, o.ID)
+		case KindNetwork:
+			return m.getNetwork(c)
+		case KindSubnet:
+			return m.getSubnet(c)
 		case KindTenant:
 			return m.getTenant(c)
 		case KindInstance:
@@ -213,6 +252,12 @@ func (m *routes) update(k Kind, partial bool) api.Handler {
 // @Router		/api/openstack-volumes/{uuid}/set_erred/ [post]
 // @Router		/api/openstack-tenants/{uuid}/set_ok/ [post]
 // @Router		/api/openstack-tenants/{uuid}/set_erred/ [post]
+// @Router		/api/openstack-security-groups/{uuid}/set_ok/ [post]
+// @Router		/api/openstack-security-groups/{uuid}/set_erred/ [post]
+// @Router		/api/openstack-networks/{uuid}/set_ok/ [post]
+// @Router		/api/openstack-networks/{uuid}/set_erred/ [post]
+// @Router		/api/openstack-subnets/{uuid}/set_ok/ [post]
+// @Router		/api/openstack-subnets/{uuid}/set_erred/ [post]
 func (m *routes) setState(k Kind, state models.CoreState) api.Handler {
 	return func(c *gin.Context) error {
 		o, err := m.staffOnly(c, k)
@@ -237,6 +282,9 @@ func (m *routes) setState(k Kind, state models.CoreState) api.Handler {
 // @Router		/api/openstack-instances/{uuid}/unlink/ [post]
 // @Router		/api/openstack-volumes/{uuid}/unlink/ [post]
 // @Router		/api/openstack-tenants/{uuid}/unlink/ [post]
+// @Router		/api/openstack-security-groups/{uuid}/unlink/ [post]
+// @Router		/api/openstack-networks/{uuid}/unlink/ [post]
+// @Router		/api/openstack-subnets/{uuid}/unlink/ [post]
 func (m *routes) unlink(k Kind) api.Handler {
 	return func(c *gin.Context) error {
 		o, err := m.staffOnly(c, k)

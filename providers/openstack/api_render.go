@@ -391,7 +391,11 @@ func tenantItem(c *gin.Context, collection, typ string, v *CatalogItem, name str
 	if state == "" {
 		state = models.CoreOK
 	}
-	out := common(c, collection, v.UUID, name, v.Description, state, v.BackendID, "", created, modified, typ, &v.RowContext)
+	backendID := v.BackendID
+	if isPending(backendID) {
+		backendID = "" // not made in the cloud yet
+	}
+	out := common(c, collection, v.UUID, name, v.Description, state, backendID, v.ErrorMessage, created, modified, typ, &v.RowContext)
 	out.Marketplace = Marketplace{} // the tenant's resource, not this one's
 	return out
 }

@@ -15,7 +15,8 @@ import (
 // backendFiles are the backend half (see the package doc): they run where
 // the cloud is reachable and read no database.
 var backendFiles = []string{"openstack.go", "session.go", "tenant.go", "instance.go", "volume.go", "teardown.go",
-	"pull.go", "import.go", "backend.go", "cloud.go", "actions_backend.go"}
+	"pull.go", "import.go", "backend.go", "cloud.go", "actions_backend.go",
+	"actions_security_group_backend.go", "actions_network_backend.go"}
 
 // TestBackendHalfReadsNoDatabase: no backend file imports the store, GORM
 // or a database driver, and every non-test file of the package is listed

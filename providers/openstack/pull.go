@@ -13,7 +13,6 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/projects"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
-	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/external"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/floatingips"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
@@ -118,18 +117,26 @@ func (p *Provider) snapshot(ctx context.Context, conn Connection, project string
 		if err != nil {
 			return err
 		}
-		var ns []struct {
-			networks.Network
-			external.NetworkExternalExt
-			MTU int `json:"mtu"`
+		ns, err := networks.ExtractNetworks(pages)
+		if err != nil {
+			return err
 		}
-		if err := networks.ExtractNetworksInto(pages, &ns); err != nil {
+		// Read apart: networks.Network's UnmarshalJSON, promoted from an
+		// embedded field, would drop router:external and mtu.
+		var ext []struct {
+			External bool `json:"router:external"`
+			MTU      int  `json:"mtu"`
+		}
+		if err := networks.ExtractNetworksInto(pages, &ext); err != nil {
 			return err
 		}
 		snap.Networks = snap.Networks[:0]
-		for _, n := range ns {
-			snap.Networks = append(snap.Networks, CloudNetwork{BackendID: n.ID, Name: n.Name, Description: n.Description,
-				External: n.External, Shared: n.Shared, MTU: n.MTU})
+		for i, n := range ns {
+			cn := CloudNetwork{BackendID: n.ID, Name: n.Name, Description: n.Description, Shared: n.Shared}
+			if i < len(ext) {
+				cn.External, cn.MTU = ext[i].External, ext[i].MTU
+			}
+			snap.Networks = append(snap.Networks, cn)
 		}
 		return nil
 	}); err != nil {
@@ -168,16 +175,7 @@ func (p *Provider) snapshot(ctx context.Context, conn Connection, project string
 		}
 		snap.SecurityGroups = snap.SecurityGroups[:0]
 		for _, g := range gs {
-			mg := CloudSecurityGroup{BackendID: g.ID, Name: g.Name, Description: g.Description, Rules: []CloudRule{}}
-			for _, r := range g.Rules {
-				mr := CloudRule{BackendID: r.ID, Direction: r.Direction, EtherType: r.EtherType, Protocol: r.Protocol,
-					CIDR: r.RemoteIPPrefix, RemoteGroupBackendID: r.RemoteGroupID, Description: r.Description}
-				if r.PortRangeMin != 0 || r.PortRangeMax != 0 {
-					mr.FromPort, mr.ToPort = ptr(r.PortRangeMin), ptr(r.PortRangeMax)
-				}
-				mg.Rules = append(mg.Rules, mr)
-			}
-			snap.SecurityGroups = append(snap.SecurityGroups, mg)
+			snap.SecurityGroups = append(snap.SecurityGroups, cloudSecurityGroup(g))
 		}
 		return nil
 	}); err != nil {
@@ -395,4 +393,18 @@ func (p *Provider) readInstance(ctx context.Context, s *session, serverID string
 		return snap, fmt.Errorf("reading server %s: %w", serverID, err)
 	}
 	return snap, nil
+}
+
+// cloudSecurityGroup is a Neutron security group as Waldur records it.
+func cloudSecurityGroup(g groups.SecGroup) CloudSecurityGroup {
+	mg := CloudSecurityGroup{BackendID: g.ID, Name: g.Name, Description: g.Description, Rules: []CloudRule{}}
+	for _, r := range g.Rules {
+		mr := CloudRule{BackendID: r.ID, Direction: r.Direction, EtherType: r.EtherType, Protocol: r.Protocol,
+			CIDR: r.RemoteIPPrefix, RemoteGroupBackendID: r.RemoteGroupID, Description: r.Description}
+		if r.PortRangeMin != 0 || r.PortRangeMax != 0 {
+			mr.FromPort, mr.ToPort = ptr(r.PortRangeMin), ptr(r.PortRangeMax)
+		}
+		mg.Rules = append(mg.Rules, mr)
+	}
+	return mg
 }

@@ -559,20 +559,48 @@ func (s *Store) applyTenant(ctx context.Context, t *TenantRow, snap Snapshot, ok
 	return s.applyCatalog(ctx, t.ID, snap)
 }
 
+// objectTables are the tables of the objects made and deleted through the
+// API (their rows carry actions).
+var objectTables = map[string]bool{"openstack_security_groups": true, "openstack_floating_ips": true,
+	"openstack_networks": true, "openstack_subnets": true}
+
 // syncRows makes the rows of table for a tenant exactly the given backend
-// ids: existing rows are updated, new ones inserted, missing ones deleted.
+// ids: existing rows are updated, new ones inserted, missing ones deleted;
+// a row of objectTables busy with an action (or with a placeholder backend
+// id) is left alone, and a cloud object named as a row being created is
+// not imported beside it.
 func (s *Store) syncRows(ctx context.Context, table string, tenantID int64, ids []string, values func(i int) map[string]any) error {
 	db := s.DB.WithContext(ctx)
 	var have []struct {
 		ID        int64
 		BackendID string
+		State     models.CoreState
+		Name      string
 	}
-	if err := db.Table(table).Select("id, backend_id").Where("tenant_id = ?", tenantID).Scan(&have).Error; err != nil {
+	cols := "id, backend_id, '' AS state, '' AS name"
+	if objectTables[table] {
+		cols = "id, backend_id, state, name"
+		if table == "openstack_floating_ips" {
+			cols = "id, backend_id, state, '' AS name" // a floating IP has no name
+		}
+	}
+	if err := db.Table(table).Select(cols).Where("tenant_id = ?", tenantID).Scan(&have).Error; err != nil {
 		return models.Internal(err)
 	}
 	byBackend := map[string]int64{}
+	// A row being made, updated or deleted through the API (or erred with
+	// no object made) is its action's: the pull leaves it alone, and does
+	// not import as new what a create in flight (or a failed one) made.
+	busyRow := map[int64]bool{}
+	creating := map[string]bool{}
 	for _, h := range have {
 		byBackend[h.BackendID] = h.ID
+		if objectTables[table] && (busy(h.State) || isPending(h.BackendID)) {
+			busyRow[h.ID] = true
+			if isPending(h.BackendID) {
+				creating[h.Name] = true
+			}
+		}
 	}
 	keep := map[string]bool{}
 	for i, id := range ids {
@@ -582,10 +610,16 @@ func (s *Store) syncRows(ctx context.Context, table string, tenantID int64, ids 
 		keep[id] = true
 		v := values(i)
 		if rowID, ok := byBackend[id]; ok {
+			if busyRow[rowID] {
+				continue
+			}
 			delete(v, "created")
 			if err := db.Table(table).Where("id = ?", rowID).Updates(v).Error; err != nil {
 				return store.Translate(err, table)
 			}
+			continue
+		}
+		if name, ok := v["name"].(string); ok && creating[name] {
 			continue
 		}
 		v["uuid"], v["tenant_id"], v["backend_id"] = models.NewUUID(), tenantID, id
@@ -595,7 +629,7 @@ func (s *Store) syncRows(ctx context.Context, table string, tenantID int64, ids 
 	}
 	var gone []int64
 	for _, h := range have {
-		if !keep[h.BackendID] {
+		if !keep[h.BackendID] && !busyRow[h.ID] {
 			gone = append(gone, h.ID)
 		}
 	}

@@ -30,12 +30,34 @@ const (
 	KindTenant   Kind = "tenant"
 	KindInstance Kind = "instance"
 	KindVolume   Kind = "volume"
+	// KindSecurityGroup is a tenant's security group: its row has no
+	// project (its project is its tenant's) and no marketplace resource.
+	KindSecurityGroup Kind = "security_group"
+	// KindNetwork and KindSubnet are a tenant's networks and their subnets
+	// (also in a tenant, without a project or resource of their own).
+	KindNetwork Kind = "network"
+	KindSubnet  Kind = "subnet"
 )
+
+// actionKinds are the kinds whose rows carry actions.
+var actionKinds = []Kind{KindTenant, KindInstance, KindVolume, KindSecurityGroup, KindNetwork, KindSubnet}
 
 func (k Kind) table() string { return "openstack_" + string(k) + "s" }
 
-// Noun is how messages name the kind ("Instance").
-func (k Kind) Noun() string { return strings.ToUpper(string(k[:1])) + string(k[1:]) }
+// collection is the kind's API collection ("openstack-security-groups").
+func (k Kind) collection() string {
+	return "openstack-" + strings.ReplaceAll(string(k), "_", "-") + "s"
+}
+
+// inTenant reports whether the kind's rows have no project of their own
+// (their project is their tenant's) nor a marketplace resource.
+func (k Kind) inTenant() bool { return k == KindSecurityGroup || k == KindNetwork || k == KindSubnet }
+
+// Noun is how messages name the kind ("Instance", "Security group").
+func (k Kind) Noun() string {
+	s := strings.ReplaceAll(string(k), "_", " ")
+	return strings.ToUpper(s[:1]) + s[1:]
+}
 
 // offeringType is the kind's marketplace offering type.
 func (k Kind) offeringType() string {
@@ -44,6 +66,12 @@ func (k Kind) offeringType() string {
 		return OfferingTenant
 	case KindInstance:
 		return OfferingInstance
+	case KindSecurityGroup:
+		return "OpenStack.SecurityGroup"
+	case KindNetwork:
+		return "OpenStack.Network"
+	case KindSubnet:
+		return "OpenStack.SubNet"
 	}
 	return OfferingVolume
 }
@@ -68,8 +96,13 @@ type ActionObject struct {
 // actionObject reads an object by id (tenant_id of a tenant is its own id).
 func (s *Store) actionObject(ctx context.Context, k Kind, id int64, lock bool) (*ActionObject, error) {
 	tenantCol, runtimeCol := "o.tenant_id", "o.runtime_state"
+	projectCol, resourceCol, join := "o.project_id", "o.resource_id", "JOIN projects p ON p.id = o.project_id"
 	if k == KindTenant {
 		tenantCol, runtimeCol = "o.id", "''"
+	}
+	if k.inTenant() {
+		runtimeCol, projectCol, resourceCol = "''", "t.project_id", "NULL"
+		join = "JOIN openstack_tenants t ON t.id = o.tenant_id JOIN projects p ON p.id = t.project_id"
 	}
 	var row struct {
 		ID            int64
@@ -87,8 +120,8 @@ func (s *Store) actionObject(ctx context.Context, k Kind, id int64, lock bool) (
 	}
 	q := s.DB.WithContext(ctx).Table(k.table()+" o").
 		Select("o.id, o.uuid, o.name, o.state, o.backend_id, "+runtimeCol+" AS runtime_state, "+tenantCol+" AS tenant_id, "+
-			"o.project_id, p.customer_id, o.resource_id, o.action, o.action_details").
-		Joins("JOIN projects p ON p.id = o.project_id").Where("o.id = ?", id)
+			projectCol+" AS project_id, p.customer_id, "+resourceCol+" AS resource_id, o.action, o.action_details").
+		Joins(join).Where("o.id = ?", id)
 	if lock {
 		q = store.ForUpdate(q)
 	}
@@ -130,6 +163,70 @@ type ScheduledAction struct {
 	From []models.CoreState
 	// Set are columns changed at once (an update's name and description).
 	Set map[string]any
+	// To is the state the object moves to: UPDATE_SCHEDULED when empty,
+	// DELETION_SCHEDULED for a delete (CREATION_SCHEDULED is CreateObject's).
+	To models.CoreState
+}
+
+// pendingPrefix marks the backend id of a row whose object the cloud has
+// not made yet (the tables want a backend id unique in the tenant).
+const pendingPrefix = "pending-"
+
+// isPending reports whether a backend id is a placeholder.
+func isPending(backendID string) bool { return strings.HasPrefix(backendID, pendingPrefix) }
+
+// runningState is the state an object runs an action in, given the state
+// it was scheduled in.
+var runningState = map[models.CoreState]models.CoreState{
+	models.CoreUpdateScheduled: models.CoreUpdating, models.CoreCreationScheduled: models.CoreCreating,
+	models.CoreDeletionScheduled: models.CoreDeleting,
+}
+
+// busy reports whether an object in state s is scheduled for or running an action.
+func busy(s models.CoreState) bool {
+	for sch, run := range runningState {
+		if s == sch || s == run {
+			return true
+		}
+	}
+	return false
+}
+
+// CreateObject inserts a row of a kind that lives in a tenant (a security
+// group, ...) in CREATION_SCHEDULED with the create action recorded on it
+// and a placeholder backend id: the row is the creation's outbox. values
+// are the row's columns (name, description, ...). Codes: conflict.
+func (s *Store) CreateObject(ctx context.Context, k Kind, tenantID int64, values map[string]any, details map[string]any) (*ActionObject, error) {
+	var out *ActionObject
+	err := s.Tx(ctx, func(tx *Store) error {
+		id := models.NewUUID()
+		now := tx.Now()
+		row := map[string]any{"uuid": id, "tenant_id": tenantID, "backend_id": pendingPrefix + id.String(),
+			"state": models.CoreCreationScheduled, "action": "create", "action_details": rawJSON(nonNilMap(details)), "error_message": "",
+			"created": now, "modified": now}
+		for col, v := range values {
+			row[col] = v
+		}
+		if err := tx.DB.WithContext(ctx).Table(k.table()).Create(row).Error; err != nil {
+			return store.Translate(err, k.Noun())
+		}
+		var ids []int64
+		if err := tx.DB.WithContext(ctx).Table(k.table()).Where("uuid = ?", id).Pluck("id", &ids).Error; err != nil || len(ids) == 0 {
+			return models.Internal(fmt.Errorf("the new %s row is not found: %v", k, err))
+		}
+		o, err := tx.actionObject(ctx, k, ids[0], false)
+		if err != nil {
+			return err
+		}
+		if ev := kindEvent(k, "create"); ev.scheduled != "" {
+			if err := tx.emitObjectEvent(ctx, o, ev.scheduled, fmt.Sprintf(ev.scheduledMsg, o.Kind.Noun(), o.Name)); err != nil {
+				return err
+			}
+		}
+		out = o
+		return nil
+	})
+	return out, err
 }
 
 // ScheduleAction moves the object to UPDATE_SCHEDULED with the action
@@ -154,7 +251,11 @@ func (s *Store) ScheduleAction(ctx context.Context, k Kind, id int64, a Schedule
 			}
 			return models.Errorf(models.CodeConflict, "Valid states for operation: %s.", strings.Join(names, ", "))
 		}
-		updates := map[string]any{"state": models.CoreUpdateScheduled, "action": a.Action, "action_details": rawJSON(nonNilMap(a.Details)),
+		to := a.To
+		if to == "" {
+			to = models.CoreUpdateScheduled
+		}
+		updates := map[string]any{"state": to, "action": a.Action, "action_details": rawJSON(nonNilMap(a.Details)),
 			"error_message": ""}
 		for col, v := range a.Set {
 			updates[col] = v
@@ -162,7 +263,7 @@ func (s *Store) ScheduleAction(ctx context.Context, k Kind, id int64, a Schedule
 		if err := tx.setRow(ctx, k.table(), o.ID, updates); err != nil {
 			return err
 		}
-		if ev := actionEvents[a.Action]; ev.scheduled != "" {
+		if ev := kindEvent(k, a.Action); ev.scheduled != "" {
 			if err := tx.emitObjectEvent(ctx, o, ev.scheduled, fmt.Sprintf(ev.scheduledMsg, o.Kind.Noun(), o.Name)); err != nil {
 				return err
 			}
@@ -212,11 +313,11 @@ func (s *Store) BeginAction(ctx context.Context, k Kind, id models.UUID, action 
 		if o, err = tx.actionObject(ctx, k, o.ID, true); err != nil {
 			return err
 		}
-		if o.Action != action || (o.State != models.CoreUpdateScheduled && o.State != models.CoreUpdating) {
+		if o.Action != action || !busy(o.State) {
 			return nil
 		}
-		if o.State == models.CoreUpdateScheduled {
-			if err := tx.setRow(ctx, k.table(), o.ID, map[string]any{"state": models.CoreUpdating}); err != nil {
+		if run, ok := runningState[o.State]; ok {
+			if err := tx.setRow(ctx, k.table(), o.ID, map[string]any{"state": run}); err != nil {
 				return err
 			}
 		}
@@ -243,6 +344,9 @@ func (s *Store) actionRequest(ctx context.Context, o *ActionObject) (ActionReque
 	}
 	req := ActionRequest{ActionID: ActionWorkflowID(o.Kind, o.UUID, o.Action), Connection: conn, TenantBackendID: tenant.BackendID,
 		Kind: string(o.Kind), BackendID: o.BackendID, Action: o.Action}
+	if isPending(req.BackendID) {
+		req.BackendID = "" // not made yet (a create), or never made (a delete of a failed create)
+	}
 	d := o.ActionDetails
 	str := func(k string) string { v, _ := d[k].(string); return v }
 	switch o.Action {
@@ -269,6 +373,17 @@ func (s *Store) actionRequest(ctx context.Context, o *ActionObject) (ActionReque
 		req.InstanceBackendID = ids[0]
 	case "retype":
 		req.VolumeType = str("type_name")
+	case "create", "set_rules", "set_mtu":
+		var err error
+		switch o.Kind {
+		case KindSecurityGroup:
+			err = s.securityGroupRequest(ctx, o, &req)
+		case KindNetwork, KindSubnet:
+			err = s.networkRequest(ctx, o, &req)
+		}
+		if err != nil {
+			return req, err
+		}
 	case "set_quotas", "change_password":
 		if err := s.tenantActionRequest(ctx, o, &req); err != nil {
 			return req, err
@@ -301,8 +416,23 @@ func (s *Store) FinishAction(ctx context.Context, k Kind, id models.UUID, action
 		if err != nil || o == nil {
 			return err
 		}
+		ev := kindEvent(k, action)
+		if action == "delete" {
+			if k == KindNetwork { // its subnets went with it
+				if err := tx.DB.WithContext(ctx).Exec("DELETE FROM openstack_subnets WHERE network_id = ?", o.ID).Error; err != nil {
+					return models.Internal(err)
+				}
+			}
+			if err := store.Translate(tx.DB.WithContext(ctx).Exec("DELETE FROM "+k.table()+" WHERE id = ?", o.ID).Error, k.Noun()); err != nil {
+				return err
+			}
+			if ev.succeeded == "" {
+				return nil
+			}
+			return tx.emitObjectEvent(ctx, o, ev.succeeded, fmt.Sprintf(ev.succeededMsg, o.Kind.Noun(), o.Name))
+		}
 		updates := map[string]any{"state": models.CoreOK, "action": "", "action_details": rawJSON(map[string]any{}), "error_message": ""}
-		if res.RuntimeState != "" && k != KindTenant {
+		if res.RuntimeState != "" && k != KindTenant && !k.inTenant() {
 			updates["runtime_state"] = res.RuntimeState
 		}
 		switch k {
@@ -344,10 +474,23 @@ func (s *Store) FinishAction(ctx context.Context, k Kind, id models.UUID, action
 				updates["device"], updates["instance_id"] = "", nil
 			}
 		}
+		if action == "create" && k.inTenant() && res.BackendID != "" {
+			// A pull may have imported what an earlier attempt made before
+			// this row had its id: that row is this one.
+			if err := tx.DB.WithContext(ctx).Exec("DELETE FROM "+k.table()+" WHERE tenant_id = ? AND backend_id = ? AND id <> ?",
+				o.TenantID, res.BackendID, o.ID).Error; err != nil {
+				return models.Internal(err)
+			}
+		}
+		switch k {
+		case KindSecurityGroup:
+			finishSecurityGroup(action, res, updates)
+		case KindNetwork, KindSubnet:
+			finishNetwork(res, updates)
+		}
 		if err := tx.setRow(ctx, k.table(), o.ID, updates); err != nil {
 			return err
 		}
-		ev := actionEvents[action]
 		if ev.succeeded == "" {
 			return nil
 		}
@@ -366,7 +509,7 @@ func (s *Store) FailAction(ctx context.Context, k Kind, id models.UUID, action, 
 		if err := tx.setRow(ctx, k.table(), o.ID, map[string]any{"state": models.CoreErred, "error_message": message}); err != nil {
 			return err
 		}
-		ev := actionEvents[action]
+		ev := kindEvent(k, action)
 		if ev.failed == "" {
 			return nil
 		}
@@ -385,17 +528,49 @@ func (s *Store) runningAction(ctx context.Context, k Kind, id models.UUID, actio
 	if o, err = s.actionObject(ctx, k, o.ID, true); err != nil {
 		return nil, err
 	}
-	if o.Action != action || (o.State != models.CoreUpdating && o.State != models.CoreUpdateScheduled) {
+	if o.Action != action || !busy(o.State) {
 		return nil, nil
 	}
 	return o, nil
 }
 
+// actionEvent is an action's events: scheduled, succeeded and failed
+// (Waldur's event types; none where Waldur has none). The messages take
+// the kind's noun and the object's name (and the failure's message).
+type actionEvent struct {
+	scheduled, scheduledMsg, succeeded, succeededMsg, failed, failedMsg string
+}
+
+// kindActionEvents are the events of a kind's own actions ("kind:action"),
+// which take the place of actionEvents'.
+var kindActionEvents = map[string]actionEvent{
+	"security_group:create":    {"", "", "openstack_security_group_created", "%s %s has been created.", "", ""},
+	"security_group:update":    {"", "", "openstack_security_group_updated", "%s %s has been updated.", "", ""},
+	"security_group:set_rules": {"", "", "openstack_security_group_rule_updated", "%s %s rules have been updated.", "", ""},
+	"security_group:delete":    {"", "", "openstack_security_group_deleted", "%s %s has been deleted.", "", ""},
+	"network:create":           {"", "", "openstack_network_created", "%s %s has been created.", "", ""},
+	"network:update":           {"", "", "openstack_network_updated", "%s %s has been updated.", "", ""},
+	"network:set_mtu":          {"", "", "openstack_network_updated", "%s %s MTU has been updated.", "", ""},
+	"network:delete":           {"", "", "openstack_network_deleted", "%s %s has been deleted.", "", ""},
+	"subnet:create":            {"", "", "openstack_subnet_created", "%s %s has been created.", "", ""},
+	"subnet:update":            {"", "", "openstack_subnet_updated", "%s %s has been updated.", "", ""},
+	"subnet:delete":            {"", "", "openstack_subnet_deleted", "%s %s has been deleted.", "", ""},
+}
+
+// kindEvent is the events of an action on a kind.
+func kindEvent(k Kind, action string) actionEvent {
+	if ev, ok := kindActionEvents[string(k)+":"+action]; ok {
+		return ev
+	}
+	if k.inTenant() {
+		return actionEvent{}
+	}
+	return actionEvents[action]
+}
+
 // actionEvents are the events of the actions (Waldur's event types; none
 // where Waldur has none).
-var actionEvents = map[string]struct {
-	scheduled, scheduledMsg, succeeded, succeededMsg, failed, failedMsg string
-}{
+var actionEvents = map[string]actionEvent{
 	"update": {"", "", "resource_update_succeeded", "%s %s has been updated.", "", ""},
 	"start": {"resource_start_scheduled", "%s %s start has been scheduled.", "resource_start_succeeded", "%s %s has been started.",
 		"resource_start_failed", "%s %s start has failed: %s"},
@@ -457,6 +632,11 @@ func (s *Store) UnlinkObject(ctx context.Context, k Kind, id int64) error {
 				return err
 			}
 		}
+		if k == KindNetwork {
+			if err := tx.DB.WithContext(ctx).Exec("DELETE FROM openstack_subnets WHERE network_id = ?", o.ID).Error; err != nil {
+				return models.Internal(err)
+			}
+		}
 		return store.Translate(tx.DB.WithContext(ctx).Exec("DELETE FROM "+k.table()+" WHERE id = ?", o.ID).Error, k.Noun())
 	})
 }
@@ -474,13 +654,14 @@ type PendingAction struct {
 // started twice: its workflow id is the object's and the action's).
 func (s *Store) PendingActions(ctx context.Context, cutoff time.Time) ([]PendingAction, error) {
 	var out []PendingAction
-	for _, k := range []Kind{KindTenant, KindInstance, KindVolume} {
+	for _, k := range actionKinds {
 		var rows []struct {
 			UUID   models.UUID
 			Action string
 		}
 		if err := s.DB.WithContext(ctx).Table(k.table()).Select("uuid, action").
-			Where("state = ? AND action <> '' AND modified < ?", models.CoreUpdateScheduled, cutoff).Order("id").Limit(500).Scan(&rows).Error; err != nil {
+			Where("state IN ? AND action <> '' AND modified < ?",
+				[]models.CoreState{models.CoreUpdateScheduled, models.CoreCreationScheduled, models.CoreDeletionScheduled}, cutoff).Order("id").Limit(500).Scan(&rows).Error; err != nil {
 			return nil, models.Internal(err)
 		}
 		for _, r := range rows {

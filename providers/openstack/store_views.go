@@ -68,10 +68,12 @@ type VolumeView struct {
 // security group or floating IP with its tenant (the columns a table lacks
 // stay zero).
 type CatalogItem struct {
-	ID               int64
-	UUID             models.UUID
-	TenantID         int64
-	BackendID        string
+	ID        int64
+	UUID      models.UUID
+	TenantID  int64
+	BackendID string
+	// ErrorMessage is an erred object's (security groups, networks, ...).
+	ErrorMessage     string
 	Name             string
 	Description      string
 	Cores            int

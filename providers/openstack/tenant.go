@@ -374,9 +374,30 @@ func ptr[T any](v T) *T { return &v }
 
 // ensureNetwork makes the tenant's internal network and its subnet.
 func (p *Provider) ensureNetwork(ctx context.Context, s *session, projectID, name, cidr string, dns []string) (*networks.Network, *subnets.Subnet, error) {
+	net, err := p.ensureNamedNetwork(ctx, s, "creating the internal network", projectID, name+"-int-net", "Internal network of "+name)
+	if err != nil {
+		return nil, nil, err
+	}
+	prefix := netip.MustParsePrefix(cidr).Masked()
+	gw := prefix.Addr().Next()
+	start, end := gw.Next(), lastHost(prefix)
+	if prefix.Bits() == 24 { // Waldur's pool
+		start, end = nth(prefix.Addr(), 10), nth(prefix.Addr(), 200)
+	}
+	gwIP := gw.String()
+	sub, err := p.ensureSubnet(ctx, s, "creating the internal subnet", subnets.ListOpts{NetworkID: net.ID},
+		subnets.CreateOpts{NetworkID: net.ID, Name: name + "-sub-net", CIDR: prefix.String(),
+			IPVersion: gophercloud.IPv4, GatewayIP: &gwIP, AllocationPools: []subnets.AllocationPool{{Start: start.String(), End: end.String()}},
+			DNSNameservers: dns})
+	return net, sub, err
+}
+
+// ensureNamedNetwork finds the project's network named name or makes it
+// (so a retried create finds what an earlier attempt made).
+func (p *Provider) ensureNamedNetwork(ctx context.Context, s *session, step, projectID, name, description string) (*networks.Network, error) {
 	var net *networks.Network
-	err := p.step(ctx, "creating the internal network", func() error {
-		pages, err := networks.List(s.network, networks.ListOpts{Name: name + "-int-net", ProjectID: projectID}).AllPages(ctx)
+	err := p.step(ctx, step, func() error {
+		pages, err := networks.List(s.network, networks.ListOpts{Name: name, ProjectID: projectID}).AllPages(ctx)
 		if err != nil {
 			return err
 		}
@@ -388,21 +409,17 @@ func (p *Provider) ensureNetwork(ctx context.Context, s *session, projectID, nam
 			net = &found[0]
 			return nil
 		}
-		net, err = networks.Create(ctx, s.network, networks.CreateOpts{Name: name + "-int-net", Description: "Internal network of " + name}).Extract()
+		net, err = networks.Create(ctx, s.network, networks.CreateOpts{Name: name, Description: description}).Extract()
 		return err
 	})
-	if err != nil {
-		return nil, nil, err
-	}
-	prefix := netip.MustParsePrefix(cidr).Masked()
-	gw := prefix.Addr().Next()
-	start, end := gw.Next(), lastHost(prefix)
-	if prefix.Bits() == 24 { // Waldur's pool
-		start, end = nth(prefix.Addr(), 10), nth(prefix.Addr(), 200)
-	}
+	return net, err
+}
+
+// ensureSubnet finds the subnet lookup names or makes it as opts say.
+func (p *Provider) ensureSubnet(ctx context.Context, s *session, step string, lookup subnets.ListOpts, opts subnets.CreateOpts) (*subnets.Subnet, error) {
 	var sub *subnets.Subnet
-	err = p.step(ctx, "creating the internal subnet", func() error {
-		pages, err := subnets.List(s.network, subnets.ListOpts{NetworkID: net.ID}).AllPages(ctx)
+	err := p.step(ctx, step, func() error {
+		pages, err := subnets.List(s.network, lookup).AllPages(ctx)
 		if err != nil {
 			return err
 		}
@@ -414,13 +431,10 @@ func (p *Provider) ensureNetwork(ctx context.Context, s *session, projectID, nam
 			sub = &found[0]
 			return nil
 		}
-		gwIP := gw.String()
-		sub, err = subnets.Create(ctx, s.network, subnets.CreateOpts{NetworkID: net.ID, Name: name + "-sub-net", CIDR: prefix.String(),
-			IPVersion: gophercloud.IPv4, GatewayIP: &gwIP, AllocationPools: []subnets.AllocationPool{{Start: start.String(), End: end.String()}},
-			DNSNameservers: dns}).Extract()
+		sub, err = subnets.Create(ctx, s.network, opts).Extract()
 		return err
 	})
-	return net, sub, err
+	return sub, err
 }
 
 func nth(a netip.Addr, n int) netip.Addr {
@@ -495,23 +509,7 @@ func (p *Provider) ensureRouter(ctx context.Context, s *session, projectID, name
 
 // ensureSecurityGroup makes a group and the ingress rules it lacks.
 func (p *Provider) ensureSecurityGroup(ctx context.Context, s *session, projectID string, g GroupSpec) error {
-	var sg *groups.SecGroup
-	err := p.step(ctx, "creating security group "+g.Name, func() error {
-		pages, err := groups.List(s.network, groups.ListOpts{Name: g.Name, ProjectID: projectID}).AllPages(ctx)
-		if err != nil {
-			return err
-		}
-		found, err := groups.ExtractGroups(pages)
-		if err != nil {
-			return err
-		}
-		if len(found) > 0 {
-			sg = &found[0]
-			return nil
-		}
-		sg, err = groups.Create(ctx, s.network, groups.CreateOpts{Name: g.Name, Description: g.Description}).Extract()
-		return err
-	})
+	sg, err := p.ensureGroup(ctx, s, projectID, g.Name, g.Description)
 	if err != nil {
 		return err
 	}
@@ -550,4 +548,27 @@ func (p *Provider) ensureSecurityGroup(ctx context.Context, s *session, projectI
 		}
 	}
 	return nil
+}
+
+// ensureGroup finds the project's security group named name or makes it
+// (so a retried create finds what an earlier attempt made).
+func (p *Provider) ensureGroup(ctx context.Context, s *session, projectID, name, description string) (*groups.SecGroup, error) {
+	var sg *groups.SecGroup
+	err := p.step(ctx, "creating security group "+name, func() error {
+		pages, err := groups.List(s.network, groups.ListOpts{Name: name, ProjectID: projectID}).AllPages(ctx)
+		if err != nil {
+			return err
+		}
+		found, err := groups.ExtractGroups(pages)
+		if err != nil {
+			return err
+		}
+		if len(found) > 0 {
+			sg = &found[0]
+			return nil
+		}
+		sg, err = groups.Create(ctx, s.network, groups.CreateOpts{Name: name, Description: description}).Extract()
+		return err
+	})
+	return sg, err
 }
