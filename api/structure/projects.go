@@ -91,9 +91,10 @@ func dateString(t *time.Time) *string {
 	return &s
 }
 
-// renderProjects renders a page of projects, loading customers, types,
-// end-date requesters and quotas for the whole page at once.
-func (m *Module) renderProjects(c *gin.Context, rows []models.Project) ([]Project, error) {
+// renderProjects renders a page of projects, loading customers (unless
+// given, by id), types, end-date requesters and quotas for the whole page
+// at once.
+func (m *Module) renderProjects(c *gin.Context, rows []models.Project, customers map[int64]*models.Customer) ([]Project, error) {
 	ctx := c.Request.Context()
 	var ids, customerIDs, typeIDs, userIDs []int64
 	for _, p := range rows {
@@ -106,9 +107,11 @@ func (m *Module) renderProjects(c *gin.Context, rows []models.Project) ([]Projec
 			userIDs = append(userIDs, *p.EndDateRequestedByID)
 		}
 	}
-	customers, err := m.st.CustomersByID(ctx, customerIDs)
-	if err != nil {
-		return nil, err
+	if customers == nil {
+		var err error
+		if customers, err = m.st.CustomersByID(ctx, customerIDs); err != nil {
+			return nil, err
+		}
 	}
 	types, err := m.st.ProjectTypesByID(ctx, typeIDs)
 	if err != nil {
@@ -169,7 +172,7 @@ func (m *Module) renderProjects(c *gin.Context, rows []models.Project) ([]Projec
 }
 
 func (m *Module) renderProject(c *gin.Context, status int, p *models.Project) error {
-	out, err := m.renderProjects(c, []models.Project{*p})
+	out, err := m.renderProjects(c, []models.Project{*p}, nil)
 	if err != nil {
 		return err
 	}
@@ -201,8 +204,16 @@ func (m *Module) listProjects(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return rest.ListBatch(c, q, projectSpec, func(rows []models.Project) ([]Project, error) {
-		return m.renderProjects(c, rows)
+	return rest.ListBatch(c, q, projectSpec, func(rows []store.ProjectRow) ([]Project, error) {
+		projects := make([]models.Project, len(rows))
+		customers := make(map[int64]*models.Customer, len(rows))
+		for i := range rows {
+			projects[i] = rows[i].Project
+			if customers[rows[i].CustomerID] == nil {
+				customers[rows[i].CustomerID] = rows[i].Customer()
+			}
+		}
+		return m.renderProjects(c, projects, customers)
 	})
 }
 

@@ -217,14 +217,21 @@ func (s *Store) QuotasOf(ctx context.Context, t models.ScopeType, ids []int64) (
 	if len(ids) == 0 {
 		return out, nil
 	}
-	var rows []quotaRow
-	if err := s.DB.WithContext(ctx).Where("scope_type = ? AND scope_id IN ?", t, ids).Order("scope_id, name").Find(&rows).Error; err != nil {
+	rows, err := s.DB.WithContext(ctx).Table("quotas").Select(`scope_id, name, "limit", usage`).
+		Where("scope_type = ? AND scope_id IN ?", t, ids).Order("scope_id, name").Rows()
+	if err != nil {
 		return nil, translate(err, "Quota")
 	}
-	for _, r := range rows {
-		out[r.ScopeID] = append(out[r.ScopeID], models.Quota{Name: r.Name, Usage: r.Usage, Limit: r.Limit})
+	defer rows.Close()
+	for rows.Next() { // scanned by hand: a list renders the quotas of each of its rows
+		var id int64
+		var q models.Quota
+		if err := rows.Scan(&id, &q.Name, &q.Limit, &q.Usage); err != nil {
+			return nil, translate(err, "Quota")
+		}
+		out[id] = append(out[id], q)
 	}
-	return out, nil
+	return out, translate(rows.Err(), "Quota")
 }
 
 var (

@@ -323,7 +323,7 @@ func (s *Store) PriceEstimates(ctx context.Context, scope models.ScopeType, ids 
 	}
 	err := s.DB.WithContext(ctx).Table("invoice_items ii").Select(col+` AS scope_id, ii.kind, ii.unit, ii.start, ii."end",
 		ii.unit_price, ii.quantity, ii.price, inv.tax_percent`).Joins("JOIN invoices inv ON inv.id = ii.invoice_id").
-		Where("inv.year = ? AND inv.month = ? AND "+col+" IN ?", m.Year, int(m.Month), ids).Scan(&rows).Error
+		Where("inv.year = ? AND inv.month = ? AND "+col+" IN ?", m.Year, int(m.Month), ids).Find(&rows).Error // Find: Scan explains its SQL every time
 	if err != nil {
 		return nil, models.Internal(err)
 	}

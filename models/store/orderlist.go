@@ -150,7 +150,7 @@ func (s *Store) UserRoleScopes(ctx context.Context, userID int64, now time.Time)
 		ScopeID   int64
 	}
 	err := s.DB.WithContext(ctx).Table("user_roles").Select("user_roles.scope_type, user_roles.scope_id").
-		Where("user_roles.user_id = ?", userID).Where(rbac.InForce("user_roles", now)).Scan(&rows).Error
+		Where("user_roles.user_id = ?", userID).Where(rbac.InForce("user_roles", now)).Find(&rows).Error // Find: Scan explains its SQL every time
 	if err != nil {
 		return nil, models.Internal(err)
 	}
@@ -191,8 +191,13 @@ func (rs *RoleScopes) ProviderFilter(q *gorm.DB, t string) *gorm.DB {
 
 // EitherFilter is ConsumerFilter OR ProviderFilter.
 func (rs *RoleScopes) EitherFilter(q *gorm.DB, t string) *gorm.DB {
-	return q.Where("(p.customer_id IN ? OR "+t+".project_id IN ? OR f.customer_id IN ? OR "+t+".offering_id IN ?)",
-		nonEmpty(rs.Customers), nonEmpty(rs.Projects), nonEmpty(rs.Customers), nonEmpty(rs.Offerings))
+	return q.Where(rs.eitherCond(t))
+}
+
+// eitherCond is the condition of EitherFilter and its arguments.
+func (rs *RoleScopes) eitherCond(t string) (string, any, any, any, any) {
+	return "(p.customer_id IN ? OR " + t + ".project_id IN ? OR f.customer_id IN ? OR " + t + ".offering_id IN ?)",
+		nonEmpty(rs.Customers), nonEmpty(rs.Projects), nonEmpty(rs.Customers), nonEmpty(rs.Offerings)
 }
 
 // DeleteOrder removes a (canceled or rejected) order. Codes: not_found.

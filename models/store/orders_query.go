@@ -42,26 +42,41 @@ type OrderFilter struct {
 	Query string
 }
 
+// orderKeyJoins are the joins the keys of the order list may need (a
+// filter or an ordering names their alias); every inner one matches
+// exactly one row (NOT NULL foreign keys).
+var orderKeyJoins = []KeyJoin{
+	{Alias: "p", SQL: "JOIN projects p ON p.id = orders.project_id"},
+	{Alias: "c", After: "p", SQL: "JOIN customers c ON c.id = p.customer_id"},
+	{Alias: "f", SQL: "JOIN offerings f ON f.id = orders.offering_id"},
+	{Alias: "pr", After: "f", SQL: "JOIN customers pr ON pr.id = f.customer_id"},
+	{Alias: "cat", After: "f", SQL: "JOIN categories cat ON cat.id = f.category_id"},
+	{Alias: "r", SQL: "JOIN resources r ON r.id = orders.resource_id"},
+	{Alias: "pl", SQL: "LEFT JOIN plans pl ON pl.id = orders.plan_id"},
+}
+
 // OrdersQuery returns the orders the caller may see, narrowed by f, as a
 // query over OrderView rows: a role on the order's project or its
-// customer, or on the offering or its customer.
+// customer, or on the offering or its customer. It is counted and paged
+// over the orders with only the joins its filters and ordering name; the
+// OrderView joins and prices are computed for one page's orders.
 func (s *Store) OrdersQuery(ctx context.Context, f OrderFilter) (Query, error) {
-	q := s.OrderViews(ctx)
+	k := NewKeyed(s.DB.WithContext(ctx).Table("orders"), "orders.id", s.OrderViews(ctx), orderKeyJoins...)
 	rs, err := s.callerRoleScopes(ctx)
 	if err != nil {
 		return Query{}, err
 	}
 	if rs != nil {
-		q = rs.EitherFilter(q, "orders")
+		k.Where(rs.eitherCond("orders"))
 	}
 	if len(f.States) > 0 {
-		q = q.Where("orders.state IN ?", f.States)
+		k.Where("orders.state IN ?", f.States)
 	}
 	if len(f.Types) > 0 {
-		q = q.Where("orders.type IN ?", f.Types)
+		k.Where("orders.type IN ?", f.Types)
 	}
 	if len(f.OfferingTypes) > 0 {
-		q = q.Where("f.type IN ?", f.OfferingTypes)
+		k.Where("f.type IN ?", f.OfferingTypes)
 	}
 	for _, in := range []struct {
 		col string
@@ -70,29 +85,29 @@ func (s *Store) OrdersQuery(ctx context.Context, f OrderFilter) (Query, error) {
 		{"r.uuid", f.ResourceUUIDs}, {"cat.uuid", f.CategoryUUIDs},
 		{"f.uuid", f.Offerings}, {"r.uuid", f.Resources}, {"p.uuid", f.Projects}, {"c.uuid", f.Customers}} {
 		if len(in.ids) > 0 {
-			q = q.Where(in.col+" IN ?", in.ids)
+			k.Where(in.col+" IN ?", in.ids)
 		}
 	}
 	if f.Created != nil {
-		q = q.Where("orders.created >= ?", *f.Created)
+		k.Where("orders.created >= ?", *f.Created)
 	}
 	if f.Modified != nil {
-		q = q.Where("orders.modified >= ?", *f.Modified)
+		k.Where("orders.modified >= ?", *f.Modified)
 	}
 	if f.ResourceName != "" {
-		q = q.Where("LOWER(r.name) LIKE ?", likeContains(f.ResourceName))
+		k.Where("LOWER(r.name) LIKE ?", likeContains(f.ResourceName))
 	}
 	if f.OfferingSlug != "" {
-		q = q.Where("f.slug = ?", f.OfferingSlug)
+		k.Where("f.slug = ?", f.OfferingSlug)
 	}
 	if text := f.Query; text != "" {
 		if id, err := models.ParseUUID(text); err == nil {
-			q = q.Where("orders.uuid = ? OR r.uuid = ?", id, id)
+			k.Where("orders.uuid = ? OR r.uuid = ?", id, id)
 		} else {
-			q = q.Where("LOWER(r.name) LIKE ?", likeContains(text))
+			k.Where("LOWER(r.name) LIKE ?", likeContains(text))
 		}
 	}
-	return QueryOf(q), nil
+	return k.Query(), nil
 }
 
 // VisibleOrderView loads the order's view if the caller may see it (see

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"gorm.io/gorm"
@@ -289,7 +290,7 @@ func (s *Store) scopesWithRole(u *models.User, t models.ScopeType, role string, 
 
 // ProjectsQuery returns the projects the caller may see at now
 // (rbac.FilterProjects), narrowed by f, as a query over table "projects"
-// (rows scan into models.Project), for rest.List.
+// (rows scan into ProjectRow: the project with its customer), for rest.List.
 func (s *Store) ProjectsQuery(ctx context.Context, f ProjectFilter, now time.Time) (Query, error) {
 	u := caller(ctx)
 	q := s.DB.WithContext(ctx).Table("projects")
@@ -362,7 +363,48 @@ func (s *Store) ProjectsQuery(ctx context.Context, f ProjectFilter, now time.Tim
 	if err != nil {
 		return Query{}, err
 	}
-	return QueryOf(q), nil
+	return QueryOf(q).WithView(projectRows, scanProjectRows), nil
+}
+
+// ProjectRow is a project as the project list loads it: with what its
+// answer shows of its customer (one query per page).
+type ProjectRow struct {
+	models.Project
+	CustomerUUID                                                         models.UUID
+	CustomerName, CustomerSlug, CustomerNativeName, CustomerAbbreviation string
+}
+
+// Customer is the part of the project's customer the row holds.
+func (r *ProjectRow) Customer() *models.Customer {
+	return &models.Customer{ID: r.CustomerID, UUID: r.CustomerUUID, Name: r.CustomerName, Slug: r.CustomerSlug,
+		NativeName: r.CustomerNativeName, Abbreviation: r.CustomerAbbreviation}
+}
+
+// projectRows is the view of ProjectsQuery's pages: the projects with
+// their customer's columns of ProjectRow, in scanProjectRows' order.
+func projectRows(q *gorm.DB) *gorm.DB {
+	return q.Select(`projects.id, projects.uuid, projects.customer_id, projects.type_id, projects.name, projects.slug,
+		projects.description, projects.backend_id, projects.start_date, projects.end_date, projects.end_date_requested_by_id,
+		projects.oecd_fos_2007_code, projects.is_industry, projects.is_removed, projects.created, projects.modified,
+		pc.uuid, pc.name, pc.slug, pc.native_name, pc.abbreviation`).
+		Joins("JOIN customers pc ON pc.id = projects.customer_id")
+}
+
+// scanProjectRows reads the rows of projectRows into dest (*[]ProjectRow).
+func scanProjectRows(rows *sql.Rows, dest any) error {
+	out := dest.(*[]ProjectRow)
+	*out = (*out)[:0]
+	for rows.Next() {
+		var r ProjectRow
+		p := &r.Project
+		if err := rows.Scan(&p.ID, &p.UUID, &p.CustomerID, &p.TypeID, &p.Name, &p.Slug, &p.Description, &p.BackendID,
+			&p.StartDate, &p.EndDate, &p.EndDateRequestedByID, &p.OECDFOS2007Code, &p.IsIndustry, &p.IsRemoved, &p.Created, &p.Modified,
+			&r.CustomerUUID, &r.CustomerName, &r.CustomerSlug, &r.CustomerNativeName, &r.CustomerAbbreviation); err != nil {
+			return err
+		}
+		*out = append(*out, r)
+	}
+	return rows.Err()
 }
 
 // ProjectTypeFilter narrows ProjectTypesQuery.
