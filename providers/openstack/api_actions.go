@@ -143,6 +143,25 @@ func scheduled(c *gin.Context, action string) error {
 	return rest.Render(c, http.StatusAccepted, gin.H{"status": action + " was scheduled"})
 }
 
+// requireOK is Waldur's StateValidator(OK): 409 unless the object is OK.
+func requireOK(s models.CoreState) error {
+	if s != models.CoreOK {
+		return models.Errorf(models.CodeConflict, "Valid states for operation: OK.")
+	}
+	return nil
+}
+
+// bodyRef reads the request body's one required hyperlink field (400 with
+// the field's error otherwise).
+func bodyRef(c *gin.Context, field, collection string) (models.UUID, error) {
+	f, err := form.Read(c)
+	if err != nil {
+		return models.NilUUID, err
+	}
+	ref, _ := f.Ref(field, collection, false, true)
+	return ref, f.Err()
+}
+
 // requireRuntime is Waldur's RuntimeStateValidator: 409 unless the
 // object's backend state is one of states.
 func requireRuntime(o *ActionObject, states ...string) error {
@@ -312,8 +331,8 @@ func (m *routes) instancePower(action, runtime string) api.Handler {
 		if err != nil {
 			return err
 		}
-		if o.State != models.CoreOK {
-			return models.Errorf(models.CodeConflict, "Valid states for operation: OK.")
+		if err := requireOK(o.State); err != nil {
+			return err
 		}
 		if err := requireRuntime(o, runtime); err != nil {
 			return err
@@ -336,12 +355,8 @@ func (m *routes) changeFlavor(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	f, err := form.Read(c)
+	ref, err := bodyRef(c, "flavor", "openstack-flavors")
 	if err != nil {
-		return err
-	}
-	ref, _ := f.Ref("flavor", "openstack-flavors", false, true)
-	if err := f.Err(); err != nil {
 		return err
 	}
 	ctx := c.Request.Context()
@@ -356,8 +371,8 @@ func (m *routes) changeFlavor(c *gin.Context) error {
 	} else if cur == fl.Name {
 		return models.FieldError("flavor", "New flavor is the same as current.")
 	}
-	if o.State != models.CoreOK {
-		return models.Errorf(models.CodeConflict, "Valid states for operation: OK.")
+	if err := requireOK(o.State); err != nil {
+		return err
 	}
 	if err := requireRuntime(o, "SHUTOFF"); err != nil {
 		return err
@@ -437,8 +452,8 @@ func (m *routes) extendVolume(c *gin.Context) error {
 	if *size <= cur {
 		return models.FieldError("disk_size", "Disk size should be greater than "+strconv.FormatInt(cur, 10))
 	}
-	if o.State != models.CoreOK {
-		return models.Errorf(models.CodeConflict, "Valid states for operation: OK.")
+	if err := requireOK(o.State); err != nil {
+		return err
 	}
 	if err := m.schedule(c, o, ScheduledAction{Action: "extend", Details: map[string]any{"size": *size}}); err != nil {
 		return err
@@ -457,12 +472,8 @@ func (m *routes) attachVolume(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	f, err := form.Read(c)
+	ref, err := bodyRef(c, "instance", "openstack-instances")
 	if err != nil {
-		return err
-	}
-	ref, _ := f.Ref("instance", "openstack-instances", false, true)
-	if err := f.Err(); err != nil {
 		return err
 	}
 	ctx := c.Request.Context()
@@ -478,8 +489,8 @@ func (m *routes) attachVolume(c *gin.Context) error {
 	if in.BackendID == "" {
 		return models.FieldError("instance", "The instance has no server in the cloud yet.")
 	}
-	if o.State != models.CoreOK {
-		return models.Errorf(models.CodeConflict, "Valid states for operation: OK.")
+	if err := requireOK(o.State); err != nil {
+		return err
 	}
 	if err := requireRuntime(o, "available"); err != nil {
 		return err
@@ -501,8 +512,8 @@ func (m *routes) detachVolume(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if o.State != models.CoreOK {
-		return models.Errorf(models.CodeConflict, "Valid states for operation: OK.")
+	if err := requireOK(o.State); err != nil {
+		return err
 	}
 	if err := requireRuntime(o, "in-use"); err != nil {
 		return err
@@ -524,12 +535,8 @@ func (m *routes) retypeVolume(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	f, err := form.Read(c)
+	ref, err := bodyRef(c, "type", "openstack-volume-types")
 	if err != nil {
-		return err
-	}
-	ref, _ := f.Ref("type", "openstack-volume-types", false, true)
-	if err := f.Err(); err != nil {
 		return err
 	}
 	ctx := c.Request.Context()
@@ -544,8 +551,8 @@ func (m *routes) retypeVolume(c *gin.Context) error {
 	} else if cur == vt.Name {
 		return models.FieldError("type", "Volume already has this type.")
 	}
-	if o.State != models.CoreOK {
-		return models.Errorf(models.CodeConflict, "Valid states for operation: OK.")
+	if err := requireOK(o.State); err != nil {
+		return err
 	}
 	if err := m.schedule(c, o, ScheduledAction{Action: "retype", Details: map[string]any{"type_name": vt.Name}}); err != nil {
 		return err

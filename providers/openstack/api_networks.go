@@ -67,8 +67,8 @@ func (m *routes) createNetwork(c *gin.Context) error {
 	if err := f.Err(); err != nil {
 		return err
 	}
-	if t.State != models.CoreOK {
-		return models.Errorf(models.CodeConflict, "Valid states for operation: OK.")
+	if err := requireOK(t.State); err != nil {
+		return err
 	}
 	o, err := m.db.CreateObject(c.Request.Context(), KindNetwork, t.ID, map[string]any{"name": name, "description": desc}, nil)
 	if err != nil {
@@ -202,8 +202,8 @@ func (m *routes) createSubnet(c *gin.Context) error {
 	if err := f.Err(); err != nil {
 		return err
 	}
-	if n.State != models.CoreOK {
-		return models.Errorf(models.CodeConflict, "Valid states for operation: OK.")
+	if err := requireOK(n.State); err != nil {
+		return err
 	}
 	o, err := m.db.CreateObject(ctx, KindSubnet, n.TenantID, map[string]any{"name": name, "description": desc, "network_id": n.ID,
 		"cidr": sn.CIDR, "gateway_ip": sn.GatewayIP, "ip_version": 4, "enable_dhcp": true,

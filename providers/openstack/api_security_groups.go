@@ -134,8 +134,8 @@ func (m *routes) createSecurityGroup(c *gin.Context) error {
 	if err := f.Err(); err != nil {
 		return err
 	}
-	if t.State != models.CoreOK {
-		return models.Errorf(models.CodeConflict, "Valid states for operation: OK.")
+	if err := requireOK(t.State); err != nil {
+		return err
 	}
 	ctx := c.Request.Context()
 	o, err := m.db.CreateObject(ctx, KindSecurityGroup, t.ID, map[string]any{"name": name, "description": desc, "rules": rawJSON(rules)},

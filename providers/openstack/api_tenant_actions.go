@@ -105,8 +105,8 @@ func (m *routes) setQuotas(c *gin.Context) error {
 	if err := f.Err(); err != nil {
 		return err
 	}
-	if o.State != models.CoreOK {
-		return models.Errorf(models.CodeConflict, "Valid states for operation: OK.")
+	if err := requireOK(o.State); err != nil {
+		return err
 	}
 	if err := m.schedule(c, o, ScheduledAction{Action: "set_quotas", Details: map[string]any{"quotas": quotas}}); err != nil {
 		return err
@@ -140,8 +140,8 @@ func (m *routes) changePassword(c *gin.Context) error {
 	} else if ok && cur == pw {
 		return models.FieldError("user_password", "New password cannot match the old password.")
 	}
-	if o.State != models.CoreOK {
-		return models.Errorf(models.CodeConflict, "Valid states for operation: OK.")
+	if err := requireOK(o.State); err != nil {
+		return err
 	}
 	if err := m.schedule(c, o, ScheduledAction{Action: "change_password", Set: map[string]any{"user_password": pw}}); err != nil {
 		return err
@@ -306,8 +306,8 @@ func (m *routes) tenantPart(answer gin.H) api.Handler {
 		if err != nil {
 			return err
 		}
-		if o.State != models.CoreOK {
-			return models.Errorf(models.CodeConflict, "Valid states for operation: OK.")
+		if err := requireOK(o.State); err != nil {
+			return err
 		}
 		if err := requireBackend(o); err != nil {
 			return err
