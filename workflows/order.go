@@ -92,6 +92,35 @@ func OrderWorkflow(ctx workflow.Context, in OrderInput) (models.OrderState, erro
 		_, err := models.OrderTransition(a.Event, state)
 		return temporalclient.Coded(err) // invalid (an unknown event) or conflict (a wrong state)
 	}
+	// mayResync: a refused action may be one the database is already ready
+	// for, because a transition it recorded was lost on Temporal's side (an
+	// Update whose database step committed, in a workflow task that died
+	// with the server before it was recorded). When the caller saw the
+	// order in another state than the workflow's, the handler reads the
+	// state back and adopts it (see resync) before it decides. Unknown
+	// events and a running provider step are refused as they are.
+	mayResync := func(a OrderAction, err error) bool {
+		if err == nil || provisioning || a.Seen == "" || a.Seen == state {
+			return false
+		}
+		e, ok := temporalclient.Decode(err)
+		return !ok || e.Code != models.CodeInvalid
+	}
+	// resync reads the order's state from the database and, when the
+	// database is ahead (the workflow's transitions are the only ones the
+	// order has, so it is never behind), takes it over: the main loop then
+	// goes on from there as if the lost Update had been recorded.
+	resync := func(ctx workflow.Context) error {
+		var now activities.OrderSnapshot
+		if err := workflow.ExecuteLocalActivity(dbCtx, orders.LoadOrder, in.OrderUUID).Get(ctx, &now); err != nil {
+			return err
+		}
+		if now.State != state {
+			workflow.GetLogger(ctx).Warn("order state taken over from the database", "workflow", state, "database", now.State)
+			state = now.State
+		}
+		return nil
+	}
 	// The handler is registered before anything blocks, so an Update sent
 	// right after the workflow starts is never lost; it waits for the order
 	// to load and is validated then.
@@ -100,7 +129,14 @@ func OrderWorkflow(ctx workflow.Context, in OrderInput) (models.OrderState, erro
 			if err := workflow.Await(ctx, func() bool { return loaded }); err != nil {
 				return state, err
 			}
-			if err := check(a); err != nil {
+			err := check(a)
+			if mayResync(a, err) && workflow.GetVersion(ctx, "order-resync", workflow.DefaultVersion, 1) == 1 {
+				if err := resync(ctx); err != nil {
+					return state, err
+				}
+				err = check(a)
+			}
+			if err != nil {
 				return state, err
 			}
 			if a.Event == "set_state_done" {
@@ -112,7 +148,7 @@ func OrderWorkflow(ctx workflow.Context, in OrderInput) (models.OrderState, erro
 				return state, nil
 			}
 			var next models.OrderState
-			ev := store.OrderEvent{OrderUUID: in.OrderUUID, Event: a.Event, ActorID: a.ActorID, Message: a.Message}
+			ev := store.OrderEvent{OrderUUID: in.OrderUUID, Event: a.Event, ActorID: a.ActorID, Message: a.Message, From: state}
 			if err := workflow.ExecuteLocalActivity(dbCtx, orders.ApplyOrderEvent, ev).Get(ctx, &next); err != nil {
 				return state, err
 			}
@@ -123,7 +159,10 @@ func OrderWorkflow(ctx workflow.Context, in OrderInput) (models.OrderState, erro
 			if !loaded {
 				return nil // validated by the handler once the order is loaded
 			}
-			return check(a)
+			if err := check(a); err != nil && !mayResync(a, err) {
+				return err
+			}
+			return nil
 		}},
 	)
 	if err != nil {

@@ -266,3 +266,55 @@ func TestOrderWorkflows(t *testing.T) {
 		require.Equal(t, models.OrderErred, info.Order.State)
 	})
 }
+
+// TestOrderTakesOverALostTransition: an Update whose database step
+// committed but whose workflow task died unrecorded (the Temporal server
+// killed at that moment) leaves the database a step ahead of the workflow:
+// the order reads executing, its workflow still pending-provider. The
+// provider's set_state_done (sent by the API with the state it read,
+// executing), which the workflow refuses in its state, makes it read the
+// state back and go on from there, so the order completes instead of
+// refusing forever.
+func TestOrderTakesOverALostTransition(t *testing.T) {
+	srv := temporaltest.Start(t)
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
+		e := newOrderEnv(t, srv, db)
+		ctx := context.Background()
+		o := e.order(t, models.OfferingBasic)
+		require.Equal(t, models.OrderPendingProvider, o.State)
+		require.NoError(t, workflows.StartOrder(ctx, e.c, o.UUID))
+		// The workflow has loaded the order (it answers for its state)...
+		_, err := e.update(t, o, "approve_by_consumer")
+		require.True(t, models.IsCode(orderErr(err), models.CodeConflict), "%v", err)
+		// ... when the approval's database step commits without it.
+		st, err := e.st.ApplyOrderEvent(ctx, store.OrderEvent{OrderUUID: o.UUID, Event: "approve_by_provider"}, nil)
+		require.NoError(t, err)
+		require.Equal(t, models.OrderExecuting, st)
+
+		oc := workflows.OrderClient{Client: e.c, Store: e.st}
+		sendCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		st, err = oc.Send(sendCtx, workflows.OrderRef{UUID: o.UUID, ID: o.ID}, workflows.OrderAction{Event: "set_state_done", Seen: models.OrderExecuting}, true)
+		require.NoError(t, err)
+		require.Equal(t, models.OrderDone, st)
+		require.Equal(t, models.OrderDone, e.result(t, o))
+		require.Equal(t, models.ResourceOK, e.resourceState(t, o))
+		require.Equal(t, 1, e.manual.Created(o.UUID), "the provider's step ran once")
+
+		// A refusal the database cannot change stays one: an order in the
+		// same state as its workflow refuses set_state_done (busy, retried
+		// until the caller gives up) and changes nothing.
+		o2 := e.order(t, models.OfferingBasic)
+		require.NoError(t, workflows.StartOrder(ctx, e.c, o2.UUID))
+		shortCtx, cancel2 := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel2()
+		_, err = oc.Send(shortCtx, workflows.OrderRef{UUID: o2.UUID, ID: o2.ID}, workflows.OrderAction{Event: "set_state_done", Seen: models.OrderPendingProvider}, true)
+		require.Error(t, err)
+		info, err := e.st.OrderInfo(ctx, o2.UUID)
+		require.NoError(t, err)
+		require.Equal(t, models.OrderPendingProvider, info.Order.State)
+	})
+}
+
+// orderErr is the platform error an Update's refusal stands for.
+func orderErr(err error) error { return workflows.OrderError(err) }

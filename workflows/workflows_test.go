@@ -88,16 +88,32 @@ func TestEnsureSchedulesIsIdempotentAndKeepsPause(t *testing.T) {
 
 	h := c.ScheduleClient().GetHandle(ctx, "waldur-test-a")
 	require.NoError(t, h.Pause(ctx, client.SchedulePauseOptions{Note: "paused by operator"}))
+	// A schedule takes a pause, and an update, as signals to its own
+	// workflow: what Describe shows follows once it has processed them. The
+	// operator's pause is in place before the next start re-registers.
+	describe := func(until func(*client.ScheduleDescription) bool) *client.ScheduleDescription {
+		t.Helper()
+		var d *client.ScheduleDescription
+		require.Eventually(t, func() bool {
+			var err error
+			d, err = h.Describe(ctx)
+			require.NoError(t, err)
+			return until(d)
+		}, 30*time.Second, 20*time.Millisecond)
+		return d
+	}
+	describe(func(d *client.ScheduleDescription) bool { return d.Schedule.State.Paused })
 
 	scheds[0].Cron = "0 4 * * *"
 	require.NoError(t, workflows.EnsureSchedules(ctx, c, scheds, nil))
 
-	d, err := h.Describe(ctx)
-	require.NoError(t, err)
-	require.True(t, d.Schedule.State.Paused, "pause survives re-registration")
 	// The server keeps a cron string as a structured calendar.
-	require.Len(t, d.Schedule.Spec.Calendars, 1)
+	d := describe(func(d *client.ScheduleDescription) bool {
+		cal := d.Schedule.Spec.Calendars
+		return len(cal) == 1 && len(cal[0].Hour) == 1 && cal[0].Hour[0].Start == 4
+	})
 	require.Equal(t, []client.ScheduleRange{{Start: 4, End: 4, Step: 1}}, d.Schedule.Spec.Calendars[0].Hour, "the changed cron is applied")
+	require.True(t, d.Schedule.State.Paused, "pause survives re-registration")
 	db, err := c.ScheduleClient().GetHandle(ctx, "waldur-test-b").Describe(ctx)
 	require.NoError(t, err)
 	require.False(t, db.Schedule.State.Paused)

@@ -32,6 +32,10 @@ type Action struct {
 	Event   string
 	ActorID *int64
 	Message string
+	// Seen is the state the caller read the order in (the database's);
+	// when the workflow knows another, it reads the state back before it
+	// decides (a transition it lost, see workflows.OrderWorkflow).
+	Seen models.OrderState `json:",omitempty"`
 }
 
 // Engine runs the orders' workflows (workflows.OrderClient).
@@ -278,6 +282,9 @@ func (s *Service) Send(ctx context.Context, v *store.OrderView, a Action, retry 
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.timeout())
 	defer cancel()
+	if a.Seen == "" {
+		a.Seen = v.State
+	}
 	return s.Engine.Send(ctx, Ref{UUID: v.UUID, ID: v.ID}, a, retry)
 }
 

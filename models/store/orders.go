@@ -364,6 +364,12 @@ type OrderEvent struct {
 	ActorID   *int64
 	Message   string // error message (set_state_erred) or comment
 	Output    string // what the backend printed (set_state_erred by a provider's run)
+	// From is the state the sender last knew the order in (the order
+	// workflow's). An event already applied from it (the order now in the
+	// state it led to) is answered with that state and changes nothing: a
+	// workflow task that ran the event but died before Temporal recorded
+	// it runs it again. Empty: no such check.
+	From models.OrderState
 }
 
 // ApplyOrderEvent moves an order by one review or state event, in one
@@ -371,7 +377,8 @@ type OrderEvent struct {
 // a rejected or canceled Create order terminates its resource and releases
 // nc_resource_count; a rejected Update or Terminate order returns the
 // resource to OK. Applying an event the order already went through is an
-// error with code conflict (the caller decides whether that is benign).
+// error with code conflict (the caller decides whether that is benign),
+// unless ev.From names the state it went through it from.
 // completes says which offering types' providers review every order (the
 // consumer's approval then hands the order to them). It returns the new
 // state.
@@ -383,16 +390,27 @@ func (s *Store) ApplyOrderEvent(ctx context.Context, ev OrderEvent, completes mo
 		if err != nil {
 			return err
 		}
-		to, err := models.OrderTransition(ev.Event, info.Order.State)
-		if err != nil {
-			return err
-		}
 		now := tx.Now()
-		if to == "" { // approve_by_consumer: the review rules decide
+		target := func(from models.OrderState) (models.OrderState, error) {
+			to, err := models.OrderTransition(ev.Event, from)
+			if err != nil || to != "" {
+				return to, err
+			}
+			// approve_by_consumer: the review rules decide.
 			rc := models.ReviewContext{OfferingType: info.OfferingType, ProviderReviewRequested: boolOption(info.PluginOptions, "provider_review_required"),
 				ProviderCompletes:     completes.Of(info.OfferingType),
 				ProjectStartsInFuture: info.ProjectStartDate != nil && info.ProjectStartDate.After(now)}
-			to = rc.StateAfterConsumerApproval()
+			return rc.StateAfterConsumerApproval(), nil
+		}
+		if ev.From != "" && ev.From != info.Order.State {
+			if to, err := target(ev.From); err == nil && to == info.Order.State {
+				state = to // applied already: a repeated run of the same step
+				return nil
+			}
+		}
+		to, err := target(info.Order.State)
+		if err != nil {
+			return err
 		}
 		updates := map[string]any{"state": to, "modified": now}
 		switch ev.Event {

@@ -155,6 +155,23 @@ func TestOrderLifecycle(t *testing.T) {
 		st, err := m.st.ApplyOrderEvent(ctx, store.OrderEvent{OrderUUID: o.UUID, Event: "approve_by_provider"}, nil)
 		require.NoError(t, err)
 		require.Equal(t, models.OrderExecuting, st)
+		// The same step again, from the state its sender saw (a workflow
+		// task that ran it and died unrecorded): the state it led to, and
+		// nothing written twice; from another state, or unnamed, a conflict.
+		var approvals int64
+		countApprovals := func() int64 {
+			require.NoError(t, db.Table("events").Where("event_type = ?", "marketplace_order_approved").Count(&approvals).Error)
+			return approvals
+		}
+		before := countApprovals()
+		st, err = m.st.ApplyOrderEvent(ctx, store.OrderEvent{OrderUUID: o.UUID, Event: "approve_by_provider", From: models.OrderPendingProvider}, nil)
+		require.NoError(t, err)
+		require.Equal(t, models.OrderExecuting, st)
+		require.Equal(t, before, countApprovals(), "a repeated step emits no second event")
+		_, err = m.st.ApplyOrderEvent(ctx, store.OrderEvent{OrderUUID: o.UUID, Event: "approve_by_provider", From: models.OrderPendingConsumer}, nil)
+		require.True(t, models.IsCode(err, models.CodeConflict), "approve_by_provider never leads from pending-consumer to executing: %v", err)
+		_, err = m.st.ApplyOrderEvent(ctx, store.OrderEvent{OrderUUID: o.UUID, Event: "approve_by_provider"}, nil)
+		require.True(t, models.IsCode(err, models.CodeConflict), "%v", err)
 		require.NoError(t, m.st.CompleteOrder(ctx, o.UUID, "backend-1", map[string]any{"ip": "10.0.0.1"}, "created"))
 		require.NoError(t, m.st.CompleteOrder(ctx, o.UUID, "backend-1", nil, ""), "a retried completion is a no-op")
 		require.Equal(t, models.ResourceOK, resourceState(t, db, o.ResourceID))
