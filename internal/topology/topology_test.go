@@ -179,6 +179,9 @@ type topo struct {
 	all       []*proc
 	emu       *openstacktest.HTTPServer
 	dbURL     string
+	// diagnosis is what diagnose found, logged again after the processes'
+	// logs so that it ends the output (CI keeps only the output's tail).
+	diagnosis strings.Builder
 }
 
 // waldurProc is a process of the built binary with the topology's settings.
@@ -270,6 +273,9 @@ func TestProductionTopology(t *testing.T) {
 		if t.Failed() {
 			printLogs(t, tp.all)
 			t.Logf("the processes' logs are kept in %s", dir)
+			if tp.diagnosis.Len() > 0 {
+				t.Logf("the orders not done, again:\n%s", tp.diagnosis.String())
+			}
 		} else {
 			_ = os.RemoveAll(dir)
 		}
@@ -543,6 +549,7 @@ func diagnose(t *testing.T, tp *topo, orders []map[string]any) {
 			fmt.Fprintf(&b, "  %3d %s %v\n", ev.GetEventId(), ev.GetEventTime().AsTime().Format("15:04:05.000"), ev.GetEventType())
 		}
 		t.Log(b.String())
+		tp.diagnosis.WriteString(b.String())
 	}
 }
 
