@@ -116,6 +116,31 @@ func TestObjectActions(t *testing.T) {
 	bv, ok := cl.emu.Volume(vol["backend_id"].(string))
 	require.True(t, ok)
 	require.Equal(t, 4, bv.Size, "GiB in the cloud")
+	// The same action again the moment the first is OK, while its run is
+	// still closing (held open here by a run of the same id that no worker
+	// takes, ended when the API meets it): run too, not left to the
+	// dispatcher (which this test does not run).
+	ctx := context.Background()
+	closing, err := cl.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: "nobody",
+		ID: openstack.ActionWorkflowID(openstack.KindVolume, models.MustParseUUID(vol["uuid"].(string)), "extend")}, "OpenStackAction")
+	require.NoError(t, err)
+	met := make(chan struct{}, 1)
+	defer openstack.SetRunOpenHook(func(id string) {
+		if id == closing.GetID() {
+			_ = cl.tc.TerminateWorkflow(ctx, closing.GetID(), closing.GetRunID(), "the previous run closes")
+			met <- struct{}{}
+		}
+	})()
+	cl.do("POST", volPath+"extend/", map[string]any{"disk_size": 6144}, 202, nil)
+	select {
+	case <-met:
+	default:
+		t.Fatal("the API did not meet the open run")
+	}
+	vol = cl.settle("openstack-volumes", vol["uuid"].(string))
+	require.EqualValues(t, 6144, vol["size"])
+	bv, _ = cl.emu.Volume(vol["backend_id"].(string))
+	require.Equal(t, 6, bv.Size)
 	cl.do("POST", volPath+"detach/", nil, 202, nil)
 	vol = cl.settle("openstack-volumes", vol["uuid"].(string))
 	require.Equal(t, "available", vol["runtime_state"])
@@ -166,7 +191,7 @@ func TestObjectActions(t *testing.T) {
 
 	// An action scheduled by a process that died before starting its run
 	// (recorded, no workflow): the dispatcher starts it once it is a minute old.
-	ctx := context.Background()
+	ctx = context.Background()
 	ost := openstack.NewStore(store.New(cl.db))
 	obj, err := ost.ActionObjectByUUID(ctx, openstack.KindInstance, models.MustParseUUID(vm["uuid"].(string)))
 	require.NoError(t, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -209,18 +210,49 @@ func registerActions(w worker.Registry, a *ActionCore) {
 	w.RegisterActivity(a)
 }
 
+// closingRunWait bounds how long startAction waits for an open run of the
+// same action to close.
+var closingRunWait = 10 * time.Second
+
+// runOpenHook, set by tests, is called when startAction meets an open run.
+var runOpenHook atomic.Pointer[func(workflowID string)]
+
 // startAction starts an action's run; the row is its outbox, so a start
-// that fails is logged and left to the dispatcher. A run already going is
-// no error.
+// that fails is logged and left to the dispatcher. A run of the same
+// action on the same object still open is, as a rule, the previous one
+// closing: the row is scheduled again only once that run finished it (OK
+// or ERRED), a moment before its workflow ends. So the start waits for that
+// run to close and starts again; a run that does not close within
+// closingRunWait (a dispatcher's run of this very request, or a core worker
+// gone) is left to itself and the dispatcher.
 func startAction(ctx context.Context, tc client.Client, in ActionInput) error {
 	if tc == nil {
 		return errors.New("no Temporal client")
 	}
-	_, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: ActionWorkflowID(in.Kind, in.UUID, in.Action),
-		TaskQueue: workflows.QueueCore, WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL}, OpenStackAction, in)
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if errors.As(err, &started) {
-		return nil
+	id := ActionWorkflowID(in.Kind, in.UUID, in.Action)
+	for attempt := 0; ; attempt++ {
+		// (Without WorkflowExecutionErrorWhenAlreadyStarted the SDK answers
+		// an open run's handle as if it had started one.)
+		_, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id,
+			TaskQueue: workflows.QueueCore, WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+			WorkflowExecutionErrorWhenAlreadyStarted: true}, OpenStackAction, in)
+		var started *serviceerror.WorkflowExecutionAlreadyStarted
+		if !errors.As(err, &started) {
+			return err
+		}
+		if attempt == 2 {
+			return nil
+		}
+		if h := runOpenHook.Load(); h != nil {
+			(*h)(id)
+		}
+		wctx, cancel := context.WithTimeout(ctx, closingRunWait)
+		err = tc.GetWorkflow(wctx, id, "").Get(wctx, nil)
+		timedOut := wctx.Err() != nil
+		cancel()
+		if timedOut {
+			return nil
+		}
+		_ = err // how the previous run ended is its own row's business
 	}
-	return err
 }
