@@ -78,6 +78,21 @@ type ActionRequest struct {
 	NetworkBackendID string `json:"network_backend_id,omitempty"`
 	// Subnet is a subnet to make (its CIDR, gateway ("" none), pools, DNS).
 	Subnet *CloudSubnet `json:"subnet,omitempty"`
+	// L3 is what the actions of ports, routers and floating IPs need
+	// (actions_port_backend.go).
+	L3 *L3Request `json:"l3,omitempty"`
+	// Storage is what the actions of server groups, snapshots and backups
+	// need (actions_snapshot_backend.go).
+	Storage *StorageRequest `json:"storage,omitempty"`
+	// InstanceNet is what an instance's network actions need
+	// (actions_instance_network_backend.go).
+	InstanceNet *InstanceNetRequest `json:"instance_net,omitempty"`
+	// PushGroups is a tenant's push_security_groups
+	// (actions_push_security_groups_backend.go).
+	PushGroups *PushSecurityGroupsRequest `json:"push_groups,omitempty"`
+	// Restore is an instance's create from a backup
+	// (actions_backup_restore_backend.go).
+	Restore *BackupRestoreRequest `json:"restore,omitempty"`
 }
 
 // ActionResult is what the action read back after it (only what the
@@ -105,17 +120,36 @@ type ActionResult struct {
 	// MTU is a network's MTU read back; Subnet a subnet read back.
 	MTU    int          `json:"mtu,omitempty"`
 	Subnet *CloudSubnet `json:"subnet,omitempty"`
+	// L3 is a port, router or floating IP read back.
+	L3 *L3Result `json:"l3,omitempty"`
+	// ServerGroups are a tenant's server groups (pull_server_groups);
+	// Storage a server group, snapshot or backup read back.
+	ServerGroups []CloudServerGroup `json:"server_groups,omitempty"`
+	Storage      *StorageResult     `json:"storage,omitempty"`
+	// InstanceNet is an instance read back after a network action.
+	InstanceNet *InstanceNetResult `json:"instance_net,omitempty"`
+	// SecurityGroups are a tenant's groups read back after push_security_groups.
+	SecurityGroups []CloudSecurityGroup `json:"security_groups,omitempty"`
 }
 
 // actionsOf lists each kind's actions.
 var actionsOf = map[string][]string{
-	"tenant":   {"update", "set_quotas", "change_password", "backend_instances", "backend_volumes"},
-	"instance": {"update", "start", "stop", "restart", "change_flavor", "console_log"},
-	"volume":   {"update", "extend", "attach", "detach", "retype"},
+	"tenant": {"update", "set_quotas", "change_password", "backend_instances", "backend_volumes", "pull_server_groups",
+		"push_security_groups"},
+	"instance": {"update", "start", "stop", "restart", "change_flavor", "console_log", "update_floating_ips",
+		"update_security_groups", "update_ports", "update_allowed_address_pairs", "console", "create"},
+	"volume": {"update", "extend", "attach", "detach", "retype"},
 	// The objects in a tenant: made and deleted through the API.
 	"security_group": {"create", "update", "set_rules", "delete"},
 	"network":        {"create", "update", "set_mtu", "delete"},
 	"subnet":         {"create", "update", "delete"},
+	"port": {"create", "update", "enable_port", "disable_port", "enable_port_security", "disable_port_security",
+		"update_port_ip", "update_security_groups", "delete"},
+	"router":       {"create", "add_router_interface", "remove_router_interface", "set_routes", "delete"},
+	"floating_ip":  {"create", "attach_to_port", "detach_from_port", "update_description", "delete"},
+	"server_group": {"create", "pull", "delete"},
+	"snapshot":     {"create", "update", "pull", "restore", "delete"},
+	"backup":       {"create", "update", "pull", "delete"},
 }
 
 // SupportsAction reports whether RunAction performs action on kind.
@@ -159,6 +193,18 @@ func (p *Provider) runAction(ctx context.Context, req ActionRequest) (ActionResu
 		return p.securityGroupAction(ctx, s, req)
 	case "network", "subnet":
 		return p.networkAction(ctx, s, req)
+	case "port":
+		return p.portAction(ctx, s, req)
+	case "router":
+		return p.routerAction(ctx, s, req)
+	case "floating_ip":
+		return p.floatingIPAction(ctx, s, req)
+	case "server_group":
+		return p.serverGroupAction(ctx, s, req)
+	case "snapshot":
+		return p.snapshotAction(ctx, s, req)
+	case "backup":
+		return p.backupAction(ctx, s, req)
 	}
 	return p.volumeAction(ctx, s, req)
 }
@@ -236,6 +282,10 @@ func (p *Provider) tenantAction(ctx context.Context, req ActionRequest) (ActionR
 		return p.updateProject(ctx, req)
 	case "backend_instances", "backend_volumes":
 		return p.tenantBackendObjects(ctx, req)
+	case "pull_server_groups":
+		return p.pullServerGroups(ctx, req)
+	case "push_security_groups": // actions_push_security_groups_backend.go
+		return p.pushSecurityGroups(ctx, req)
 	}
 	adm, err := p.session(ctx, req.Connection, "")
 	if err != nil {
@@ -363,6 +413,12 @@ func (p *Provider) instanceAction(ctx context.Context, s *session, req ActionReq
 		err = p.restartServer(ctx, s, id)
 	case "change_flavor":
 		return p.resizeServer(ctx, s, id, req.Flavor.BackendID)
+	case "update_floating_ips": // actions_floating_ip_backend.go
+		return p.updateInstanceFloatingIPs(ctx, s, req)
+	case "update_security_groups", "update_ports", "update_allowed_address_pairs", "console": // actions_instance_network_backend.go
+		return p.instanceNetworkAction(ctx, s, req)
+	case "create": // from a backup: actions_backup_restore_backend.go
+		return p.restoreBackup(ctx, s, req)
 	case "console_log":
 		var out string
 		err = p.step(ctx, "reading the console log", func() error {

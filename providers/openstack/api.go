@@ -79,6 +79,11 @@ func (m *routes) Routes(a *gin.RouterGroup, _ *gin.Engine) {
 	m.tenantActionRoutes(a)
 	m.securityGroupRoutes(a)
 	m.networkRoutes(a)
+	m.l3Routes(a)
+	m.storageRoutes(a)
+	m.instanceNetworkRoutes(a)
+	m.pushSecurityGroupsRoutes(a)
+	m.backupRestoreRoutes(a)
 }
 
 var coreStates = map[string]bool{}

@@ -213,6 +213,10 @@ type Snapshot struct {
 	Servers        []CloudServer        `json:"servers"`
 	Volumes        []CloudVolume        `json:"volumes"`
 	Quotas         []CloudQuota         `json:"quotas"`
+
+	// Ports and Routers are the tenant's (nil: not read).
+	Ports   []CloudPortInfo `json:"ports,omitempty"`
+	Routers []CloudRouter   `json:"routers,omitempty"`
 }
 
 // MiB converts GiB (Nova's and Cinder's sizes) to MiB (Waldur's).

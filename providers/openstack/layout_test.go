@@ -16,7 +16,10 @@ import (
 // the cloud is reachable and read no database.
 var backendFiles = []string{"openstack.go", "session.go", "tenant.go", "instance.go", "volume.go", "teardown.go",
 	"pull.go", "import.go", "backend.go", "cloud.go", "actions_backend.go",
-	"actions_security_group_backend.go", "actions_network_backend.go"}
+	"actions_security_group_backend.go", "actions_network_backend.go",
+	"actions_port_backend.go", "actions_router_backend.go", "actions_floating_ip_backend.go",
+	"actions_server_group_backend.go", "actions_snapshot_backend.go", "actions_backup_backend.go",
+	"actions_instance_network_backend.go", "actions_push_security_groups_backend.go", "actions_backup_restore_backend.go"}
 
 // TestBackendHalfReadsNoDatabase: no backend file imports the store, GORM
 // or a database driver, and every non-test file of the package is listed

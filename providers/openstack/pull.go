@@ -14,6 +14,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/projects"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/floatingips"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/routers"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
@@ -205,6 +206,7 @@ func (p *Provider) snapshot(ctx context.Context, conn Connection, project string
 		return snap, err
 	}
 	portsByDevice := map[string][]ports.Port{}
+	var allPorts []portWithSecurity
 	if err := read("ports", func() error {
 		pages, err := ports.List(s.network, ports.ListOpts{ProjectID: project}).AllPages(ctx)
 		if err != nil {
@@ -214,11 +216,36 @@ func (p *Provider) snapshot(ctx context.Context, conn Connection, project string
 		if err != nil {
 			return err
 		}
+		var full []portWithSecurity
+		if err := ports.ExtractPortsInto(pages, &full); err != nil {
+			return err
+		}
+		snap.Ports, allPorts = []CloudPortInfo{}, full
+		for _, pt := range full {
+			snap.Ports = append(snap.Ports, *cloudPortInfo(pt))
+		}
 		clear(portsByDevice)
 		for _, pt := range ps {
 			if pt.DeviceID != "" {
 				portsByDevice[pt.DeviceID] = append(portsByDevice[pt.DeviceID], pt)
 			}
+		}
+		return nil
+	}); err != nil {
+		return snap, err
+	}
+	if err := read("routers", func() error {
+		pages, err := routers.List(s.network, routers.ListOpts{ProjectID: project}).AllPages(ctx)
+		if err != nil {
+			return err
+		}
+		rs, err := routers.ExtractRouters(pages)
+		if err != nil {
+			return err
+		}
+		snap.Routers = []CloudRouter{}
+		for _, r := range rs {
+			snap.Routers = append(snap.Routers, *cloudRouter(r, allPorts))
 		}
 		return nil
 	}); err != nil {

@@ -37,6 +37,18 @@ const (
 	// (also in a tenant, without a project or resource of their own).
 	KindNetwork Kind = "network"
 	KindSubnet  Kind = "subnet"
+	// KindPort, KindRouter and KindFloatingIP are a tenant's ports, routers
+	// and floating IPs (in a tenant too; their own routes: api_ports.go,
+	// api_routers.go, api_floating_ips.go).
+	KindPort       Kind = "port"
+	KindRouter     Kind = "router"
+	KindFloatingIP Kind = "floating_ip"
+	// KindServerGroup, KindSnapshot and KindBackup are a tenant's server
+	// groups, volume snapshots and instance backups (in a tenant too; their
+	// own routes: api_server_groups.go, api_snapshots.go, api_backups.go).
+	KindServerGroup Kind = "server_group"
+	KindSnapshot    Kind = "snapshot"
+	KindBackup      Kind = "backup"
 )
 
 // actionKinds are the kinds whose rows carry actions.
@@ -51,7 +63,9 @@ func (k Kind) collection() string {
 
 // inTenant reports whether the kind's rows have no project of their own
 // (their project is their tenant's) nor a marketplace resource.
-func (k Kind) inTenant() bool { return k == KindSecurityGroup || k == KindNetwork || k == KindSubnet }
+func (k Kind) inTenant() bool {
+	return k == KindSecurityGroup || k == KindNetwork || k == KindSubnet || isL3Kind(k) || isStorageKind(k)
+}
 
 // Noun is how messages name the kind ("Instance", "Security group").
 func (k Kind) Noun() string {
@@ -72,6 +86,14 @@ func (k Kind) offeringType() string {
 		return "OpenStack.Network"
 	case KindSubnet:
 		return "OpenStack.SubNet"
+	case KindPort:
+		return "OpenStack.Port"
+	case KindRouter:
+		return "OpenStack.Router"
+	case KindFloatingIP:
+		return "OpenStack.FloatingIP"
+	case KindServerGroup, KindSnapshot, KindBackup:
+		return storageOfferingTypes[k]
 	}
 	return OfferingVolume
 }
@@ -389,6 +411,31 @@ func (s *Store) actionRequest(ctx context.Context, o *ActionObject) (ActionReque
 			return req, err
 		}
 	}
+	if isL3Kind(o.Kind) || o.Action == "update_floating_ips" { // ports, routers, floating IPs: store_ports.go
+		if err := s.l3Request(ctx, o, &req); err != nil {
+			return req, err
+		}
+	}
+	if isStorageKind(o.Kind) { // server groups, snapshots, backups: store_snapshots.go
+		if err := s.storageRequest(ctx, o, &req); err != nil {
+			return req, err
+		}
+	}
+	if isInstanceNetAction(o.Kind, o.Action) { // an instance's ports and groups: store_instance_network.go
+		if err := s.instanceNetRequest(ctx, o, &req); err != nil {
+			return req, err
+		}
+	}
+	if o.Kind == KindTenant && o.Action == "push_security_groups" { // store_push_security_groups.go
+		if err := s.pushSecurityGroupsRequest(o, &req); err != nil {
+			return req, err
+		}
+	}
+	if o.Kind == KindInstance && o.Action == "create" { // from a backup: store_backup_restore.go
+		if err := s.backupRestoreRequest(ctx, o, &req); err != nil {
+			return req, err
+		}
+	}
 	return req, nil
 }
 
@@ -418,6 +465,9 @@ func (s *Store) FinishAction(ctx context.Context, k Kind, id models.UUID, action
 		}
 		ev := kindEvent(k, action)
 		if action == "delete" {
+			if err := tx.deleteStorageChildren(ctx, o); err != nil {
+				return err
+			}
 			if k == KindNetwork { // its subnets went with it
 				if err := tx.DB.WithContext(ctx).Exec("DELETE FROM openstack_subnets WHERE network_id = ?", o.ID).Error; err != nil {
 					return models.Internal(err)
@@ -439,6 +489,16 @@ func (s *Store) FinishAction(ctx context.Context, k Kind, id models.UUID, action
 		case KindTenant:
 			if action == "set_quotas" {
 				if err := tx.finishSetQuotas(ctx, o, res, updates); err != nil {
+					return err
+				}
+			}
+			if action == "pull_server_groups" {
+				if err := tx.applyServerGroups(ctx, o, res.ServerGroups); err != nil {
+					return err
+				}
+			}
+			if action == "push_security_groups" { // store_push_security_groups.go
+				if err := tx.applyPushedGroups(ctx, o, res.SecurityGroups); err != nil {
 					return err
 				}
 			}
@@ -487,6 +547,19 @@ func (s *Store) FinishAction(ctx context.Context, k Kind, id models.UUID, action
 			finishSecurityGroup(action, res, updates)
 		case KindNetwork, KindSubnet:
 			finishNetwork(res, updates)
+		case KindPort, KindRouter, KindFloatingIP, KindInstance:
+			if err := tx.finishL3(ctx, o, action, res, updates); err != nil {
+				return err
+			}
+		case KindServerGroup, KindSnapshot, KindBackup:
+			if err := tx.finishStorage(ctx, o, action, res, updates); err != nil {
+				return err
+			}
+		}
+		if k == KindInstance { // an instance's ports and groups: store_instance_network.go
+			if err := tx.finishInstanceNetwork(ctx, o, res, updates); err != nil {
+				return err
+			}
 		}
 		if err := tx.setRow(ctx, k.table(), o.ID, updates); err != nil {
 			return err
@@ -507,6 +580,9 @@ func (s *Store) FailAction(ctx context.Context, k Kind, id models.UUID, action, 
 			return err
 		}
 		if err := tx.setRow(ctx, k.table(), o.ID, map[string]any{"state": models.CoreErred, "error_message": message}); err != nil {
+			return err
+		}
+		if err := tx.failStorage(ctx, o, action, message); err != nil {
 			return err
 		}
 		ev := kindEvent(k, action)
@@ -555,6 +631,23 @@ var kindActionEvents = map[string]actionEvent{
 	"subnet:create":            {"", "", "openstack_subnet_created", "%s %s has been created.", "", ""},
 	"subnet:update":            {"", "", "openstack_subnet_updated", "%s %s has been updated.", "", ""},
 	"subnet:delete":            {"", "", "openstack_subnet_deleted", "%s %s has been deleted.", "", ""},
+	// Ports, routers and floating IPs (store_ports.go, ...).
+	"port:create":                    {"", "", "openstack_port_created", "%s %s has been created.", "", ""},
+	"port:update":                    {"", "", "openstack_port_updated", "%s %s has been updated.", "", ""},
+	"port:enable_port":               {"", "", "openstack_port_updated", "%s %s has been enabled.", "", ""},
+	"port:disable_port":              {"", "", "openstack_port_updated", "%s %s has been disabled.", "", ""},
+	"port:enable_port_security":      {"", "", "openstack_port_updated", "%s %s port security has been enabled.", "", ""},
+	"port:disable_port_security":     {"", "", "openstack_port_updated", "%s %s port security has been disabled.", "", ""},
+	"port:update_port_ip":            {"", "", "openstack_port_updated", "%s %s IP address has been updated.", "", ""},
+	"port:update_security_groups":    {"", "", "openstack_port_updated", "%s %s security groups have been updated.", "", ""},
+	"port:delete":                    {"", "", "openstack_port_deleted", "%s %s has been deleted.", "", ""},
+	"router:create":                  {"", "", "openstack_router_updated", "%s %s has been created.", "", ""},
+	"router:add_router_interface":    {"", "", "openstack_router_updated", "%s %s interface has been added.", "", ""},
+	"router:remove_router_interface": {"", "", "openstack_router_updated", "%s %s interface has been removed.", "", ""},
+	"router:set_routes":              {"", "", "openstack_router_updated", "%s %s routes have been updated.", "", ""},
+	"floating_ip:attach_to_port":     {"", "", "openstack_floating_ip_attached", "%s %s has been attached to a port.", "", ""},
+	"floating_ip:detach_from_port":   {"", "", "openstack_floating_ip_detached", "%s %s has been detached from its port.", "", ""},
+	"floating_ip:update_description": {"", "", "openstack_floating_ip_description_updated", "%s %s description has been updated.", "", ""},
 }
 
 // kindEvent is the events of an action on a kind.
@@ -589,6 +682,20 @@ var actionEvents = map[string]actionEvent{
 	"set_quotas": {"", "", "openstack_tenant_quota_limit_updated", "%s %s quotas have been updated.", "", ""},
 	"retype": {"resource_retype_scheduled", "%s %s retype has been scheduled.", "resource_retype_succeeded", "%s %s has been retyped.",
 		"resource_retype_failed", "%s %s retype has failed: %s"},
+	// An instance made from a backup (store_backup_restore.go; its
+	// scheduled event is emitted on the backup).
+	"create": {"", "", "resource_backup_restoration_succeeded", "%s %s has been restored from a backup.",
+		"resource_backup_restoration_failed", "%s %s restoration from a backup has failed: %s"},
+	// An instance's network actions (store_instance_network.go).
+	"update_security_groups": {"resource_update_security_groups_scheduled", "%s %s security groups update has been scheduled.",
+		"resource_update_security_groups_succeeded", "%s %s security groups have been updated.",
+		"resource_update_security_groups_failed", "%s %s security groups update has failed: %s"},
+	"update_ports": {"resource_update_ports_scheduled", "%s %s ports update has been scheduled.",
+		"resource_update_ports_succeeded", "%s %s ports have been updated.",
+		"resource_update_ports_failed", "%s %s ports update has failed: %s"},
+	"update_allowed_address_pairs": {"resource_update_allowed_address_pairs_scheduled", "%s %s allowed address pairs update has been scheduled.",
+		"resource_update_allowed_address_pairs_succeeded", "%s %s allowed address pairs have been updated.",
+		"resource_update_allowed_address_pairs_failed", "%s %s allowed address pairs update has failed: %s"},
 }
 
 // SetObjectState is staff's set_ok / set_erred: the object moves to state
@@ -637,6 +744,9 @@ func (s *Store) UnlinkObject(ctx context.Context, k Kind, id int64) error {
 				return models.Internal(err)
 			}
 		}
+		if err := tx.deleteStorageChildren(ctx, o); err != nil {
+			return err
+		}
 		return store.Translate(tx.DB.WithContext(ctx).Exec("DELETE FROM "+k.table()+" WHERE id = ?", o.ID).Error, k.Noun())
 	})
 }
@@ -654,7 +764,7 @@ type PendingAction struct {
 // started twice: its workflow id is the object's and the action's).
 func (s *Store) PendingActions(ctx context.Context, cutoff time.Time) ([]PendingAction, error) {
 	var out []PendingAction
-	for _, k := range actionKinds {
+	for _, k := range append(append(append([]Kind{}, actionKinds...), l3Kinds...), storageKinds...) {
 		var rows []struct {
 			UUID   models.UUID
 			Action string

@@ -85,6 +85,9 @@ func (s *Store) ApplyPull(ctx context.Context, tenantUUID models.UUID, snap Snap
 		if err := tx.applyTenant(ctx, t, snap, false); err != nil {
 			return err
 		}
+		if err := tx.applyL3(ctx, t.ID, snap); err != nil { // ports and routers: store_ports.go
+			return err
+		}
 		return tx.applyWorkloads(ctx, t, snap, &rep)
 	})
 	return rep, err

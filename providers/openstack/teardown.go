@@ -3,7 +3,9 @@ package openstack
 import (
 	"context"
 
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/snapshots"
 	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servergroups"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/projects"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/users"
@@ -18,9 +20,9 @@ import (
 )
 
 // terminateTenant deletes everything in the tenant's project, in Waldur's
-// order (floating IPs, servers, volumes, router interfaces and routers,
-// ports, subnets, networks, security groups), then its user and the
-// project. A project that is gone already is not an error.
+// order (floating IPs, servers, server groups, snapshots, volumes, router
+// interfaces and routers, ports, subnets, networks, security groups), then
+// its user and the project. A project that is gone already is not an error.
 func (p *Provider) terminateTenant(ctx context.Context, r providers.Request) error {
 	conn, err := ConnectionFrom(r.SecretOptions)
 	if err != nil {
@@ -106,6 +108,17 @@ func (p *Provider) terminateTenant(ctx context.Context, r providers.Request) err
 		ss, err := servers.ExtractServers(pages)
 		return idsOf(ss, func(s servers.Server) string { return s.ID }), err
 	}, func(id string) error { return p.deleteServer(ctx, s, id) }); err != nil {
+		return err
+	}
+	// Server groups once their members are gone; snapshots before the
+	// volumes they hold (Cinder refuses to delete a volume with snapshots).
+	if err := each("server groups", func() ([]string, error) {
+		gs, err := listServerGroups(ctx, s)
+		return idsOf(gs, func(g CloudServerGroup) string { return g.BackendID }), err
+	}, simple("server group", func(id string) error { return servergroups.Delete(ctx, s.compute, id).ExtractErr() })); err != nil {
+		return err
+	}
+	if err := p.deleteVolumeSnapshots(ctx, s, ""); err != nil {
 		return err
 	}
 	if err := each("volumes", func() ([]string, error) {
@@ -219,4 +232,59 @@ func idsOf[T any](xs []T, id func(T) string) []string {
 		out = append(out, id(x))
 	}
 	return out
+}
+
+// deleteVolumeSnapshots deletes the snapshots of a volume (of every volume
+// of the session's project when volumeID is empty), each waited for until
+// Cinder has it gone; one being made is waited for first (Cinder deletes
+// only an available or erred snapshot).
+func (p *Provider) deleteVolumeSnapshots(ctx context.Context, s *session, volumeID string) error {
+	var found []snapshots.Snapshot
+	err := p.step(ctx, "listing snapshots", func() error {
+		pages, err := snapshots.List(s.volume, snapshots.ListOpts{VolumeID: volumeID}).AllPages(ctx)
+		if err != nil {
+			return err
+		}
+		found, err = snapshots.ExtractSnapshots(pages)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, sn := range found {
+		if volumeID != "" && sn.VolumeID != volumeID {
+			continue
+		}
+		if sn.Status == "creating" {
+			id := sn.ID
+			err := p.waitFor(ctx, "snapshot "+id+" to be made", p.opts.VolumeTimeout, func() (bool, error) {
+				got, err := snapshots.Get(ctx, s.volume, id).Extract()
+				if notFound(err) {
+					return true, nil
+				} else if err != nil {
+					return false, err
+				}
+				return got.Status != "creating", nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		if err := p.deleteSnapshots(ctx, s, sn.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteVolumeWithSnapshots deletes a volume's snapshots, then the volume
+// (a volume's termination: Cinder refuses a volume with snapshots).
+func (p *Provider) deleteVolumeWithSnapshots(ctx context.Context, s *session, id string) error {
+	if id == "" {
+		return nil
+	}
+	if err := p.deleteVolumeSnapshots(ctx, s, id); err != nil {
+		return err
+	}
+	return p.deleteVolume(ctx, s, id)
 }

@@ -128,13 +128,13 @@ func (p *Provider) terminateVolume(ctx context.Context, r providers.Request) err
 			return err
 		}
 		for _, v := range found {
-			if err := p.deleteVolume(ctx, s, v.ID); err != nil {
+			if err := p.deleteVolumeWithSnapshots(ctx, s, v.ID); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	return p.deleteVolume(ctx, s, id)
+	return p.deleteVolumeWithSnapshots(ctx, s, id)
 }
 
 func (p *Provider) readVolume(ctx context.Context, s *session, id string) (CloudVolume, error) {

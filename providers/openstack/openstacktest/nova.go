@@ -49,6 +49,7 @@ func (e *Emulator) computeRoutes() {
 	r("DELETE", "/servers/{id}/os-volume_attachments/{volume}", (*call).detachVolume)
 	r("POST", "/servers/{id}/remote-consoles", (*call).createRemoteConsole)
 	e.serverGroupRoutes(r)
+	e.interfaceRoutes(r)
 
 	r("GET", "/os-keypairs", (*call).listKeypairs)
 	r("POST", "/os-keypairs", (*call).createKeypair)
@@ -763,7 +764,7 @@ func (c *call) startServerDelete(sv *Server) {
 // removeServer releases a server's ports and volumes and forgets it.
 func (e *Emulator) removeServer(sv *Server) {
 	s, now := e.st, e.now()
-	for _, pid := range sv.Ports {
+	for _, pid := range slices.Clone(sv.Ports) { // removePort edits sv.Ports
 		p := s.ports.get(pid)
 		if p == nil {
 			continue
