@@ -52,45 +52,66 @@ func tokenFromRequest(c *gin.Context) string {
 	return c.Query("x-auth-token")
 }
 
-// authenticate resolves the token, if any, to a user. A request with a bad
-// token is refused even on public endpoints, as DRF does.
+// authenticate resolves the token, if any, to a user, else the browser
+// session of the sessionid cookie (session.go). A request with a bad token
+// is refused even on public endpoints, as DRF does; a stale session cookie
+// is ignored, as Django does.
 func (s *Server) authenticate() gin.HandlerFunc {
 	return func(c *gin.Context) {
+		c.Set(ctxServer, s)
 		hasHeader := c.GetHeader("Authorization") != ""
 		key := tokenFromRequest(c)
+		var u *models.User
 		if key == "" {
 			if hasHeader {
 				WriteError(c, models.Errorf(models.CodeUnauthorized, "Invalid token header. No credentials provided."))
 				return
 			}
-			c.Request = c.Request.WithContext(models.WithActor(c.Request.Context(), models.Actor{IP: c.ClientIP()}))
-			return
-		}
-		u, tok, err := s.users.UserByToken(c.Request.Context(), key)
-		if err != nil {
-			if models.IsCode(err, models.CodeNotFound) {
-				WriteError(c, models.Errorf(models.CodeUnauthorized, "Invalid token."))
-				return
-			}
-			WriteError(c, err)
-			return
-		}
-		if !u.IsActive {
-			WriteError(c, models.Errorf(models.CodeUnauthorized, "User inactive or deleted."))
-			return
-		}
-		now := s.now()
-		if u.TokenLifetime != nil && tok.Created.Add(time.Duration(*u.TokenLifetime)*time.Second).Before(now) {
-			WriteError(c, models.Errorf(models.CodeUnauthorized, "Token has expired."))
-			return
-		}
-		// Sliding lifetime: each authenticated request restarts the clock.
-		// Skip the write when the token was refreshed moments ago.
-		if now.Sub(tok.Created) > 10*time.Second {
-			if err := s.users.TouchToken(c.Request.Context(), key, now); err != nil {
+			// No token: the browser session of the sessionid cookie, if any.
+			su, skey, err := s.sessionUser(c)
+			if err != nil {
 				WriteError(c, err)
 				return
 			}
+			if su == nil {
+				c.Request = c.Request.WithContext(models.WithActor(c.Request.Context(), models.Actor{IP: c.ClientIP()}))
+				return
+			}
+			if !su.IsActive {
+				WriteError(c, models.Errorf(models.CodeUnauthorized, "User inactive or deleted."))
+				return
+			}
+			u = su
+			c.Set(ctxSessionKey, skey)
+		} else {
+			tu, tok, err := s.users.UserByToken(c.Request.Context(), key)
+			if err != nil {
+				if models.IsCode(err, models.CodeNotFound) {
+					WriteError(c, models.Errorf(models.CodeUnauthorized, "Invalid token."))
+					return
+				}
+				WriteError(c, err)
+				return
+			}
+			if !tu.IsActive {
+				WriteError(c, models.Errorf(models.CodeUnauthorized, "User inactive or deleted."))
+				return
+			}
+			now := s.now()
+			if tu.TokenLifetime != nil && tok.Created.Add(time.Duration(*tu.TokenLifetime)*time.Second).Before(now) {
+				WriteError(c, models.Errorf(models.CodeUnauthorized, "Token has expired."))
+				return
+			}
+			// Sliding lifetime: each authenticated request restarts the clock.
+			// Skip the write when the token was refreshed moments ago.
+			if now.Sub(tok.Created) > 10*time.Second {
+				if err := s.users.TouchToken(c.Request.Context(), key, now); err != nil {
+					WriteError(c, err)
+					return
+				}
+			}
+			u = tu
+			c.Set(ctxTokenKey, key)
 		}
 		if target := c.GetHeader(HeaderImpersonate); target != "" {
 			imp, err := s.impersonate(c, u, target)
@@ -103,7 +124,6 @@ func (s *Server) authenticate() gin.HandlerFunc {
 			u = imp
 		}
 		c.Set(ctxUser, u)
-		c.Set(ctxTokenKey, key)
 		c.Request = c.Request.WithContext(models.WithActor(c.Request.Context(), models.Actor{
 			User: u, Impersonator: Impersonator(c), IP: c.ClientIP(),
 		}))

@@ -16,7 +16,7 @@ func corsPolicy(origins []string) gin.HandlerFunc {
 		AllowMethods: []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete,
 			http.MethodHead, http.MethodOptions},
 		AllowHeaders: []string{"Authorization", "Content-Type", "Accept", "Accept-Language", "X-Requested-With",
-			HeaderImpersonate},
+			HeaderImpersonate, HeaderCSRF},
 		// The pagination headers a list answers with; whom staff acts as.
 		ExposeHeaders: []string{"Link", "X-Result-Count", HeaderImpersonator},
 		MaxAge:        12 * time.Hour,

@@ -11,6 +11,10 @@
 //	@in							header
 //	@name						Authorization
 //	@description				"Token <key>" (the keyword is case-insensitive; "Bearer <key>" is accepted too)
+//	@securityDefinitions.apikey	waldurCookieAuth
+//	@in							cookie
+//	@name						sessionid
+//	@description				A browser session, started by a login with ?session=true; unsafe methods must send the csrftoken cookie's value in the X-CSRFToken header
 package api
 
 import (
@@ -66,6 +70,10 @@ type Deps struct {
 	// reports switched on, every other one of FeatureSections being off.
 	SiteName string
 	Features []string
+	// Sessions keeps the browser sessions of the sessionid cookie
+	// (nil: no cookie authentication); Session says how.
+	Sessions models.SessionStore
+	Session  SessionConfig
 }
 
 // Server holds the router and its dependencies.

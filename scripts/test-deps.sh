@@ -6,13 +6,14 @@
 #   Slurm        a single-node cluster with accounting (scripts/slurm-up.sh) -> SLURM_TEST_USERS
 #   bubblewrap   + slirp4netns: the Script offerings' sandbox and its network
 #   moto_server  the AWS API the AWS tests run against (pip install 'moto[server]')
+#   SimpleSAMLphp a SAML2 IdP on 127.0.0.1:8480 (scripts/simplesamlphp.sh) -> WALDUR_TEST_SAML2_IDP_URL, _IDP_DIR
 #
 # As root on Debian it installs and starts what is missing (the steps CI
 # needs on a fresh machine); elsewhere it says what is missing and how to get
 # it, and the tests that need it are skipped (make test lists them at the
 # end). With CI=true a piece that cannot be had stops here: CI must run
 # every test. WALDUR_TEST_DATABASE_URL set to empty keeps the tests on
-# SQLite (make test-sqlite). SimpleSAMLphp is not set up: no test uses it yet.
+# SQLite (make test-sqlite).
 
 _deps_missing=()
 _deps_note() { printf '  %-12s %s\n' "$1" "$2"; }
@@ -95,6 +96,19 @@ if command -v moto_server >/dev/null 2>&1; then
   _deps_note moto "ready: $(command -v moto_server)"
 else
   _deps_miss moto "moto_server not on PATH (pip install 'moto[server]'); the AWS tests are skipped"
+fi
+
+# SimpleSAMLphp: the real IdP of api/saml2's end-to-end login test.
+_saml_dir="${WALDUR_TEST_SAML2_IDP_DIR:-${TMPDIR:-/tmp}/waldur-saml-idp}"
+if { [ -d /usr/share/simplesamlphp ] && command -v php >/dev/null 2>&1; } || _deps_can_install; then
+  if IDP_DIR="$_saml_dir" IDP_PORT=8480 bash scripts/simplesamlphp.sh >/tmp/waldur-saml-idp.log 2>&1; then
+    export WALDUR_TEST_SAML2_IDP_URL="http://127.0.0.1:8480" WALDUR_TEST_SAML2_IDP_DIR="$_saml_dir"
+    _deps_note saml-idp "ready: SimpleSAMLphp on $WALDUR_TEST_SAML2_IDP_URL (state in $_saml_dir)"
+  else
+    _deps_miss saml-idp "scripts/simplesamlphp.sh failed (log: /tmp/waldur-saml-idp.log)"
+  fi
+else
+  _deps_miss saml-idp "SimpleSAMLphp not installed (as root: apt-get install simplesamlphp php-cli php-xml php-mbstring, then scripts/simplesamlphp.sh); the SAML2 login test is skipped"
 fi
 
 if [ ${#_deps_missing[@]} -gt 0 ] && [ "${CI:-}" = true ]; then

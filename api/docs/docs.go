@@ -20,9 +20,12 @@ const docTemplate = `{
                 "security": [
                     {
                         "TokenAuth": []
+                    },
+                    {
+                        "waldurCookieAuth": []
                     }
                 ],
-                "description": "Deletes the caller's token: it gives 401 afterwards. Under impersonation the staff user's own token is deleted.",
+                "description": "Deletes the caller's token: it gives 401 afterwards. Under impersonation the staff user's own token is deleted. A browser session (the sessionid cookie) ends too, its cookies cleared; authenticated by the session, the request must carry X-CSRFToken.",
                 "tags": [
                     "auth"
                 ],
@@ -42,7 +45,7 @@ const docTemplate = `{
         },
         "/api-auth/password/": {
             "post": {
-                "description": "Returns the user's token (created when missing, renewed when expired, its lifetime restarted otherwise). After 4 failed attempts for one username from one address, attempts are refused for 10 minutes after the last failure (401), even with the right password; a success clears the count. An attempt counts before its password is compared, so parallel requests get no more guesses. When every password-hashing slot is busy the answer is 429 with Retry-After (the attempt does not count).",
+                "description": "Returns the user's token (created when missing, renewed when expired, its lifetime restarted otherwise). With ?session=true a browser session starts too: the sessionid cookie (HttpOnly) and the csrftoken cookie, whose value unsafe requests authenticated by the session send in X-CSRFToken. After 4 failed attempts for one username from one address, attempts are refused for 10 minutes after the last failure (401), even with the right password; a success clears the count. An attempt counts before its password is compared, so parallel requests get no more guesses. When every password-hashing slot is busy the answer is 429 with Retry-After (the attempt does not count).",
                 "consumes": [
                     "application/json"
                 ],
@@ -62,6 +65,12 @@ const docTemplate = `{
                         "schema": {
                             "$ref": "#/definitions/identity.ObtainAuthTokenRequest"
                         }
+                    },
+                    {
+                        "type": "boolean",
+                        "description": "Start a browser session too",
+                        "name": "session",
+                        "in": "query"
                     }
                 ],
                 "responses": {
@@ -97,6 +106,439 @@ const docTemplate = `{
                     },
                     "429": {
                         "description": "Too Many Requests",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api-auth/saml2/login/": {
+            "post": {
+                "description": "Sends the browser to the chosen identity provider (idp: its entity ID, one of /api-auth/saml2/providers/) with an AuthnRequest: a 302 to it (HTTP-Redirect binding) or, when the IdP takes only HTTP-POST, a page that posts it. The request may be answered for 10 minutes. 404 when SAML2 is not configured.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "text/html"
+                ],
+                "tags": [
+                    "auth"
+                ],
+                "summary": "Start a SAML2 login",
+                "parameters": [
+                    {
+                        "description": "The identity provider",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/saml2.Saml2LoginRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "An auto-submitting form (HTTP-POST binding)"
+                    },
+                    "302": {
+                        "description": "To the IdP (HTTP-Redirect binding)"
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api-auth/saml2/login/complete/": {
+            "post": {
+                "description": "Takes the IdP's SAMLResponse (HTTP-POST binding; a form, or JSON). The response and its assertion must be signed by the IdP of its issuer, meant for this SP (audience, destination), within their time window and answer a login request of this service; an assertion is taken once. The first login creates the user (registration_method \"saml2\"); each login sets the mapped attributes (eduPersonPrincipalName → username, givenName, sn, mail, eduPersonScopedAffiliation / eduPersonAffiliation → affiliations, schacHomeOrganization / o → organization). The answer is the user's token, as /api-auth/password/ gives it, or, with WALDUR_AUTH_LOGIN_COMPLETED_URL set, a 302 to that URL with {token} and {method} filled. A refused response changes nothing and answers 401 saying why.",
+                "consumes": [
+                    "application/x-www-form-urlencoded"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "auth"
+                ],
+                "summary": "Complete a SAML2 login (assertion consumer service)",
+                "parameters": [
+                    {
+                        "description": "The IdP's response",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/saml2.Saml2LoginCompleteRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/saml2.Saml2Token"
+                        }
+                    },
+                    "302": {
+                        "description": "To the front end, with the token"
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api-auth/saml2/logout/": {
+            "get": {
+                "security": [
+                    {
+                        "TokenAuth": []
+                    }
+                ],
+                "description": "Ends the caller's SAML2 session here (the token is deleted) and sends the browser to its IdP with a LogoutRequest (302); an IdP without single logout: the answer is the end (200, or a 302 to WALDUR_AUTH_LOGOUT_COMPLETED_URL). 400 when the caller did not log in with SAML2.",
+                "tags": [
+                    "auth"
+                ],
+                "summary": "Start a SAML2 single logout",
+                "responses": {
+                    "200": {
+                        "description": "OK"
+                    },
+                    "302": {
+                        "description": "To the IdP"
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api-auth/saml2/logout/complete/": {
+            "get": {
+                "description": "Takes the IdP's LogoutResponse to a logout started here (200, or a 302 to WALDUR_AUTH_LOGOUT_COMPLETED_URL), or a LogoutRequest the IdP starts: the subject's sessions and tokens here end and the browser goes back to the IdP with a LogoutResponse (302). HTTP-Redirect (GET) or HTTP-POST binding; signatures are checked, a refused message answers 401.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "auth"
+                ],
+                "summary": "Complete a SAML2 single logout",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "A LogoutResponse (HTTP-Redirect binding)",
+                        "name": "SAMLResponse",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "A LogoutRequest (HTTP-Redirect binding)",
+                        "name": "SAMLRequest",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK"
+                    },
+                    "302": {
+                        "description": "Found"
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            },
+            "post": {
+                "description": "Takes the IdP's LogoutResponse to a logout started here (200, or a 302 to WALDUR_AUTH_LOGOUT_COMPLETED_URL), or a LogoutRequest the IdP starts: the subject's sessions and tokens here end and the browser goes back to the IdP with a LogoutResponse (302). HTTP-Redirect (GET) or HTTP-POST binding; signatures are checked, a refused message answers 401.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "auth"
+                ],
+                "summary": "Complete a SAML2 single logout",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "A LogoutResponse (HTTP-Redirect binding)",
+                        "name": "SAMLResponse",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "A LogoutRequest (HTTP-Redirect binding)",
+                        "name": "SAMLRequest",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK"
+                    },
+                    "302": {
+                        "description": "Found"
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api-auth/saml2/metadata/": {
+            "get": {
+                "description": "The SP's EntityDescriptor (entity ID, assertion consumer and single logout services, signing and encryption certificates), for the IdPs and federations to register. 404 when SAML2 is not configured.",
+                "produces": [
+                    "text/xml"
+                ],
+                "tags": [
+                    "auth"
+                ],
+                "summary": "The SAML2 service provider's metadata",
+                "responses": {
+                    "200": {
+                        "description": "EntityDescriptor",
+                        "schema": {
+                            "type": "string"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api-auth/saml2/providers/": {
+            "get": {
+                "description": "The IdPs a login may choose (url: the entity ID to send as idp), loaded from WALDUR_SAML2_IDP_METADATA and reloaded by the waldur-saml2-providers Schedule. name filters by a part of the name (case-insensitive).",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "auth"
+                ],
+                "summary": "List the SAML2 identity providers",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Part of the name",
+                        "name": "name",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page number",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size (max 300)",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/saml2.Saml2Provider"
+                            }
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api-auth/{provider}/complete/": {
+            "get": {
+                "description": "The provider's redirect back with code and state. The state must name a pending request of this provider (unknown, expired or reused: 401). The code is exchanged with the PKCE verifier; the ID token must be signed with a key of the provider's JWKS, issued by its issuer for this client, unexpired and carry the request's nonce; the userinfo's subject must be the token's. The first login creates the user (registration_method: the provider slug, the username from user_claim, default sub) with the fields of attribute_mapping; later logins update them; a disabled user is refused (401). The answer is the user's token as /api-auth/password/ gives it, or with WALDUR_AUTH_LOGIN_COMPLETED_URL a 302 to it with {token} and {method} filled; a request that asked for a session gets its cookies too. A refusal changes no user and issues no token.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "api-auth"
+                ],
+                "summary": "Complete an OpenID Connect login",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Provider slug",
+                        "name": "provider",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "Authorization code",
+                        "name": "code",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "State of the request",
+                        "name": "state",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/federated.Token"
+                        }
+                    },
+                    "302": {
+                        "description": "To the front end, with the token"
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api-auth/{provider}/init/": {
+            "get": {
+                "description": "Redirect user to OIDC authorization endpoint. Sends the browser (302) to the provider's authorization endpoint with the authorization code flow: scopes openid and the provider's extra_scope, a state and a nonce (kept server-side for 10 minutes, answered once) and, unless the provider's enable_pkce is off, a PKCE S256 challenge. session=true asks for a browser session (the sessionid and csrftoken cookies) when the login completes. 404 when the provider is unknown or inactive or the login is not configured (WALDUR_OIDC_BASE_URL).",
+                "tags": [
+                    "api-auth"
+                ],
+                "summary": "Start an OpenID Connect login",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Provider slug (keycloak, eduteams, tara, …)",
+                        "name": "provider",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "boolean",
+                        "description": "Start a browser session on completion",
+                        "name": "session",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "302": {
+                        "description": "To the provider's authorization endpoint"
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "502": {
+                        "description": "Bad Gateway",
                         "schema": {
                             "$ref": "#/definitions/api.ErrorBody"
                         }
@@ -2659,6 +3101,430 @@ const docTemplate = `{
                     },
                     "403": {
                         "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/identity-providers/": {
+            "get": {
+                "security": [
+                    {
+                        "TokenAuth": []
+                    }
+                ],
+                "description": "The providers a login may use (/api-auth/\u003cprovider\u003e/init/). Staff see all of them with their configuration; others, anonymous callers too (the login page), see the active ones without client credentials.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "identity-providers"
+                ],
+                "summary": "List the OpenID Connect identity providers",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "Page number",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/oidc.IdentityProviderResponse"
+                            }
+                        }
+                    }
+                }
+            },
+            "post": {
+                "security": [
+                    {
+                        "TokenAuth": []
+                    }
+                ],
+                "description": "Staff only. provider is the slug of its login routes (/api-auth/\u003cprovider\u003e/init/); several providers may be configured at once. Defaults: is_active, verify_ssl and enable_pkce true, user_field username, user_claim sub, attribute_mapping given_name/family_name/email/schac_home_organization/voperson_external_affiliation. The endpoints (auth_url, token_url, userinfo_url, logout_url) are read from the discovery document at the first login.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "identity-providers"
+                ],
+                "summary": "Add an OpenID Connect identity provider",
+                "parameters": [
+                    {
+                        "description": "The provider",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/oidc.IdentityProviderRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/oidc.IdentityProviderResponse"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/identity-providers/discover_metadata/": {
+            "post": {
+                "security": [
+                    {
+                        "TokenAuth": []
+                    }
+                ],
+                "description": "Staff only. Fetches OIDC discovery metadata from the provider and returns supported claims, scopes, and suggested mappings to Waldur User fields. Use this to configure attribute_mapping when setting up a new identity provider.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "identity-providers"
+                ],
+                "summary": "Discover OIDC provider metadata",
+                "parameters": [
+                    {
+                        "description": "The discovery URL",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/oidc.DiscoverMetadataRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/oidc.DiscoverMetadataResponse"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/identity-providers/generate-mapping/": {
+            "post": {
+                "security": [
+                    {
+                        "TokenAuth": []
+                    }
+                ],
+                "description": "Staff only. Generates a suggested attribute_mapping configuration based on the claims supported by an OIDC provider. This can be used as a starting point when creating a new identity provider.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "identity-providers"
+                ],
+                "summary": "Generate default attribute mapping",
+                "parameters": [
+                    {
+                        "description": "The discovery URL",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/oidc.DiscoverMetadataRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/oidc.GenerateMappingResponse"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/identity-providers/{provider}/": {
+            "get": {
+                "security": [
+                    {
+                        "TokenAuth": []
+                    }
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "identity-providers"
+                ],
+                "summary": "Get an OpenID Connect identity provider",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Provider slug",
+                        "name": "provider",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/oidc.IdentityProviderResponse"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            },
+            "put": {
+                "security": [
+                    {
+                        "TokenAuth": []
+                    }
+                ],
+                "description": "Staff only. PUT takes the whole provider, PATCH any part of it; a client_secret sent back as rendered (masked) keeps the stored secret.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "identity-providers"
+                ],
+                "summary": "Update an OpenID Connect identity provider",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Provider slug",
+                        "name": "provider",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "The provider",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/oidc.IdentityProviderRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/oidc.IdentityProviderResponse"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            },
+            "delete": {
+                "security": [
+                    {
+                        "TokenAuth": []
+                    }
+                ],
+                "description": "Staff only. Its pending login requests are dropped; its users stay.",
+                "tags": [
+                    "identity-providers"
+                ],
+                "summary": "Delete an OpenID Connect identity provider",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Provider slug",
+                        "name": "provider",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            },
+            "patch": {
+                "security": [
+                    {
+                        "TokenAuth": []
+                    }
+                ],
+                "description": "Staff only. PUT takes the whole provider, PATCH any part of it; a client_secret sent back as rendered (masked) keeps the stored secret.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "identity-providers"
+                ],
+                "summary": "Update an OpenID Connect identity provider",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Provider slug",
+                        "name": "provider",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "The provider",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/oidc.IdentityProviderRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/oidc.IdentityProviderResponse"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
                         "schema": {
                             "$ref": "#/definitions/api.ErrorBody"
                         }
@@ -7390,6 +8256,288 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/openstack-backups/": {
+            "get": {
+                "tags": [
+                    "openstack-backups"
+                ],
+                "summary": "List backups of OpenStack instances",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Name contains",
+                        "name": "name",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Tenant",
+                        "name": "tenant_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Instance",
+                        "name": "instance_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        },
+                        "collectionFormat": "csv",
+                        "description": "State (repeatable)",
+                        "name": "state",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/openstack.Backup"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-backups/{uuid}/": {
+            "get": {
+                "tags": [
+                    "openstack-backups"
+                ],
+                "summary": "Get a backup",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Backup UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.Backup"
+                        }
+                    }
+                }
+            },
+            "put": {
+                "description": "name, description, kept_until. The name and description are changed here at once and in the cloud (an update action: UPDATE_SCHEDULED, then OK); 409 while the object is not OK.",
+                "tags": [
+                    "openstack-snapshots"
+                ],
+                "summary": "Update an OpenStack snapshot or backup",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.VolumeSnapshot"
+                        }
+                    }
+                }
+            },
+            "delete": {
+                "description": "202 {\"status\": \"destroy was scheduled\"} (as the other structure deletes): DELETION_SCHEDULED, then the object is deleted in the cloud (a backup: its snapshots; one already gone is deleted) and its row goes. 409 unless the object is OK or ERRED.",
+                "tags": [
+                    "openstack-server-groups"
+                ],
+                "summary": "Delete an OpenStack server group, snapshot or backup",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            },
+            "patch": {
+                "description": "name, description, kept_until. The name and description are changed here at once and in the cloud (an update action: UPDATE_SCHEDULED, then OK); 409 while the object is not OK.",
+                "tags": [
+                    "openstack-snapshots"
+                ],
+                "summary": "Update an OpenStack snapshot or backup",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.VolumeSnapshot"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-backups/{uuid}/pull/": {
+            "post": {
+                "description": "The object is read back from the cloud (a pull action: UPDATE_SCHEDULED, UPDATING, then OK with what was read; ERRED when it is gone). 202 {\"detail\": \"Pull operation was successfully scheduled.\"}; 409 unless the object is OK or ERRED and in the cloud.",
+                "tags": [
+                    "openstack-server-groups"
+                ],
+                "summary": "Pull an OpenStack server group, snapshot or backup from the cloud",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-backups/{uuid}/restore/": {
+            "post": {
+                "description": "flavor (URL of a flavor of the backup's tenant, required), name (the backup's instance's when blank), ports ([{subnet}]: the backup's instance's subnets when absent), security_groups ([{url}]: the backup's instance's when absent), floating_ips ([{subnet}]: a subnet of the ports). A new instance is made from the backup's snapshots (its system volume booted). 200 with the instance (CREATION_SCHEDULED, then OK or ERRED); 409 unless the backup is OK; 400 for a flavor, subnet or group of another tenant, a floating IP on a subnet of no port, a backup without snapshots.",
+                "tags": [
+                    "openstack-backups"
+                ],
+                "summary": "Restore an instance from an OpenStack backup",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.Instance"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-backups/{uuid}/set_erred/": {
+            "post": {
+                "tags": [
+                    "openstack-server-groups"
+                ],
+                "summary": "Mark an OpenStack server group, snapshot or backup OK or erred (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-backups/{uuid}/set_ok/": {
+            "post": {
+                "tags": [
+                    "openstack-server-groups"
+                ],
+                "summary": "Mark an OpenStack server group, snapshot or backup OK or erred (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-backups/{uuid}/unlink/": {
+            "post": {
+                "tags": [
+                    "openstack-server-groups"
+                ],
+                "summary": "Forget an OpenStack server group, snapshot or backup without touching the cloud (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    }
+                }
+            }
+        },
         "/api/openstack-flavors/": {
             "get": {
                 "tags": [
@@ -7513,6 +8661,227 @@ const docTemplate = `{
                         "description": "OK",
                         "schema": {
                             "$ref": "#/definitions/openstack.FloatingIP"
+                        }
+                    }
+                }
+            },
+            "delete": {
+                "description": "202 {\"status\": \"destroy was scheduled\"}: DELETION_SCHEDULED, then the object is deleted in the cloud (one gone already is deleted; a router loses its interfaces first) and its row goes. 409 unless it is OK or ERRED; 400 for a port a router or the network owns (Neutron's refusal).",
+                "tags": [
+                    "openstack-ports"
+                ],
+                "summary": "Delete an OpenStack port, router or floating IP",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-floating-ips/{uuid}/attach_to_port/": {
+            "post": {
+                "description": "port: URL of a port of the floating IP's tenant, made in the cloud and with a fixed IP. 202 {\"status\": \"...\"}; 409 unless the floating IP is OK; 400 for another tenant's port (or one unreachable from the external network: then the action ends ERRED with Neutron's message).",
+                "tags": [
+                    "openstack-floating-ips"
+                ],
+                "summary": "Attach a floating IP to a port",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-floating-ips/{uuid}/detach_from_port/": {
+            "post": {
+                "description": "202; 409 unless the floating IP is OK; 400 when it is on no port.",
+                "tags": [
+                    "openstack-floating-ips"
+                ],
+                "summary": "Detach a floating IP from its port",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-floating-ips/{uuid}/pull/": {
+            "post": {
+                "description": "Reads the object's tenant from its cloud and records what it finds. 409 unless the object is OK or ERRED and in the cloud, or while its pull runs. 202 {\"detail\": \"Pull operation was successfully scheduled.\"}.",
+                "tags": [
+                    "openstack-ports"
+                ],
+                "summary": "Pull an OpenStack port or floating IP from the cloud",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-floating-ips/{uuid}/set_erred/": {
+            "post": {
+                "tags": [
+                    "openstack-ports"
+                ],
+                "summary": "Mark an OpenStack port, router or floating IP OK or erred (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-floating-ips/{uuid}/set_ok/": {
+            "post": {
+                "tags": [
+                    "openstack-ports"
+                ],
+                "summary": "Mark an OpenStack port, router or floating IP OK or erred (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-floating-ips/{uuid}/unlink/": {
+            "post": {
+                "tags": [
+                    "openstack-ports"
+                ],
+                "summary": "Forget an OpenStack port or floating IP without touching the cloud (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    }
+                }
+            }
+        },
+        "/api/openstack-floating-ips/{uuid}/update_description/": {
+            "post": {
+                "description": "description: set here at once and in the cloud. 202; 409 unless the floating IP is OK.",
+                "tags": [
+                    "openstack-floating-ips"
+                ],
+                "summary": "Change a floating IP's description",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
                         }
                     }
                 }
@@ -7724,6 +9093,32 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/openstack-instances/{uuid}/backup/": {
+            "post": {
+                "description": "name, description, kept_until. The instance must be OK (409). The backup is answered at once (201, CREATION_SCHEDULED) with a snapshot of each of the instance's volumes (openstack-snapshots?backup_uuid=), taken in Cinder by the backup's create (all OK), or ERRED.",
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Back an OpenStack instance up",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.Backup"
+                        }
+                    }
+                }
+            }
+        },
         "/api/openstack-instances/{uuid}/change_flavor/": {
             "post": {
                 "description": "The instance must be OK and stopped (SHUTOFF); the flavor one of its tenant's, not the current one. 202.",
@@ -7743,6 +9138,35 @@ const docTemplate = `{
                 "responses": {
                     "202": {
                         "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-instances/{uuid}/console/": {
+            "get": {
+                "description": "A noVNC console URL of the server (Nova's remote-consoles), read from the cloud. 409 unless the instance is OK; 400 when the cloud refuses.",
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "An OpenStack instance's console URL",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
                         "schema": {
                             "type": "object",
                             "additionalProperties": {
@@ -7780,6 +9204,63 @@ const docTemplate = `{
                         "description": "OK",
                         "schema": {
                             "type": "string"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-instances/{uuid}/floating_ips/": {
+            "get": {
+                "description": "The floating IPs on the ports of the instance's server.",
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "An OpenStack instance's floating IPs",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/openstack.FloatingIP"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-instances/{uuid}/ports/": {
+            "get": {
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "An OpenStack instance's ports",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/openstack.Port"
+                            }
                         }
                     }
                 }
@@ -7975,6 +9456,122 @@ const docTemplate = `{
                 "responses": {
                     "204": {
                         "description": "No Content"
+                    }
+                }
+            }
+        },
+        "/api/openstack-instances/{uuid}/update_allowed_address_pairs/": {
+            "post": {
+                "description": "subnet (URL of a subnet the instance has a port in), allowed_address_pairs ([{ip_address (an address or a network), mac_address (optional)}]): the port ends with exactly these. 202 {\"status\": \"allowed address pairs update was scheduled\"}; 409 unless the instance is OK; 400 for a subnet the instance is not in, or a malformed pair.",
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Set the allowed address pairs of an OpenStack instance's port",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-instances/{uuid}/update_floating_ips/": {
+            "post": {
+                "description": "floating_ips: [{subnet (URL of a subnet the instance has a port in), url (optional: a floating IP of the tenant, free or the instance's)}]. Each such port gets the floating IP named, or keeps one it has, or gets a new one on the external network; the instance's other floating IPs are detached. 202; 409 unless the instance is OK; 400 for a subnet the instance is not in, or a floating IP of another tenant or in use elsewhere.",
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Set an OpenStack instance's floating IPs",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-instances/{uuid}/update_ports/": {
+            "post": {
+                "description": "ports: [{subnet (URL of a subnet of the instance's tenant), fixed_ips ([{ip_address, subnet_id}], optional), port (URL of a free port of the tenant, instead of a subnet)}]. The server ends with exactly these: a port it has in the subnet (with the addresses asked) or the port named is kept, others are detached (a port Waldur made for it is deleted), the missing ones are made in their subnet and attached (Nova's os-interface). 202 {\"status\": \"ports update was scheduled\"}; 409 unless the instance is OK; 400 for a subnet or port of another tenant, a port in use, or an address outside its subnet.",
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Set an OpenStack instance's ports",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-instances/{uuid}/update_security_groups/": {
+            "post": {
+                "description": "security_groups: URLs of security groups of the instance's tenant, made in the cloud; the server ends with exactly these (Nova's addSecurityGroup and removeSecurityGroup). 202 {\"status\": \"security groups update was scheduled\"}; 409 unless the instance is OK; 400 for a group of another tenant.",
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Set an OpenStack instance's security groups",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
                     }
                 }
             }
@@ -8259,6 +9856,716 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/openstack-ports/": {
+            "get": {
+                "tags": [
+                    "openstack-ports"
+                ],
+                "summary": "List OpenStack ports",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Tenant",
+                        "name": "tenant_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Network",
+                        "name": "network_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Device",
+                        "name": "device_id",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Device owner",
+                        "name": "device_owner",
+                        "in": "query"
+                    },
+                    {
+                        "type": "boolean",
+                        "description": "Enabled",
+                        "name": "admin_state_up",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Fixed IP",
+                        "name": "fixed_ips",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Subnets to leave out (comma-separated)",
+                        "name": "exclude_subnet_uuids",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/openstack.Port"
+                            }
+                        }
+                    }
+                }
+            },
+            "post": {
+                "description": "name, description, network (its URL: the port's tenant is the network's), fixed_ips [{ip_address, subnet_id}], mac_address, allowed_address_pairs, port_security_enabled, security_groups. 201 with the port (CREATION_SCHEDULED), then OK with what the cloud made; 409 unless the network is OK; 400 for bad input or a name another port of the network has.",
+                "tags": [
+                    "openstack-ports"
+                ],
+                "summary": "Create an OpenStack port",
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.Port"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-ports/{uuid}/": {
+            "get": {
+                "tags": [
+                    "openstack-ports"
+                ],
+                "summary": "Get an OpenStack port",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Port UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.Port"
+                        }
+                    }
+                }
+            },
+            "put": {
+                "description": "name, description: set here at once and in the cloud (UPDATE_SCHEDULED, then OK); 409 unless the port is OK.",
+                "tags": [
+                    "openstack-ports"
+                ],
+                "summary": "Update an OpenStack port",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.Port"
+                        }
+                    }
+                }
+            },
+            "delete": {
+                "description": "202 {\"status\": \"destroy was scheduled\"}: DELETION_SCHEDULED, then the object is deleted in the cloud (one gone already is deleted; a router loses its interfaces first) and its row goes. 409 unless it is OK or ERRED; 400 for a port a router or the network owns (Neutron's refusal).",
+                "tags": [
+                    "openstack-ports"
+                ],
+                "summary": "Delete an OpenStack port, router or floating IP",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            },
+            "patch": {
+                "description": "name, description: set here at once and in the cloud (UPDATE_SCHEDULED, then OK); 409 unless the port is OK.",
+                "tags": [
+                    "openstack-ports"
+                ],
+                "summary": "Update an OpenStack port",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.Port"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-ports/{uuid}/disable_port/": {
+            "post": {
+                "description": "Sets the port's admin_state_up (enable_port, disable_port) or port_security_enabled (enable_port_security, disable_port_security: disabling drops its security groups) in the cloud. 202 {\"status\": \"...\"}; 409 unless the port is OK.",
+                "tags": [
+                    "openstack-ports"
+                ],
+                "summary": "Enable or disable an OpenStack port, or its port security",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-ports/{uuid}/disable_port_security/": {
+            "post": {
+                "description": "Sets the port's admin_state_up (enable_port, disable_port) or port_security_enabled (enable_port_security, disable_port_security: disabling drops its security groups) in the cloud. 202 {\"status\": \"...\"}; 409 unless the port is OK.",
+                "tags": [
+                    "openstack-ports"
+                ],
+                "summary": "Enable or disable an OpenStack port, or its port security",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-ports/{uuid}/enable_port/": {
+            "post": {
+                "description": "Sets the port's admin_state_up (enable_port, disable_port) or port_security_enabled (enable_port_security, disable_port_security: disabling drops its security groups) in the cloud. 202 {\"status\": \"...\"}; 409 unless the port is OK.",
+                "tags": [
+                    "openstack-ports"
+                ],
+                "summary": "Enable or disable an OpenStack port, or its port security",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-ports/{uuid}/enable_port_security/": {
+            "post": {
+                "description": "Sets the port's admin_state_up (enable_port, disable_port) or port_security_enabled (enable_port_security, disable_port_security: disabling drops its security groups) in the cloud. 202 {\"status\": \"...\"}; 409 unless the port is OK.",
+                "tags": [
+                    "openstack-ports"
+                ],
+                "summary": "Enable or disable an OpenStack port, or its port security",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-ports/{uuid}/pull/": {
+            "post": {
+                "description": "Reads the object's tenant from its cloud and records what it finds. 409 unless the object is OK or ERRED and in the cloud, or while its pull runs. 202 {\"detail\": \"Pull operation was successfully scheduled.\"}.",
+                "tags": [
+                    "openstack-ports"
+                ],
+                "summary": "Pull an OpenStack port or floating IP from the cloud",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-ports/{uuid}/set_erred/": {
+            "post": {
+                "tags": [
+                    "openstack-ports"
+                ],
+                "summary": "Mark an OpenStack port, router or floating IP OK or erred (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-ports/{uuid}/set_ok/": {
+            "post": {
+                "tags": [
+                    "openstack-ports"
+                ],
+                "summary": "Mark an OpenStack port, router or floating IP OK or erred (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-ports/{uuid}/unlink/": {
+            "post": {
+                "tags": [
+                    "openstack-ports"
+                ],
+                "summary": "Forget an OpenStack port or floating IP without touching the cloud (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    }
+                }
+            }
+        },
+        "/api/openstack-ports/{uuid}/update_port_ip/": {
+            "post": {
+                "description": "subnet (URL of a subnet of the port's network), ip_address (in its CIDR): the port's fixed IPs become this one. 202; 409 unless the port is OK; 400 for an address outside the subnet.",
+                "tags": [
+                    "openstack-ports"
+                ],
+                "summary": "Change an OpenStack port's IP address",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-ports/{uuid}/update_security_groups/": {
+            "post": {
+                "description": "security_groups: URLs of groups of the port's tenant (in the cloud); the port's groups become exactly these. 202; 409 unless the port is OK.",
+                "tags": [
+                    "openstack-ports"
+                ],
+                "summary": "Set an OpenStack port's security groups",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-routers/": {
+            "get": {
+                "tags": [
+                    "openstack-routers"
+                ],
+                "summary": "List OpenStack routers",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Name contains",
+                        "name": "name",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Tenant",
+                        "name": "tenant_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        },
+                        "collectionFormat": "csv",
+                        "description": "State (repeatable)",
+                        "name": "state",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/openstack.Router"
+                            }
+                        }
+                    }
+                }
+            },
+            "post": {
+                "description": "tenant (URL), name (unique in the tenant). 201 with the router (CREATION_SCHEDULED), then made in the cloud with a gateway on the tenant's external network (OK), or ERRED. 409 unless the tenant is OK.",
+                "tags": [
+                    "openstack-routers"
+                ],
+                "summary": "Create an OpenStack router",
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.CreatedRouter"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-routers/{uuid}/": {
+            "get": {
+                "tags": [
+                    "openstack-routers"
+                ],
+                "summary": "Get an OpenStack router",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Router UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.Router"
+                        }
+                    }
+                }
+            },
+            "delete": {
+                "description": "202 {\"status\": \"destroy was scheduled\"}: DELETION_SCHEDULED, then the object is deleted in the cloud (one gone already is deleted; a router loses its interfaces first) and its row goes. 409 unless it is OK or ERRED; 400 for a port a router or the network owns (Neutron's refusal).",
+                "tags": [
+                    "openstack-ports"
+                ],
+                "summary": "Delete an OpenStack port, router or floating IP",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-routers/{uuid}/add_router_interface/": {
+            "post": {
+                "description": "subnet or port (a URL: one of them). add_router_interface: the subnet (with a gateway, not connected yet) or the port (of no device) of the router's tenant becomes an interface; remove_router_interface: the router's interface on the subnet, or the port, goes. 202; 409 unless the router is OK; 400 for what Neutron would refuse.",
+                "tags": [
+                    "openstack-routers"
+                ],
+                "summary": "Add or remove an OpenStack router's interface",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-routers/{uuid}/remove_router_interface/": {
+            "post": {
+                "description": "subnet or port (a URL: one of them). add_router_interface: the subnet (with a gateway, not connected yet) or the port (of no device) of the router's tenant becomes an interface; remove_router_interface: the router's interface on the subnet, or the port, goes. 202; 409 unless the router is OK; 400 for what Neutron would refuse.",
+                "tags": [
+                    "openstack-routers"
+                ],
+                "summary": "Add or remove an OpenStack router's interface",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-routers/{uuid}/set_erred/": {
+            "post": {
+                "tags": [
+                    "openstack-ports"
+                ],
+                "summary": "Mark an OpenStack port, router or floating IP OK or erred (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-routers/{uuid}/set_ok/": {
+            "post": {
+                "tags": [
+                    "openstack-ports"
+                ],
+                "summary": "Mark an OpenStack port, router or floating IP OK or erred (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-routers/{uuid}/set_routes/": {
+            "post": {
+                "description": "routes: [{destination (a CIDR), nexthop (an address on a subnet the router has an interface on)}]; the router's routes become exactly these. 202 with the routes; 409 unless the router is OK; 400 for a bad route.",
+                "tags": [
+                    "openstack-routers"
+                ],
+                "summary": "Set an OpenStack router's static routes",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": true
+                        }
+                    }
+                }
+            }
+        },
         "/api/openstack-security-groups/": {
             "get": {
                 "tags": [
@@ -8501,6 +10808,536 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/openstack-server-groups/": {
+            "get": {
+                "tags": [
+                    "openstack-server-groups"
+                ],
+                "summary": "List server groups of OpenStack tenants",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Name contains",
+                        "name": "name",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Tenant",
+                        "name": "tenant_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Project",
+                        "name": "project_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        },
+                        "collectionFormat": "csv",
+                        "description": "State (repeatable)",
+                        "name": "state",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/openstack.ServerGroup"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-server-groups/{uuid}/": {
+            "get": {
+                "tags": [
+                    "openstack-server-groups"
+                ],
+                "summary": "Get a server group",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Server group UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.ServerGroup"
+                        }
+                    }
+                }
+            },
+            "delete": {
+                "description": "202 {\"status\": \"destroy was scheduled\"} (as the other structure deletes): DELETION_SCHEDULED, then the object is deleted in the cloud (a backup: its snapshots; one already gone is deleted) and its row goes. 409 unless the object is OK or ERRED.",
+                "tags": [
+                    "openstack-server-groups"
+                ],
+                "summary": "Delete an OpenStack server group, snapshot or backup",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-server-groups/{uuid}/pull/": {
+            "post": {
+                "description": "The object is read back from the cloud (a pull action: UPDATE_SCHEDULED, UPDATING, then OK with what was read; ERRED when it is gone). 202 {\"detail\": \"Pull operation was successfully scheduled.\"}; 409 unless the object is OK or ERRED and in the cloud.",
+                "tags": [
+                    "openstack-server-groups"
+                ],
+                "summary": "Pull an OpenStack server group, snapshot or backup from the cloud",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-server-groups/{uuid}/set_erred/": {
+            "post": {
+                "tags": [
+                    "openstack-server-groups"
+                ],
+                "summary": "Mark an OpenStack server group, snapshot or backup OK or erred (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-server-groups/{uuid}/set_ok/": {
+            "post": {
+                "tags": [
+                    "openstack-server-groups"
+                ],
+                "summary": "Mark an OpenStack server group, snapshot or backup OK or erred (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-server-groups/{uuid}/unlink/": {
+            "post": {
+                "tags": [
+                    "openstack-server-groups"
+                ],
+                "summary": "Forget an OpenStack server group, snapshot or backup without touching the cloud (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    }
+                }
+            }
+        },
+        "/api/openstack-snapshots/": {
+            "get": {
+                "tags": [
+                    "openstack-snapshots"
+                ],
+                "summary": "List snapshots of OpenStack volumes",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Name contains",
+                        "name": "name",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Tenant",
+                        "name": "tenant_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Source volume",
+                        "name": "source_volume_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Backup",
+                        "name": "backup_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        },
+                        "collectionFormat": "csv",
+                        "description": "State (repeatable)",
+                        "name": "state",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Runtime state",
+                        "name": "runtime_state",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/openstack.VolumeSnapshot"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-snapshots/{uuid}/": {
+            "get": {
+                "tags": [
+                    "openstack-snapshots"
+                ],
+                "summary": "Get a snapshot",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Snapshot UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.VolumeSnapshot"
+                        }
+                    }
+                }
+            },
+            "put": {
+                "description": "name, description, kept_until. The name and description are changed here at once and in the cloud (an update action: UPDATE_SCHEDULED, then OK); 409 while the object is not OK.",
+                "tags": [
+                    "openstack-snapshots"
+                ],
+                "summary": "Update an OpenStack snapshot or backup",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.VolumeSnapshot"
+                        }
+                    }
+                }
+            },
+            "delete": {
+                "description": "202 {\"status\": \"destroy was scheduled\"} (as the other structure deletes): DELETION_SCHEDULED, then the object is deleted in the cloud (a backup: its snapshots; one already gone is deleted) and its row goes. 409 unless the object is OK or ERRED.",
+                "tags": [
+                    "openstack-server-groups"
+                ],
+                "summary": "Delete an OpenStack server group, snapshot or backup",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            },
+            "patch": {
+                "description": "name, description, kept_until. The name and description are changed here at once and in the cloud (an update action: UPDATE_SCHEDULED, then OK); 409 while the object is not OK.",
+                "tags": [
+                    "openstack-snapshots"
+                ],
+                "summary": "Update an OpenStack snapshot or backup",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.VolumeSnapshot"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-snapshots/{uuid}/pull/": {
+            "post": {
+                "description": "The object is read back from the cloud (a pull action: UPDATE_SCHEDULED, UPDATING, then OK with what was read; ERRED when it is gone). 202 {\"detail\": \"Pull operation was successfully scheduled.\"}; 409 unless the object is OK or ERRED and in the cloud.",
+                "tags": [
+                    "openstack-server-groups"
+                ],
+                "summary": "Pull an OpenStack server group, snapshot or backup from the cloud",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-snapshots/{uuid}/restorations/": {
+            "get": {
+                "tags": [
+                    "openstack-snapshots"
+                ],
+                "summary": "An OpenStack snapshot's restorations",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/openstack.SnapshotRestoration"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-snapshots/{uuid}/restore/": {
+            "post": {
+                "description": "name (of the new volume), description. The snapshot must be OK (409). A volume (CREATION_SCHEDULED, the snapshot's size) and a restoration are made at once and the volume is answered (201); the snapshot's restore action makes it in Cinder from the snapshot (the volume OK with its backend id, or ERRED).",
+                "tags": [
+                    "openstack-snapshots"
+                ],
+                "summary": "Restore an OpenStack snapshot into a new volume",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.Volume"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-snapshots/{uuid}/set_erred/": {
+            "post": {
+                "tags": [
+                    "openstack-server-groups"
+                ],
+                "summary": "Mark an OpenStack server group, snapshot or backup OK or erred (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-snapshots/{uuid}/set_ok/": {
+            "post": {
+                "tags": [
+                    "openstack-server-groups"
+                ],
+                "summary": "Mark an OpenStack server group, snapshot or backup OK or erred (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-snapshots/{uuid}/unlink/": {
+            "post": {
+                "tags": [
+                    "openstack-server-groups"
+                ],
+                "summary": "Forget an OpenStack server group, snapshot or backup without touching the cloud (staff)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    }
+                }
+            }
+        },
         "/api/openstack-subnets/": {
             "get": {
                 "tags": [
@@ -8637,6 +11474,64 @@ const docTemplate = `{
                         "schema": {
                             "type": "object",
                             "additionalProperties": true
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-subnets/{uuid}/connect/": {
+            "post": {
+                "description": "connect: the subnet (OK, with a gateway) becomes an interface of the tenant's router (a router is made, with a gateway on the external network, when the tenant has none); disconnect: its interface goes. 202; 409 unless the subnet and the router are OK; 400 when connected already (connect) or not connected (disconnect).",
+                "tags": [
+                    "openstack-subnets"
+                ],
+                "summary": "Connect or disconnect an OpenStack subnet to or from the tenant's router",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-subnets/{uuid}/disconnect/": {
+            "post": {
+                "description": "connect: the subnet (OK, with a gateway) becomes an interface of the tenant's router (a router is made, with a gateway on the external network, when the tenant has none); disconnect: its interface goes. 202; 409 unless the subnet and the router are OK; 400 when connected already (connect) or not connected (disconnect).",
+                "tags": [
+                    "openstack-subnets"
+                ],
+                "summary": "Connect or disconnect an OpenStack subnet to or from the tenant's router",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
                         }
                     }
                 }
@@ -8937,6 +11832,32 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/openstack-tenants/{uuid}/create_floating_ip/": {
+            "post": {
+                "description": "description (optional). The floating IP is answered at once (201, CREATION_SCHEDULED, no address yet) and allocated on the tenant's external network (OK, with its address and backend id), or ERRED. 409 unless the tenant is OK; 400 when the tenant has no external network.",
+                "tags": [
+                    "openstack-tenants"
+                ],
+                "summary": "Create a floating IP in an OpenStack tenant",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.FloatingIP"
+                        }
+                    }
+                }
+            }
+        },
         "/api/openstack-tenants/{uuid}/create_network/": {
             "post": {
                 "description": "name, description. The network is answered at once (201, CREATION_SCHEDULED) and made in the cloud (OK, with its backend id and MTU), or ERRED. 409 unless the tenant is OK; 400 for a name another network of the tenant has.",
@@ -8984,6 +11905,32 @@ const docTemplate = `{
                         "description": "Created",
                         "schema": {
                             "$ref": "#/definitions/openstack.SecurityGroup"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-tenants/{uuid}/create_server_group/": {
+            "post": {
+                "description": "name, description, policy (affinity, anti-affinity, soft-affinity, soft-anti-affinity; blank: affinity). The group is answered at once (201, CREATION_SCHEDULED) and made in Nova with its policy (OK, with its backend id), or ERRED. 409 unless the tenant is OK; 400 for a name another group of the tenant has.",
+                "tags": [
+                    "openstack-tenants"
+                ],
+                "summary": "Create a server group in an OpenStack tenant",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.ServerGroup"
                         }
                     }
                 }
@@ -9083,6 +12030,64 @@ const docTemplate = `{
                     "openstack-tenants"
                 ],
                 "summary": "Pull an OpenStack tenant's quotas, security groups or floating IPs",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-tenants/{uuid}/pull_server_groups/": {
+            "post": {
+                "description": "The tenant's server groups are read from Nova (a pull_server_groups action on the tenant: UPDATE_SCHEDULED, UPDATING, OK): groups made behind Waldur's back are imported, those gone are removed, the others take the cloud's name and policy. 202 {\"status\": \"Server groups pull has been scheduled.\"}; 409 unless the tenant is OK and in the cloud.",
+                "tags": [
+                    "openstack-tenants"
+                ],
+                "summary": "Pull an OpenStack tenant's server groups",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-tenants/{uuid}/push_security_groups/": {
+            "post": {
+                "description": "The body is a list of groups: {uuid (optional: a group of the tenant to update), name, description, rules (rules as set_rules takes them; remote_group_name names a group of the request or of the tenant)}. Groups with a UUID are updated, the others made, the tenant's groups not listed deleted (not its default group); each group's rules become exactly those given. 202 {\"status\": \"push_security_groups was scheduled\"}; 409 unless the tenant and its groups are OK; 400 for a malformed group or rule, a UUID of no group of the tenant, a name given twice.",
+                "tags": [
+                    "openstack-tenants"
+                ],
+                "summary": "Push a tenant's security groups",
                 "parameters": [
                     {
                         "type": "string",
@@ -9602,6 +12607,32 @@ const docTemplate = `{
                             "additionalProperties": {
                                 "type": "string"
                             }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-volumes/{uuid}/snapshot/": {
+            "post": {
+                "description": "name, description, metadata, kept_until. The volume must be OK and available or in use (409). The snapshot is answered at once (201, CREATION_SCHEDULED, the volume's size) and taken in Cinder (OK with its backend id and runtime state), or ERRED.",
+                "tags": [
+                    "openstack-volumes"
+                ],
+                "summary": "Take a snapshot of an OpenStack volume",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.VolumeSnapshot"
                         }
                     }
                 }
@@ -14014,6 +17045,15 @@ const docTemplate = `{
                 }
             }
         },
+        "federated.Token": {
+            "type": "object",
+            "properties": {
+                "token": {
+                    "type": "string",
+                    "example": "c84d653b9ec92c6cbac41c706593e66f567a7fa4"
+                }
+            }
+        },
         "identity.CoreAuthToken": {
             "type": "object",
             "properties": {
@@ -15654,6 +18694,246 @@ const docTemplate = `{
                 }
             }
         },
+        "oidc.DiscoverMetadataRequest": {
+            "type": "object",
+            "properties": {
+                "discovery_url": {
+                    "type": "string",
+                    "example": "https://sso.example.org/realms/main/.well-known/openid-configuration"
+                },
+                "verify_ssl": {
+                    "type": "boolean"
+                }
+            }
+        },
+        "oidc.DiscoverMetadataResponse": {
+            "type": "object",
+            "properties": {
+                "claims_supported": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "endpoints": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    }
+                },
+                "scopes_supported": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "suggested_scopes": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "waldur_fields": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/oidc.WaldurFieldSuggestion"
+                    }
+                }
+            }
+        },
+        "oidc.GenerateMappingResponse": {
+            "type": "object",
+            "properties": {
+                "attribute_mapping": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    }
+                },
+                "extra_scope": {
+                    "type": "string"
+                }
+            }
+        },
+        "oidc.IdentityProviderRequest": {
+            "type": "object",
+            "properties": {
+                "allowed_redirects": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "attribute_mapping": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    }
+                },
+                "client_id": {
+                    "type": "string",
+                    "example": "waldur"
+                },
+                "client_secret": {
+                    "type": "string",
+                    "example": "s3cr3t"
+                },
+                "discovery_url": {
+                    "type": "string"
+                },
+                "enable_pkce": {
+                    "type": "boolean"
+                },
+                "enable_post_logout_redirect": {
+                    "type": "boolean"
+                },
+                "extra_fields": {
+                    "type": "string"
+                },
+                "extra_scope": {
+                    "type": "string",
+                    "example": "profile email"
+                },
+                "is_active": {
+                    "type": "boolean"
+                },
+                "label": {
+                    "type": "string",
+                    "example": "University SSO"
+                },
+                "management_url": {
+                    "type": "string"
+                },
+                "protected_fields": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "provider": {
+                    "type": "string",
+                    "example": "keycloak"
+                },
+                "user_claim": {
+                    "type": "string",
+                    "example": "sub"
+                },
+                "user_field": {
+                    "type": "string",
+                    "example": "username"
+                },
+                "verify_ssl": {
+                    "type": "boolean"
+                }
+            }
+        },
+        "oidc.IdentityProviderResponse": {
+            "type": "object",
+            "properties": {
+                "allowed_redirects": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "attribute_mapping": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    }
+                },
+                "auth_url": {
+                    "type": "string"
+                },
+                "client_id": {
+                    "type": "string",
+                    "example": "waldur"
+                },
+                "client_secret": {
+                    "type": "string",
+                    "example": "********3f9a"
+                },
+                "discovery_url": {
+                    "type": "string",
+                    "example": "https://sso.example.org/realms/main/.well-known/openid-configuration"
+                },
+                "enable_pkce": {
+                    "type": "boolean"
+                },
+                "enable_post_logout_redirect": {
+                    "type": "boolean"
+                },
+                "extra_fields": {
+                    "type": "string"
+                },
+                "extra_scope": {
+                    "type": "string"
+                },
+                "is_active": {
+                    "type": "boolean"
+                },
+                "label": {
+                    "type": "string",
+                    "example": "University SSO"
+                },
+                "logout_url": {
+                    "type": "string"
+                },
+                "management_url": {
+                    "type": "string"
+                },
+                "protected_fields": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "provider": {
+                    "type": "string",
+                    "example": "keycloak"
+                },
+                "token_url": {
+                    "type": "string"
+                },
+                "user_claim": {
+                    "type": "string",
+                    "example": "sub"
+                },
+                "user_field": {
+                    "type": "string",
+                    "example": "username"
+                },
+                "userinfo_url": {
+                    "type": "string"
+                },
+                "verify_ssl": {
+                    "type": "boolean"
+                }
+            }
+        },
+        "oidc.WaldurFieldSuggestion": {
+            "type": "object",
+            "properties": {
+                "available_claims": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "description": {
+                    "type": "string"
+                },
+                "field": {
+                    "type": "string"
+                },
+                "suggested_claims": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                }
+            }
+        },
         "openstack.AllocationPool": {
             "type": "object",
             "properties": {
@@ -15693,6 +18973,205 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "state": {
+                    "type": "string"
+                }
+            }
+        },
+        "openstack.Backup": {
+            "type": "object",
+            "properties": {
+                "access_url": {
+                    "type": "string"
+                },
+                "backend_id": {
+                    "type": "string"
+                },
+                "created": {
+                    "type": "string"
+                },
+                "customer": {
+                    "type": "string"
+                },
+                "customer_abbreviation": {
+                    "type": "string"
+                },
+                "customer_name": {
+                    "type": "string"
+                },
+                "customer_native_name": {
+                    "type": "string"
+                },
+                "customer_uuid": {
+                    "type": "string"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "error_message": {
+                    "type": "string"
+                },
+                "error_traceback": {
+                    "type": "string"
+                },
+                "instance": {
+                    "type": "string"
+                },
+                "instance_floating_ips": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/openstack.NestedEmpty"
+                    }
+                },
+                "instance_marketplace_uuid": {
+                    "type": "string"
+                },
+                "instance_name": {
+                    "type": "string"
+                },
+                "instance_ports": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/openstack.NestedEmpty"
+                    }
+                },
+                "instance_security_groups": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/openstack.NestedEmpty"
+                    }
+                },
+                "is_limit_based": {
+                    "type": "boolean"
+                },
+                "is_usage_based": {
+                    "type": "boolean"
+                },
+                "kept_until": {
+                    "type": "string"
+                },
+                "marketplace_category_name": {
+                    "type": "string"
+                },
+                "marketplace_category_uuid": {
+                    "type": "string"
+                },
+                "marketplace_offering_name": {
+                    "type": "string"
+                },
+                "marketplace_offering_plugin_options": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "marketplace_offering_uuid": {
+                    "type": "string"
+                },
+                "marketplace_plan_uuid": {
+                    "type": "string"
+                },
+                "marketplace_resource_state": {
+                    "type": "string"
+                },
+                "marketplace_resource_uuid": {
+                    "type": "string"
+                },
+                "metadata": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "modified": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "project": {
+                    "type": "string"
+                },
+                "project_name": {
+                    "type": "string"
+                },
+                "project_uuid": {
+                    "type": "string"
+                },
+                "resource_type": {
+                    "type": "string"
+                },
+                "restorations": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/openstack.NestedEmpty"
+                    }
+                },
+                "service_name": {
+                    "type": "string"
+                },
+                "service_settings": {
+                    "type": "string"
+                },
+                "service_settings_error_message": {
+                    "type": "string"
+                },
+                "service_settings_state": {
+                    "type": "string"
+                },
+                "service_settings_uuid": {
+                    "type": "string"
+                },
+                "state": {
+                    "$ref": "#/definitions/models.CoreState"
+                },
+                "tenant_uuid": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "openstack.CloudAddressPair": {
+            "type": "object",
+            "properties": {
+                "ip_address": {
+                    "type": "string"
+                },
+                "mac_address": {
+                    "type": "string"
+                }
+            }
+        },
+        "openstack.CloudRoute": {
+            "type": "object",
+            "properties": {
+                "destination": {
+                    "type": "string"
+                },
+                "nexthop": {
+                    "type": "string"
+                }
+            }
+        },
+        "openstack.CreatedRouter": {
+            "type": "object",
+            "properties": {
+                "name": {
+                    "type": "string"
+                },
+                "project": {
+                    "type": "string"
+                },
+                "service_settings": {
+                    "type": "string"
+                },
+                "tenant": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
                     "type": "string"
                 }
             }
@@ -16143,6 +19622,9 @@ const docTemplate = `{
                 }
             }
         },
+        "openstack.NestedEmpty": {
+            "type": "object"
+        },
         "openstack.NestedPort": {
             "type": "object",
             "properties": {
@@ -16422,6 +19904,191 @@ const docTemplate = `{
                 }
             }
         },
+        "openstack.Port": {
+            "type": "object",
+            "properties": {
+                "access_url": {
+                    "type": "string"
+                },
+                "admin_state_up": {
+                    "type": "boolean"
+                },
+                "allowed_address_pairs": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/openstack.CloudAddressPair"
+                    }
+                },
+                "backend_id": {
+                    "type": "string"
+                },
+                "created": {
+                    "type": "string"
+                },
+                "customer": {
+                    "type": "string"
+                },
+                "customer_abbreviation": {
+                    "type": "string"
+                },
+                "customer_name": {
+                    "type": "string"
+                },
+                "customer_native_name": {
+                    "type": "string"
+                },
+                "customer_uuid": {
+                    "type": "string"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "device_id": {
+                    "type": "string"
+                },
+                "device_owner": {
+                    "type": "string"
+                },
+                "error_message": {
+                    "type": "string"
+                },
+                "error_traceback": {
+                    "type": "string"
+                },
+                "fixed_ips": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/openstack.FixedIP"
+                    }
+                },
+                "floating_ips": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "is_limit_based": {
+                    "type": "boolean"
+                },
+                "is_usage_based": {
+                    "type": "boolean"
+                },
+                "mac_address": {
+                    "type": "string"
+                },
+                "marketplace_category_name": {
+                    "type": "string"
+                },
+                "marketplace_category_uuid": {
+                    "type": "string"
+                },
+                "marketplace_offering_name": {
+                    "type": "string"
+                },
+                "marketplace_offering_plugin_options": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "marketplace_offering_uuid": {
+                    "type": "string"
+                },
+                "marketplace_plan_uuid": {
+                    "type": "string"
+                },
+                "marketplace_resource_state": {
+                    "type": "string"
+                },
+                "marketplace_resource_uuid": {
+                    "type": "string"
+                },
+                "modified": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "network": {
+                    "type": "string"
+                },
+                "network_name": {
+                    "type": "string"
+                },
+                "network_uuid": {
+                    "type": "string"
+                },
+                "port_security_enabled": {
+                    "type": "boolean"
+                },
+                "project": {
+                    "type": "string"
+                },
+                "project_name": {
+                    "type": "string"
+                },
+                "project_uuid": {
+                    "type": "string"
+                },
+                "resource_type": {
+                    "type": "string"
+                },
+                "security_groups": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/openstack.PortSecurityGroup"
+                    }
+                },
+                "service_name": {
+                    "type": "string"
+                },
+                "service_settings": {
+                    "type": "string"
+                },
+                "service_settings_error_message": {
+                    "type": "string"
+                },
+                "service_settings_state": {
+                    "type": "string"
+                },
+                "service_settings_uuid": {
+                    "type": "string"
+                },
+                "state": {
+                    "$ref": "#/definitions/models.CoreState"
+                },
+                "status": {
+                    "type": "string"
+                },
+                "tenant": {
+                    "type": "string"
+                },
+                "tenant_name": {
+                    "type": "string"
+                },
+                "tenant_uuid": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "openstack.PortSecurityGroup": {
+            "type": "object",
+            "properties": {
+                "name": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
         "openstack.Quota": {
             "type": "object",
             "properties": {
@@ -16433,6 +20100,144 @@ const docTemplate = `{
                 },
                 "usage": {
                     "type": "integer"
+                }
+            }
+        },
+        "openstack.Router": {
+            "type": "object",
+            "properties": {
+                "access_url": {
+                    "type": "string"
+                },
+                "backend_id": {
+                    "type": "string"
+                },
+                "created": {
+                    "type": "string"
+                },
+                "customer": {
+                    "type": "string"
+                },
+                "customer_abbreviation": {
+                    "type": "string"
+                },
+                "customer_name": {
+                    "type": "string"
+                },
+                "customer_native_name": {
+                    "type": "string"
+                },
+                "customer_uuid": {
+                    "type": "string"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "error_message": {
+                    "type": "string"
+                },
+                "error_traceback": {
+                    "type": "string"
+                },
+                "fixed_ips": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/openstack.FixedIP"
+                    }
+                },
+                "is_limit_based": {
+                    "type": "boolean"
+                },
+                "is_usage_based": {
+                    "type": "boolean"
+                },
+                "marketplace_category_name": {
+                    "type": "string"
+                },
+                "marketplace_category_uuid": {
+                    "type": "string"
+                },
+                "marketplace_offering_name": {
+                    "type": "string"
+                },
+                "marketplace_offering_plugin_options": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "marketplace_offering_uuid": {
+                    "type": "string"
+                },
+                "marketplace_plan_uuid": {
+                    "type": "string"
+                },
+                "marketplace_resource_state": {
+                    "type": "string"
+                },
+                "marketplace_resource_uuid": {
+                    "type": "string"
+                },
+                "modified": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "ports": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/openstack.NestedPort"
+                    }
+                },
+                "project": {
+                    "type": "string"
+                },
+                "project_name": {
+                    "type": "string"
+                },
+                "project_uuid": {
+                    "type": "string"
+                },
+                "resource_type": {
+                    "type": "string"
+                },
+                "routes": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/openstack.CloudRoute"
+                    }
+                },
+                "service_name": {
+                    "type": "string"
+                },
+                "service_settings": {
+                    "type": "string"
+                },
+                "service_settings_error_message": {
+                    "type": "string"
+                },
+                "service_settings_state": {
+                    "type": "string"
+                },
+                "service_settings_uuid": {
+                    "type": "string"
+                },
+                "state": {
+                    "$ref": "#/definitions/models.CoreState"
+                },
+                "tenant": {
+                    "type": "string"
+                },
+                "tenant_name": {
+                    "type": "string"
+                },
+                "tenant_uuid": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
                 }
             }
         },
@@ -16593,6 +20398,170 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "openstack.ServerGroup": {
+            "type": "object",
+            "properties": {
+                "access_url": {
+                    "type": "string"
+                },
+                "backend_id": {
+                    "type": "string"
+                },
+                "created": {
+                    "type": "string"
+                },
+                "customer": {
+                    "type": "string"
+                },
+                "customer_abbreviation": {
+                    "type": "string"
+                },
+                "customer_name": {
+                    "type": "string"
+                },
+                "customer_native_name": {
+                    "type": "string"
+                },
+                "customer_uuid": {
+                    "type": "string"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "display_name": {
+                    "type": "string"
+                },
+                "error_message": {
+                    "type": "string"
+                },
+                "error_traceback": {
+                    "type": "string"
+                },
+                "instances": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/openstack.NestedEmpty"
+                    }
+                },
+                "is_limit_based": {
+                    "type": "boolean"
+                },
+                "is_usage_based": {
+                    "type": "boolean"
+                },
+                "marketplace_category_name": {
+                    "type": "string"
+                },
+                "marketplace_category_uuid": {
+                    "type": "string"
+                },
+                "marketplace_offering_name": {
+                    "type": "string"
+                },
+                "marketplace_offering_plugin_options": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "marketplace_offering_uuid": {
+                    "type": "string"
+                },
+                "marketplace_plan_uuid": {
+                    "type": "string"
+                },
+                "marketplace_resource_state": {
+                    "type": "string"
+                },
+                "marketplace_resource_uuid": {
+                    "type": "string"
+                },
+                "modified": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "policy": {
+                    "type": "string"
+                },
+                "project": {
+                    "type": "string"
+                },
+                "project_name": {
+                    "type": "string"
+                },
+                "project_uuid": {
+                    "type": "string"
+                },
+                "resource_type": {
+                    "type": "string"
+                },
+                "service_name": {
+                    "type": "string"
+                },
+                "service_settings": {
+                    "type": "string"
+                },
+                "service_settings_error_message": {
+                    "type": "string"
+                },
+                "service_settings_state": {
+                    "type": "string"
+                },
+                "service_settings_uuid": {
+                    "type": "string"
+                },
+                "state": {
+                    "$ref": "#/definitions/models.CoreState"
+                },
+                "tenant": {
+                    "type": "string"
+                },
+                "tenant_name": {
+                    "type": "string"
+                },
+                "tenant_uuid": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "openstack.SnapshotRestoration": {
+            "type": "object",
+            "properties": {
+                "created": {
+                    "type": "string"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                },
+                "volume": {
+                    "type": "string"
+                },
+                "volume_device": {
+                    "type": "string"
+                },
+                "volume_name": {
+                    "type": "string"
+                },
+                "volume_runtime_state": {
+                    "type": "string"
+                },
+                "volume_size": {
+                    "type": "integer"
+                },
+                "volume_state": {
                     "type": "string"
                 }
             }
@@ -17059,6 +21028,149 @@ const docTemplate = `{
                 },
                 "type_name": {
                     "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "openstack.VolumeSnapshot": {
+            "type": "object",
+            "properties": {
+                "access_url": {
+                    "type": "string"
+                },
+                "action": {
+                    "type": "string"
+                },
+                "action_details": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "backend_id": {
+                    "type": "string"
+                },
+                "created": {
+                    "type": "string"
+                },
+                "customer": {
+                    "type": "string"
+                },
+                "customer_abbreviation": {
+                    "type": "string"
+                },
+                "customer_name": {
+                    "type": "string"
+                },
+                "customer_native_name": {
+                    "type": "string"
+                },
+                "customer_uuid": {
+                    "type": "string"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "error_message": {
+                    "type": "string"
+                },
+                "error_traceback": {
+                    "type": "string"
+                },
+                "is_limit_based": {
+                    "type": "boolean"
+                },
+                "is_usage_based": {
+                    "type": "boolean"
+                },
+                "kept_until": {
+                    "type": "string"
+                },
+                "marketplace_category_name": {
+                    "type": "string"
+                },
+                "marketplace_category_uuid": {
+                    "type": "string"
+                },
+                "marketplace_offering_name": {
+                    "type": "string"
+                },
+                "marketplace_offering_plugin_options": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "marketplace_offering_uuid": {
+                    "type": "string"
+                },
+                "marketplace_plan_uuid": {
+                    "type": "string"
+                },
+                "marketplace_resource_state": {
+                    "type": "string"
+                },
+                "marketplace_resource_uuid": {
+                    "type": "string"
+                },
+                "metadata": {},
+                "modified": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "project": {
+                    "type": "string"
+                },
+                "project_name": {
+                    "type": "string"
+                },
+                "project_uuid": {
+                    "type": "string"
+                },
+                "resource_type": {
+                    "type": "string"
+                },
+                "restorations": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/openstack.SnapshotRestoration"
+                    }
+                },
+                "runtime_state": {
+                    "type": "string"
+                },
+                "service_name": {
+                    "type": "string"
+                },
+                "service_settings": {
+                    "type": "string"
+                },
+                "service_settings_error_message": {
+                    "type": "string"
+                },
+                "service_settings_state": {
+                    "type": "string"
+                },
+                "service_settings_uuid": {
+                    "type": "string"
+                },
+                "size": {
+                    "type": "integer"
+                },
+                "source_volume": {
+                    "type": "string"
+                },
+                "source_volume_marketplace_uuid": {
+                    "type": "string"
+                },
+                "source_volume_name": {
+                    "type": "string"
+                },
+                "state": {
+                    "$ref": "#/definitions/models.CoreState"
                 },
                 "url": {
                     "type": "string"
@@ -18379,6 +22491,45 @@ const docTemplate = `{
                 }
             }
         },
+        "saml2.Saml2LoginCompleteRequest": {
+            "type": "object",
+            "properties": {
+                "SAMLResponse": {
+                    "type": "string"
+                }
+            }
+        },
+        "saml2.Saml2LoginRequest": {
+            "type": "object",
+            "properties": {
+                "idp": {
+                    "type": "string",
+                    "example": "https://idp.example.org/idp/shibboleth"
+                }
+            }
+        },
+        "saml2.Saml2Provider": {
+            "type": "object",
+            "properties": {
+                "name": {
+                    "type": "string",
+                    "example": "Example University"
+                },
+                "url": {
+                    "type": "string",
+                    "example": "https://idp.example.org/idp/shibboleth"
+                }
+            }
+        },
+        "saml2.Saml2Token": {
+            "type": "object",
+            "properties": {
+                "token": {
+                    "type": "string",
+                    "example": "c84d653b9ec92c6cbac41c706593e66f567a7fa4"
+                }
+            }
+        },
         "siteagent.Identity": {
             "type": "object",
             "properties": {
@@ -19156,6 +23307,12 @@ const docTemplate = `{
             "type": "apiKey",
             "name": "Authorization",
             "in": "header"
+        },
+        "waldurCookieAuth": {
+            "description": "A browser session, started by a login with ?session=true; unsafe methods must send the csrftoken cookie's value in the X-CSRFToken header",
+            "type": "apiKey",
+            "name": "sessionid",
+            "in": "cookie"
         }
     }
 }`

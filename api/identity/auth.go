@@ -38,11 +38,12 @@ func unauthorized(msg string) error { return models.Errorf(models.CodeUnauthoriz
 // login godoc
 //
 //	@Summary		Obtain an API token with username and password
-//	@Description	Returns the user's token (created when missing, renewed when expired, its lifetime restarted otherwise). After 4 failed attempts for one username from one address, attempts are refused for 10 minutes after the last failure (401), even with the right password; a success clears the count. An attempt counts before its password is compared, so parallel requests get no more guesses. When every password-hashing slot is busy the answer is 429 with Retry-After (the attempt does not count).
+//	@Description	Returns the user's token (created when missing, renewed when expired, its lifetime restarted otherwise). With ?session=true a browser session starts too: the sessionid cookie (HttpOnly) and the csrftoken cookie, whose value unsafe requests authenticated by the session send in X-CSRFToken. After 4 failed attempts for one username from one address, attempts are refused for 10 minutes after the last failure (401), even with the right password; a success clears the count. An attempt counts before its password is compared, so parallel requests get no more guesses. When every password-hashing slot is busy the answer is 429 with Retry-After (the attempt does not count).
 //	@Tags			auth
 //	@Accept			json
 //	@Produce		json
 //	@Param			body	body		ObtainAuthTokenRequest	true	"Credentials"
+//	@Param			session	query		bool					false	"Start a browser session too"
 //	@Success		200		{object}	CoreAuthToken
 //	@Failure		400		{object}	map[string][]string
 //	@Failure		401		{object}	api.ErrorBody
@@ -121,6 +122,11 @@ func (m *Module) login(c *gin.Context) error {
 	if err := m.st.EmitEvent(models.WithActor(ctx, models.Actor{User: u, IP: ip}), ev); err != nil {
 		return err
 	}
+	if api.WantsSession(c) {
+		if err := api.StartSession(c, u, "password"); err != nil {
+			return err
+		}
+	}
 	c.JSON(http.StatusOK, CoreAuthToken{Token: tok.Key})
 	return nil
 }
@@ -141,9 +147,10 @@ func actorContext(u *models.User) map[string]any {
 // logout godoc
 //
 //	@Summary		Log out
-//	@Description	Deletes the caller's token: it gives 401 afterwards. Under impersonation the staff user's own token is deleted.
+//	@Description	Deletes the caller's token: it gives 401 afterwards. Under impersonation the staff user's own token is deleted. A browser session (the sessionid cookie) ends too, its cookies cleared; authenticated by the session, the request must carry X-CSRFToken.
 //	@Tags			auth
 //	@Security		TokenAuth
+//	@Security		waldurCookieAuth
 //	@Success		204
 //	@Failure		401	{object}	api.ErrorBody
 //	@Router			/api-auth/logout/ [post]
@@ -159,6 +166,9 @@ func (m *Module) logout(c *gin.Context) error {
 		Scopes:    []models.Scope{{Type: models.ScopeUser, ID: u.ID}},
 	}
 	if err := m.st.DeleteToken(c.Request.Context(), u.ID, ev); err != nil {
+		return err
+	}
+	if err := api.EndSession(c); err != nil {
 		return err
 	}
 	return api.NoContent(c)

@@ -16,8 +16,10 @@ import (
 	"github.com/waldur-go/waldur/api/identity"
 	"github.com/waldur-go/waldur/api/invoices"
 	"github.com/waldur-go/waldur/api/offeringusers"
+	"github.com/waldur-go/waldur/api/oidc"
 	"github.com/waldur-go/waldur/api/orders"
 	"github.com/waldur-go/waldur/api/permissions"
+	"github.com/waldur-go/waldur/api/saml2"
 	"github.com/waldur-go/waldur/api/siteagent"
 	"github.com/waldur-go/waldur/api/structure"
 	"github.com/waldur-go/waldur/api/usage"
@@ -61,10 +63,17 @@ func NewAPIConfig(db *gorm.DB, tc client.Client, log *slog.Logger, cfg config.Co
 		offeringusers.New(offeringusers.Deps{Store: st, RBAC: chk}),
 		siteagent.New(siteagent.Deps{Store: st, RBAC: chk}),
 	}
+	sso, err := saml2.New(saml2.Deps{Store: st, Config: cfg.SAML2, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	modules = append(modules, sso, oidc.New(oidc.Deps{Store: st, BaseURL: cfg.OIDCBase(), LoginCompletedURL: cfg.SAML2.LoginCompletedURL,
+		RequestTTL: cfg.OIDC.RequestTTL, Logger: log}))
 	modules = append(modules, set.Modules(plugin.APIDeps{Store: st, RBAC: chk, Temporal: tc})...)
 	return api.New(api.Deps{DB: db, Users: st, Temporal: tc, Logger: log, Namespace: cfg.TemporalNamespace, TrustedProxies: cfg.TrustedProxies,
 		RequestTimeout: cfg.HTTPRequestTimeout, CORSOrigins: cfg.CORSAllowedOrigins, SiteName: cfg.SiteName, Features: cfg.Features,
-		Middleware: []gin.HandlerFunc{siteagent.Liveness(st, chk)}}, modules...), nil
+		Middleware: []gin.HandlerFunc{siteagent.Liveness(st, chk)},
+		Sessions:   st, Session: api.SessionConfig{Age: cfg.Sessions.Age, Secure: cfg.Sessions.Secure}}, modules...), nil
 }
 
 // Deps are what activities need; they are read when a worker starts, so a
@@ -106,6 +115,8 @@ func Registry(d *Deps) *workflows.Registry {
 		workflows.RegisterBilling(w, &activities.Billing{Store: st})
 		workflows.RegisterJobs(w, &workflows.OrderJobs{Store: st, Capabilities: provs.Capabilities})
 		workflows.RegisterSiteAgent(w, &activities.SiteAgent{Store: st})
+		saml2.Register(w, &saml2.Refresher{Store: saml2.NewStore(st), Sources: d.Config.SAML2.IdPMetadata, Log: d.Logger})
+		oidc.RegisterCleanup(w, &oidc.Cleaner{Store: oidc.NewStore(st)})
 		// Web hooks reach no loopback, link-local or private address
 		// outside the allowed networks (checked when connecting).
 		allowed, _ := config.ParseNetworks(d.Config.HookAllowedNetworks) // validated with the config
@@ -134,6 +145,8 @@ func platformSchedules() []workflows.Schedule {
 		workflows.ProjectStartOrdersSchedule,
 		workflows.ProjectEndTerminationSchedule,
 		workflows.IntegrationStatusTimeoutSchedule,
+		saml2.ProvidersSchedule,
+		oidc.CleanupSchedule,
 	}
 }
 

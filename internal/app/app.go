@@ -20,6 +20,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/waldur-go/waldur/api"
+	"github.com/waldur-go/waldur/api/saml2"
 	"github.com/waldur-go/waldur/internal/config"
 	"github.com/waldur-go/waldur/internal/database"
 	"github.com/waldur-go/waldur/internal/plugins"
@@ -166,6 +167,7 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts ServeO
 		}
 		return err
 	}
+	saml2.SyncAtStart(ctx, tc, cfg.SAML2.IdPMetadata, log)
 
 	st := store.New(db)
 	banner, err := firstStart(ctx, st, cfg)
@@ -277,6 +279,7 @@ func Worker(ctx context.Context, cfg config.Config, log *slog.Logger, queues []s
 				}
 				return err
 			}
+			saml2.SyncAtStart(ctx, tc, cfg.SAML2.IdPMetadata, log)
 		}
 	}
 	log.Info("waldur worker is running", "queues", queues, "temporal", cfg.TemporalHostPort())

@@ -52,6 +52,13 @@ func seedPluginRows(mk rowMaker, ids map[string]string, off, res, p1 int64, now 
 		"{os-subnet}":         {"openstack_subnets", map[string]any{"tenant_id": osTenant, "network_id": osNet, "backend_id": "sub-1", "name": "t1-sub-net", "cidr": "192.168.42.0/24", "allocation_pools": `[]`, "dns_nameservers": `[]`, "created": now, "modified": now}},
 		"{os-security-group}": {"openstack_security_groups", map[string]any{"tenant_id": osTenant, "backend_id": "sg-1", "name": "ssh", "rules": `[]`, "created": now, "modified": now}},
 		"{os-floating-ip}":    {"openstack_floating_ips", map[string]any{"tenant_id": osTenant, "backend_id": "fip-1", "address": "172.24.4.10", "created": now, "modified": now}},
+		"{os-server-group}":   {"openstack_server_groups", map[string]any{"tenant_id": osTenant, "backend_id": "srvg-1", "name": "ha", "policy": "affinity", "state": "OK", "created": now, "modified": now}},
+		"{os-snapshot}":       {"openstack_snapshots", map[string]any{"tenant_id": osTenant, "backend_id": "snap-1", "name": "s1", "size": 1024, "state": "OK", "created": now, "modified": now}},
+		"{os-backup}":         {"openstack_backups", map[string]any{"tenant_id": osTenant, "instance_id": osInst, "backend_id": "srv-1", "name": "b1", "state": "OK", "created": now, "modified": now}},
+		"{os-port}": {"openstack_ports", map[string]any{"tenant_id": osTenant, "network_id": osNet, "backend_id": "port-1", "name": "p1",
+			"fixed_ips": `[{"ip_address":"192.168.42.20","subnet_id":"sub-1"}]`, "allowed_address_pairs": `[]`, "security_groups": `[]`, "created": now, "modified": now}},
+		"{os-router}": {"openstack_routers", map[string]any{"tenant_id": osTenant, "backend_id": "router-1", "name": "t1-router", "routes": `[]`, "fixed_ips": `[]`,
+			"ports": `[{"backend_id":"port-r","fixed_ips":[{"ip_address":"192.168.42.1","subnet_id":"sub-1"}]}]`, "created": now, "modified": now}},
 	} {
 		_, id := mk(row.table, row.values)
 		ids[key] = id.String()

@@ -295,5 +295,9 @@ func seedMatrix(t testing.TB, db *gorm.DB) *mworld {
 	}
 	w.ids["{invitation}"] = invitation("pending").String()
 	w.ids["{invitation-requested}"] = invitation("requested").String()
+	// An OIDC identity provider (api/oidc), named by its slug.
+	require.NoError(t, db.Table("oidc_identity_providers").Create(map[string]any{"provider": "keycloak", "label": "Keycloak",
+		"is_active": true, "client_id": "waldur", "client_secret": "secret-0123456789", "discovery_url": "https://sso.example.org",
+		"attribute_mapping": `{}`, "protected_fields": `[]`, "allowed_redirects": `[]`, "created": now, "modified": now}).Error)
 	return w
 }

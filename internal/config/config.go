@@ -99,6 +99,11 @@ type Config struct {
 	// user.ssh_keys) the public configuration reports switched on; all
 	// others are off, as by default in Waldur.
 	Features []string
+	// SAML2 is the SAML2 login (off unless configured).
+	SAML2 SAML2
+	// OIDC is the OpenID Connect login; Sessions the browser sessions.
+	OIDC     OIDC
+	Sessions Sessions
 }
 
 // Env names, one per setting; the README's configuration table lists the same.
@@ -169,6 +174,9 @@ func Default() Config {
 
 		FederatedIdentitySyncAllowedAttributes: slices.Clone(models.DefaultBridgeAllowedAttributes),
 		FederatedIdentityDeactivationPolicy:    models.DefaultDeactivationPolicy,
+		SAML2:                                  SAML2{RequestTTL: 10 * time.Minute},
+		OIDC:                                   OIDC{RequestTTL: 10 * time.Minute},
+		Sessions:                               Sessions{Age: time.Hour},
 	}
 }
 
@@ -248,6 +256,8 @@ func FromEnv() Config {
 	}
 	c.limitsFromEnv()
 	c.bridgeFromEnv()
+	c.saml2FromEnv()
+	c.oidcFromEnv()
 	return c
 }
 
@@ -379,6 +389,12 @@ func (c Config) Validate() error {
 		return err
 	}
 	if err := c.validateBridge(); err != nil {
+		return err
+	}
+	if err := c.validateSAML2(); err != nil {
+		return err
+	}
+	if err := c.validateOIDC(); err != nil {
 		return err
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {

@@ -1,0 +1,145 @@
+// Package federated is what the federated logins (SAML2, OpenID Connect)
+// share: the user fields an identity provider asserts, the provisioning of
+// the user they name (created on the first login with its
+// registration_method, the mapped fields updated on later ones, a disabled
+// or foreign account refused) and the answer of a completed login (the
+// password login's token, or a redirect to the front end with it).
+package federated
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"gorm.io/gorm"
+
+	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/store"
+)
+
+// Attributes are the user fields an identity provider asserts.
+type Attributes struct {
+	Username, FirstName, LastName, Email, Organization string
+	Affiliations                                       []string
+}
+
+// Login names how a login provisions its user.
+type Login struct {
+	// Method is the registration_method of the users it creates (saml2,
+	// a provider slug); a known user registered otherwise is refused.
+	Method string
+	// Label names the method in messages (SAML2, Keycloak).
+	Label string
+	// EventType is the event of a successful login.
+	EventType string
+	// IP is the client's address, for the events.
+	IP string
+}
+
+// Messages (Waldur's).
+const (
+	MsgDisabled = "User account is disabled."
+)
+
+// Token is the answer of a login without a front end URL configured: the
+// same as /api-auth/password/'s.
+type Token struct {
+	Token string `json:"token" example:"c84d653b9ec92c6cbac41c706593e66f567a7fa4"`
+}
+
+// Provision creates the user of a first login or updates the mapped
+// attributes of a known one, and records the login event; run it in the
+// login's transaction. Codes: unauthorized (the account is disabled, or
+// was registered by another method), invalid.
+func Provision(ctx context.Context, tx *store.Store, l Login, in Attributes) (*models.User, error) {
+	var p store.UserProfile
+	err := tx.DB.WithContext(ctx).Where("username = ?", in.Username).Take(&p).Error
+	found := err == nil
+	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, models.Internal(err)
+	}
+	if in.Affiliations == nil {
+		in.Affiliations = []string{}
+	}
+	switch {
+	case !found:
+		lifetime := models.DefaultTokenLifetime
+		p = store.UserProfile{}
+		p.Username, p.IsActive, p.NotificationsEnabled, p.TokenLifetime = in.Username, true, true, &lifetime
+		p.RegistrationMethod = l.Method
+		p.FirstName, p.LastName, p.Email, p.Organization, p.Affiliations = in.FirstName, in.LastName, in.Email, in.Organization, in.Affiliations
+		err := tx.CreateUserProfile(ctx, &p, "", func(p *store.UserProfile) []*models.Event {
+			return []*models.Event{userEvent("user_creation_succeeded", fmt.Sprintf("User %s has been created.", p.Username), p)}
+		})
+		if err != nil {
+			return nil, err
+		}
+	case p.RegistrationMethod != l.Method:
+		return nil, models.Errorf(models.CodeUnauthorized, "A user with this username exists and was not registered with %s.", l.Label)
+	case !p.IsActive:
+		return nil, models.Errorf(models.CodeUnauthorized, "%s", MsgDisabled)
+	default:
+		changes := map[string]any{}
+		set := func(col string, old *string, v string) {
+			if *old != v {
+				*old = v
+				changes[col] = v
+			}
+		}
+		set("first_name", &p.FirstName, in.FirstName)
+		set("last_name", &p.LastName, in.LastName)
+		set("email", &p.Email, in.Email)
+		set("organization", &p.Organization, in.Organization)
+		if strings.Join(p.Affiliations, "\x00") != strings.Join(in.Affiliations, "\x00") {
+			p.Affiliations = in.Affiliations
+			b, _ := json.Marshal(in.Affiliations)
+			changes["affiliations"] = string(b)
+		}
+		if len(changes) > 0 {
+			if err := tx.UpdateUserProfile(ctx, p.ID, changes, nil); err != nil {
+				return nil, err
+			}
+		}
+	}
+	u := p.User
+	ev := &models.Event{
+		EventType: l.EventType,
+		Message:   fmt.Sprintf("User %s with full name %s logged in successfully with %s.", u.Username, p.FullName(), l.Label),
+		Context:   map[string]any{"user_uuid": u.UUID.String(), "user_username": u.Username, "user_full_name": p.FullName()},
+		Scopes:    []models.Scope{{Type: models.ScopeUser, ID: u.ID}},
+	}
+	if err := tx.EmitEvent(models.WithActor(ctx, models.Actor{User: &u, IP: l.IP}), ev); err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+func userEvent(t, msg string, p *store.UserProfile) *models.Event {
+	return &models.Event{EventType: t, Message: msg, Scopes: []models.Scope{{Type: models.ScopeUser, ID: p.ID}},
+		Context: map[string]any{"affected_user_uuid": p.UUID.String(), "affected_user_username": p.Username, "affected_user_full_name": p.FullName()}}
+}
+
+// Complete answers a completed login: a 302 to loginCompletedURL with
+// {token} and {method} filled (Waldur's LOGIN_COMPLETED_URL), or, without
+// one, the token as /api-auth/password/ answers it.
+func Complete(c *gin.Context, loginCompletedURL, method, token string) {
+	if loginCompletedURL != "" {
+		r := strings.NewReplacer("{token}", url.PathEscape(token), "{method}", url.PathEscape(method))
+		c.Redirect(http.StatusFound, r.Replace(loginCompletedURL))
+		return
+	}
+	c.JSON(http.StatusOK, Token{Token: token})
+}
+
+// Clip cuts s to n characters.
+func Clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n])
+	}
+	return s
+}
