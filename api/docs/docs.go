@@ -8354,11 +8354,11 @@ const docTemplate = `{
                 }
             },
             "delete": {
-                "description": "202 {\"status\": \"destroy was scheduled\"} (as the other structure deletes): DELETION_SCHEDULED, then the object is deleted in the cloud (a backup: its snapshots; one already gone is deleted) and its row goes. 409 unless the object is OK or ERRED.",
+                "description": "202 {\"status\": \"destroy was scheduled\"} (Waldur's structure delete): DELETION_SCHEDULED, then the object is deleted in the cloud (one already gone is deleted; a network takes its subnets along, a router loses its interfaces first, a backup takes its snapshots) and its row goes. 409 unless the object is OK or ERRED; 400 for a port a router or the network owns (Neutron's refusal).",
                 "tags": [
-                    "openstack-server-groups"
+                    "openstack-security-groups"
                 ],
-                "summary": "Delete an OpenStack server group, snapshot or backup",
+                "summary": "Delete an object in an OpenStack tenant (security group, network, subnet, port, router, floating IP, server group, snapshot, backup)",
                 "parameters": [
                     {
                         "type": "string",
@@ -8463,9 +8463,9 @@ const docTemplate = `{
         "/api/openstack-backups/{uuid}/set_erred/": {
             "post": {
                 "tags": [
-                    "openstack-server-groups"
+                    "openstack-instances"
                 ],
-                "summary": "Mark an OpenStack server group, snapshot or backup OK or erred (staff)",
+                "summary": "Mark an OpenStack object OK or erred (staff)",
                 "parameters": [
                     {
                         "type": "string",
@@ -8491,9 +8491,9 @@ const docTemplate = `{
         "/api/openstack-backups/{uuid}/set_ok/": {
             "post": {
                 "tags": [
-                    "openstack-server-groups"
+                    "openstack-instances"
                 ],
-                "summary": "Mark an OpenStack server group, snapshot or backup OK or erred (staff)",
+                "summary": "Mark an OpenStack object OK or erred (staff)",
                 "parameters": [
                     {
                         "type": "string",
@@ -8519,9 +8519,9 @@ const docTemplate = `{
         "/api/openstack-backups/{uuid}/unlink/": {
             "post": {
                 "tags": [
-                    "openstack-server-groups"
+                    "openstack-instances"
                 ],
-                "summary": "Forget an OpenStack server group, snapshot or backup without touching the cloud (staff)",
+                "summary": "Forget an OpenStack object without touching the cloud (staff)",
                 "parameters": [
                     {
                         "type": "string",
@@ -8666,11 +8666,11 @@ const docTemplate = `{
                 }
             },
             "delete": {
-                "description": "202 {\"status\": \"destroy was scheduled\"}: DELETION_SCHEDULED, then the object is deleted in the cloud (one gone already is deleted; a router loses its interfaces first) and its row goes. 409 unless it is OK or ERRED; 400 for a port a router or the network owns (Neutron's refusal).",
+                "description": "202 {\"status\": \"destroy was scheduled\"} (Waldur's structure delete): DELETION_SCHEDULED, then the object is deleted in the cloud (one already gone is deleted; a network takes its subnets along, a router loses its interfaces first, a backup takes its snapshots) and its row goes. 409 unless the object is OK or ERRED; 400 for a port a router or the network owns (Neutron's refusal).",
                 "tags": [
-                    "openstack-ports"
+                    "openstack-security-groups"
                 ],
-                "summary": "Delete an OpenStack port, router or floating IP",
+                "summary": "Delete an object in an OpenStack tenant (security group, network, subnet, port, router, floating IP, server group, snapshot, backup)",
                 "parameters": [
                     {
                         "type": "string",
@@ -8753,11 +8753,11 @@ const docTemplate = `{
         },
         "/api/openstack-floating-ips/{uuid}/pull/": {
             "post": {
-                "description": "Reads the object's tenant from its cloud and records what it finds. 409 unless the object is OK or ERRED and in the cloud, or while its pull runs. 202 {\"detail\": \"Pull operation was successfully scheduled.\"}.",
+                "description": "Reads the object's tenant from its cloud and records what it finds (as the periodic pull). The object must be OK or erred and be in the cloud (409); a pull of the object already running is a 409 too. 202 {\"detail\": \"Pull operation was successfully scheduled.\"}.",
                 "tags": [
-                    "openstack-ports"
+                    "openstack-instances"
                 ],
-                "summary": "Pull an OpenStack port or floating IP from the cloud",
+                "summary": "Pull an OpenStack tenant, instance, volume, port or floating IP from the cloud",
                 "parameters": [
                     {
                         "type": "string",
@@ -8783,9 +8783,9 @@ const docTemplate = `{
         "/api/openstack-floating-ips/{uuid}/set_erred/": {
             "post": {
                 "tags": [
-                    "openstack-ports"
+                    "openstack-instances"
                 ],
-                "summary": "Mark an OpenStack port, router or floating IP OK or erred (staff)",
+                "summary": "Mark an OpenStack object OK or erred (staff)",
                 "parameters": [
                     {
                         "type": "string",
@@ -8811,9 +8811,9 @@ const docTemplate = `{
         "/api/openstack-floating-ips/{uuid}/set_ok/": {
             "post": {
                 "tags": [
-                    "openstack-ports"
+                    "openstack-instances"
                 ],
-                "summary": "Mark an OpenStack port, router or floating IP OK or erred (staff)",
+                "summary": "Mark an OpenStack object OK or erred (staff)",
                 "parameters": [
                     {
                         "type": "string",
@@ -8839,9 +8839,9 @@ const docTemplate = `{
         "/api/openstack-floating-ips/{uuid}/unlink/": {
             "post": {
                 "tags": [
-                    "openstack-ports"
+                    "openstack-instances"
                 ],
-                "summary": "Forget an OpenStack port or floating IP without touching the cloud (staff)",
+                "summary": "Forget an OpenStack object without touching the cloud (staff)",
                 "parameters": [
                     {
                         "type": "string",
@@ -9272,7 +9272,7 @@ const docTemplate = `{
                 "tags": [
                     "openstack-instances"
                 ],
-                "summary": "Pull an OpenStack tenant, instance or volume from the cloud",
+                "summary": "Pull an OpenStack tenant, instance, volume, port or floating IP from the cloud",
                 "parameters": [
                     {
                         "type": "string",
@@ -9671,11 +9671,11 @@ const docTemplate = `{
                 }
             },
             "delete": {
-                "description": "202 {\"status\": \"destroy was scheduled\"} (Waldur's structure delete): DELETION_SCHEDULED, then the object is deleted in the cloud (one already gone is deleted; a network takes its subnets along) and its row goes. 409 unless the object is OK or ERRED.",
+                "description": "202 {\"status\": \"destroy was scheduled\"} (Waldur's structure delete): DELETION_SCHEDULED, then the object is deleted in the cloud (one already gone is deleted; a network takes its subnets along, a router loses its interfaces first, a backup takes its snapshots) and its row goes. 409 unless the object is OK or ERRED; 400 for a port a router or the network owns (Neutron's refusal).",
                 "tags": [
                     "openstack-security-groups"
                 ],
-                "summary": "Delete a security group, network or subnet",
+                "summary": "Delete an object in an OpenStack tenant (security group, network, subnet, port, router, floating IP, server group, snapshot, backup)",
                 "parameters": [
                     {
                         "type": "string",
@@ -9983,11 +9983,11 @@ const docTemplate = `{
                 }
             },
             "delete": {
-                "description": "202 {\"status\": \"destroy was scheduled\"}: DELETION_SCHEDULED, then the object is deleted in the cloud (one gone already is deleted; a router loses its interfaces first) and its row goes. 409 unless it is OK or ERRED; 400 for a port a router or the network owns (Neutron's refusal).",
+                "description": "202 {\"status\": \"destroy was scheduled\"} (Waldur's structure delete): DELETION_SCHEDULED, then the object is deleted in the cloud (one already gone is deleted; a network takes its subnets along, a router loses its interfaces first, a backup takes its snapshots) and its row goes. 409 unless the object is OK or ERRED; 400 for a port a router or the network owns (Neutron's refusal).",
                 "tags": [
-                    "openstack-ports"
+                    "openstack-security-groups"
                 ],
-                "summary": "Delete an OpenStack port, router or floating IP",
+                "summary": "Delete an object in an OpenStack tenant (security group, network, subnet, port, router, floating IP, server group, snapshot, backup)",
                 "parameters": [
                     {
                         "type": "string",
@@ -10152,11 +10152,11 @@ const docTemplate = `{
         },
         "/api/openstack-ports/{uuid}/pull/": {
             "post": {
-                "description": "Reads the object's tenant from its cloud and records what it finds. 409 unless the object is OK or ERRED and in the cloud, or while its pull runs. 202 {\"detail\": \"Pull operation was successfully scheduled.\"}.",
+                "description": "Reads the object's tenant from its cloud and records what it finds (as the periodic pull). The object must be OK or erred and be in the cloud (409); a pull of the object already running is a 409 too. 202 {\"detail\": \"Pull operation was successfully scheduled.\"}.",
                 "tags": [
-                    "openstack-ports"
+                    "openstack-instances"
                 ],
-                "summary": "Pull an OpenStack port or floating IP from the cloud",
+                "summary": "Pull an OpenStack tenant, instance, volume, port or floating IP from the cloud",
                 "parameters": [
                     {
                         "type": "string",
@@ -10182,9 +10182,9 @@ const docTemplate = `{
         "/api/openstack-ports/{uuid}/set_erred/": {
             "post": {
                 "tags": [
-                    "openstack-ports"
+                    "openstack-instances"
                 ],
-                "summary": "Mark an OpenStack port, router or floating IP OK or erred (staff)",
+                "summary": "Mark an OpenStack object OK or erred (staff)",
                 "parameters": [
                     {
                         "type": "string",
@@ -10210,9 +10210,9 @@ const docTemplate = `{
         "/api/openstack-ports/{uuid}/set_ok/": {
             "post": {
                 "tags": [
-                    "openstack-ports"
+                    "openstack-instances"
                 ],
-                "summary": "Mark an OpenStack port, router or floating IP OK or erred (staff)",
+                "summary": "Mark an OpenStack object OK or erred (staff)",
                 "parameters": [
                     {
                         "type": "string",
@@ -10238,9 +10238,9 @@ const docTemplate = `{
         "/api/openstack-ports/{uuid}/unlink/": {
             "post": {
                 "tags": [
-                    "openstack-ports"
+                    "openstack-instances"
                 ],
-                "summary": "Forget an OpenStack port or floating IP without touching the cloud (staff)",
+                "summary": "Forget an OpenStack object without touching the cloud (staff)",
                 "parameters": [
                     {
                         "type": "string",
@@ -10398,11 +10398,11 @@ const docTemplate = `{
                 }
             },
             "delete": {
-                "description": "202 {\"status\": \"destroy was scheduled\"}: DELETION_SCHEDULED, then the object is deleted in the cloud (one gone already is deleted; a router loses its interfaces first) and its row goes. 409 unless it is OK or ERRED; 400 for a port a router or the network owns (Neutron's refusal).",
+                "description": "202 {\"status\": \"destroy was scheduled\"} (Waldur's structure delete): DELETION_SCHEDULED, then the object is deleted in the cloud (one already gone is deleted; a network takes its subnets along, a router loses its interfaces first, a backup takes its snapshots) and its row goes. 409 unless the object is OK or ERRED; 400 for a port a router or the network owns (Neutron's refusal).",
                 "tags": [
-                    "openstack-ports"
+                    "openstack-security-groups"
                 ],
-                "summary": "Delete an OpenStack port, router or floating IP",
+                "summary": "Delete an object in an OpenStack tenant (security group, network, subnet, port, router, floating IP, server group, snapshot, backup)",
                 "parameters": [
                     {
                         "type": "string",
@@ -10486,9 +10486,9 @@ const docTemplate = `{
         "/api/openstack-routers/{uuid}/set_erred/": {
             "post": {
                 "tags": [
-                    "openstack-ports"
+                    "openstack-instances"
                 ],
-                "summary": "Mark an OpenStack port, router or floating IP OK or erred (staff)",
+                "summary": "Mark an OpenStack object OK or erred (staff)",
                 "parameters": [
                     {
                         "type": "string",
@@ -10514,9 +10514,9 @@ const docTemplate = `{
         "/api/openstack-routers/{uuid}/set_ok/": {
             "post": {
                 "tags": [
-                    "openstack-ports"
+                    "openstack-instances"
                 ],
-                "summary": "Mark an OpenStack port, router or floating IP OK or erred (staff)",
+                "summary": "Mark an OpenStack object OK or erred (staff)",
                 "parameters": [
                     {
                         "type": "string",
@@ -10649,11 +10649,11 @@ const docTemplate = `{
                 }
             },
             "delete": {
-                "description": "202 {\"status\": \"destroy was scheduled\"} (Waldur's structure delete): DELETION_SCHEDULED, then the object is deleted in the cloud (one already gone is deleted; a network takes its subnets along) and its row goes. 409 unless the object is OK or ERRED.",
+                "description": "202 {\"status\": \"destroy was scheduled\"} (Waldur's structure delete): DELETION_SCHEDULED, then the object is deleted in the cloud (one already gone is deleted; a network takes its subnets along, a router loses its interfaces first, a backup takes its snapshots) and its row goes. 409 unless the object is OK or ERRED; 400 for a port a router or the network owns (Neutron's refusal).",
                 "tags": [
                     "openstack-security-groups"
                 ],
-                "summary": "Delete a security group, network or subnet",
+                "summary": "Delete an object in an OpenStack tenant (security group, network, subnet, port, router, floating IP, server group, snapshot, backup)",
                 "parameters": [
                     {
                         "type": "string",
@@ -10882,11 +10882,11 @@ const docTemplate = `{
                 }
             },
             "delete": {
-                "description": "202 {\"status\": \"destroy was scheduled\"} (as the other structure deletes): DELETION_SCHEDULED, then the object is deleted in the cloud (a backup: its snapshots; one already gone is deleted) and its row goes. 409 unless the object is OK or ERRED.",
+                "description": "202 {\"status\": \"destroy was scheduled\"} (Waldur's structure delete): DELETION_SCHEDULED, then the object is deleted in the cloud (one already gone is deleted; a network takes its subnets along, a router loses its interfaces first, a backup takes its snapshots) and its row goes. 409 unless the object is OK or ERRED; 400 for a port a router or the network owns (Neutron's refusal).",
                 "tags": [
-                    "openstack-server-groups"
+                    "openstack-security-groups"
                 ],
-                "summary": "Delete an OpenStack server group, snapshot or backup",
+                "summary": "Delete an object in an OpenStack tenant (security group, network, subnet, port, router, floating IP, server group, snapshot, backup)",
                 "parameters": [
                     {
                         "type": "string",
@@ -10941,9 +10941,9 @@ const docTemplate = `{
         "/api/openstack-server-groups/{uuid}/set_erred/": {
             "post": {
                 "tags": [
-                    "openstack-server-groups"
+                    "openstack-instances"
                 ],
-                "summary": "Mark an OpenStack server group, snapshot or backup OK or erred (staff)",
+                "summary": "Mark an OpenStack object OK or erred (staff)",
                 "parameters": [
                     {
                         "type": "string",
@@ -10969,9 +10969,9 @@ const docTemplate = `{
         "/api/openstack-server-groups/{uuid}/set_ok/": {
             "post": {
                 "tags": [
-                    "openstack-server-groups"
+                    "openstack-instances"
                 ],
-                "summary": "Mark an OpenStack server group, snapshot or backup OK or erred (staff)",
+                "summary": "Mark an OpenStack object OK or erred (staff)",
                 "parameters": [
                     {
                         "type": "string",
@@ -10997,9 +10997,9 @@ const docTemplate = `{
         "/api/openstack-server-groups/{uuid}/unlink/": {
             "post": {
                 "tags": [
-                    "openstack-server-groups"
+                    "openstack-instances"
                 ],
-                "summary": "Forget an OpenStack server group, snapshot or backup without touching the cloud (staff)",
+                "summary": "Forget an OpenStack object without touching the cloud (staff)",
                 "parameters": [
                     {
                         "type": "string",
@@ -11126,11 +11126,11 @@ const docTemplate = `{
                 }
             },
             "delete": {
-                "description": "202 {\"status\": \"destroy was scheduled\"} (as the other structure deletes): DELETION_SCHEDULED, then the object is deleted in the cloud (a backup: its snapshots; one already gone is deleted) and its row goes. 409 unless the object is OK or ERRED.",
+                "description": "202 {\"status\": \"destroy was scheduled\"} (Waldur's structure delete): DELETION_SCHEDULED, then the object is deleted in the cloud (one already gone is deleted; a network takes its subnets along, a router loses its interfaces first, a backup takes its snapshots) and its row goes. 409 unless the object is OK or ERRED; 400 for a port a router or the network owns (Neutron's refusal).",
                 "tags": [
-                    "openstack-server-groups"
+                    "openstack-security-groups"
                 ],
-                "summary": "Delete an OpenStack server group, snapshot or backup",
+                "summary": "Delete an object in an OpenStack tenant (security group, network, subnet, port, router, floating IP, server group, snapshot, backup)",
                 "parameters": [
                     {
                         "type": "string",
@@ -11263,9 +11263,9 @@ const docTemplate = `{
         "/api/openstack-snapshots/{uuid}/set_erred/": {
             "post": {
                 "tags": [
-                    "openstack-server-groups"
+                    "openstack-instances"
                 ],
-                "summary": "Mark an OpenStack server group, snapshot or backup OK or erred (staff)",
+                "summary": "Mark an OpenStack object OK or erred (staff)",
                 "parameters": [
                     {
                         "type": "string",
@@ -11291,9 +11291,9 @@ const docTemplate = `{
         "/api/openstack-snapshots/{uuid}/set_ok/": {
             "post": {
                 "tags": [
-                    "openstack-server-groups"
+                    "openstack-instances"
                 ],
-                "summary": "Mark an OpenStack server group, snapshot or backup OK or erred (staff)",
+                "summary": "Mark an OpenStack object OK or erred (staff)",
                 "parameters": [
                     {
                         "type": "string",
@@ -11319,9 +11319,9 @@ const docTemplate = `{
         "/api/openstack-snapshots/{uuid}/unlink/": {
             "post": {
                 "tags": [
-                    "openstack-server-groups"
+                    "openstack-instances"
                 ],
-                "summary": "Forget an OpenStack server group, snapshot or backup without touching the cloud (staff)",
+                "summary": "Forget an OpenStack object without touching the cloud (staff)",
                 "parameters": [
                     {
                         "type": "string",
@@ -11427,11 +11427,11 @@ const docTemplate = `{
                 }
             },
             "delete": {
-                "description": "202 {\"status\": \"destroy was scheduled\"} (Waldur's structure delete): DELETION_SCHEDULED, then the object is deleted in the cloud (one already gone is deleted; a network takes its subnets along) and its row goes. 409 unless the object is OK or ERRED.",
+                "description": "202 {\"status\": \"destroy was scheduled\"} (Waldur's structure delete): DELETION_SCHEDULED, then the object is deleted in the cloud (one already gone is deleted; a network takes its subnets along, a router loses its interfaces first, a backup takes its snapshots) and its row goes. 409 unless the object is OK or ERRED; 400 for a port a router or the network owns (Neutron's refusal).",
                 "tags": [
                     "openstack-security-groups"
                 ],
-                "summary": "Delete a security group, network or subnet",
+                "summary": "Delete an object in an OpenStack tenant (security group, network, subnet, port, router, floating IP, server group, snapshot, backup)",
                 "parameters": [
                     {
                         "type": "string",
@@ -11942,7 +11942,7 @@ const docTemplate = `{
                 "tags": [
                     "openstack-instances"
                 ],
-                "summary": "Pull an OpenStack tenant, instance or volume from the cloud",
+                "summary": "Pull an OpenStack tenant, instance, volume, port or floating IP from the cloud",
                 "parameters": [
                     {
                         "type": "string",
@@ -12504,7 +12504,7 @@ const docTemplate = `{
                 "tags": [
                     "openstack-instances"
                 ],
-                "summary": "Pull an OpenStack tenant, instance or volume from the cloud",
+                "summary": "Pull an OpenStack tenant, instance, volume, port or floating IP from the cloud",
                 "parameters": [
                     {
                         "type": "string",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -55,6 +56,12 @@ func (m *routes) actionRoutes(a *gin.RouterGroup) {
 
 // object loads the object of the path if the caller sees it (404 otherwise).
 func (m *routes) object(c *gin.Context, k Kind) (*ActionObject, error) {
+	switch {
+	case slices.Contains(l3Kinds, k):
+		return m.l3Object(c, k)
+	case slices.Contains(storageKinds, k):
+		return m.storageObject(c, k)
+	}
 	id, err := api.PathUUID(c, k.Noun())
 	if err != nil {
 		return nil, err
@@ -99,24 +106,29 @@ func (m *routes) administered(c *gin.Context, k Kind) (*ActionObject, error) {
 	if err != nil {
 		return nil, err
 	}
+	return o, m.isAdministrator(c, o)
+}
+
+// isAdministrator is Waldur's is_administrator on o's project (403).
+func (m *routes) isAdministrator(c *gin.Context, o *ActionObject) error {
 	u := api.CurrentUser(c)
 	if u.IsStaff {
-		return o, nil
+		return nil
 	}
 	if m.rbac == nil {
-		return nil, api.Forbidden()
+		return api.Forbidden()
 	}
 	roles, err := m.rbac.RolesOn(c.Request.Context(), u.ID,
 		models.Scope{Type: models.ScopeProject, ID: o.ProjectID}, models.Scope{Type: models.ScopeCustomer, ID: o.CustomerID})
 	if err != nil {
-		return nil, models.Internal(err)
+		return models.Internal(err)
 	}
 	for _, r := range roles {
 		if adminRoles[r] {
-			return o, nil
+			return nil
 		}
 	}
-	return nil, api.Forbidden()
+	return api.Forbidden()
 }
 
 // schedule records the action on the object and starts its run.
@@ -277,6 +289,18 @@ func (m *routes) update(k Kind, partial bool) api.Handler {
 // @Router		/api/openstack-networks/{uuid}/set_erred/ [post]
 // @Router		/api/openstack-subnets/{uuid}/set_ok/ [post]
 // @Router		/api/openstack-subnets/{uuid}/set_erred/ [post]
+// @Router		/api/openstack-ports/{uuid}/set_ok/ [post]
+// @Router		/api/openstack-ports/{uuid}/set_erred/ [post]
+// @Router		/api/openstack-routers/{uuid}/set_ok/ [post]
+// @Router		/api/openstack-routers/{uuid}/set_erred/ [post]
+// @Router		/api/openstack-floating-ips/{uuid}/set_ok/ [post]
+// @Router		/api/openstack-floating-ips/{uuid}/set_erred/ [post]
+// @Router		/api/openstack-server-groups/{uuid}/set_ok/ [post]
+// @Router		/api/openstack-server-groups/{uuid}/set_erred/ [post]
+// @Router		/api/openstack-snapshots/{uuid}/set_ok/ [post]
+// @Router		/api/openstack-snapshots/{uuid}/set_erred/ [post]
+// @Router		/api/openstack-backups/{uuid}/set_ok/ [post]
+// @Router		/api/openstack-backups/{uuid}/set_erred/ [post]
 func (m *routes) setState(k Kind, state models.CoreState) api.Handler {
 	return func(c *gin.Context) error {
 		o, err := m.staffOnly(c, k)
@@ -304,6 +328,11 @@ func (m *routes) setState(k Kind, state models.CoreState) api.Handler {
 // @Router		/api/openstack-security-groups/{uuid}/unlink/ [post]
 // @Router		/api/openstack-networks/{uuid}/unlink/ [post]
 // @Router		/api/openstack-subnets/{uuid}/unlink/ [post]
+// @Router		/api/openstack-ports/{uuid}/unlink/ [post]
+// @Router		/api/openstack-floating-ips/{uuid}/unlink/ [post]
+// @Router		/api/openstack-server-groups/{uuid}/unlink/ [post]
+// @Router		/api/openstack-snapshots/{uuid}/unlink/ [post]
+// @Router		/api/openstack-backups/{uuid}/unlink/ [post]
 func (m *routes) unlink(k Kind) api.Handler {
 	return func(c *gin.Context) error {
 		o, err := m.staffOnly(c, k)

@@ -31,7 +31,7 @@ func (m *routes) backupRestoreRoutes(a *gin.RouterGroup) {
 // @Success	200	{object}	Instance
 // @Router		/api/openstack-backups/{uuid}/restore/ [post]
 func (m *routes) restoreBackup(c *gin.Context) error {
-	b, err := m.storageAdministered(c, KindBackup)
+	b, err := m.administered(c, KindBackup)
 	if err != nil {
 		return err
 	}

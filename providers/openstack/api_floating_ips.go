@@ -23,14 +23,14 @@ import (
 func (m *routes) floatingIPRoutes(a *gin.RouterGroup) {
 	a.POST("/openstack-tenants/:uuid/create_floating_ip/", api.RequireUser, api.H(m.createFloatingIP))
 	g := a.Group("/openstack-floating-ips", api.RequireUser)
-	g.DELETE("/:uuid/", api.H(m.l3Delete(KindFloatingIP)))
+	g.DELETE("/:uuid/", api.H(m.deleteObject(KindFloatingIP)))
 	g.POST("/:uuid/attach_to_port/", api.H(m.attachFloatingIP))
 	g.POST("/:uuid/detach_from_port/", api.H(m.detachFloatingIP))
 	g.POST("/:uuid/update_description/", api.H(m.updateFloatingIPDescription))
-	g.POST("/:uuid/pull/", api.H(m.l3Pull(KindFloatingIP)))
-	g.POST("/:uuid/set_ok/", api.H(m.l3SetState(KindFloatingIP, models.CoreOK)))
-	g.POST("/:uuid/set_erred/", api.H(m.l3SetState(KindFloatingIP, models.CoreErred)))
-	g.POST("/:uuid/unlink/", api.H(m.l3Unlink(KindFloatingIP)))
+	g.POST("/:uuid/pull/", api.H(m.pullObject(KindFloatingIP)))
+	g.POST("/:uuid/set_ok/", api.H(m.setState(KindFloatingIP, models.CoreOK)))
+	g.POST("/:uuid/set_erred/", api.H(m.setState(KindFloatingIP, models.CoreErred)))
+	g.POST("/:uuid/unlink/", api.H(m.unlink(KindFloatingIP)))
 	a.GET("/openstack-instances/:uuid/floating_ips/", api.RequireUser, api.H(m.instanceFloatingIPs))
 	a.POST("/openstack-instances/:uuid/update_floating_ips/", api.RequireUser, api.H(m.updateInstanceFloatingIPs))
 }
@@ -89,7 +89,7 @@ func (m *routes) createFloatingIP(c *gin.Context) error {
 // @Success	202	{object}	map[string]string
 // @Router		/api/openstack-floating-ips/{uuid}/attach_to_port/ [post]
 func (m *routes) attachFloatingIP(c *gin.Context) error {
-	o, err := m.l3Administered(c, KindFloatingIP)
+	o, err := m.administered(c, KindFloatingIP)
 	if err != nil {
 		return err
 	}
@@ -146,7 +146,7 @@ func (m *routes) portOfRef(c *gin.Context, field, raw string) (*PortView, error)
 // @Success	202	{object}	map[string]string
 // @Router		/api/openstack-floating-ips/{uuid}/detach_from_port/ [post]
 func (m *routes) detachFloatingIP(c *gin.Context) error {
-	o, err := m.l3Administered(c, KindFloatingIP)
+	o, err := m.administered(c, KindFloatingIP)
 	if err != nil {
 		return err
 	}
@@ -173,7 +173,7 @@ func (m *routes) detachFloatingIP(c *gin.Context) error {
 // @Success	202	{object}	map[string]string
 // @Router		/api/openstack-floating-ips/{uuid}/update_description/ [post]
 func (m *routes) updateFloatingIPDescription(c *gin.Context) error {
-	o, err := m.l3Administered(c, KindFloatingIP)
+	o, err := m.administered(c, KindFloatingIP)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package openstack
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -37,17 +36,17 @@ func (m *routes) portRoutes(a *gin.RouterGroup) {
 	g.POST("/", api.H(m.createPort))
 	g.PUT("/:uuid/", api.H(m.updatePort(false)))
 	g.PATCH("/:uuid/", api.H(m.updatePort(true)))
-	g.DELETE("/:uuid/", api.H(m.l3Delete(KindPort)))
+	g.DELETE("/:uuid/", api.H(m.deleteObject(KindPort)))
 	g.POST("/:uuid/enable_port/", api.H(m.portToggle("enable_port", "Port enabling has been scheduled.")))
 	g.POST("/:uuid/disable_port/", api.H(m.portToggle("disable_port", "Port disabling has been scheduled.")))
 	g.POST("/:uuid/enable_port_security/", api.H(m.portToggle("enable_port_security", "Port security enabling has been scheduled.")))
 	g.POST("/:uuid/disable_port_security/", api.H(m.portToggle("disable_port_security", "Port security disabling has been scheduled.")))
 	g.POST("/:uuid/update_port_ip/", api.H(m.updatePortIP))
 	g.POST("/:uuid/update_security_groups/", api.H(m.updatePortSecurityGroups))
-	g.POST("/:uuid/pull/", api.H(m.l3Pull(KindPort)))
-	g.POST("/:uuid/set_ok/", api.H(m.l3SetState(KindPort, models.CoreOK)))
-	g.POST("/:uuid/set_erred/", api.H(m.l3SetState(KindPort, models.CoreErred)))
-	g.POST("/:uuid/unlink/", api.H(m.l3Unlink(KindPort)))
+	g.POST("/:uuid/pull/", api.H(m.pullObject(KindPort)))
+	g.POST("/:uuid/set_ok/", api.H(m.setState(KindPort, models.CoreOK)))
+	g.POST("/:uuid/set_erred/", api.H(m.setState(KindPort, models.CoreErred)))
+	g.POST("/:uuid/unlink/", api.H(m.unlink(KindPort)))
 	a.GET("/openstack-instances/:uuid/ports/", api.RequireUser, api.H(m.instancePorts))
 }
 
@@ -84,150 +83,6 @@ func (m *routes) l3Object(c *gin.Context, k Kind) (*ActionObject, error) {
 		id = ref
 	}
 	return m.db.ActionObjectByUUID(ctx, k, id)
-}
-
-// requireAdmin lets Waldur's is_administrator of o's project (and staff)
-// go on: 403 for others.
-func (m *routes) requireAdmin(c *gin.Context, o *ActionObject) error {
-	u := api.CurrentUser(c)
-	if u.IsStaff {
-		return nil
-	}
-	if m.rbac == nil {
-		return api.Forbidden()
-	}
-	roles, err := m.rbac.RolesOn(c.Request.Context(), u.ID,
-		models.Scope{Type: models.ScopeProject, ID: o.ProjectID}, models.Scope{Type: models.ScopeCustomer, ID: o.CustomerID})
-	if err != nil {
-		return models.Internal(err)
-	}
-	for _, r := range roles {
-		if adminRoles[r] {
-			return nil
-		}
-	}
-	return api.Forbidden()
-}
-
-// l3Administered loads the object of the path and checks is_administrator.
-func (m *routes) l3Administered(c *gin.Context, k Kind) (*ActionObject, error) {
-	o, err := m.l3Object(c, k)
-	if err != nil {
-		return nil, err
-	}
-	return o, m.requireAdmin(c, o)
-}
-
-// @Summary	Mark an OpenStack port, router or floating IP OK or erred (staff)
-// @Tags		openstack-ports
-// @Param		uuid	path	string	true	"UUID"
-// @Success	200	{object}	map[string]string
-// @Router		/api/openstack-ports/{uuid}/set_ok/ [post]
-// @Router		/api/openstack-ports/{uuid}/set_erred/ [post]
-// @Router		/api/openstack-routers/{uuid}/set_ok/ [post]
-// @Router		/api/openstack-routers/{uuid}/set_erred/ [post]
-// @Router		/api/openstack-floating-ips/{uuid}/set_ok/ [post]
-// @Router		/api/openstack-floating-ips/{uuid}/set_erred/ [post]
-func (m *routes) l3SetState(k Kind, state models.CoreState) api.Handler {
-	return func(c *gin.Context) error {
-		o, err := m.l3Object(c, k)
-		if err != nil {
-			return err
-		}
-		if !api.CurrentUser(c).IsStaff {
-			return api.Forbidden()
-		}
-		if err := m.db.SetObjectState(c.Request.Context(), k, o.ID, state); err != nil {
-			return err
-		}
-		status := "ok"
-		if state == models.CoreErred {
-			status = "erred"
-		}
-		return rest.Render(c, http.StatusOK, gin.H{"status": "state has been set to " + status})
-	}
-}
-
-// @Summary	Forget an OpenStack port or floating IP without touching the cloud (staff)
-// @Tags		openstack-ports
-// @Param		uuid	path	string	true	"UUID"
-// @Success	204
-// @Router		/api/openstack-ports/{uuid}/unlink/ [post]
-// @Router		/api/openstack-floating-ips/{uuid}/unlink/ [post]
-func (m *routes) l3Unlink(k Kind) api.Handler {
-	return func(c *gin.Context) error {
-		o, err := m.l3Object(c, k)
-		if err != nil {
-			return err
-		}
-		if !api.CurrentUser(c).IsStaff {
-			return api.Forbidden()
-		}
-		if err := m.db.UnlinkObject(c.Request.Context(), k, o.ID); err != nil {
-			return err
-		}
-		return api.NoContent(c)
-	}
-}
-
-// @Summary	Delete an OpenStack port, router or floating IP
-// @Description	202 {"status": "destroy was scheduled"}: DELETION_SCHEDULED, then the object is deleted in the cloud (one gone already is deleted; a router loses its interfaces first) and its row goes. 409 unless it is OK or ERRED; 400 for a port a router or the network owns (Neutron's refusal).
-// @Tags		openstack-ports
-// @Param		uuid	path	string	true	"UUID"
-// @Success	202	{object}	map[string]string
-// @Router		/api/openstack-ports/{uuid}/ [delete]
-// @Router		/api/openstack-routers/{uuid}/ [delete]
-// @Router		/api/openstack-floating-ips/{uuid}/ [delete]
-func (m *routes) l3Delete(k Kind) api.Handler {
-	return func(c *gin.Context) error {
-		o, err := m.l3Administered(c, k)
-		if err != nil {
-			return err
-		}
-		if k == KindPort { // Neutron's refusal, seen here: a router's or the network's own port
-			owner, err := columnOf[string](c.Request.Context(), m.db, k, o.ID, "device_owner")
-			if err != nil {
-				return err
-			}
-			if strings.HasPrefix(owner, "network:") {
-				return models.Errorf(models.CodeInvalid, "Port %s is owned by %s: remove it through its router or network.", o.Name, owner)
-			}
-		}
-		if err := m.schedule(c, o, ScheduledAction{Action: "delete", To: models.CoreDeletionScheduled,
-			From: []models.CoreState{models.CoreOK, models.CoreErred}}); err != nil {
-			return err
-		}
-		return scheduled(c, "destroy")
-	}
-}
-
-// @Summary	Pull an OpenStack port or floating IP from the cloud
-// @Description	Reads the object's tenant from its cloud and records what it finds. 409 unless the object is OK or ERRED and in the cloud, or while its pull runs. 202 {"detail": "Pull operation was successfully scheduled."}.
-// @Tags		openstack-ports
-// @Param		uuid	path	string	true	"UUID"
-// @Success	202	{object}	map[string]string
-// @Router		/api/openstack-ports/{uuid}/pull/ [post]
-// @Router		/api/openstack-floating-ips/{uuid}/pull/ [post]
-func (m *routes) l3Pull(k Kind) api.Handler {
-	return func(c *gin.Context) error {
-		o, err := m.l3Administered(c, k)
-		if err != nil {
-			return err
-		}
-		if o.State != models.CoreOK && o.State != models.CoreErred {
-			return models.Errorf(models.CodeConflict, "Valid states for operation: OK, ERRED.")
-		}
-		if o.BackendID == "" || isPending(o.BackendID) {
-			return models.Errorf(models.CodeConflict, "Resource does not have backend ID.")
-		}
-		err = startPull(context.WithoutCancel(c.Request.Context()), m.tc, k, o.UUID)
-		if errors.Is(err, ErrPullRunning) {
-			return models.Errorf(models.CodeConflict, "Pull operation is already in progress.")
-		} else if err != nil {
-			return err
-		}
-		return rest.Render(c, http.StatusAccepted, gin.H{"detail": "Pull operation was successfully scheduled."})
-	}
 }
 
 // Port is the OpenAPI OpenStackPort shape.
@@ -537,7 +392,7 @@ func (m *routes) createPort(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := m.requireAdmin(c, n); err != nil {
+	if err := m.isAdministrator(c, n); err != nil {
 		return err
 	}
 	if f.Has("target_tenant") && !f.IsNull("target_tenant") {
@@ -590,7 +445,7 @@ func l3Details(r L3Request) map[string]any {
 // @Router		/api/openstack-ports/{uuid}/ [patch]
 func (m *routes) updatePort(partial bool) api.Handler {
 	return func(c *gin.Context) error {
-		o, err := m.l3Administered(c, KindPort)
+		o, err := m.administered(c, KindPort)
 		if err != nil {
 			return err
 		}
@@ -644,7 +499,7 @@ func (m *routes) updatePort(partial bool) api.Handler {
 // @Router		/api/openstack-ports/{uuid}/disable_port_security/ [post]
 func (m *routes) portToggle(action, answer string) api.Handler {
 	return func(c *gin.Context) error {
-		o, err := m.l3Administered(c, KindPort)
+		o, err := m.administered(c, KindPort)
 		if err != nil {
 			return err
 		}
@@ -662,7 +517,7 @@ func (m *routes) portToggle(action, answer string) api.Handler {
 // @Success	202	{object}	map[string]string
 // @Router		/api/openstack-ports/{uuid}/update_port_ip/ [post]
 func (m *routes) updatePortIP(c *gin.Context) error {
-	o, err := m.l3Administered(c, KindPort)
+	o, err := m.administered(c, KindPort)
 	if err != nil {
 		return err
 	}
@@ -706,7 +561,7 @@ func (m *routes) updatePortIP(c *gin.Context) error {
 // @Success	202	{object}	map[string]string
 // @Router		/api/openstack-ports/{uuid}/update_security_groups/ [post]
 func (m *routes) updatePortSecurityGroups(c *gin.Context) error {
-	o, err := m.l3Administered(c, KindPort)
+	o, err := m.administered(c, KindPort)
 	if err != nil {
 		return err
 	}

@@ -32,12 +32,12 @@ func (m *routes) routerRoutes(a *gin.RouterGroup) {
 	g.Match(get, "/", api.H(m.listRouters))
 	g.Match(get, "/:uuid/", api.H(m.getRouter))
 	g.POST("/", api.H(m.createRouter))
-	g.DELETE("/:uuid/", api.H(m.l3Delete(KindRouter)))
+	g.DELETE("/:uuid/", api.H(m.deleteObject(KindRouter)))
 	g.POST("/:uuid/add_router_interface/", api.H(m.routerInterface("add_router_interface")))
 	g.POST("/:uuid/remove_router_interface/", api.H(m.routerInterface("remove_router_interface")))
 	g.POST("/:uuid/set_routes/", api.H(m.setRoutes))
-	g.POST("/:uuid/set_ok/", api.H(m.l3SetState(KindRouter, models.CoreOK)))
-	g.POST("/:uuid/set_erred/", api.H(m.l3SetState(KindRouter, models.CoreErred)))
+	g.POST("/:uuid/set_ok/", api.H(m.setState(KindRouter, models.CoreOK)))
+	g.POST("/:uuid/set_erred/", api.H(m.setState(KindRouter, models.CoreErred)))
 	s := a.Group("/openstack-subnets", api.RequireUser)
 	s.POST("/:uuid/connect/", api.H(m.connectSubnet(true)))
 	s.POST("/:uuid/disconnect/", api.H(m.connectSubnet(false)))
@@ -194,7 +194,7 @@ func (m *routes) createRouter(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := m.requireAdmin(c, t); err != nil {
+	if err := m.isAdministrator(c, t); err != nil {
 		return err
 	}
 	if name != "" {
@@ -265,7 +265,7 @@ func (m *routes) subnetOfTenant(c *gin.Context, field string, tenantID int64, id
 // @Router		/api/openstack-routers/{uuid}/remove_router_interface/ [post]
 func (m *routes) routerInterface(action string) api.Handler {
 	return func(c *gin.Context) error {
-		o, err := m.l3Administered(c, KindRouter)
+		o, err := m.administered(c, KindRouter)
 		if err != nil {
 			return err
 		}
@@ -339,7 +339,7 @@ func (m *routes) routerInterface(action string) api.Handler {
 // @Success	202	{object}	map[string]any
 // @Router		/api/openstack-routers/{uuid}/set_routes/ [post]
 func (m *routes) setRoutes(c *gin.Context) error {
-	o, err := m.l3Administered(c, KindRouter)
+	o, err := m.administered(c, KindRouter)
 	if err != nil {
 		return err
 	}

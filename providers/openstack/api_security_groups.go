@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -187,19 +188,34 @@ func (m *routes) setSecurityGroupRules(c *gin.Context) error {
 	return rest.Render(c, http.StatusAccepted, gin.H{"status": "Rules update was successfully scheduled."})
 }
 
-// @Summary	Delete a security group, network or subnet
-// @Description	202 {"status": "destroy was scheduled"} (Waldur's structure delete): DELETION_SCHEDULED, then the object is deleted in the cloud (one already gone is deleted; a network takes its subnets along) and its row goes. 409 unless the object is OK or ERRED.
+// @Summary	Delete an object in an OpenStack tenant (security group, network, subnet, port, router, floating IP, server group, snapshot, backup)
+// @Description	202 {"status": "destroy was scheduled"} (Waldur's structure delete): DELETION_SCHEDULED, then the object is deleted in the cloud (one already gone is deleted; a network takes its subnets along, a router loses its interfaces first, a backup takes its snapshots) and its row goes. 409 unless the object is OK or ERRED; 400 for a port a router or the network owns (Neutron's refusal).
 // @Tags		openstack-security-groups
 // @Param		uuid	path	string	true	"UUID"
 // @Success	202	{object}	map[string]string
 // @Router		/api/openstack-security-groups/{uuid}/ [delete]
 // @Router		/api/openstack-networks/{uuid}/ [delete]
 // @Router		/api/openstack-subnets/{uuid}/ [delete]
+// @Router		/api/openstack-ports/{uuid}/ [delete]
+// @Router		/api/openstack-routers/{uuid}/ [delete]
+// @Router		/api/openstack-floating-ips/{uuid}/ [delete]
+// @Router		/api/openstack-server-groups/{uuid}/ [delete]
+// @Router		/api/openstack-snapshots/{uuid}/ [delete]
+// @Router		/api/openstack-backups/{uuid}/ [delete]
 func (m *routes) deleteObject(k Kind) api.Handler {
 	return func(c *gin.Context) error {
 		o, err := m.administered(c, k)
 		if err != nil {
 			return err
+		}
+		if k == KindPort { // Neutron's refusal, seen here: a router's or the network's own port
+			owner, err := columnOf[string](c.Request.Context(), m.db, k, o.ID, "device_owner")
+			if err != nil {
+				return err
+			}
+			if strings.HasPrefix(owner, "network:") {
+				return models.Errorf(models.CodeInvalid, "Port %s is owned by %s: remove it through its router or network.", o.Name, owner)
+			}
 		}
 		if err := m.schedule(c, o, ScheduledAction{Action: "delete", To: models.CoreDeletionScheduled,
 			From: []models.CoreState{models.CoreOK, models.CoreErred}}); err != nil {

@@ -35,11 +35,11 @@ func (m *routes) storageRoutes(a *gin.RouterGroup) {
 		g := a.Group("/"+r.k.collection(), api.RequireUser)
 		g.Match(get, "/", api.H(r.list))
 		g.Match(get, "/:uuid/", api.H(r.one))
-		g.DELETE("/:uuid/", api.H(m.deleteStorage(r.k)))
+		g.DELETE("/:uuid/", api.H(m.deleteObject(r.k)))
 		g.POST("/:uuid/pull/", api.H(m.pullStorage(r.k)))
-		g.POST("/:uuid/set_ok/", api.H(m.setStorageState(r.k, models.CoreOK)))
-		g.POST("/:uuid/set_erred/", api.H(m.setStorageState(r.k, models.CoreErred)))
-		g.POST("/:uuid/unlink/", api.H(m.unlinkStorage(r.k)))
+		g.POST("/:uuid/set_ok/", api.H(m.setState(r.k, models.CoreOK)))
+		g.POST("/:uuid/set_erred/", api.H(m.setState(r.k, models.CoreErred)))
+		g.POST("/:uuid/unlink/", api.H(m.unlink(r.k)))
 		if r.k != KindServerGroup { // Nova's groups cannot be renamed
 			g.PUT("/:uuid/", api.H(m.updateStorage(r.k, false)))
 			g.PATCH("/:uuid/", api.H(m.updateStorage(r.k, true)))
@@ -66,37 +66,6 @@ func (m *routes) storageObject(c *gin.Context, k Kind) (*ActionObject, error) {
 		return nil, err
 	}
 	return m.db.ActionObjectByUUID(ctx, k, id)
-}
-
-// storageAdministered loads the object and checks Waldur's is_administrator.
-func (m *routes) storageAdministered(c *gin.Context, k Kind) (*ActionObject, error) {
-	o, err := m.storageObject(c, k)
-	if err != nil {
-		return nil, err
-	}
-	return o, m.isAdministrator(c, o)
-}
-
-// isAdministrator is Waldur's is_administrator on o's project (403).
-func (m *routes) isAdministrator(c *gin.Context, o *ActionObject) error {
-	u := api.CurrentUser(c)
-	if u.IsStaff {
-		return nil
-	}
-	if m.rbac == nil {
-		return api.Forbidden()
-	}
-	roles, err := m.rbac.RolesOn(c.Request.Context(), u.ID,
-		models.Scope{Type: models.ScopeProject, ID: o.ProjectID}, models.Scope{Type: models.ScopeCustomer, ID: o.CustomerID})
-	if err != nil {
-		return models.Internal(err)
-	}
-	for _, r := range roles {
-		if adminRoles[r] {
-			return nil
-		}
-	}
-	return api.Forbidden()
 }
 
 // renderStorage answers the object as GET renders it.
@@ -276,7 +245,7 @@ func (m *routes) pullServerGroups(c *gin.Context) error {
 // @Router		/api/openstack-backups/{uuid}/ [patch]
 func (m *routes) updateStorage(k Kind, partial bool) api.Handler {
 	return func(c *gin.Context) error {
-		o, err := m.storageAdministered(c, k)
+		o, err := m.administered(c, k)
 		if err != nil {
 			return err
 		}
@@ -320,28 +289,6 @@ func (m *routes) updateStorage(k Kind, partial bool) api.Handler {
 	}
 }
 
-// @Summary	Delete an OpenStack server group, snapshot or backup
-// @Description	202 {"status": "destroy was scheduled"} (as the other structure deletes): DELETION_SCHEDULED, then the object is deleted in the cloud (a backup: its snapshots; one already gone is deleted) and its row goes. 409 unless the object is OK or ERRED.
-// @Tags		openstack-server-groups
-// @Param		uuid	path	string	true	"UUID"
-// @Success	202	{object}	map[string]string
-// @Router		/api/openstack-server-groups/{uuid}/ [delete]
-// @Router		/api/openstack-snapshots/{uuid}/ [delete]
-// @Router		/api/openstack-backups/{uuid}/ [delete]
-func (m *routes) deleteStorage(k Kind) api.Handler {
-	return func(c *gin.Context) error {
-		o, err := m.storageAdministered(c, k)
-		if err != nil {
-			return err
-		}
-		if err := m.schedule(c, o, ScheduledAction{Action: "delete", To: models.CoreDeletionScheduled,
-			From: []models.CoreState{models.CoreOK, models.CoreErred}}); err != nil {
-			return err
-		}
-		return scheduled(c, "destroy")
-	}
-}
-
 // @Summary	Pull an OpenStack server group, snapshot or backup from the cloud
 // @Description	The object is read back from the cloud (a pull action: UPDATE_SCHEDULED, UPDATING, then OK with what was read; ERRED when it is gone). 202 {"detail": "Pull operation was successfully scheduled."}; 409 unless the object is OK or ERRED and in the cloud.
 // @Tags		openstack-server-groups
@@ -352,7 +299,7 @@ func (m *routes) deleteStorage(k Kind) api.Handler {
 // @Router		/api/openstack-backups/{uuid}/pull/ [post]
 func (m *routes) pullStorage(k Kind) api.Handler {
 	return func(c *gin.Context) error {
-		o, err := m.storageAdministered(c, k)
+		o, err := m.administered(c, k)
 		if err != nil {
 			return err
 		}
@@ -366,58 +313,5 @@ func (m *routes) pullStorage(k Kind) api.Handler {
 			return err
 		}
 		return rest.Render(c, http.StatusAccepted, gin.H{"detail": "Pull operation was successfully scheduled."})
-	}
-}
-
-// @Summary	Mark an OpenStack server group, snapshot or backup OK or erred (staff)
-// @Tags		openstack-server-groups
-// @Param		uuid	path	string	true	"UUID"
-// @Success	200	{object}	map[string]string
-// @Router		/api/openstack-server-groups/{uuid}/set_ok/ [post]
-// @Router		/api/openstack-server-groups/{uuid}/set_erred/ [post]
-// @Router		/api/openstack-snapshots/{uuid}/set_ok/ [post]
-// @Router		/api/openstack-snapshots/{uuid}/set_erred/ [post]
-// @Router		/api/openstack-backups/{uuid}/set_ok/ [post]
-// @Router		/api/openstack-backups/{uuid}/set_erred/ [post]
-func (m *routes) setStorageState(k Kind, state models.CoreState) api.Handler {
-	return func(c *gin.Context) error {
-		o, err := m.storageObject(c, k)
-		if err != nil {
-			return err
-		}
-		if !api.CurrentUser(c).IsStaff {
-			return api.Forbidden()
-		}
-		if err := m.db.SetObjectState(c.Request.Context(), k, o.ID, state); err != nil {
-			return err
-		}
-		status := "ok"
-		if state == models.CoreErred {
-			status = "erred"
-		}
-		return rest.Render(c, http.StatusOK, gin.H{"status": "state has been set to " + status})
-	}
-}
-
-// @Summary	Forget an OpenStack server group, snapshot or backup without touching the cloud (staff)
-// @Tags		openstack-server-groups
-// @Param		uuid	path	string	true	"UUID"
-// @Success	204
-// @Router		/api/openstack-server-groups/{uuid}/unlink/ [post]
-// @Router		/api/openstack-snapshots/{uuid}/unlink/ [post]
-// @Router		/api/openstack-backups/{uuid}/unlink/ [post]
-func (m *routes) unlinkStorage(k Kind) api.Handler {
-	return func(c *gin.Context) error {
-		o, err := m.storageObject(c, k)
-		if err != nil {
-			return err
-		}
-		if !api.CurrentUser(c).IsStaff {
-			return api.Forbidden()
-		}
-		if err := m.db.UnlinkObject(c.Request.Context(), k, o.ID); err != nil {
-			return err
-		}
-		return api.NoContent(c)
 	}
 }

@@ -196,7 +196,7 @@ func (m *routes) createSnapshot(c *gin.Context) error {
 // @Success	201	{object}	Volume
 // @Router		/api/openstack-snapshots/{uuid}/restore/ [post]
 func (m *routes) restoreSnapshot(c *gin.Context) error {
-	o, err := m.storageAdministered(c, KindSnapshot)
+	o, err := m.administered(c, KindSnapshot)
 	if err != nil {
 		return err
 	}

@@ -256,13 +256,13 @@ func (m *routes) backendObjects(action string) api.Handler {
 
 // requireBackend is Waldur's check_resource_backend_id (409).
 func requireBackend(o *ActionObject) error {
-	if o.BackendID == "" {
+	if o.BackendID == "" || isPending(o.BackendID) {
 		return models.Errorf(models.CodeConflict, "Resource does not have backend ID.")
 	}
 	return nil
 }
 
-// @Summary	Pull an OpenStack tenant, instance or volume from the cloud
+// @Summary	Pull an OpenStack tenant, instance, volume, port or floating IP from the cloud
 // @Description	Reads the object's tenant from its cloud and records what it finds (as the periodic pull). The object must be OK or erred and be in the cloud (409); a pull of the object already running is a 409 too. 202 {"detail": "Pull operation was successfully scheduled."}.
 // @Tags		openstack-instances
 // @Param		uuid	path	string	true	"UUID"
@@ -270,6 +270,8 @@ func requireBackend(o *ActionObject) error {
 // @Router		/api/openstack-instances/{uuid}/pull/ [post]
 // @Router		/api/openstack-volumes/{uuid}/pull/ [post]
 // @Router		/api/openstack-tenants/{uuid}/pull/ [post]
+// @Router		/api/openstack-ports/{uuid}/pull/ [post]
+// @Router		/api/openstack-floating-ips/{uuid}/pull/ [post]
 func (m *routes) pullObject(k Kind) api.Handler {
 	return func(c *gin.Context) error {
 		o, err := m.administered(c, k)
