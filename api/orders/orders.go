@@ -12,6 +12,7 @@
 package orders
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -45,6 +46,9 @@ type Deps struct {
 	// offering type may carry besides limit-based ones
 	// (providers.Registry.AvailableLimits; nil: none).
 	AvailableLimits func(offeringType string) []string
+	// CheckOrder checks a Create order against what the offering type's
+	// plugin records (plugin.Set.OrderCheck; nil: no check).
+	CheckOrder func(ctx context.Context, offeringType string, o *store.NewOrder) error
 }
 
 // Module registers the order and resource routes (an api.Module).
@@ -57,13 +61,15 @@ type Module struct {
 	capabilities func(offeringType string) (providers.Capabilities, bool)
 	svc          *marketplace.Service
 	limitsOf     func(offeringType string) []string
+	checkOrder   func(ctx context.Context, offeringType string, o *store.NewOrder) error
 }
 
 var _ api.Module = (*Module)(nil)
 
 // New returns the orders module.
 func New(d Deps) *Module {
-	m := &Module{st: d.Store, rbac: d.RBAC, tc: d.Temporal, now: d.Now, timeout: d.TemporalTimeout, capabilities: d.Capabilities, limitsOf: d.AvailableLimits}
+	m := &Module{st: d.Store, rbac: d.RBAC, tc: d.Temporal, now: d.Now, timeout: d.TemporalTimeout, capabilities: d.Capabilities, limitsOf: d.AvailableLimits,
+		checkOrder: d.CheckOrder}
 	if m.now == nil {
 		m.now = func() time.Time { return time.Now().UTC() }
 	}
@@ -79,7 +85,7 @@ func New(d Deps) *Module {
 		imports = workflows.ImportClient{Client: m.tc}
 	}
 	m.svc = &marketplace.Service{Store: m.st, RBAC: m.rbac, Engine: engine, Imports: imports, Capabilities: m.capabilities,
-		AvailableLimits: m.limitsOf, Timeout: m.timeout, Now: m.now}
+		AvailableLimits: m.limitsOf, CheckOrder: m.checkOrder, Timeout: m.timeout, Now: m.now}
 	return m
 }
 

@@ -64,6 +64,10 @@ type Service struct {
 	// AvailableLimits lists the component types whose limits orders of an
 	// offering type may carry besides limit-based ones (nil: none).
 	AvailableLimits func(offeringType string) []string
+	// CheckOrder checks a Create order of an offering type against what
+	// the type's plugin records (plugin.Set.OrderCheck: a cloud tenant's
+	// quotas) before it is accepted; nil: no check.
+	CheckOrder func(ctx context.Context, offeringType string, o *store.NewOrder) error
 	// Timeout bounds one call to Temporal (0: 30 s).
 	Timeout time.Duration
 	Now     func() time.Time
@@ -179,6 +183,11 @@ func (s *Service) PrepareCreate(ctx context.Context, u *models.User, in CreateIn
 	out.Cost = &cost
 	if err := s.ValidateLimits(ctx, of.ID, of.Type, in.Limits); err != nil {
 		return err
+	}
+	if s.CheckOrder != nil {
+		if err := s.CheckOrder(ctx, of.Type, out); err != nil {
+			return err
+		}
 	}
 	if of.Shared && strings.TrimSpace(of.TermsOfService) != "" && !in.AcceptingTerms {
 		return models.FieldError("accepting_terms_of_service", fmt.Sprintf("Terms of service for offering '%s' have not been accepted.", of.Name))

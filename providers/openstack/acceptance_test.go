@@ -96,9 +96,14 @@ type cloud struct {
 }
 
 func newCloud(t testing.TB, queues []string, emuOpts openstacktest.Options) *cloud {
+	return newCloudOn(t, config.SQLite, queues, emuOpts)
+}
+
+// newCloudOn is newCloud on a database of kind.
+func newCloudOn(t testing.TB, kind config.DatabaseKind, queues []string, emuOpts openstacktest.Options) *cloud {
 	fastOrders(t)
 	srv := temporaltest.Start(t)
-	cl := &cloud{t: t, db: dbtest.Migrated(t, config.SQLite), tc: srv.Client(t), temporal: srv.Addr, plans: map[string]string{}}
+	cl := &cloud{t: t, db: dbtest.Migrated(t, kind), tc: srv.Client(t), temporal: srv.Addr, plans: map[string]string{}}
 	emu, err := openstacktest.Start("127.0.0.1:0", emuOpts)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = emu.Close() })

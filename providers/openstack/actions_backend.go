@@ -93,6 +93,9 @@ type ActionRequest struct {
 	// Restore is an instance's create from a backup
 	// (actions_backup_restore_backend.go).
 	Restore *BackupRestoreRequest `json:"restore,omitempty"`
+	// RBAC is a network RBAC policy's create
+	// (actions_rbac_policy_backend.go).
+	RBAC *RBACPolicyRequest `json:"rbac,omitempty"`
 }
 
 // ActionResult is what the action read back after it (only what the
@@ -150,6 +153,8 @@ var actionsOf = map[string][]string{
 	"server_group": {"create", "pull", "delete"},
 	"snapshot":     {"create", "update", "pull", "restore", "delete"},
 	"backup":       {"create", "update", "pull", "delete"},
+	// a network's RBAC policy: actions_rbac_policy_backend.go
+	"network_rbac_policy": {"create", "delete"},
 }
 
 // SupportsAction reports whether RunAction performs action on kind.
@@ -205,6 +210,8 @@ func (p *Provider) runAction(ctx context.Context, req ActionRequest) (ActionResu
 		return p.snapshotAction(ctx, s, req)
 	case "backup":
 		return p.backupAction(ctx, s, req)
+	case "network_rbac_policy":
+		return p.rbacPolicyAction(ctx, s, req)
 	}
 	return p.volumeAction(ctx, s, req)
 }

@@ -56,6 +56,7 @@ func newRoutes(d plugin.APIDeps) *routes {
 // signed-in users, and the objects' actions (api_actions.go).
 func (m *routes) Routes(a *gin.RouterGroup, _ *gin.Engine) {
 	get := []string{http.MethodGet, http.MethodHead}
+	m.usageStatsRoutes(a) // static segments of the catalogs, before their /:uuid/
 	for _, r := range []struct {
 		path      string
 		list, one api.Handler
@@ -84,6 +85,9 @@ func (m *routes) Routes(a *gin.RouterGroup, _ *gin.Engine) {
 	m.instanceNetworkRoutes(a)
 	m.pushSecurityGroupsRoutes(a)
 	m.backupRestoreRoutes(a)
+	m.zoneRoutes(a)
+	m.externalNetworkRoutes(a)
+	m.rbacPolicyRoutes(a)
 }
 
 var coreStates = map[string]bool{}
@@ -434,7 +438,7 @@ func (m *routes) listNetworks(c *gin.Context) error {
 		for i := range vs {
 			out[i] = renderNetwork(c, &vs[i], subs[vs[i].ID])
 		}
-		return out, nil
+		return out, m.withPolicies(c, vs, out) // api_rbac_policies.go
 	})
 }
 
@@ -456,7 +460,11 @@ func (m *routes) getNetwork(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return rest.Render(c, http.StatusOK, renderNetwork(c, v, subs[v.ID]))
+	out := []Network{renderNetwork(c, v, subs[v.ID])}
+	if err := m.withPolicies(c, []CatalogItem{*v}, out); err != nil { // api_rbac_policies.go
+		return err
+	}
+	return rest.Render(c, http.StatusOK, out[0])
 }
 
 // @Summary	List subnets of OpenStack tenants

@@ -38,7 +38,11 @@ func (m *routes) renderNetworkByUUID(c *gin.Context, status int, id models.UUID)
 	if err != nil {
 		return err
 	}
-	return rest.Render(c, status, renderNetwork(c, v, subs[v.ID]))
+	out := []Network{renderNetwork(c, v, subs[v.ID])}
+	if err := m.withPolicies(c, []CatalogItem{*v}, out); err != nil { // api_rbac_policies.go
+		return err
+	}
+	return rest.Render(c, status, out[0])
 }
 
 // @Summary	Create a network in an OpenStack tenant

@@ -217,6 +217,13 @@ type Snapshot struct {
 	// Ports and Routers are the tenant's (nil: not read).
 	Ports   []CloudPortInfo `json:"ports,omitempty"`
 	Routers []CloudRouter   `json:"routers,omitempty"`
+
+	// InstanceZones and VolumeZones are Nova's and Cinder's availability
+	// zones, ExternalNetworks the external networks the project sees (nil:
+	// not read; zones.go).
+	InstanceZones    []CloudZone            `json:"instance_zones,omitempty"`
+	VolumeZones      []CloudZone            `json:"volume_zones,omitempty"`
+	ExternalNetworks []CloudExternalNetwork `json:"external_networks,omitempty"`
 }
 
 // MiB converts GiB (Nova's and Cinder's sizes) to MiB (Waldur's).

@@ -67,7 +67,7 @@ func (Plugin) Schedules() []workflows.Schedule {
 
 // Migrations implements plugin.Migrated.
 func (Plugin) Migrations() []migrations.Migration {
-	return []migrations.Migration{migration(), migrationActions(), migrationL3(), migrationStorage()}
+	return []migrations.Migration{migration(), migrationActions(), migrationL3(), migrationStorage(), migrationZones()}
 }
 
 // ScopeKeepers implements plugin.Keepers.

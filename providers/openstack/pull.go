@@ -268,6 +268,9 @@ func (p *Provider) snapshot(ctx context.Context, conn Connection, project string
 	}); err != nil {
 		return snap, err
 	}
+	if err := p.readSurroundings(ctx, s, &snap); err != nil { // zones and external networks: pull_zones.go
+		return snap, err
+	}
 	if err := read("volumes", func() error {
 		pages, err := volumes.List(s.volume, volumes.ListOpts{}).AllPages(ctx)
 		if err != nil {

@@ -49,22 +49,33 @@ const (
 	KindServerGroup Kind = "server_group"
 	KindSnapshot    Kind = "snapshot"
 	KindBackup      Kind = "backup"
+	// KindRBACPolicy is a network's RBAC policy (in the network's tenant;
+	// its own routes: api_rbac_policies.go).
+	KindRBACPolicy Kind = "network_rbac_policy"
 )
 
 // actionKinds are the kinds whose rows carry actions.
 var actionKinds = []Kind{KindTenant, KindInstance, KindVolume, KindSecurityGroup, KindNetwork, KindSubnet}
 
-func (k Kind) table() string { return "openstack_" + string(k) + "s" }
+func (k Kind) table() string {
+	if k == KindRBACPolicy {
+		return "openstack_network_rbac_policies"
+	}
+	return "openstack_" + string(k) + "s"
+}
 
 // collection is the kind's API collection ("openstack-security-groups").
 func (k Kind) collection() string {
+	if k == KindRBACPolicy {
+		return "openstack-network-rbac-policies"
+	}
 	return "openstack-" + strings.ReplaceAll(string(k), "_", "-") + "s"
 }
 
 // inTenant reports whether the kind's rows have no project of their own
 // (their project is their tenant's) nor a marketplace resource.
 func (k Kind) inTenant() bool {
-	return k == KindSecurityGroup || k == KindNetwork || k == KindSubnet || isL3Kind(k) || isStorageKind(k)
+	return k == KindSecurityGroup || k == KindNetwork || k == KindSubnet || isL3Kind(k) || isStorageKind(k) || k == KindRBACPolicy
 }
 
 // Noun is how messages name the kind ("Instance", "Security group").
@@ -94,6 +105,8 @@ func (k Kind) offeringType() string {
 		return "OpenStack.FloatingIP"
 	case KindServerGroup, KindSnapshot, KindBackup:
 		return storageOfferingTypes[k]
+	case KindRBACPolicy:
+		return "OpenStack.NetworkRBACPolicy"
 	}
 	return OfferingVolume
 }
@@ -421,6 +434,11 @@ func (s *Store) actionRequest(ctx context.Context, o *ActionObject) (ActionReque
 			return req, err
 		}
 	}
+	if o.Kind == KindRBACPolicy { // store_rbac_policies.go
+		if err := s.rbacPolicyRequest(ctx, o, &req); err != nil {
+			return req, err
+		}
+	}
 	if isInstanceNetAction(o.Kind, o.Action) { // an instance's ports and groups: store_instance_network.go
 		if err := s.instanceNetRequest(ctx, o, &req); err != nil {
 			return req, err
@@ -506,6 +524,12 @@ func (s *Store) FinishAction(ctx context.Context, k Kind, id models.UUID, action
 			if res.Flavor != nil {
 				updates["flavor_name"], updates["cores"], updates["ram"], updates["flavor_disk"] =
 					res.Flavor.Name, res.Flavor.Cores, res.Flavor.RAM, res.Flavor.Disk
+				if action == "change_flavor" && o.ResourceID != nil { // the billed quantities follow (store_billed.go)
+					if err := tx.recordBilledLimits(ctx, *o.ResourceID, flavorQuantities(*res.Flavor),
+						fmt.Sprintf("Limits set by the instance's change_flavor to %s.", res.Flavor.Name)); err != nil {
+						return err
+					}
+				}
 			}
 			if res.RuntimeState == "ACTIVE" {
 				updates["start_time"] = tx.Now()
@@ -515,6 +539,12 @@ func (s *Store) FinishAction(ctx context.Context, k Kind, id models.UUID, action
 		case KindVolume:
 			if res.Size > 0 {
 				updates["size"] = res.Size
+				if action == "extend" && o.ResourceID != nil { // the billed quantities follow (store_billed.go)
+					if err := tx.recordBilledLimits(ctx, *o.ResourceID, volumeQuantities(res.Size),
+						fmt.Sprintf("Limits set by the volume's extend to %d MiB.", res.Size)); err != nil {
+						return err
+					}
+				}
 			}
 			if res.VolumeType != "" {
 				updates["type_name"] = res.VolumeType
@@ -555,6 +585,8 @@ func (s *Store) FinishAction(ctx context.Context, k Kind, id models.UUID, action
 			if err := tx.finishStorage(ctx, o, action, res, updates); err != nil {
 				return err
 			}
+		case KindRBACPolicy: // store_rbac_policies.go
+			finishRBACPolicy(res, updates)
 		}
 		if k == KindInstance { // an instance's ports and groups: store_instance_network.go
 			if err := tx.finishInstanceNetwork(ctx, o, res, updates); err != nil {
@@ -764,7 +796,7 @@ type PendingAction struct {
 // started twice: its workflow id is the object's and the action's).
 func (s *Store) PendingActions(ctx context.Context, cutoff time.Time) ([]PendingAction, error) {
 	var out []PendingAction
-	for _, k := range append(append(append([]Kind{}, actionKinds...), l3Kinds...), storageKinds...) {
+	for _, k := range append(append(append(append([]Kind{}, actionKinds...), l3Kinds...), storageKinds...), KindRBACPolicy) {
 		var rows []struct {
 			UUID   models.UUID
 			Action string

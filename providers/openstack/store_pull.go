@@ -88,6 +88,9 @@ func (s *Store) ApplyPull(ctx context.Context, tenantUUID models.UUID, snap Snap
 		if err := tx.applyL3(ctx, t.ID, snap); err != nil { // ports and routers: store_ports.go
 			return err
 		}
+		if err := tx.applySurroundings(ctx, t.ID, snap); err != nil { // zones and external networks: store_zones.go
+			return err
+		}
 		return tx.applyWorkloads(ctx, t, snap, &rep)
 	})
 	return rep, err

@@ -100,14 +100,16 @@ func (s *Store) finishSetQuotas(ctx context.Context, o *ActionObject, res Action
 	if o.ResourceID == nil {
 		return nil
 	}
-	return s.recordTenantLimits(ctx, *o.ResourceID, asked)
+	return s.recordBilledLimits(ctx, *o.ResourceID, asked, "Limits set by the tenant's set_quotas.")
 }
 
-// recordTenantLimits sets the asked limits of the resource's offering's
+// recordBilledLimits sets the asked limits of the resource's offering's
 // limit components on the resource (marketplace_resource_update_limits_succeeded)
-// and records them as a done limits-only Update order for billing.
-// Nothing happens when none of them changes.
-func (s *Store) recordTenantLimits(ctx context.Context, resourceID int64, asked map[string]int64) error {
+// and records them as a done limits-only Update order for billing, whose
+// output says why (a tenant's set_quotas, an instance's change_flavor, a
+// volume's extend). Nothing happens when none of them changes (or the
+// offering bills none of them).
+func (s *Store) recordBilledLimits(ctx context.Context, resourceID int64, asked map[string]int64, output string) error {
 	db := s.DB.WithContext(ctx)
 	var rs []struct {
 		UUID       models.UUID
@@ -149,7 +151,7 @@ func (s *Store) recordTenantLimits(ctx context.Context, resourceID int64, asked 
 	now := s.Now()
 	if err := db.Table("orders").Create(map[string]any{"uuid": models.NewUUID(), "type": models.OrderUpdate, "state": models.OrderDone,
 		"resource_id": resourceID, "offering_id": r.OfferingID, "project_id": r.ProjectID, "limits": rawJSON(limits),
-		"attributes": rawJSON(map[string]any{}), "workflow_started": true, "output": "Limits set by the tenant's set_quotas.",
+		"attributes": rawJSON(map[string]any{}), "workflow_started": true, "output": output,
 		"completed_at": now, "created": now, "modified": now}).Error; err != nil {
 		return store.Translate(err, "Order")
 	}

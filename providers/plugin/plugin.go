@@ -118,6 +118,20 @@ type Keepers interface {
 	ImportKeepers(st *store.Store) map[string]activities.ImportKeeper
 }
 
+// OrderCheck checks a Create order of one offering type against what the
+// plugin's core half records (a cloud tenant's quotas) before it is
+// accepted: an error refuses the order (models.CodeInvalid: a 400 with the
+// message) and nothing is created; the order preview shows the same
+// refusal. It writes nothing.
+type OrderCheck func(ctx context.Context, o *store.NewOrder) error
+
+// OrderChecker is a plugin that checks Create orders of its offering types
+// before they are accepted (OrderCheck).
+type OrderChecker interface {
+	// OrderChecks are its checks, by offering type.
+	OrderChecks(st *store.Store) map[string]OrderCheck
+}
+
 // Commander is a plugin with sub-commands of the waldur binary (`waldur
 // slurm associations`, a test double's server). They read cfg when
 // they run (flags are parsed by then).
@@ -237,4 +251,21 @@ func (s Set) ImportKeepers(st *store.Store) map[string]activities.ImportKeeper {
 		}
 	}
 	return out
+}
+
+// OrderCheck is the set's check of a Create order of an offering type
+// (OrderChecker): nil for a type no plugin checks.
+func (s Set) OrderCheck(st *store.Store) func(ctx context.Context, offeringType string, o *store.NewOrder) error {
+	checks := map[string]OrderCheck{}
+	for _, p := range s {
+		if c, ok := p.(OrderChecker); ok {
+			maps.Copy(checks, c.OrderChecks(st))
+		}
+	}
+	return func(ctx context.Context, offeringType string, o *store.NewOrder) error {
+		if check, ok := checks[offeringType]; ok {
+			return check(ctx, o)
+		}
+		return nil
+	}
 }

@@ -33,6 +33,7 @@ func (e *Emulator) volumeRoutes() {
 	r("POST", "/volumes/{id}/action", (*call).volumeAction)
 	e.snapshotRoutes(r)
 	e.backupRoutes(r)
+	e.volumeZoneRoutes(r)
 
 	r("GET", "/types", (*call).listVolumeTypes)
 	r("GET", "/types/default", func(c *call) *apiError {
@@ -46,12 +47,6 @@ func (e *Emulator) volumeRoutes() {
 	r("GET", "/os-quota-sets/{qp}/defaults", func(c *call) *apiError { return c.getVolumeQuotas(true) })
 	r("PUT", "/os-quota-sets/{qp}", (*call).updateVolumeQuotas)
 	r("DELETE", "/os-quota-sets/{qp}", (*call).deleteVolumeQuotas)
-	r("GET", "/os-availability-zone", func(c *call) *apiError {
-		c.json(http.StatusOK, map[string]any{"availabilityZoneInfo": []any{
-			map[string]any{"zoneName": "nova", "zoneState": map[string]any{"available": true}},
-		}})
-		return nil
-	})
 	r("GET", "/limits", (*call).volumeLimits)
 }
 

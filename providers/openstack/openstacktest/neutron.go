@@ -21,6 +21,7 @@ func (e *Emulator) networkRoutes() {
 	r("GET", "/networks/{id}", (*call).getNetwork)
 	r("PUT", "/networks/{id}", (*call).updateNetwork)
 	r("DELETE", "/networks/{id}", (*call).deleteNetwork)
+	e.rbacRoutes(r)
 
 	r("GET", "/subnets", (*call).listSubnets)
 	r("POST", "/subnets", (*call).createSubnet)
@@ -74,6 +75,7 @@ var neutronExtensions = [][2]string{
 	{"port-security", "Port Security"}, {"net-mtu", "Network MTU"}, {"binding", "Port Binding"},
 	{"allowed-address-pairs", "Allowed Address Pairs"}, {"ext-gw-mode", "Neutron L3 Configurable external gateway mode"},
 	{"availability_zone", "Availability Zone"}, {"provider", "Provider Network"},
+	{"rbac-policies", "RBAC Policies"},
 }
 
 func renderExtension(alias, name string) map[string]any {
@@ -109,7 +111,9 @@ func (c *call) owns(projectID string) bool { return projectID == c.projectID() |
 func (c *call) networkVisible(projectID string) bool { return c.owns(projectID) }
 
 // networkReadable tells whether the caller sees a network: its own, shared or external ones.
-func (c *call) networkReadable(n *Network) bool { return c.owns(n.ProjectID) || n.Shared || n.External }
+func (c *call) networkReadable(n *Network) bool {
+	return c.owns(n.ProjectID) || n.Shared || n.External || c.sharedWithCaller(n.ID) // RBAC: neutron_rbac.go
+}
 
 // owner resolves the project a new resource belongs to: the token's, or the
 // one in the body for an admin.
@@ -320,6 +324,7 @@ func (c *call) deleteNetwork() *apiError {
 			c.s().subnets.del(sub.ID)
 		}
 	}
+	c.s().dropPoliciesOf(n.ID) // Neutron deletes a network's RBAC policies with it
 	c.s().networks.del(n.ID)
 	c.noContent(http.StatusNoContent)
 	return nil
@@ -896,7 +901,7 @@ func (c *call) createPort() *apiError {
 	if err != nil {
 		return err
 	}
-	if !c.owns(n.ProjectID) && !n.Shared {
+	if !c.owns(n.ProjectID) && !n.Shared && !c.sharedWithCaller(n.ID) {
 		return neutronErr(http.StatusForbidden, "HTTPForbidden", "(rule:create_port:fixed_ips) is disallowed by policy")
 	}
 	deviceOwner := ""

@@ -50,14 +50,12 @@ func (e *Emulator) computeRoutes() {
 	r("POST", "/servers/{id}/remote-consoles", (*call).createRemoteConsole)
 	e.serverGroupRoutes(r)
 	e.interfaceRoutes(r)
+	e.computeZoneRoutes(r)
 
 	r("GET", "/os-keypairs", (*call).listKeypairs)
 	r("POST", "/os-keypairs", (*call).createKeypair)
 	r("GET", "/os-keypairs/{name}", (*call).getKeypair)
 	r("DELETE", "/os-keypairs/{name}", (*call).deleteKeypair)
-
-	r("GET", "/os-availability-zone", (*call).listComputeZones)
-	r("GET", "/os-availability-zone/detail", (*call).listComputeZones)
 
 	r("GET", "/os-quota-sets/{project}", func(c *call) *apiError { return c.getComputeQuotas(false, false) })
 	r("GET", "/os-quota-sets/{project}/detail", func(c *call) *apiError { return c.getComputeQuotas(true, false) })
@@ -1186,13 +1184,6 @@ func (c *call) deleteKeypair() *apiError {
 	}
 	c.s().keypairs.del(key)
 	c.noContent(http.StatusAccepted)
-	return nil
-}
-
-func (c *call) listComputeZones() *apiError {
-	c.json(http.StatusOK, map[string]any{"availabilityZoneInfo": []any{
-		map[string]any{"zoneName": "nova", "zoneState": map[string]any{"available": true}, "hosts": nil},
-	}})
 	return nil
 }
 

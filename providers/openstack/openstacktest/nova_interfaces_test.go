@@ -2,6 +2,7 @@ package openstacktest_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/attachinterfaces"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
@@ -29,7 +30,11 @@ func listInterfaces(t *testing.T, c clients, serverID string) []attachinterfaces
 // network or port that does not exist (404), a building server (409), a
 // port that is not the server's (404).
 func TestServerInterfaces(t *testing.T) {
-	srv := start(t, fast())
+	// A server's deletion takes long enough for the refusal of a detach
+	// during it to be seen (5 ms lost that race under load).
+	opts := fast()
+	opts.DeleteDelay = 2 * time.Second
+	srv := start(t, opts)
 	ctx := ctxT(t)
 	c := admin(t, ctx, srv)
 	ims := listImages(t, ctx, c)

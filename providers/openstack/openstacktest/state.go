@@ -402,6 +402,7 @@ type State struct {
 	SecurityGroups     []SecurityGroup     `json:"security_groups"`
 	SecurityGroupRules []SecurityGroupRule `json:"security_group_rules"`
 	FloatingIPs        []FloatingIP        `json:"floating_ips"`
+	RBACPolicies       []RBACPolicy        `json:"rbac_policies"`
 	Quotas             map[string]Quotas   `json:"quotas"` // by project id, projects with quotas set
 	Faults             Faults              `json:"faults"`
 	Counts             Counts              `json:"counts"`
@@ -429,12 +430,14 @@ type Counts struct {
 	SecurityGroups     int `json:"security_groups"`
 	SecurityGroupRules int `json:"security_group_rules"`
 	FloatingIPs        int `json:"floating_ips"`
+	RBACPolicies       int `json:"rbac_policies"`
 }
 
 // Total is the sum of all counts.
 func (c Counts) Total() int {
 	return c.Projects + c.Users + c.RoleAssignments + c.Keypairs + c.Servers + c.ServerGroups + c.Volumes + c.Snapshots +
-		c.Backups + c.Networks + c.Subnets + c.Ports + c.Routers + c.SecurityGroups + c.SecurityGroupRules + c.FloatingIPs
+		c.Backups + c.Networks + c.Subnets + c.Ports + c.Routers + c.SecurityGroups + c.SecurityGroupRules + c.FloatingIPs +
+		c.RBACPolicies
 }
 
 // table is an insertion-ordered map of resources.
@@ -551,6 +554,7 @@ type store struct {
 	secGroups  *table[SecurityGroup]
 	secRules   *table[SecurityGroupRule]
 	floatingIP *table[FloatingIP]
+	rbac       *table[RBACPolicy] // neutron_rbac.go
 
 	quotas map[string]*Quotas // per project, set by an update
 
@@ -571,6 +575,7 @@ func newStore() *store {
 		snapshots: newTable[Snapshot](), backups: newTable[Backup](),
 		networks: newTable[Network](), subnets: newTable[Subnet](), ports: newTable[Port](), routers: newTable[Router](),
 		secGroups: newTable[SecurityGroup](), secRules: newTable[SecurityGroupRule](), floatingIP: newTable[FloatingIP](),
+		rbac:   newTable[RBACPolicy](),
 		quotas: map[string]*Quotas{}, seeded: map[string]bool{}, ops: map[string]uint64{},
 	}
 }
@@ -633,6 +638,7 @@ func (s *store) counts() Counts {
 		SecurityGroups:     s.secGroups.len(),
 		SecurityGroupRules: s.secRules.len(),
 		FloatingIPs:        s.floatingIP.len(),
+		RBACPolicies:       s.rbac.len(),
 	}
 }
 
@@ -645,7 +651,7 @@ func (s *store) inserted() Counts {
 		Servers: int(s.servers.next), ServerGroups: int(s.groups.next), Volumes: int(s.volumes.next),
 		Snapshots: int(s.snapshots.next), Backups: int(s.backups.next), Networks: int(s.networks.next), Subnets: int(s.subnets.next),
 		Ports: int(s.ports.next), Routers: int(s.routers.next), SecurityGroups: int(s.secGroups.next),
-		SecurityGroupRules: int(s.secRules.next), FloatingIPs: int(s.floatingIP.next),
+		SecurityGroupRules: int(s.secRules.next), FloatingIPs: int(s.floatingIP.next), RBACPolicies: int(s.rbac.next),
 	}
 }
 
@@ -657,7 +663,7 @@ func (s *store) created() Counts {
 		Volumes: i.Volumes - b.Volumes, Snapshots: i.Snapshots - b.Snapshots, Backups: i.Backups - b.Backups,
 		Networks: i.Networks - b.Networks, Subnets: i.Subnets - b.Subnets, Ports: i.Ports - b.Ports, Routers: i.Routers - b.Routers,
 		SecurityGroups: i.SecurityGroups - b.SecurityGroups, SecurityGroupRules: i.SecurityGroupRules - b.SecurityGroupRules,
-		FloatingIPs: i.FloatingIPs - b.FloatingIPs}
+		FloatingIPs: i.FloatingIPs - b.FloatingIPs, RBACPolicies: i.RBACPolicies - b.RBACPolicies}
 }
 
 func (s *store) seededAssignments() int {
@@ -687,7 +693,7 @@ func (s *store) snapshot() State {
 		Volumes: copies(s.volumes.all()), Snapshots: copies(s.snapshots.all()), Backups: copies(s.backups.all()),
 		Networks: copies(s.networks.all()), Subnets: copies(s.subnets.all()), Ports: copies(s.ports.all()),
 		Routers: copies(s.routers.all()), SecurityGroups: copies(s.secGroups.all()),
-		SecurityGroupRules: copies(s.secRules.all()), FloatingIPs: copies(s.floatingIP.all()),
+		SecurityGroupRules: copies(s.secRules.all()), FloatingIPs: copies(s.floatingIP.all()), RBACPolicies: copies(s.rbac.all()),
 		Quotas: map[string]Quotas{}, Counts: s.counts(), Created: s.created(),
 	}
 	if st.RoleAssignments == nil {
