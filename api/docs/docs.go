@@ -546,6 +546,116 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/auth-valimo/": {
+            "post": {
+                "description": "Anonymous. Starts a login of the phone number: a signature request goes to the mobile ID service (as a Temporal workflow), and the phone shows the text to sign with the result's four-digit code (message), which the front end shows too. Poll /api/auth-valimo/result/ with the uuid. 404 when the login is not configured (WALDUR_VALIMO_ENABLED).",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "auth-valimo"
+                ],
+                "summary": "Start a Valimo mobile ID login",
+                "parameters": [
+                    {
+                        "description": "The phone number",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/valimo.AuthResultRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/valimo.AuthResult"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "503": {
+                        "description": "Service Unavailable",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/auth-valimo/result/": {
+            "post": {
+                "description": "Anonymous. The state of the login of uuid: Scheduled (the request is being sent), Processing (waiting for the user to sign), OK (signed: the user was found by the personal code of the signer's certificate, or created with registration_method valimo; token is the user's API token, as /api-auth/password/ gives it), Canceled (the user canceled, the request expired or the phone refused it; details say which), Erred (the service failed or refused the request; error_message). Results are deleted an hour after their start. 404 when the uuid names no result or the login is not configured.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "auth-valimo"
+                ],
+                "summary": "The result of a Valimo mobile ID login",
+                "parameters": [
+                    {
+                        "description": "The login's uuid",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/valimo.AuthResultUUIDRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/valimo.AuthResult"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
         "/api/aws-images/": {
             "get": {
                 "security": [
@@ -8538,6 +8648,71 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/openstack-external-networks/": {
+            "get": {
+                "description": "The external networks the tenants' projects see (the tenant is the settings), with their subnets, as the pull read them.",
+                "tags": [
+                    "openstack-external-networks"
+                ],
+                "summary": "List external networks",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Name contains",
+                        "name": "name",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Name",
+                        "name": "name_exact",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Tenant",
+                        "name": "settings_uuid",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/openstack.ExternalNetwork"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-external-networks/{uuid}/": {
+            "get": {
+                "tags": [
+                    "openstack-external-networks"
+                ],
+                "summary": "Get an external network",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "External network UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.ExternalNetwork"
+                        }
+                    }
+                }
+            }
+        },
         "/api/openstack-flavors/": {
             "get": {
                 "tags": [
@@ -8571,6 +8746,34 @@ const docTemplate = `{
                             "type": "array",
                             "items": {
                                 "$ref": "#/definitions/openstack.Flavor"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-flavors/usage_stats/": {
+            "get": {
+                "description": "For each flavor name of the tenants the caller sees (narrowed by the list's filters): how many of the caller's visible instances were made with it and how many run (ACTIVE).",
+                "tags": [
+                    "openstack-flavors"
+                ],
+                "summary": "Flavor usage statistics",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Tenant",
+                        "name": "settings_uuid",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/openstack.UsageStats"
                             }
                         }
                     }
@@ -8926,6 +9129,34 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/openstack-images/usage_stats/": {
+            "get": {
+                "description": "For each image name of the tenants the caller sees (narrowed by the list's filters): how many of the caller's visible instances were made from it and how many run (ACTIVE).",
+                "tags": [
+                    "openstack-images"
+                ],
+                "summary": "Image usage statistics",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Tenant",
+                        "name": "settings_uuid",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/openstack.UsageStats"
+                            }
+                        }
+                    }
+                }
+            }
+        },
         "/api/openstack-images/{uuid}/": {
             "get": {
                 "tags": [
@@ -8946,6 +9177,77 @@ const docTemplate = `{
                         "description": "OK",
                         "schema": {
                             "$ref": "#/definitions/openstack.Image"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-instance-availability-zones/": {
+            "get": {
+                "description": "Nova's availability zones of the tenants the caller sees, as the pull read them.",
+                "tags": [
+                    "openstack-instance-availability-zones"
+                ],
+                "summary": "List instance availability zones",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Name contains",
+                        "name": "name",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Name",
+                        "name": "name_exact",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Tenant",
+                        "name": "settings_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Tenant",
+                        "name": "tenant_uuid",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/openstack.AvailabilityZone"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-instance-availability-zones/{uuid}/": {
+            "get": {
+                "tags": [
+                    "openstack-instance-availability-zones"
+                ],
+                "summary": "Get an instance availability zone",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Zone UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.AvailabilityZone"
                         }
                     }
                 }
@@ -9576,6 +9878,112 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/openstack-network-rbac-policies/": {
+            "get": {
+                "tags": [
+                    "openstack-network-rbac-policies"
+                ],
+                "summary": "List network RBAC policies",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Network",
+                        "name": "network_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Target tenant",
+                        "name": "target_tenant_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "The network's tenant",
+                        "name": "tenant_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "access_as_shared or access_as_external",
+                        "name": "policy_type",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/openstack.RBACPolicy"
+                            }
+                        }
+                    }
+                }
+            },
+            "post": {
+                "description": "network, target_tenant (a tenant of the same cloud), policy_type (access_as_shared, or access_as_external for staff). 201 with the policy (its backend_id empty until the cloud made it). 409 unless the network is OK.",
+                "tags": [
+                    "openstack-network-rbac-policies"
+                ],
+                "summary": "Create a network RBAC policy",
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.RBACPolicy"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-network-rbac-policies/{uuid}/": {
+            "get": {
+                "tags": [
+                    "openstack-network-rbac-policies"
+                ],
+                "summary": "Get a network RBAC policy",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Policy UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.RBACPolicy"
+                        }
+                    }
+                }
+            },
+            "delete": {
+                "description": "Scheduled (the policy goes when the cloud removed it); 204 as Waldur's. 409 while the policy is being made.",
+                "tags": [
+                    "openstack-network-rbac-policies"
+                ],
+                "summary": "Delete a network RBAC policy",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Policy UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    }
+                }
+            }
+        },
         "/api/openstack-networks/": {
             "get": {
                 "tags": [
@@ -9745,6 +10153,61 @@ const docTemplate = `{
                         "schema": {
                             "$ref": "#/definitions/openstack.Subnet"
                         }
+                    }
+                }
+            }
+        },
+        "/api/openstack-networks/{uuid}/rbac_policy_create/": {
+            "post": {
+                "description": "target_tenant, policy_type: as POST /api/openstack-network-rbac-policies/ for this network; answered 200.",
+                "tags": [
+                    "openstack-networks"
+                ],
+                "summary": "Create an RBAC policy of a network (deprecated)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Network UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.RBACPolicy"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-networks/{uuid}/rbac_policy_delete/{rbac_policy_uuid}/": {
+            "delete": {
+                "tags": [
+                    "openstack-networks"
+                ],
+                "summary": "Delete an RBAC policy of a network (deprecated)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Network UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "Policy UUID",
+                        "name": "rbac_policy_uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
                     }
                 }
             }
@@ -12217,6 +12680,77 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/openstack-volume-availability-zones/": {
+            "get": {
+                "description": "Cinder's availability zones of the tenants the caller sees, as the pull read them.",
+                "tags": [
+                    "openstack-volume-availability-zones"
+                ],
+                "summary": "List volume availability zones",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Name contains",
+                        "name": "name",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Name",
+                        "name": "name_exact",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Tenant",
+                        "name": "settings_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Tenant",
+                        "name": "tenant_uuid",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/openstack.AvailabilityZone"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-volume-availability-zones/{uuid}/": {
+            "get": {
+                "tags": [
+                    "openstack-volume-availability-zones"
+                ],
+                "summary": "Get a volume availability zone",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Zone UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.AvailabilityZone"
+                        }
+                    }
+                }
+            }
+        },
         "/api/openstack-volume-types/": {
             "get": {
                 "tags": [
@@ -12250,6 +12784,34 @@ const docTemplate = `{
                             "type": "array",
                             "items": {
                                 "$ref": "#/definitions/openstack.VolumeType"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-volume-types/names/": {
+            "get": {
+                "description": "The distinct names of the volume types of the tenants the caller sees (narrowed by the list's filters), in order.",
+                "tags": [
+                    "openstack-volume-types"
+                ],
+                "summary": "Volume type names",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Tenant",
+                        "name": "settings_uuid",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "type": "string"
                             }
                         }
                     }
@@ -18945,6 +19507,26 @@ const docTemplate = `{
                 }
             }
         },
+        "openstack.AvailabilityZone": {
+            "type": "object",
+            "properties": {
+                "available": {
+                    "type": "boolean"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "settings": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
         "openstack.BackendInstance": {
             "type": "object",
             "properties": {
@@ -19169,6 +19751,88 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "openstack.ExternalNetwork": {
+            "type": "object",
+            "properties": {
+                "backend_id": {
+                    "type": "string"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "is_default": {
+                    "type": "boolean"
+                },
+                "is_shared": {
+                    "type": "boolean"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "settings": {
+                    "type": "string"
+                },
+                "status": {
+                    "type": "string"
+                },
+                "subnets": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/openstack.ExternalSubnet"
+                    }
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "openstack.ExternalSubnet": {
+            "type": "object",
+            "properties": {
+                "allocation_pools": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/openstack.AllocationPool"
+                    }
+                },
+                "backend_id": {
+                    "type": "string"
+                },
+                "cidr": {
+                    "type": "string"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "dns_nameservers": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "enable_dhcp": {
+                    "type": "boolean"
+                },
+                "gateway_ip": {
+                    "type": "string"
+                },
+                "ip_version": {
+                    "type": "integer"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "public_ip_range": {
                     "type": "string"
                 },
                 "uuid": {
@@ -20103,6 +20767,38 @@ const docTemplate = `{
                 }
             }
         },
+        "openstack.RBACPolicy": {
+            "type": "object",
+            "properties": {
+                "backend_id": {
+                    "type": "string"
+                },
+                "created": {
+                    "type": "string"
+                },
+                "network": {
+                    "type": "string"
+                },
+                "network_name": {
+                    "type": "string"
+                },
+                "policy_type": {
+                    "type": "string"
+                },
+                "target_tenant": {
+                    "type": "string"
+                },
+                "target_tenant_name": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
         "openstack.Router": {
             "type": "object",
             "properties": {
@@ -20858,6 +21554,20 @@ const docTemplate = `{
                 },
                 "uuid": {
                     "type": "string"
+                }
+            }
+        },
+        "openstack.UsageStats": {
+            "type": "object",
+            "properties": {
+                "created_instances_count": {
+                    "type": "integer"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "running_instances_count": {
+                    "type": "integer"
                 }
             }
         },
@@ -23297,6 +24007,68 @@ const docTemplate = `{
                 },
                 "uuid": {
                     "type": "string"
+                }
+            }
+        },
+        "valimo.AuthResult": {
+            "type": "object",
+            "properties": {
+                "details": {
+                    "description": "Details say why a login was canceled.",
+                    "type": "string",
+                    "example": "User authenticated."
+                },
+                "error_message": {
+                    "type": "string",
+                    "example": ""
+                },
+                "message": {
+                    "description": "Message is the code the phone shows: the user checks it is the same.",
+                    "type": "string",
+                    "example": "1234"
+                },
+                "phone": {
+                    "type": "string",
+                    "example": "+3725551234"
+                },
+                "state": {
+                    "type": "string",
+                    "enum": [
+                        "Scheduled",
+                        "Processing",
+                        "OK",
+                        "Canceled",
+                        "Erred"
+                    ],
+                    "example": "OK"
+                },
+                "token": {
+                    "description": "Token is the user's API token once the login is OK, else null.",
+                    "type": "string",
+                    "example": "c84d653b9ec92c6cbac41c706593e66f567a7fa4"
+                },
+                "uuid": {
+                    "type": "string",
+                    "example": "e42473f39c844333a80107e139a4dd06"
+                }
+            }
+        },
+        "valimo.AuthResultRequest": {
+            "type": "object",
+            "properties": {
+                "phone": {
+                    "type": "string",
+                    "maxLength": 30,
+                    "example": "+3725551234"
+                }
+            }
+        },
+        "valimo.AuthResultUUIDRequest": {
+            "type": "object",
+            "properties": {
+                "uuid": {
+                    "type": "string",
+                    "example": "e42473f39c844333a80107e139a4dd06"
                 }
             }
         }

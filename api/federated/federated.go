@@ -1,5 +1,5 @@
-// Package federated is what the federated logins (SAML2, OpenID Connect)
-// share: the user fields an identity provider asserts, the provisioning of
+// Package federated is what the federated logins (SAML2, OpenID Connect,
+// Valimo mobile ID) share: the user fields an identity provider asserts, the provisioning of
 // the user they name (created on the first login with its
 // registration_method, the mapped fields updated on later ones, a disabled
 // or foreign account refused) and the answer of a completed login (the
@@ -106,6 +106,11 @@ func Provision(ctx context.Context, tx *store.Store, l Login, in Attributes) (*m
 			}
 		}
 	}
+	return loggedIn(ctx, tx, l, &p)
+}
+
+// loggedIn records the login event of p's user and returns the user.
+func loggedIn(ctx context.Context, tx *store.Store, l Login, p *store.UserProfile) (*models.User, error) {
 	u := p.User
 	ev := &models.Event{
 		EventType: l.EventType,
@@ -117,6 +122,67 @@ func Provision(ctx context.Context, tx *store.Store, l Login, in Attributes) (*m
 		return nil, err
 	}
 	return &u, nil
+}
+
+// Person is a user a login names by a national personal code (Valimo
+// mobile ID: the serial number of the signer's certificate).
+type Person struct {
+	CivilNumber, FirstName, LastName, PhoneNumber string
+}
+
+// ProvisionPerson finds the user whose civil_number is the person's,
+// whatever its registration method (a user known by its personal code logs
+// in with it), or creates one (registration_method l.Method, a random
+// username, the names and phone number given); a user registered with
+// l.Method gets its names updated on later logins. Records the login event;
+// run it in the login's transaction. Codes: unauthorized (the account is
+// disabled), invalid.
+func ProvisionPerson(ctx context.Context, tx *store.Store, l Login, in Person) (*models.User, error) {
+	if in.CivilNumber == "" {
+		return nil, models.Errorf(models.CodeInvalid, "The personal code is missing.")
+	}
+	var p store.UserProfile
+	err := tx.DB.WithContext(ctx).Where("civil_number = ?", in.CivilNumber).Take(&p).Error
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		lifetime := models.DefaultTokenLifetime
+		civil := in.CivilNumber
+		p = store.UserProfile{}
+		p.Username = models.NewUUID().String()[:30]
+		p.IsActive, p.NotificationsEnabled, p.TokenLifetime = true, true, &lifetime
+		p.RegistrationMethod, p.CivilNumber = l.Method, &civil
+		p.FirstName, p.LastName, p.PhoneNumber = Clip(in.FirstName, 100), Clip(in.LastName, 100), in.PhoneNumber
+		p.Affiliations = []string{}
+		err := tx.CreateUserProfile(ctx, &p, "", func(p *store.UserProfile) []*models.Event {
+			return []*models.Event{userEvent("user_creation_succeeded", fmt.Sprintf("User %s has been created.", p.Username), p)}
+		})
+		if err != nil {
+			return nil, err
+		}
+	case err != nil:
+		return nil, models.Internal(err)
+	case !p.IsActive:
+		return nil, models.Errorf(models.CodeUnauthorized, "%s", MsgDisabled)
+	case p.RegistrationMethod == l.Method:
+		changes := map[string]any{}
+		for _, f := range []struct {
+			col string
+			old *string
+			v   string
+		}{{"first_name", &p.FirstName, Clip(in.FirstName, 100)}, {"last_name", &p.LastName, Clip(in.LastName, 100)},
+			{"phone_number", &p.PhoneNumber, in.PhoneNumber}} {
+			if f.v != "" && *f.old != f.v {
+				*f.old = f.v
+				changes[f.col] = f.v
+			}
+		}
+		if len(changes) > 0 {
+			if err := tx.UpdateUserProfile(ctx, p.ID, changes, nil); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return loggedIn(ctx, tx, l, &p)
 }
 
 func userEvent(t, msg string, p *store.UserProfile) *models.Event {

@@ -23,6 +23,7 @@ import (
 	"github.com/waldur-go/waldur/api/siteagent"
 	"github.com/waldur-go/waldur/api/structure"
 	"github.com/waldur-go/waldur/api/usage"
+	"github.com/waldur-go/waldur/api/valimo"
 	"github.com/waldur-go/waldur/internal/config"
 	"github.com/waldur-go/waldur/internal/plugins"
 	"github.com/waldur-go/waldur/models/store"
@@ -58,7 +59,8 @@ func NewAPIConfig(db *gorm.DB, tc client.Client, log *slog.Logger, cfg config.Co
 		events.New(events.Deps{Store: st, RBAC: chk}),
 		catalog.New(catalog.Deps{Store: st, RBAC: chk}),
 		invoices.New(invoices.Deps{Store: st}),
-		orders.New(orders.Deps{Store: st, RBAC: chk, Temporal: tc, Capabilities: provs.Capabilities, AvailableLimits: provs.AvailableLimits}),
+		orders.New(orders.Deps{Store: st, RBAC: chk, Temporal: tc, Capabilities: provs.Capabilities, AvailableLimits: provs.AvailableLimits,
+			CheckOrder: set.OrderCheck(st)}),
 		usage.New(usage.Deps{Store: st, RBAC: chk}),
 		offeringusers.New(offeringusers.Deps{Store: st, RBAC: chk}),
 		siteagent.New(siteagent.Deps{Store: st, RBAC: chk}),
@@ -68,7 +70,7 @@ func NewAPIConfig(db *gorm.DB, tc client.Client, log *slog.Logger, cfg config.Co
 		return nil, err
 	}
 	modules = append(modules, sso, oidc.New(oidc.Deps{Store: st, BaseURL: cfg.OIDCBase(), LoginCompletedURL: cfg.SAML2.LoginCompletedURL,
-		RequestTTL: cfg.OIDC.RequestTTL, Logger: log}))
+		RequestTTL: cfg.OIDC.RequestTTL, Logger: log}), valimo.New(valimo.Deps{Store: st, Temporal: tc, Config: cfg.Valimo, Logger: log}))
 	modules = append(modules, set.Modules(plugin.APIDeps{Store: st, RBAC: chk, Temporal: tc})...)
 	return api.New(api.Deps{DB: db, Users: st, Temporal: tc, Logger: log, Namespace: cfg.TemporalNamespace, TrustedProxies: cfg.TrustedProxies,
 		RequestTimeout: cfg.HTTPRequestTimeout, CORSOrigins: cfg.CORSAllowedOrigins, SiteName: cfg.SiteName, Features: cfg.Features,
@@ -117,6 +119,16 @@ func Registry(d *Deps) *workflows.Registry {
 		workflows.RegisterSiteAgent(w, &activities.SiteAgent{Store: st})
 		saml2.Register(w, &saml2.Refresher{Store: saml2.NewStore(st), Sources: d.Config.SAML2.IdPMetadata, Log: d.Logger})
 		oidc.RegisterCleanup(w, &oidc.Cleaner{Store: oidc.NewStore(st)})
+		va := &valimo.Activities{Store: valimo.NewStore(st), Message: d.Config.Valimo.Message, Label: d.Config.Valimo.Label, Log: d.Logger}
+		if d.Config.Valimo.On() {
+			c, err := valimo.NewClient(d.Config.Valimo)
+			if err != nil {
+				slog.Error("Valimo client", "err", err) // the files were checked with the config
+			} else {
+				va.Client = c
+			}
+		}
+		valimo.Register(w, va)
 		// Web hooks reach no loopback, link-local or private address
 		// outside the allowed networks (checked when connecting).
 		allowed, _ := config.ParseNetworks(d.Config.HookAllowedNetworks) // validated with the config
@@ -147,6 +159,7 @@ func platformSchedules() []workflows.Schedule {
 		workflows.IntegrationStatusTimeoutSchedule,
 		saml2.ProvidersSchedule,
 		oidc.CleanupSchedule,
+		valimo.CleanupSchedule,
 	}
 }
 

@@ -41,6 +41,12 @@ func seedPluginRows(mk rowMaker, ids map[string]string, off, res, p1 int64, now 
 	osInst, osInstU := mk("openstack_instances", map[string]any{"project_id": p1, "tenant_id": osTenant, "name": "vm", "state": "OK", "runtime_state": "SHUTOFF",
 		"created": now, "modified": now})
 	ids["{os-tenant}"], ids["{os-network}"], ids["{os-instance}"] = osTenantU.String(), osNetU.String(), osInstU.String()
+	// A second tenant of P1 on the same cloud, which the first one's network is offered to as external.
+	osTenant2, osTenant2U := mk("openstack_tenants", map[string]any{"project_id": p1, "offering_id": off, "name": "t2", "state": "OK", "backend_id": "proj-2",
+		"quotas": `[]`, "created": now, "modified": now})
+	_, osPolicyU := mk("openstack_network_rbac_policies", map[string]any{"tenant_id": osTenant, "network_id": osNet, "target_tenant_id": osTenant2,
+		"backend_id": "rbac-1", "policy_type": "access_as_external", "state": "OK", "created": now, "modified": now})
+	ids["{os-tenant-2}"], ids["{os-rbac-policy}"] = osTenant2U.String(), osPolicyU.String()
 	for key, row := range map[string]struct {
 		table  string
 		values map[string]any
@@ -59,6 +65,10 @@ func seedPluginRows(mk rowMaker, ids map[string]string, off, res, p1 int64, now 
 			"fixed_ips": `[{"ip_address":"192.168.42.20","subnet_id":"sub-1"}]`, "allowed_address_pairs": `[]`, "security_groups": `[]`, "created": now, "modified": now}},
 		"{os-router}": {"openstack_routers", map[string]any{"tenant_id": osTenant, "backend_id": "router-1", "name": "t1-router", "routes": `[]`, "fixed_ips": `[]`,
 			"ports": `[{"backend_id":"port-r","fixed_ips":[{"ip_address":"192.168.42.1","subnet_id":"sub-1"}]}]`, "created": now, "modified": now}},
+		"{os-instance-zone}": {"openstack_instance_availability_zones", map[string]any{"tenant_id": osTenant, "backend_id": "nova", "name": "nova", "available": true}},
+		"{os-volume-zone}":   {"openstack_volume_availability_zones", map[string]any{"tenant_id": osTenant, "backend_id": "nova", "name": "nova", "available": true}},
+		"{os-external-network}": {"openstack_external_networks", map[string]any{"tenant_id": osTenant, "backend_id": "ext-1", "name": "public",
+			"status": "ACTIVE", "subnets": `[]`}},
 	} {
 		_, id := mk(row.table, row.values)
 		ids[key] = id.String()

@@ -104,6 +104,8 @@ type Config struct {
 	// OIDC is the OpenID Connect login; Sessions the browser sessions.
 	OIDC     OIDC
 	Sessions Sessions
+	// Valimo is the Valimo mobile ID login (off unless enabled).
+	Valimo Valimo
 }
 
 // Env names, one per setting; the README's configuration table lists the same.
@@ -177,6 +179,7 @@ func Default() Config {
 		SAML2:                                  SAML2{RequestTTL: 10 * time.Minute},
 		OIDC:                                   OIDC{RequestTTL: 10 * time.Minute},
 		Sessions:                               Sessions{Age: time.Hour},
+		Valimo:                                 DefaultValimo(),
 	}
 }
 
@@ -258,6 +261,7 @@ func FromEnv() Config {
 	c.bridgeFromEnv()
 	c.saml2FromEnv()
 	c.oidcFromEnv()
+	c.valimoFromEnv()
 	return c
 }
 
@@ -395,6 +399,9 @@ func (c Config) Validate() error {
 		return err
 	}
 	if err := c.validateOIDC(); err != nil {
+		return err
+	}
+	if err := c.validateValimo(); err != nil {
 		return err
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
