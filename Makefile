@@ -47,6 +47,8 @@ bench: build ## Print time-to-healthy and idle RSS of `waldur serve`, then the G
 	go test -run '^$$' -bench ScriptRun -benchtime 50x ./providers/script/
 	# Monthly close of 100k resources on PostgreSQL (skipped without WALDUR_TEST_DATABASE_URL; WALDUR_BENCH_RESOURCES=N to resize)
 	go test -run '^$$' -bench CloseMonth -benchtime 1x -timeout 30m ./workflows/
+	# Statistics endpoints on 100k resources and 1M usage rows on PostgreSQL, each next to its raw SQL (WALDUR_BENCH_STATS_RESOURCES=N to resize)
+	go test -run '^$$' -bench Stats -benchtime 5x -timeout 30m ./api/stats/
 
 lint: ## gofmt, go vet and Temporal's workflowcheck
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

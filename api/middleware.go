@@ -12,11 +12,13 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/waldur-go/waldur/internal/database"
 	"github.com/waldur-go/waldur/models"
 )
 
@@ -179,4 +181,81 @@ func deadline(d time.Duration) gin.HandlerFunc {
 		c.Request = c.Request.WithContext(ctx)
 		c.Next()
 	}
+}
+
+// ReadRouting lets the reads of safe requests (GET, HEAD, OPTIONS: lists,
+// retrieves, statistics) go to the read replicas of r (nil: none, and the
+// middleware does nothing). Unsafe requests read and write on the primary.
+// A request that writes anyway (a GET touching a last-seen time) reads
+// from the primary from its first write on. After a user's request that
+// wrote, their reads use only a replica proved to have replayed it, which
+// is the primary until one has (at most the lag window, since a replica
+// further behind serves nobody).
+//
+// The last writes are remembered per API process: with several API
+// processes behind a load balancer, a user's next read on another process
+// does not know of their write and may be served by a replica at most the
+// lag window behind. A load balancer with client affinity (hash on the
+// Authorization header and sessionid cookie) keeps read-your-writes exact;
+// without it reads are at worst one window stale, as for any other user.
+func ReadRouting(r *database.Router, now func() time.Time) gin.HandlerFunc {
+	if r == nil {
+		return func(c *gin.Context) {}
+	}
+	if now == nil {
+		now = time.Now
+	}
+	w := &lastWrites{window: r.Window(), at: map[models.UUID]time.Time{}}
+	return func(c *gin.Context) {
+		u := CurrentUser(c)
+		switch c.Request.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+		default:
+			c.Next()
+			if u != nil {
+				w.record(u.UUID, now())
+			}
+			return
+		}
+		var notBefore time.Time
+		if u != nil {
+			notBefore = w.last(u.UUID)
+		}
+		ctx, st := database.ReplicaReads(c.Request.Context(), notBefore)
+		c.Request = c.Request.WithContext(ctx)
+		c.Next()
+		if st.Wrote() && u != nil {
+			w.record(u.UUID, now())
+		}
+	}
+}
+
+// lastWrites remembers when each user's last writing request ended, for
+// the lag window (older ones no longer matter: every usable replica has
+// them).
+type lastWrites struct {
+	window time.Duration
+	mu     sync.Mutex
+	at     map[models.UUID]time.Time
+	swept  time.Time
+}
+
+func (w *lastWrites) record(user models.UUID, t time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.at[user] = t
+	if t.Sub(w.swept) > w.window {
+		w.swept = t
+		for k, v := range w.at {
+			if t.Sub(v) > w.window {
+				delete(w.at, k)
+			}
+		}
+	}
+}
+
+func (w *lastWrites) last(user models.UUID) time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.at[user]
 }

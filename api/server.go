@@ -74,6 +74,9 @@ type Deps struct {
 	// (nil: no cookie authentication); Session says how.
 	Sessions models.SessionStore
 	Session  SessionConfig
+	// Collectors are more metrics for /metrics (the business metrics,
+	// the read replicas').
+	Collectors []prometheus.Collector
 }
 
 // Server holds the router and its dependencies.
@@ -84,6 +87,8 @@ type Server struct {
 	log      *slog.Logger
 	registry *prometheus.Registry
 	engine   *gin.Engine
+	// modules are the modules served (LogoutURL asks them).
+	modules []Module
 }
 
 func init() { gin.SetMode(gin.ReleaseMode) }
@@ -104,6 +109,7 @@ func New(deps Deps, modules ...Module) *Server {
 	}
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := NewMetrics(s.registry)
+	s.registry.MustRegister(deps.Collectors...)
 
 	e := gin.New()
 	// An empty list makes the client address the TCP peer, so a client cannot
@@ -134,6 +140,7 @@ func New(deps Deps, modules ...Module) *Server {
 	for _, m := range modules {
 		m.Routes(a, e)
 	}
+	s.modules = modules
 	s.engine = e
 	return s
 }

@@ -1,10 +1,13 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -18,7 +21,11 @@ import (
 // authenticated by its sessionid; an unsafe one (not GET, HEAD, OPTIONS or
 // TRACE) must repeat the csrftoken cookie in the X-CSRFToken header, and
 // both must be the session's token (Django's double submit, bound to the
-// session), else 403.
+// session), else 403. As Django's CsrfViewMiddleware, an unsafe request
+// is also refused when its Origin (else its Referer) is not the API's own
+// origin nor one of the allowed origins (WALDUR_CORS_ALLOWED_ORIGINS), and
+// an HTTPS one with neither header is refused; requests authenticated by
+// a token are not concerned.
 const (
 	CookieSession = "sessionid"
 	CookieCSRF    = "csrftoken"
@@ -43,6 +50,9 @@ const (
 	msgCSRFMissing   = "CSRF Failed: CSRF token missing."
 	msgCSRFIncorrect = "CSRF Failed: CSRF token incorrect."
 	msgCSRFCookie    = "CSRF Failed: CSRF cookie not set."
+	msgCSRFOrigin    = "CSRF Failed: Origin checking failed - %s does not match any trusted origins."
+	msgCSRFReferer   = "CSRF Failed: Referer checking failed - %s does not match any trusted origins."
+	msgCSRFNoReferer = "CSRF Failed: Referer checking failed - no Referer."
 )
 
 func safeMethod(m string) bool {
@@ -81,8 +91,55 @@ func (s *Server) sessionUser(c *gin.Context) (*models.User, string, error) {
 			subtle.ConstantTimeCompare([]byte(digest(header)), want) != 1 {
 			return nil, "", models.Errorf(models.CodeForbidden, msgCSRFIncorrect)
 		}
+		if err := s.checkOrigin(c); err != nil {
+			return nil, "", err
+		}
 	}
 	return u, key, nil
+}
+
+// checkOrigin is the defence in depth of an unsafe request authenticated
+// by its session cookie: where it comes from must be trusted. The Origin
+// header is checked when sent, else the Referer's origin; a request over
+// HTTPS must send one of them (Django: a Referer is required on HTTPS).
+func (s *Server) checkOrigin(c *gin.Context) error {
+	if o := c.GetHeader("Origin"); o != "" {
+		if !s.trustedOrigin(c, o) {
+			return models.Errorf(models.CodeForbidden, msgCSRFOrigin, o)
+		}
+		return nil
+	}
+	ref := c.GetHeader("Referer")
+	if ref == "" {
+		if c.Request.TLS != nil || strings.EqualFold(c.GetHeader("X-Forwarded-Proto"), "https") {
+			return models.Errorf(models.CodeForbidden, msgCSRFNoReferer)
+		}
+		return nil
+	}
+	u, err := url.Parse(ref)
+	if err != nil || u.Scheme == "" || u.Host == "" || !s.trustedOrigin(c, u.Scheme+"://"+u.Host) {
+		return models.Errorf(models.CodeForbidden, msgCSRFReferer, ref)
+	}
+	return nil
+}
+
+// trustedOrigin tells whether origin (scheme://host[:port]) is the API's
+// own (the request's Host) or one of the allowed origins; "*" among them
+// trusts no one more than the API itself.
+func (s *Server) trustedOrigin(c *gin.Context, origin string) bool {
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if strings.EqualFold(u.Host, c.Request.Host) {
+		return true
+	}
+	for _, o := range s.deps.CORSOrigins {
+		if o != "*" && strings.EqualFold(strings.TrimSuffix(o, "/"), origin) {
+			return true
+		}
+	}
+	return false
 }
 
 // digest is the hex SHA-256 the store keeps of a token (store.Digest).
@@ -159,4 +216,31 @@ func WantsSession(c *gin.Context) bool {
 		return true
 	}
 	return false
+}
+
+// SingleLogout is a module whose logins also end at their identity
+// provider (OIDC's end_session_endpoint): /api-auth/logout/ answers the
+// URL to send the browser to, as Waldur's answers logout_url.
+type SingleLogout interface {
+	// LogoutURL is where u's browser ends its session at the provider
+	// u logged in with; "" when the module has nothing to end.
+	LogoutURL(ctx context.Context, u *models.User) (string, error)
+}
+
+// LogoutURL is the identity provider's logout URL of u, from the first
+// module that has one; "" when none has.
+func LogoutURL(c *gin.Context, u *models.User) (string, error) {
+	v, ok := c.Get(ctxServer)
+	if !ok || u == nil {
+		return "", nil
+	}
+	for _, m := range v.(*Server).modules {
+		if sl, ok := m.(SingleLogout); ok {
+			out, err := sl.LogoutURL(c.Request.Context(), u)
+			if err != nil || out != "" {
+				return out, err
+			}
+		}
+	}
+	return "", nil
 }

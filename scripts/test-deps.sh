@@ -3,6 +3,7 @@
 # Sourced by `make test` (it exports the variables the tests read):
 #
 #   PostgreSQL   127.0.0.1:5432, trust on loopback  -> WALDUR_TEST_DATABASE_URL
+#   PG standby   a hot standby of it on 127.0.0.1:5433 (scripts/pg-replica-up.sh) -> WALDUR_TEST_REPLICA_URL
 #   Slurm        a single-node cluster with accounting (scripts/slurm-up.sh) -> SLURM_TEST_USERS
 #   bubblewrap   + slirp4netns: the Script offerings' sandbox and its network
 #   moto_server  the AWS API the AWS tests run against (pip install 'moto[server]')
@@ -59,6 +60,21 @@ else
   else
     _deps_miss postgresql "no PostgreSQL on 127.0.0.1:5432 with trust for user postgres (as root on Debian this script sets it up); the tests run on SQLite only"
   fi
+fi
+
+# PostgreSQL hot standby: the read replica tests (internal/database, api)
+# read from a real streaming replica of the server above.
+if [ -n "${WALDUR_TEST_REPLICA_URL:-}" ]; then
+  _deps_note pg-replica "given: WALDUR_TEST_REPLICA_URL"
+elif [ "${WALDUR_TEST_DATABASE_URL:-}" = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable" ] && _deps_can_install; then
+  if bash scripts/pg-replica-up.sh 5433 >/tmp/waldur-pg-replica.log 2>&1; then
+    export WALDUR_TEST_REPLICA_URL="postgres://postgres@127.0.0.1:5433/postgres?sslmode=disable"
+    _deps_note pg-replica "ready: $(tail -n 1 /tmp/waldur-pg-replica.log)"
+  else
+    _deps_miss pg-replica "scripts/pg-replica-up.sh failed (log: /tmp/waldur-pg-replica.log); the read replica tests are skipped"
+  fi
+elif [ -n "${WALDUR_TEST_DATABASE_URL:-}" ]; then
+  _deps_miss pg-replica "no WALDUR_TEST_REPLICA_URL (as root with the local PostgreSQL, scripts/pg-replica-up.sh starts a hot standby on 127.0.0.1:5433); the read replica tests are skipped"
 fi
 
 # Slurm.

@@ -31,6 +31,12 @@ const docTemplate = `{
                 ],
                 "summary": "Log out",
                 "responses": {
+                    "200": {
+                        "description": "the user logged in through an identity provider with single logout (OIDC's end_session_endpoint): where to send the browser next",
+                        "schema": {
+                            "$ref": "#/definitions/identity.LogoutResponse"
+                        }
+                    },
                     "204": {
                         "description": "No Content"
                     },
@@ -135,6 +141,12 @@ const docTemplate = `{
                         "schema": {
                             "$ref": "#/definitions/saml2.Saml2LoginRequest"
                         }
+                    },
+                    {
+                        "type": "boolean",
+                        "description": "Also start a browser session (sessionid and csrftoken cookies) when the login completes",
+                        "name": "session",
+                        "in": "query"
                     }
                 ],
                 "responses": {
@@ -167,7 +179,7 @@ const docTemplate = `{
         },
         "/api-auth/saml2/login/complete/": {
             "post": {
-                "description": "Takes the IdP's SAMLResponse (HTTP-POST binding; a form, or JSON). The response and its assertion must be signed by the IdP of its issuer, meant for this SP (audience, destination), within their time window and answer a login request of this service; an assertion is taken once. The first login creates the user (registration_method \"saml2\"); each login sets the mapped attributes (eduPersonPrincipalName → username, givenName, sn, mail, eduPersonScopedAffiliation / eduPersonAffiliation → affiliations, schacHomeOrganization / o → organization). The answer is the user's token, as /api-auth/password/ gives it, or, with WALDUR_AUTH_LOGIN_COMPLETED_URL set, a 302 to that URL with {token} and {method} filled. A refused response changes nothing and answers 401 saying why.",
+                "description": "Takes the IdP's SAMLResponse (HTTP-POST binding; a form, or JSON). The response and its assertion must be signed by the IdP of its issuer, meant for this SP (audience, destination), within their time window and answer a login request of this service; an assertion is taken once. The first login creates the user (registration_method \"saml2\"); each login sets the mapped attributes (eduPersonPrincipalName → username, givenName, sn, mail, eduPersonScopedAffiliation / eduPersonAffiliation → affiliations, schacHomeOrganization / o → organization). The answer is the user's token, as /api-auth/password/ gives it, or, with WALDUR_AUTH_LOGIN_COMPLETED_URL set, a 302 to that URL with {token} and {method} filled; a login started with ?session=true gets the browser session cookies too. A response answering no request of this service (IdP-initiated) is taken only with WALDUR_SAML2_ALLOW_UNSOLICITED. An eduPersonPrincipalName outside the IdP's shibmd:Scope is refused (scoped affiliations outside it are dropped). A refused response changes nothing and answers 401 saying why, or, with WALDUR_AUTH_LOGIN_FAILED_URL set, a 302 to it with ?message= saying why.",
                 "consumes": [
                     "application/x-www-form-urlencoded"
                 ],
@@ -445,7 +457,7 @@ const docTemplate = `{
         },
         "/api-auth/{provider}/complete/": {
             "get": {
-                "description": "The provider's redirect back with code and state. The state must name a pending request of this provider (unknown, expired or reused: 401). The code is exchanged with the PKCE verifier; the ID token must be signed with a key of the provider's JWKS, issued by its issuer for this client, unexpired and carry the request's nonce; the userinfo's subject must be the token's. The first login creates the user (registration_method: the provider slug, the username from user_claim, default sub) with the fields of attribute_mapping; later logins update them; a disabled user is refused (401). The answer is the user's token as /api-auth/password/ gives it, or with WALDUR_AUTH_LOGIN_COMPLETED_URL a 302 to it with {token} and {method} filled; a request that asked for a session gets its cookies too. A refusal changes no user and issues no token.",
+                "description": "The provider's redirect back with code and state. The state must name a pending request of this provider (unknown, expired or reused: 401). The code is exchanged with the PKCE verifier; the ID token must be signed with a key of the provider's JWKS, issued by its issuer for this client, unexpired and carry the request's nonce; the userinfo's subject must be the token's. The first login creates the user (registration_method: the provider slug, the username from user_claim, default sub) with the fields of attribute_mapping; the user is looked up by the provider's user_field (username, or email: user_claim is then the email address); later logins update the mapped fields except the provider's protected_fields; a disabled user is refused (401). The answer is the user's token as /api-auth/password/ gives it, or with WALDUR_AUTH_LOGIN_COMPLETED_URL a 302 to it with {token} and {method} filled; a request that asked for a session gets its cookies too. A refusal changes no user and issues no token.",
                 "produces": [
                     "application/json"
                 ],
@@ -507,7 +519,7 @@ const docTemplate = `{
         },
         "/api-auth/{provider}/init/": {
             "get": {
-                "description": "Redirect user to OIDC authorization endpoint. Sends the browser (302) to the provider's authorization endpoint with the authorization code flow: scopes openid and the provider's extra_scope, a state and a nonce (kept server-side for 10 minutes, answered once) and, unless the provider's enable_pkce is off, a PKCE S256 challenge. session=true asks for a browser session (the sessionid and csrftoken cookies) when the login completes. 404 when the provider is unknown or inactive or the login is not configured (WALDUR_OIDC_BASE_URL).",
+                "description": "Redirect user to OIDC authorization endpoint. Sends the browser (302) to the provider's authorization endpoint with the authorization code flow: scopes openid and the provider's extra_scope, a state and a nonce (kept server-side for 10 minutes, answered once) and, unless the provider's enable_pkce is off, a PKCE S256 challenge. session=true asks for a browser session (the sessionid and csrftoken cookies) when the login completes. redirect_url names the front end origin the completed login returns to (WALDUR_AUTH_LOGIN_COMPLETED_URL with its origin replaced); it must be one of the provider's allowed_redirects, else 400. The provider's URLs are fetched through the egress guard: no loopback, link-local or private address unless WALDUR_OIDC_ALLOWED_NETWORKS allows it (503). 404 when the provider is unknown or inactive or the login is not configured (WALDUR_OIDC_BASE_URL).",
                 "tags": [
                     "api-auth"
                 ],
@@ -524,6 +536,12 @@ const docTemplate = `{
                         "type": "boolean",
                         "description": "Start a browser session on completion",
                         "name": "session",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "The front end origin to return to: one of the provider's allowed_redirects",
+                        "name": "redirect_url",
                         "in": "query"
                     }
                 ],
@@ -548,7 +566,7 @@ const docTemplate = `{
         },
         "/api/auth-valimo/": {
             "post": {
-                "description": "Anonymous. Starts a login of the phone number: a signature request goes to the mobile ID service (as a Temporal workflow), and the phone shows the text to sign with the result's four-digit code (message), which the front end shows too. Poll /api/auth-valimo/result/ with the uuid. 404 when the login is not configured (WALDUR_VALIMO_ENABLED).",
+                "description": "Anonymous. Starts a login of the phone number: a signature request goes to the mobile ID service (as a Temporal workflow), and the phone shows the text to sign with the result's four-digit code (message), which the front end shows too. Poll /api/auth-valimo/result/ with the uuid. The phone number is taken in international form (E.164: +, the country code and the number; spaces, dashes and a leading 00 for + accepted) and answered normalized (+3725551234); anything else is a 400. A phone number may start WALDUR_VALIMO_PHONE_LOGINS logins (5) within WALDUR_VALIMO_PHONE_WINDOW (10m): one more is a 429 saying when to retry (Retry-After). 404 when the login is not configured (WALDUR_VALIMO_ENABLED).",
                 "consumes": [
                     "application/json"
                 ],
@@ -591,6 +609,12 @@ const docTemplate = `{
                     },
                     "404": {
                         "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "429": {
+                        "description": "Too Many Requests",
                         "schema": {
                             "$ref": "#/definitions/api.ErrorBody"
                         }
@@ -1282,6 +1306,62 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/customer-quotas/": {
+            "get": {
+                "description": "Staff and support. The usage of quota quota_name (e.g. nc_project_count) of every organization not archived, largest first.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "customer-quotas"
+                ],
+                "summary": "List customer quotas",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Quota name",
+                        "name": "quota_name",
+                        "in": "query",
+                        "required": true
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/stats.ScopeQuota"
+                            }
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
         "/api/customers/": {
             "get": {
                 "security": [
@@ -1823,6 +1903,47 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/customers/{uuid}/stats/": {
+            "get": {
+                "description": "Whoever sees the organization. The offering components of its resources (not terminated): usage reported (all periods, or the current month with for_current_month=true), usage counted against the limits, and the resources' limits summed.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "customers"
+                ],
+                "summary": "Get customer resource usage statistics",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Customer UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "boolean",
+                        "description": "Only the current month's usage",
+                        "name": "for_current_month",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/stats.ComponentsUsage"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
         "/api/customers/{uuid}/update_user/": {
             "post": {
                 "security": [
@@ -1880,6 +2001,81 @@ const docTemplate = `{
                     },
                     "403": {
                         "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/daily-quotas/": {
+            "get": {
+                "description": "Whoever sees the scope (an organization or a project, by UUID). The usage of each quota (quota_names, default all the scope's quotas) on each day from start to end (default the 30 days up to today), as the daily snapshot (Schedule waldur-daily-quotas) recorded it; a day without a snapshot repeats the previous value, 0 before the first.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "daily-quotas"
+                ],
+                "summary": "Daily quota history",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID of the organization or project",
+                        "name": "scope",
+                        "in": "query",
+                        "required": true
+                    },
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        },
+                        "collectionFormat": "csv",
+                        "description": "Quota names (repeated or comma-separated)",
+                        "name": "quota_names",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Start date (YYYY-MM-DD)",
+                        "name": "start",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "End date (YYYY-MM-DD)",
+                        "name": "end",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "integer"
+                                }
+                            }
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
                         "schema": {
                             "$ref": "#/definitions/api.ErrorBody"
                         }
@@ -4848,6 +5044,999 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/marketplace-customer-estimated-cost-policies/": {
+            "get": {
+                "description": "A customer's estimated cost limit over the period (its invoices' items). Seen by the customer's team; written by staff only. Newest first.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-customer-estimated-cost-policies"
+                ],
+                "summary": "List customer estimated cost policies",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Scope URL",
+                        "name": "scope",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Scope UUID",
+                        "name": "scope_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Customer URL",
+                        "name": "customer",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Customer UUID",
+                        "name": "customer_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/policies.CustomerEstimatedCostPolicy"
+                            }
+                        }
+                    }
+                }
+            },
+            "post": {
+                "description": "A customer's estimated cost limit over the period (its invoices' items). Seen by the customer's team; written by staff only. The policy is evaluated at once.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-customer-estimated-cost-policies"
+                ],
+                "summary": "Create a customer estimated cost policy",
+                "parameters": [
+                    {
+                        "description": "The policy",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/policies.CustomerEstimatedCostPolicy"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/policies.CustomerEstimatedCostPolicy"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-customer-estimated-cost-policies/actions/": {
+            "get": {
+                "description": "The names of the actions the family accepts (Waldur's get_all_actions: a list of strings).",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-customer-estimated-cost-policies"
+                ],
+                "summary": "The actions of customer estimated cost policies",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-customer-estimated-cost-policies/{uuid}/": {
+            "get": {
+                "description": "A customer's estimated cost limit over the period (its invoices' items). Seen by the customer's team; written by staff only.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-customer-estimated-cost-policies"
+                ],
+                "summary": "Retrieve a customer estimated cost policy",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Policy UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/policies.CustomerEstimatedCostPolicy"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            },
+            "put": {
+                "description": "A customer's estimated cost limit over the period (its invoices' items). Seen by the customer's team; written by staff only. PUT needs every required field, PATCH the changed ones; the policy is evaluated at once (a raised limit lifts its block and flags).",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-customer-estimated-cost-policies"
+                ],
+                "summary": "Update a customer estimated cost policy",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Policy UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "The policy",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/policies.CustomerEstimatedCostPolicy"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/policies.CustomerEstimatedCostPolicy"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            },
+            "delete": {
+                "description": "A customer's estimated cost limit over the period (its invoices' items). Seen by the customer's team; written by staff only. The flags its crossings in force set are lifted.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-customer-estimated-cost-policies"
+                ],
+                "summary": "Delete a customer estimated cost policy",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Policy UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            },
+            "patch": {
+                "description": "A customer's estimated cost limit over the period (its invoices' items). Seen by the customer's team; written by staff only. PUT needs every required field, PATCH the changed ones; the policy is evaluated at once (a raised limit lifts its block and flags).",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-customer-estimated-cost-policies"
+                ],
+                "summary": "Update a customer estimated cost policy",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Policy UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "The policy",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/policies.CustomerEstimatedCostPolicy"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/policies.CustomerEstimatedCostPolicy"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-offering-estimated-cost-policies/": {
+            "get": {
+                "description": "An offering's estimated cost limit per customer over the period (the items of each customer's resources of the offering). Seen by the provider's team and the offering's managers; written by who may update the offering (OFFERING.UPDATE) and staff. Newest first.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-offering-estimated-cost-policies"
+                ],
+                "summary": "List offering estimated cost policies",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Scope URL",
+                        "name": "scope",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Scope UUID",
+                        "name": "scope_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Customer URL",
+                        "name": "customer",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Customer UUID",
+                        "name": "customer_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/policies.OfferingEstimatedCostPolicy"
+                            }
+                        }
+                    }
+                }
+            },
+            "post": {
+                "description": "An offering's estimated cost limit per customer over the period (the items of each customer's resources of the offering). Seen by the provider's team and the offering's managers; written by who may update the offering (OFFERING.UPDATE) and staff. The policy is evaluated at once.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-offering-estimated-cost-policies"
+                ],
+                "summary": "Create a offering estimated cost policy",
+                "parameters": [
+                    {
+                        "description": "The policy",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/policies.OfferingEstimatedCostPolicy"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/policies.OfferingEstimatedCostPolicy"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-offering-estimated-cost-policies/actions/": {
+            "get": {
+                "description": "The names of the actions the family accepts (Waldur's get_all_actions: a list of strings).",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-offering-estimated-cost-policies"
+                ],
+                "summary": "The actions of offering estimated cost policies",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-offering-estimated-cost-policies/{uuid}/": {
+            "get": {
+                "description": "An offering's estimated cost limit per customer over the period (the items of each customer's resources of the offering). Seen by the provider's team and the offering's managers; written by who may update the offering (OFFERING.UPDATE) and staff.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-offering-estimated-cost-policies"
+                ],
+                "summary": "Retrieve a offering estimated cost policy",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Policy UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/policies.OfferingEstimatedCostPolicy"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            },
+            "put": {
+                "description": "An offering's estimated cost limit per customer over the period (the items of each customer's resources of the offering). Seen by the provider's team and the offering's managers; written by who may update the offering (OFFERING.UPDATE) and staff. PUT needs every required field, PATCH the changed ones; the policy is evaluated at once (a raised limit lifts its block and flags).",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-offering-estimated-cost-policies"
+                ],
+                "summary": "Update a offering estimated cost policy",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Policy UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "The policy",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/policies.OfferingEstimatedCostPolicy"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/policies.OfferingEstimatedCostPolicy"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            },
+            "delete": {
+                "description": "An offering's estimated cost limit per customer over the period (the items of each customer's resources of the offering). Seen by the provider's team and the offering's managers; written by who may update the offering (OFFERING.UPDATE) and staff. The flags its crossings in force set are lifted.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-offering-estimated-cost-policies"
+                ],
+                "summary": "Delete a offering estimated cost policy",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Policy UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            },
+            "patch": {
+                "description": "An offering's estimated cost limit per customer over the period (the items of each customer's resources of the offering). Seen by the provider's team and the offering's managers; written by who may update the offering (OFFERING.UPDATE) and staff. PUT needs every required field, PATCH the changed ones; the policy is evaluated at once (a raised limit lifts its block and flags).",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-offering-estimated-cost-policies"
+                ],
+                "summary": "Update a offering estimated cost policy",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Policy UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "The policy",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/policies.OfferingEstimatedCostPolicy"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/policies.OfferingEstimatedCostPolicy"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-offering-usage-policies/": {
+            "get": {
+                "description": "Usage limits of an offering's components per customer over the period (component usages of each customer's resources of the offering). Seen by the provider's team and the offering's managers; written by who may update the offering (OFFERING.UPDATE) and staff. Newest first.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-offering-usage-policies"
+                ],
+                "summary": "List offering usage policies",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Scope URL",
+                        "name": "scope",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Scope UUID",
+                        "name": "scope_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Customer URL",
+                        "name": "customer",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Customer UUID",
+                        "name": "customer_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/policies.OfferingUsagePolicy"
+                            }
+                        }
+                    }
+                }
+            },
+            "post": {
+                "description": "Usage limits of an offering's components per customer over the period (component usages of each customer's resources of the offering). Seen by the provider's team and the offering's managers; written by who may update the offering (OFFERING.UPDATE) and staff. The policy is evaluated at once.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-offering-usage-policies"
+                ],
+                "summary": "Create a offering usage policy",
+                "parameters": [
+                    {
+                        "description": "The policy",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/policies.OfferingUsagePolicy"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/policies.OfferingUsagePolicy"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-offering-usage-policies/actions/": {
+            "get": {
+                "description": "The names of the actions the family accepts (Waldur's get_all_actions: a list of strings).",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-offering-usage-policies"
+                ],
+                "summary": "The actions of offering usage policies",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-offering-usage-policies/{uuid}/": {
+            "get": {
+                "description": "Usage limits of an offering's components per customer over the period (component usages of each customer's resources of the offering). Seen by the provider's team and the offering's managers; written by who may update the offering (OFFERING.UPDATE) and staff.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-offering-usage-policies"
+                ],
+                "summary": "Retrieve a offering usage policy",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Policy UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/policies.OfferingUsagePolicy"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            },
+            "put": {
+                "description": "Usage limits of an offering's components per customer over the period (component usages of each customer's resources of the offering). Seen by the provider's team and the offering's managers; written by who may update the offering (OFFERING.UPDATE) and staff. PUT needs every required field, PATCH the changed ones; the policy is evaluated at once (a raised limit lifts its block and flags).",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-offering-usage-policies"
+                ],
+                "summary": "Update a offering usage policy",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Policy UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "The policy",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/policies.OfferingUsagePolicy"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/policies.OfferingUsagePolicy"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            },
+            "delete": {
+                "description": "Usage limits of an offering's components per customer over the period (component usages of each customer's resources of the offering). Seen by the provider's team and the offering's managers; written by who may update the offering (OFFERING.UPDATE) and staff. The flags its crossings in force set are lifted.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-offering-usage-policies"
+                ],
+                "summary": "Delete a offering usage policy",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Policy UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            },
+            "patch": {
+                "description": "Usage limits of an offering's components per customer over the period (component usages of each customer's resources of the offering). Seen by the provider's team and the offering's managers; written by who may update the offering (OFFERING.UPDATE) and staff. PUT needs every required field, PATCH the changed ones; the policy is evaluated at once (a raised limit lifts its block and flags).",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-offering-usage-policies"
+                ],
+                "summary": "Update a offering usage policy",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Policy UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "The policy",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/policies.OfferingUsagePolicy"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/policies.OfferingUsagePolicy"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
         "/api/marketplace-offering-users/": {
             "get": {
                 "description": "The accounts of users on offerings: staff and support see all; providers those of their offerings; users their own.",
@@ -5917,6 +7106,349 @@ const docTemplate = `{
                 "responses": {
                     "200": {
                         "description": "OK"
+                    }
+                }
+            }
+        },
+        "/api/marketplace-project-estimated-cost-policies/": {
+            "get": {
+                "description": "A project's estimated cost limit over the period (invoice items of the project's resources). Seen by whoever holds a role on the project or its customer; written by the customer's owners and staff. Newest first.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-project-estimated-cost-policies"
+                ],
+                "summary": "List project estimated cost policies",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Scope URL",
+                        "name": "scope",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Scope UUID",
+                        "name": "scope_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Project URL",
+                        "name": "project",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Project UUID",
+                        "name": "project_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Customer URL",
+                        "name": "customer",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Customer UUID",
+                        "name": "customer_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/policies.ProjectEstimatedCostPolicy"
+                            }
+                        }
+                    }
+                }
+            },
+            "post": {
+                "description": "A project's estimated cost limit over the period (invoice items of the project's resources). Seen by whoever holds a role on the project or its customer; written by the customer's owners and staff. The policy is evaluated at once.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-project-estimated-cost-policies"
+                ],
+                "summary": "Create a project estimated cost policy",
+                "parameters": [
+                    {
+                        "description": "The policy",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/policies.ProjectEstimatedCostPolicy"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/policies.ProjectEstimatedCostPolicy"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-project-estimated-cost-policies/actions/": {
+            "get": {
+                "description": "The names of the actions the family accepts (Waldur's get_all_actions: a list of strings).",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-project-estimated-cost-policies"
+                ],
+                "summary": "The actions of project estimated cost policies",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-project-estimated-cost-policies/{uuid}/": {
+            "get": {
+                "description": "A project's estimated cost limit over the period (invoice items of the project's resources). Seen by whoever holds a role on the project or its customer; written by the customer's owners and staff.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-project-estimated-cost-policies"
+                ],
+                "summary": "Retrieve a project estimated cost policy",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Policy UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/policies.ProjectEstimatedCostPolicy"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            },
+            "put": {
+                "description": "A project's estimated cost limit over the period (invoice items of the project's resources). Seen by whoever holds a role on the project or its customer; written by the customer's owners and staff. PUT needs every required field, PATCH the changed ones; the policy is evaluated at once (a raised limit lifts its block and flags).",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-project-estimated-cost-policies"
+                ],
+                "summary": "Update a project estimated cost policy",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Policy UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "The policy",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/policies.ProjectEstimatedCostPolicy"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/policies.ProjectEstimatedCostPolicy"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            },
+            "delete": {
+                "description": "A project's estimated cost limit over the period (invoice items of the project's resources). Seen by whoever holds a role on the project or its customer; written by the customer's owners and staff. The flags its crossings in force set are lifted.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-project-estimated-cost-policies"
+                ],
+                "summary": "Delete a project estimated cost policy",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Policy UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            },
+            "patch": {
+                "description": "A project's estimated cost limit over the period (invoice items of the project's resources). Seen by whoever holds a role on the project or its customer; written by the customer's owners and staff. PUT needs every required field, PATCH the changed ones; the policy is evaluated at once (a raised limit lifts its block and flags).",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-project-estimated-cost-policies"
+                ],
+                "summary": "Update a project estimated cost policy",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Policy UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "The policy",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/policies.ProjectEstimatedCostPolicy"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/policies.ProjectEstimatedCostPolicy"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
                     }
                 }
             }
@@ -7864,6 +9396,86 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/marketplace-service-providers/{uuid}/customers/": {
+            "get": {
+                "description": "SERVICE_PROVIDER.LIST_CUSTOMERS on the provider's organization. The organizations with a project that has a resource (not terminated) of the provider's offerings, by name: those projects, the organization's members (roles in force on it or on those projects) and this month's price estimate. Payment profiles are not served ([]).",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-service-providers"
+                ],
+                "summary": "List the service provider's customers",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Service provider UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "Name contains",
+                        "name": "name",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Name",
+                        "name": "name_exact",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Abbreviation contains",
+                        "name": "abbreviation",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Name or abbreviation contains",
+                        "name": "query",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/stats.ProviderCustomer"
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
         "/api/marketplace-service-providers/{uuid}/keys/": {
             "get": {
                 "tags": [
@@ -7887,6 +9499,299 @@ const docTemplate = `{
                             "items": {
                                 "$ref": "#/definitions/identity.SshKey"
                             }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-service-providers/{uuid}/projects/": {
+            "get": {
+                "description": "SERVICE_PROVIDER.LIST_PROJECTS on the provider's organization. The projects that have a resource (not terminated) of the provider's offerings, by name, with their organization, the provider's resources in them (resources_count) and this month's price estimate. The fields of a project's own retrieve that concern its consumer (type, quotas, credit, user restrictions) are left out.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-service-providers"
+                ],
+                "summary": "List the service provider's projects",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Service provider UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "Name contains",
+                        "name": "name",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Name",
+                        "name": "name_exact",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Organization UUID",
+                        "name": "customer",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Name or organization name contains",
+                        "name": "query",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/stats.ProviderProjectRow"
+                            }
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-service-providers/{uuid}/revenue/": {
+            "get": {
+                "description": "SERVICE_PROVIDER.GET_REVENUE on the provider's organization. The invoice items of the provider's offerings summed per month, for the last twelve months (months without items are left out).",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-service-providers"
+                ],
+                "summary": "Get service provider revenue",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Service provider UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/stats.Revenue"
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-service-providers/{uuid}/stat/": {
+            "get": {
+                "description": "SERVICE_PROVIDER.GET_STATISTICS on the provider's organization. Organizations with active resources, active resources, the change of organizations and resources created this month against the previous month, active and paused offerings, orders waiting for the provider, erred resources. Campaigns and tickets are not served (0).",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-service-providers"
+                ],
+                "summary": "Get service provider statistics",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Service provider UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/stats.ProviderStat"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-service-providers/{uuid}/users/": {
+            "get": {
+                "description": "SERVICE_PROVIDER.LIST_USERS on the provider's organization. The users holding a role in force on a project that has a resource (not terminated) of the provider's offerings, or on its organization, by username, with the number of those projects they hold a role on.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-service-providers"
+                ],
+                "summary": "List the service provider's users",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Service provider UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "Username contains",
+                        "name": "username",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Email contains",
+                        "name": "email",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Full name contains",
+                        "name": "full_name",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Username, full name or email contains",
+                        "name": "query",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Users with a role on this organization or its projects",
+                        "name": "customer_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Users with a role on this project",
+                        "name": "project_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/stats.ProviderUserRow"
+                            }
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
                         }
                     }
                 }
@@ -8361,6 +10266,1799 @@ const docTemplate = `{
                         "description": "OK",
                         "schema": {
                             "$ref": "#/definitions/siteagent.Service"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-slurm-periodic-usage-policies/": {
+            "get": {
+                "description": "Usage limits of a SLURM offering's components per resource over the period (a quarter by default), with carry-over of unused allocation from the previous period (at most carryover_factor percent of the limit) and a grace ratio: from the effective allocation (limit + carry-over) the resource is downscaled (request_slurm_resource_downscaling), from effective x (1 + grace_ratio) paused (request_slurm_resource_pausing); the next period lifts both. The site agent reads the flags and applies them as QoS. Seen by the provider's team and the offering's managers; written by who may update the offering (OFFERING.UPDATE) and staff. Newest first.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-slurm-periodic-usage-policies"
+                ],
+                "summary": "List SLURM periodic usage policies",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Scope URL",
+                        "name": "scope",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Scope UUID",
+                        "name": "scope_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/policies.SlurmPeriodicUsagePolicy"
+                            }
+                        }
+                    }
+                }
+            },
+            "post": {
+                "description": "Usage limits of a SLURM offering's components per resource over the period (a quarter by default), with carry-over of unused allocation from the previous period (at most carryover_factor percent of the limit) and a grace ratio: from the effective allocation (limit + carry-over) the resource is downscaled (request_slurm_resource_downscaling), from effective x (1 + grace_ratio) paused (request_slurm_resource_pausing); the next period lifts both. The site agent reads the flags and applies them as QoS. Seen by the provider's team and the offering's managers; written by who may update the offering (OFFERING.UPDATE) and staff. The policy is evaluated at once.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-slurm-periodic-usage-policies"
+                ],
+                "summary": "Create a SLURM periodic usage policy",
+                "parameters": [
+                    {
+                        "description": "The policy",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/policies.SlurmPeriodicUsagePolicy"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/policies.SlurmPeriodicUsagePolicy"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-slurm-periodic-usage-policies/actions/": {
+            "get": {
+                "description": "The names of the actions the family accepts (Waldur's get_all_actions: a list of strings).",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-slurm-periodic-usage-policies"
+                ],
+                "summary": "The actions of SLURM periodic usage policies",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-slurm-periodic-usage-policies/preview_impact/": {
+            "post": {
+                "description": "Computes, without saving anything, what a policy with these figures would do: the carry-over from the previous period's unused allocation (at most carryover_factor percent of the allocation), the effective allocation, the notification (80 %), slowdown (downscale: 100 % of the effective allocation) and blocked (pause: × (1 + grace_ratio)) thresholds, the QoS the current usage is at, and when each threshold is reached at the daily usage rate.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-slurm-periodic-usage-policies"
+                ],
+                "summary": "Preview a SLURM policy's thresholds",
+                "parameters": [
+                    {
+                        "description": "The figures",
+                        "name": "body",
+                        "in": "body",
+                        "schema": {
+                            "$ref": "#/definitions/policies.SlurmPolicyPreviewRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/policies.SlurmPolicyPreviewResponse"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-slurm-periodic-usage-policies/{uuid}/": {
+            "get": {
+                "description": "Usage limits of a SLURM offering's components per resource over the period (a quarter by default), with carry-over of unused allocation from the previous period (at most carryover_factor percent of the limit) and a grace ratio: from the effective allocation (limit + carry-over) the resource is downscaled (request_slurm_resource_downscaling), from effective x (1 + grace_ratio) paused (request_slurm_resource_pausing); the next period lifts both. The site agent reads the flags and applies them as QoS. Seen by the provider's team and the offering's managers; written by who may update the offering (OFFERING.UPDATE) and staff.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-slurm-periodic-usage-policies"
+                ],
+                "summary": "Retrieve a SLURM periodic usage policy",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Policy UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/policies.SlurmPeriodicUsagePolicy"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            },
+            "put": {
+                "description": "Usage limits of a SLURM offering's components per resource over the period (a quarter by default), with carry-over of unused allocation from the previous period (at most carryover_factor percent of the limit) and a grace ratio: from the effective allocation (limit + carry-over) the resource is downscaled (request_slurm_resource_downscaling), from effective x (1 + grace_ratio) paused (request_slurm_resource_pausing); the next period lifts both. The site agent reads the flags and applies them as QoS. Seen by the provider's team and the offering's managers; written by who may update the offering (OFFERING.UPDATE) and staff. PUT needs every required field, PATCH the changed ones; the policy is evaluated at once (a raised limit lifts its block and flags).",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-slurm-periodic-usage-policies"
+                ],
+                "summary": "Update a SLURM periodic usage policy",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Policy UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "The policy",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/policies.SlurmPeriodicUsagePolicy"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/policies.SlurmPeriodicUsagePolicy"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            },
+            "delete": {
+                "description": "Usage limits of a SLURM offering's components per resource over the period (a quarter by default), with carry-over of unused allocation from the previous period (at most carryover_factor percent of the limit) and a grace ratio: from the effective allocation (limit + carry-over) the resource is downscaled (request_slurm_resource_downscaling), from effective x (1 + grace_ratio) paused (request_slurm_resource_pausing); the next period lifts both. The site agent reads the flags and applies them as QoS. Seen by the provider's team and the offering's managers; written by who may update the offering (OFFERING.UPDATE) and staff. The flags its crossings in force set are lifted.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-slurm-periodic-usage-policies"
+                ],
+                "summary": "Delete a SLURM periodic usage policy",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Policy UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            },
+            "patch": {
+                "description": "Usage limits of a SLURM offering's components per resource over the period (a quarter by default), with carry-over of unused allocation from the previous period (at most carryover_factor percent of the limit) and a grace ratio: from the effective allocation (limit + carry-over) the resource is downscaled (request_slurm_resource_downscaling), from effective x (1 + grace_ratio) paused (request_slurm_resource_pausing); the next period lifts both. The site agent reads the flags and applies them as QoS. Seen by the provider's team and the offering's managers; written by who may update the offering (OFFERING.UPDATE) and staff. PUT needs every required field, PATCH the changed ones; the policy is evaluated at once (a raised limit lifts its block and flags).",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-slurm-periodic-usage-policies"
+                ],
+                "summary": "Update a SLURM periodic usage policy",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Policy UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "The policy",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/policies.SlurmPeriodicUsagePolicy"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/policies.SlurmPeriodicUsagePolicy"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-slurm-periodic-usage-policies/{uuid}/command-history/": {
+            "get": {
+                "description": "What the site agent reported running (report-command-result), newest first. Seen by who sees the policy.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-slurm-periodic-usage-policies"
+                ],
+                "summary": "List the commands the site agent ran for a SLURM policy",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Policy UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/policies.SlurmCommandHistory"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-slurm-periodic-usage-policies/{uuid}/dry-run/": {
+            "post": {
+                "description": "Staff only. The usage percentage of each live resource of the offering (or of resource_uuid) and what its level would trigger (notify, downscale, pause), with its flags now; nothing is changed.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-slurm-periodic-usage-policies"
+                ],
+                "summary": "Dry-run a SLURM policy",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Policy UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "One resource",
+                        "name": "body",
+                        "in": "body",
+                        "schema": {
+                            "$ref": "#/definitions/policies.SlurmPolicyEvaluateRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/policies.SlurmPolicyDryRunResponse"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-slurm-periodic-usage-policies/{uuid}/evaluate/": {
+            "post": {
+                "description": "Staff only. Runs the policy's evaluation at once, as the schedule does (crossings fired once, flags set and lifted, evaluation logs written), and answers each live resource's (or resource_uuid's) usage percentage, the actions taken and its flags before and after.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-slurm-periodic-usage-policies"
+                ],
+                "summary": "Evaluate a SLURM policy now",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Policy UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "One resource",
+                        "name": "body",
+                        "in": "body",
+                        "schema": {
+                            "$ref": "#/definitions/policies.SlurmPolicyEvaluateRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/policies.SlurmPolicyEvaluateResponse"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-slurm-periodic-usage-policies/{uuid}/evaluation-logs/": {
+            "get": {
+                "description": "The evaluations that acted on a resource (notify, downscale, pause, lift), newest first: the usage percentage of the effective allocation, the flags before and after, and whether the site agent confirmed the commands it ran (report-command-result). Seen by who sees the policy.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-slurm-periodic-usage-policies"
+                ],
+                "summary": "List a SLURM policy's evaluation logs",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Policy UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/policies.SlurmPolicyEvaluationLog"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-slurm-periodic-usage-policies/{uuid}/report-command-result/": {
+            "post": {
+                "description": "The site agent reports applying a resource's QoS: each command executed is kept in the command history, and the resource's latest evaluation log records the confirmation (success) and the report. Allowed to who may update the offering (OFFERING.UPDATE on it or its customer: the agent's account) and staff. Answers 200 with no body.",
+                "consumes": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-slurm-periodic-usage-policies"
+                ],
+                "summary": "Report the commands the site agent ran for a SLURM policy",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Policy UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "The report",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/policies.SlurmCommandResultRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK"
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-stats/aggregated_usage_trends/": {
+            "get": {
+                "description": "Staff and support. Per billing month of the last twelve: the usage reported (all components summed), the resources reported for and the usage records.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-stats"
+                ],
+                "summary": "Usage per month",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/stats.UsageTrend"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-stats/component_usages/": {
+            "get": {
+                "description": "Staff and support. The usages reported for the current billing period, summed per offering and component type.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-stats"
+                ],
+                "summary": "Component usages of the current month",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/stats.ComponentUsage"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-stats/component_usages_per_month/": {
+            "get": {
+                "description": "Staff and support. The usages of the last twelve billing periods (this month included), summed per offering, component type and month.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-stats"
+                ],
+                "summary": "Component usages per month",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/stats.ComponentUsageMonth"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-stats/component_usages_per_project/": {
+            "get": {
+                "description": "Staff and support. The usages of the current billing period, summed per project and component type.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-stats"
+                ],
+                "summary": "Component usages per project",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/stats.ProjectUsage"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-stats/count_active_resources_grouped_by_offering/": {
+            "get": {
+                "description": "Staff and support. The number of active resources (OK, Updating, Terminating) of each offering that has one.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-stats"
+                ],
+                "summary": "Active resources per offering",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/stats.OfferingCount"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-stats/count_active_resources_grouped_by_offering_country/": {
+            "get": {
+                "description": "Staff and support. The active resources counted per their offering's country (\"\" when unset).",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-stats"
+                ],
+                "summary": "Active resources per offering country",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/stats.CountryCount"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-stats/count_projects_of_service_providers/": {
+            "get": {
+                "description": "Staff and support. Per service provider and consuming organization, the projects with an active resource of the provider's offerings.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-stats"
+                ],
+                "summary": "Projects of service providers",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/stats.ProviderConsumerCount"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-stats/count_unique_users_connected_with_active_resources_of_service_provider/": {
+            "get": {
+                "description": "Staff and support. Per service provider (its organization), the distinct users holding a role in force on a project with an active resource of its offerings.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-stats"
+                ],
+                "summary": "Unique users of each service provider's active resources",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/stats.UniqueUsers"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-stats/count_users_of_service_providers/": {
+            "get": {
+                "description": "Staff and support. Per service provider and consuming organization, the users holding a role in force on a project with an active resource of the provider's offerings.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-stats"
+                ],
+                "summary": "Users of service providers",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/stats.ProviderConsumerCount"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-stats/customer_member_count/": {
+            "get": {
+                "description": "Staff and support. Every organization: the users holding a role in force on it, and whether it has resources not terminated.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-stats"
+                ],
+                "summary": "Member count per organization",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/stats.MemberCount"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-stats/customer_member_summary/": {
+            "get": {
+                "description": "Staff and support. Organizations, memberships (users with a role in force on an organization, once per organization), organizations with active resources, and the memberships per organization (rounded down).",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-stats"
+                ],
+                "summary": "Summary of organization members",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/stats.MemberSummary"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-stats/offering_costs_summary/": {
+            "get": {
+                "description": "Staff and support. total_cost_of_active_resources_per_offering summed: the total, the number of offerings and the average per offering.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-stats"
+                ],
+                "summary": "Summary of the offerings' costs",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/stats.CostsSummary"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-stats/offerings_counter_stats/": {
+            "get": {
+                "description": "Staff and support. The Active offerings counted per category and service provider.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-stats"
+                ],
+                "summary": "Offerings per category and service provider",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/stats.OfferingCounter"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-stats/order_stats/": {
+            "get": {
+                "description": "Staff and support. The orders created from start to end (dates, default the last 30 days): counts per state and type, cost and revenue (the cost of Create and Update orders), per day and in total.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-stats"
+                ],
+                "summary": "Order statistics",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Start date (YYYY-MM-DD), default 30 days ago",
+                        "name": "start",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "End date (YYYY-MM-DD), default today",
+                        "name": "end",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Orders of the projects of this organization",
+                        "name": "customer_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Orders of the offerings of this service provider",
+                        "name": "provider_uuid",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/stats.OrderStats"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-stats/organization_project_count/": {
+            "get": {
+                "description": "Staff and support. The number of projects (not removed) of each organization that has one.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-stats"
+                ],
+                "summary": "Project count per organization",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/stats.CustomerCount"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-stats/organization_resource_count/": {
+            "get": {
+                "description": "Staff and support. The number of active resources (OK, Updating, Terminating) of each organization that has one.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-stats"
+                ],
+                "summary": "Resource count per organization",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/stats.CustomerCount"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-stats/project_classification_summary/": {
+            "get": {
+                "description": "Staff and support. The projects (not removed), academic (is_industry false) and industry ones.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-stats"
+                ],
+                "summary": "Projects by industry flag",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/stats.Classification"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-stats/provider_customers/": {
+            "get": {
+                "description": "Staff, support and those holding SERVICE_PROVIDER.GET_STATISTICS on the provider's organization. The organizations using the provider's offerings: how many (with a resource not terminated), new this month (first resource created this month), the top five by invoiced revenue and by resources, and per month (the last twelve) the organizations that created a resource.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-stats"
+                ],
+                "summary": "A service provider's customers",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Service provider UUID",
+                        "name": "provider_uuid",
+                        "in": "query",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/stats.ProviderCustomers"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-stats/provider_offerings/": {
+            "get": {
+                "description": "Staff, support and those holding SERVICE_PROVIDER.GET_STATISTICS on the provider's organization. Each offering of the provider: its active resources, resources not terminated and the current month's invoiced revenue.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-stats"
+                ],
+                "summary": "A service provider's offerings",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Service provider UUID",
+                        "name": "provider_uuid",
+                        "in": "query",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/stats.ProviderOfferings"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-stats/provider_resources/": {
+            "get": {
+                "description": "Staff, support and those holding SERVICE_PROVIDER.GET_STATISTICS on the provider's organization. The provider's resources: total and per state (all), per offering (not terminated), per month of creation (the last twelve months).",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-stats"
+                ],
+                "summary": "A service provider's resources",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Service provider UUID",
+                        "name": "provider_uuid",
+                        "in": "query",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/stats.ProviderResources"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-stats/resource_provisioning_stats/": {
+            "get": {
+                "description": "Staff and support. The Create orders of the last last_minutes (default 60), per offering: finished, done, erred, in progress, the success rate and the average durations in seconds (pending: creation to the provider's approval; provisioning: that approval, or the creation, to completion).",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-stats"
+                ],
+                "summary": "Resource provisioning statistics",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "Minutes back (default 60)",
+                        "name": "last_minutes",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/stats.Provisioning"
+                            }
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-stats/resources_geography_summary/": {
+            "get": {
+                "description": "Staff and support. The active resources, the countries of their offerings (set ones), their offerings; organization groups are not served (0).",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-stats"
+                ],
+                "summary": "Geography of the active resources",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/stats.Geography"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-stats/resources_limits/": {
+            "get": {
+                "description": "Staff and support. Each limit summed over the active resources of an offering.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-stats"
+                ],
+                "summary": "Resource limits per offering",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/stats.ResourceLimit"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-stats/resources_missing_usage/": {
+            "get": {
+                "description": "Staff and support. The active resources of offerings with a usage-billed component that have no usage reported for the billing period (YYYY-MM, default the current month), with their last report.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-stats"
+                ],
+                "summary": "Resources missing usage",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Billing period (YYYY-MM)",
+                        "name": "billing_period",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Service provider UUID",
+                        "name": "provider_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/stats.MissingUsage"
+                            }
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-stats/total_cost_of_active_resources_per_offering/": {
+            "get": {
+                "description": "Staff and support. The current month's invoice items of the active resources, summed per offering.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-stats"
+                ],
+                "summary": "Cost of the active resources per offering",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/stats.OfferingCost"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-stats/user_affiliation_count/": {
+            "get": {
+                "description": "Staff and support. The active users counted per affiliation (a user with several under each), largest first.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-stats"
+                ],
+                "summary": "Users per affiliation",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "additionalProperties": true
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-stats/user_auth_method_count/": {
+            "get": {
+                "description": "Staff and support. The active users counted per registration method, largest first.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-stats"
+                ],
+                "summary": "Users per registration method",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "additionalProperties": true
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-stats/user_identity_source_count/": {
+            "get": {
+                "description": "Staff and support. The active users counted per identity source (\"\" when unset), largest first.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-stats"
+                ],
+                "summary": "Users per identity source",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "additionalProperties": true
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-stats/user_job_title_count/": {
+            "get": {
+                "description": "Staff and support. The active users counted per job title (\"\" when unset), largest first.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-stats"
+                ],
+                "summary": "Users per job title",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "additionalProperties": true
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-stats/user_organization_count/": {
+            "get": {
+                "description": "Staff and support. The active users counted per their profile's organization (\"\" when unset), largest first.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-stats"
+                ],
+                "summary": "Users per organization",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "additionalProperties": true
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/marketplace-stats/user_organization_type_count/": {
+            "get": {
+                "description": "Staff and support. The active users counted per organization type (SCHAC URN, \"\" when unset), largest first.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "marketplace-stats"
+                ],
+                "summary": "Users per organization type",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "additionalProperties": true
+                            }
                         }
                     }
                 }
@@ -9878,6 +13576,207 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/openstack-marketplace-tenants/{uuid}/create_image/": {
+            "post": {
+                "description": "name, min_ram, min_disk, disk_format (qcow2), container_format (bare), visibility (private; public is staff's). A queued Glance image in the tenant's project; its data goes to upload_url. Waldur's is_administrator of the tenant's project; 409 unless the tenant is OK.",
+                "tags": [
+                    "openstack-marketplace-tenants"
+                ],
+                "summary": "Create an image in an OpenStack tenant",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Tenant UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.ImageCreated"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-marketplace-tenants/{uuid}/upload_image_data/{image_id}/": {
+            "post": {
+                "description": "The request body is the image's data (application/octet-stream), streamed to Glance; the image must be one of the tenant's, queued (409 once its data is there). Waldur's is_administrator of the tenant's project.",
+                "tags": [
+                    "openstack-marketplace-tenants"
+                ],
+                "summary": "Upload an image's data to an OpenStack tenant",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Tenant UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "Glance image id",
+                        "name": "image_id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.ImageUploaded"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-migrations/": {
+            "get": {
+                "tags": [
+                    "openstack-migrations"
+                ],
+                "summary": "List OpenStack tenant migrations",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Source marketplace resource",
+                        "name": "src_resource_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Destination marketplace resource",
+                        "name": "dst_resource_uuid",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/openstack.Migration"
+                            }
+                        }
+                    }
+                }
+            },
+            "post": {
+                "description": "src_resource (a tenant's marketplace resource), dst_offering and dst_plan (an OpenStack tenant offering and its plan), name and description of the new tenant (the source's by default), mappings. Places the new tenant's Create order and starts the migration; 201 with the migration (state Creation Scheduled). 400 when the caller would need the consumer's review of that order.",
+                "tags": [
+                    "openstack-migrations"
+                ],
+                "summary": "Migrate an OpenStack tenant",
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.Migration"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-migrations/{uuid}/": {
+            "get": {
+                "tags": [
+                    "openstack-migrations"
+                ],
+                "summary": "Get an OpenStack tenant migration",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Migration UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.Migration"
+                        }
+                    }
+                }
+            },
+            "put": {
+                "description": "mappings (required by PUT), error_message, error_traceback; staff and the migration's creator. The mappings are recorded; a migration already running keeps the ones it started with.",
+                "tags": [
+                    "openstack-migrations"
+                ],
+                "summary": "Update an OpenStack tenant migration",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Migration UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.Migration"
+                        }
+                    }
+                }
+            },
+            "delete": {
+                "description": "The record only (its resources stay); staff and the migration's creator.",
+                "tags": [
+                    "openstack-migrations"
+                ],
+                "summary": "Delete an OpenStack tenant migration",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Migration UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    }
+                }
+            },
+            "patch": {
+                "description": "mappings (required by PUT), error_message, error_traceback; staff and the migration's creator. The mappings are recorded; a migration already running keeps the ones it started with.",
+                "tags": [
+                    "openstack-migrations"
+                ],
+                "summary": "Update an OpenStack tenant migration",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Migration UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.Migration"
+                        }
+                    }
+                }
+            }
+        },
         "/api/openstack-network-rbac-policies/": {
             "get": {
                 "tags": [
@@ -9962,6 +13861,30 @@ const docTemplate = `{
                     }
                 }
             },
+            "put": {
+                "description": "network (a network of the policy's tenant), target_tenant (a tenant of the same cloud), policy_type (access_as_external for staff); PUT needs network and target_tenant. The cloud follows (update_policy). 409 unless the policy is OK.",
+                "tags": [
+                    "openstack-network-rbac-policies"
+                ],
+                "summary": "Update a network RBAC policy",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Policy UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.RBACPolicy"
+                        }
+                    }
+                }
+            },
             "delete": {
                 "description": "Scheduled (the policy goes when the cloud removed it); 204 as Waldur's. 409 while the policy is being made.",
                 "tags": [
@@ -9980,6 +13903,30 @@ const docTemplate = `{
                 "responses": {
                     "204": {
                         "description": "No Content"
+                    }
+                }
+            },
+            "patch": {
+                "description": "network (a network of the policy's tenant), target_tenant (a tenant of the same cloud), policy_type (access_as_external for staff); PUT needs network and target_tenant. The cloud follows (update_policy). 409 unless the policy is OK.",
+                "tags": [
+                    "openstack-network-rbac-policies"
+                ],
+                "summary": "Update a network RBAC policy",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Policy UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.RBACPolicy"
+                        }
                     }
                 }
             }
@@ -13395,6 +17342,62 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/project-quotas/": {
+            "get": {
+                "description": "Staff and support. The usage of quota quota_name (e.g. nc_resource_count) of every project not removed, largest first.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "project-quotas"
+                ],
+                "summary": "List project quotas",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Quota name",
+                        "name": "quota_name",
+                        "in": "query",
+                        "required": true
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page",
+                        "name": "page",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "Page size",
+                        "name": "page_size",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/stats.ScopeQuota"
+                            }
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string"
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
         "/api/project-types/": {
             "get": {
                 "security": [
@@ -14224,6 +18227,47 @@ const docTemplate = `{
                             "items": {
                                 "$ref": "#/definitions/structure.UserRoleDetails"
                             }
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/api.ErrorBody"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/projects/{uuid}/stats/": {
+            "get": {
+                "description": "Whoever sees the project. The offering components of its resources (not terminated): usage reported (all periods, or the current month with for_current_month=true), usage counted against the limits, and the resources' limits summed.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "projects"
+                ],
+                "summary": "Get project resource usage statistics",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Project UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "boolean",
+                        "description": "Only the current month's usage",
+                        "name": "for_current_month",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/stats.ComponentsUsage"
                         }
                     },
                     "404": {
@@ -17812,6 +21856,14 @@ const docTemplate = `{
                 }
             }
         },
+        "identity.LogoutResponse": {
+            "type": "object",
+            "properties": {
+                "logout_url": {
+                    "type": "string"
+                }
+            }
+        },
         "identity.ObtainAuthTokenRequest": {
             "type": "object",
             "properties": {
@@ -20062,6 +24114,34 @@ const docTemplate = `{
                 }
             }
         },
+        "openstack.ImageCreated": {
+            "type": "object",
+            "properties": {
+                "image_id": {
+                    "type": "string"
+                },
+                "name": {
+                    "type": "string"
+                },
+                "status": {
+                    "type": "string"
+                },
+                "upload_url": {
+                    "type": "string"
+                }
+            }
+        },
+        "openstack.ImageUploaded": {
+            "type": "object",
+            "properties": {
+                "message": {
+                    "type": "string"
+                },
+                "status": {
+                    "type": "string"
+                }
+            }
+        },
         "openstack.Instance": {
             "type": "object",
             "properties": {
@@ -20282,6 +24362,97 @@ const docTemplate = `{
                     "type": "array",
                     "items": {
                         "$ref": "#/definitions/openstack.NestedVolume"
+                    }
+                }
+            }
+        },
+        "openstack.Migration": {
+            "type": "object",
+            "properties": {
+                "created": {
+                    "type": "string"
+                },
+                "created_by_full_name": {
+                    "type": "string"
+                },
+                "created_by_uuid": {
+                    "type": "string"
+                },
+                "dst_offering_name": {
+                    "type": "string"
+                },
+                "dst_offering_uuid": {
+                    "type": "string"
+                },
+                "dst_resource_name": {
+                    "type": "string"
+                },
+                "dst_resource_state": {
+                    "type": "string"
+                },
+                "dst_resource_uuid": {
+                    "type": "string"
+                },
+                "error_message": {
+                    "type": "string"
+                },
+                "error_traceback": {
+                    "type": "string"
+                },
+                "mappings": {
+                    "$ref": "#/definitions/openstack.MigrationMappings"
+                },
+                "modified": {
+                    "type": "string"
+                },
+                "src_offering_name": {
+                    "type": "string"
+                },
+                "src_offering_uuid": {
+                    "type": "string"
+                },
+                "src_resource": {
+                    "type": "string"
+                },
+                "src_resource_name": {
+                    "type": "string"
+                },
+                "src_resource_uuid": {
+                    "type": "string"
+                },
+                "state": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "openstack.MigrationMappings": {
+            "type": "object",
+            "properties": {
+                "networks": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "skip_connection_extnet": {
+                    "type": "boolean"
+                },
+                "subnets": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/openstack.SubnetMapping"
+                    }
+                },
+                "sync_instance_ports": {
+                    "type": "boolean"
+                },
+                "volume_types": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/openstack.VolumeTypeMapping"
                     }
                 }
             }
@@ -21419,6 +25590,17 @@ const docTemplate = `{
                 }
             }
         },
+        "openstack.SubnetMapping": {
+            "type": "object",
+            "properties": {
+                "dst_cidr": {
+                    "type": "string"
+                },
+                "src_cidr": {
+                    "type": "string"
+                }
+            }
+        },
         "openstack.Tenant": {
             "type": "object",
             "properties": {
@@ -21906,6 +26088,17 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "openstack.VolumeTypeMapping": {
+            "type": "object",
+            "properties": {
+                "dst_type_uuid": {
+                    "type": "string"
+                },
+                "src_type_uuid": {
                     "type": "string"
                 }
             }
@@ -23184,6 +27377,807 @@ const docTemplate = `{
                 }
             }
         },
+        "policies.ComponentLimit": {
+            "type": "object",
+            "properties": {
+                "limit": {
+                    "type": "integer"
+                },
+                "type": {
+                    "type": "string"
+                }
+            }
+        },
+        "policies.CustomerEstimatedCostPolicy": {
+            "type": "object",
+            "properties": {
+                "actions": {
+                    "type": "string",
+                    "example": "notify_organization_owners,block_creation_of_new_resources"
+                },
+                "billing_price_estimate": {
+                    "$ref": "#/definitions/policies.PriceEstimate"
+                },
+                "created": {
+                    "type": "string"
+                },
+                "created_by_full_name": {
+                    "type": "string"
+                },
+                "created_by_username": {
+                    "type": "string"
+                },
+                "customer_credit": {
+                    "type": "integer"
+                },
+                "fired_datetime": {
+                    "type": "string"
+                },
+                "has_fired": {
+                    "type": "boolean"
+                },
+                "limit_cost": {
+                    "type": "integer"
+                },
+                "options": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "period": {
+                    "type": "integer",
+                    "enum": [
+                        1,
+                        2,
+                        3,
+                        4
+                    ]
+                },
+                "period_name": {
+                    "type": "string"
+                },
+                "scope": {
+                    "type": "string"
+                },
+                "scope_name": {
+                    "type": "string"
+                },
+                "scope_uuid": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "policies.Flags": {
+            "type": "object",
+            "properties": {
+                "downscaled": {
+                    "type": "boolean"
+                },
+                "paused": {
+                    "type": "boolean"
+                }
+            }
+        },
+        "policies.OfferingEstimatedCostPolicy": {
+            "type": "object",
+            "properties": {
+                "actions": {
+                    "type": "string",
+                    "example": "notify_organization_owners,block_creation_of_new_resources"
+                },
+                "apply_to_all": {
+                    "type": "boolean"
+                },
+                "created": {
+                    "type": "string"
+                },
+                "created_by_full_name": {
+                    "type": "string"
+                },
+                "created_by_username": {
+                    "type": "string"
+                },
+                "fired_datetime": {
+                    "type": "string"
+                },
+                "has_fired": {
+                    "type": "boolean"
+                },
+                "limit_cost": {
+                    "type": "integer"
+                },
+                "options": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "organization_groups": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "period": {
+                    "type": "integer",
+                    "enum": [
+                        1,
+                        2,
+                        3,
+                        4
+                    ]
+                },
+                "period_name": {
+                    "type": "string"
+                },
+                "scope": {
+                    "type": "string"
+                },
+                "scope_name": {
+                    "type": "string"
+                },
+                "scope_uuid": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "policies.OfferingUsagePolicy": {
+            "type": "object",
+            "properties": {
+                "actions": {
+                    "type": "string",
+                    "example": "notify_organization_owners,block_creation_of_new_resources"
+                },
+                "apply_to_all": {
+                    "type": "boolean"
+                },
+                "component_limits_set": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/policies.ComponentLimit"
+                    }
+                },
+                "created": {
+                    "type": "string"
+                },
+                "created_by_full_name": {
+                    "type": "string"
+                },
+                "created_by_username": {
+                    "type": "string"
+                },
+                "fired_datetime": {
+                    "type": "string"
+                },
+                "has_fired": {
+                    "type": "boolean"
+                },
+                "options": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "organization_groups": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "period": {
+                    "type": "integer",
+                    "enum": [
+                        1,
+                        2,
+                        3,
+                        4
+                    ]
+                },
+                "period_name": {
+                    "type": "string"
+                },
+                "scope": {
+                    "type": "string"
+                },
+                "scope_name": {
+                    "type": "string"
+                },
+                "scope_uuid": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "policies.PriceEstimate": {
+            "type": "object",
+            "properties": {
+                "current": {
+                    "type": "string",
+                    "example": "40.0000000000"
+                },
+                "tax": {
+                    "type": "string",
+                    "example": "0"
+                },
+                "tax_current": {
+                    "type": "string",
+                    "example": "0"
+                },
+                "total": {
+                    "type": "string",
+                    "example": "120.0000000000"
+                }
+            }
+        },
+        "policies.ProjectEstimatedCostPolicy": {
+            "type": "object",
+            "properties": {
+                "actions": {
+                    "type": "string",
+                    "example": "notify_organization_owners,block_creation_of_new_resources"
+                },
+                "billing_price_estimate": {
+                    "$ref": "#/definitions/policies.PriceEstimate"
+                },
+                "created": {
+                    "type": "string"
+                },
+                "created_by_full_name": {
+                    "type": "string"
+                },
+                "created_by_username": {
+                    "type": "string"
+                },
+                "customer_credit": {
+                    "type": "number"
+                },
+                "fired_datetime": {
+                    "type": "string"
+                },
+                "has_fired": {
+                    "type": "boolean"
+                },
+                "limit_cost": {
+                    "type": "integer"
+                },
+                "options": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "period": {
+                    "type": "integer",
+                    "enum": [
+                        1,
+                        2,
+                        3,
+                        4
+                    ]
+                },
+                "period_name": {
+                    "type": "string"
+                },
+                "project_credit": {
+                    "type": "number"
+                },
+                "scope": {
+                    "type": "string"
+                },
+                "scope_name": {
+                    "type": "string"
+                },
+                "scope_uuid": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "policies.SlurmCommandHistory": {
+            "type": "object",
+            "properties": {
+                "command_type": {
+                    "type": "string"
+                },
+                "description": {
+                    "type": "string"
+                },
+                "error_message": {
+                    "type": "string"
+                },
+                "executed_at": {
+                    "type": "string"
+                },
+                "execution_mode": {
+                    "type": "string",
+                    "enum": [
+                        "production",
+                        "emulator"
+                    ]
+                },
+                "parameters": {
+                    "type": "object"
+                },
+                "shell_command": {
+                    "type": "string"
+                },
+                "success": {
+                    "type": "boolean"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "policies.SlurmCommandResultRequest": {
+            "type": "object",
+            "properties": {
+                "commands_executed": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "error_message": {
+                    "type": "string"
+                },
+                "mode": {
+                    "type": "string",
+                    "enum": [
+                        "production",
+                        "emulator"
+                    ]
+                },
+                "resource_uuid": {
+                    "type": "string"
+                },
+                "success": {
+                    "type": "boolean"
+                }
+            }
+        },
+        "policies.SlurmPeriodicUsagePolicy": {
+            "type": "object",
+            "properties": {
+                "actions": {
+                    "type": "string",
+                    "example": "notify_organization_owners,block_creation_of_new_resources"
+                },
+                "apply_to_all": {
+                    "type": "boolean"
+                },
+                "carryover_enabled": {
+                    "type": "boolean"
+                },
+                "carryover_factor": {
+                    "type": "integer"
+                },
+                "component_limits_set": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/policies.ComponentLimit"
+                    }
+                },
+                "created": {
+                    "type": "string"
+                },
+                "created_by_full_name": {
+                    "type": "string"
+                },
+                "created_by_username": {
+                    "type": "string"
+                },
+                "fired_datetime": {
+                    "type": "string"
+                },
+                "grace_ratio": {
+                    "type": "number"
+                },
+                "has_fired": {
+                    "type": "boolean"
+                },
+                "limit_type": {
+                    "type": "string",
+                    "enum": [
+                        "GrpTRESMins",
+                        "MaxTRESMins",
+                        "GrpTRES"
+                    ]
+                },
+                "options": {
+                    "type": "object",
+                    "additionalProperties": {}
+                },
+                "organization_groups": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "period": {
+                    "type": "integer",
+                    "enum": [
+                        1,
+                        2,
+                        3,
+                        4
+                    ]
+                },
+                "period_name": {
+                    "type": "string"
+                },
+                "qos_strategy": {
+                    "type": "string",
+                    "enum": [
+                        "threshold",
+                        "progressive"
+                    ]
+                },
+                "raw_usage_reset": {
+                    "type": "boolean"
+                },
+                "scope": {
+                    "type": "string"
+                },
+                "scope_name": {
+                    "type": "string"
+                },
+                "scope_uuid": {
+                    "type": "string"
+                },
+                "tres_billing_enabled": {
+                    "type": "boolean"
+                },
+                "tres_billing_weights": {
+                    "type": "object"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
+                },
+                "warnings": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                }
+            }
+        },
+        "policies.SlurmPolicyCarryover": {
+            "type": "object",
+            "properties": {
+                "base_allocation": {
+                    "type": "number"
+                },
+                "carryover": {
+                    "type": "number"
+                },
+                "carryover_cap": {
+                    "type": "number"
+                },
+                "carryover_factor": {
+                    "type": "integer"
+                },
+                "previous_usage": {
+                    "type": "number"
+                },
+                "total_allocation": {
+                    "type": "number"
+                },
+                "unused": {
+                    "type": "number"
+                }
+            }
+        },
+        "policies.SlurmPolicyDateProjection": {
+            "type": "object",
+            "properties": {
+                "date": {
+                    "type": "string"
+                },
+                "days": {
+                    "type": "integer"
+                },
+                "status": {
+                    "type": "string",
+                    "enum": [
+                        "never",
+                        "exceeded",
+                        "projected"
+                    ]
+                }
+            }
+        },
+        "policies.SlurmPolicyDateProjections": {
+            "type": "object",
+            "properties": {
+                "blocked": {
+                    "$ref": "#/definitions/policies.SlurmPolicyDateProjection"
+                },
+                "notification": {
+                    "$ref": "#/definitions/policies.SlurmPolicyDateProjection"
+                },
+                "slowdown": {
+                    "$ref": "#/definitions/policies.SlurmPolicyDateProjection"
+                }
+            }
+        },
+        "policies.SlurmPolicyDryRunResource": {
+            "type": "object",
+            "properties": {
+                "downscaled": {
+                    "type": "boolean"
+                },
+                "paused": {
+                    "type": "boolean"
+                },
+                "resource_name": {
+                    "type": "string"
+                },
+                "resource_uuid": {
+                    "type": "string"
+                },
+                "usage_percentage": {
+                    "type": "number"
+                },
+                "would_trigger": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                }
+            }
+        },
+        "policies.SlurmPolicyDryRunResponse": {
+            "type": "object",
+            "properties": {
+                "billing_period": {
+                    "type": "string"
+                },
+                "grace_limit_percentage": {
+                    "type": "number"
+                },
+                "policy_uuid": {
+                    "type": "string"
+                },
+                "resources": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/policies.SlurmPolicyDryRunResource"
+                    }
+                }
+            }
+        },
+        "policies.SlurmPolicyEvaluateRequest": {
+            "type": "object",
+            "properties": {
+                "resource_uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "policies.SlurmPolicyEvaluateResource": {
+            "type": "object",
+            "properties": {
+                "actions_taken": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "new_state": {
+                    "$ref": "#/definitions/policies.Flags"
+                },
+                "previous_state": {
+                    "$ref": "#/definitions/policies.Flags"
+                },
+                "resource_name": {
+                    "type": "string"
+                },
+                "resource_uuid": {
+                    "type": "string"
+                },
+                "usage_percentage": {
+                    "type": "number"
+                }
+            }
+        },
+        "policies.SlurmPolicyEvaluateResponse": {
+            "type": "object",
+            "properties": {
+                "billing_period": {
+                    "type": "string"
+                },
+                "policy_uuid": {
+                    "type": "string"
+                },
+                "resources": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/policies.SlurmPolicyEvaluateResource"
+                    }
+                }
+            }
+        },
+        "policies.SlurmPolicyEvaluationLog": {
+            "type": "object",
+            "properties": {
+                "actions_taken": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "billing_period": {
+                    "type": "string",
+                    "example": "2026-Q4"
+                },
+                "evaluated_at": {
+                    "type": "string"
+                },
+                "grace_limit_percentage": {
+                    "type": "number",
+                    "example": 120
+                },
+                "new_state": {
+                    "type": "object"
+                },
+                "previous_state": {
+                    "type": "object"
+                },
+                "resource_name": {
+                    "type": "string"
+                },
+                "resource_uuid": {
+                    "type": "string"
+                },
+                "site_agent_confirmed": {
+                    "type": "boolean"
+                },
+                "site_agent_response": {
+                    "type": "object"
+                },
+                "stomp_message_sent": {
+                    "type": "boolean"
+                },
+                "usage_percentage": {
+                    "type": "number"
+                },
+                "uuid": {
+                    "type": "string"
+                }
+            }
+        },
+        "policies.SlurmPolicyPreviewRequest": {
+            "type": "object",
+            "properties": {
+                "allocation": {
+                    "type": "number",
+                    "example": 1000
+                },
+                "carryover_enabled": {
+                    "type": "boolean",
+                    "example": true
+                },
+                "carryover_factor": {
+                    "type": "integer",
+                    "example": 50
+                },
+                "current_usage": {
+                    "type": "number",
+                    "example": 0
+                },
+                "daily_usage_rate": {
+                    "type": "number",
+                    "example": 0
+                },
+                "grace_ratio": {
+                    "type": "number",
+                    "example": 0.2
+                },
+                "previous_usage": {
+                    "type": "number",
+                    "example": 0
+                }
+            }
+        },
+        "policies.SlurmPolicyPreviewResponse": {
+            "type": "object",
+            "properties": {
+                "base_allocation": {
+                    "type": "number"
+                },
+                "carryover": {
+                    "$ref": "#/definitions/policies.SlurmPolicyCarryover"
+                },
+                "carryover_enabled": {
+                    "type": "boolean"
+                },
+                "carryover_factor": {
+                    "type": "integer"
+                },
+                "command_history": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/policies.SlurmCommandHistory"
+                    }
+                },
+                "current_qos_status": {
+                    "type": "string",
+                    "enum": [
+                        "normal",
+                        "notification",
+                        "slowdown",
+                        "blocked"
+                    ]
+                },
+                "current_usage": {
+                    "type": "number"
+                },
+                "daily_usage_rate": {
+                    "type": "number"
+                },
+                "date_projections": {
+                    "$ref": "#/definitions/policies.SlurmPolicyDateProjections"
+                },
+                "effective_allocation": {
+                    "type": "number"
+                },
+                "grace_ratio": {
+                    "type": "number"
+                },
+                "preview_commands": {
+                    "type": "array",
+                    "items": {}
+                },
+                "thresholds": {
+                    "$ref": "#/definitions/policies.SlurmPolicyThresholds"
+                },
+                "usage_percentage": {
+                    "type": "number"
+                }
+            }
+        },
+        "policies.SlurmPolicyThresholds": {
+            "type": "object",
+            "properties": {
+                "allocation": {
+                    "type": "number"
+                },
+                "blocked_threshold": {
+                    "type": "number"
+                },
+                "grace_ratio": {
+                    "type": "number"
+                },
+                "notification_ratio": {
+                    "type": "number"
+                },
+                "notification_threshold": {
+                    "type": "number"
+                },
+                "slowdown_threshold": {
+                    "type": "number"
+                }
+            }
+        },
         "providers.ImportableResource": {
             "type": "object",
             "properties": {
@@ -23475,6 +28469,1273 @@ const docTemplate = `{
             "type": "object",
             "properties": {
                 "statistics": {}
+            }
+        },
+        "stats.Classification": {
+            "type": "object",
+            "properties": {
+                "academic_projects": {
+                    "type": "integer",
+                    "example": 3
+                },
+                "industry_projects": {
+                    "type": "integer",
+                    "example": 1
+                },
+                "total_projects": {
+                    "type": "integer",
+                    "example": 4
+                }
+            }
+        },
+        "stats.ComponentFigures": {
+            "type": "object",
+            "properties": {
+                "billing_type": {
+                    "type": "string",
+                    "example": "usage"
+                },
+                "description": {
+                    "type": "string",
+                    "example": ""
+                },
+                "limit": {
+                    "type": "integer",
+                    "example": 40
+                },
+                "limit_usage": {
+                    "type": "integer",
+                    "example": 10
+                },
+                "measured_unit": {
+                    "type": "string",
+                    "example": "hours"
+                },
+                "name": {
+                    "type": "string",
+                    "example": "CPU"
+                },
+                "offering_name": {
+                    "type": "string",
+                    "example": "HPC"
+                },
+                "offering_uuid": {
+                    "type": "string",
+                    "example": "e42473f39c844333a80107e139a4dd06"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "cpu"
+                },
+                "usage": {
+                    "type": "integer",
+                    "example": 15
+                }
+            }
+        },
+        "stats.ComponentUsage": {
+            "type": "object",
+            "properties": {
+                "component_type": {
+                    "type": "string",
+                    "example": "cpu"
+                },
+                "offering_country": {
+                    "type": "string",
+                    "example": "EE"
+                },
+                "offering_uuid": {
+                    "type": "string",
+                    "example": "e42473f39c844333a80107e139a4dd06"
+                },
+                "organization_group_name": {
+                    "type": "string",
+                    "example": ""
+                },
+                "organization_group_uuid": {
+                    "type": "string",
+                    "example": ""
+                },
+                "usage": {
+                    "type": "string",
+                    "example": "15.00"
+                }
+            }
+        },
+        "stats.ComponentUsageMonth": {
+            "type": "object",
+            "properties": {
+                "component_type": {
+                    "type": "string",
+                    "example": "cpu"
+                },
+                "month": {
+                    "type": "integer",
+                    "example": 3
+                },
+                "offering_country": {
+                    "type": "string",
+                    "example": "EE"
+                },
+                "offering_uuid": {
+                    "type": "string",
+                    "example": "e42473f39c844333a80107e139a4dd06"
+                },
+                "organization_group_name": {
+                    "type": "string",
+                    "example": ""
+                },
+                "organization_group_uuid": {
+                    "type": "string",
+                    "example": ""
+                },
+                "usage": {
+                    "type": "string",
+                    "example": "15.00"
+                },
+                "year": {
+                    "type": "integer",
+                    "example": 2026
+                }
+            }
+        },
+        "stats.ComponentsUsage": {
+            "type": "object",
+            "properties": {
+                "components": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/stats.ComponentFigures"
+                    }
+                }
+            }
+        },
+        "stats.CostsSummary": {
+            "type": "object",
+            "properties": {
+                "average_cost": {
+                    "type": "string",
+                    "example": "75.25"
+                },
+                "offering_count": {
+                    "type": "integer",
+                    "example": 2
+                },
+                "total_cost": {
+                    "type": "string",
+                    "example": "150.50"
+                }
+            }
+        },
+        "stats.CountryCount": {
+            "type": "object",
+            "properties": {
+                "count": {
+                    "type": "integer",
+                    "example": 3
+                },
+                "country": {
+                    "type": "string",
+                    "example": "EE"
+                }
+            }
+        },
+        "stats.CustomerAmount": {
+            "type": "object",
+            "properties": {
+                "count": {
+                    "type": "integer",
+                    "example": 2
+                },
+                "name": {
+                    "type": "string",
+                    "example": "Alpha"
+                },
+                "revenue": {
+                    "type": "number",
+                    "example": 120.5
+                },
+                "uuid": {
+                    "type": "string",
+                    "example": "e42473f39c844333a80107e139a4dd06"
+                }
+            }
+        },
+        "stats.CustomerCount": {
+            "type": "object",
+            "properties": {
+                "abbreviation": {
+                    "type": "string",
+                    "example": "ALP"
+                },
+                "count": {
+                    "type": "integer",
+                    "example": 2
+                },
+                "name": {
+                    "type": "string",
+                    "example": "Alpha"
+                },
+                "uuid": {
+                    "type": "string",
+                    "example": "e42473f39c844333a80107e139a4dd06"
+                }
+            }
+        },
+        "stats.DailyOrders": {
+            "type": "object",
+            "properties": {
+                "by_state": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "integer",
+                        "format": "int64"
+                    }
+                },
+                "by_type": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "integer",
+                        "format": "int64"
+                    }
+                },
+                "date": {
+                    "type": "string",
+                    "example": "2026-03-14"
+                },
+                "revenue": {
+                    "type": "string",
+                    "example": "10.00"
+                },
+                "total": {
+                    "type": "integer",
+                    "example": 2
+                },
+                "total_cost": {
+                    "type": "string",
+                    "example": "10.00"
+                }
+            }
+        },
+        "stats.Geography": {
+            "type": "object",
+            "properties": {
+                "countries_count": {
+                    "type": "integer",
+                    "example": 2
+                },
+                "offerings_count": {
+                    "type": "integer",
+                    "example": 3
+                },
+                "org_groups_count": {
+                    "type": "integer",
+                    "example": 0
+                },
+                "total_resources": {
+                    "type": "integer",
+                    "example": 4
+                }
+            }
+        },
+        "stats.MemberCount": {
+            "type": "object",
+            "properties": {
+                "abbreviation": {
+                    "type": "string",
+                    "example": "ALP"
+                },
+                "count": {
+                    "description": "Count is the number of users holding a role in force on the organization.",
+                    "type": "integer",
+                    "example": 3
+                },
+                "has_resources": {
+                    "description": "HasResources tells whether a project of the organization has a resource not terminated.",
+                    "type": "boolean",
+                    "example": true
+                },
+                "name": {
+                    "type": "string",
+                    "example": "Alpha"
+                },
+                "uuid": {
+                    "type": "string",
+                    "example": "e42473f39c844333a80107e139a4dd06"
+                }
+            }
+        },
+        "stats.MemberSummary": {
+            "type": "object",
+            "properties": {
+                "average_members_per_org": {
+                    "type": "integer",
+                    "example": 1
+                },
+                "organizations_with_resources": {
+                    "type": "integer",
+                    "example": 3
+                },
+                "total_members": {
+                    "type": "integer",
+                    "example": 3
+                },
+                "total_organizations": {
+                    "type": "integer",
+                    "example": 4
+                }
+            }
+        },
+        "stats.MissingUsage": {
+            "type": "object",
+            "properties": {
+                "created": {
+                    "type": "string",
+                    "example": "2026-01-10T10:00:00Z"
+                },
+                "customer_name": {
+                    "type": "string",
+                    "example": "Alpha"
+                },
+                "customer_uuid": {
+                    "type": "string",
+                    "example": "e42473f39c844333a80107e139a4dd06"
+                },
+                "days_since_last_report": {
+                    "type": "integer",
+                    "example": 33
+                },
+                "last_usage_date": {
+                    "type": "string",
+                    "example": "2026-02-10T10:00:00Z"
+                },
+                "name": {
+                    "type": "string",
+                    "example": "hpc-1"
+                },
+                "offering_name": {
+                    "type": "string",
+                    "example": "HPC"
+                },
+                "offering_uuid": {
+                    "type": "string",
+                    "example": "e42473f39c844333a80107e139a4dd06"
+                },
+                "project_name": {
+                    "type": "string",
+                    "example": "Alpha one"
+                },
+                "project_uuid": {
+                    "type": "string",
+                    "example": "e42473f39c844333a80107e139a4dd06"
+                },
+                "provider_name": {
+                    "type": "string",
+                    "example": "Provider"
+                },
+                "provider_uuid": {
+                    "type": "string",
+                    "example": "e42473f39c844333a80107e139a4dd06"
+                },
+                "state": {
+                    "type": "string",
+                    "example": "OK"
+                },
+                "uuid": {
+                    "type": "string",
+                    "example": "e42473f39c844333a80107e139a4dd06"
+                }
+            }
+        },
+        "stats.MonthCount": {
+            "type": "object",
+            "properties": {
+                "count": {
+                    "type": "integer",
+                    "example": 2
+                },
+                "month": {
+                    "type": "integer",
+                    "example": 3
+                },
+                "year": {
+                    "type": "integer",
+                    "example": 2026
+                }
+            }
+        },
+        "stats.OfferingCost": {
+            "type": "object",
+            "properties": {
+                "cost": {
+                    "type": "number",
+                    "example": 140.5
+                },
+                "offering_name": {
+                    "type": "string",
+                    "example": "VMs"
+                },
+                "offering_uuid": {
+                    "type": "string",
+                    "example": "e42473f39c844333a80107e139a4dd06"
+                }
+            }
+        },
+        "stats.OfferingCount": {
+            "type": "object",
+            "properties": {
+                "count": {
+                    "type": "integer",
+                    "example": 2
+                },
+                "country": {
+                    "type": "string",
+                    "example": "EE"
+                },
+                "name": {
+                    "type": "string",
+                    "example": "VMs"
+                },
+                "uuid": {
+                    "type": "string",
+                    "example": "e42473f39c844333a80107e139a4dd06"
+                }
+            }
+        },
+        "stats.OfferingCounter": {
+            "type": "object",
+            "properties": {
+                "category_title": {
+                    "type": "string",
+                    "example": "HPC"
+                },
+                "category_uuid": {
+                    "type": "string",
+                    "example": "e42473f39c844333a80107e139a4dd06"
+                },
+                "count": {
+                    "type": "integer",
+                    "example": 2
+                },
+                "service_provider_name": {
+                    "type": "string",
+                    "example": "Provider"
+                },
+                "service_provider_uuid": {
+                    "type": "string",
+                    "example": "e42473f39c844333a80107e139a4dd06"
+                }
+            }
+        },
+        "stats.OfferingFigures": {
+            "type": "object",
+            "properties": {
+                "active_resources": {
+                    "type": "integer",
+                    "example": 3
+                },
+                "name": {
+                    "type": "string",
+                    "example": "VMs"
+                },
+                "revenue": {
+                    "type": "number",
+                    "example": 120.5
+                },
+                "state": {
+                    "type": "string",
+                    "example": "Active"
+                },
+                "total_resources": {
+                    "type": "integer",
+                    "example": 4
+                },
+                "type": {
+                    "type": "string",
+                    "example": "Marketplace.Basic"
+                },
+                "uuid": {
+                    "type": "string",
+                    "example": "e42473f39c844333a80107e139a4dd06"
+                }
+            }
+        },
+        "stats.OfferingResources": {
+            "type": "object",
+            "properties": {
+                "count": {
+                    "type": "integer",
+                    "example": 3
+                },
+                "offering_name": {
+                    "type": "string",
+                    "example": "VMs"
+                },
+                "offering_uuid": {
+                    "type": "string",
+                    "example": "e42473f39c844333a80107e139a4dd06"
+                }
+            }
+        },
+        "stats.OrderStats": {
+            "type": "object",
+            "properties": {
+                "by_state": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "integer",
+                        "format": "int64"
+                    }
+                },
+                "by_type": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "integer",
+                        "format": "int64"
+                    }
+                },
+                "daily": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/stats.DailyOrders"
+                    }
+                },
+                "summary": {
+                    "$ref": "#/definitions/stats.OrderSummary"
+                }
+            }
+        },
+        "stats.OrderSummary": {
+            "type": "object",
+            "properties": {
+                "canceled": {
+                    "type": "integer",
+                    "example": 0
+                },
+                "done": {
+                    "type": "integer",
+                    "example": 2
+                },
+                "erred": {
+                    "type": "integer",
+                    "example": 1
+                },
+                "executing": {
+                    "type": "integer",
+                    "example": 1
+                },
+                "pending": {
+                    "type": "integer",
+                    "example": 1
+                },
+                "rejected": {
+                    "type": "integer",
+                    "example": 0
+                },
+                "total": {
+                    "type": "integer",
+                    "example": 5
+                },
+                "total_cost": {
+                    "type": "string",
+                    "example": "30.00"
+                },
+                "total_revenue": {
+                    "type": "string",
+                    "example": "25.00"
+                }
+            }
+        },
+        "stats.PriceEstimate": {
+            "type": "object",
+            "properties": {
+                "current": {
+                    "type": "string",
+                    "example": "0"
+                },
+                "tax": {
+                    "type": "string",
+                    "example": "0"
+                },
+                "tax_current": {
+                    "type": "string",
+                    "example": "0"
+                },
+                "total": {
+                    "type": "string",
+                    "example": "0"
+                }
+            }
+        },
+        "stats.ProjectUsage": {
+            "type": "object",
+            "properties": {
+                "component_type": {
+                    "type": "string",
+                    "example": "cpu"
+                },
+                "project_uuid": {
+                    "type": "string",
+                    "example": "e42473f39c844333a80107e139a4dd06"
+                },
+                "usage": {
+                    "type": "integer",
+                    "example": 15
+                }
+            }
+        },
+        "stats.ProviderConsumerCount": {
+            "type": "object",
+            "properties": {
+                "count": {
+                    "type": "integer",
+                    "example": 2
+                },
+                "customer_name": {
+                    "type": "string",
+                    "example": "Alpha"
+                },
+                "customer_organization_group_name": {
+                    "type": "string",
+                    "example": ""
+                },
+                "customer_organization_group_uuid": {
+                    "type": "string",
+                    "example": ""
+                },
+                "customer_uuid": {
+                    "type": "string",
+                    "example": "e42473f39c844333a80107e139a4dd06"
+                },
+                "service_provider_uuid": {
+                    "type": "string",
+                    "example": "e42473f39c844333a80107e139a4dd06"
+                }
+            }
+        },
+        "stats.ProviderCustomer": {
+            "type": "object",
+            "properties": {
+                "abbreviation": {
+                    "type": "string",
+                    "example": "ALP"
+                },
+                "billing_price_estimate": {
+                    "$ref": "#/definitions/stats.PriceEstimate"
+                },
+                "email": {
+                    "type": "string",
+                    "example": "alpha@example.com"
+                },
+                "name": {
+                    "type": "string",
+                    "example": "Alpha"
+                },
+                "payment_profiles": {
+                    "type": "array",
+                    "items": {}
+                },
+                "phone_number": {
+                    "type": "string",
+                    "example": ""
+                },
+                "projects": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/stats.ProviderProject"
+                    }
+                },
+                "projects_count": {
+                    "type": "integer",
+                    "example": 1
+                },
+                "slug": {
+                    "type": "string",
+                    "example": "alpha"
+                },
+                "users": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/stats.ProviderUser"
+                    }
+                },
+                "users_count": {
+                    "type": "integer",
+                    "example": 2
+                },
+                "uuid": {
+                    "type": "string",
+                    "example": "e42473f39c844333a80107e139a4dd06"
+                }
+            }
+        },
+        "stats.ProviderCustomers": {
+            "type": "object",
+            "properties": {
+                "monthly": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/stats.MonthCount"
+                    }
+                },
+                "new_this_month": {
+                    "type": "integer",
+                    "example": 1
+                },
+                "top_by_resources": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/stats.CustomerAmount"
+                    }
+                },
+                "top_by_revenue": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/stats.CustomerAmount"
+                    }
+                },
+                "total": {
+                    "type": "integer",
+                    "example": 3
+                }
+            }
+        },
+        "stats.ProviderOfferings": {
+            "type": "object",
+            "properties": {
+                "offerings": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/stats.OfferingFigures"
+                    }
+                }
+            }
+        },
+        "stats.ProviderProject": {
+            "type": "object",
+            "properties": {
+                "image": {
+                    "type": "string",
+                    "example": ""
+                },
+                "name": {
+                    "type": "string",
+                    "example": "Alpha one"
+                },
+                "uuid": {
+                    "type": "string",
+                    "example": "e42473f39c844333a80107e139a4dd06"
+                }
+            }
+        },
+        "stats.ProviderProjectRow": {
+            "type": "object",
+            "properties": {
+                "backend_id": {
+                    "type": "string",
+                    "example": ""
+                },
+                "billing_price_estimate": {
+                    "$ref": "#/definitions/stats.PriceEstimate"
+                },
+                "created": {
+                    "type": "string",
+                    "example": "2026-01-10T10:00:00Z"
+                },
+                "customer": {
+                    "type": "string",
+                    "example": "https://waldur.example.com/api/customers/e42473f39c844333a80107e139a4dd06/"
+                },
+                "customer_abbreviation": {
+                    "type": "string",
+                    "example": "ALP"
+                },
+                "customer_display_billing_info_in_projects": {
+                    "type": "boolean"
+                },
+                "customer_name": {
+                    "type": "string",
+                    "example": "Alpha"
+                },
+                "customer_native_name": {
+                    "type": "string",
+                    "example": ""
+                },
+                "customer_slug": {
+                    "type": "string",
+                    "example": "alpha"
+                },
+                "customer_uuid": {
+                    "type": "string",
+                    "example": "e42473f39c844333a80107e139a4dd06"
+                },
+                "description": {
+                    "type": "string",
+                    "example": ""
+                },
+                "end_date": {
+                    "type": "string",
+                    "example": "2026-12-31"
+                },
+                "end_date_requested_by": {
+                    "type": "string"
+                },
+                "grace_period_days": {
+                    "type": "integer"
+                },
+                "image": {
+                    "type": "string"
+                },
+                "is_industry": {
+                    "type": "boolean",
+                    "example": false
+                },
+                "is_removed": {
+                    "type": "boolean",
+                    "example": false
+                },
+                "kind": {
+                    "type": "string",
+                    "example": "default"
+                },
+                "marketplace_resource_count": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "integer"
+                    }
+                },
+                "max_service_accounts": {
+                    "type": "integer"
+                },
+                "name": {
+                    "type": "string",
+                    "example": "Alpha one"
+                },
+                "oecd_fos_2007_code": {
+                    "type": "string",
+                    "example": "1.1"
+                },
+                "oecd_fos_2007_label": {
+                    "type": "string"
+                },
+                "project_credit": {
+                    "type": "number"
+                },
+                "resources_count": {
+                    "type": "integer",
+                    "example": 2
+                },
+                "slug": {
+                    "type": "string",
+                    "example": "alpha-one"
+                },
+                "staff_notes": {
+                    "type": "string"
+                },
+                "start_date": {
+                    "type": "string",
+                    "example": "2026-01-31"
+                },
+                "termination_metadata": {},
+                "type": {
+                    "description": "As a project's own retrieve renders them (api/structure.Project):\nthe type and the end-date requester as links, the OECD label, and\nthe fields not stored here empty or null.",
+                    "type": "string"
+                },
+                "type_name": {
+                    "type": "string"
+                },
+                "type_uuid": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string",
+                    "example": "https://waldur.example.com/api/projects/e42473f39c844333a80107e139a4dd06/"
+                },
+                "user_affiliations": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "user_email_patterns": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "user_identity_sources": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "uuid": {
+                    "type": "string",
+                    "example": "e42473f39c844333a80107e139a4dd06"
+                }
+            }
+        },
+        "stats.ProviderResources": {
+            "type": "object",
+            "properties": {
+                "by_offering": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/stats.OfferingResources"
+                    }
+                },
+                "by_state": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "integer",
+                        "format": "int64"
+                    }
+                },
+                "monthly": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/stats.MonthCount"
+                    }
+                },
+                "total": {
+                    "type": "integer",
+                    "example": 5
+                }
+            }
+        },
+        "stats.ProviderStat": {
+            "type": "object",
+            "properties": {
+                "active_and_paused_offerings": {
+                    "type": "integer",
+                    "example": 2
+                },
+                "active_campaigns": {
+                    "type": "integer",
+                    "example": 0
+                },
+                "active_resources": {
+                    "type": "integer",
+                    "example": 4
+                },
+                "current_customers": {
+                    "type": "integer",
+                    "example": 2
+                },
+                "customers_number_change": {
+                    "type": "integer",
+                    "example": 1
+                },
+                "erred_resources": {
+                    "type": "integer",
+                    "example": 1
+                },
+                "pending_orders": {
+                    "type": "integer",
+                    "example": 1
+                },
+                "resources_number_change": {
+                    "type": "integer",
+                    "example": -1
+                },
+                "unresolved_tickets": {
+                    "type": "integer",
+                    "example": 0
+                }
+            }
+        },
+        "stats.ProviderUser": {
+            "type": "object",
+            "properties": {
+                "email": {
+                    "type": "string",
+                    "example": "alice@example.com"
+                },
+                "full_name": {
+                    "type": "string",
+                    "example": "Alice Smith"
+                },
+                "image": {
+                    "type": "string",
+                    "example": ""
+                },
+                "uuid": {
+                    "type": "string",
+                    "example": "e42473f39c844333a80107e139a4dd06"
+                }
+            }
+        },
+        "stats.ProviderUserRow": {
+            "type": "object",
+            "properties": {
+                "active_isds": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "affiliations": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "birth_date": {
+                    "type": "string"
+                },
+                "civil_number": {
+                    "description": "The personal and federation attributes of Waldur's schema are not\nshown to a provider here (they are the user's and staff's: a\nprovider sees what its offering users expose): null or empty.",
+                    "type": "string"
+                },
+                "country_of_residence": {
+                    "type": "string"
+                },
+                "eduperson_assurance": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "email": {
+                    "type": "string",
+                    "example": "alice@example.com"
+                },
+                "first_name": {
+                    "type": "string",
+                    "example": "Alice"
+                },
+                "full_name": {
+                    "type": "string",
+                    "example": "Alice Smith"
+                },
+                "gender": {
+                    "type": "integer"
+                },
+                "identity_source": {
+                    "type": "string"
+                },
+                "is_active": {
+                    "type": "boolean",
+                    "example": true
+                },
+                "job_title": {
+                    "type": "string",
+                    "example": ""
+                },
+                "last_name": {
+                    "type": "string",
+                    "example": "Smith"
+                },
+                "nationalities": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    }
+                },
+                "nationality": {
+                    "type": "string"
+                },
+                "organization": {
+                    "type": "string",
+                    "example": ""
+                },
+                "organization_country": {
+                    "type": "string"
+                },
+                "organization_registry_code": {
+                    "type": "string"
+                },
+                "organization_type": {
+                    "type": "string"
+                },
+                "personal_title": {
+                    "type": "string"
+                },
+                "phone_number": {
+                    "type": "string",
+                    "example": ""
+                },
+                "place_of_birth": {
+                    "type": "string"
+                },
+                "projects_count": {
+                    "type": "integer",
+                    "example": 1
+                },
+                "registration_method": {
+                    "type": "string",
+                    "example": "default"
+                },
+                "username": {
+                    "type": "string",
+                    "example": "alice"
+                },
+                "uuid": {
+                    "type": "string",
+                    "example": "e42473f39c844333a80107e139a4dd06"
+                }
+            }
+        },
+        "stats.Provisioning": {
+            "type": "object",
+            "properties": {
+                "avg_pending_duration": {
+                    "type": "number",
+                    "example": 60
+                },
+                "avg_provisioning_duration": {
+                    "type": "number",
+                    "example": 600
+                },
+                "offering_name": {
+                    "type": "string",
+                    "example": "VMs"
+                },
+                "offering_uuid": {
+                    "type": "string",
+                    "example": "e42473f39c844333a80107e139a4dd06"
+                },
+                "provisioning_count": {
+                    "type": "integer",
+                    "example": 2
+                },
+                "provisioning_error_count": {
+                    "type": "integer",
+                    "example": 1
+                },
+                "provisioning_in_progress_count": {
+                    "type": "integer",
+                    "example": 1
+                },
+                "provisioning_success_count": {
+                    "type": "integer",
+                    "example": 1
+                },
+                "provisioning_success_rate": {
+                    "type": "number",
+                    "example": 0.5
+                },
+                "service_provider_name": {
+                    "type": "string",
+                    "example": "Provider"
+                },
+                "service_provider_uuid": {
+                    "type": "string",
+                    "example": "e42473f39c844333a80107e139a4dd06"
+                }
+            }
+        },
+        "stats.ResourceLimit": {
+            "type": "object",
+            "properties": {
+                "name": {
+                    "type": "string",
+                    "example": "cpu"
+                },
+                "offering_country": {
+                    "type": "string",
+                    "example": "EE"
+                },
+                "offering_uuid": {
+                    "type": "string",
+                    "example": "e42473f39c844333a80107e139a4dd06"
+                },
+                "organization_group_name": {
+                    "type": "string",
+                    "example": ""
+                },
+                "organization_group_uuid": {
+                    "type": "string",
+                    "example": ""
+                },
+                "value": {
+                    "type": "integer",
+                    "example": 30
+                }
+            }
+        },
+        "stats.Revenue": {
+            "type": "object",
+            "properties": {
+                "month": {
+                    "type": "integer",
+                    "example": 3
+                },
+                "total": {
+                    "type": "integer",
+                    "example": 1200
+                },
+                "year": {
+                    "type": "integer",
+                    "example": 2026
+                }
+            }
+        },
+        "stats.ScopeQuota": {
+            "type": "object",
+            "properties": {
+                "customer_abbreviation": {
+                    "type": "string",
+                    "example": "ALP"
+                },
+                "customer_name": {
+                    "type": "string",
+                    "example": "Alpha"
+                },
+                "project_name": {
+                    "type": "string",
+                    "example": "Alpha one"
+                },
+                "value": {
+                    "type": "integer",
+                    "example": 3
+                }
+            }
+        },
+        "stats.UniqueUsers": {
+            "type": "object",
+            "properties": {
+                "count_users": {
+                    "type": "integer",
+                    "example": 4
+                },
+                "customer_name": {
+                    "type": "string",
+                    "example": "Provider"
+                },
+                "customer_uuid": {
+                    "type": "string",
+                    "example": "e42473f39c844333a80107e139a4dd06"
+                }
+            }
+        },
+        "stats.UsageTrend": {
+            "type": "object",
+            "properties": {
+                "component_count": {
+                    "type": "integer",
+                    "example": 3
+                },
+                "month": {
+                    "type": "integer",
+                    "example": 3
+                },
+                "period": {
+                    "type": "string",
+                    "example": "2026-03"
+                },
+                "resource_count": {
+                    "type": "integer",
+                    "example": 2
+                },
+                "total_usage": {
+                    "type": "string",
+                    "example": "16.75"
+                },
+                "year": {
+                    "type": "integer",
+                    "example": 2026
+                }
             }
         },
         "structure.Customer": {

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -39,7 +40,20 @@ type Login struct {
 	EventType string
 	// IP is the client's address, for the events.
 	IP string
+	// Lookup is the user field that identifies the user (an OIDC
+	// provider's user_field): "username" (or empty) or "email"; by email,
+	// a first login creates the user with Attributes.Username.
+	Lookup string
+	// Protected are the fields a later login must not overwrite (an OIDC
+	// provider's protected_fields: first_name, last_name, email,
+	// organization, affiliations); the first login sets them all.
+	Protected []string
 }
+
+// Messages of a lookup by email refused.
+const (
+	MsgAmbiguousEmail = "Several users have this email address; the login cannot tell which one it is."
+)
 
 // Messages (Waldur's).
 const (
@@ -58,7 +72,22 @@ type Token struct {
 // was registered by another method), invalid.
 func Provision(ctx context.Context, tx *store.Store, l Login, in Attributes) (*models.User, error) {
 	var p store.UserProfile
-	err := tx.DB.WithContext(ctx).Where("username = ?", in.Username).Take(&p).Error
+	var err error
+	if l.Lookup == "email" {
+		var ps []store.UserProfile
+		err = tx.DB.WithContext(ctx).Where("LOWER(email) = ?", strings.ToLower(in.Email)).Limit(2).Find(&ps).Error
+		switch {
+		case err != nil:
+		case len(ps) > 1:
+			return nil, models.Errorf(models.CodeUnauthorized, "%s", MsgAmbiguousEmail)
+		case len(ps) == 1:
+			p = ps[0]
+		default:
+			err = gorm.ErrRecordNotFound
+		}
+	} else {
+		err = tx.DB.WithContext(ctx).Where("username = ?", in.Username).Take(&p).Error
+	}
 	found := err == nil
 	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, models.Internal(err)
@@ -85,8 +114,9 @@ func Provision(ctx context.Context, tx *store.Store, l Login, in Attributes) (*m
 		return nil, models.Errorf(models.CodeUnauthorized, "%s", MsgDisabled)
 	default:
 		changes := map[string]any{}
+		protected := func(col string) bool { return slices.Contains(l.Protected, col) }
 		set := func(col string, old *string, v string) {
-			if *old != v {
+			if *old != v && !protected(col) {
 				*old = v
 				changes[col] = v
 			}
@@ -95,7 +125,7 @@ func Provision(ctx context.Context, tx *store.Store, l Login, in Attributes) (*m
 		set("last_name", &p.LastName, in.LastName)
 		set("email", &p.Email, in.Email)
 		set("organization", &p.Organization, in.Organization)
-		if strings.Join(p.Affiliations, "\x00") != strings.Join(in.Affiliations, "\x00") {
+		if strings.Join(p.Affiliations, "\x00") != strings.Join(in.Affiliations, "\x00") && !protected("affiliations") {
 			p.Affiliations = in.Affiliations
 			b, _ := json.Marshal(in.Affiliations)
 			changes["affiliations"] = string(b)

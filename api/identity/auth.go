@@ -151,6 +151,7 @@ func actorContext(u *models.User) map[string]any {
 //	@Tags			auth
 //	@Security		TokenAuth
 //	@Security		waldurCookieAuth
+//	@Success		200	{object}	LogoutResponse	"the user logged in through an identity provider with single logout (OIDC's end_session_endpoint): where to send the browser next"
 //	@Success		204
 //	@Failure		401	{object}	api.ErrorBody
 //	@Router			/api-auth/logout/ [post]
@@ -158,6 +159,11 @@ func (m *Module) logout(c *gin.Context) error {
 	u := api.CurrentUser(c)
 	if imp := api.Impersonator(c); imp != nil {
 		u = imp
+	}
+	// The provider's logout URL is read before the session records go.
+	logoutURL, err := api.LogoutURL(c, u)
+	if err != nil {
+		return err
 	}
 	ev := &models.Event{
 		EventType: "auth_logged_out",
@@ -171,5 +177,15 @@ func (m *Module) logout(c *gin.Context) error {
 	if err := api.EndSession(c); err != nil {
 		return err
 	}
+	if logoutURL != "" {
+		c.JSON(http.StatusOK, LogoutResponse{LogoutURL: logoutURL})
+		return nil
+	}
 	return api.NoContent(c)
+}
+
+// LogoutResponse is Waldur's Logout: the identity provider's URL that
+// ends the browser's session there too.
+type LogoutResponse struct {
+	LogoutURL string `json:"logout_url"`
 }

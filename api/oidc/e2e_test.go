@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -37,9 +38,17 @@ type world struct {
 	st    *store.Store
 	srv   *httptest.Server
 	staff string // the staff user's token
+	m     *oidc.Module
 }
 
 func newWorld(t *testing.T, db *gorm.DB, loginCompleted string) *world {
+	t.Helper()
+	// The emulators listen on loopback: the egress guard must allow it.
+	return newWorldWith(t, db, loginCompleted, []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")})
+}
+
+// newWorldWith is newWorld with the networks the providers may be on.
+func newWorldWith(t *testing.T, db *gorm.DB, loginCompleted string, allowed []netip.Prefix) *world {
 	t.Helper()
 	st := store.New(db)
 	var h http.Handler
@@ -48,7 +57,8 @@ func newWorld(t *testing.T, db *gorm.DB, loginCompleted string) *world {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	chk, err := rbac.NewChecker(db)
 	require.NoError(t, err)
-	m := oidc.New(oidc.Deps{Store: st, BaseURL: srv.URL, LoginCompletedURL: loginCompleted, Logger: log})
+	m := oidc.New(oidc.Deps{Store: st, BaseURL: srv.URL, LoginCompletedURL: loginCompleted, Logger: log, AllowedNetworks: allowed,
+		LogoutCompletedURL: "https://portal.example.org/logout_completed/"})
 	h = api.New(api.Deps{DB: db, Users: st, Logger: log, Sessions: st},
 		identity.New(identity.Deps{Store: st, RBAC: chk}), m).Handler()
 	ctx := context.Background()
@@ -56,7 +66,7 @@ func newWorld(t *testing.T, db *gorm.DB, loginCompleted string) *world {
 	require.NoError(t, st.CreateUser(ctx, admin, "Secret-pass-1"))
 	tok, err := st.EnsureToken(ctx, admin.ID)
 	require.NoError(t, err)
-	return &world{t: t, db: db, st: st, srv: srv, staff: tok.Key}
+	return &world{t: t, db: db, st: st, srv: srv, staff: tok.Key, m: m}
 }
 
 // do sends a request with the staff token (or another Authorization value).

@@ -125,10 +125,28 @@ func mapClaims(p *IdentityProvider, claims map[string]any) (federated.Attributes
 	if a.Affiliations == nil {
 		a.Affiliations = []string{}
 	}
+	if p.UserField == "email" {
+		// The claim identifies the user by email address; a new user's
+		// username is the subject (a random one when it is not usable).
+		email := strings.TrimSpace(claim(claims, userClaim))
+		if !strings.Contains(email, "@") || len(email) > 320 {
+			return a, models.Errorf(models.CodeUnauthorized, "%s error: the %s claim is not an email address.", p.Label, userClaim)
+		}
+		a.Email = email
+		a.Username = strings.ToLower(claim(claims, "sub"))
+		if models.ValidateUsername(a.Username) != nil {
+			a.Username = models.NewUUID().String()[:30]
+		}
+		return a, nil
+	}
 	if err := models.ValidateUsername(a.Username); err != nil {
 		return a, models.Errorf(models.CodeUnauthorized, "%s error: the %s claim is not a valid username.", p.Label, userClaim)
 	}
 	return a, nil
 }
+
+// UserFields are the user fields a provider's user_field may name: the
+// one its user_claim identifies the user by.
+var UserFields = []string{"username", "email"}
 
 func decodeJSON(raw []byte, v any) error { return json.Unmarshal(raw, v) }

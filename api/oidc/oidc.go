@@ -17,6 +17,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +29,7 @@ import (
 
 	"github.com/waldur-go/waldur/api"
 	"github.com/waldur-go/waldur/api/federated"
+	"github.com/waldur-go/waldur/internal/egress"
 	"github.com/waldur-go/waldur/models"
 	"github.com/waldur-go/waldur/models/store"
 )
@@ -41,14 +44,22 @@ type Deps struct {
 	// LoginCompletedURL is the front end's page a login is redirected to
 	// ({token} and {method} filled); empty: the token is answered as JSON.
 	LoginCompletedURL string
+	// LogoutCompletedURL is where the provider sends the browser back
+	// after its logout (post_logout_redirect_uri, for the providers with
+	// enable_post_logout_redirect).
+	LogoutCompletedURL string
 	// RequestTTL is how long an authorization request may be answered
 	// (0: 10 minutes).
 	RequestTTL time.Duration
 	Logger     *slog.Logger
 	// Now is the clock (tests move it); nil: the store's.
 	Now func() time.Time
-	// HTTPClient reaches the providers (nil: a client with a 30 s timeout).
+	// HTTPClient reaches the providers (nil: a client with a 30 s timeout
+	// whose connections go through internal/egress's guard).
 	HTTPClient *http.Client
+	// AllowedNetworks are the loopback, link-local or private networks the
+	// guard lets the providers' URLs reach (WALDUR_OIDC_ALLOWED_NETWORKS).
+	AllowedNetworks []netip.Prefix
 }
 
 // Module serves /api/identity-providers/ and the OIDC login routes.
@@ -56,6 +67,7 @@ type Module struct {
 	store   *Store
 	base    string
 	done    string
+	logout  string
 	ttl     time.Duration
 	log     *slog.Logger
 	now     func() time.Time
@@ -80,7 +92,7 @@ var _ api.Module = (*Module)(nil)
 // New returns the module.
 func New(d Deps) *Module {
 	m := &Module{store: NewStore(d.Store), base: strings.TrimRight(d.BaseURL, "/"), done: d.LoginCompletedURL,
-		ttl: d.RequestTTL, log: d.Logger, now: d.Now, client: d.HTTPClient, clients: map[string]*cached{}}
+		logout: d.LogoutCompletedURL, ttl: d.RequestTTL, log: d.Logger, now: d.Now, client: d.HTTPClient, clients: map[string]*cached{}}
 	if m.log == nil {
 		m.log = slog.Default()
 	}
@@ -91,7 +103,10 @@ func New(d Deps) *Module {
 		m.ttl = 10 * time.Minute
 	}
 	if m.client == nil {
-		m.client = &http.Client{Timeout: 30 * time.Second}
+		// Staff configures the discovery URL, and the documents it serves
+		// name the token, JWKS and userinfo URLs: none of them may reach
+		// the platform's own network unless the operator allows it.
+		m.client = egress.Guard{Allowed: d.AllowedNetworks}.HTTPClient(30 * time.Second)
 	}
 	return m
 }
@@ -227,10 +242,11 @@ func (m *Module) activeProvider(c *gin.Context) (*IdentityProvider, error) {
 // init godoc
 //
 //	@Summary		Start an OpenID Connect login
-//	@Description	Redirect user to OIDC authorization endpoint. Sends the browser (302) to the provider's authorization endpoint with the authorization code flow: scopes openid and the provider's extra_scope, a state and a nonce (kept server-side for 10 minutes, answered once) and, unless the provider's enable_pkce is off, a PKCE S256 challenge. session=true asks for a browser session (the sessionid and csrftoken cookies) when the login completes. 404 when the provider is unknown or inactive or the login is not configured (WALDUR_OIDC_BASE_URL).
+//	@Description	Redirect user to OIDC authorization endpoint. Sends the browser (302) to the provider's authorization endpoint with the authorization code flow: scopes openid and the provider's extra_scope, a state and a nonce (kept server-side for 10 minutes, answered once) and, unless the provider's enable_pkce is off, a PKCE S256 challenge. session=true asks for a browser session (the sessionid and csrftoken cookies) when the login completes. redirect_url names the front end origin the completed login returns to (WALDUR_AUTH_LOGIN_COMPLETED_URL with its origin replaced); it must be one of the provider's allowed_redirects, else 400. The provider's URLs are fetched through the egress guard: no loopback, link-local or private address unless WALDUR_OIDC_ALLOWED_NETWORKS allows it (503). 404 when the provider is unknown or inactive or the login is not configured (WALDUR_OIDC_BASE_URL).
 //	@Tags			api-auth
 //	@Param			provider	path	string	true	"Provider slug (keycloak, eduteams, tara, …)"
 //	@Param			session		query	bool	false	"Start a browser session on completion"
+//	@Param			redirect_url	query	string	false	"The front end origin to return to: one of the provider's allowed_redirects"
 //	@Success		302			"To the provider's authorization endpoint"
 //	@Failure		404			{object}	api.ErrorBody
 //	@Failure		502			{object}	api.ErrorBody
@@ -246,8 +262,12 @@ func (m *Module) init(c *gin.Context) error {
 		m.log.Warn("OIDC discovery failed", "provider", p.Provider, "err", err)
 		return models.Errorf(models.CodeUnavailable, "%s error: Unable to reach the identity provider.", p.Label)
 	}
+	redirect, err := m.allowedRedirect(p, c.Query("redirect_url"))
+	if err != nil {
+		return err
+	}
 	req := authRequest{State: store.RandomToken(32), Provider: p.Provider, Nonce: store.RandomToken(32),
-		WantSession: api.WantsSession(c), Expires: m.now().Add(m.ttl)}
+		WantSession: api.WantsSession(c), Redirect: redirect, Expires: m.now().Add(m.ttl)}
 	opts := []oauth2.AuthCodeOption{gooidc.Nonce(req.Nonce)}
 	if p.EnablePKCE {
 		req.Verifier = oauth2.GenerateVerifier()
@@ -264,7 +284,7 @@ func (m *Module) init(c *gin.Context) error {
 // complete godoc
 //
 //	@Summary		Complete an OpenID Connect login
-//	@Description	The provider's redirect back with code and state. The state must name a pending request of this provider (unknown, expired or reused: 401). The code is exchanged with the PKCE verifier; the ID token must be signed with a key of the provider's JWKS, issued by its issuer for this client, unexpired and carry the request's nonce; the userinfo's subject must be the token's. The first login creates the user (registration_method: the provider slug, the username from user_claim, default sub) with the fields of attribute_mapping; later logins update them; a disabled user is refused (401). The answer is the user's token as /api-auth/password/ gives it, or with WALDUR_AUTH_LOGIN_COMPLETED_URL a 302 to it with {token} and {method} filled; a request that asked for a session gets its cookies too. A refusal changes no user and issues no token.
+//	@Description	The provider's redirect back with code and state. The state must name a pending request of this provider (unknown, expired or reused: 401). The code is exchanged with the PKCE verifier; the ID token must be signed with a key of the provider's JWKS, issued by its issuer for this client, unexpired and carry the request's nonce; the userinfo's subject must be the token's. The first login creates the user (registration_method: the provider slug, the username from user_claim, default sub) with the fields of attribute_mapping; the user is looked up by the provider's user_field (username, or email: user_claim is then the email address); later logins update the mapped fields except the provider's protected_fields; a disabled user is refused (401). The answer is the user's token as /api-auth/password/ gives it, or with WALDUR_AUTH_LOGIN_COMPLETED_URL a 302 to it with {token} and {method} filled; a request that asked for a session gets its cookies too. A refusal changes no user and issues no token.
 //	@Tags			api-auth
 //	@Produce		json
 //	@Param			provider	path		string	true	"Provider slug"
@@ -364,7 +384,7 @@ func (m *Module) complete(c *gin.Context) error {
 	ip := c.ClientIP()
 	u, t, err := m.store.Login(ctx, func(tx *store.Store) (*models.User, error) {
 		return federated.Provision(ctx, tx, federated.Login{Method: p.Provider, Label: p.Label,
-			EventType: "auth_logged_in_with_oauth", IP: ip}, attrs)
+			EventType: "auth_logged_in_with_oauth", IP: ip, Lookup: p.UserField, Protected: p.ProtectedFields}, attrs)
 	})
 	if err != nil {
 		return err
@@ -375,6 +395,76 @@ func (m *Module) complete(c *gin.Context) error {
 		}
 	}
 	m.log.Info("OIDC login", "user", u.Username, "provider", p.Provider)
-	federated.Complete(c, m.done, p.Provider, t.Key)
+	federated.Complete(c, withOrigin(m.done, req.Redirect), p.Provider, t.Key)
 	return nil
+}
+
+// allowedRedirect checks the front end origin a login asks to return to
+// (?redirect_url=): it must be exactly one of the provider's
+// allowed_redirects (an origin: scheme, host and port; a trailing slash
+// is ignored). Empty: none asked.
+func (m *Module) allowedRedirect(p *IdentityProvider, raw string) (string, error) {
+	raw = strings.TrimSuffix(strings.TrimSpace(raw), "/")
+	if raw == "" {
+		return "", nil
+	}
+	for _, a := range p.AllowedRedirects {
+		if strings.TrimSuffix(a, "/") == raw {
+			return raw, nil
+		}
+	}
+	return "", models.FieldError("redirect_url", "Redirect URL is not allowed for this identity provider.")
+}
+
+// withOrigin is the login completed URL with its scheme, host and port
+// replaced by origin (empty: the URL as it is). Without a login completed
+// URL the token is answered as JSON, and the origin is not used.
+func withOrigin(done, origin string) string {
+	if done == "" || origin == "" {
+		return done
+	}
+	u, err := url.Parse(done)
+	o, err2 := url.Parse(origin)
+	if err != nil || err2 != nil {
+		return done
+	}
+	// {token} and {method} stay as they are: the placeholders are
+	// replaced after.
+	return o.Scheme + "://" + o.Host + strings.TrimPrefix(done, u.Scheme+"://"+u.Host)
+}
+
+var _ api.SingleLogout = (*Module)(nil)
+
+// LogoutURL implements api.SingleLogout: for a user registered by an
+// active provider that has an end_session_endpoint, the provider's
+// logout (OpenID Connect RP-Initiated Logout 1.0) with client_id and, with
+// the provider's enable_post_logout_redirect, post_logout_redirect_uri
+// (WALDUR_AUTH_LOGOUT_COMPLETED_URL); "" for any other user.
+func (m *Module) LogoutURL(ctx context.Context, u *models.User) (string, error) {
+	var method []string
+	if err := m.store.st.DB.WithContext(ctx).Table("users").Where("id = ?", u.ID).Pluck("registration_method", &method).Error; err != nil {
+		return "", models.Internal(err)
+	}
+	if len(method) == 0 || method[0] == "" {
+		return "", nil
+	}
+	p, err := m.store.Provider(ctx, method[0])
+	if models.IsCode(err, models.CodeNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if !p.IsActive || p.LogoutURL == "" {
+		return "", nil
+	}
+	q := url.Values{"client_id": {p.ClientID}}
+	if p.EnablePostLogoutRedirect && m.logout != "" {
+		q.Set("post_logout_redirect_uri", m.logout)
+	}
+	sep := "?"
+	if strings.Contains(p.LogoutURL, "?") {
+		sep = "&"
+	}
+	return p.LogoutURL + sep + q.Encode(), nil
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -239,8 +240,8 @@ func apply(f *form.Form, p *IdentityProvider, partial bool) {
 		}
 	}
 	if v, ok := f.Char("user_field", form.Char{Max: 100}); ok {
-		if v != "username" {
-			f.Fail("user_field", "Only username is supported.")
+		if !slices.Contains(UserFields, v) {
+			f.Fail("user_field", "Must be one of: "+strings.Join(UserFields, ", ")+".")
 		}
 		p.UserField = v
 	}
@@ -268,6 +269,11 @@ func apply(f *form.Form, p *IdentityProvider, partial bool) {
 		}
 	}
 	if v, ok := f.StrList("protected_fields", false, form.Char{Max: 100}); ok {
+		for _, k := range v {
+			if !knownField(k) {
+				f.Fail("protected_fields", "Unknown user field: "+k+".")
+			}
+		}
 		p.ProtectedFields = v
 	}
 	if v, ok := f.StrList("allowed_redirects", false, form.Char{Max: 200}); ok {

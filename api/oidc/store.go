@@ -48,7 +48,10 @@ type authRequest struct {
 	Nonce       string
 	Verifier    string
 	WantSession bool
-	Expires     time.Time
+	// Redirect is the front end origin the login returns to (one of the
+	// provider's allowed_redirects; empty: LoginCompletedURL as it is).
+	Redirect string
+	Expires  time.Time
 }
 
 func (authRequest) TableName() string { return "oidc_auth_requests" }

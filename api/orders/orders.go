@@ -49,6 +49,9 @@ type Deps struct {
 	// CheckOrder checks a Create order against what the offering type's
 	// plugin records (plugin.Set.OrderCheck; nil: no check).
 	CheckOrder func(ctx context.Context, offeringType string, o *store.NewOrder) error
+	// CheckModification checks an Update order of a resource before it is
+	// placed (policies.ModificationCheck; nil: no check).
+	CheckModification func(ctx context.Context, o *store.NewOrder) error
 }
 
 // Module registers the order and resource routes (an api.Module).
@@ -62,6 +65,7 @@ type Module struct {
 	svc          *marketplace.Service
 	limitsOf     func(offeringType string) []string
 	checkOrder   func(ctx context.Context, offeringType string, o *store.NewOrder) error
+	checkModify  func(ctx context.Context, o *store.NewOrder) error
 }
 
 var _ api.Module = (*Module)(nil)
@@ -69,7 +73,7 @@ var _ api.Module = (*Module)(nil)
 // New returns the orders module.
 func New(d Deps) *Module {
 	m := &Module{st: d.Store, rbac: d.RBAC, tc: d.Temporal, now: d.Now, timeout: d.TemporalTimeout, capabilities: d.Capabilities, limitsOf: d.AvailableLimits,
-		checkOrder: d.CheckOrder}
+		checkOrder: d.CheckOrder, checkModify: d.CheckModification}
 	if m.now == nil {
 		m.now = func() time.Time { return time.Now().UTC() }
 	}
@@ -85,7 +89,7 @@ func New(d Deps) *Module {
 		imports = workflows.ImportClient{Client: m.tc}
 	}
 	m.svc = &marketplace.Service{Store: m.st, RBAC: m.rbac, Engine: engine, Imports: imports, Capabilities: m.capabilities,
-		AvailableLimits: m.limitsOf, CheckOrder: m.checkOrder, Timeout: m.timeout, Now: m.now}
+		AvailableLimits: m.limitsOf, CheckOrder: m.checkOrder, CheckModification: m.checkModify, Timeout: m.timeout, Now: m.now}
 	return m
 }
 

@@ -1,6 +1,7 @@
 package saml2
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/crewjam/saml"
@@ -26,6 +27,31 @@ var attributeNames = map[string][]string{
 // Mapped are the user fields an assertion gives.
 type Mapped = federated.Attributes
 
+// Mapper reads the user fields of assertions: attributeNames, with the
+// fields an operator's WALDUR_SAML2_ATTRIBUTE_MAP names read from the
+// attributes it maps to them instead.
+type Mapper struct{ names map[string][]string }
+
+// NewMapper is the mapper of an attribute map (attribute name -> fields;
+// nil: the defaults).
+func NewMapper(attrMap map[string][]string) *Mapper {
+	names := map[string][]string{}
+	for f, ns := range attributeNames {
+		names[f] = ns
+	}
+	custom := map[string][]string{}
+	for attr, fields := range attrMap {
+		for _, f := range fields {
+			custom[f] = append(custom[f], attr)
+		}
+	}
+	for f, ns := range custom {
+		slices.Sort(ns) // a map's order is random; the mapping must not be
+		names[f] = ns
+	}
+	return &Mapper{names: names}
+}
+
 // values are the assertion's values of the first of names it carries.
 func values(a *saml.Assertion, names []string) []string {
 	for _, n := range names {
@@ -49,35 +75,53 @@ func values(a *saml.Assertion, names []string) []string {
 	return nil
 }
 
-func first(a *saml.Assertion, field string) string {
-	if v := values(a, attributeNames[field]); len(v) > 0 {
+func (m *Mapper) first(a *saml.Assertion, field string) string {
+	if v := values(a, m.names[field]); len(v) > 0 {
 		return v[0]
 	}
 	return ""
 }
 
-// Map reads the user fields of a verified assertion. Codes: unauthorized
-// (no usable username).
-func Map(a *saml.Assertion) (Mapped, error) {
-	m := Mapped{
-		Username:     strings.ToLower(first(a, "username")),
-		FirstName:    federated.Clip(first(a, "first_name"), 100),
-		LastName:     federated.Clip(first(a, "last_name"), 100),
-		Email:        federated.Clip(first(a, "email"), 320),
-		Organization: federated.Clip(first(a, "organization"), 255),
-		Affiliations: values(a, attributeNames["affiliations"]),
+// Map reads the user fields of a verified assertion with the default
+// attribute names and no scope check.
+func Map(a *saml.Assertion) (Mapped, error) { return NewMapper(nil).Map(a, nil) }
+
+// Map reads the user fields of a verified assertion from an IdP declaring
+// scopes: a scoped username (eduPersonPrincipalName) outside them is
+// refused and scoped affiliations outside them are dropped, as
+// Shibboleth's scope filter drops them. Codes: unauthorized (no usable
+// username, or one out of scope).
+func (m *Mapper) Map(a *saml.Assertion, declared []Scope) (Mapped, error) {
+	out := Mapped{
+		Username:     strings.ToLower(m.first(a, "username")),
+		FirstName:    federated.Clip(m.first(a, "first_name"), 100),
+		LastName:     federated.Clip(m.first(a, "last_name"), 100),
+		Email:        federated.Clip(m.first(a, "email"), 320),
+		Organization: federated.Clip(m.first(a, "organization"), 255),
+		Affiliations: []string{},
 	}
-	if m.FirstName == "" && m.LastName == "" {
-		if full := first(a, "full_name"); full != "" {
-			f, l, _ := strings.Cut(full, " ")
-			m.FirstName, m.LastName = federated.Clip(f, 100), federated.Clip(strings.TrimSpace(l), 100)
+	for _, v := range values(a, m.names["affiliations"]) {
+		if InScope(v, declared) {
+			out.Affiliations = append(out.Affiliations, v)
 		}
 	}
-	if m.Affiliations == nil {
-		m.Affiliations = []string{}
+	if out.FirstName == "" && out.LastName == "" {
+		if full := m.first(a, "full_name"); full != "" {
+			f, l, _ := strings.Cut(full, " ")
+			out.FirstName, out.LastName = federated.Clip(f, 100), federated.Clip(strings.TrimSpace(l), 100)
+		}
 	}
-	if err := models.ValidateUsername(m.Username); err != nil {
-		return m, models.Errorf(models.CodeUnauthorized, "SAML2 assertion has no valid eduPersonPrincipalName.")
+	if !InScope(out.Username, declared) {
+		return out, models.Errorf(models.CodeUnauthorized, "%s", MsgOutOfScope)
 	}
-	return m, nil
+	if err := models.ValidateUsername(out.Username); err != nil {
+		return out, models.Errorf(models.CodeUnauthorized, "%s", MsgNoUsername)
+	}
+	return out, nil
 }
+
+// Messages of a mapping refused.
+const (
+	MsgNoUsername = "SAML2 assertion has no valid eduPersonPrincipalName."
+	MsgOutOfScope = "SAML2 assertion names a user outside the scopes of its identity provider."
+)

@@ -94,6 +94,8 @@ func newSP(t *testing.T, db *gorm.DB, dir string, entityID string, now func() ti
 type browser struct {
 	t *testing.T
 	c *http.Client
+	// query is added to the SP's login URL (?session=true).
+	query string
 }
 
 func newBrowser(t *testing.T) *browser {
@@ -148,7 +150,7 @@ func (b *browser) samlResponse(srv *httptest.Server, idpEntity, user string) str
 	t := b.t
 	t.Helper()
 	body, _ := json.Marshal(map[string]string{"idp": idpEntity})
-	resp, err := b.noFollow().Post(srv.URL+"/api-auth/saml2/login/", "application/json", bytes.NewReader(body))
+	resp, err := b.noFollow().Post(srv.URL+"/api-auth/saml2/login/"+b.query, "application/json", bytes.NewReader(body))
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusFound, resp.StatusCode)

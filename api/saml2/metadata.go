@@ -2,12 +2,15 @@ package saml2
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -172,4 +175,96 @@ func ParseIdPs(data []byte) ([]IdentityProvider, error) {
 		out = append(out, IdentityProvider{EntityID: e.EntityID, Name: name, Metadata: string(raw)})
 	}
 	return out, nil
+}
+
+// LoadMetadataCerts reads the PEM certificates a metadata source must be
+// signed with (WALDUR_SAML2_METADATA_CERT_FILE); "" gives none.
+func LoadMetadataCerts(file string) ([]*x509.Certificate, error) {
+	if file == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var out []*x509.Certificate
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no PEM certificate in it", file)
+	}
+	return out, nil
+}
+
+// VerifyMetadata checks that a metadata document's root element (the
+// federation's EntitiesDescriptor, or a single EntityDescriptor) is
+// signed by one of certs and returns what the signature covers, the only
+// part to be parsed: a document unsigned, signed by another key or
+// altered after signing is an error.
+func VerifyMetadata(data []byte, certs []*x509.Certificate) ([]byte, error) {
+	signed, err := saml.VerifyMetadataSignature(data, certs)
+	if err != nil {
+		return nil, fmt.Errorf("metadata signature: %w", err)
+	}
+	return signed, nil
+}
+
+// Scope is a shibmd:Scope an IdP declares: the scopes (the part after
+// "@") of the scoped attribute values it may assert, a literal domain or,
+// with Regexp, a regular expression.
+type Scope = saml.ShibbolethScope
+
+// scopes are the shibmd:Scope elements of an IdP's metadata (its
+// IDPSSODescriptors' extensions).
+func scopes(ed *saml.EntityDescriptor) []Scope {
+	var out []Scope
+	for _, d := range ed.IDPSSODescriptors {
+		if d.Extensions != nil {
+			out = append(out, d.Extensions.ShibbolethScopes...)
+		}
+	}
+	return out
+}
+
+// InScope tells whether a scoped value (user@domain) is within the
+// declared scopes, as Shibboleth's ScopedAttributeDecoder and scope
+// filter check it: the part after the last "@" equal to a literal scope
+// (case-insensitive) or wholly matched by a regexp one. An IdP declaring
+// no scope is not checked; a value without "@" has no scope to check.
+func InScope(value string, declared []Scope) bool {
+	if len(declared) == 0 {
+		return true
+	}
+	i := strings.LastIndexByte(value, '@')
+	if i < 0 {
+		return true
+	}
+	scope := value[i+1:]
+	for _, s := range declared {
+		v := strings.TrimSpace(s.Value)
+		if !s.Regexp {
+			if strings.EqualFold(v, scope) {
+				return true
+			}
+			continue
+		}
+		re, err := regexp.Compile(`^(?:` + v + `)$`)
+		if err == nil && re.MatchString(scope) {
+			return true
+		}
+	}
+	return false
 }

@@ -40,6 +40,10 @@ type Refresher struct {
 	Store   *Store
 	Sources []string
 	Log     *slog.Logger
+	// CertFile, when set, holds the certificates every source must be
+	// signed with (WALDUR_SAML2_METADATA_CERT_FILE); it is read at each
+	// sync, so a rotated federation certificate is taken without a restart.
+	CertFile string
 }
 
 // Register adds the workflow and its activities to a core worker.
@@ -100,6 +104,15 @@ func (r *Refresher) SyncSource(ctx context.Context, src string) (int, error) {
 	data, err := ReadSource(ctx, src)
 	if err != nil {
 		return 0, err
+	}
+	if r.CertFile != "" {
+		certs, err := LoadMetadataCerts(r.CertFile)
+		if err != nil {
+			return 0, err
+		}
+		if data, err = VerifyMetadata(data, certs); err != nil {
+			return 0, fmt.Errorf("%s: %w", src, err)
+		}
 	}
 	ps, err := ParseIdPs(data)
 	if err != nil {

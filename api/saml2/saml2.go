@@ -58,6 +58,7 @@ type Module struct {
 	log    *slog.Logger
 	now    func() time.Time
 	reqTTL time.Duration
+	mapper *Mapper
 }
 
 var _ api.Module = (*Module)(nil)
@@ -68,7 +69,8 @@ func New(d Deps) (*Module, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Module{store: NewStore(d.Store), cfg: d.Config, keys: k, log: d.Logger, now: d.Now, reqTTL: d.Config.RequestTTL}
+	m := &Module{store: NewStore(d.Store), cfg: d.Config, keys: k, log: d.Logger, now: d.Now, reqTTL: d.Config.RequestTTL,
+		mapper: NewMapper(d.Config.AttributeMap)}
 	if m.log == nil {
 		m.log = slog.Default()
 	}
@@ -172,6 +174,7 @@ func param(c *gin.Context, name string) (string, error) {
 //	@Accept			json
 //	@Produce		html
 //	@Param			body	body	Saml2LoginRequest	true	"The identity provider"
+//	@Param			session	query	bool				false	"Also start a browser session (sessionid and csrftoken cookies) when the login completes"
 //	@Success		200		"An auto-submitting form (HTTP-POST binding)"
 //	@Success		302		"To the IdP (HTTP-Redirect binding)"
 //	@Failure		400		{object}	map[string][]string
@@ -214,7 +217,7 @@ func (m *Module) login(c *gin.Context) error {
 	if err != nil {
 		return models.Internal(err)
 	}
-	if err := m.store.AddRequest(ctx, req.ID, idp, m.now().Add(m.reqTTL)); err != nil {
+	if err := m.store.AddLoginRequest(ctx, req.ID, idp, m.now().Add(m.reqTTL), api.WantsSession(c)); err != nil {
 		return err
 	}
 	if binding == saml.HTTPPostBinding {
@@ -233,7 +236,7 @@ func (m *Module) login(c *gin.Context) error {
 // loginComplete godoc
 //
 //	@Summary		Complete a SAML2 login (assertion consumer service)
-//	@Description	Takes the IdP's SAMLResponse (HTTP-POST binding; a form, or JSON). The response and its assertion must be signed by the IdP of its issuer, meant for this SP (audience, destination), within their time window and answer a login request of this service; an assertion is taken once. The first login creates the user (registration_method "saml2"); each login sets the mapped attributes (eduPersonPrincipalName → username, givenName, sn, mail, eduPersonScopedAffiliation / eduPersonAffiliation → affiliations, schacHomeOrganization / o → organization). The answer is the user's token, as /api-auth/password/ gives it, or, with WALDUR_AUTH_LOGIN_COMPLETED_URL set, a 302 to that URL with {token} and {method} filled. A refused response changes nothing and answers 401 saying why.
+//	@Description	Takes the IdP's SAMLResponse (HTTP-POST binding; a form, or JSON). The response and its assertion must be signed by the IdP of its issuer, meant for this SP (audience, destination), within their time window and answer a login request of this service; an assertion is taken once. The first login creates the user (registration_method "saml2"); each login sets the mapped attributes (eduPersonPrincipalName → username, givenName, sn, mail, eduPersonScopedAffiliation / eduPersonAffiliation → affiliations, schacHomeOrganization / o → organization). The answer is the user's token, as /api-auth/password/ gives it, or, with WALDUR_AUTH_LOGIN_COMPLETED_URL set, a 302 to that URL with {token} and {method} filled; a login started with ?session=true gets the browser session cookies too. A response answering no request of this service (IdP-initiated) is taken only with WALDUR_SAML2_ALLOW_UNSOLICITED. An eduPersonPrincipalName outside the IdP's shibmd:Scope is refused (scoped affiliations outside it are dropped). A refused response changes nothing and answers 401 saying why, or, with WALDUR_AUTH_LOGIN_FAILED_URL set, a 302 to it with ?message= saying why.
 //	@Tags			auth
 //	@Accept			x-www-form-urlencoded
 //	@Produce		json
@@ -248,6 +251,38 @@ func (m *Module) loginComplete(c *gin.Context) error {
 	if m.keys == nil {
 		return notConfigured()
 	}
+	err := m.completeLogin(c)
+	if err == nil || m.cfg.LoginFailedURL == "" {
+		return err
+	}
+	var e *models.Error
+	if !errors.As(err, &e) || e.Code == models.CodeInternal || e.Code == models.CodeUnavailable {
+		return err
+	}
+	// A refused login goes back to the front end saying why, as Waldur's
+	// login_failed redirects to LOGIN_FAILED_URL?message=.
+	msg := e.Message
+	for _, fs := range e.Fields {
+		if len(fs) > 0 {
+			msg = fs[0]
+		}
+	}
+	c.Redirect(http.StatusFound, withQuery(m.cfg.LoginFailedURL, "message", msg))
+	return nil
+}
+
+// withQuery is u with the query parameter k=v added.
+func withQuery(u, k, v string) string {
+	sep := "?"
+	if strings.Contains(u, "?") {
+		sep = "&"
+	}
+	return u + sep + url.Values{k: {v}}.Encode()
+}
+
+// completeLogin is the assertion consumer service; its refusals are
+// answered by loginComplete.
+func (m *Module) completeLogin(c *gin.Context) error {
 	raw, err := param(c, "SAMLResponse")
 	if err != nil {
 		return err
@@ -277,6 +312,7 @@ func (m *Module) loginComplete(c *gin.Context) error {
 		return models.Internal(fmt.Errorf("metadata of %s: %w", issuer, err))
 	}
 	var possible []string
+	wantSession := false
 	if inResponseTo != "" {
 		ok, err := m.store.Request(ctx, inResponseTo, issuer)
 		if err != nil {
@@ -284,15 +320,23 @@ func (m *Module) loginComplete(c *gin.Context) error {
 		}
 		if ok {
 			possible = []string{inResponseTo}
+			if wantSession, err = m.store.WantsSession(ctx, inResponseTo); err != nil {
+				return err
+			}
 		}
 	}
 	sp := m.keys.serviceProvider(ed, m.now(), replayCache{ctx: ctx, st: m.store})
+	// An unsolicited (IdP-initiated) response names no request; it is
+	// taken only when the operator allows it. One naming a request must
+	// still answer a pending request of this service.
+	sp.AllowIDPInitiated = m.cfg.AllowUnsolicited
 	assertion, err := sp.ParseXMLResponse(doc, possible, m.keys.acsURL)
 	if err != nil {
 		return m.refusal(issuer, err)
 	}
-	mapped, err := Map(assertion)
+	mapped, err := m.mapper.Map(assertion, scopes(ed))
 	if err != nil {
+		m.log.Info("SAML2 assertion refused", "issuer", issuer, "reason", err.Error())
 		return err
 	}
 	sess := Session{IdP: issuer}
@@ -313,6 +357,13 @@ func (m *Module) loginComplete(c *gin.Context) error {
 		return err
 	}
 	m.log.Info("SAML2 login", "user", u.Username, "idp", issuer)
+	if wantSession {
+		// A browser session too, as Waldur's SAML2 login starts a Django
+		// session (the sessionid and csrftoken cookies).
+		if err := api.StartSession(c, u, RegistrationMethod); err != nil {
+			return err
+		}
+	}
 	federated.Complete(c, m.cfg.LoginCompletedURL, RegistrationMethod, tok.Key)
 	return nil
 }

@@ -31,6 +31,8 @@ type requestRow struct {
 	ID      string
 	IdP     string `gorm:"column:idp"`
 	Expires time.Time
+	// WantSession: the login asked for a browser session too.
+	WantSession bool
 }
 
 func (requestRow) TableName() string { return "saml2_requests" }
@@ -156,6 +158,25 @@ func (s *Store) AddRequest(ctx context.Context, id, idp string, expires time.Tim
 		return models.Internal(err)
 	}
 	return nil
+}
+
+// AddLoginRequest records a login's AuthnRequest, and whether the login
+// asked for a browser session.
+func (s *Store) AddLoginRequest(ctx context.Context, id, idp string, expires time.Time, wantSession bool) error {
+	if err := s.db(ctx).Create(&requestRow{ID: id, IdP: idp, Expires: expires, WantSession: wantSession}).Error; err != nil {
+		return models.Internal(err)
+	}
+	return nil
+}
+
+// WantsSession tells whether the login of the request id asked for a
+// browser session (false for an unknown request).
+func (s *Store) WantsSession(ctx context.Context, id string) (bool, error) {
+	var want []bool
+	if err := s.db(ctx).Model(&requestRow{}).Where("id = ?", id).Pluck("want_session", &want).Error; err != nil {
+		return false, models.Internal(err)
+	}
+	return len(want) > 0 && want[0], nil
 }
 
 // Request tells whether the AuthnRequest id was sent to idp and may still

@@ -185,6 +185,9 @@ func countryName(code string) string {
 	return regionNames.Name(r)
 }
 
+// OECDLabel is the label of an OECD FOS 2007 code ("" when unknown).
+func OECDLabel(code string) string { return oecdLabels[code] }
+
 // oecdLabels are Waldur's OECD FOS 2007 codes and labels.
 var oecdLabels = map[string]string{
 	"1.1": "Mathematics", "1.2": "Computer and information sciences", "1.3": "Physical sciences",

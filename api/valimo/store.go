@@ -69,6 +69,43 @@ func code() string {
 	return s
 }
 
+// CreateThrottled records a new login of phone as Create does, unless the
+// phone started limit logins or more within window already (limit 0: no
+// limit): then it returns, with a throttled error, when the oldest of
+// them leaves the window. On PostgreSQL the phone's count and insert are
+// serialized by a transaction-scoped advisory lock, so concurrent starts
+// cannot pass the limit together (SQLite serializes writers anyway).
+func (s *Store) CreateThrottled(ctx context.Context, phone string, limit int, window time.Duration) (*Result, time.Time, error) {
+	if limit <= 0 || window <= 0 {
+		r, err := s.Create(ctx, phone)
+		return r, time.Time{}, err
+	}
+	var out *Result
+	var retry time.Time
+	err := s.st.Tx(ctx, func(tx *store.Store) error {
+		db := tx.DB.WithContext(ctx)
+		if db.Dialector.Name() == "postgres" {
+			if err := db.Exec("SELECT pg_advisory_xact_lock(hashtext(?))", "valimo:"+phone).Error; err != nil {
+				return models.Internal(err)
+			}
+		}
+		now := tx.Now()
+		var created []time.Time
+		if err := db.Model(&Result{}).Where("phone = ? AND created > ?", phone, now.Add(-window)).
+			Order("created").Limit(limit).Pluck("created", &created).Error; err != nil {
+			return models.Internal(err)
+		}
+		if len(created) >= limit {
+			retry = created[0].Add(window)
+			return models.Errorf(models.CodeThrottled, "Request was throttled.")
+		}
+		r, err := NewStore(tx).Create(ctx, phone)
+		out = r
+		return err
+	})
+	return out, retry, err
+}
+
 // Create records a new login of phone, Scheduled, with a fresh uuid and code.
 func (s *Store) Create(ctx context.Context, phone string) (*Result, error) {
 	now := s.st.Now()

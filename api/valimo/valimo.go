@@ -12,8 +12,12 @@ package valimo
 
 import (
 	"crypto/tls"
+	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -127,7 +131,7 @@ func (m *Module) on() error {
 // start godoc
 //
 //	@Summary		Start a Valimo mobile ID login
-//	@Description	Anonymous. Starts a login of the phone number: a signature request goes to the mobile ID service (as a Temporal workflow), and the phone shows the text to sign with the result's four-digit code (message), which the front end shows too. Poll /api/auth-valimo/result/ with the uuid. 404 when the login is not configured (WALDUR_VALIMO_ENABLED).
+//	@Description	Anonymous. Starts a login of the phone number: a signature request goes to the mobile ID service (as a Temporal workflow), and the phone shows the text to sign with the result's four-digit code (message), which the front end shows too. Poll /api/auth-valimo/result/ with the uuid. The phone number is taken in international form (E.164: +, the country code and the number; spaces, dashes and a leading 00 for + accepted) and answered normalized (+3725551234); anything else is a 400. A phone number may start WALDUR_VALIMO_PHONE_LOGINS logins (5) within WALDUR_VALIMO_PHONE_WINDOW (10m): one more is a 429 saying when to retry (Retry-After). 404 when the login is not configured (WALDUR_VALIMO_ENABLED).
 //	@Tags			auth-valimo
 //	@Accept			json
 //	@Produce		json
@@ -135,6 +139,7 @@ func (m *Module) on() error {
 //	@Success		201		{object}	AuthResult
 //	@Failure		400		{object}	map[string][]string
 //	@Failure		404		{object}	api.ErrorBody
+//	@Failure		429		{object}	api.ErrorBody
 //	@Failure		503		{object}	api.ErrorBody
 //	@Router			/api/auth-valimo/ [post]
 func (m *Module) start(c *gin.Context) error {
@@ -149,8 +154,23 @@ func (m *Module) start(c *gin.Context) error {
 	if err := f.Err(); err != nil {
 		return err
 	}
+	phone, ok := NormalizePhone(phone)
+	if !ok {
+		return models.FieldError("phone", MsgPhone)
+	}
 	ctx := c.Request.Context()
-	r, err := m.store.Create(ctx, phone)
+	r, retry, err := m.store.CreateThrottled(ctx, phone, m.cfg.PhoneLogins, m.cfg.PhoneWindow)
+	if models.IsCode(err, models.CodeThrottled) {
+		// DRF's throttled answer, with the real wait.
+		wait := int(math.Ceil(retry.Sub(m.store.st.Now()).Seconds()))
+		if wait < 1 {
+			wait = 1
+		}
+		c.Header("Retry-After", strconv.Itoa(wait))
+		c.AbortWithStatusJSON(http.StatusTooManyRequests, api.ErrorBody{
+			Detail: fmt.Sprintf("Request was throttled. Expected available in %d seconds.", wait)})
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -207,4 +227,27 @@ func (m *Module) result(c *gin.Context) error {
 	}
 	c.JSON(http.StatusOK, render(r))
 	return nil
+}
+
+// MsgPhone is the refusal of a phone number not in international form.
+const MsgPhone = "Enter a phone number in international format, e.g. +3725551234."
+
+// NormalizePhone is a phone number in E.164 form (+ and 8 to 15 digits,
+// the first not 0): spaces and dashes between the digits are dropped and a
+// leading 00 stands for +; false for anything else.
+func NormalizePhone(raw string) (string, bool) {
+	s := strings.TrimSpace(raw)
+	s = strings.NewReplacer(" ", "", "-", "", "\u00a0", "").Replace(s)
+	if strings.HasPrefix(s, "00") {
+		s = "+" + s[2:]
+	}
+	if len(s) < 9 || len(s) > 16 || s[0] != '+' || s[1] == '0' {
+		return "", false
+	}
+	for _, r := range s[1:] {
+		if r < '0' || r > '9' {
+			return "", false
+		}
+	}
+	return s, true
 }

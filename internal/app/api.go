@@ -2,6 +2,7 @@ package app
 
 import (
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -19,12 +20,16 @@ import (
 	"github.com/waldur-go/waldur/api/oidc"
 	"github.com/waldur-go/waldur/api/orders"
 	"github.com/waldur-go/waldur/api/permissions"
+	"github.com/waldur-go/waldur/api/policies"
 	"github.com/waldur-go/waldur/api/saml2"
 	"github.com/waldur-go/waldur/api/siteagent"
+	"github.com/waldur-go/waldur/api/stats"
 	"github.com/waldur-go/waldur/api/structure"
 	"github.com/waldur-go/waldur/api/usage"
 	"github.com/waldur-go/waldur/api/valimo"
 	"github.com/waldur-go/waldur/internal/config"
+	"github.com/waldur-go/waldur/internal/database"
+	"github.com/waldur-go/waldur/internal/metrics"
 	"github.com/waldur-go/waldur/internal/plugins"
 	"github.com/waldur-go/waldur/models/store"
 	"github.com/waldur-go/waldur/providers"
@@ -60,22 +65,26 @@ func NewAPIConfig(db *gorm.DB, tc client.Client, log *slog.Logger, cfg config.Co
 		catalog.New(catalog.Deps{Store: st, RBAC: chk}),
 		invoices.New(invoices.Deps{Store: st}),
 		orders.New(orders.Deps{Store: st, RBAC: chk, Temporal: tc, Capabilities: provs.Capabilities, AvailableLimits: provs.AvailableLimits,
-			CheckOrder: set.OrderCheck(st)}),
+			CheckOrder: policies.OrderCheck(st, set.OrderCheck(st)), CheckModification: policies.ModificationCheck(st)}),
+		policies.New(policies.Deps{Store: st, RBAC: chk, Logger: log}),
 		usage.New(usage.Deps{Store: st, RBAC: chk}),
 		offeringusers.New(offeringusers.Deps{Store: st, RBAC: chk}),
 		siteagent.New(siteagent.Deps{Store: st, RBAC: chk}),
+		stats.New(stats.Deps{Store: st, RBAC: chk}),
 	}
 	sso, err := saml2.New(saml2.Deps{Store: st, Config: cfg.SAML2, Logger: log})
 	if err != nil {
 		return nil, err
 	}
 	modules = append(modules, sso, oidc.New(oidc.Deps{Store: st, BaseURL: cfg.OIDCBase(), LoginCompletedURL: cfg.SAML2.LoginCompletedURL,
-		RequestTTL: cfg.OIDC.RequestTTL, Logger: log}), valimo.New(valimo.Deps{Store: st, Temporal: tc, Config: cfg.Valimo, Logger: log}))
+		RequestTTL: cfg.OIDC.RequestTTL, Logger: log, AllowedNetworks: oidcNetworks(cfg),
+		LogoutCompletedURL: cfg.SAML2.LogoutCompletedURL}), valimo.New(valimo.Deps{Store: st, Temporal: tc, Config: cfg.Valimo, Logger: log}))
 	modules = append(modules, set.Modules(plugin.APIDeps{Store: st, RBAC: chk, Temporal: tc})...)
 	return api.New(api.Deps{DB: db, Users: st, Temporal: tc, Logger: log, Namespace: cfg.TemporalNamespace, TrustedProxies: cfg.TrustedProxies,
 		RequestTimeout: cfg.HTTPRequestTimeout, CORSOrigins: cfg.CORSAllowedOrigins, SiteName: cfg.SiteName, Features: cfg.Features,
-		Middleware: []gin.HandlerFunc{siteagent.Liveness(st, chk)},
-		Sessions:   st, Session: api.SessionConfig{Age: cfg.Sessions.Age, Secure: cfg.Sessions.Secure}}, modules...), nil
+		Middleware: []gin.HandlerFunc{api.ReadRouting(database.ReplicasOf(db), nil), siteagent.Liveness(st, chk)},
+		Sessions:   st, Session: api.SessionConfig{Age: cfg.Sessions.Age, Secure: cfg.Sessions.Secure},
+		Collectors: metrics.ForAPI(db, tc, log)}, modules...), nil
 }
 
 // Deps are what activities need; they are read when a worker starts, so a
@@ -117,7 +126,8 @@ func Registry(d *Deps) *workflows.Registry {
 		workflows.RegisterBilling(w, &activities.Billing{Store: st})
 		workflows.RegisterJobs(w, &workflows.OrderJobs{Store: st, Capabilities: provs.Capabilities})
 		workflows.RegisterSiteAgent(w, &activities.SiteAgent{Store: st})
-		saml2.Register(w, &saml2.Refresher{Store: saml2.NewStore(st), Sources: d.Config.SAML2.IdPMetadata, Log: d.Logger})
+		saml2.Register(w, &saml2.Refresher{Store: saml2.NewStore(st), Sources: d.Config.SAML2.IdPMetadata, Log: d.Logger,
+			CertFile: d.Config.SAML2.MetadataCertFile})
 		oidc.RegisterCleanup(w, &oidc.Cleaner{Store: oidc.NewStore(st)})
 		va := &valimo.Activities{Store: valimo.NewStore(st), Message: d.Config.Valimo.Message, Label: d.Config.Valimo.Label, Log: d.Logger}
 		if d.Config.Valimo.On() {
@@ -129,6 +139,8 @@ func Registry(d *Deps) *workflows.Registry {
 			}
 		}
 		valimo.Register(w, va)
+		stats.Register(w, &stats.Activities{Store: st})
+		policies.Register(w, &policies.Activities{Store: st})
 		// Web hooks reach no loopback, link-local or private address
 		// outside the allowed networks (checked when connecting).
 		allowed, _ := config.ParseNetworks(d.Config.HookAllowedNetworks) // validated with the config
@@ -160,6 +172,9 @@ func platformSchedules() []workflows.Schedule {
 		saml2.ProvidersSchedule,
 		oidc.CleanupSchedule,
 		valimo.CleanupSchedule,
+		stats.DailyQuotasSchedule,
+		policies.EvaluationSchedule,
+		policies.PeriodSchedule,
 	}
 }
 
@@ -168,4 +183,11 @@ func platformSchedules() []workflows.Schedule {
 // lists them).
 func Schedules() []workflows.Schedule {
 	return append(platformSchedules(), plugins.All(config.Default()).Schedules()...)
+}
+
+// oidcNetworks are the private networks the OIDC providers may be on
+// (WALDUR_OIDC_ALLOWED_NETWORKS, validated with the config).
+func oidcNetworks(cfg config.Config) []netip.Prefix {
+	allowed, _ := config.ParseNetworks(cfg.OIDC.AllowedNetworks)
+	return allowed
 }

@@ -73,4 +73,26 @@ func seedPluginRows(mk rowMaker, ids map[string]string, off, res, p1 int64, now 
 		_, id := mk(row.table, row.values)
 		ids[key] = id.String()
 	}
+	// A migration of resource res (providers/openstack/api_migrations.go), made by res's orderer (c-owner).
+	_, osMigrationU := mk("openstack_migrations", map[string]any{"src_resource_id": res, "dst_resource_id": res, "mappings": `{}`, "state": "OK",
+		"created_by_id": gorm.Expr("(SELECT MIN(created_by_id) FROM orders WHERE resource_id = ?)", res), "created": now, "modified": now})
+	ids["{os-migration}"] = osMigrationU.String()
+	seedPolicyRows(mk, ids, off, p1, now)
+}
+
+// seedPolicyRows adds one marketplace policy of each family (api/policies):
+// P1's and its customer's cost policies, and offering off's cost, usage
+// and SLURM periodic policies.
+func seedPolicyRows(mk rowMaker, ids map[string]string, off, p1 int64, now time.Time) {
+	for key, v := range map[string]map[string]any{
+		"{policy-project}":        {"kind": "project_estimated_cost", "scope_id": p1, "actions": "notify_organization_owners", "limit_cost": 100},
+		"{policy-customer}":       {"kind": "customer_estimated_cost", "scope_id": gorm.Expr("(SELECT customer_id FROM projects WHERE id = ?)", p1), "actions": "notify_organization_owners", "limit_cost": 100},
+		"{policy-offering-cost}":  {"kind": "offering_estimated_cost", "scope_id": off, "actions": "notify_organization_owners", "limit_cost": 100},
+		"{policy-offering-usage}": {"kind": "offering_usage", "scope_id": off, "actions": "notify_organization_owners", "component_limits": `[{"type":"hours","limit":10}]`},
+		"{policy-slurm}":          {"kind": "slurm_periodic_usage", "scope_id": off, "actions": "request_slurm_resource_pausing", "period": 3, "component_limits": `[{"type":"hours","limit":10}]`},
+	} {
+		v["created"], v["modified"] = now, now
+		_, id := mk("marketplace_policies", v)
+		ids[key] = id.String()
+	}
 }

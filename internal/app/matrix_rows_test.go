@@ -422,6 +422,51 @@ var matrixRows = []mrow{
 	row("DELETE", "/api/hooks-email/:uuid/", "/api/hooks-email/{hook-email}/", "", ruleOwn(seeOwnKey, 204)),
 
 	// Offering users: target's account on HPC, in state Creating.
+	// Marketplace policies (api/policies): a project's are seen from the project or its customer and written by the
+	// customer's owners; a customer's are seen by its team and written by staff; an offering's are seen by the
+	// provider's team and the offering's managers, written by OFFERING.UPDATE. A scope the caller does not see is a 400.
+	get("/api/marketplace-project-estimated-cost-policies/", "/api/marketplace-project-estimated-cost-policies/", ruleSignedIn(200)),
+	get("/api/marketplace-project-estimated-cost-policies/actions/", "/api/marketplace-project-estimated-cost-policies/actions/", ruleSignedIn(200)),
+	row("POST", "/api/marketplace-project-estimated-cost-policies/", "/api/marketplace-project-estimated-cost-policies/", `{"scope":"{project}","actions":"notify_organization_owners","limit_cost":100}`, perm("P1", seeConsumer, 201, "Waldur's project policies: the owners of the project's customer (is_owner, as CUSTOMER.UPDATE); the OpenAPI file gives no x-permissions.", "CUSTOMER.UPDATE", "customer").inBody()),
+	get("/api/marketplace-project-estimated-cost-policies/:uuid/", "/api/marketplace-project-estimated-cost-policies/{policy-project}/", ruleVisible(seeConsumer, 200)),
+	row("PUT", "/api/marketplace-project-estimated-cost-policies/:uuid/", "/api/marketplace-project-estimated-cost-policies/{policy-project}/", `{"scope":"{project}","actions":"notify_organization_owners","limit_cost":100}`, perm("P1", seeConsumer, 200, "Waldur's project policies: the owners of the project's customer (is_owner, as CUSTOMER.UPDATE); the OpenAPI file gives no x-permissions.", "CUSTOMER.UPDATE", "customer")),
+	row("PATCH", "/api/marketplace-project-estimated-cost-policies/:uuid/", "/api/marketplace-project-estimated-cost-policies/{policy-project}/", `{"actions":"notify_organization_owners"}`, perm("P1", seeConsumer, 200, "Waldur's project policies: the owners of the project's customer (is_owner, as CUSTOMER.UPDATE); the OpenAPI file gives no x-permissions.", "CUSTOMER.UPDATE", "customer")),
+	row("DELETE", "/api/marketplace-project-estimated-cost-policies/:uuid/", "/api/marketplace-project-estimated-cost-policies/{policy-project}/", "", perm("P1", seeConsumer, 204, "Waldur's project policies: the owners of the project's customer (is_owner, as CUSTOMER.UPDATE); the OpenAPI file gives no x-permissions.", "CUSTOMER.UPDATE", "customer")),
+	get("/api/marketplace-customer-estimated-cost-policies/", "/api/marketplace-customer-estimated-cost-policies/", ruleSignedIn(200)),
+	get("/api/marketplace-customer-estimated-cost-policies/actions/", "/api/marketplace-customer-estimated-cost-policies/actions/", ruleSignedIn(200)),
+	row("POST", "/api/marketplace-customer-estimated-cost-policies/", "/api/marketplace-customer-estimated-cost-policies/", `{"scope":"{customer}","actions":"notify_organization_owners","limit_cost":100}`, ruleStaff(seeCustomer, 201).inBody()),
+	get("/api/marketplace-customer-estimated-cost-policies/:uuid/", "/api/marketplace-customer-estimated-cost-policies/{policy-customer}/", ruleVisible(seeCustomer, 200)),
+	row("PUT", "/api/marketplace-customer-estimated-cost-policies/:uuid/", "/api/marketplace-customer-estimated-cost-policies/{policy-customer}/", `{"scope":"{customer}","actions":"notify_organization_owners","limit_cost":100}`, ruleStaff(seeCustomer, 200)),
+	row("PATCH", "/api/marketplace-customer-estimated-cost-policies/:uuid/", "/api/marketplace-customer-estimated-cost-policies/{policy-customer}/", `{"actions":"notify_organization_owners"}`, ruleStaff(seeCustomer, 200)),
+	row("DELETE", "/api/marketplace-customer-estimated-cost-policies/:uuid/", "/api/marketplace-customer-estimated-cost-policies/{policy-customer}/", "", ruleStaff(seeCustomer, 204)),
+	get("/api/marketplace-offering-estimated-cost-policies/", "/api/marketplace-offering-estimated-cost-policies/", ruleSignedIn(200)),
+	get("/api/marketplace-offering-estimated-cost-policies/actions/", "/api/marketplace-offering-estimated-cost-policies/actions/", ruleSignedIn(200)),
+	row("POST", "/api/marketplace-offering-estimated-cost-policies/", "/api/marketplace-offering-estimated-cost-policies/", `{"scope":"{offering}","actions":"notify_organization_owners","limit_cost":100}`, perm("O", via("PROV", "O"), 201, "Waldur's offering policies: who may update the offering (OFFERING.UPDATE on it or its customer); the OpenAPI file gives no x-permissions.", "OFFERING.UPDATE", "*", "customer").inBody()),
+	get("/api/marketplace-offering-estimated-cost-policies/:uuid/", "/api/marketplace-offering-estimated-cost-policies/{policy-offering-cost}/", ruleVisible(via("PROV", "O"), 200)),
+	row("PUT", "/api/marketplace-offering-estimated-cost-policies/:uuid/", "/api/marketplace-offering-estimated-cost-policies/{policy-offering-cost}/", `{"scope":"{offering}","actions":"notify_organization_owners","limit_cost":100}`, perm("O", via("PROV", "O"), 200, "Waldur's offering policies: who may update the offering (OFFERING.UPDATE on it or its customer); the OpenAPI file gives no x-permissions.", "OFFERING.UPDATE", "*", "customer")),
+	row("PATCH", "/api/marketplace-offering-estimated-cost-policies/:uuid/", "/api/marketplace-offering-estimated-cost-policies/{policy-offering-cost}/", `{"actions":"notify_organization_owners"}`, perm("O", via("PROV", "O"), 200, "Waldur's offering policies: who may update the offering (OFFERING.UPDATE on it or its customer); the OpenAPI file gives no x-permissions.", "OFFERING.UPDATE", "*", "customer")),
+	row("DELETE", "/api/marketplace-offering-estimated-cost-policies/:uuid/", "/api/marketplace-offering-estimated-cost-policies/{policy-offering-cost}/", "", perm("O", via("PROV", "O"), 204, "Waldur's offering policies: who may update the offering (OFFERING.UPDATE on it or its customer); the OpenAPI file gives no x-permissions.", "OFFERING.UPDATE", "*", "customer")),
+	get("/api/marketplace-offering-usage-policies/", "/api/marketplace-offering-usage-policies/", ruleSignedIn(200)),
+	get("/api/marketplace-offering-usage-policies/actions/", "/api/marketplace-offering-usage-policies/actions/", ruleSignedIn(200)),
+	row("POST", "/api/marketplace-offering-usage-policies/", "/api/marketplace-offering-usage-policies/", `{"scope":"{offering}","actions":"notify_organization_owners","component_limits_set":[{"type":"hours","limit":10}]}`, perm("O", via("PROV", "O"), 201, "Waldur's offering policies: who may update the offering (OFFERING.UPDATE on it or its customer); the OpenAPI file gives no x-permissions.", "OFFERING.UPDATE", "*", "customer").inBody()),
+	get("/api/marketplace-offering-usage-policies/:uuid/", "/api/marketplace-offering-usage-policies/{policy-offering-usage}/", ruleVisible(via("PROV", "O"), 200)),
+	row("PUT", "/api/marketplace-offering-usage-policies/:uuid/", "/api/marketplace-offering-usage-policies/{policy-offering-usage}/", `{"scope":"{offering}","actions":"notify_organization_owners","component_limits_set":[{"type":"hours","limit":10}]}`, perm("O", via("PROV", "O"), 200, "Waldur's offering policies: who may update the offering (OFFERING.UPDATE on it or its customer); the OpenAPI file gives no x-permissions.", "OFFERING.UPDATE", "*", "customer")),
+	row("PATCH", "/api/marketplace-offering-usage-policies/:uuid/", "/api/marketplace-offering-usage-policies/{policy-offering-usage}/", `{"actions":"notify_organization_owners"}`, perm("O", via("PROV", "O"), 200, "Waldur's offering policies: who may update the offering (OFFERING.UPDATE on it or its customer); the OpenAPI file gives no x-permissions.", "OFFERING.UPDATE", "*", "customer")),
+	row("DELETE", "/api/marketplace-offering-usage-policies/:uuid/", "/api/marketplace-offering-usage-policies/{policy-offering-usage}/", "", perm("O", via("PROV", "O"), 204, "Waldur's offering policies: who may update the offering (OFFERING.UPDATE on it or its customer); the OpenAPI file gives no x-permissions.", "OFFERING.UPDATE", "*", "customer")),
+	get("/api/marketplace-slurm-periodic-usage-policies/", "/api/marketplace-slurm-periodic-usage-policies/", ruleSignedIn(200)),
+	get("/api/marketplace-slurm-periodic-usage-policies/actions/", "/api/marketplace-slurm-periodic-usage-policies/actions/", ruleSignedIn(200)),
+	row("POST", "/api/marketplace-slurm-periodic-usage-policies/", "/api/marketplace-slurm-periodic-usage-policies/", `{"scope":"{offering}","actions":"request_slurm_resource_pausing","component_limits_set":[{"type":"hours","limit":10}]}`, perm("O", via("PROV", "O"), 201, "Waldur's offering policies: who may update the offering (OFFERING.UPDATE on it or its customer); the OpenAPI file gives no x-permissions.", "OFFERING.UPDATE", "*", "customer").inBody()),
+	get("/api/marketplace-slurm-periodic-usage-policies/:uuid/", "/api/marketplace-slurm-periodic-usage-policies/{policy-slurm}/", ruleVisible(via("PROV", "O"), 200)),
+	row("PUT", "/api/marketplace-slurm-periodic-usage-policies/:uuid/", "/api/marketplace-slurm-periodic-usage-policies/{policy-slurm}/", `{"scope":"{offering}","actions":"request_slurm_resource_pausing","component_limits_set":[{"type":"hours","limit":10}]}`, perm("O", via("PROV", "O"), 200, "Waldur's offering policies: who may update the offering (OFFERING.UPDATE on it or its customer); the OpenAPI file gives no x-permissions.", "OFFERING.UPDATE", "*", "customer")),
+	row("PATCH", "/api/marketplace-slurm-periodic-usage-policies/:uuid/", "/api/marketplace-slurm-periodic-usage-policies/{policy-slurm}/", `{"actions":"request_slurm_resource_pausing"}`, perm("O", via("PROV", "O"), 200, "Waldur's offering policies: who may update the offering (OFFERING.UPDATE on it or its customer); the OpenAPI file gives no x-permissions.", "OFFERING.UPDATE", "*", "customer")),
+	row("DELETE", "/api/marketplace-slurm-periodic-usage-policies/:uuid/", "/api/marketplace-slurm-periodic-usage-policies/{policy-slurm}/", "", perm("O", via("PROV", "O"), 204, "Waldur's offering policies: who may update the offering (OFFERING.UPDATE on it or its customer); the OpenAPI file gives no x-permissions.", "OFFERING.UPDATE", "*", "customer")),
+	get("/api/marketplace-slurm-periodic-usage-policies/:uuid/evaluation-logs/", "/api/marketplace-slurm-periodic-usage-policies/{policy-slurm}/evaluation-logs/", ruleVisible(via("PROV", "O"), 200)),
+	get("/api/marketplace-slurm-periodic-usage-policies/:uuid/command-history/", "/api/marketplace-slurm-periodic-usage-policies/{policy-slurm}/command-history/", ruleVisible(via("PROV", "O"), 200)),
+	row("POST", "/api/marketplace-slurm-periodic-usage-policies/:uuid/dry-run/", "/api/marketplace-slurm-periodic-usage-policies/{policy-slurm}/dry-run/", `{}`, ruleStaff(via("PROV", "O"), 200)),
+	row("POST", "/api/marketplace-slurm-periodic-usage-policies/:uuid/evaluate/", "/api/marketplace-slurm-periodic-usage-policies/{policy-slurm}/evaluate/", `{}`, ruleStaff(via("PROV", "O"), 200)),
+	row("POST", "/api/marketplace-slurm-periodic-usage-policies/:uuid/report-command-result/", "/api/marketplace-slurm-periodic-usage-policies/{policy-slurm}/report-command-result/", `{"resource_uuid":"{resource}","success":true}`,
+		perm("O", via("PROV", "O"), 200, "Waldur's offering policies: who may update the offering (OFFERING.UPDATE on it or its customer); the OpenAPI file gives no x-permissions.", "OFFERING.UPDATE", "*", "customer")),
+	row("POST", "/api/marketplace-slurm-periodic-usage-policies/preview_impact/", "/api/marketplace-slurm-periodic-usage-policies/preview_impact/", `{"allocation":1000}`, ruleSignedIn(200)),
 	get("/api/marketplace-offering-users/", "/api/marketplace-offering-users/", ruleSignedIn(200)),
 	row("POST", "/api/marketplace-offering-users/", "/api/marketplace-offering-users/", `{"offering":"{hpc}","user":"{user:newbie}"}`,
 		perm("HPC", everyone, 201, whyOU, "OFFERING.CREATE_USER", "customer")),
@@ -509,10 +554,30 @@ var matrixRows = []mrow{
 		`{"network":"http://x/api/openstack-networks/{os-network}/","target_tenant":"http://x/api/openstack-tenants/{os-tenant-2}/"}`,
 		osAdmin("os-tenant", 201).inBody()),
 	row("DELETE", "/api/openstack-network-rbac-policies/:uuid/", "/api/openstack-network-rbac-policies/{os-rbac-policy}/", "", osAdmin("os-tenant", 204)),
+	row("PUT", "/api/openstack-network-rbac-policies/:uuid/", "/api/openstack-network-rbac-policies/{os-rbac-policy}/",
+		`{"network":"http://x/api/openstack-networks/{os-network}/","target_tenant":"http://x/api/openstack-tenants/{os-tenant-2}/","policy_type":"access_as_external"}`,
+		osAdmin("os-tenant", 200)),
+	row("PATCH", "/api/openstack-network-rbac-policies/:uuid/", "/api/openstack-network-rbac-policies/{os-rbac-policy}/", `{}`, osAdmin("os-tenant", 200)),
 	row("POST", "/api/openstack-networks/:uuid/rbac_policy_create/", "/api/openstack-networks/{os-network}/rbac_policy_create/",
 		`{"target_tenant":"http://x/api/openstack-tenants/{os-tenant-2}/"}`, osAdmin("os-tenant", 200)),
 	row("DELETE", "/api/openstack-networks/:uuid/rbac_policy_delete/:rbac_policy_uuid/",
 		"/api/openstack-networks/{os-network}/rbac_policy_delete/{os-rbac-policy}/", "", osAdmin("os-tenant", 204)),
+	// A tenant's Glance images (providers/openstack/api_images.go): Waldur's structure is_administrator;
+	// the fixture tenant is not in a cloud (no backend id), so the call meets its state (409).
+	row("POST", "/api/openstack-marketplace-tenants/:uuid/create_image/", "/api/openstack-marketplace-tenants/{os-tenant}/create_image/",
+		`{"name":"img"}`, osAdmin("os-tenant", 409)),
+	row("POST", "/api/openstack-marketplace-tenants/:uuid/upload_image_data/:image_id/",
+		"/api/openstack-marketplace-tenants/{os-tenant}/upload_image_data/0b8c7c1e-52a4-4f5e-9d2a-1c1d2e3f4a5b/", "", osAdmin("os-tenant", 409)),
+	// The tenants' migrations (providers/openstack/api_migrations.go): seen with the source resource's
+	// project; the fixture's source is no tenant, so a create is 400 to everyone (the resource does
+	// not exist for those who do not see it); changed and deleted by staff and the creator (c-owner).
+	get("/api/openstack-migrations/", "/api/openstack-migrations/", ruleSignedIn(200)),
+	get("/api/openstack-migrations/:uuid/", "/api/openstack-migrations/{os-migration}/", ruleVisible(seeConsumer, 200)),
+	row("POST", "/api/openstack-migrations/", "/api/openstack-migrations/",
+		`{"src_resource":"{resource}","dst_offering":"{offering}","dst_plan":"{plan}"}`, ruleSignedIn(400)),
+	row("PUT", "/api/openstack-migrations/:uuid/", "/api/openstack-migrations/{os-migration}/", `{"mappings":{}}`, migrationEditors(200)),
+	row("PATCH", "/api/openstack-migrations/:uuid/", "/api/openstack-migrations/{os-migration}/", `{"error_message":"x"}`, migrationEditors(200)),
+	row("DELETE", "/api/openstack-migrations/:uuid/", "/api/openstack-migrations/{os-migration}/", "", migrationEditors(204)),
 	// The objects' actions (providers/openstack/api_actions.go): Waldur's
 	// structure is_administrator; set_ok, set_erred and unlink are staff's.
 	// The fixture instance is OK and SHUTOFF without a server id, the volume
@@ -691,6 +756,65 @@ var matrixRows = []mrow{
 	row("GET", "/api/openstack-instances/:uuid/console/", "/api/openstack-instances/{os-instance}/console/", "", osAdmin("os-instance", 409)),
 	// A tenant's push_security_groups (providers/openstack/api_push_security_groups.go): is_administrator; scheduled (202).
 	row("POST", "/api/openstack-tenants/:uuid/push_security_groups/", "/api/openstack-tenants/{os-tenant}/push_security_groups/", `[]`, osAdmin("os-tenant", 202)),
+
+	// Statistics (api/stats). The marketplace-stats actions are Waldur's
+	// MarketplaceStatsViewSet (IsSupport: staff and global support); its
+	// provider_* actions also the provider's SERVICE_PROVIDER.GET_STATISTICS.
+	get("/api/marketplace-stats/order_stats/", "/api/marketplace-stats/order_stats/", ruleStaffOrSupport(200)),
+	get("/api/marketplace-stats/resource_provisioning_stats/", "/api/marketplace-stats/resource_provisioning_stats/", ruleStaffOrSupport(200)),
+	get("/api/marketplace-stats/component_usages/", "/api/marketplace-stats/component_usages/", ruleStaffOrSupport(200)),
+	get("/api/marketplace-stats/component_usages_per_month/", "/api/marketplace-stats/component_usages_per_month/", ruleStaffOrSupport(200)),
+	get("/api/marketplace-stats/component_usages_per_project/", "/api/marketplace-stats/component_usages_per_project/", ruleStaffOrSupport(200)),
+	get("/api/marketplace-stats/count_active_resources_grouped_by_offering/", "/api/marketplace-stats/count_active_resources_grouped_by_offering/", ruleStaffOrSupport(200)),
+	get("/api/marketplace-stats/customer_member_count/", "/api/marketplace-stats/customer_member_count/", ruleStaffOrSupport(200)),
+	get("/api/marketplace-stats/offering_costs_summary/", "/api/marketplace-stats/offering_costs_summary/", ruleStaffOrSupport(200)),
+	get("/api/marketplace-stats/total_cost_of_active_resources_per_offering/", "/api/marketplace-stats/total_cost_of_active_resources_per_offering/", ruleStaffOrSupport(200)),
+	get("/api/marketplace-stats/resources_limits/", "/api/marketplace-stats/resources_limits/", ruleStaffOrSupport(200)),
+	get("/api/marketplace-stats/resources_missing_usage/", "/api/marketplace-stats/resources_missing_usage/", ruleStaffOrSupport(200)),
+	get("/api/marketplace-stats/organization_project_count/", "/api/marketplace-stats/organization_project_count/", ruleStaffOrSupport(200)),
+	get("/api/marketplace-stats/organization_resource_count/", "/api/marketplace-stats/organization_resource_count/", ruleStaffOrSupport(200)),
+	get("/api/marketplace-stats/count_active_resources_grouped_by_offering_country/", "/api/marketplace-stats/count_active_resources_grouped_by_offering_country/", ruleStaffOrSupport(200)),
+	get("/api/marketplace-stats/count_projects_of_service_providers/", "/api/marketplace-stats/count_projects_of_service_providers/", ruleStaffOrSupport(200)),
+	get("/api/marketplace-stats/count_users_of_service_providers/", "/api/marketplace-stats/count_users_of_service_providers/", ruleStaffOrSupport(200)),
+	get("/api/marketplace-stats/count_unique_users_connected_with_active_resources_of_service_provider/", "/api/marketplace-stats/count_unique_users_connected_with_active_resources_of_service_provider/", ruleStaffOrSupport(200)),
+	get("/api/marketplace-stats/offerings_counter_stats/", "/api/marketplace-stats/offerings_counter_stats/", ruleStaffOrSupport(200)),
+	get("/api/marketplace-stats/customer_member_summary/", "/api/marketplace-stats/customer_member_summary/", ruleStaffOrSupport(200)),
+	get("/api/marketplace-stats/resources_geography_summary/", "/api/marketplace-stats/resources_geography_summary/", ruleStaffOrSupport(200)),
+	get("/api/marketplace-stats/aggregated_usage_trends/", "/api/marketplace-stats/aggregated_usage_trends/", ruleStaffOrSupport(200)),
+	get("/api/marketplace-stats/user_auth_method_count/", "/api/marketplace-stats/user_auth_method_count/", ruleStaffOrSupport(200)),
+	get("/api/marketplace-stats/user_job_title_count/", "/api/marketplace-stats/user_job_title_count/", ruleStaffOrSupport(200)),
+	get("/api/marketplace-stats/user_organization_count/", "/api/marketplace-stats/user_organization_count/", ruleStaffOrSupport(200)),
+	get("/api/marketplace-stats/user_identity_source_count/", "/api/marketplace-stats/user_identity_source_count/", ruleStaffOrSupport(200)),
+	get("/api/marketplace-stats/user_organization_type_count/", "/api/marketplace-stats/user_organization_type_count/", ruleStaffOrSupport(200)),
+	get("/api/marketplace-stats/user_affiliation_count/", "/api/marketplace-stats/user_affiliation_count/", ruleStaffOrSupport(200)),
+	get("/api/marketplace-stats/project_classification_summary/", "/api/marketplace-stats/project_classification_summary/", ruleStaffOrSupport(200)),
+	get("/api/marketplace-stats/provider_offerings/", "/api/marketplace-stats/provider_offerings/?provider_uuid={service-provider}",
+		perm("service-provider", everyone, 200, whyStats, "SERVICE_PROVIDER.GET_STATISTICS", "customer").with("support", 200, "Global support passes too (IsSupport).")),
+	get("/api/marketplace-stats/provider_resources/", "/api/marketplace-stats/provider_resources/?provider_uuid={service-provider}",
+		perm("service-provider", everyone, 200, whyStats, "SERVICE_PROVIDER.GET_STATISTICS", "customer").with("support", 200, "Global support passes too (IsSupport).")),
+	get("/api/marketplace-stats/provider_customers/", "/api/marketplace-stats/provider_customers/?provider_uuid={service-provider}",
+		perm("service-provider", everyone, 200, whyStats, "SERVICE_PROVIDER.GET_STATISTICS", "customer").with("support", 200, "Global support passes too (IsSupport).")),
+	get("/api/marketplace-service-providers/:uuid/stat/", "/api/marketplace-service-providers/{service-provider}/stat/", xperm("service-provider", everyone, 200)),
+	get("/api/marketplace-service-providers/:uuid/revenue/", "/api/marketplace-service-providers/{service-provider}/revenue/", xperm("service-provider", everyone, 200)),
+	get("/api/marketplace-service-providers/:uuid/customers/", "/api/marketplace-service-providers/{service-provider}/customers/",
+		perm("service-provider", everyone, 200, whyConsumers, "SERVICE_PROVIDER.LIST_CUSTOMERS", "customer")),
+	get("/api/marketplace-service-providers/:uuid/users/", "/api/marketplace-service-providers/{service-provider}/users/",
+		perm("service-provider", everyone, 200, whyConsumers, "SERVICE_PROVIDER.LIST_USERS", "customer")),
+	get("/api/marketplace-service-providers/:uuid/projects/", "/api/marketplace-service-providers/{service-provider}/projects/",
+		perm("service-provider", everyone, 200, whyConsumers, "SERVICE_PROVIDER.LIST_PROJECTS", "customer")),
+	get("/api/customers/:uuid/stats/", "/api/customers/{customer}/stats/", ruleVisible(seeConsumer, 200)),
+	get("/api/projects/:uuid/stats/", "/api/projects/{project}/stats/", ruleVisible(seeConsumer, 200)),
+	// Quota history: a scope's, to whoever sees it; the quota lists staff's and support's (Waldur's analytics views).
+	get("/api/daily-quotas/", "/api/daily-quotas/?scope={customer}", ruleVisible(seeConsumer, 200)),
+	get("/api/customer-quotas/", "/api/customer-quotas/?quota_name=nc_project_count", ruleStaffOrSupport(200)),
+	get("/api/project-quotas/", "/api/project-quotas/?quota_name=nc_resource_count", ruleStaffOrSupport(200)),
+}
+
+// migrationEditors: an OpenStack migration is changed and deleted by staff
+// and its creator (c-owner made the fixture's); others who see it get 403.
+func migrationEditors(ok int) mrule {
+	return ruleRoles("os-migration", seeConsumer, ok, "ours: Waldur's Migration views have no rule beyond their list filter; staff and the creator",
+		nil).by("c-owner")
 }
 
 // osAdmin is Waldur's structure is_administrator over an OpenStack object
@@ -698,4 +822,16 @@ var matrixRows = []mrow{
 func osAdmin(obj string, ok int) mrule {
 	return ruleRoles(obj, seeTenant, ok, "Waldur's structure is_administrator (permissions.py: _has_admin_access)",
 		[]string{"CUSTOMER.OWNER", "PROJECT.MANAGER", "PROJECT.ADMIN"}, "project", "project.customer")
+}
+
+// whyConsumers: Waldur's service provider customers/users actions.
+const whyConsumers = "Waldur's ServiceProviderViewSet customers/projects/users: SERVICE_PROVIDER.LIST_CUSTOMERS / LIST_PROJECTS / LIST_USERS on the provider's customer."
+
+// whyStats: Waldur's marketplace-stats provider_* actions, for the provider's statistics.
+const whyStats = "Waldur's marketplace-stats provider_* actions: SERVICE_PROVIDER.GET_STATISTICS on the provider's customer, or staff and support."
+
+// ruleStaffOrSupport: staff and global support only, 403 to everyone else
+// signed in (Waldur's IsSupport permission class).
+func ruleStaffOrSupport(ok int) mrule {
+	return mrule{kind: "visible", sees: staffAndSupport, hidden: 403, ok: ok, why: "Waldur's IsSupport: staff and global support."}
 }

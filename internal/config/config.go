@@ -27,6 +27,12 @@ import (
 type Config struct {
 	// DatabaseURL is a postgres:// URL or a SQLite file path (default ./data/waldur.db).
 	DatabaseURL string
+	// DatabaseReadURLs are PostgreSQL hot standbys of DatabaseURL that serve
+	// the API's reads (none: the primary serves all); DatabaseReadLagWindow
+	// is how far one may lag and still serve them, and how long after a
+	// user's write their reads stay on the primary (README: Read replicas).
+	DatabaseReadURLs      []string
+	DatabaseReadLagWindow time.Duration
 	// TemporalAddress is host:port of an existing Temporal frontend. Empty means
 	// `serve` embeds a Temporal server (and `api`/`worker` use its default address).
 	TemporalAddress string
@@ -180,6 +186,7 @@ func Default() Config {
 		OIDC:                                   OIDC{RequestTTL: 10 * time.Minute},
 		Sessions:                               Sessions{Age: time.Hour},
 		Valimo:                                 DefaultValimo(),
+		DatabaseReadLagWindow:                  DefaultReadLagWindow,
 	}
 }
 
@@ -262,6 +269,7 @@ func FromEnv() Config {
 	c.saml2FromEnv()
 	c.oidcFromEnv()
 	c.valimoFromEnv()
+	c.replicasFromEnv()
 	return c
 }
 
@@ -402,6 +410,9 @@ func (c Config) Validate() error {
 		return err
 	}
 	if err := c.validateValimo(); err != nil {
+		return err
+	}
+	if err := c.validateReplicas(); err != nil {
 		return err
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {

@@ -20,6 +20,13 @@ type OIDC struct {
 	// RequestTTL is how long an authorization request may wait for its
 	// answer.
 	RequestTTL time.Duration
+	// AllowedNetworks (IPs or CIDRs) are loopback, link-local or private
+	// networks the providers' discovery, JWKS, token and userinfo URLs may
+	// reach; every other such address is refused (internal/egress), so a
+	// provider configured by staff cannot be made to probe the platform's
+	// network. A provider inside the platform's network needs its network
+	// here.
+	AllowedNetworks []string
 }
 
 // Sessions are the browser sessions' settings (Django's SESSION_COOKIE_AGE
@@ -32,6 +39,7 @@ type Sessions struct {
 // The OIDC and session settings.
 const (
 	EnvOIDCBaseURL         = "WALDUR_OIDC_BASE_URL"
+	EnvOIDCAllowedNetworks = "WALDUR_OIDC_ALLOWED_NETWORKS"
 	EnvSessionCookieAge    = "WALDUR_SESSION_COOKIE_AGE"
 	EnvSessionCookieSecure = "WALDUR_SESSION_COOKIE_SECURE"
 )
@@ -47,6 +55,11 @@ func (c Config) OIDCBase() string {
 func (c *Config) oidcFromEnv() {
 	if v, ok := os.LookupEnv(EnvOIDCBaseURL); ok {
 		c.OIDC.BaseURL = strings.TrimSpace(v)
+	}
+	for _, p := range strings.Split(os.Getenv(EnvOIDCAllowedNetworks), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			c.OIDC.AllowedNetworks = append(c.OIDC.AllowedNetworks, p)
+		}
 	}
 	if v, ok := os.LookupEnv(EnvSessionCookieAge); ok {
 		if d, err := time.ParseDuration(strings.TrimSpace(v)); err == nil {
@@ -69,6 +82,9 @@ func (c Config) validateOIDC() error {
 		if u, err := url.Parse(b); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("%s: %q is not an http(s) URL", EnvOIDCBaseURL, b)
 		}
+	}
+	if _, err := ParseNetworks(c.OIDC.AllowedNetworks); err != nil {
+		return fmt.Errorf("%s: %v", EnvOIDCAllowedNetworks, err)
 	}
 	if c.Sessions.Age < 0 {
 		return fmt.Errorf("%s: must be a positive duration (e.g. 1h)", EnvSessionCookieAge)

@@ -35,6 +35,13 @@ type Valimo struct {
 	Timeout time.Duration
 	// PollInterval is the wait between two MSS_StatusQuery requests.
 	PollInterval time.Duration
+	// PhoneLogins is how many logins one phone number may start within
+	// PhoneWindow (0: no limit); one more is refused with 429, so the
+	// login cannot be used to flood a person's phone with requests.
+	PhoneLogins int
+	// PhoneWindow is the throttle's sliding window (at most an hour: the
+	// results it counts are kept an hour).
+	PhoneWindow time.Duration
 }
 
 // The Valimo settings.
@@ -50,12 +57,15 @@ const (
 	EnvValimoSignatureProfile = "WALDUR_VALIMO_SIGNATURE_PROFILE"
 	EnvValimoTimeout          = "WALDUR_VALIMO_TIMEOUT"
 	EnvValimoPollInterval     = "WALDUR_VALIMO_POLL_INTERVAL"
+	EnvValimoPhoneLogins      = "WALDUR_VALIMO_PHONE_LOGINS"
+	EnvValimoPhoneWindow      = "WALDUR_VALIMO_PHONE_WINDOW"
 )
 
 // DefaultValimo is the Valimo login's default configuration (off).
 func DefaultValimo() Valimo {
 	return Valimo{Message: "Login code: {code}", Label: "Mobile ID",
-		SignatureProfile: "http://mss.ficom.fi/TS102204/v1.0.0#PKI", Timeout: 2 * time.Minute, PollInterval: 3 * time.Second}
+		SignatureProfile: "http://mss.ficom.fi/TS102204/v1.0.0#PKI", Timeout: 2 * time.Minute, PollInterval: 3 * time.Second,
+		PhoneLogins: 5, PhoneWindow: 10 * time.Minute}
 }
 
 // On tells whether the Valimo login is served.
@@ -80,7 +90,15 @@ func (c *Config) valimoFromEnv() {
 	if s, ok := os.LookupEnv(EnvValimoMessage); ok {
 		v.Message = s
 	}
-	for name, dst := range map[string]*time.Duration{EnvValimoTimeout: &v.Timeout, EnvValimoPollInterval: &v.PollInterval} {
+	if s, ok := os.LookupEnv(EnvValimoPhoneLogins); ok {
+		if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && n >= 0 {
+			v.PhoneLogins = n
+		} else {
+			v.PhoneLogins = -1 // reported by Validate
+		}
+	}
+	for name, dst := range map[string]*time.Duration{EnvValimoTimeout: &v.Timeout, EnvValimoPollInterval: &v.PollInterval,
+		EnvValimoPhoneWindow: &v.PhoneWindow} {
 		if s, ok := os.LookupEnv(name); ok {
 			if d, err := time.ParseDuration(strings.TrimSpace(s)); err == nil && d > 0 {
 				*dst = d
@@ -101,6 +119,12 @@ func (c Config) validateValimo() error {
 	}
 	if v.PollInterval < 0 {
 		return fmt.Errorf("%s: must be a positive duration (e.g. 3s)", EnvValimoPollInterval)
+	}
+	if v.PhoneLogins < 0 {
+		return fmt.Errorf("%s: must be a whole number, 0 for no limit", EnvValimoPhoneLogins)
+	}
+	if v.PhoneWindow < 0 || v.PhoneWindow > time.Hour {
+		return fmt.Errorf("%s: must be a positive duration of at most 1h (e.g. 10m)", EnvValimoPhoneWindow)
 	}
 	if !v.Enabled {
 		return nil

@@ -41,7 +41,18 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*gorm.DB, c
 		return nil, "", err
 	}
 	db, err := OpenDSN(ctx, kind, dsn, log)
-	return db, kind, err
+	if err != nil || len(cfg.DatabaseReadURLs) == 0 {
+		return db, kind, err
+	}
+	if kind != config.Postgres {
+		Close(db)
+		return nil, "", fmt.Errorf("database: %s needs a PostgreSQL %s", config.EnvDatabaseReadURL, config.EnvDatabaseURL)
+	}
+	if _, err := EnableReplicas(db, cfg.DatabaseReadURLs, ReplicaOptions{Window: cfg.DatabaseReadLagWindow}, log); err != nil {
+		Close(db)
+		return nil, "", err
+	}
+	return db, kind, nil
 }
 
 // OpenDSN opens a database of the given kind.
@@ -141,8 +152,11 @@ func oneLine(err error) string {
 	return strings.Join(parts, "; ")
 }
 
-// Close closes the pool under db.
+// Close closes the pool under db (and its read replicas' pools).
 func Close(db *gorm.DB) {
+	if r := ReplicasOf(db); r != nil {
+		r.Close()
+	}
 	if sqlDB, err := db.DB(); err == nil {
 		_ = sqlDB.Close()
 	}

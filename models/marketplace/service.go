@@ -68,6 +68,10 @@ type Service struct {
 	// the type's plugin records (plugin.Set.OrderCheck: a cloud tenant's
 	// quotas) before it is accepted; nil: no check.
 	CheckOrder func(ctx context.Context, offeringType string, o *store.NewOrder) error
+	// CheckModification checks an Update order of a resource before it is
+	// placed (the policies' block_modification_of_existing_resources:
+	// policies.ModificationCheck); nil: no check.
+	CheckModification func(ctx context.Context, o *store.NewOrder) error
 	// Timeout bounds one call to Temporal (0: 30 s).
 	Timeout time.Duration
 	Now     func() time.Time
@@ -231,6 +235,11 @@ func (s *Service) PlaceForResource(ctx context.Context, u *models.User, v *store
 		Attributes: attrs, Limits: limits, CreatedBy: u}
 	if in.Review, err = s.reviewContext(ctx, u, t, of, p); err != nil {
 		return nil, err
+	}
+	if t == models.OrderUpdate && s.CheckModification != nil {
+		if err := s.CheckModification(ctx, &in); err != nil {
+			return nil, err
+		}
 	}
 	return s.Place(ctx, in)
 }

@@ -408,6 +408,12 @@ func (s *Store) UpdateUserProfile(ctx context.Context, userID int64, changes map
 		if res.RowsAffected == 0 {
 			return models.Errorf(models.CodeNotFound, "User not found.")
 		}
+		if active, ok := changes["is_active"].(bool); ok && !active {
+			// A deactivated user's browser sessions end (sessions.go).
+			if err := tx.DeleteUserSessions(ctx, userID); err != nil {
+				return err
+			}
+		}
 		for _, e := range events {
 			if err := tx.EmitEvent(ctx, e); err != nil {
 				return err
@@ -428,6 +434,10 @@ func (s *Store) SetPassword(ctx context.Context, userID int64, password, keepTok
 	}
 	return s.Tx(ctx, func(tx *Store) error {
 		if err := tx.UpdateUserProfile(ctx, userID, map[string]any{"password": h}, []*models.Event{ev}); err != nil {
+			return err
+		}
+		// A new password ends every browser session of the user (sessions.go).
+		if err := tx.DeleteUserSessions(ctx, userID); err != nil {
 			return err
 		}
 		return translate(tx.DB.WithContext(ctx).Where("user_id = ? AND key <> ?", userID, keepToken).Delete(&tokenRow{}).Error, "Token")

@@ -464,6 +464,12 @@ func (s *Store) RemoveBridgeUser(ctx context.Context, in BridgeRemove, ev func(p
 		if err := tx.DB.WithContext(ctx).Model(&UserProfile{}).Where("id = ?", p.ID).Updates(cols).Error; err != nil {
 			return translate(err, "User")
 		}
+		if deactivated {
+			// A deactivated user's browser sessions end (sessions.go).
+			if err := tx.DeleteUserSessions(ctx, p.ID); err != nil {
+				return err
+			}
+		}
 		if ev == nil {
 			return nil
 		}

@@ -19,8 +19,8 @@ import (
 // resized, started; a volume attached, extended while in use,
 // snapshotted, the snapshot restored into a new volume; a backup of the
 // instance and its restore; then everything deleted (the restored objects,
-// which have no marketplace resource, with the tenant's teardown): the
-// emulator is empty.
+// billed as their sources, with the tenant's teardown, which ends their
+// marketplace resources): the emulator is empty.
 func TestAcceptanceChain(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs Temporal")
@@ -272,7 +272,7 @@ func TestAcceptanceChain(t *testing.T) {
 	require.True(t, ok, "made in Cinder")
 	require.Equal(t, snBackend, rv.SnapshotID)
 	require.Equal(t, 4, rv.Size)
-	t.Logf("the restored volume's marketplace resource: %v", nv["marketplace_resource_uuid"])
+	require.NotNil(t, nv["marketplace_resource_uuid"], "the restored volume's marketplace resource")
 	step("volume, snapshot, restore")
 
 	// A backup of the instance and its restore (on the tenant's own subnet and group,
@@ -307,7 +307,7 @@ func TestAcceptanceChain(t *testing.T) {
 	require.True(t, ok)
 	require.Len(t, rsv.Volumes, len(vmVols), "a volume from each snapshot of the backup")
 	require.Len(t, cl.emu.Servers(), 2)
-	t.Logf("the restored instance's marketplace resource: %v", in["marketplace_resource_uuid"])
+	require.NotNil(t, in["marketplace_resource_uuid"], "the restored instance's marketplace resource")
 	step("backup, restore")
 
 	// Everything deleted.

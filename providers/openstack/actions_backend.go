@@ -154,7 +154,7 @@ var actionsOf = map[string][]string{
 	"snapshot":     {"create", "update", "pull", "restore", "delete"},
 	"backup":       {"create", "update", "pull", "delete"},
 	// a network's RBAC policy: actions_rbac_policy_backend.go
-	"network_rbac_policy": {"create", "delete"},
+	"network_rbac_policy": {"create", "update_policy", "delete"},
 }
 
 // SupportsAction reports whether RunAction performs action on kind.

@@ -20,10 +20,35 @@ type RBACPolicyRequest struct {
 	NetworkBackendID string `json:"network_backend_id"`
 	TargetProjectID  string `json:"target_project_id"`
 	PolicyType       string `json:"policy_type"`
+	// Recreate: an update_policy to another network or type (a new
+	// policy, then the old one deleted); otherwise its target is updated.
+	Recreate bool `json:"recreate,omitempty"`
 }
 
 func (p *Provider) rbacPolicyAction(ctx context.Context, s *session, req ActionRequest) (ActionResult, error) {
 	switch req.Action {
+	case "update_policy":
+		in := req.RBAC
+		if in == nil || in.NetworkBackendID == "" || in.TargetProjectID == "" {
+			return ActionResult{}, refuse(models.CodeInvalid, "the RBAC policy names no network or target tenant in the cloud")
+		}
+		if !in.Recreate && req.BackendID != "" {
+			err := p.step(ctx, "updating the RBAC policy", func() error {
+				_, err := rbacpolicies.Update(ctx, s.network, req.BackendID, rbacpolicies.UpdateOpts{TargetTenant: in.TargetProjectID}).Extract()
+				return err
+			})
+			return ActionResult{BackendID: req.BackendID}, err
+		}
+		made, err := p.rbacPolicyAction(ctx, s, ActionRequest{Action: "create", RBAC: in})
+		if err != nil {
+			return ActionResult{}, err
+		}
+		if req.BackendID != "" && req.BackendID != made.BackendID {
+			if _, err := p.rbacPolicyAction(ctx, s, ActionRequest{Action: "delete", BackendID: req.BackendID}); err != nil {
+				return ActionResult{}, err
+			}
+		}
+		return made, nil
 	case "create":
 		in := req.RBAC
 		if in == nil || in.NetworkBackendID == "" || in.TargetProjectID == "" {

@@ -88,6 +88,8 @@ func (m *routes) Routes(a *gin.RouterGroup, _ *gin.Engine) {
 	m.zoneRoutes(a)
 	m.externalNetworkRoutes(a)
 	m.rbacPolicyRoutes(a)
+	m.migrationRoutes(a)
+	m.imageRoutes(a)
 }
 
 var coreStates = map[string]bool{}

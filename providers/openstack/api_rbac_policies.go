@@ -31,6 +31,7 @@ func (m *routes) rbacPolicyRoutes(a *gin.RouterGroup) {
 	g.POST("/", api.H(m.createRBACPolicy))
 	g.Match(get, "/:uuid/", api.H(m.getRBACPolicy))
 	g.DELETE("/:uuid/", api.H(m.deleteRBACPolicy))
+	m.rbacPolicyUpdateRoutes(a) // api_rbac_policy_update.go
 	n := a.Group("/openstack-networks", api.RequireUser)
 	n.POST("/:uuid/rbac_policy_create/", api.H(m.networkRBACPolicyCreate))
 	n.DELETE("/:uuid/rbac_policy_delete/:rbac_policy_uuid/", api.H(m.networkRBACPolicyDelete))

@@ -214,16 +214,27 @@ type Snapshot struct {
 	Volumes        []CloudVolume        `json:"volumes"`
 	Quotas         []CloudQuota         `json:"quotas"`
 
-	// Ports and Routers are the tenant's (nil: not read).
-	Ports   []CloudPortInfo `json:"ports,omitempty"`
-	Routers []CloudRouter   `json:"routers,omitempty"`
+	// Ports and Routers are the tenant's (nil: not read). These lists
+	// are never omitted when empty: through Temporal's JSON an omitted
+	// empty list would come back nil, "not read", and the last port
+	// deleted outside Waldur would never be seen gone.
+	Ports   []CloudPortInfo `json:"ports"`
+	Routers []CloudRouter   `json:"routers"`
 
 	// InstanceZones and VolumeZones are Nova's and Cinder's availability
 	// zones, ExternalNetworks the external networks the project sees (nil:
 	// not read; zones.go).
-	InstanceZones    []CloudZone            `json:"instance_zones,omitempty"`
-	VolumeZones      []CloudZone            `json:"volume_zones,omitempty"`
-	ExternalNetworks []CloudExternalNetwork `json:"external_networks,omitempty"`
+	InstanceZones    []CloudZone            `json:"instance_zones"`
+	VolumeZones      []CloudZone            `json:"volume_zones"`
+	ExternalNetworks []CloudExternalNetwork `json:"external_networks"`
+
+	// ServerGroups, VolumeSnapshots and RBACPolicies are the tenant's
+	// server groups, Cinder snapshots and its networks' RBAC policies (nil:
+	// not read; pull_storage.go). Not omitted when empty: an empty list read
+	// is not "not read" once through Temporal's JSON.
+	ServerGroups    []CloudServerGroup `json:"server_groups"`
+	VolumeSnapshots []CloudSnapshot    `json:"volume_snapshots"`
+	RBACPolicies    []CloudRBACPolicy  `json:"rbac_policies"`
 }
 
 // MiB converts GiB (Nova's and Cinder's sizes) to MiB (Waldur's).

@@ -414,22 +414,50 @@ func (p *Provider) ensureFloatingIP(ctx context.Context, s *session, extNet, por
 // terminateInstance removes an instance in reverse order: floating IPs,
 // the server (waited for until it is gone), its ports, its volumes and
 // key pair.
-func (p *Provider) terminateInstance(ctx context.Context, r providers.Request) error {
+func (p *Provider) terminateInstance(ctx context.Context, r providers.Request) ([]CloudVolume, error) {
 	refs, err := refsOf(r)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	s, err := p.session(ctx, refs.Connection, refs.TenantBackendID)
 	if err != nil {
 		if notFound(err) || statusOf(err) == 401 {
-			return nil // the tenant is gone, and the instance with it
+			return nil, nil // the tenant is gone, and the instance with it
 		}
-		return err
+		return nil, err
 	}
-	return p.removeInstance(ctx, s, r, r.BackendID)
+	// The instance's backups go with it: their snapshots first (Cinder
+	// keeps a volume that has snapshots).
+	if err := p.deleteSnapshots(ctx, s, refs.BackupSnapshots...); err != nil {
+		return nil, err
+	}
+	opts := removeOptions{deleteVolumes: true, releaseFloatingIPs: true}
+	if v, ok := r.Attributes["delete_volumes"].(bool); ok {
+		opts.deleteVolumes = v
+	}
+	if v, ok := r.Attributes["release_floating_ips"].(bool); ok {
+		opts.releaseFloatingIPs = v
+	}
+	return p.removeInstanceWith(ctx, s, r, r.BackendID, opts)
+}
+
+// removeOptions are Waldur's options of an instance's termination (the
+// Terminate order's attributes delete_volumes and release_floating_ips,
+// both true by default): false keeps the data volumes (detached; the
+// system volume goes with the server) or the floating IPs (taken off the
+// port, kept in the tenant).
+type removeOptions struct {
+	deleteVolumes, releaseFloatingIPs bool
 }
 
 func (p *Provider) removeInstance(ctx context.Context, s *session, r providers.Request, serverID string) error {
+	_, err := p.removeInstanceWith(ctx, s, r, serverID, removeOptions{deleteVolumes: true, releaseFloatingIPs: true})
+	return err
+}
+
+// removeInstanceWith removes the server, its ports, floating IPs and
+// volumes as opts say, and answers the volumes it kept.
+func (p *Provider) removeInstanceWith(ctx context.Context, s *session, r providers.Request, serverID string, opts removeOptions) ([]CloudVolume, error) {
 	desc := portDescription(r.ResourceUUID)
 	if serverID == "" {
 		var found *servers.Server
@@ -439,7 +467,7 @@ func (p *Provider) removeInstance(ctx context.Context, s *session, r providers.R
 			return err
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if found != nil {
 			serverID = found.ID
@@ -465,10 +493,14 @@ func (p *Provider) removeInstance(ctx context.Context, s *session, r providers.R
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, id := range portIDs {
-		err := p.step(ctx, "releasing floating IPs", func() error {
+		what := "releasing floating IPs"
+		if !opts.releaseFloatingIPs {
+			what = "taking the floating IPs off the port"
+		}
+		err := p.step(ctx, what, func() error {
 			pages, err := floatingips.List(s.network, floatingips.ListOpts{PortID: id}).AllPages(ctx)
 			if err != nil {
 				return err
@@ -478,6 +510,13 @@ func (p *Provider) removeInstance(ctx context.Context, s *session, r providers.R
 				return err
 			}
 			for _, f := range fips {
+				if !opts.releaseFloatingIPs {
+					empty := ""
+					if _, err := floatingips.Update(ctx, s.network, f.ID, floatingips.UpdateOpts{PortID: &empty}).Extract(); err != nil && !notFound(err) {
+						return err
+					}
+					continue
+				}
 				if err := ignoreGone(floatingips.Delete(ctx, s.network, f.ID).ExtractErr()); err != nil {
 					return err
 				}
@@ -485,17 +524,17 @@ func (p *Provider) removeInstance(ctx context.Context, s *session, r providers.R
 			return nil
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if serverID != "" {
 		if err := p.deleteServer(ctx, s, serverID); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	for _, id := range portIDs {
 		if err := p.step(ctx, "deleting port "+id, func() error { return ignoreGone(ports.Delete(ctx, s.network, id).ExtractErr()) }); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	var vols []volumes.Volume
@@ -505,14 +544,30 @@ func (p *Provider) removeInstance(ctx context.Context, s *session, r providers.R
 		return err
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var kept []CloudVolume
 	for _, v := range vols {
+		if !opts.deleteVolumes && v.Bootable != "true" {
+			if err := p.detach(ctx, s, v.ID); err != nil {
+				return nil, err
+			}
+			var got *volumes.Volume
+			if err := p.step(ctx, "reading volume "+v.ID, func() error {
+				var err error
+				got, err = volumes.Get(ctx, s.volume, v.ID).Extract()
+				return err
+			}); err != nil {
+				return nil, err
+			}
+			kept = append(kept, volumeOf(*got))
+			continue
+		}
 		if err := p.deleteVolume(ctx, s, v.ID); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return p.step(ctx, "removing the key pair", func() error {
+	return kept, p.step(ctx, "removing the key pair", func() error {
 		return ignoreGone(keypairs.Delete(ctx, s.compute, keypairName(r.ResourceUUID), nil).ExtractErr())
 	})
 }

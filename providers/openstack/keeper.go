@@ -244,6 +244,12 @@ func (k *Keeper) resolve(ctx context.Context, info *store.OrderInfo) (Refs, erro
 	refs.Connection, refs.TenantBackendID, refs.ExternalNetworkID = conn, tenant.BackendID, tenant.ExternalNetworkID
 	refs.AvailabilityZone = firstOf(a.str("availability_zone"), tenant.AvailabilityZone, conn.AvailabilityZone)
 	if o.Type != models.OrderCreate {
+		if instance != nil && o.Type == models.OrderTerminate {
+			// Its backups' snapshots go with it (CompleteScope removes the rows).
+			if refs.BackupSnapshots, err = k.Store.BackupSnapshotsOf(ctx, instance.ID); err != nil {
+				return refs, err
+			}
+		}
 		if volume != nil {
 			refs.Size = a.int("size")
 			if v, ok := o.Limits["size"]; ok {

@@ -20,7 +20,7 @@ var backendFiles = []string{"openstack.go", "session.go", "tenant.go", "instance
 	"actions_port_backend.go", "actions_router_backend.go", "actions_floating_ip_backend.go",
 	"actions_server_group_backend.go", "actions_snapshot_backend.go", "actions_backup_backend.go",
 	"actions_instance_network_backend.go", "actions_push_security_groups_backend.go", "actions_backup_restore_backend.go", "pull_zones.go",
-	"actions_rbac_policy_backend.go"}
+	"actions_rbac_policy_backend.go", "migrate_backend.go", "images_backend.go", "pull_storage.go"}
 
 // TestBackendHalfReadsNoDatabase: no backend file imports the store, GORM
 // or a database driver, and every non-test file of the package is listed

@@ -213,6 +213,10 @@ type Refs struct {
 	Size              int64  `json:"size,omitempty"` // MiB
 	VolumeType        string `json:"volume_type,omitempty"`
 	InstanceBackendID string `json:"instance_backend_id,omitempty"` // attach to
+
+	// BackupSnapshots are the Cinder snapshots of an instance's backups,
+	// deleted with it (Terminate).
+	BackupSnapshots []string `json:"backup_snapshots,omitempty"`
 }
 
 // SubnetRef is a subnet an instance gets a port on.
@@ -286,7 +290,11 @@ func (p *Provider) Terminate(ctx context.Context, r providers.Request) (provider
 	case OfferingTenant:
 		err = p.terminateTenant(ctx, r)
 	case OfferingInstance:
-		err = p.terminateInstance(ctx, r)
+		// The volumes kept (delete_volumes false) are read back for the keeper.
+		var kept []CloudVolume
+		if kept, err = p.terminateInstance(ctx, r); err == nil && len(kept) > 0 {
+			return providers.Result{Done: true, Pulled: providers.MustEncode(Snapshot{Volumes: kept})}, nil
+		}
 	case OfferingVolume:
 		err = p.terminateVolume(ctx, r)
 	default:

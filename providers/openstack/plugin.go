@@ -19,7 +19,7 @@ import (
 // it: New), whose sessions the pull's backend activity shares; the pull
 // (its workflow and database side on the core queue, every ten minutes);
 // the /api/openstack-* routes and the objects' actions; the tables
-// (migrations 13 and 22); the keepers of
+// (migrations 13, 22, 23, 24, 28 and 31); the keepers of
 // its orders' and imports' rows; `waldur openstack-emulator`.
 type Plugin struct {
 	Provider *Provider
@@ -49,10 +49,12 @@ func (p Plugin) Workers(d plugin.Deps) []plugin.Worker {
 		{Queue: Queue, Register: func(w worker.Registry) {
 			registerBackend(w, &PullBackend{Provider: p.Provider})
 			registerActionBackend(w, &ActionBackend{Provider: p.Provider})
+			w.RegisterActivity(&MigrationBackend{Provider: p.Provider})
 		}},
 		{Queue: workflows.QueueCore, Register: func(w worker.Registry) {
 			registerCore(w, &PullCore{Store: NewStore(d.Store())})
 			registerActions(w, &ActionCore{Store: NewStore(d.Store())})
+			registerMigrations(w, &MigrationCore{Store: NewStore(d.Store())})
 		}},
 	}
 }
@@ -67,7 +69,7 @@ func (Plugin) Schedules() []workflows.Schedule {
 
 // Migrations implements plugin.Migrated.
 func (Plugin) Migrations() []migrations.Migration {
-	return []migrations.Migration{migration(), migrationActions(), migrationL3(), migrationStorage(), migrationZones()}
+	return []migrations.Migration{migration(), migrationActions(), migrationL3(), migrationStorage(), migrationZones(), migrationMigrations()}
 }
 
 // ScopeKeepers implements plugin.Keepers.

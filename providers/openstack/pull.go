@@ -271,6 +271,9 @@ func (p *Provider) snapshot(ctx context.Context, conn Connection, project string
 	if err := p.readSurroundings(ctx, s, &snap); err != nil { // zones and external networks: pull_zones.go
 		return snap, err
 	}
+	if err := p.readStorage(ctx, s, project, &snap); err != nil { // server groups, snapshots, RBAC policies: pull_storage.go
+		return snap, err
+	}
 	if err := read("volumes", func() error {
 		pages, err := volumes.List(s.volume, volumes.ListOpts{}).AllPages(ctx)
 		if err != nil {

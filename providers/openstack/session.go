@@ -131,12 +131,16 @@ func (p *Provider) domainID(ctx context.Context, s *session, name string) (strin
 // retry is gophercloud's RetryFunc: a call that is safe to repeat (not a
 // POST, except a token request) is tried again after a 5xx or a
 // connection error, with backoff, up to ClientRetries times. Creates are
-// retried only by their lookup-then-create step.
+// retried only by their lookup-then-create step. An image's data (PUT
+// .../file) is a stream read once: not repeated either.
 func (p *Provider) retry(ctx context.Context, method, url string, _ *gophercloud.RequestOpts, err error, n uint) error {
 	if int(n) > p.opts.ClientRetries || !transient(err) {
 		return err
 	}
 	if method == http.MethodPost && !strings.HasSuffix(url, "/auth/tokens") {
+		return err
+	}
+	if method == http.MethodPut && strings.HasSuffix(url, "/file") {
 		return err
 	}
 	if serr := sleep(ctx, p.backoff(int(n))); serr != nil {

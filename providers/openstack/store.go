@@ -368,7 +368,7 @@ func (s *Store) FailScope(ctx context.Context, offeringType string, resourceID i
 		}
 		if len(st) > 0 && st[0] == models.ResourceTerminated {
 			if offeringType == OfferingTenant {
-				return tx.removeScope(ctx, offeringType, resourceID)
+				return tx.removeScope(ctx, offeringType, resourceID, Snapshot{})
 			}
 			return store.Translate(db.Exec("DELETE FROM "+table+" WHERE resource_id = ?", resourceID).Error, "Plugin resource")
 		}
@@ -390,7 +390,7 @@ func (s *Store) FailScope(ctx context.Context, offeringType string, resourceID i
 func (s *Store) CompleteScope(ctx context.Context, offeringType string, orderType models.OrderType, resourceID int64, snap Snapshot) error {
 	return s.Tx(ctx, func(tx *Store) error {
 		if orderType == models.OrderTerminate {
-			return tx.removeScope(ctx, offeringType, resourceID)
+			return tx.removeScope(ctx, offeringType, resourceID, snap)
 		}
 		switch offeringType {
 		case OfferingTenant:
@@ -441,7 +441,7 @@ func (s *Store) setRow(ctx context.Context, table string, id int64, updates map[
 // removeScope deletes the plugin resource of a terminated
 // marketplace resource; a tenant takes its instances and volumes along,
 // and their marketplace resources end with it.
-func (s *Store) removeScope(ctx context.Context, offeringType string, resourceID int64) error {
+func (s *Store) removeScope(ctx context.Context, offeringType string, resourceID int64, snap Snapshot) error {
 	db := s.DB.WithContext(ctx)
 	switch offeringType {
 	case OfferingTenant:
@@ -481,8 +481,17 @@ func (s *Store) removeScope(ctx context.Context, offeringType string, resourceID
 		if len(ids) == 0 {
 			return nil
 		}
-		// The volumes the instance order made go with it; volumes ordered on their own stay (detached).
-		if err := db.Exec("DELETE FROM openstack_volumes WHERE instance_id IN ? AND resource_id IS NULL", ids).Error; err != nil {
+		// Its backups and their snapshots go with it (the provider deleted the snapshots: store_instance_end.go).
+		if err := s.endInstanceBackups(ctx, ids); err != nil {
+			return err
+		}
+		// The volumes the instance order made go with it, unless the termination kept them
+		// (delete_volumes false: snap.Volumes); volumes ordered on their own stay (detached).
+		kept := []string{""}
+		for _, v := range snap.Volumes {
+			kept = append(kept, v.BackendID)
+		}
+		if err := db.Exec("DELETE FROM openstack_volumes WHERE instance_id IN ? AND resource_id IS NULL AND backend_id NOT IN ?", ids, kept).Error; err != nil {
 			return models.Internal(err)
 		}
 		if err := db.Exec("UPDATE openstack_volumes SET instance_id = NULL, device = '' WHERE instance_id IN ?", ids).Error; err != nil {

@@ -767,7 +767,7 @@ func (s *Store) UnlinkObject(ctx context.Context, k Kind, id int64) error {
 					return err
 				}
 			}
-			if err := tx.removeScope(ctx, k.offeringType(), *o.ResourceID); err != nil {
+			if err := tx.removeScope(ctx, k.offeringType(), *o.ResourceID, Snapshot{}); err != nil {
 				return err
 			}
 		}

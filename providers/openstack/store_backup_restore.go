@@ -176,5 +176,11 @@ func (s *Store) finishRestore(ctx context.Context, o *ActionObject, res ActionRe
 			return err
 		}
 	}
-	return nil
+	// Billed like the backup's instance (store_restored.go).
+	backup, _ := o.ActionDetails["backup_uuid"].(string)
+	source, err := s.restoreSource(ctx, backup, 0)
+	if err != nil || backup == "" {
+		return err
+	}
+	return s.billRestored(ctx, KindInstance, o.ID, source)
 }

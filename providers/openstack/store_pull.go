@@ -91,7 +91,11 @@ func (s *Store) ApplyPull(ctx context.Context, tenantUUID models.UUID, snap Snap
 		if err := tx.applySurroundings(ctx, t.ID, snap); err != nil { // zones and external networks: store_zones.go
 			return err
 		}
-		return tx.applyWorkloads(ctx, t, snap, &rep)
+		if err := tx.applyWorkloads(ctx, t, snap, &rep); err != nil {
+			return err
+		}
+		// Server groups, snapshots (of the volumes just recorded), RBAC policies: store_pull_storage.go.
+		return tx.applyStorage(ctx, t, snap)
 	})
 	return rep, err
 }

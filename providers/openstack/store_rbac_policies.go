@@ -148,10 +148,12 @@ func (s *Store) TenantCloudByUUID(ctx context.Context, id models.UUID) (*TenantC
 	return &out[0], nil
 }
 
-// rbacPolicyRequest resolves a policy's create: its network's and target
-// tenant's ids in the cloud and its type.
+// rbacPolicyRequest resolves a policy's create and update_policy: its
+// network's and target tenant's ids in the cloud and its type (and, for
+// an update, whether the cloud's policy is made anew: another network or
+// type).
 func (s *Store) rbacPolicyRequest(ctx context.Context, o *ActionObject, req *ActionRequest) error {
-	if o.Action != "create" {
+	if o.Action != "create" && o.Action != "update_policy" {
 		return nil
 	}
 	var row []struct {
@@ -177,6 +179,7 @@ func (s *Store) rbacPolicyRequest(ctx context.Context, o *ActionObject, req *Act
 		return models.Errorf(models.CodeInvalid, "The target tenant of the RBAC policy is not in the cloud.")
 	}
 	req.RBAC = &RBACPolicyRequest{NetworkBackendID: r.NetworkBackendID, TargetProjectID: r.TargetBackendID, PolicyType: r.PolicyType}
+	req.RBAC.Recreate, _ = o.ActionDetails["recreate"].(bool)
 	return nil
 }
 

@@ -311,6 +311,14 @@ func (s *Store) finishStorage(ctx context.Context, o *ActionObject, action strin
 				"runtime_state": v.Status, "size": v.Size, "type_name": v.TypeName, "bootable": v.Bootable, "error_message": ""}); err != nil {
 				return err
 			}
+			// Billed like the snapshot's volume (store_restored.go).
+			source, err := s.restoreSource(ctx, "", o.ID)
+			if err != nil {
+				return err
+			}
+			if err := s.billRestored(ctx, KindVolume, ids[0], source); err != nil {
+				return err
+			}
 		}
 	case KindBackup:
 		if action == "create" && res.InstanceBackendID != "" {

@@ -18,14 +18,15 @@ import (
 
 // PullSchedule runs PullOpenStack every ten minutes (Waldur's
 // tenant_resources_list_pull_task, tenant_properties_list_pull_task and
-// create-resources-for-lost-instances-and-volumes in one job).
+// create-resources-for-lost-instances-and-volumes in one job; the server
+// groups, snapshots and RBAC policies too: pull_storage.go).
 var PullSchedule = workflows.Schedule{
 	ID:        "waldur-openstack-pull",
 	Cron:      "*/10 * * * *",
 	Workflow:  PullOpenStack,
 	Args:      []any{PullOpenStackInput{}},
 	TaskQueue: workflows.QueueCore,
-	Note:      "Pulls every OpenStack tenant: catalog, quotas, instance and volume states; errs what was deleted behind Waldur's back, imports what Waldur does not know.",
+	Note:      "Pulls every OpenStack tenant: catalog, quotas, instance and volume states, server groups, snapshots, network RBAC policies; errs what was deleted behind Waldur's back, imports what Waldur does not know.",
 }
 
 // registerCore registers the pull workflow and its database

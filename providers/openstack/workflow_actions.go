@@ -48,7 +48,7 @@ var ActionDispatchSchedule = workflows.Schedule{
 	Cron:      "*/2 * * * *",
 	Workflow:  DispatchOpenStackActions,
 	TaskQueue: workflows.QueueCore,
-	Note:      "Starts the runs of OpenStack object actions (start, stop, resize, extend, attach, ...) that were scheduled but not started.",
+	Note:      "Starts the runs of OpenStack object actions (start, stop, resize, extend, attach, ...) and tenant migrations that were scheduled but not started.",
 }
 
 // actionPolicies are the activities' options; tests shorten them.
@@ -88,7 +88,8 @@ func OpenStackAction(ctx workflow.Context, in ActionInput) error {
 
 // DispatchOpenStackActions starts the run of every action scheduled more
 // than a minute ago and not begun, as a child that outlives it; a run
-// already going keeps going (its id is taken).
+// already going keeps going (its id is taken). The same for the tenants'
+// migrations left Creation Scheduled.
 func DispatchOpenStackActions(ctx workflow.Context) (int, error) {
 	var core *ActionCore
 	var pending []PendingAction
@@ -110,7 +111,8 @@ func DispatchOpenStackActions(ctx workflow.Context) (int, error) {
 		}
 		started++
 	}
-	return started, nil
+	// And the tenants' migrations whose run nobody started (workflow_migrations.go).
+	return started + startPendingMigrations(ctx), nil
 }
 
 // OpenStackRead runs a read-only call on an object's cloud side (the

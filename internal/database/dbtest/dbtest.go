@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for the admin connection
 	"gorm.io/gorm"
@@ -228,4 +229,62 @@ func template(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return name
+}
+
+// EnvReplica names a PostgreSQL hot standby streaming from the server of
+// WALDUR_TEST_DATABASE_URL (scripts/test-deps.sh starts one on
+// 127.0.0.1:5433 with scripts/pg-replica-up.sh).
+const EnvReplica = "WALDUR_TEST_REPLICA_URL"
+
+// ReplicaDSN returns the standby's URL for the PostgreSQL database db (one
+// of Migrated's or Empty's: the standby replays its creation). Without
+// WALDUR_TEST_REPLICA_URL the test is skipped, saying how to get one, and
+// fails under CI=true. The test shares the standby with the other tests
+// (of any package) that do not pause or stop it.
+func ReplicaDSN(t testing.TB, db *gorm.DB) string {
+	t.Helper()
+	return replicaDSN(t, db, `SELECT pg_advisory_lock_shared(727362)`)
+}
+
+// ReplicaDSNExclusive is ReplicaDSN for a test that pauses replay on the
+// standby or stops it: it waits until no other test uses the standby, and
+// keeps them waiting until it ends. It must leave the standby running and
+// replaying.
+func ReplicaDSNExclusive(t testing.TB, db *gorm.DB) string {
+	t.Helper()
+	return replicaDSN(t, db, `SELECT pg_advisory_lock(727362)`)
+}
+
+func replicaDSN(t testing.TB, db *gorm.DB, lock string) string {
+	t.Helper()
+	raw := os.Getenv(EnvReplica)
+	if raw == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(EnvReplica + " is not set (CI=true: the read replica tests run on a real hot standby)")
+		}
+		t.Skip(EnvReplica + " is not set (as root: scripts/pg-replica-up.sh starts a hot standby on 127.0.0.1:5433)")
+	}
+	var name string
+	if err := db.Raw(`SELECT current_database()`).Scan(&name).Error; err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatalf("%s: %v", EnvReplica, err)
+	}
+	u.Path = "/" + name
+	// The lock is held on a connection of its own until the test ends
+	// (advisory locks are per session; the server is the primary, so it
+	// serialises tests across packages too).
+	conn, err := admin(t).Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if _, err := conn.ExecContext(ctx, lock); err != nil {
+		t.Fatalf("waiting for the standby: %v", err)
+	}
+	return u.String()
 }

@@ -82,6 +82,7 @@ type Image struct {
 	Checksum        string    `json:"checksum"`
 	Tags            []string  `json:"tags"`
 	Created         time.Time `json:"created"`
+	hash            string    // os_hash_value (sha512 of the data), once uploaded
 }
 
 // Keypair is a Nova keypair (owned by a user).
