@@ -488,3 +488,10 @@ func (a *Hooks) DispatchPendingEvents(ctx context.Context, limit int) (DispatchR
 	}
 	return total, nil
 }
+
+// SendMail sends one plain-text message to one address through cfg (the
+// sending of the email hooks, for senders outside the hooks: the
+// marketplace policies' notify_external_user).
+func SendMail(ctx context.Context, cfg SMTPConfig, to, subject, text string, now time.Time, id models.UUID) error {
+	return sendMail(ctx, cfg, to, buildMail(cfg.From, to, subject, text, now, id))
+}

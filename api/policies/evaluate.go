@@ -229,6 +229,9 @@ func (e *Evaluator) EvaluateOutcome(ctx context.Context, p *Policy) (*Outcome, e
 		have := map[string]bool{}
 		for i := range in {
 			f := &in[i]
+			if isMail(f) {
+				continue
+			}
 			k := key(f.Period, f.TargetID, f.Level)
 			if _, ok := wanted[k]; ok {
 				have[k] = true
@@ -269,7 +272,7 @@ func (e *Evaluator) EvaluateOutcome(ctx context.Context, p *Policy) (*Outcome, e
 			out.Fired++
 		}
 		var n int64
-		if err := db.Model(&Firing{}).Where("policy_id = ?", p.ID).Count(&n).Error; err != nil {
+		if err := db.Model(&Firing{}).Where("policy_id = ? AND level NOT LIKE ?", p.ID, mailLevelPrefix+"%").Count(&n).Error; err != nil {
 			return models.Internal(err)
 		}
 		up := map[string]any{"has_fired": n > 0}
@@ -624,7 +627,64 @@ func fire(ctx context.Context, tx *store.Store, p *Policy, f *Firing) error {
 			return err
 		}
 	}
-	return setFlags(ctx, tx, p, f, true)
+	if err := setFlags(ctx, tx, p, f, true); err != nil {
+		return err
+	}
+	if hasAction(p, ActNotifyExternal) && len(externalEmails(p)) > 0 {
+		// the e-mail's outbox row: sent and deleted by SendExternalMails
+		m := Firing{PolicyID: p.ID, Period: f.Period, TargetID: f.TargetID, Level: mailLevelPrefix + f.Level, Figure: f.Figure, Created: f.Created}
+		if err := tx.DB.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&m).Error; err != nil {
+			return models.Internal(err)
+		}
+	}
+	if hasAction(p, ActTerminate) && f.Level == levelLimit {
+		return terminateResources(ctx, tx, p, f)
+	}
+	return nil
+}
+
+// terminateResources places, in the crossing's transaction (so once per
+// crossing: a replay finds the firing row and fires nothing), a Terminate
+// order by the system for every resource in use (OK or Erred) of the
+// crossing's scope, as the project-end termination does
+// (store.TerminateForProjectEnd): staff-like creator, no consumer review,
+// provider review when the offering asks for it. A resource with an order
+// in flight is skipped (CreateOrder refuses it). The order dispatcher
+// starts the orders' workflows.
+func terminateResources(ctx context.Context, tx *store.Store, p *Policy, f *Firing) error {
+	q := tx.DB.WithContext(ctx).Table("resources r").Joins("JOIN projects p ON p.id = r.project_id").
+		Where("r.state IN ?", []models.ResourceState{models.ResourceOK, models.ResourceErred})
+	switch p.Kind {
+	case KindProjectCost:
+		q = q.Where("r.project_id = ?", p.ScopeID)
+	case KindCustomerCost:
+		q = q.Where("p.customer_id = ?", p.ScopeID)
+	default:
+		return nil // Waldur offers terminate_resources to project and customer cost policies only
+	}
+	var rows []struct {
+		ID, ProjectID, OfferingID int64
+		PlanID                    *int64
+		OfferingType              string
+		PluginOptions             store.JSONObject
+	}
+	if err := q.Select("r.id, r.project_id, r.offering_id, r.plan_id, f.type AS offering_type, f.plugin_options").
+		Joins("JOIN offerings f ON f.id = r.offering_id").Order("r.id").Find(&rows).Error; err != nil {
+		return models.Internal(err)
+	}
+	reason := fmt.Sprintf("Policy %s (%s) has been triggered: %s is over its threshold in period %s.",
+		p.UUID, strings.ReplaceAll(string(p.Kind), "_", " "), figureText(f), f.Period)
+	for _, r := range rows {
+		review, _ := r.PluginOptions["provider_review_required"].(bool)
+		_, err := tx.CreateOrder(ctx, store.NewOrder{Type: models.OrderTerminate, ProjectID: r.ProjectID, OfferingID: r.OfferingID,
+			PlanID: r.PlanID, ResourceID: r.ID, Attributes: map[string]any{"termination_reason": reason},
+			Review: models.ReviewContext{OrderType: models.OrderTerminate, OfferingType: r.OfferingType, CreatorIsStaff: true,
+				ProviderReviewRequested: review}})
+		if err != nil && !models.IsCode(err, models.CodeInvalid) && !models.IsCode(err, models.CodeConflict) {
+			return err
+		}
+	}
+	return nil
 }
 
 func figureText(f *Firing) string {
@@ -686,7 +746,7 @@ func (s *Store) checkBlocked(ctx context.Context, action, prefix string, project
 	}
 	err := s.db(ctx).Table("marketplace_policy_firings f").Joins("JOIN marketplace_policies mp ON mp.id = f.policy_id").
 		Select("mp.uuid, mp.kind, mp.limit_cost, f.figure").
-		Where("mp.actions LIKE ?", "%"+action+"%").
+		Where("mp.actions LIKE ? AND f.level NOT LIKE ?", "%"+action+"%", mailLevelPrefix+"%").
 		Where("(mp.kind = ? AND mp.scope_id = ?) OR (mp.kind = ? AND mp.scope_id = ?) OR (mp.kind IN ? AND mp.scope_id = ? AND f.target_id = ?)",
 			KindProjectCost, projectID, KindCustomerCost, cust, []Kind{KindOfferingCost, KindOfferingUsage}, offeringID, cust).
 		Order("mp.id").Limit(1).Find(&rows).Error

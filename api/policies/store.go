@@ -241,6 +241,9 @@ func (s *Store) Delete(ctx context.Context, p *Policy) error {
 			return models.Internal(err)
 		}
 		for i := range fs {
+			if isMail(&fs[i]) {
+				continue
+			}
 			if err := endFiring(ctx, tx, p, &fs[i]); err != nil {
 				return err
 			}
@@ -255,7 +258,7 @@ func (s *Store) Delete(ctx context.Context, p *Policy) error {
 // Firings are a policy's crossings in force.
 func (s *Store) Firings(ctx context.Context, policyID int64) ([]Firing, error) {
 	var fs []Firing
-	if err := s.db(ctx).Where("policy_id = ?", policyID).Order("id").Find(&fs).Error; err != nil {
+	if err := s.db(ctx).Where("policy_id = ? AND level NOT LIKE ?", policyID, mailLevelPrefix+"%").Order("id").Find(&fs).Error; err != nil {
 		return nil, models.Internal(err)
 	}
 	return fs, nil

@@ -195,3 +195,46 @@ func TestEvaluateCustomerCostFlags(t *testing.T) {
 		require.False(t, d, "a deleted policy lifts its flags")
 	})
 }
+
+// TestEvaluateTerminateResources: a project cost policy with
+// terminate_resources places one Terminate order by the system for each
+// resource in use of the project when it fires, none for a terminated
+// resource, and none again when evaluated again (a restarted worker) while
+// the crossing is in force.
+func TestEvaluateTerminateResources(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *gorm.DB, _ config.DatabaseKind) {
+		ctx := context.Background()
+		w := newStoreWorld(t, db)
+		gone, _ := w.mk("resources", map[string]any{"project_id": w.project, "offering_id": w.otherOffering, "name": "old", "state": "Terminated",
+			"created": w.now, "modified": w.now})
+		p := w.policy(t, &policies.Policy{Kind: policies.KindProjectCost, ScopeID: w.project, Period: policies.PeriodMonth,
+			Actions: "notify_organization_owners,terminate_resources", LimitCost: 50})
+		type order struct {
+			ResourceID  int64
+			Type        string
+			CreatedByID *int64
+			Attributes  string
+		}
+		orders := func() []order {
+			var os []order
+			require.NoError(t, db.Table("orders").Select("resource_id, type, created_by_id, attributes").Order("id").Find(&os).Error)
+			return os
+		}
+		f, _, err := (&policies.Evaluator{St: w.st}).Evaluate(ctx, p)
+		require.NoError(t, err)
+		require.Equal(t, 1, f)
+		os := orders()
+		require.Len(t, os, 1)
+		require.Equal(t, w.res, os[0].ResourceID)
+		require.NotEqual(t, gone, os[0].ResourceID)
+		require.Equal(t, string(models.OrderTerminate), os[0].Type)
+		require.Nil(t, os[0].CreatedByID, "placed by the system")
+		require.Contains(t, os[0].Attributes, p.UUID.String())
+
+		f, _, err = (&policies.Evaluator{St: w.st}).Evaluate(ctx, p) // a restarted worker
+		require.NoError(t, err)
+		require.Zero(t, f)
+		require.Len(t, orders(), 1, "once per crossing")
+		require.Equal(t, int64(1), w.notifications(t))
+	})
+}

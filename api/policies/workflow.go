@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/waldur-go/waldur/activities"
 	"github.com/waldur-go/waldur/models/billing"
 	"github.com/waldur-go/waldur/models/store"
 	"github.com/waldur-go/waldur/workflows"
@@ -50,6 +51,9 @@ type Activities struct {
 	Store *store.Store
 	// Now is the evaluation's clock (nil: the wall clock, UTC).
 	Now func() time.Time
+	// SMTP sends notify_external_user's e-mails (unset: logged, as the
+	// email hooks do).
+	SMTP activities.SMTPConfig
 }
 
 // PolicyEvaluate registers the billing outbox (the invoice items of
@@ -66,7 +70,13 @@ func (a *Activities) PolicyEvaluate(ctx context.Context) (Summary, error) {
 			break
 		}
 	}
-	return e.EvaluateAll(ctx)
+	sum, err := e.EvaluateAll(ctx)
+	if err != nil {
+		return sum, err
+	}
+	// the e-mails of the crossings just fired (and any a failed run left)
+	_, err = (&Mailer{St: a.Store, SMTP: a.SMTP}).SendExternalMails(ctx)
+	return sum, err
 }
 
 // EvaluatePolicies runs PolicyEvaluate, retried until the database answers.

@@ -140,16 +140,17 @@ func Registry(d *Deps) *workflows.Registry {
 		}
 		valimo.Register(w, va)
 		stats.Register(w, &stats.Activities{Store: st})
-		policies.Register(w, &policies.Activities{Store: st})
+		smtp := activities.SMTPConfig{Host: d.Config.SMTPHost, Port: d.Config.SMTPPort, From: d.Config.SMTPFrom,
+			Username: d.Config.SMTPUsername, Password: d.Config.SMTPPassword}
+		policies.Register(w, &policies.Activities{Store: st, SMTP: smtp})
 		// Web hooks reach no loopback, link-local or private address
 		// outside the allowed networks (checked when connecting).
 		allowed, _ := config.ParseNetworks(d.Config.HookAllowedNetworks) // validated with the config
 		workflows.RegisterHooks(w, &activities.Hooks{
 			Store:           st,
 			AllowedNetworks: allowed,
-			SMTP: activities.SMTPConfig{Host: d.Config.SMTPHost, Port: d.Config.SMTPPort, From: d.Config.SMTPFrom,
-				Username: d.Config.SMTPUsername, Password: d.Config.SMTPPassword},
-			Log: d.Logger,
+			SMTP:            smtp,
+			Log:             d.Logger,
 		})
 	})
 	return r
