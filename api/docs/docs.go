@@ -9506,7 +9506,7 @@ const docTemplate = `{
         },
         "/api/marketplace-service-providers/{uuid}/projects/": {
             "get": {
-                "description": "SERVICE_PROVIDER.LIST_PROJECTS on the provider's organization. The projects that have a resource (not terminated) of the provider's offerings, by name, with their organization, the provider's resources in them (resources_count) and this month's price estimate. The fields of a project's own retrieve that concern its consumer (type, quotas, credit, user restrictions) are left out.",
+                "description": "SERVICE_PROVIDER.LIST_PROJECTS on the provider's organization. The projects that have a resource (not terminated) of the provider's offerings, by name, with their organization, the provider's resources in them (resources_count) and this month's price estimate. Each project is rendered as its own retrieve renders it (type, end-date requester, OECD label), without its quotas.",
                 "produces": [
                     "application/json"
                 ],
@@ -13576,6 +13576,130 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/openstack-marketplace-tenants/": {
+            "get": {
+                "description": "The tenants the caller sees, as /api/openstack-tenants/ filters them, each as url, uuid and name.",
+                "tags": [
+                    "openstack-marketplace-tenants"
+                ],
+                "summary": "List OpenStack tenants (marketplace view)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Name contains",
+                        "name": "name",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Name",
+                        "name": "name_exact",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Backend id",
+                        "name": "backend_id",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Project UUID",
+                        "name": "project",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Project UUID",
+                        "name": "project_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Project name",
+                        "name": "project_name",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Customer UUID",
+                        "name": "customer",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Customer UUID",
+                        "name": "customer_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Customer name",
+                        "name": "customer_name",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "Offering UUID",
+                        "name": "service_settings_uuid",
+                        "in": "query"
+                    },
+                    {
+                        "type": "array",
+                        "items": {
+                            "type": "string"
+                        },
+                        "collectionFormat": "csv",
+                        "description": "State (repeatable)",
+                        "name": "state",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "type": "array",
+                            "items": {
+                                "$ref": "#/definitions/openstack.MarketplaceTenant"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-marketplace-tenants/{uuid}/": {
+            "get": {
+                "description": "The tenant as url, uuid and name; 404 unless the caller sees it.",
+                "tags": [
+                    "openstack-marketplace-tenants"
+                ],
+                "summary": "Get an OpenStack tenant (marketplace view)",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "Tenant UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.MarketplaceTenant"
+                        }
+                    }
+                }
+            }
+        },
         "/api/openstack-marketplace-tenants/{uuid}/create_image/": {
             "post": {
                 "description": "name, min_ram, min_disk, disk_format (qcow2), container_format (bare), visibility (private; public is staff's). A queued Glance image in the tenant's project; its data goes to upload_url. Waldur's is_administrator of the tenant's project; 409 unless the tenant is OK.",
@@ -14099,6 +14223,35 @@ const docTemplate = `{
                         "description": "Created",
                         "schema": {
                             "$ref": "#/definitions/openstack.Subnet"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-networks/{uuid}/pull/": {
+            "post": {
+                "description": "Reads the object's tenant from its cloud and records what it finds (as the periodic pull). The object must be OK or erred and be in the cloud (409); a pull of the object already running is a 409 too. 202 {\"detail\": \"Pull operation was successfully scheduled.\"}.",
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Pull an OpenStack tenant, instance, volume, port or floating IP from the cloud",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
                         }
                     }
                 }
@@ -15111,6 +15264,35 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/openstack-security-groups/{uuid}/pull/": {
+            "post": {
+                "description": "Reads the object's tenant from its cloud and records what it finds (as the periodic pull). The object must be OK or erred and be in the cloud (409); a pull of the object already running is a 409 too. 202 {\"detail\": \"Pull operation was successfully scheduled.\"}.",
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Pull an OpenStack tenant, instance, volume, port or floating IP from the cloud",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
         "/api/openstack-security-groups/{uuid}/set_erred/": {
             "post": {
                 "tags": [
@@ -15262,6 +15444,21 @@ const docTemplate = `{
                             "items": {
                                 "$ref": "#/definitions/openstack.ServerGroup"
                             }
+                        }
+                    }
+                }
+            },
+            "post": {
+                "description": "tenant (the tenant's URL), name, description, policy (affinity, anti-affinity, soft-affinity, soft-anti-affinity; blank: affinity): the tenant's create_server_group. 400 without a tenant or with one the caller does not see; 403 unless the caller administers the tenant's project; 409 unless the tenant is OK.",
+                "tags": [
+                    "openstack-server-groups"
+                ],
+                "summary": "Create a server group",
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/openstack.ServerGroup"
                         }
                     }
                 }
@@ -15925,6 +16122,35 @@ const docTemplate = `{
                     "openstack-subnets"
                 ],
                 "summary": "Connect or disconnect an OpenStack subnet to or from the tenant's router",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "UUID",
+                        "name": "uuid",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "202": {
+                        "description": "Accepted",
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {
+                                "type": "string"
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "/api/openstack-subnets/{uuid}/pull/": {
+            "post": {
+                "description": "Reads the object's tenant from its cloud and records what it finds (as the periodic pull). The object must be OK or erred and be in the cloud (409); a pull of the object already running is a 409 too. 202 {\"detail\": \"Pull operation was successfully scheduled.\"}.",
+                "tags": [
+                    "openstack-instances"
+                ],
+                "summary": "Pull an OpenStack tenant, instance, volume, port or floating IP from the cloud",
                 "parameters": [
                     {
                         "type": "string",
@@ -24363,6 +24589,20 @@ const docTemplate = `{
                     "items": {
                         "$ref": "#/definitions/openstack.NestedVolume"
                     }
+                }
+            }
+        },
+        "openstack.MarketplaceTenant": {
+            "type": "object",
+            "properties": {
+                "name": {
+                    "type": "string"
+                },
+                "url": {
+                    "type": "string"
+                },
+                "uuid": {
+                    "type": "string"
                 }
             }
         },

@@ -222,7 +222,7 @@ func (f ConsumerFilter) usersWhere(args map[string]any) string {
 }
 
 // ProviderUserRow is Waldur's MarketplaceServiceProviderUser (the profile
-// fields this build keeps).
+// fields this build keeps; the personal ones are not shown to a provider).
 type ProviderUserRow struct {
 	UUID               string `json:"uuid" example:"e42473f39c844333a80107e139a4dd06"`
 	Username           string `json:"username" example:"alice"`
@@ -415,7 +415,7 @@ func (f ConsumerFilter) projectsWhere(args map[string]any) string {
 // ProviderProjectRow is Waldur's Project as a provider lists its consumers'
 // projects: the project and its organization; resources_count counts the
 // provider's resources (not terminated) in it. The fields a project's own
-// retrieve adds (type, quotas, credits, user restrictions) are left out.
+// retrieve adds are rendered as it renders them, but for quotas (left out).
 type ProviderProjectRow struct {
 	URL                  string        `json:"url" example:"https://waldur.example.com/api/projects/e42473f39c844333a80107e139a4dd06/"`
 	UUID                 string        `json:"uuid" example:"e42473f39c844333a80107e139a4dd06"`
@@ -531,7 +531,7 @@ func (q *Queries) ProviderProjectPage(ctx context.Context, providerCustomerID in
 // providerProjectList godoc
 //
 //	@Summary		List the service provider's projects
-//	@Description	SERVICE_PROVIDER.LIST_PROJECTS on the provider's organization. The projects that have a resource (not terminated) of the provider's offerings, by name, with their organization, the provider's resources in them (resources_count) and this month's price estimate. The fields of a project's own retrieve that concern its consumer (type, quotas, credit, user restrictions) are left out.
+//	@Description	SERVICE_PROVIDER.LIST_PROJECTS on the provider's organization. The projects that have a resource (not terminated) of the provider's offerings, by name, with their organization, the provider's resources in them (resources_count) and this month's price estimate. Each project is rendered as its own retrieve renders it (type, end-date requester, OECD label), without its quotas.
 //	@Tags			marketplace-service-providers
 //	@Produce		json
 //	@Param			uuid			path	string	true	"Service provider UUID"

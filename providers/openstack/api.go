@@ -90,6 +90,8 @@ func (m *routes) Routes(a *gin.RouterGroup, _ *gin.Engine) {
 	m.rbacPolicyRoutes(a)
 	m.migrationRoutes(a)
 	m.imageRoutes(a)
+	m.objectPullRoutes(a)        // api_object_pulls.go
+	m.marketplaceTenantRoutes(a) // api_marketplace_tenants.go
 }
 
 var coreStates = map[string]bool{}

@@ -272,6 +272,9 @@ func requireBackend(o *ActionObject) error {
 // @Router		/api/openstack-tenants/{uuid}/pull/ [post]
 // @Router		/api/openstack-ports/{uuid}/pull/ [post]
 // @Router		/api/openstack-floating-ips/{uuid}/pull/ [post]
+// @Router		/api/openstack-networks/{uuid}/pull/ [post]
+// @Router		/api/openstack-subnets/{uuid}/pull/ [post]
+// @Router		/api/openstack-security-groups/{uuid}/pull/ [post]
 func (m *routes) pullObject(k Kind) api.Handler {
 	return func(c *gin.Context) error {
 		o, err := m.administered(c, k)
