@@ -178,6 +178,13 @@ func BenchmarkStats(b *testing.B) {
 	if err := db.Raw(`SELECT id, uuid FROM customers WHERE name = 'customer 1'`).Scan(&customer).Error; err != nil {
 		b.Fatal(err)
 	}
+	var project struct {
+		ID   int64
+		UUID string
+	}
+	if err := db.Raw(`SELECT id, uuid FROM projects WHERE customer_id = ?`, customer.ID).Scan(&project).Error; err != nil {
+		b.Fatal(err)
+	}
 	hex := func(u string) string { return strings.ReplaceAll(u, "-", "") }
 	// The handlers' derived parameters (see each handler in api/stats).
 	yearAgo := func() time.Time { return clock().AddDate(0, -11, 0) }
@@ -187,6 +194,8 @@ func BenchmarkStats(b *testing.B) {
 	}
 	nextMonth := time.Date(clock().Year(), clock().Month()+1, 1, 0, 0, 0, 0, time.UTC)
 	const ms = "/api/marketplace-stats/"
+	spPath := "/api/marketplace-service-providers/" + hex(sp.UUID) + "/"
+	consumers := func() stats.ConsumerFilter { return stats.ConsumerFilter{Now: clock()} }
 	cases := []struct {
 		name string
 		path string // "" when no route runs it
@@ -233,6 +242,131 @@ func BenchmarkStats(b *testing.B) {
 				return err
 			}
 			_, err := q.ResourcesMissingUsage(ctx, f, clock(), 10, 0)
+			return err
+		}},
+		{"OrganizationProjectCount", ms + "organization_project_count/", func() error {
+			_, err := q.OrganizationProjectCount(ctx)
+			return err
+		}},
+		{"ComponentUsagesPerProject", ms + "component_usages_per_project/", func() error {
+			_, err := q.ComponentUsagesPerProject(ctx, clock())
+			return err
+		}},
+		{"ActiveResourcesByOffering", ms + "count_active_resources_grouped_by_offering/", func() error {
+			_, err := q.ActiveResourcesByOffering(ctx)
+			return err
+		}},
+		{"OfferingCostsSummary", ms + "offering_costs_summary/", func() error {
+			_, err := q.OfferingCostsSummary(ctx, clock())
+			return err
+		}},
+		{"ResourceProvisioning", ms + "resource_provisioning_stats/", func() error {
+			_, err := q.ResourceProvisioning(ctx, clock().Add(-60*time.Minute))
+			return err
+		}},
+		{"ActiveResourcesByCountry", ms + "count_active_resources_grouped_by_offering_country/", func() error {
+			_, err := q.ActiveResourcesByCountry(ctx)
+			return err
+		}},
+		{"ProjectsOfProviders", ms + "count_projects_of_service_providers/", func() error {
+			_, err := q.ProjectsOfProviders(ctx)
+			return err
+		}},
+		{"UsersOfProviders", ms + "count_users_of_service_providers/", func() error {
+			_, err := q.UsersOfProviders(ctx, clock())
+			return err
+		}},
+		{"UniqueUsersOfProviders", ms + "count_unique_users_connected_with_active_resources_of_service_provider/", func() error {
+			_, err := q.UniqueUsersOfProviders(ctx, clock())
+			return err
+		}},
+		{"OfferingsCounter", ms + "offerings_counter_stats/", func() error { _, err := q.OfferingsCounter(ctx); return err }},
+		{"CustomerMemberSummary", ms + "customer_member_summary/", func() error {
+			_, err := q.CustomerMemberSummary(ctx, clock())
+			return err
+		}},
+		{"ResourcesGeography", ms + "resources_geography_summary/", func() error {
+			_, err := q.ResourcesGeography(ctx)
+			return err
+		}},
+		{"UsageTrends", ms + "aggregated_usage_trends/", func() error { _, err := q.UsageTrends(ctx, yearAgo()); return err }},
+		{"UserAuthMethodCount", ms + "user_auth_method_count/", func() error {
+			_, err := q.UsersBy(ctx, "registration_method")
+			return err
+		}},
+		{"UserJobTitleCount", ms + "user_job_title_count/", func() error { _, err := q.UsersBy(ctx, "job_title"); return err }},
+		{"UserOrganizationCount", ms + "user_organization_count/", func() error {
+			_, err := q.UsersBy(ctx, "organization")
+			return err
+		}},
+		{"UserIdentitySourceCount", ms + "user_identity_source_count/", func() error {
+			_, err := q.UsersBy(ctx, "identity_source")
+			return err
+		}},
+		{"UserOrganizationTypeCount", ms + "user_organization_type_count/", func() error {
+			_, err := q.UsersBy(ctx, "organization_type")
+			return err
+		}},
+		{"UserAffiliationCount", ms + "user_affiliation_count/", func() error {
+			_, err := q.UsersByAffiliation(ctx)
+			return err
+		}},
+		{"ProjectClassification", ms + "project_classification_summary/", func() error {
+			_, err := q.ProjectClassification(ctx)
+			return err
+		}},
+		{"ProviderOfferings", ms + "provider_offerings/?provider_uuid=" + hex(sp.UUID), func() error {
+			_, err := q.ProviderOfferings(ctx, sp.CustomerID, clock())
+			return err
+		}},
+		{"ProviderResources", ms + "provider_resources/?provider_uuid=" + hex(sp.UUID), func() error {
+			_, err := q.ProviderResources(ctx, sp.CustomerID, yearAgo())
+			return err
+		}},
+		{"ProviderRevenue", spPath + "revenue/", func() error {
+			_, err := q.Revenue(ctx, sp.CustomerID, yearAgo())
+			return err
+		}},
+		{"ProviderCustomerList", spPath + "customers/", func() error {
+			f := consumers()
+			if _, err := q.CountProviderCustomers(ctx, sp.CustomerID, f); err != nil {
+				return err
+			}
+			_, _, err := q.ProviderCustomerPage(ctx, sp.CustomerID, f, 10, 0)
+			return err
+		}},
+		{"ProviderUserList", spPath + "users/", func() error {
+			f := consumers()
+			if _, err := q.CountProviderUsers(ctx, sp.CustomerID, f); err != nil {
+				return err
+			}
+			_, err := q.ProviderUserPage(ctx, sp.CustomerID, f, 10, 0)
+			return err
+		}},
+		{"ProviderProjectList", spPath + "projects/", func() error {
+			f := consumers()
+			if _, err := q.CountProviderProjects(ctx, sp.CustomerID, f); err != nil {
+				return err
+			}
+			_, _, err := q.ProviderProjectPage(ctx, sp.CustomerID, f, 10, 0)
+			return err
+		}},
+		{"ProjectComponents", "/api/projects/" + hex(project.UUID) + "/stats/", func() error {
+			_, err := q.ScopeComponents(ctx, true, project.ID, nil)
+			return err
+		}},
+		{"DailyQuotas", "/api/daily-quotas/?scope=" + hex(customer.UUID), func() error {
+			end := today()
+			_, err := q.DailyUsages(ctx, models.Scope{Type: models.ScopeCustomer, ID: customer.ID},
+				models.QuotaNames[models.ScopeCustomer], end.AddDate(0, 0, -30), end)
+			return err
+		}},
+		{"CustomerQuotas", "/api/customer-quotas/?quota_name=nc_resource_count", func() error {
+			_, err := q.ScopeQuotas(ctx, models.ScopeCustomer, "nc_resource_count")
+			return err
+		}},
+		{"ProjectQuotas", "/api/project-quotas/?quota_name=nc_resource_count", func() error {
+			_, err := q.ScopeQuotas(ctx, models.ScopeProject, "nc_resource_count")
 			return err
 		}},
 		{"SnapshotQuotas", "", func() error { _, err := q.SnapshotQuotas(ctx, clock()); return err }},
