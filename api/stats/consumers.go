@@ -11,6 +11,7 @@ import (
 	"github.com/waldur-go/waldur/api/rest"
 	"github.com/waldur-go/waldur/api/structure"
 	"github.com/waldur-go/waldur/models"
+	"github.com/waldur-go/waldur/models/store"
 )
 
 // A service provider's consumers: the organizations and users of the
@@ -298,6 +299,21 @@ func (m *Module) consumerFilter(c *gin.Context) (ConsumerFilter, error) {
 	return f, nil
 }
 
+// consumersOf checks perm on the path's service provider and reads the
+// consumer filters: the start of its customers/, users/ and projects/.
+func (m *Module) consumersOf(c *gin.Context, perm models.Permission) (*store.ServiceProvider, ConsumerFilter, error) {
+	id, err := api.PathUUID(c, "ServiceProvider")
+	if err != nil {
+		return nil, ConsumerFilter{}, err
+	}
+	sp, err := m.provider(c, perm, id, false)
+	if err != nil {
+		return nil, ConsumerFilter{}, err
+	}
+	f, err := m.consumerFilter(c)
+	return sp, f, err
+}
+
 // providerCustomerList godoc
 //
 //	@Summary		List the service provider's customers
@@ -316,15 +332,7 @@ func (m *Module) consumerFilter(c *gin.Context) (ConsumerFilter, error) {
 //	@Failure		404	{object}	api.ErrorBody
 //	@Router			/api/marketplace-service-providers/{uuid}/customers/ [get]
 func (m *Module) providerCustomerList(c *gin.Context) error {
-	id, err := api.PathUUID(c, "ServiceProvider")
-	if err != nil {
-		return err
-	}
-	sp, err := m.provider(c, "SERVICE_PROVIDER.LIST_CUSTOMERS", id, false)
-	if err != nil {
-		return err
-	}
-	f, err := m.consumerFilter(c)
+	sp, f, err := m.consumersOf(c, "SERVICE_PROVIDER.LIST_CUSTOMERS")
 	if err != nil {
 		return err
 	}
@@ -369,15 +377,7 @@ func (m *Module) providerCustomerList(c *gin.Context) error {
 //	@Failure		404	{object}	api.ErrorBody
 //	@Router			/api/marketplace-service-providers/{uuid}/users/ [get]
 func (m *Module) providerUserList(c *gin.Context) error {
-	id, err := api.PathUUID(c, "ServiceProvider")
-	if err != nil {
-		return err
-	}
-	sp, err := m.provider(c, "SERVICE_PROVIDER.LIST_USERS", id, false)
-	if err != nil {
-		return err
-	}
-	f, err := m.consumerFilter(c)
+	sp, f, err := m.consumersOf(c, "SERVICE_PROVIDER.LIST_USERS")
 	if err != nil {
 		return err
 	}
@@ -547,15 +547,7 @@ func (q *Queries) ProviderProjectPage(ctx context.Context, providerCustomerID in
 //	@Failure		404	{object}	api.ErrorBody
 //	@Router			/api/marketplace-service-providers/{uuid}/projects/ [get]
 func (m *Module) providerProjectList(c *gin.Context) error {
-	id, err := api.PathUUID(c, "ServiceProvider")
-	if err != nil {
-		return err
-	}
-	sp, err := m.provider(c, "SERVICE_PROVIDER.LIST_PROJECTS", id, false)
-	if err != nil {
-		return err
-	}
-	f, err := m.consumerFilter(c)
+	sp, f, err := m.consumersOf(c, "SERVICE_PROVIDER.LIST_PROJECTS")
 	if err != nil {
 		return err
 	}
