@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"regexp"
 	"runtime/debug"
@@ -187,75 +189,88 @@ func deadline(d time.Duration) gin.HandlerFunc {
 // retrieves, statistics) go to the read replicas of r (nil: none, and the
 // middleware does nothing). Unsafe requests read and write on the primary.
 // A request that writes anyway (a GET touching a last-seen time) reads
-// from the primary from its first write on. After a user's request that
-// wrote, their reads use only a replica proved to have replayed it, which
-// is the primary until one has (at most the lag window, since a replica
-// further behind serves nobody).
+// from the primary from its first write on.
 //
-// The last writes are remembered per API process: with several API
-// processes behind a load balancer, a user's next read on another process
-// does not know of their write and may be served by a replica at most the
-// lag window behind. A load balancer with client affinity (hash on the
-// Authorization header and sessionid cookie) keeps read-your-writes exact;
-// without it reads are at worst one window stale, as for any other user.
-func ReadRouting(r *database.Router, now func() time.Time) gin.HandlerFunc {
+// Read-your-writes holds across API processes: before a user's request
+// that wrote answers, the primary's WAL position is stored as the user's
+// last write (Router.RecordWrite, a row on the primary every process
+// sees); a user's read is served only by a replica that has replayed past
+// it, which is the primary until one has (at most the lag window, since a
+// replica further behind serves nobody). No load balancer affinity is
+// needed. Anonymous requests have no writes of their own to wait for.
+func ReadRouting(r *database.Router, log *slog.Logger) gin.HandlerFunc {
 	if r == nil {
 		return func(c *gin.Context) {}
 	}
-	if now == nil {
-		now = time.Now
+	if log == nil {
+		log = slog.Default()
 	}
-	w := &lastWrites{window: r.Window(), at: map[models.UUID]time.Time{}}
 	return func(c *gin.Context) {
 		u := CurrentUser(c)
+		safe := false
 		switch c.Request.Method {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
-		default:
-			c.Next()
+			safe = true
+		}
+		var st *database.ReadState
+		if safe {
+			var after uint64
 			if u != nil {
-				w.record(u.UUID, now())
+				var err error
+				if after, err = r.LastWrite(c.Request.Context(), u.ID); err != nil {
+					// Unknown: the primary is always fresh enough.
+					log.Warn("read replicas: cannot read the user's last write; reading from the primary", "err", err)
+					c.Next()
+					return
+				}
 			}
+			var ctx context.Context
+			ctx, st = database.ReplicaReadsAfter(c.Request.Context(), after)
+			c.Request = c.Request.WithContext(ctx)
+		}
+		if u == nil {
+			c.Next()
 			return
 		}
-		var notBefore time.Time
-		if u != nil {
-			notBefore = w.last(u.UUID)
-		}
-		ctx, st := database.ReplicaReads(c.Request.Context(), notBefore)
-		c.Request = c.Request.WithContext(ctx)
-		c.Next()
-		if st.Wrote() && u != nil {
-			w.record(u.UUID, now())
-		}
-	}
-}
-
-// lastWrites remembers when each user's last writing request ended, for
-// the lag window (older ones no longer matter: every usable replica has
-// them).
-type lastWrites struct {
-	window time.Duration
-	mu     sync.Mutex
-	at     map[models.UUID]time.Time
-	swept  time.Time
-}
-
-func (w *lastWrites) record(user models.UUID, t time.Time) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.at[user] = t
-	if t.Sub(w.swept) > w.window {
-		w.swept = t
-		for k, v := range w.at {
-			if t.Sub(v) > w.window {
-				delete(w.at, k)
+		// The mark is stored before the answer's first byte leaves, so a
+		// client that reads right after seeing it finds it on any process.
+		mw := &markingWriter{ResponseWriter: c.Writer, mark: func() {
+			if safe && !st.Wrote() {
+				return
 			}
-		}
+			if err := r.RecordWrite(context.WithoutCancel(c.Request.Context()), u.ID); err != nil {
+				log.Warn("read replicas: cannot record the user's last write; their next reads may be up to the lag window stale", "err", err)
+			}
+		}}
+		c.Writer = mw
+		c.Next()
+		mw.before()
+		c.Writer = mw.ResponseWriter
 	}
 }
 
-func (w *lastWrites) last(user models.UUID) time.Time {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.at[user]
+// markingWriter runs mark once, before the first header or byte of the
+// answer is written.
+type markingWriter struct {
+	gin.ResponseWriter
+	mark func()
+	once sync.Once
+}
+
+func (w *markingWriter) before() { w.once.Do(w.mark) }
+
+func (w *markingWriter) WriteHeaderNow() { w.before(); w.ResponseWriter.WriteHeaderNow() }
+
+func (w *markingWriter) Write(b []byte) (int, error) { w.before(); return w.ResponseWriter.Write(b) }
+
+func (w *markingWriter) WriteString(s string) (int, error) {
+	w.before()
+	return w.ResponseWriter.WriteString(s)
+}
+
+func (w *markingWriter) Flush() { w.before(); w.ResponseWriter.Flush() }
+
+func (w *markingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	w.before()
+	return w.ResponseWriter.Hijack()
 }

@@ -82,7 +82,7 @@ func NewAPIConfig(db *gorm.DB, tc client.Client, log *slog.Logger, cfg config.Co
 	modules = append(modules, set.Modules(plugin.APIDeps{Store: st, RBAC: chk, Temporal: tc})...)
 	return api.New(api.Deps{DB: db, Users: st, Temporal: tc, Logger: log, Namespace: cfg.TemporalNamespace, TrustedProxies: cfg.TrustedProxies,
 		RequestTimeout: cfg.HTTPRequestTimeout, CORSOrigins: cfg.CORSAllowedOrigins, SiteName: cfg.SiteName, Features: cfg.Features,
-		Middleware: []gin.HandlerFunc{api.ReadRouting(database.ReplicasOf(db), nil), siteagent.Liveness(st, chk)},
+		Middleware: []gin.HandlerFunc{api.ReadRouting(database.ReplicasOf(db), log), siteagent.Liveness(st, chk)},
 		Sessions:   st, Session: api.SessionConfig{Age: cfg.Sessions.Age, Secure: cfg.Sessions.Secure},
 		Collectors: metrics.ForAPI(db, tc, log)}, modules...), nil
 }

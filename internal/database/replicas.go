@@ -79,6 +79,9 @@ type replica struct {
 	// had replayed everything the primary had committed at that instant;
 	// 0 while down or never proved.
 	caughtUp atomic.Int64
+	// replayed is the WAL position the last check read there (0 while
+	// down): the replica holds every write that ended before it.
+	replayed atomic.Uint64
 }
 
 // ReplicaOptions tune EnableReplicas; zero values take the defaults.
@@ -268,6 +271,9 @@ func (r *Router) checkAll(ctx context.Context) {
 				r.markDown(rep, err)
 				return
 			}
+			if old := rep.replayed.Load(); pos > old {
+				rep.replayed.CompareAndSwap(old, pos)
+			}
 			// The latest sample the replica has replayed (samples grow in time and position).
 			for i := len(samples) - 1; i >= 0; i-- {
 				if samples[i].lsn <= pos {
@@ -323,6 +329,7 @@ func (r *Router) gauges() {
 }
 
 func (r *Router) markDown(rep *replica, err error) {
+	rep.replayed.Store(0)
 	if rep.caughtUp.Swap(0) != 0 {
 		r.log.Warn("read replica down: its reads go to the primary", "replica", rep.index+1, "err", oneLine(err))
 	}
@@ -334,13 +341,14 @@ func (r *Router) usable(rep *replica, notBefore, now time.Time) bool {
 	return at != 0 && at > notBefore.UnixNano() && now.Sub(time.Unix(0, at)) <= r.window
 }
 
-// pick returns a usable replica, round robin, or nil.
-func (r *Router) pick(notBefore time.Time) *replica {
+// pick returns a usable replica that has replayed the WAL up to after
+// (0: anything), round robin, or nil.
+func (r *Router) pick(notBefore time.Time, after uint64) *replica {
 	now := r.now()
 	n := len(r.replicas)
 	start := int(r.next.Add(1))
 	for i := range n {
-		if rep := r.replicas[(start+i)%n]; r.usable(rep, notBefore, now) {
+		if rep := r.replicas[(start+i)%n]; r.usable(rep, notBefore, now) && rep.replayed.Load() >= after {
 			return rep
 		}
 	}
@@ -358,9 +366,9 @@ func (r *Router) route(ctx context.Context) *replica {
 		r.reads.WithLabelValues("primary", "own_write").Inc()
 		return nil
 	}
-	rep := r.pick(st.notBefore)
+	rep := r.pick(st.notBefore, st.after)
 	if rep == nil {
-		if !st.notBefore.IsZero() && r.Usable() > 0 {
+		if (!st.notBefore.IsZero() || st.after != 0) && r.Usable() > 0 {
 			// Usable replicas, but none has replayed the caller's last write yet.
 			r.reads.WithLabelValues("primary", "after_own_write").Inc()
 		} else {
@@ -436,6 +444,7 @@ func (r *Router) PrepareContext(ctx context.Context, query string) (*sql.Stmt, e
 // ReadState is what a context carries about its caller's reads.
 type ReadState struct {
 	notBefore time.Time
+	after     uint64 // a WAL position the replica must have replayed
 	wrote     atomic.Bool
 }
 
@@ -451,6 +460,61 @@ type readStateKey struct{}
 func ReplicaReads(ctx context.Context, notBefore time.Time) (context.Context, *ReadState) {
 	st := &ReadState{notBefore: notBefore}
 	return context.WithValue(ctx, readStateKey{}, st), st
+}
+
+// ReplicaReadsAfter is ReplicaReads for a caller whose last write is
+// known by its WAL position (LastWrite): only a replica that has replayed
+// the WAL past it serves the reads.
+func ReplicaReadsAfter(ctx context.Context, after uint64) (context.Context, *ReadState) {
+	st := &ReadState{after: after}
+	return context.WithValue(ctx, readStateKey{}, st), st
+}
+
+// Read-your-writes across API processes. Each process of a fleet behind a
+// load balancer may serve a user's next read, so the position of a user's
+// last write is kept where every process sees it: a row of
+// user_last_writes on the primary (migration 33), written when a writing
+// request of the user answers. A read looks it up there (one primary
+// key read on the primary) and uses a replica only once that replica has
+// replayed the WAL past it. Positions are PostgreSQL's, not clocks, so
+// the hosts' clocks do not matter.
+
+// RecordWrite stores, as user's last write, the primary's WAL insert
+// position now: every transaction the user's request committed ends
+// before it.
+func (r *Router) RecordWrite(ctx context.Context, user int64) error {
+	tx, err := r.primary.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	// The row is visible to every session once committed; waiting for its
+	// flush to disk would cost 0.5 ms here against 0.17 ms. A mark lost
+	// to a crash of the primary leaves that user's next reads at most the
+	// lag window stale, as any reader's are.
+	if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO user_last_writes (user_id, lsn, at)
+		VALUES ($1, (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint, now())
+		ON CONFLICT (user_id) DO UPDATE SET lsn = GREATEST(user_last_writes.lsn, EXCLUDED.lsn), at = EXCLUDED.at`, user); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// LastWrite returns the WAL position of user's last write (RecordWrite),
+// 0 if none is recorded.
+func (r *Router) LastWrite(ctx context.Context, user int64) (uint64, error) {
+	var lsn int64
+	err := r.primary.QueryRowContext(ctx, `SELECT lsn FROM user_last_writes WHERE user_id = $1`, user).Scan(&lsn)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return uint64(lsn), nil
 }
 
 // PrimaryReads returns a context whose reads go to the primary even where

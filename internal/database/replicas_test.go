@@ -161,7 +161,7 @@ func TestReplicaLagging(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rdb.Close()
+	t.Cleanup(func() { _ = rdb.Close() }) // after the resume below (cleanups run last first)
 	if _, err := rdb.Exec(`SELECT pg_wal_replay_pause()`); err != nil {
 		t.Fatal(err)
 	}
