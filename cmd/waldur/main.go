@@ -195,7 +195,7 @@ func userCmd(cfg *config.Config) *cobra.Command {
 				return err
 			}
 			log := cfg.Logger()
-			db, kind, err := app.OpenDatabase(cmd.Context(), *cfg, log)
+			db, kind, err := app.OpenPrimaryDatabase(cmd.Context(), *cfg, log)
 			if err != nil {
 				return err
 			}
@@ -248,7 +248,7 @@ func presetCmd(cfg *config.Config) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			db, kind, err := app.OpenDatabase(cmd.Context(), *cfg, cfg.Logger())
+			db, kind, err := app.OpenPrimaryDatabase(cmd.Context(), *cfg, cfg.Logger())
 			if err != nil {
 				return err
 			}

@@ -23,6 +23,7 @@ import (
 	"github.com/waldur-go/waldur/api/saml2"
 	"github.com/waldur-go/waldur/internal/config"
 	"github.com/waldur-go/waldur/internal/database"
+	"github.com/waldur-go/waldur/internal/memtrim"
 	"github.com/waldur-go/waldur/internal/plugins"
 	"github.com/waldur-go/waldur/internal/temporalclient"
 	"github.com/waldur-go/waldur/internal/temporalserver"
@@ -37,8 +38,28 @@ import (
 // HTTP requests and activities.
 const ShutdownTimeout = 5 * time.Second
 
-// OpenDatabase opens the configured database.
+// releaseStartupPages hands back the binary's pages that start-up alone
+// touched (internal/memtrim), once the process is up.
+func releaseStartupPages(log *slog.Logger) {
+	n, err := memtrim.ReleaseStartupPages()
+	if err != nil {
+		log.Warn("could not release the start-up pages of the binary", "err", err)
+		return
+	}
+	log.Debug("released the start-up pages of the binary", "mapped_mb", n>>20)
+}
+
+// OpenDatabase opens the configured database, with its read replicas
+// (WALDUR_DATABASE_READ_URL) for the API's reads.
 func OpenDatabase(ctx context.Context, cfg config.Config, log *slog.Logger) (*gorm.DB, config.DatabaseKind, error) {
+	return database.Open(ctx, cfg, log)
+}
+
+// OpenPrimaryDatabase opens the configured database without its read
+// replicas: workers, migrations and the CLI read from the primary only, so
+// they open no replica pools and run no replica health checks.
+func OpenPrimaryDatabase(ctx context.Context, cfg config.Config, log *slog.Logger) (*gorm.DB, config.DatabaseKind, error) {
+	cfg.DatabaseReadURLs = nil
 	return database.Open(ctx, cfg, log)
 }
 
@@ -182,6 +203,7 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, opts ServeO
 		if opts.Ready != nil {
 			close(opts.Ready)
 		}
+		releaseStartupPages(log)
 		if banner != nil {
 			out := opts.Out
 			if out == nil {
@@ -223,6 +245,7 @@ func API(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	return serveHTTP(ctx, ln, srv, log, cfg, func() {
 		log.Info("waldur api is serving", "addr", cfg.HTTPAddr, "temporal", cfg.TemporalHostPort())
+		releaseStartupPages(log)
 	})
 }
 
@@ -238,7 +261,7 @@ func Worker(ctx context.Context, cfg config.Config, log *slog.Logger, queues []s
 	if err != nil {
 		return err
 	}
-	db, kind, err := OpenDatabase(ctx, cfg, log)
+	db, kind, err := OpenPrimaryDatabase(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -283,6 +306,7 @@ func Worker(ctx context.Context, cfg config.Config, log *slog.Logger, queues []s
 		}
 	}
 	log.Info("waldur worker is running", "queues", queues, "temporal", cfg.TemporalHostPort())
+	releaseStartupPages(log)
 	<-ctx.Done()
 	log.Info("waldur worker is stopping")
 	return nil
@@ -374,7 +398,7 @@ type MigrateSession struct {
 // OpenMigrateSession opens the configured database for migration commands.
 func OpenMigrateSession(ctx context.Context, cfg config.Config) (*MigrateSession, error) {
 	log := cfg.Logger()
-	db, kind, err := OpenDatabase(ctx, cfg, log)
+	db, kind, err := OpenPrimaryDatabase(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}

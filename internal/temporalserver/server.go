@@ -157,6 +157,19 @@ func Start(o Options) (*Server, error) {
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
 		// Schedules fire on time even right after start-up.
 		dynamicconfig.FrontendEnableSchedules.Key(): true,
+		// The history service's task schedulers start their workers up
+		// front: 512 each for the timer, transfer, visibility and
+		// replication queues by default, sized for a cluster's many
+		// shards. One shard on one SQLite writer cannot use them: they were
+		// 2,240 idle goroutines of the process's 3,600 (19 MB of stacks,
+		// each scanned by every GC).
+		dynamicconfig.TimerProcessorSchedulerWorkerCount.Key():                  32,
+		dynamicconfig.TransferProcessorSchedulerWorkerCount.Key():               32,
+		dynamicconfig.VisibilityProcessorSchedulerWorkerCount.Key():             16,
+		dynamicconfig.ArchivalProcessorSchedulerWorkerCount.Key():               4,
+		dynamicconfig.MemoryTimerProcessorSchedulerWorkerCount.Key():            8,
+		dynamicconfig.ReplicationProcessorSchedulerWorkerCount.Key():            4,
+		dynamicconfig.ReplicationLowPriorityProcessorSchedulerWorkerCount.Key(): 2,
 	}
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(conf),
