@@ -170,6 +170,13 @@ func Start(o Options) (*Server, error) {
 		dynamicconfig.MemoryTimerProcessorSchedulerWorkerCount.Key():            8,
 		dynamicconfig.ReplicationProcessorSchedulerWorkerCount.Key():            4,
 		dynamicconfig.ReplicationLowPriorityProcessorSchedulerWorkerCount.Key(): 2,
+		// Tasks go to a task queue's root partition, where every poll ends
+		// up (a poll of another partition is forwarded there). With the
+		// default four, a task written to a partition whose poll had just
+		// been forwarded away waited for the next poll there. The read
+		// partitions stay four, so tasks a data directory holds from
+		// before are still read.
+		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
 	}
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(conf),
