@@ -10,6 +10,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/waldur-go/waldur/activities"
 	"github.com/waldur-go/waldur/internal/config"
@@ -49,10 +50,23 @@ func parallel(b *testing.B, n int, job func() error) float64 {
 	return float64(n) / elapsed.Seconds()
 }
 
+// noopActivity and oneActivityWorkflow are the fair baseline of an order:
+// the same Temporal work (a start, a workflow task that schedules an
+// activity on the provider's queue, that activity, a workflow task that
+// completes) with nothing of the order's own (its rows, quotas, events).
+func noopActivity(context.Context) error { return nil }
+
+func oneActivityWorkflow(ctx workflow.Context) error {
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{TaskQueue: "bench-auto", StartToCloseTimeout: time.Minute})
+	return workflow.ExecuteActivity(ctx, noopActivity).Get(ctx, nil)
+}
+
 // BenchmarkOrdersVsEmptyWorkflow: orders per second from create (the API's
 // transaction) to done, for an auto-approved offering on the embedded
 // server (WAL SQLite file), next to empty workflows on the same server in
-// the same run, and their ratio.
+// the same run, and their ratio; and next to the fair baseline, workflows
+// doing the same Temporal work as an order (oneActivityWorkflow, started
+// eagerly as orders are), and that ratio.
 func BenchmarkOrdersVsEmptyWorkflow(b *testing.B) {
 	srv := temporaltest.StartFile(b, filepath.Join(b.TempDir(), "temporal.db"))
 	c := srv.Client(b)
@@ -63,9 +77,13 @@ func BenchmarkOrdersVsEmptyWorkflow(b *testing.B) {
 	wr := workflows.NewRegistry()
 	wr.Add(workflows.QueueCore, func(w worker.Registry) {
 		w.RegisterWorkflow(workflows.Empty)
+		w.RegisterWorkflow(oneActivityWorkflow)
 		workflows.RegisterOrders(w, &activities.Orders{Store: st, Providers: reg}, &workflows.OrderDispatcher{Store: st})
 	})
-	wr.Add("bench-auto", func(w worker.Registry) { workflows.RegisterProvision(w, &activities.Provision{Providers: reg}) })
+	wr.Add("bench-auto", func(w worker.Registry) {
+		workflows.RegisterProvision(w, &activities.Provision{Providers: reg})
+		w.RegisterActivity(noopActivity)
+	})
 	ws, err := wr.Start(c, []string{workflows.QueueCore, "bench-auto"}, worker.Options{MaxConcurrentWorkflowTaskPollers: 8, MaxConcurrentActivityTaskPollers: 8})
 	if err != nil {
 		b.Fatal(err)
@@ -108,13 +126,24 @@ func BenchmarkOrdersVsEmptyWorkflow(b *testing.B) {
 		}
 		return run.Get(ctx, nil)
 	}
+	same := func() error {
+		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: workflows.QueueCore, EnableEagerStart: true}, oneActivityWorkflow)
+		if err != nil {
+			return err
+		}
+		return run.Get(ctx, nil)
+	}
 	parallel(b, 20, order) // warm up
 	parallel(b, 20, empty)
+	parallel(b, 20, same)
 	b.ResetTimer()
 	orders := parallel(b, b.N, order)
 	empties := parallel(b, b.N, empty)
+	sames := parallel(b, b.N, same)
 	b.StopTimer()
 	b.ReportMetric(orders, "orders/s")
 	b.ReportMetric(empties, "empty-workflows/s")
 	b.ReportMetric(orders/empties, "ratio")
+	b.ReportMetric(sames, "one-activity-workflows/s")
+	b.ReportMetric(orders/sames, "ratio-same-work")
 }
