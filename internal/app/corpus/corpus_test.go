@@ -88,7 +88,8 @@ func TestAPICorpus(t *testing.T) {
 	require.NoError(t, err, "run with -update-corpus to record the corpus and its day")
 	recordedOn, err := time.Parse(time.DateOnly, strings.TrimSpace(string(day)))
 	require.NoError(t, err, dayPath)
-	shift := int(today.Sub(recordedOn).Hours() / 24)
+	shift := dayShift{days: int(today.Sub(recordedOn).Hours() / 24),
+		months: (today.Year()-recordedOn.Year())*12 + int(today.Month()) - int(recordedOn.Month())}
 	var gotCorpus map[string]any
 	require.NoError(t, json.Unmarshal(out, &gotCorpus))
 	for k := range wantCorpus {
@@ -112,10 +113,30 @@ func TestAPICorpus(t *testing.T) {
 
 var corpusDate = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 
+// dayShift is how far today is from the corpus's recording day.
+type dayShift struct{ days, months int }
+
+// moved reports whether now is the date recorded moved with today: by the
+// days since the recording, or, for the first or last day of a month (a
+// billing period's bounds), by the months since.
+func (s dayShift) moved(recorded, now time.Time) bool {
+	if recorded.AddDate(0, 0, s.days).Equal(now) {
+		return true
+	}
+	first := time.Date(recorded.Year(), recorded.Month(), 1, 0, 0, 0, 0, time.UTC)
+	switch {
+	case recorded.Day() == 1:
+		return first.AddDate(0, s.months, 0).Equal(now)
+	case recorded.AddDate(0, 0, 1).Day() == 1:
+		return first.AddDate(0, s.months+1, -1).Equal(now)
+	}
+	return false
+}
+
 // sameUpToDayShift reports whether now equals recorded where every date
 // (YYYY-MM-DD) of now is either the recorded date or the recorded date
-// moved by shift days: one answer's dates are all fixed or all move.
-func sameUpToDayShift(recorded, now any, shift int) bool {
+// moved with today (dayShift.moved).
+func sameUpToDayShift(recorded, now any, shift dayShift) bool {
 	switch r := recorded.(type) {
 	case map[string]any:
 		n, ok := now.(map[string]any)
@@ -153,7 +174,7 @@ func sameUpToDayShift(recorded, now any, shift int) bool {
 		}
 		rd, err1 := time.Parse(time.DateOnly, r)
 		nd, err2 := time.Parse(time.DateOnly, n)
-		return err1 == nil && err2 == nil && rd.AddDate(0, 0, shift).Equal(nd)
+		return err1 == nil && err2 == nil && shift.moved(rd, nd)
 	}
 	return jsonEqual(recorded, now)
 }
@@ -384,4 +405,33 @@ func normalize(v any, known map[string]bool, seen map[string]string) any {
 		})
 	}
 	return v
+}
+
+func TestDayShift(t *testing.T) {
+	d := func(s string) time.Time {
+		v, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	// Recorded on 2026-12-07, compared on 2027-01-05: 29 days, 1 month.
+	s := dayShift{days: 29, months: 1}
+	for _, c := range []struct {
+		rec, now string
+		want     bool
+	}{
+		{"2026-11-08", "2026-12-07", true},  // a day of a 30-day window
+		{"2026-12-01", "2027-01-01", true},  // the current month's first day
+		{"2026-12-31", "2027-01-31", true},  // its last day
+		{"2026-11-30", "2026-12-31", true},  // last days of months of other lengths
+		{"2026-12-01", "2026-12-30", true},  // a window's day that is also a first
+		{"2026-07-01", "2026-07-01", false}, // (equal strings match before this)
+		{"2026-11-08", "2026-12-08", false},
+		{"2026-12-15", "2027-01-15", false}, // not a month bound: days only
+	} {
+		if got := s.moved(d(c.rec), d(c.now)); got != c.want {
+			t.Errorf("moved(%s, %s) = %v, want %v", c.rec, c.now, got, c.want)
+		}
+	}
 }
