@@ -88,6 +88,21 @@ type PriceEstimate struct {
 	TaxCurrent string `json:"tax_current" example:"0"`
 }
 
+// estimates renders the billing_price_estimate of customers or projects,
+// by id; every id has one (zeros without items this month).
+func (m *Module) estimates(ctx context.Context, scope models.ScopeType, ids []int64) (map[int64]PriceEstimate, error) {
+	es, err := m.st.PriceEstimates(ctx, scope, ids, m.now())
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]PriceEstimate, len(ids))
+	for _, id := range ids {
+		e := es[id]
+		out[id] = PriceEstimate{Total: e.Total.String(), Current: e.Current.String(), Tax: e.Tax.String(), TaxCurrent: e.TaxCurrent.String()}
+	}
+	return out, nil
+}
+
 // ProviderProject is Waldur's ProviderProject.
 type ProviderProject struct {
 	UUID  string  `json:"uuid" example:"e42473f39c844333a80107e139a4dd06"`
@@ -343,14 +358,12 @@ func (m *Module) providerCustomerList(c *gin.Context) error {
 			if err != nil {
 				return nil, err
 			}
-			es, err := m.st.PriceEstimates(ctx, models.ScopeCustomer, ids, m.now())
+			es, err := m.estimates(ctx, models.ScopeCustomer, ids)
 			if err != nil {
 				return nil, err
 			}
 			for i, id := range ids {
-				e := es[id]
-				rows[i].BillingPriceEstimate = PriceEstimate{Total: e.Total.String(), Current: e.Current.String(),
-					Tax: e.Tax.String(), TaxCurrent: e.TaxCurrent.String()}
+				rows[i].BillingPriceEstimate = es[id]
 			}
 			return rows, nil
 		})
@@ -565,14 +578,12 @@ func (m *Module) providerProjectList(c *gin.Context) error {
 			if err != nil {
 				return nil, err
 			}
-			es, err := m.st.PriceEstimates(ctx, models.ScopeProject, ids, m.now())
+			es, err := m.estimates(ctx, models.ScopeProject, ids)
 			if err != nil {
 				return nil, err
 			}
 			for i, id := range ids {
-				e := es[id]
-				rows[i].BillingPriceEstimate = PriceEstimate{Total: e.Total.String(), Current: e.Current.String(),
-					Tax: e.Tax.String(), TaxCurrent: e.TaxCurrent.String()}
+				rows[i].BillingPriceEstimate = es[id]
 				pu, _ := models.ParseUUID(rows[i].UUID)
 				cu, _ := models.ParseUUID(rows[i].CustomerUUID)
 				rows[i].URL, rows[i].Customer = rest.URL(c, "projects", pu), rest.URL(c, "customers", cu)
